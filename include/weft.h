@@ -1,0 +1,15 @@
+/**
+ * \file weft.h
+ * \brief weft: Python's concurrency model for C, one behaviour on Linux,
+ *        macOS, the BSDs and Windows. Include this one header.
+ */
+#ifndef WEFT_H
+#define WEFT_H
+
+#include "weft/base.h"
+#include "weft/time.h"
+#include "weft/lock.h"
+#include "weft/sync.h"
+#include "weft/thread.h"
+
+#endif /* WEFT_H */

@@ -1,0 +1,110 @@
+/**
+ * \file weft/base.h
+ * \brief What every weft module shares: the export macro, status codes,
+ *        the timeout convention and the error helpers.
+ *
+ * Status: a function that can fail returns `int`, `WEFT_OK` (0) or one of
+ * the negative `WEFT_E*` codes below. Misuse (NULL, releasing a lock that is
+ * not held, a wrong owner) is reported as a code; weft never aborts on it.
+ *
+ * Timeouts are `double` seconds, relative, measured on the monotonic clock:
+ * - `WEFT_FOREVER` blocks without limit;
+ * - `0` never blocks (one attempt);
+ * - a positive value is the longest wait; values too large to represent are
+ *   treated as `WEFT_FOREVER`;
+ * - any other negative value, and NaN, is `WEFT_EINVAL` (Python raises
+ *   ValueError for a negative timeout other than -1).
+ * Spurious wake-ups are never visible: every wait loops to its deadline.
+ */
+#ifndef WEFT_BASE_H
+#define WEFT_BASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* WEFT_API marks the public functions. A static library (or the
+ * amalgamation) is used with WEFT_STATIC defined, which the CMake target and
+ * weft.pc set for their users; a shared build exports these symbols only. */
+#if defined(WEFT_STATIC)
+#  define WEFT_API
+#elif defined(_WIN32) || defined(__CYGWIN__)
+#  if defined(WEFT_BUILDING)
+#    define WEFT_API __declspec(dllexport)
+#  else
+#    define WEFT_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) || defined(__clang__)
+#  define WEFT_API __attribute__((visibility("default")))
+#else
+#  define WEFT_API
+#endif
+
+/* WEFT_NORETURN: the `noreturn` of <stdnoreturn.h>, usable from C and C++. */
+#if defined(__cplusplus)
+#  define WEFT_NORETURN [[noreturn]]
+#elif defined(_MSC_VER)
+#  define WEFT_NORETURN __declspec(noreturn)
+#else
+#  define WEFT_NORETURN _Noreturn
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Block without limit: the timeout argument that never expires. */
+#define WEFT_FOREVER (-1.0)
+
+/**
+ * The status codes: X(name, value, description). One table yields the enum,
+ * weft_strerror() and the names, so they cannot disagree.
+ */
+#define WEFT_STATUS_MAP(X)                                                     \
+    X(OK, 0, "success")                                                        \
+    X(ETIMEDOUT, -1, "the timeout expired")                                    \
+    X(EINVAL, -2, "invalid argument")                                          \
+    X(ENOMEM, -3, "out of memory")                                             \
+    X(EPERM, -4, "operation not permitted for the caller")                     \
+    X(EEMPTY, -5, "empty")                                                     \
+    X(EFULL, -6, "full")                                                       \
+    X(ESHUTDOWN, -7, "shut down")                                              \
+    X(ECANCELED, -8, "canceled")                                               \
+    X(EBROKEN, -9, "broken barrier")                                           \
+    X(EOVERFLOW, -10, "value too large")                                       \
+    X(ENOENT, -11, "no such entry")                                            \
+    X(EAGAIN, -12, "not yet; try again")                                       \
+    X(EOS, -13, "an operating system call failed")
+
+/** Status codes returned by weft functions. */
+enum weft_status {
+#define WEFT_STATUS_ENUM(name, value, text) WEFT_##name = (value),
+    WEFT_STATUS_MAP(WEFT_STATUS_ENUM)
+#undef WEFT_STATUS_ENUM
+};
+
+/**
+ * Describe a status code.
+ *
+ * \param status a value returned by a weft function.
+ * \returns a static string such as "WEFT_ETIMEDOUT: the timeout expired";
+ *          "unknown weft status" for a value that is not a status code.
+ *          Never NULL.
+ * \threadsafety Safe from any thread.
+ */
+WEFT_API const char *weft_strerror(int status);
+
+/**
+ * The operating-system error behind the calling thread's last `WEFT_EOS`.
+ *
+ * \returns errno (POSIX) or GetLastError() (Windows) as recorded when a weft
+ *          function of this thread last returned `WEFT_EOS`; 0 if none did.
+ * \threadsafety Per thread: each thread sees its own value.
+ */
+WEFT_API int weft_last_os_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEFT_BASE_H */

@@ -1,0 +1,139 @@
+/**
+ * \file weft/thread.h
+ * \brief Threads with the meaning of Python's threading.Thread.
+ *
+ * A weft_thread is an opaque handle made by weft_thread_start() and given
+ * back with weft_thread_release(). The record behind it lives while the
+ * handle or the running thread needs it: releasing the handle of a running
+ * thread lets the thread run on, and it frees its record when it ends.
+ *
+ * Threads that weft did not start (the main thread, threads of other
+ * libraries) get a record on their first call to weft_thread_current():
+ * "MainThread" for the main thread, "Dummy-N" for the others. It lives until
+ * that thread ends.
+ */
+#ifndef WEFT_THREAD_H
+#define WEFT_THREAD_H
+
+#include "base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** An opaque thread handle. */
+typedef struct weft_thread weft_thread;
+
+/** The function a thread runs; its return value is the thread's result. */
+typedef void *(*weft_thread_fn)(void *arg);
+
+/** Options for weft_thread_start(); a zero-filled struct means the defaults. */
+typedef struct weft_thread_opts {
+    const char *name;  /**< NULL: "Thread-N", N counting unnamed threads from 1 */
+    bool daemon;       /**< a daemon thread is not waited for at exit */
+    size_t stack_size; /**< 0: the platform's default; else rounded up to a page */
+} weft_thread_opts;
+
+/**
+ * Start a thread running `fn(arg)` (Thread(target=fn, args=(arg,)).start()).
+ *
+ * \param out receives the handle; give it back with weft_thread_release().
+ * \param fn the thread's function.
+ * \param arg passed to `fn`.
+ * \param opts NULL for the defaults.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `out` or `fn`, or a stack
+ *          size the OS refuses; `WEFT_ENOMEM`; `WEFT_EAGAIN` when the OS
+ *          has no resources for another thread; `WEFT_EOS` for another OS
+ *          failure. On failure `*out` is NULL and nothing was started.
+ * \threadsafety Safe from any thread. Does not wait for the thread to run.
+ */
+WEFT_API int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
+                               const weft_thread_opts *opts);
+
+/**
+ * Wait for the thread to end (Thread.join(timeout)).
+ *
+ * \param thread the thread; joining the same thread from several threads,
+ *        or again after it ended, is fine.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
+ * \param result receives the thread's result when it has ended; NULL is fine.
+ * \returns `WEFT_OK` when the thread has ended; `WEFT_ETIMEDOUT` while it is
+ *          still alive; `WEFT_EPERM` when a thread joins itself;
+ *          `WEFT_EINVAL` for NULL, a bad timeout, or a thread weft did not
+ *          start (the main thread, a "Dummy" thread).
+ * \threadsafety Safe from any thread. Blocks up to `timeout`.
+ */
+WEFT_API int weft_thread_join(weft_thread *thread, double timeout, void **result);
+
+/**
+ * Whether the thread is running (Thread.is_alive()): true from
+ * weft_thread_start() until its function has returned; always true for
+ * threads weft did not start, while they are known. False for NULL.
+ * Never blocks.
+ */
+WEFT_API bool weft_thread_is_alive(const weft_thread *thread);
+
+/**
+ * The thread's name: "MainThread", "Thread-N", "Dummy-N" or the name given.
+ * \returns a string owned by the thread record, valid while the handle is
+ *          held (or, for a borrowed record, while the thread lives); NULL
+ *          for NULL. Never blocks.
+ */
+WEFT_API const char *weft_thread_name(const weft_thread *thread);
+
+/** Whether the thread is a daemon thread; false for NULL. Never blocks. */
+WEFT_API bool weft_thread_is_daemon(const weft_thread *thread);
+
+/**
+ * The thread's identifier (threading.get_ident()), unique in the process
+ * and never reused, even after the thread ends; never 0. 0 for NULL.
+ * Never blocks.
+ */
+WEFT_API uint64_t weft_thread_ident(const weft_thread *thread);
+
+/**
+ * The operating system's id of the thread (Thread.native_id): the Linux TID,
+ * the Windows thread id, the macOS thread id. Blocks only until a newly
+ * started thread has begun to run. 0 for NULL.
+ */
+WEFT_API uint64_t weft_thread_native_id(weft_thread *thread);
+
+/**
+ * The calling thread's record (threading.current_thread()).
+ * \returns a borrowed pointer, valid while the calling thread lives; never
+ *          release it. NULL only when the record of a thread that weft did
+ *          not start could not be allocated.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
+WEFT_API weft_thread *weft_thread_current(void);
+
+/**
+ * Ask the thread to stop, cooperatively (like C++20 std::jthread): from now
+ * on weft_stop_requested() is true in it and weft_sleep() there returns
+ * `WEFT_ECANCELED` at once. Nothing is interrupted otherwise.
+ * \returns `WEFT_OK`, also for a thread that has ended; `WEFT_EINVAL` for
+ *          NULL. Never blocks.
+ */
+WEFT_API int weft_thread_request_stop(weft_thread *thread);
+
+/**
+ * Whether a stop was requested for the calling thread.
+ * \returns true after weft_thread_request_stop() on the calling thread.
+ *          Never blocks.
+ */
+WEFT_API bool weft_stop_requested(void);
+
+/**
+ * Give back a handle from weft_thread_start(). A running thread runs on and
+ * frees its record when it ends; a thread that ended and was not joined has
+ * its OS resources freed. NULL does nothing; so does a borrowed record from
+ * weft_thread_current() of a thread weft did not start.
+ * \threadsafety The handle must not be used after this call. Never blocks.
+ */
+WEFT_API void weft_thread_release(weft_thread *thread);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEFT_THREAD_H */

@@ -1,0 +1,144 @@
+/*
+ * The atomic operations weft uses, on plain uint32_t / uint64_t / pointer
+ * words. Public structs hold plain integers (no _Atomic in the API, so C++
+ * and C89-era consumers can include the headers); every access that can
+ * race goes through these functions.
+ *
+ * gcc, clang and clang-cl: the __atomic builtins (ThreadSanitizer models
+ * them). MSVC: the Interlocked intrinsics and ISO volatile accesses.
+ * Orders: "acquire" loads, "release" stores, and read-modify-writes that are
+ * sequentially consistent (the Dekker-style "store value, then check the
+ * waiter count" handshakes of the wait paths need that).
+ */
+#ifndef WEFT_ATOMIC_H
+#define WEFT_ATOMIC_H
+
+#ifndef WEFT_BUILDING
+#error "src/atomic.h is internal to weft"
+#endif
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+
+#define WEFT__SC __ATOMIC_SEQ_CST
+
+static inline uint32_t weft__load_relaxed(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+static inline uint32_t weft__load(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+/* A sequentially consistent load: the "check the waiter count" half of the
+ * store-then-check handshake between a waker and a thread about to park. */
+static inline uint32_t weft__load_sc(const uint32_t *p) { return __atomic_load_n(p, WEFT__SC); }
+static inline void weft__store_relaxed(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+static inline void weft__store(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static inline uint32_t weft__swap(uint32_t *p, uint32_t v) { return __atomic_exchange_n(p, v, WEFT__SC); }
+/* Compare-and-swap: true when *p was *expected and is now desired; else
+ * *expected receives the value seen. */
+static inline bool weft__cas(uint32_t *p, uint32_t *expected, uint32_t desired)
+{
+    return __atomic_compare_exchange_n(p, expected, desired, false, WEFT__SC, __ATOMIC_ACQUIRE);
+}
+/* The same, for lock fast paths: acquire on success only. */
+static inline bool weft__cas_acquire(uint32_t *p, uint32_t *expected, uint32_t desired)
+{
+    return __atomic_compare_exchange_n(p, expected, desired, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+static inline uint32_t weft__swap_release(uint32_t *p, uint32_t v) { return __atomic_exchange_n(p, v, __ATOMIC_RELEASE); }
+static inline uint32_t weft__fetch_add(uint32_t *p, uint32_t v) { return __atomic_fetch_add(p, v, WEFT__SC); }
+static inline uint32_t weft__fetch_sub(uint32_t *p, uint32_t v) { return __atomic_fetch_sub(p, v, WEFT__SC); }
+static inline uint32_t weft__fetch_and(uint32_t *p, uint32_t v) { return __atomic_fetch_and(p, v, WEFT__SC); }
+
+static inline uint64_t weft__load64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void weft__store64(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static inline uint64_t weft__fetch_add64(uint64_t *p, uint64_t v) { return __atomic_fetch_add(p, v, WEFT__SC); }
+
+static inline void *weft__load_ptr(void *const *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void weft__store_ptr(void **p, void *v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+
+/* A hint inside spin loops. */
+static inline void weft__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+#elif defined(_MSC_VER)
+
+#include <intrin.h>
+
+/* On MSVC every Interlocked operation is a full barrier; plain loads and
+ * stores need a barrier after (acquire) or before (release) them off x86. */
+#if defined(_M_ARM64) || defined(_M_ARM)
+#define WEFT__BARRIER() __dmb(_ARM64_BARRIER_ISH)
+#else
+#define WEFT__BARRIER() _ReadWriteBarrier()
+#endif
+
+static inline uint32_t weft__load_relaxed(const uint32_t *p) { return (uint32_t)__iso_volatile_load32((const volatile __int32 *)p); }
+static inline uint32_t weft__load(const uint32_t *p)
+{
+    uint32_t v = (uint32_t)__iso_volatile_load32((const volatile __int32 *)p);
+    WEFT__BARRIER();
+    return v;
+}
+static inline uint32_t weft__load_sc(const uint32_t *p) { return (uint32_t)_InterlockedOr((volatile long *)p, 0); }
+static inline void weft__store_relaxed(uint32_t *p, uint32_t v) { __iso_volatile_store32((volatile __int32 *)p, (__int32)v); }
+static inline void weft__store(uint32_t *p, uint32_t v)
+{
+    WEFT__BARRIER();
+    __iso_volatile_store32((volatile __int32 *)p, (__int32)v);
+}
+static inline uint32_t weft__swap(uint32_t *p, uint32_t v) { return (uint32_t)_InterlockedExchange((volatile long *)p, (long)v); }
+static inline uint32_t weft__swap_release(uint32_t *p, uint32_t v) { return weft__swap(p, v); }
+static inline bool weft__cas(uint32_t *p, uint32_t *expected, uint32_t desired)
+{
+    uint32_t seen = (uint32_t)_InterlockedCompareExchange((volatile long *)p, (long)desired, (long)*expected);
+    if (seen == *expected)
+        return true;
+    *expected = seen;
+    return false;
+}
+static inline bool weft__cas_acquire(uint32_t *p, uint32_t *expected, uint32_t desired) { return weft__cas(p, expected, desired); }
+static inline uint32_t weft__fetch_add(uint32_t *p, uint32_t v) { return (uint32_t)_InterlockedExchangeAdd((volatile long *)p, (long)v); }
+static inline uint32_t weft__fetch_sub(uint32_t *p, uint32_t v) { return (uint32_t)_InterlockedExchangeAdd((volatile long *)p, -(long)v); }
+static inline uint32_t weft__fetch_and(uint32_t *p, uint32_t v) { return (uint32_t)_InterlockedAnd((volatile long *)p, (long)v); }
+
+static inline uint64_t weft__load64(const uint64_t *p)
+{
+    uint64_t v = (uint64_t)__iso_volatile_load64((const volatile __int64 *)p);
+    WEFT__BARRIER();
+    return v;
+}
+static inline void weft__store64(uint64_t *p, uint64_t v)
+{
+    WEFT__BARRIER();
+    __iso_volatile_store64((volatile __int64 *)p, (__int64)v);
+}
+static inline uint64_t weft__fetch_add64(uint64_t *p, uint64_t v) { return (uint64_t)_InterlockedExchangeAdd64((volatile __int64 *)p, (__int64)v); }
+
+static inline void *weft__load_ptr(void *const *p)
+{
+    void *v = *(void *const volatile *)p;
+    WEFT__BARRIER();
+    return v;
+}
+static inline void weft__store_ptr(void **p, void *v)
+{
+    WEFT__BARRIER();
+    *(void *volatile *)p = v;
+}
+
+#if defined(_M_ARM64) || defined(_M_ARM)
+static inline void weft__cpu_relax(void) { __yield(); }
+#else
+static inline void weft__cpu_relax(void) { _mm_pause(); }
+#endif
+
+#else
+#error "weft needs gcc, clang or MSVC atomics"
+#endif
+
+#endif /* WEFT_ATOMIC_H */

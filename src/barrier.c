@@ -1,0 +1,107 @@
+/*
+ * threading.Barrier, following the algorithm of CPython's Lib/threading.py:
+ * a round fills until `parties` threads are inside, then drains (everyone
+ * leaves with their index) before the next round may fill. Resetting and
+ * broken are the other two phases. State lives under `lock`; threads park on
+ * the seq channel (`seq`, `waiters`). `phase` and `count` are also read
+ * without the lock by the snapshot getters, hence atomic accesses.
+ */
+#include "internal.h"
+
+enum { FILLING = 0, DRAINING = 1, RESETTING = 2, BROKEN = 3 };
+
+static uint32_t phase(const weft_barrier *b) { return weft__load_relaxed(&b->phase); }
+
+static void set_phase(weft_barrier *b, uint32_t p)
+{
+    weft__store_relaxed(&b->phase, p);
+    weft__seq_wake_all(&b->seq, &b->waiters);
+}
+
+void weft_barrier_init(weft_barrier *barrier, uint32_t parties)
+{
+    if (!barrier)
+        return;
+    barrier->lock.state = 0;
+    barrier->parties = parties;
+    barrier->count = 0;
+    barrier->phase = FILLING;
+    barrier->seq = 0;
+    barrier->waiters = 0;
+}
+
+int weft_barrier_wait(weft_barrier *b, double timeout)
+{
+    int64_t deadline;
+    uint32_t index, count;
+    int rc;
+
+    if (!b || b->parties == 0)
+        return WEFT_EINVAL;
+    rc = weft__deadline(timeout, &deadline);
+    if (rc != WEFT_OK)
+        return rc;
+    weft__lock(&b->lock);
+    /* The previous round must drain, or a reset finish, before we join. */
+    while (phase(b) == DRAINING || phase(b) == RESETTING)
+        weft__seq_wait(&b->seq, &b->waiters, &b->lock, WEFT__NO_DEADLINE);
+    if (phase(b) == BROKEN) {
+        weft__unlock(&b->lock);
+        return WEFT_EBROKEN;
+    }
+    index = weft__load_relaxed(&b->count);
+    weft__store_relaxed(&b->count, index + 1);
+    if (index + 1 == b->parties) {
+        set_phase(b, DRAINING);
+    } else {
+        while (phase(b) == FILLING) {
+            if (weft__seq_wait(&b->seq, &b->waiters, &b->lock, deadline) == WEFT_ETIMEDOUT) {
+                set_phase(b, BROKEN);
+                break;
+            }
+        }
+    }
+    rc = phase(b) == DRAINING ? (int)index : WEFT_EBROKEN;
+    /* Leave; the last one out opens the barrier for the next round. */
+    count = weft__load_relaxed(&b->count) - 1;
+    weft__store_relaxed(&b->count, count);
+    if (count == 0 && (phase(b) == DRAINING || phase(b) == RESETTING))
+        set_phase(b, FILLING);
+    weft__unlock(&b->lock);
+    return rc;
+}
+
+void weft_barrier_abort(weft_barrier *b)
+{
+    if (!b)
+        return;
+    weft__lock(&b->lock);
+    set_phase(b, BROKEN);
+    weft__unlock(&b->lock);
+}
+
+void weft_barrier_reset(weft_barrier *b)
+{
+    if (!b)
+        return;
+    weft__lock(&b->lock);
+    if (weft__load_relaxed(&b->count) > 0) {
+        /* Waiters leave with EBROKEN; the last one out sets FILLING. A
+         * draining round is left to finish as it is. */
+        if (phase(b) == FILLING || phase(b) == BROKEN)
+            set_phase(b, RESETTING);
+    } else {
+        set_phase(b, FILLING);
+    }
+    weft__unlock(&b->lock);
+}
+
+bool weft_barrier_broken(const weft_barrier *b)
+{
+    return b && phase(b) == BROKEN;
+}
+
+uint32_t weft_barrier_n_waiting(const weft_barrier *b)
+{
+    return b && phase(b) == FILLING ? weft__load_relaxed(&b->count) : 0;
+}

@@ -1,0 +1,169 @@
+/*
+ * threading.Condition: a FIFO queue of waiters, each parked on its own word.
+ *
+ * Python's Condition keeps a deque of per-waiter locks and notify(n) hands
+ * exactly n of them a wake-up; a shared sequence counter cannot promise
+ * "exactly n", so weft does the same. A waiter lives on its thread's stack
+ * and is linked into the queue, under the condition's `guard` lock, before
+ * the caller's lock is released, so no notify can slip between the two.
+ * notify() unlinks a waiter and sets its `signaled` word under the guard;
+ * from then on the waiter may return and its memory vanish, which is why
+ * the wake-up after it is harmless (see weft_sys_wake_one).
+ */
+#include "internal.h"
+
+typedef struct waiter {
+    struct waiter *next;
+    struct waiter *prev;
+    uint32_t signaled;
+} waiter;
+
+static void enqueue(weft_cond *cond, waiter *w)
+{
+    waiter *tail;
+
+    w->next = NULL;
+    w->signaled = 0;
+    weft__lock(&cond->guard);
+    tail = cond->tail;
+    w->prev = tail;
+    if (tail)
+        tail->next = w;
+    else
+        weft__store_ptr(&cond->head, w);
+    cond->tail = w;
+    weft__unlock(&cond->guard);
+}
+
+/* Under the guard. */
+static void unlink_waiter(weft_cond *cond, waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        weft__store_ptr(&cond->head, w->next);
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        cond->tail = w->prev;
+}
+
+/* Sleep until notified or the deadline. On a timeout the waiter takes itself
+ * out of the queue, unless a notify got to it first: then it counts as
+ * notified, so a notify(n) never wakes fewer than n. */
+static int park(weft_cond *cond, waiter *w, int64_t deadline)
+{
+    int rc = WEFT_OK;
+
+    while (weft__load(&w->signaled) == 0) {
+        if (weft_sys_wait(&w->signaled, 0, deadline) == WEFT_ETIMEDOUT) {
+            weft__lock(&cond->guard);
+            if (weft__load_relaxed(&w->signaled) == 0) {
+                unlink_waiter(cond, w);
+                rc = WEFT_ETIMEDOUT;
+            }
+            weft__unlock(&cond->guard);
+            break;
+        }
+    }
+    return rc;
+}
+
+static int wait_until(weft_cond *cond, weft_lock *lock, int64_t deadline)
+{
+    waiter w;
+    int rc;
+
+    enqueue(cond, &w);
+    weft__unlock(lock);
+    rc = park(cond, &w, deadline);
+    weft__lock(lock);
+    return rc;
+}
+
+int weft_cond_wait(weft_cond *cond, weft_lock *lock, double timeout)
+{
+    int64_t deadline;
+    int rc;
+
+    if (!cond || !lock)
+        return WEFT_EINVAL;
+    rc = weft__deadline(timeout, &deadline);
+    if (rc != WEFT_OK)
+        return rc;
+    if (!weft_lock_locked(lock))
+        return WEFT_EPERM;
+    return wait_until(cond, lock, deadline);
+}
+
+int weft_cond_wait_rlock(weft_cond *cond, weft_rlock *rlock, double timeout)
+{
+    int64_t deadline;
+    uint32_t levels;
+    uint64_t me;
+    waiter w;
+    int rc;
+
+    if (!cond || !rlock)
+        return WEFT_EINVAL;
+    rc = weft__deadline(timeout, &deadline);
+    if (rc != WEFT_OK)
+        return rc;
+    if (!weft_rlock_is_owned(rlock))
+        return WEFT_EPERM;
+    /* Give up every level at once, as RLock._release_save does. */
+    me = weft__load64(&rlock->owner);
+    levels = rlock->count;
+    enqueue(cond, &w);
+    rlock->count = 0;
+    weft__store64(&rlock->owner, 0);
+    weft__unlock(&rlock->lock);
+    rc = park(cond, &w, deadline);
+    weft__lock(&rlock->lock);
+    weft__store64(&rlock->owner, me);
+    rlock->count = levels;
+    return rc;
+}
+
+int weft_cond_wait_for(weft_cond *cond, weft_lock *lock, bool (*pred)(void *arg), void *arg,
+                       double timeout)
+{
+    int64_t deadline;
+    int rc;
+
+    if (!cond || !lock || !pred)
+        return WEFT_EINVAL;
+    rc = weft__deadline(timeout, &deadline);
+    if (rc != WEFT_OK)
+        return rc;
+    if (!weft_lock_locked(lock))
+        return WEFT_EPERM;
+    while (!pred(arg)) {
+        if (wait_until(cond, lock, deadline) == WEFT_ETIMEDOUT)
+            return pred(arg) ? WEFT_OK : WEFT_ETIMEDOUT;
+    }
+    return WEFT_OK;
+}
+
+void weft_cond_notify(weft_cond *cond, size_t n)
+{
+    waiter *w;
+
+    /* Nobody waiting is the common case; a waiter links itself in before it
+     * releases the caller's lock, so under that lock this read is exact. */
+    if (!cond || n == 0 || weft__load_ptr(&cond->head) == NULL)
+        return;
+    weft__lock(&cond->guard);
+    while (n > 0 && (w = cond->head) != NULL) {
+        unlink_waiter(cond, w);
+        weft__store(&w->signaled, 1);
+        weft_sys_wake_one(&w->signaled);
+        n--;
+    }
+    weft__unlock(&cond->guard);
+}
+
+void weft_cond_notify_all(weft_cond *cond)
+{
+    weft_cond_notify(cond, SIZE_MAX);
+}

@@ -1,0 +1,68 @@
+/*
+ * threading.Event on one word:
+ *
+ *   state  bit 0      the flag
+ *          bits 1-31  how many times the flag went from clear to set
+ *
+ * A waiter remembers the word it saw while the flag was clear. Clearing a
+ * clear flag changes nothing, so any change it later sees is a set, even if
+ * a clear followed before the waiter ran: Python reports that wait as True,
+ * and so does weft. (2^31 sets between a waiter's two looks would fool it.)
+ */
+#include "internal.h"
+
+#define FLAG 1u
+
+void weft_event_set(weft_event *event)
+{
+    uint32_t s;
+
+    if (!event)
+        return;
+    s = weft__load_relaxed(&event->state);
+    do {
+        if (s & FLAG)
+            return;
+    } while (!weft__cas(&event->state, &s, (s + 2) | FLAG));
+    if (weft__load_sc(&event->waiters) != 0)
+        weft_sys_wake_all(&event->state);
+}
+
+void weft_event_clear(weft_event *event)
+{
+    if (event)
+        weft__fetch_and(&event->state, ~FLAG);
+}
+
+bool weft_event_is_set(const weft_event *event)
+{
+    return event && (weft__load(&event->state) & FLAG) != 0;
+}
+
+int weft_event_wait(weft_event *event, double timeout)
+{
+    int64_t deadline;
+    uint32_t seen;
+    int rc;
+
+    if (!event)
+        return WEFT_EINVAL;
+    rc = weft__deadline(timeout, &deadline);
+    if (rc != WEFT_OK)
+        return rc;
+    seen = weft__load(&event->state);
+    if (seen & FLAG)
+        return WEFT_OK;
+    if (deadline == 0)
+        return WEFT_ETIMEDOUT;
+    weft__fetch_add(&event->waiters, 1);
+    while (weft__load(&event->state) == seen) {
+        if (weft_sys_wait(&event->state, seen, deadline) == WEFT_ETIMEDOUT) {
+            /* A set that raced with the deadline still counts. */
+            rc = weft__load(&event->state) == seen ? WEFT_ETIMEDOUT : WEFT_OK;
+            break;
+        }
+    }
+    weft__fetch_sub(&event->waiters, 1);
+    return rc;
+}

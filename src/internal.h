@@ -1,0 +1,77 @@
+/*
+ * What the common modules share among themselves: error reporting,
+ * deadlines, the lock's internal entry points and the "seq channel" that
+ * rwlock and barrier park on. Backends may use the error helpers too.
+ */
+#ifndef WEFT_INTERNAL_H
+#define WEFT_INTERNAL_H
+
+#ifndef WEFT_BUILDING
+#error "src/internal.h is internal to weft"
+#endif
+
+#include <weft.h>
+
+#include "atomic.h"
+#include "sys.h"
+
+/* ---- Errors ---------------------------------------------------------------- */
+
+/* Record the OS error behind a WEFT_EOS for weft_last_os_error(), and
+ * return WEFT_EOS so a backend can write `return weft__os_error(errno);`. */
+int weft__os_error(int os_error);
+
+/* An OS call that cannot fail did: print what failed and where, then abort.
+ * Only for broken invariants, never for misuse or expected outcomes. */
+#define WEFT__FATAL(os_error, what) weft__fatal(__FILE__, __LINE__, __func__, (os_error), (what))
+WEFT_NORETURN void weft__fatal(const char *file, int line, const char *func, int os_error,
+                               const char *what);
+
+/* ---- Memory ------------------------------------------------------------------ */
+
+/* strdup (not in C11): a malloc'd copy of s, or NULL. */
+char *weft__strdup(const char *s);
+
+/* ---- Deadlines --------------------------------------------------------------- */
+
+/* Turn a public timeout (seconds; WEFT_FOREVER; 0) into an absolute
+ * monotonic deadline in *deadline. Returns WEFT_OK or WEFT_EINVAL for NaN or
+ * a negative value other than WEFT_FOREVER. */
+int weft__deadline(double timeout, int64_t *deadline);
+
+/* ---- The lock word ------------------------------------------------------------ */
+
+/* Acquire a weft_lock by a deadline, with no argument checks: the one lock
+ * path every internal user shares. Returns WEFT_OK or WEFT_ETIMEDOUT. */
+int weft__lock_until(weft_lock *lock, int64_t deadline);
+
+/* Acquire / release a weft_lock the caller knows is valid and (for release)
+ * held. */
+void weft__lock(weft_lock *lock);
+void weft__unlock(weft_lock *lock);
+
+/* ---- The seq channel ------------------------------------------------------------ */
+
+/*
+ * A condition variable for state guarded by a weft_lock, made of two words:
+ * `seq`, bumped on every change worth waking for, and `waiters`, the number
+ * of threads parked on it (so a change with nobody waiting costs no system
+ * call). Used by rwlock and barrier, which wake everyone and let each waiter
+ * re-check its state; weft_cond, which must wake exactly n, keeps a queue.
+ */
+
+/* With `lock` held: release it, sleep until *seq changes (or spuriously) or
+ * the deadline passes, and acquire it again. Returns WEFT_OK or
+ * WEFT_ETIMEDOUT (lock held in both cases). Callers loop on their state. */
+int weft__seq_wait(uint32_t *seq, uint32_t *waiters, weft_lock *lock, int64_t deadline);
+
+/* With the guarding lock held: bump *seq and wake every waiter. */
+void weft__seq_wake_all(uint32_t *seq, const uint32_t *waiters);
+
+/* ---- Threads -------------------------------------------------------------------- */
+
+/* The calling thread's weft_thread_ident, making its record on first use.
+ * 0 when that record could not be allocated. */
+uint64_t weft__self_ident(void);
+
+#endif /* WEFT_INTERNAL_H */

@@ -1,0 +1,98 @@
+/*
+ * threading.Lock on one 32-bit word.
+ *
+ *   state  0  unlocked
+ *          1  locked, nobody parked
+ *          2  locked, threads may be parked (release must wake one)
+ *
+ * Acquire tries 0 -> 1, then spins a little while the holder is likely to
+ * let go soon (state 1), then marks the lock contended (swap in 2) and parks
+ * on the word. Release swaps in 0 and wakes one thread only if the old state
+ * was 2, so an uncontended lock never enters the kernel. Release has no
+ * owner check: Python's Lock may be released by any thread.
+ */
+#include "internal.h"
+
+enum { UNLOCKED = 0, LOCKED = 1, CONTENDED = 2 };
+
+/* How many times to look at a busy lock before parking: a few hundred
+ * nanoseconds, long enough for a short critical section to end on another
+ * core, short enough not to matter when it does not. */
+#define SPIN_LIMIT 100
+
+static int lock_slow(weft_lock *lock, int64_t deadline)
+{
+    uint32_t s;
+    int spins;
+
+    if (deadline == 0)
+        return WEFT_ETIMEDOUT;
+    for (spins = 0; spins < SPIN_LIMIT; spins++) {
+        s = weft__load_relaxed(&lock->state);
+        if (s == UNLOCKED && weft__cas_acquire(&lock->state, &s, LOCKED))
+            return WEFT_OK;
+        if (s == CONTENDED)
+            break; /* others are parked already: spinning would only delay us */
+        weft__cpu_relax();
+    }
+    for (;;) {
+        if (weft__swap(&lock->state, CONTENDED) == UNLOCKED)
+            return WEFT_OK;
+        if (weft_sys_wait(&lock->state, CONTENDED, deadline) == WEFT_ETIMEDOUT)
+            return WEFT_ETIMEDOUT;
+    }
+}
+
+int weft__lock_until(weft_lock *lock, int64_t deadline)
+{
+    uint32_t s = UNLOCKED;
+
+    if (weft__cas_acquire(&lock->state, &s, LOCKED))
+        return WEFT_OK;
+    return lock_slow(lock, deadline);
+}
+
+void weft__lock(weft_lock *lock)
+{
+    (void)weft__lock_until(lock, WEFT__NO_DEADLINE);
+}
+
+void weft__unlock(weft_lock *lock)
+{
+    if (weft__swap_release(&lock->state, UNLOCKED) == CONTENDED)
+        weft_sys_wake_one(&lock->state);
+}
+
+int weft_lock_acquire(weft_lock *lock, double timeout)
+{
+    int64_t deadline;
+    int rc;
+
+    if (!lock)
+        return WEFT_EINVAL;
+    rc = weft__deadline(timeout, &deadline);
+    if (rc != WEFT_OK)
+        return rc;
+    return weft__lock_until(lock, deadline);
+}
+
+int weft_lock_release(weft_lock *lock)
+{
+    uint32_t old;
+
+    if (!lock)
+        return WEFT_EINVAL;
+    /* Swapping 0 into an unlocked lock changes nothing, so the check and
+     * the release are one atomic step. */
+    old = weft__swap_release(&lock->state, UNLOCKED);
+    if (old == UNLOCKED)
+        return WEFT_EPERM;
+    if (old == CONTENDED)
+        weft_sys_wake_one(&lock->state);
+    return WEFT_OK;
+}
+
+bool weft_lock_locked(const weft_lock *lock)
+{
+    return lock && weft__load_relaxed(&lock->state) != UNLOCKED;
+}

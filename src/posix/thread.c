@@ -1,0 +1,200 @@
+/* OS threads and the thread-local slot on pthreads. */
+#define _GNU_SOURCE /* pthread_setname_np, gettid */
+#include "posix.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#elif defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
+#include <pthread_np.h>
+#elif defined(__NetBSD__)
+#include <lwp.h>
+#endif
+
+/* pthread_t is an integer or a pointer on every system weft supports. */
+_Static_assert(sizeof(pthread_t) <= sizeof(weft_sys_thread), "pthread_t must fit a weft_sys_thread");
+
+static pthread_t to_pthread(weft_sys_thread t)
+{
+    pthread_t p;
+
+    memcpy(&p, &t, sizeof p);
+    return p;
+}
+
+typedef struct start_args {
+    void (*fn)(void *);
+    void *arg;
+} start_args;
+
+static void *thread_main(void *p)
+{
+    start_args a = *(start_args *)p;
+
+    free(p);
+    a.fn(a.arg);
+    return NULL;
+}
+
+static size_t round_stack_size(size_t size)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t step = page > 0 ? (size_t)page : 4096;
+
+    if (size < (size_t)PTHREAD_STACK_MIN)
+        size = (size_t)PTHREAD_STACK_MIN;
+    if (size > SIZE_MAX - step)
+        return 0;
+    return (size + step - 1) / step * step;
+}
+
+int weft_sys_thread_start(weft_sys_thread *out, void (*fn)(void *arg), void *arg,
+                          size_t stack_size)
+{
+    pthread_attr_t attr;
+    pthread_t thread;
+    start_args *a;
+    int err;
+
+    a = malloc(sizeof *a);
+    if (!a)
+        return WEFT_ENOMEM;
+    a->fn = fn;
+    a->arg = arg;
+    err = pthread_attr_init(&attr);
+    if (err != 0) {
+        free(a);
+        return weft__status_from_errno(err);
+    }
+    if (stack_size != 0) {
+        size_t rounded = round_stack_size(stack_size);
+        err = rounded ? pthread_attr_setstacksize(&attr, rounded) : EINVAL;
+    }
+    if (err == 0)
+        err = pthread_create(&thread, &attr, thread_main, a);
+    pthread_attr_destroy(&attr);
+    if (err != 0) {
+        free(a);
+        return weft__status_from_errno(err);
+    }
+    *out = 0;
+    memcpy(out, &thread, sizeof thread);
+    return WEFT_OK;
+}
+
+void weft_sys_thread_join(weft_sys_thread thread)
+{
+    int err = pthread_join(to_pthread(thread), NULL);
+
+    if (err != 0)
+        WEFT__FATAL(err, "pthread_join");
+}
+
+void weft_sys_thread_detach(weft_sys_thread thread)
+{
+    int err = pthread_detach(to_pthread(thread));
+
+    if (err != 0)
+        WEFT__FATAL(err, "pthread_detach");
+}
+
+void weft_sys_thread_yield(void)
+{
+    sched_yield();
+}
+
+uint64_t weft_sys_thread_native_id(void)
+{
+#if defined(__linux__)
+    return (uint64_t)syscall(SYS_gettid);
+#elif defined(__APPLE__)
+    uint64_t id = 0;
+    pthread_threadid_np(NULL, &id);
+    return id;
+#elif defined(__FreeBSD__) || defined(__DragonFly__)
+    return (uint64_t)pthread_getthreadid_np();
+#elif defined(__NetBSD__)
+    return (uint64_t)_lwp_self();
+#elif defined(__OpenBSD__)
+    return (uint64_t)getthrid();
+#else
+#error "weft: no native thread id for this system"
+#endif
+}
+
+bool weft_sys_thread_is_main(void)
+{
+#if defined(__linux__)
+    return syscall(SYS_gettid) == getpid();
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
+    return pthread_main_np() == 1;
+#elif defined(__NetBSD__)
+    return _lwp_self() == 1;
+#else
+#error "weft: no way to tell the main thread on this system"
+#endif
+}
+
+/* Copy at most `max` bytes of name into buf, cutting at a UTF-8 character
+ * boundary so the OS never sees half a character. */
+static void truncate_utf8(char *buf, const char *name, size_t max)
+{
+    size_t n = strlen(name);
+
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(buf, name, n);
+    buf[n] = '\0';
+}
+
+void weft_sys_thread_set_name(const char *name)
+{
+    char buf[64];
+
+#if defined(__linux__)
+    truncate_utf8(buf, name, 15); /* the kernel's TASK_COMM_LEN is 16 */
+    pthread_setname_np(pthread_self(), buf);
+#elif defined(__APPLE__)
+    truncate_utf8(buf, name, 63);
+    pthread_setname_np(buf);
+#elif defined(__NetBSD__)
+    truncate_utf8(buf, name, 31);
+    pthread_setname_np(pthread_self(), "%s", buf);
+#elif defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
+    truncate_utf8(buf, name, 31);
+    pthread_set_name_np(pthread_self(), buf);
+#else
+    (void)buf;
+    (void)name;
+#endif
+}
+
+static pthread_key_t tls_key;
+
+int weft_sys_tls_create(void (*destructor)(void *value))
+{
+    int err = pthread_key_create(&tls_key, destructor);
+
+    return err == 0 ? WEFT_OK : weft__status_from_errno(err);
+}
+
+void *weft_sys_tls_get(void)
+{
+    return pthread_getspecific(tls_key);
+}
+
+int weft_sys_tls_set(void *value)
+{
+    int err = pthread_setspecific(tls_key, value);
+
+    return err == 0 ? WEFT_OK : weft__status_from_errno(err);
+}

@@ -1,0 +1,190 @@
+/*
+ * weft_sys_wait for POSIX systems without futexes (macOS, the BSDs), and for
+ * Linux built with -DWEFT_WAIT=parkinglot so CI keeps this path alive.
+ *
+ * A parking lot: a fixed table of buckets, each a pthread mutex and a list
+ * of waiters, chosen by hashing the address. A waiter lives on its thread's
+ * stack with its own condition variable, so parking never allocates and a
+ * wake-one wakes exactly that thread. The word is compared under the
+ * bucket's mutex and every wake takes that mutex too, so a wake that
+ * follows a change of the word cannot be lost.
+ *
+ * Timeouts use the monotonic clock: condition variables on CLOCK_MONOTONIC
+ * where pthread_condattr_setclock exists, and on macOS, which lacks it,
+ * pthread_cond_timedwait_relative_np with the time left.
+ */
+#define _GNU_SOURCE
+#include "posix.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+
+#define BUCKET_BITS 8
+#define BUCKETS (1u << BUCKET_BITS)
+
+typedef struct waiter {
+    struct waiter *next;
+    struct waiter *prev;
+    const uint32_t *addr;
+    pthread_cond_t cond;
+    bool woken;
+} waiter;
+
+typedef struct bucket {
+    _Alignas(64) pthread_mutex_t mutex; /* one cache line per bucket */
+    waiter *head;
+    waiter *tail;
+} bucket;
+
+static bucket buckets[BUCKETS];
+static pthread_once_t buckets_once = PTHREAD_ONCE_INIT;
+#if !defined(__APPLE__)
+static pthread_condattr_t monotonic_attr;
+#endif
+
+static void init_buckets(void)
+{
+    unsigned i;
+
+    for (i = 0; i < BUCKETS; i++) {
+        if (pthread_mutex_init(&buckets[i].mutex, NULL) != 0)
+            WEFT__FATAL(errno, "pthread_mutex_init");
+    }
+#if !defined(__APPLE__)
+    if (pthread_condattr_init(&monotonic_attr) != 0 ||
+        pthread_condattr_setclock(&monotonic_attr, CLOCK_MONOTONIC) != 0)
+        WEFT__FATAL(errno, "pthread_condattr_setclock(CLOCK_MONOTONIC)");
+#endif
+}
+
+static bucket *bucket_of(const uint32_t *addr)
+{
+    /* Fibonacci hashing: multiply by 2^64/phi, keep the top bits. */
+    uint64_t h = (uint64_t)(uintptr_t)addr * UINT64_C(0x9E3779B97F4A7C15);
+
+    pthread_once(&buckets_once, init_buckets);
+    return &buckets[h >> (64 - BUCKET_BITS)];
+}
+
+static void lock_bucket(bucket *b)
+{
+    int err = pthread_mutex_lock(&b->mutex);
+
+    if (err != 0)
+        WEFT__FATAL(err, "pthread_mutex_lock");
+}
+
+static void unlock_bucket(bucket *b)
+{
+    pthread_mutex_unlock(&b->mutex);
+}
+
+static void unlink_waiter(bucket *b, waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        b->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        b->tail = w->prev;
+}
+
+/* Sleep on w->cond until the deadline; returns the pthread error. */
+static int sleep_until(bucket *b, waiter *w, int64_t deadline_ns)
+{
+    struct timespec ts;
+
+    if (deadline_ns == WEFT__NO_DEADLINE)
+        return pthread_cond_wait(&w->cond, &b->mutex);
+#if defined(__APPLE__)
+    {
+        int64_t left = deadline_ns - weft_sys_monotonic_ns();
+        if (left <= 0)
+            return ETIMEDOUT;
+        ts.tv_sec = (time_t)(left / 1000000000);
+        ts.tv_nsec = (long)(left % 1000000000);
+        return pthread_cond_timedwait_relative_np(&w->cond, &b->mutex, &ts);
+    }
+#else
+    ts.tv_sec = (time_t)(deadline_ns / 1000000000);
+    ts.tv_nsec = (long)(deadline_ns % 1000000000);
+    return pthread_cond_timedwait(&w->cond, &b->mutex, &ts);
+#endif
+}
+
+int weft_sys_wait(const uint32_t *addr, uint32_t expected, int64_t deadline_ns)
+{
+    bucket *b = bucket_of(addr);
+    waiter w;
+    int rc = WEFT_OK;
+    int err;
+
+    if (deadline_ns == 0)
+        return WEFT_ETIMEDOUT;
+    lock_bucket(b);
+    if (weft__load(addr) != expected) {
+        unlock_bucket(b);
+        return WEFT_OK;
+    }
+#if defined(__APPLE__)
+    err = pthread_cond_init(&w.cond, NULL);
+#else
+    err = pthread_cond_init(&w.cond, &monotonic_attr);
+#endif
+    if (err != 0)
+        WEFT__FATAL(err, "pthread_cond_init");
+    w.addr = addr;
+    w.woken = false;
+    w.next = NULL;
+    w.prev = b->tail;
+    if (b->tail)
+        b->tail->next = &w;
+    else
+        b->head = &w;
+    b->tail = &w;
+    while (!w.woken) {
+        err = sleep_until(b, &w, deadline_ns);
+        if (err == ETIMEDOUT) {
+            if (!w.woken) {
+                unlink_waiter(b, &w);
+                rc = WEFT_ETIMEDOUT;
+            }
+            break;
+        }
+    }
+    unlock_bucket(b);
+    pthread_cond_destroy(&w.cond);
+    return rc;
+}
+
+static void wake(const uint32_t *addr, bool all)
+{
+    bucket *b = bucket_of(addr);
+    waiter *w, *next;
+
+    lock_bucket(b);
+    for (w = b->head; w; w = next) {
+        next = w->next;
+        if (w->addr != addr)
+            continue;
+        unlink_waiter(b, w);
+        w->woken = true;
+        pthread_cond_signal(&w->cond);
+        if (!all)
+            break;
+    }
+    unlock_bucket(b);
+}
+
+void weft_sys_wake_one(const uint32_t *addr)
+{
+    wake(addr, false);
+}
+
+void weft_sys_wake_all(const uint32_t *addr)
+{
+    wake(addr, true);
+}

@@ -1,0 +1,57 @@
+/*
+ * threading.RLock: a weft_lock plus the owner's thread ident and a level
+ * count. Only the owner touches `count`; `owner` is read by every acquirer
+ * (atomically) to tell "mine, one more level" from "someone else's, wait".
+ */
+#include "internal.h"
+
+int weft_rlock_acquire(weft_rlock *rlock, double timeout)
+{
+    int64_t deadline;
+    uint64_t me;
+    int rc;
+
+    if (!rlock)
+        return WEFT_EINVAL;
+    rc = weft__deadline(timeout, &deadline);
+    if (rc != WEFT_OK)
+        return rc;
+    me = weft__self_ident();
+    if (me == 0)
+        return WEFT_ENOMEM;
+    if (weft__load64(&rlock->owner) == me) {
+        if (rlock->count == UINT32_MAX)
+            return WEFT_EOVERFLOW;
+        rlock->count++;
+        return WEFT_OK;
+    }
+    rc = weft__lock_until(&rlock->lock, deadline);
+    if (rc != WEFT_OK)
+        return rc;
+    weft__store64(&rlock->owner, me);
+    rlock->count = 1;
+    return WEFT_OK;
+}
+
+int weft_rlock_release(weft_rlock *rlock)
+{
+    if (!rlock)
+        return WEFT_EINVAL;
+    if (!weft_rlock_is_owned(rlock))
+        return WEFT_EPERM;
+    if (--rlock->count == 0) {
+        weft__store64(&rlock->owner, 0);
+        weft__unlock(&rlock->lock);
+    }
+    return WEFT_OK;
+}
+
+bool weft_rlock_is_owned(const weft_rlock *rlock)
+{
+    uint64_t me;
+
+    if (!rlock)
+        return false;
+    me = weft__self_ident();
+    return me != 0 && weft__load64(&rlock->owner) == me;
+}

@@ -1,0 +1,49 @@
+/* Clocks, sleep, CPU count and the conversion of public timeouts. */
+#include "internal.h"
+
+#include <math.h>
+
+int weft__deadline(double timeout, int64_t *deadline)
+{
+    int64_t now;
+    double ns;
+
+    if (timeout == WEFT_FOREVER) {
+        *deadline = WEFT__NO_DEADLINE;
+        return WEFT_OK;
+    }
+    if (!(timeout >= 0.0)) /* negative or NaN */
+        return WEFT_EINVAL;
+    if (timeout == 0.0) {
+        *deadline = 0; /* already passed: try once, never sleep */
+        return WEFT_OK;
+    }
+    now = weft_sys_monotonic_ns();
+    ns = ceil(timeout * 1e9);
+    /* A wait longer than the clock can express is a wait without limit. */
+    if (ns >= (double)(WEFT__NO_DEADLINE - now))
+        *deadline = WEFT__NO_DEADLINE;
+    else
+        *deadline = now + (int64_t)ns;
+    return WEFT_OK;
+}
+
+int64_t weft_monotonic_ns(void)
+{
+    return weft_sys_monotonic_ns();
+}
+
+double weft_monotonic(void)
+{
+    return (double)weft_sys_monotonic_ns() / 1e9;
+}
+
+double weft_time(void)
+{
+    return (double)weft_sys_wall_ns() / 1e9;
+}
+
+int weft_cpu_count(void)
+{
+    return weft_sys_cpu_count();
+}
