@@ -20,6 +20,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Thread-local storage class: C11's keyword, which MSVC's C compiler spells
+ * its own way. */
+#if defined(_MSC_VER) && !defined(__clang__)
+#define WEFT__THREAD_LOCAL __declspec(thread)
+#else
+#define WEFT__THREAD_LOCAL _Thread_local
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 
 #define WEFT__SC __ATOMIC_SEQ_CST

@@ -18,7 +18,7 @@ const char *weft_strerror(int status)
 
 /* Per thread, like errno: a WEFT_EOS from one thread must not be explained
  * by another thread's failure. */
-static _Thread_local int last_os_error;
+static WEFT__THREAD_LOCAL int last_os_error;
 
 int weft_last_os_error(void)
 {

@@ -35,9 +35,19 @@ char *weft__strdup(const char *s);
 /* ---- Deadlines --------------------------------------------------------------- */
 
 /* Turn a public timeout (seconds; WEFT_FOREVER; 0) into an absolute
- * monotonic deadline in *deadline. Returns WEFT_OK or WEFT_EINVAL for NaN or
- * a negative value other than WEFT_FOREVER. */
-int weft__deadline(double timeout, int64_t *deadline);
+ * monotonic deadline in *deadline: WEFT__NO_DEADLINE for WEFT_FOREVER, 0 (a
+ * deadline that has always passed) for 0. Returns WEFT_OK or WEFT_EINVAL for
+ * NaN or a negative value other than WEFT_FOREVER. Inline for the common
+ * WEFT_FOREVER, which every blocking acquire passes. */
+int weft__deadline_slow(double timeout, int64_t *deadline);
+static inline int weft__deadline(double timeout, int64_t *deadline)
+{
+    if (timeout == WEFT_FOREVER) {
+        *deadline = WEFT__NO_DEADLINE;
+        return WEFT_OK;
+    }
+    return weft__deadline_slow(timeout, deadline);
+}
 
 /* ---- The lock word ------------------------------------------------------------ */
 

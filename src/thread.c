@@ -54,7 +54,7 @@ static weft_once tls_once = WEFT_ONCE_INIT;
 static int tls_status;
 
 /* Each thread caches its ident: RLock and RWLock ask for it on every call. */
-static _Thread_local uint64_t self_ident;
+static WEFT__THREAD_LOCAL uint64_t self_ident;
 
 static void unref(weft_thread *t)
 {

@@ -3,15 +3,11 @@
 
 #include <math.h>
 
-int weft__deadline(double timeout, int64_t *deadline)
+int weft__deadline_slow(double timeout, int64_t *deadline)
 {
     int64_t now;
     double ns;
 
-    if (timeout == WEFT_FOREVER) {
-        *deadline = WEFT__NO_DEADLINE;
-        return WEFT_OK;
-    }
     if (!(timeout >= 0.0)) /* negative or NaN */
         return WEFT_EINVAL;
     if (timeout == 0.0) {
