@@ -196,7 +196,9 @@ int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
     rc = ensure_tls();
     if (rc != WEFT_OK)
         return rc;
-    t = new_record(opts ? opts->name : NULL, &thread_counter, "Thread");
+    /* As Python's Thread(name=""): an empty name gets the default. */
+    t = new_record(opts && opts->name && opts->name[0] ? opts->name : NULL, &thread_counter,
+                   "Thread");
     if (!t)
         return WEFT_ENOMEM;
     t->refs = 2; /* the handle and the running thread */

@@ -1,8 +1,6 @@
 /* Clocks, sleep, CPU count and the conversion of public timeouts. */
 #include "internal.h"
 
-#include <math.h>
-
 int weft__deadline_slow(double timeout, int64_t *deadline)
 {
     int64_t now;
@@ -15,12 +13,15 @@ int weft__deadline_slow(double timeout, int64_t *deadline)
         return WEFT_OK;
     }
     now = weft_sys_monotonic_ns();
-    ns = ceil(timeout * 1e9);
+    ns = timeout * 1e9;
     /* A wait longer than the clock can express is a wait without limit. */
-    if (ns >= (double)(WEFT__NO_DEADLINE - now))
+    if (ns >= (double)(WEFT__NO_DEADLINE - now)) {
         *deadline = WEFT__NO_DEADLINE;
-    else
-        *deadline = now + (int64_t)ns;
+    } else {
+        /* Round up (ceil without libm): never wake before the timeout. */
+        int64_t whole = (int64_t)ns;
+        *deadline = now + whole + ((double)whole < ns);
+    }
     return WEFT_OK;
 }
 

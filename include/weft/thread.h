@@ -29,7 +29,7 @@ typedef void *(*weft_thread_fn)(void *arg);
 
 /** Options for weft_thread_start(); a zero-filled struct means the defaults. */
 typedef struct weft_thread_opts {
-    const char *name;  /**< NULL: "Thread-N", N counting unnamed threads from 1 */
+    const char *name;  /**< NULL or "": "Thread-N", N counting unnamed threads from 1 */
     bool daemon;       /**< a daemon thread is not waited for at exit */
     size_t stack_size; /**< 0: the platform's default; else rounded up to a page */
 } weft_thread_opts;

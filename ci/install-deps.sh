@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# ci/install-deps.sh [PACKAGE...]: make sure the Debian/Ubuntu packages CI
+# needs are installed (default: all of them), with apt-get, as root or through
+# sudo -n, never asking anything. Packages already installed are not asked
+# for again, and when all are there apt is not touched at all.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if [[ $# -gt 0 ]]; then
+  wanted=("$@")
+else
+  # make + gcc: the README's commands; ninja, clang and its sanitizer
+  # runtimes: the presets; mingw-w64 + Wine: the Windows builds and their
+  # tests; pkg-config: ci/consume.sh.
+  wanted=(cmake make gcc libc6-dev ninja-build clang pkg-config
+          gcc-mingw-w64-x86-64 wine wine64)
+  # The sanitizer runtimes are a package of their own on Debian 12 and later.
+  if command -v apt-cache >/dev/null 2>&1 &&
+     apt-cache show libclang-rt-dev >/dev/null 2>&1; then
+    wanted+=(libclang-rt-dev)
+  fi
+fi
+
+installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+command -v apt-get >/dev/null 2>&1 || ci_die "apt-get not found: install by hand: ${wanted[*]}"
+
+missing=()
+for p in "${wanted[@]}"; do
+  installed "$p" || missing+=("$p")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "==== install-deps: all present: ${wanted[*]}"
+  exit 0
+fi
+
+if [[ $(id -u) == 0 ]]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo -n)
+else
+  ci_die "not root and no sudo: cannot install ${missing[*]}"
+fi
+
+ci_log "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -q </dev/null
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+  "${missing[@]}" </dev/null

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# ci/mingw-static.sh: cross-build for Windows x86_64 with mingw-w64, static
+# library, and run the tests under Wine (preset "mingw-static").
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=wine.sh
+source "$WEFT_ROOT/ci/wine.sh"
+trap wine_stop EXIT
+wine_start || exit 1
+bash "$WEFT_ROOT/ci/build-and-test.sh" mingw-static "$@"

@@ -1,0 +1,191 @@
+/*
+ * weft's test runner: a few macros and helpers, no framework.
+ *
+ * A test file declares its cases at the start of a line:
+ *
+ *     WEFT_TEST(lock_release_from_other_thread) { ... }
+ *     WEFT_TEST_TIMEOUT(lock_stress, 120) { ... }    (a longer CTest timeout)
+ *
+ * tests/CMakeLists.txt finds those lines at configure time, generates the
+ * table of cases for the runner's main() (runner.c) and registers every case
+ * as its own CTest test, `<module>.<case>`, run as `test_<module> <case>` in
+ * a process of its own, so a crash or a hang stays in its case.
+ *
+ *     test_lock --list        print every case name
+ *     test_lock <case>        run one case; exit 0 when it passes
+ *
+ * Checks survive NDEBUG. A failed check prints `file:line: what failed` on
+ * stderr and ends the process at once with exit code 1 (from any thread;
+ * no atexit handler runs, so a failure never waits for stuck threads).
+ *
+ * Tests use only weft's API and standard C, so they run unchanged on every
+ * platform and under Wine: no POSIX calls, no fork, no pthreads.
+ *
+ * Environment:
+ *   WEFT_TEST_TIME_SCALE    multiplies the generous upper bounds of timing
+ *                           checks and the helpers' long waits (default 1).
+ *   WEFT_TEST_STRESS_SCALE  multiplies iteration counts of stress cases
+ *                           (default: WEFT_TEST_STRESS_DEFAULT, set by CMake:
+ *                           1 natively, less under TSan or an emulator).
+ */
+#ifndef WEFT_TEST_RUNNER_H
+#define WEFT_TEST_RUNNER_H
+
+#include <weft.h>
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- Declaring cases ------------------------------------------------------- */
+
+/* One case: runs in the main thread of its own process. */
+#define WEFT_TEST(name)                                                        \
+    void weft_test_##name(void);                                               \
+    void weft_test_##name(void)
+
+/* A case that needs more than the default 30 s CTest timeout; `seconds` is
+ * read by CMake (a plain integer) and scaled by WEFT_TEST_TIMEOUT_SCALE. */
+#define WEFT_TEST_TIMEOUT(name, seconds) WEFT_TEST(name)
+
+/* The table CMake generates for each test executable. */
+typedef struct weft_test_case {
+    const char *name;
+    void (*fn)(void);
+} weft_test_case;
+
+extern const weft_test_case weft_test_cases[];
+extern const size_t weft_test_case_count;
+
+/* ---- Checks ------------------------------------------------------------------ */
+
+/* Print "file:line: message" on stderr and end the process with status 1. */
+WEFT_NORETURN void weft_test_fail(const char *file, int line, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            weft_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);            \
+    } while (0)
+
+#define WEFT_TEST_CMP_(kind, type, fmt, a, op, b)                              \
+    do {                                                                       \
+        type a_ = (type)(a), b_ = (type)(b);                                   \
+        if (!(a_ op b_))                                                       \
+            weft_test_fail(__FILE__, __LINE__,                                 \
+                           kind "(%s, %s): %" fmt " " #op " %" fmt " is false", \
+                           #a, #b, a_, b_);                                    \
+    } while (0)
+
+/* Signed integers (anything that fits int64_t). */
+#define CHECK_EQ_INT(a, b) WEFT_TEST_CMP_("CHECK_EQ_INT", int64_t, PRId64, a, ==, b)
+#define CHECK_NE_INT(a, b) WEFT_TEST_CMP_("CHECK_NE_INT", int64_t, PRId64, a, !=, b)
+#define CHECK_LT_INT(a, b) WEFT_TEST_CMP_("CHECK_LT_INT", int64_t, PRId64, a, <, b)
+#define CHECK_LE_INT(a, b) WEFT_TEST_CMP_("CHECK_LE_INT", int64_t, PRId64, a, <=, b)
+#define CHECK_GE_INT(a, b) WEFT_TEST_CMP_("CHECK_GE_INT", int64_t, PRId64, a, >=, b)
+/* Unsigned integers (uint32_t, uint64_t, size_t). */
+#define CHECK_EQ_UINT(a, b) WEFT_TEST_CMP_("CHECK_EQ_UINT", uint64_t, PRIu64, a, ==, b)
+#define CHECK_NE_UINT(a, b) WEFT_TEST_CMP_("CHECK_NE_UINT", uint64_t, PRIu64, a, !=, b)
+/* Doubles (times in seconds). */
+#define CHECK_LT_DBL(a, b) WEFT_TEST_CMP_("CHECK_LT_DBL", double, ".6f", a, <, b)
+#define CHECK_GE_DBL(a, b) WEFT_TEST_CMP_("CHECK_GE_DBL", double, ".6f", a, >=, b)
+
+#define CHECK_EQ_PTR(a, b)                                                     \
+    do {                                                                       \
+        const void *a_ = (a), *b_ = (b);                                       \
+        if (a_ != b_)                                                          \
+            weft_test_fail(__FILE__, __LINE__, "CHECK_EQ_PTR(%s, %s): %p != %p", \
+                           #a, #b, (void *)(uintptr_t)a_, (void *)(uintptr_t)b_); \
+    } while (0)
+
+#define CHECK_EQ_STR(a, b)                                                     \
+    do {                                                                       \
+        const char *a_ = (a), *b_ = (b);                                       \
+        if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)                   \
+            weft_test_fail(__FILE__, __LINE__,                                 \
+                           "CHECK_EQ_STR(%s, %s): \"%s\" != \"%s\"", #a, #b,   \
+                           a_ ? a_ : "(null)", b_ ? b_ : "(null)");            \
+    } while (0)
+
+/* A weft status: prints both codes by name when they differ. */
+#define CHECK_STATUS(expr, expected)                                           \
+    do {                                                                       \
+        int got_ = (expr), want_ = (expected);                                 \
+        if (got_ != want_)                                                     \
+            weft_test_fail(__FILE__, __LINE__, "CHECK_STATUS(%s, %s): got %s, want %s", \
+                           #expr, #expected, weft_strerror(got_),              \
+                           weft_strerror(want_));                              \
+    } while (0)
+
+#define CHECK_OK(expr) CHECK_STATUS(expr, WEFT_OK)
+
+/*
+ * A timed wait that began at monotonic time `t0` and was to last `timeout`
+ * seconds: it must not have ended early (1 ms for the double conversions),
+ * and not absurdly late (weft_test_slack()).
+ */
+#define CHECK_ELAPSED(t0, timeout)                                             \
+    do {                                                                       \
+        double el_ = weft_monotonic() - (t0), to_ = (timeout);                 \
+        if (!(el_ >= to_ - 1e-3) || !(el_ < to_ + weft_test_slack()))          \
+            weft_test_fail(__FILE__, __LINE__,                                 \
+                           "CHECK_ELAPSED(%s, %s): %.6f s elapsed, want [%.6f, %.6f)", \
+                           #t0, #timeout, el_, to_ - 1e-3, to_ + weft_test_slack()); \
+    } while (0)
+
+/* ---- Helpers ----------------------------------------------------------------- */
+
+/* WEFT_TEST_TIME_SCALE (default 1). */
+double weft_test_time_scale(void);
+
+/* The slack allowed above a timeout: 1.5 s, scaled. */
+double weft_test_slack(void);
+
+/* How long a helper waits for something that must happen "soon" before it
+ * calls the case failed: 10 s, scaled (well below the CTest timeout). */
+double weft_test_long(void);
+
+/* `n` scaled by WEFT_TEST_STRESS_SCALE, at least 1. */
+long weft_test_iterations(long n);
+
+/* Start a thread (checks the start succeeded) / with a name. */
+weft_thread *weft_test_start(weft_thread_fn fn, void *arg);
+weft_thread *weft_test_start_named(weft_thread_fn fn, void *arg, const char *name);
+
+/* Join within weft_test_long() (checks it did), release the handle and
+ * return the thread's result. */
+void *weft_test_join(weft_thread *thread);
+
+/* Wait for an event within weft_test_long() (checks it was set). */
+void weft_test_wait_event(weft_event *event);
+
+/*
+ * Give threads that have announced they are about to block time to park
+ * (50 ms, scaled). Never needed for a test to be correct: only to make it
+ * likely that the blocking path, not the fast path, is exercised.
+ */
+void weft_test_settle(void);
+
+/*
+ * A counter guarded by a lock, with a condition to wait for a value:
+ * the tests' handshake ("N threads have arrived") without sleeps.
+ */
+typedef struct weft_test_counter {
+    weft_lock lock;
+    weft_cond cond;
+    long value;
+} weft_test_counter;
+
+#define WEFT_TEST_COUNTER_INIT {WEFT_LOCK_INIT, WEFT_COND_INIT, 0}
+
+void weft_test_counter_add(weft_test_counter *c, long n);
+long weft_test_counter_get(weft_test_counter *c);
+/* Wait within weft_test_long() until the value is at least `value`. */
+void weft_test_counter_wait(weft_test_counter *c, long value);
+
+#endif /* WEFT_TEST_RUNNER_H */

@@ -1,0 +1,105 @@
+/* weft/base.h: status codes, weft_strerror, weft_last_os_error. */
+#include "runner.h"
+
+#include <limits.h>
+
+typedef struct status_info {
+    int value;
+    const char *name;
+} status_info;
+
+static const status_info statuses[] = {
+#define STATUS_ROW(name, value, text) {WEFT_##name, "WEFT_" #name},
+    WEFT_STATUS_MAP(STATUS_ROW)
+#undef STATUS_ROW
+};
+#define N_STATUSES (sizeof statuses / sizeof statuses[0])
+
+WEFT_TEST(error_codes_ok_zero_others_negative_and_distinct)
+{
+    size_t i, j;
+
+    CHECK_EQ_INT(WEFT_OK, 0);
+    CHECK_GE_INT(N_STATUSES, 14);
+    for (i = 0; i < N_STATUSES; i++) {
+        if (statuses[i].value != WEFT_OK)
+            CHECK_LT_INT(statuses[i].value, 0);
+        for (j = i + 1; j < N_STATUSES; j++)
+            CHECK_NE_INT(statuses[i].value, statuses[j].value);
+    }
+}
+
+WEFT_TEST(error_every_code_in_the_map_exists)
+{
+    /* The codes api.md promises, each in the table. */
+    static const int wanted[] = {WEFT_OK,       WEFT_ETIMEDOUT, WEFT_EINVAL, WEFT_ENOMEM,
+                                 WEFT_EPERM,    WEFT_EEMPTY,    WEFT_EFULL,  WEFT_ESHUTDOWN,
+                                 WEFT_ECANCELED, WEFT_EBROKEN,  WEFT_EOVERFLOW, WEFT_ENOENT,
+                                 WEFT_EAGAIN,   WEFT_EOS};
+    size_t i, j;
+
+    for (i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
+        bool found = false;
+        for (j = 0; j < N_STATUSES; j++)
+            found = found || statuses[j].value == wanted[i];
+        CHECK(found);
+    }
+}
+
+WEFT_TEST(error_strerror_distinct_for_every_code)
+{
+    size_t i, j;
+
+    for (i = 0; i < N_STATUSES; i++) {
+        const char *text = weft_strerror(statuses[i].value);
+        CHECK(text != NULL);
+        CHECK(text[0] != '\0');
+        /* Names the code, as "WEFT_ETIMEDOUT: the timeout expired" does. */
+        if (strstr(text, statuses[i].name) == NULL)
+            weft_test_fail(__FILE__, __LINE__, "weft_strerror(%d) = \"%s\" does not name %s",
+                           statuses[i].value, text, statuses[i].name);
+        CHECK(strcmp(text, "unknown weft status") != 0);
+        for (j = 0; j < i; j++)
+            CHECK(strcmp(text, weft_strerror(statuses[j].value)) != 0);
+    }
+}
+
+WEFT_TEST(error_strerror_unknown_values)
+{
+    static const int unknown[] = {1, 2, 100, -14, -100, -1000, INT_MIN, INT_MAX};
+    size_t i, j;
+
+    for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        const char *text = weft_strerror(unknown[i]);
+        for (j = 0; j < N_STATUSES; j++)
+            CHECK_NE_INT(unknown[i], statuses[j].value); /* really unknown */
+        CHECK(text != NULL);
+        CHECK_EQ_STR(text, "unknown weft status");
+    }
+}
+
+WEFT_TEST(error_strerror_is_static)
+{
+    /* The same pointer each time: a static string, nothing to free. */
+    CHECK_EQ_PTR(weft_strerror(WEFT_EPERM), weft_strerror(WEFT_EPERM));
+    CHECK_EQ_PTR(weft_strerror(12345), weft_strerror(12345));
+}
+
+static void *read_last_os_error(void *arg)
+{
+    *(int *)arg = weft_last_os_error();
+    return NULL;
+}
+
+WEFT_TEST(error_last_os_error_zero_without_failure)
+{
+    int in_thread = -1;
+
+    CHECK_EQ_INT(weft_last_os_error(), 0);
+    weft_test_join(weft_test_start(read_last_os_error, &in_thread));
+    CHECK_EQ_INT(in_thread, 0);
+    /* Failures that are not WEFT_EOS leave it alone. */
+    CHECK_STATUS(weft_sleep(-2.0), WEFT_EINVAL);
+    CHECK_STATUS(weft_lock_release(NULL), WEFT_EINVAL);
+    CHECK_EQ_INT(weft_last_os_error(), 0);
+}

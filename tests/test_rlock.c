@@ -1,0 +1,288 @@
+/* weft_rlock: threading.RLock. */
+#include "runner.h"
+
+#include <math.h>
+
+WEFT_TEST(rlock_acquire_release)
+{
+    weft_rlock r = WEFT_RLOCK_INIT;
+
+    CHECK(!weft_rlock_is_owned(&r));
+    CHECK_OK(weft_rlock_acquire(&r, WEFT_FOREVER));
+    CHECK(weft_rlock_is_owned(&r));
+    CHECK_OK(weft_rlock_release(&r));
+    CHECK(!weft_rlock_is_owned(&r));
+}
+
+WEFT_TEST(rlock_zero_filled_is_unlocked)
+{
+    weft_rlock r;
+
+    memset(&r, 0, sizeof r);
+    CHECK(!weft_rlock_is_owned(&r));
+    CHECK_OK(weft_rlock_acquire(&r, 0));
+    CHECK(weft_rlock_is_owned(&r));
+    CHECK_OK(weft_rlock_release(&r));
+    CHECK_STATUS(weft_rlock_release(&r), WEFT_EPERM);
+}
+
+WEFT_TEST(rlock_recursion)
+{
+    weft_rlock r = WEFT_RLOCK_INIT;
+    int i;
+
+    CHECK_OK(weft_rlock_acquire(&r, WEFT_FOREVER));
+    CHECK_OK(weft_rlock_acquire(&r, 0));   /* an owner never waits */
+    CHECK_OK(weft_rlock_acquire(&r, 1.0));
+    CHECK(weft_rlock_is_owned(&r));
+    CHECK_OK(weft_rlock_release(&r));
+    CHECK_OK(weft_rlock_acquire(&r, WEFT_FOREVER));
+    for (i = 0; i < 3; i++) {
+        CHECK(weft_rlock_is_owned(&r));
+        CHECK_OK(weft_rlock_release(&r));
+    }
+    CHECK(!weft_rlock_is_owned(&r));
+    CHECK_STATUS(weft_rlock_release(&r), WEFT_EPERM);
+}
+
+WEFT_TEST(rlock_deep_recursion)
+{
+    enum { DEPTH = 10000 };
+    weft_rlock r = WEFT_RLOCK_INIT;
+    int i;
+
+    for (i = 0; i < DEPTH; i++)
+        CHECK_OK(weft_rlock_acquire(&r, 0));
+    for (i = 0; i < DEPTH; i++) {
+        CHECK(weft_rlock_is_owned(&r));
+        CHECK_OK(weft_rlock_release(&r));
+    }
+    CHECK(!weft_rlock_is_owned(&r));
+    CHECK_STATUS(weft_rlock_release(&r), WEFT_EPERM);
+}
+
+WEFT_TEST(rlock_release_unacquired_eperm)
+{
+    weft_rlock r = WEFT_RLOCK_INIT;
+
+    CHECK_STATUS(weft_rlock_release(&r), WEFT_EPERM);
+    CHECK(!weft_rlock_is_owned(&r));
+    CHECK_OK(weft_rlock_acquire(&r, 0));
+    CHECK_OK(weft_rlock_acquire(&r, 0));
+    CHECK_OK(weft_rlock_release(&r));
+    CHECK_OK(weft_rlock_acquire(&r, 0));
+    CHECK_OK(weft_rlock_release(&r));
+    CHECK_OK(weft_rlock_release(&r));
+    CHECK_STATUS(weft_rlock_release(&r), WEFT_EPERM);
+    /* Still usable. */
+    CHECK_OK(weft_rlock_acquire(&r, 0));
+    CHECK_OK(weft_rlock_release(&r));
+}
+
+typedef struct owned_elsewhere {
+    weft_rlock rlock;
+    weft_event acquired;
+    weft_event done;
+    weft_event released;
+    int levels;
+} owned_elsewhere;
+
+/* Take `levels` levels, then hold them until `done`, then give them back. */
+static void *hold_rlock(void *arg)
+{
+    owned_elsewhere *o = arg;
+    int i;
+
+    for (i = 0; i < o->levels; i++)
+        CHECK_OK(weft_rlock_acquire(&o->rlock, WEFT_FOREVER));
+    weft_event_set(&o->acquired);
+    weft_test_wait_event(&o->done);
+    for (i = 0; i < o->levels; i++) {
+        CHECK(weft_rlock_is_owned(&o->rlock));
+        CHECK_OK(weft_rlock_release(&o->rlock));
+    }
+    CHECK(!weft_rlock_is_owned(&o->rlock));
+    CHECK_STATUS(weft_rlock_release(&o->rlock), WEFT_EPERM);
+    weft_event_set(&o->released);
+    return NULL;
+}
+
+WEFT_TEST(rlock_release_by_non_owner_eperm)
+{
+    owned_elsewhere o = {WEFT_RLOCK_INIT, WEFT_EVENT_INIT, WEFT_EVENT_INIT, WEFT_EVENT_INIT, 2};
+    weft_thread *thread = weft_test_start(hold_rlock, &o);
+
+    weft_test_wait_event(&o.acquired);
+    CHECK(!weft_rlock_is_owned(&o.rlock));
+    CHECK_STATUS(weft_rlock_release(&o.rlock), WEFT_EPERM);
+    CHECK_STATUS(weft_rlock_release(&o.rlock), WEFT_EPERM);
+    /* Nothing changed: still held by the thread, with both its levels,
+     * which it releases (and checks a third release fails) below. */
+    CHECK_STATUS(weft_rlock_acquire(&o.rlock, 0), WEFT_ETIMEDOUT);
+    CHECK(!weft_rlock_is_owned(&o.rlock));
+    weft_event_set(&o.done);
+    weft_test_join(thread);
+    CHECK_OK(weft_rlock_acquire(&o.rlock, 0));
+    CHECK_OK(weft_rlock_release(&o.rlock));
+}
+
+WEFT_TEST(rlock_timed_acquire_by_non_owner)
+{
+    owned_elsewhere o = {WEFT_RLOCK_INIT, WEFT_EVENT_INIT, WEFT_EVENT_INIT, WEFT_EVENT_INIT, 1};
+    weft_thread *thread = weft_test_start(hold_rlock, &o);
+    double t0;
+
+    weft_test_wait_event(&o.acquired);
+    t0 = weft_monotonic();
+    CHECK_STATUS(weft_rlock_acquire(&o.rlock, 0.2), WEFT_ETIMEDOUT);
+    CHECK_ELAPSED(t0, 0.2);
+    CHECK(!weft_rlock_is_owned(&o.rlock));
+    /* Usable after the timed-out acquire. */
+    weft_event_set(&o.done);
+    weft_test_join(thread);
+    CHECK_OK(weft_rlock_acquire(&o.rlock, 0));
+    CHECK(weft_rlock_is_owned(&o.rlock));
+    CHECK_OK(weft_rlock_release(&o.rlock));
+}
+
+static void *report_is_owned(void *arg)
+{
+    return (void *)(intptr_t)weft_rlock_is_owned(arg);
+}
+
+WEFT_TEST(rlock_is_owned_per_thread)
+{
+    weft_rlock r = WEFT_RLOCK_INIT;
+
+    CHECK(!weft_rlock_is_owned(&r));
+    CHECK_OK(weft_rlock_acquire(&r, WEFT_FOREVER));
+    CHECK(weft_rlock_is_owned(&r));
+    CHECK_OK(weft_rlock_acquire(&r, WEFT_FOREVER));
+    CHECK(weft_rlock_is_owned(&r));
+    CHECK_EQ_INT((intptr_t)weft_test_join(weft_test_start(report_is_owned, &r)), 0);
+    CHECK_OK(weft_rlock_release(&r));
+    CHECK(weft_rlock_is_owned(&r));
+    CHECK_OK(weft_rlock_release(&r));
+    CHECK(!weft_rlock_is_owned(&r));
+}
+
+typedef struct waiter {
+    weft_rlock *rlock;
+    weft_test_counter started;
+    int status;
+    bool owned;
+} waiter;
+
+static void *acquire_rlock_forever(void *arg)
+{
+    waiter *w = arg;
+
+    weft_test_counter_add(&w->started, 1);
+    w->status = weft_rlock_acquire(w->rlock, WEFT_FOREVER);
+    w->owned = weft_rlock_is_owned(w->rlock);
+    CHECK_OK(weft_rlock_acquire(w->rlock, 0));
+    CHECK_OK(weft_rlock_release(w->rlock));
+    CHECK_OK(weft_rlock_release(w->rlock));
+    return NULL;
+}
+
+WEFT_TEST(rlock_contended_waits_for_last_level)
+{
+    weft_rlock r = WEFT_RLOCK_INIT;
+    waiter w = {&r, WEFT_TEST_COUNTER_INIT, 99, false};
+    weft_thread *thread;
+
+    CHECK_OK(weft_rlock_acquire(&r, WEFT_FOREVER));
+    CHECK_OK(weft_rlock_acquire(&r, WEFT_FOREVER));
+    thread = weft_test_start(acquire_rlock_forever, &w);
+    weft_test_counter_wait(&w.started, 1);
+    CHECK_STATUS(weft_thread_join(thread, 0.1, NULL), WEFT_ETIMEDOUT);
+    CHECK_OK(weft_rlock_release(&r));
+    /* One level is still held: the waiter still waits. */
+    CHECK_STATUS(weft_thread_join(thread, 0.1, NULL), WEFT_ETIMEDOUT);
+    CHECK(weft_rlock_is_owned(&r));
+    CHECK_OK(weft_rlock_release(&r));
+    weft_test_join(thread);
+    CHECK_OK(w.status);
+    CHECK(w.owned);
+    CHECK(!weft_rlock_is_owned(&r));
+    CHECK_OK(weft_rlock_acquire(&r, 0));
+    CHECK_OK(weft_rlock_release(&r));
+}
+
+WEFT_TEST(rlock_null_einval)
+{
+    CHECK_STATUS(weft_rlock_acquire(NULL, WEFT_FOREVER), WEFT_EINVAL);
+    CHECK_STATUS(weft_rlock_acquire(NULL, 0), WEFT_EINVAL);
+    CHECK_STATUS(weft_rlock_release(NULL), WEFT_EINVAL);
+    CHECK(!weft_rlock_is_owned(NULL));
+}
+
+WEFT_TEST(rlock_bad_timeout_einval)
+{
+    weft_rlock r = WEFT_RLOCK_INIT;
+
+    CHECK_STATUS(weft_rlock_acquire(&r, -2.0), WEFT_EINVAL);
+    CHECK_STATUS(weft_rlock_acquire(&r, NAN), WEFT_EINVAL);
+    CHECK_STATUS(weft_rlock_acquire(&r, -INFINITY), WEFT_EINVAL);
+    CHECK(!weft_rlock_is_owned(&r));
+    CHECK_STATUS(weft_rlock_release(&r), WEFT_EPERM); /* not acquired */
+    /* By the owner too: a bad timeout is refused, not counted as a level. */
+    CHECK_OK(weft_rlock_acquire(&r, 0));
+    CHECK_STATUS(weft_rlock_acquire(&r, -2.0), WEFT_EINVAL);
+    CHECK_STATUS(weft_rlock_acquire(&r, NAN), WEFT_EINVAL);
+    CHECK_OK(weft_rlock_release(&r));
+    CHECK(!weft_rlock_is_owned(&r));
+    CHECK_STATUS(weft_rlock_release(&r), WEFT_EPERM);
+}
+
+/* ---- Stress -------------------------------------------------------------------- */
+
+enum { STRESS_THREADS = 8, STRESS_ITERATIONS = 100000 };
+
+typedef struct stress {
+    weft_rlock rlock;
+    weft_barrier start;
+    long iterations;
+    long counter; /* guarded by rlock */
+    int inside;   /* guarded by rlock */
+} stress;
+
+static void *increment_under_rlock(void *arg)
+{
+    stress *s = arg;
+    long i;
+
+    CHECK(weft_barrier_wait(&s->start, weft_test_long()) >= 0);
+    for (i = 0; i < s->iterations; i++) {
+        CHECK_OK(weft_rlock_acquire(&s->rlock, WEFT_FOREVER));
+        CHECK_EQ_INT(s->inside++, 0);
+        if (i % 4 == 0) { /* sometimes a second level */
+            CHECK_OK(weft_rlock_acquire(&s->rlock, WEFT_FOREVER));
+            s->counter++;
+            CHECK_OK(weft_rlock_release(&s->rlock));
+        } else {
+            s->counter++;
+        }
+        s->inside--;
+        CHECK_OK(weft_rlock_release(&s->rlock));
+    }
+    CHECK(!weft_rlock_is_owned(&s->rlock));
+    return NULL;
+}
+
+WEFT_TEST_TIMEOUT(rlock_stress_counter_exact, 120)
+{
+    stress s = {WEFT_RLOCK_INIT, WEFT_BARRIER_INIT(STRESS_THREADS), 0, 0, 0};
+    weft_thread *threads[STRESS_THREADS];
+    int i;
+
+    s.iterations = weft_test_iterations(STRESS_ITERATIONS);
+    for (i = 0; i < STRESS_THREADS; i++)
+        threads[i] = weft_test_start(increment_under_rlock, &s);
+    for (i = 0; i < STRESS_THREADS; i++)
+        weft_test_join(threads[i]);
+    CHECK_EQ_INT(s.counter, STRESS_THREADS * s.iterations);
+    CHECK_OK(weft_rlock_acquire(&s.rlock, 0));
+    CHECK_OK(weft_rlock_release(&s.rlock));
+}
