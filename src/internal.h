@@ -40,6 +40,14 @@ char *weft__strdup(const char *s);
  * NaN or a negative value other than WEFT_FOREVER. Inline for the common
  * WEFT_FOREVER, which every blocking acquire passes. */
 int weft__deadline_slow(double timeout, int64_t *deadline);
+
+/* Whether a public timeout is acceptable (weft__deadline would not return
+ * WEFT_EINVAL): WEFT_FOREVER or not negative. NaN is not. */
+static inline bool weft__timeout_valid(double timeout)
+{
+    return timeout >= 0.0 || timeout == WEFT_FOREVER;
+}
+
 static inline int weft__deadline(double timeout, int64_t *deadline)
 {
     if (timeout == WEFT_FOREVER) {
@@ -81,7 +89,15 @@ void weft__seq_wake_all(uint32_t *seq, const uint32_t *waiters);
 /* ---- Threads -------------------------------------------------------------------- */
 
 /* The calling thread's weft_thread_ident, making its record on first use.
- * 0 when that record could not be allocated. */
-uint64_t weft__self_ident(void);
+ * 0 when that record could not be allocated. Inline: RLock and RWLock ask
+ * for it on every call, and after the first it is one thread-local read. */
+extern WEFT__THREAD_LOCAL uint64_t weft__self_ident_cache;
+uint64_t weft__self_ident_slow(void);
+static inline uint64_t weft__self_ident(void)
+{
+    uint64_t id = weft__self_ident_cache;
+
+    return id != 0 ? id : weft__self_ident_slow();
+}
 
 #endif /* WEFT_INTERNAL_H */

@@ -5,7 +5,7 @@
  */
 #include "internal.h"
 
-int weft_rlock_acquire(weft_rlock *rlock, double timeout)
+static int acquire_slow(weft_rlock *rlock, double timeout)
 {
     int64_t deadline;
     uint64_t me;
@@ -31,6 +31,27 @@ int weft_rlock_acquire(weft_rlock *rlock, double timeout)
     weft__store64(&rlock->owner, me);
     rlock->count = 1;
     return WEFT_OK;
+}
+
+int weft_rlock_acquire(weft_rlock *rlock, double timeout)
+{
+    uint64_t me = weft__self_ident_cache;
+    uint32_t s = 0;
+
+    /* The common cases inline: a thread that has an ident takes a free
+     * rlock, or one more level of its own. */
+    if (rlock && me != 0 && weft__timeout_valid(timeout)) {
+        if (weft__load64(&rlock->owner) == me && rlock->count != UINT32_MAX) {
+            rlock->count++;
+            return WEFT_OK;
+        }
+        if (weft__cas_acquire(&rlock->lock.state, &s, 1)) {
+            weft__store64(&rlock->owner, me);
+            rlock->count = 1;
+            return WEFT_OK;
+        }
+    }
+    return acquire_slow(rlock, timeout);
 }
 
 int weft_rlock_release(weft_rlock *rlock)

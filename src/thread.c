@@ -53,8 +53,8 @@ static weft_thread *main_record;
 static weft_once tls_once = WEFT_ONCE_INIT;
 static int tls_status;
 
-/* Each thread caches its ident: RLock and RWLock ask for it on every call. */
-static WEFT__THREAD_LOCAL uint64_t self_ident;
+/* Each thread caches its ident: see weft__self_ident(). */
+WEFT__THREAD_LOCAL uint64_t weft__self_ident_cache;
 
 static void unref(weft_thread *t)
 {
@@ -151,13 +151,13 @@ weft_thread *weft_thread_current(void)
     return t ? t : adopt_current();
 }
 
-uint64_t weft__self_ident(void)
+uint64_t weft__self_ident_slow(void)
 {
-    weft_thread *t;
+    weft_thread *t = weft_thread_current();
 
-    if (self_ident == 0 && (t = weft_thread_current()) != NULL)
-        self_ident = t->ident;
-    return self_ident;
+    if (t)
+        weft__self_ident_cache = t->ident;
+    return weft__self_ident_cache;
 }
 
 static void publish_start(weft_thread *t)
