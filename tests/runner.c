@@ -91,6 +91,40 @@ void *weft_test_join(weft_thread *thread)
     return result;
 }
 
+void weft_test_start_all(weft_thread **threads, int n, weft_thread_fn fn, void *arg)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        threads[i] = weft_test_start(fn, arg);
+}
+
+void weft_test_start_each(weft_thread **threads, int n, weft_thread_fn fn, void *args,
+                          size_t size)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        threads[i] = weft_test_start(fn, (char *)args + (size_t)i * size);
+}
+
+void weft_test_join_all(weft_thread **threads, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        weft_test_join(threads[i]);
+}
+
+void weft_test_run_all(int n, weft_thread_fn fn, void *arg)
+{
+    weft_thread *threads[64];
+
+    CHECK(n > 0 && n <= 64);
+    weft_test_start_all(threads, n, fn, arg);
+    weft_test_join_all(threads, n);
+}
+
 void weft_test_wait_event(weft_event *event)
 {
     CHECK_OK(weft_event_wait(event, weft_test_long()));
@@ -132,6 +166,61 @@ void weft_test_counter_wait(weft_test_counter *c, long value)
         (void)weft_cond_wait(&c->cond, &c->lock, left);
     }
     CHECK_OK(weft_lock_release(&c->lock));
+}
+
+void weft_test_exclusion_init(weft_test_exclusion *x, int (*acquire)(void *ctx, long i),
+                              int (*release)(void *ctx, long i), void *ctx, int threads,
+                              long iterations, int extra)
+{
+    memset(x, 0, sizeof *x);
+    x->acquire = acquire;
+    x->release = release;
+    x->ctx = ctx;
+    x->threads = threads;
+    x->iterations = weft_test_iterations(iterations);
+    weft_barrier_init(&x->start, (uint32_t)(threads + extra));
+}
+
+static void *exclusion_thread(void *arg)
+{
+    weft_test_exclusion *x = arg;
+    long i, gave_up = 0;
+
+    CHECK(weft_barrier_wait(&x->start, weft_test_long()) >= 0);
+    for (i = 0; i < x->iterations; i++) {
+        int status = x->acquire(x->ctx, i);
+        if (status == WEFT_ETIMEDOUT) {
+            gave_up++;
+            continue;
+        }
+        CHECK_OK(status);
+        CHECK_EQ_INT(x->inside++, 0);
+        x->counter++;
+        x->inside--;
+        CHECK_OK(x->release(x->ctx, i));
+    }
+    CHECK_OK(weft_lock_acquire(&x->tally, WEFT_FOREVER));
+    x->gave_up += gave_up;
+    CHECK_OK(weft_lock_release(&x->tally));
+    return NULL;
+}
+
+void weft_test_exclusion_run(weft_test_exclusion *x)
+{
+    weft_thread *threads[64];
+
+    CHECK(x->threads > 0 && x->threads <= 64);
+    weft_test_start_all(threads, x->threads, exclusion_thread, x);
+    weft_test_join_all(threads, x->threads);
+    CHECK_EQ_INT(x->counter + x->gave_up, (long)x->threads * x->iterations);
+}
+
+void weft_test_start_parked(weft_thread **threads, int n, weft_thread_fn fn, void *arg,
+                            weft_test_counter *started)
+{
+    weft_test_start_all(threads, n, fn, arg);
+    weft_test_counter_wait(started, n);
+    weft_test_settle();
 }
 
 int main(int argc, char **argv)

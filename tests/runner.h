@@ -34,6 +34,7 @@
 #include <weft.h>
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -138,6 +139,17 @@ WEFT_NORETURN void weft_test_fail(const char *file, int line, const char *fmt, .
                            #t0, #timeout, el_, to_ - 1e-3, to_ + weft_test_slack()); \
     } while (0)
 
+/* A duration measured by a thread of a wait of `timeout` seconds that timed
+ * out: the same bounds as CHECK_ELAPSED. */
+#define CHECK_DURATION(elapsed, timeout)                                       \
+    do {                                                                       \
+        double el_ = (elapsed), to_ = (timeout);                               \
+        if (!(el_ >= to_ - 1e-3) || !(el_ < to_ + weft_test_slack()))          \
+            weft_test_fail(__FILE__, __LINE__,                                 \
+                           "CHECK_DURATION(%s, %s): %.6f s, want [%.6f, %.6f)", \
+                           #elapsed, #timeout, el_, to_ - 1e-3, to_ + weft_test_slack()); \
+    } while (0)
+
 /* ---- Helpers ----------------------------------------------------------------- */
 
 /* WEFT_TEST_TIME_SCALE (default 1). */
@@ -160,6 +172,20 @@ weft_thread *weft_test_start_named(weft_thread_fn fn, void *arg, const char *nam
 /* Join within weft_test_long() (checks it did), release the handle and
  * return the thread's result. */
 void *weft_test_join(weft_thread *thread);
+
+/* Start `n` threads, all running fn(arg), into threads[0..n-1]. */
+void weft_test_start_all(weft_thread **threads, int n, weft_thread_fn fn, void *arg);
+
+/* Start `n` threads, thread i running fn(args + i * size): one argument
+ * each, from an array of `size`-byte elements. */
+void weft_test_start_each(weft_thread **threads, int n, weft_thread_fn fn, void *args,
+                          size_t size);
+
+/* weft_test_join() each of threads[0..n-1] in turn; their results are dropped. */
+void weft_test_join_all(weft_thread **threads, int n);
+
+/* Start `n` (at most 64) threads running fn(arg) and join them all. */
+void weft_test_run_all(int n, weft_thread_fn fn, void *arg);
 
 /* Wait for an event within weft_test_long() (checks it was set). */
 void weft_test_wait_event(weft_event *event);
@@ -187,5 +213,42 @@ void weft_test_counter_add(weft_test_counter *c, long n);
 long weft_test_counter_get(weft_test_counter *c);
 /* Wait within weft_test_long() until the value is at least `value`. */
 void weft_test_counter_wait(weft_test_counter *c, long value);
+
+/* Start `n` threads running fn(arg), each of which adds 1 to `started`
+ * just before it blocks; wait until all have, then weft_test_settle(). */
+void weft_test_start_parked(weft_thread **threads, int n, weft_thread_fn fn, void *arg,
+                            weft_test_counter *started);
+
+/*
+ * A mutual-exclusion stress: `threads` threads meet at `start`, then each
+ * `iterations` times calls acquire(ctx, i), checks it is alone inside,
+ * increments `counter` and calls release(ctx, i). Both return a weft
+ * status, checked to be WEFT_OK, except that an acquire may time out
+ * (WEFT_ETIMEDOUT): that round is counted in `gave_up` instead.
+ * weft_test_exclusion_run() joins the threads and checks that no round was
+ * lost: counter + gave_up == threads * iterations. The case checks the
+ * exact count it expects (counter alone, when nothing may give up).
+ */
+typedef struct weft_test_exclusion {
+    int (*acquire)(void *ctx, long i);
+    int (*release)(void *ctx, long i);
+    void *ctx;
+    int threads;
+    long iterations;     /* per thread, already scaled */
+    weft_barrier start;  /* threads + `extra` parties (the case's own threads) */
+    long counter;        /* guarded by the lock under test */
+    int inside;          /* guarded by the lock under test: threads inside */
+    weft_lock tally;     /* guards gave_up */
+    long gave_up;
+} weft_test_exclusion;
+
+/* Set up for `threads` threads of `iterations` (scaled here by
+ * weft_test_iterations()); `extra` more threads of the case's own will
+ * wait at x->start too. */
+void weft_test_exclusion_init(weft_test_exclusion *x, int (*acquire)(void *ctx, long i),
+                              int (*release)(void *ctx, long i), void *ctx, int threads,
+                              long iterations, int extra);
+/* Start the threads, join them all, check counter + gave_up. */
+void weft_test_exclusion_run(weft_test_exclusion *x);
 
 #endif /* WEFT_TEST_RUNNER_H */

@@ -49,11 +49,9 @@ static void run_party(party *p)
     weft_thread *threads[N - 1];
     int i, round;
 
-    for (i = 0; i < N - 1; i++)
-        threads[i] = weft_test_start(run_rounds, p);
+    weft_test_start_all(threads, N - 1, run_rounds, p);
     run_rounds(p); /* main is the N-th party */
-    for (i = 0; i < N - 1; i++)
-        weft_test_join(threads[i]);
+    weft_test_join_all(threads, N - 1);
     for (round = 0; round < p->rounds; round++) {
         CHECK_EQ_INT(p->left[round], N);
         for (i = 0; i < N; i++)
@@ -185,8 +183,7 @@ WEFT_TEST(barrier_n_waiting)
     }
     index = weft_barrier_wait(&b, weft_test_long());
     CHECK_EQ_INT(index, 2); /* main arrived last */
-    for (i = 0; i < 2; i++)
-        weft_test_join(threads[i]);
+    weft_test_join_all(threads, 2);
     CHECK((w[0].status == 0 && w[1].status == 1) || (w[0].status == 1 && w[1].status == 0));
     CHECK_EQ_INT(w[0].status, 0); /* w[0] surely arrived first: w[1] started after */
     CHECK_EQ_UINT(weft_barrier_n_waiting(&b), 0);
@@ -218,8 +215,7 @@ WEFT_TEST(barrier_timeout_breaks_it)
         w[i].timeout = weft_test_long();
         threads[i] = weft_test_start(wait_barrier, &w[i]);
     }
-    for (i = 0; i < 2; i++)
-        weft_test_join(threads[i]);
+    weft_test_join_all(threads, 2);
     CHECK_EQ_INT(w[0].status + w[1].status, 0 + 1);
     CHECK(!weft_barrier_broken(&b));
 }
@@ -264,15 +260,11 @@ WEFT_TEST(barrier_timeout_of_one_breaks_all)
     /* After CPython's test_timeout: one party is late; the first to time
      * out breaks the barrier for everyone, the late one included. */
     late l;
-    weft_thread *threads[N];
     int i;
 
     memset(&l, 0, sizeof l);
     weft_barrier_init(&l.barrier, N);
-    for (i = 0; i < N; i++)
-        threads[i] = weft_test_start(wait_short_or_late, &l);
-    for (i = 0; i < N; i++)
-        weft_test_join(threads[i]);
+    weft_test_run_all(N, wait_short_or_late, &l);
     for (i = 0; i < N; i++)
         CHECK_STATUS(l.status[i], WEFT_EBROKEN);
     CHECK(weft_barrier_broken(&l.barrier));
@@ -332,13 +324,7 @@ static void *abort_in_the_middle(void *arg)
 
 static void run_abortion(abortion *a)
 {
-    weft_thread *threads[N];
-    int i;
-
-    for (i = 0; i < N; i++)
-        threads[i] = weft_test_start(abort_in_the_middle, a);
-    for (i = 0; i < N; i++)
-        weft_test_join(threads[i]);
+    weft_test_run_all(N, abort_in_the_middle, a);
 }
 
 WEFT_TEST(barrier_abort)
@@ -432,15 +418,10 @@ static void *reset_in_the_middle(void *arg)
 WEFT_TEST(barrier_reset_breaks_waiters_then_works)
 {
     resetting r;
-    weft_thread *threads[N];
-    int i;
 
     memset(&r, 0, sizeof r);
     weft_barrier_init(&r.barrier, N);
-    for (i = 0; i < N; i++)
-        threads[i] = weft_test_start(reset_in_the_middle, &r);
-    for (i = 0; i < N; i++)
-        weft_test_join(threads[i]);
+    weft_test_run_all(N, reset_in_the_middle, &r);
     CHECK_EQ_INT(r.broken, N - 1);
     CHECK_EQ_INT(r.other, 0);
     CHECK_EQ_INT(r.passed, N);
@@ -492,16 +473,11 @@ WEFT_TEST_TIMEOUT(barrier_stress_many_rounds, 90)
      * still leaving the last one. */
     enum { THREADS = 4 };
     cycle c;
-    weft_thread *threads[THREADS];
-    int i;
 
     memset(&c, 0, sizeof c);
     weft_barrier_init(&c.barrier, THREADS);
     c.rounds = weft_test_iterations(20000);
-    for (i = 0; i < THREADS; i++)
-        threads[i] = weft_test_start(cycle_rounds, &c);
-    for (i = 0; i < THREADS; i++)
-        weft_test_join(threads[i]);
+    weft_test_run_all(THREADS, cycle_rounds, &c);
     CHECK_EQ_INT(c.index_sum, c.rounds * (0 + 1 + 2 + 3));
     CHECK(!weft_barrier_broken(&c.barrier));
     CHECK_EQ_UINT(weft_barrier_n_waiting(&c.barrier), 0);

@@ -67,12 +67,19 @@ static bool more_than_two_woke(void *arg)
  * gave the lock up only inside weft_cond_wait, so all are queued. */
 static void start_waiters(shared *s, weft_thread **threads, int n)
 {
-    int i;
-
-    for (i = 0; i < n; i++)
-        threads[i] = weft_test_start(wait_once, s);
+    weft_test_start_all(threads, n, wait_once, s);
     lock(s);
     await_value(s, &s->ready, n);
+}
+
+/* With the lock held, after the notify that wakes the last of n waiters:
+ * wait until all n have woken, unlock, join them; check the count. */
+static void finish_waiters(shared *s, weft_thread **threads, int n)
+{
+    await_value(s, &s->woke, n);
+    unlock(s);
+    weft_test_join_all(threads, n);
+    CHECK_EQ_INT(s->woke, n);
 }
 
 WEFT_TEST(cond_notify_n_wakes_exactly_n)
@@ -80,7 +87,7 @@ WEFT_TEST(cond_notify_n_wakes_exactly_n)
     enum { N = 5 };
     shared s = SHARED_INIT;
     weft_thread *threads[N];
-    int round, i;
+    int round;
 
     for (round = 0; round < 2; round++) { /* twice: the state is sound after */
         s.ready = 0;
@@ -95,11 +102,7 @@ WEFT_TEST(cond_notify_n_wakes_exactly_n)
                      WEFT_ETIMEDOUT);
         CHECK_EQ_INT(s.woke, 2);
         weft_cond_notify_all(&s.cond);
-        await_value(&s, &s.woke, N);
-        unlock(&s);
-        for (i = 0; i < N; i++)
-            weft_test_join(threads[i]);
-        CHECK_EQ_INT(s.woke, N);
+        finish_waiters(&s, threads, N);
     }
 }
 
@@ -117,8 +120,7 @@ WEFT_TEST(cond_notify_one_at_a_time)
         CHECK_EQ_INT(s.woke, i);
     }
     unlock(&s);
-    for (i = 0; i < N; i++)
-        weft_test_join(threads[i]);
+    weft_test_join_all(threads, N);
 }
 
 WEFT_TEST(cond_notify_all_wakes_all)
@@ -126,15 +128,10 @@ WEFT_TEST(cond_notify_all_wakes_all)
     enum { N = 6 };
     shared s = SHARED_INIT;
     weft_thread *threads[N];
-    int i;
 
     start_waiters(&s, threads, N);
     weft_cond_notify_all(&s.cond);
-    await_value(&s, &s.woke, N);
-    unlock(&s);
-    for (i = 0; i < N; i++)
-        weft_test_join(threads[i]);
-    CHECK_EQ_INT(s.woke, N);
+    finish_waiters(&s, threads, N);
 }
 
 WEFT_TEST(cond_notify_more_than_waiting)
@@ -143,14 +140,10 @@ WEFT_TEST(cond_notify_more_than_waiting)
     shared s = SHARED_INIT;
     weft_thread *threads[N];
     double t0;
-    int i;
 
     start_waiters(&s, threads, N);
     weft_cond_notify(&s.cond, 10); /* wakes the 3 there are */
-    await_value(&s, &s.woke, N);
-    unlock(&s);
-    for (i = 0; i < N; i++)
-        weft_test_join(threads[i]);
+    finish_waiters(&s, threads, N);
     /* The surplus is not saved for a later waiter. */
     lock(&s);
     t0 = weft_monotonic();
@@ -245,10 +238,7 @@ WEFT_TEST(cond_waiters_woken_oldest_first)
     weft_cond_notify(&s.cond, 1);
     await_value(&s, &s.woke, 3);
     weft_cond_notify_all(&s.cond);
-    await_value(&s, &s.woke, N);
-    unlock(&s);
-    for (i = 0; i < N; i++)
-        weft_test_join(threads[i]);
+    finish_waiters(&s, threads, N);
     /* The first two may come back in either order; the rest in order. */
     CHECK((s.order[0] == 0 && s.order[1] == 1) || (s.order[0] == 1 && s.order[1] == 0));
     CHECK_EQ_INT(s.order[2], 2);
@@ -295,8 +285,7 @@ WEFT_TEST(cond_wait_timeout)
     for (i = 0; i < N; i++) {
         weft_test_join(threads[i]);
         CHECK_STATUS(t[i].status, WEFT_ETIMEDOUT);
-        CHECK_GE_DBL(t[i].elapsed, 0.2 - 1e-3);
-        CHECK_LT_DBL(t[i].elapsed, 0.2 + weft_test_slack());
+        CHECK_DURATION(t[i].elapsed, 0.2);
         CHECK(t[i].locked_after);
     }
     CHECK(!weft_lock_locked(&s.lock));
@@ -550,8 +539,7 @@ WEFT_TEST(cond_wait_for_one_deadline)
     }
     weft_test_join(thread);
     CHECK_STATUS(j.status, WEFT_ETIMEDOUT);
-    CHECK_GE_DBL(j.elapsed, timeout - 1e-3);
-    CHECK_LT_DBL(j.elapsed, timeout + weft_test_slack());
+    CHECK_DURATION(j.elapsed, timeout);
     CHECK_GE_INT(j.pred.calls, 3); /* it really was woken repeatedly */
     CHECK(j.pred.lock_held_in_pred);
 }
@@ -908,12 +896,10 @@ WEFT_TEST_TIMEOUT(cond_stress_bounded_buffer, 120)
     memset(&b, 0, sizeof b);
     b.per_producer = weft_test_iterations(20000);
     b.producers_left = PRODUCERS;
-    for (i = 0; i < CONSUMERS; i++)
-        threads[i] = weft_test_start(consume, &b);
+    weft_test_start_all(threads, CONSUMERS, consume, &b);
     for (i = 0; i < PRODUCERS; i++)
         threads[CONSUMERS + i] = weft_test_start(produce, &b);
-    for (i = 0; i < PRODUCERS + CONSUMERS; i++)
-        weft_test_join(threads[i]);
+    weft_test_join_all(threads, PRODUCERS + CONSUMERS);
     CHECK_EQ_INT(b.count, 0);
     CHECK_EQ_INT(b.consumed_sum, b.produced_sum);
     CHECK(b.produced_sum > 0);

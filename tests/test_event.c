@@ -67,17 +67,12 @@ static void check_wakes_all(waiters *w)
 {
     enum { N = 5 };
     weft_thread *threads[N];
-    int i;
 
     w->started.value = w->first.value = w->second.value = 0;
-    for (i = 0; i < N; i++)
-        threads[i] = weft_test_start(wait_twice, w);
-    weft_test_counter_wait(&w->started, N);
-    weft_test_settle();
+    weft_test_start_parked(threads, N, wait_twice, w, &w->started);
     CHECK_EQ_INT(weft_test_counter_get(&w->first), 0); /* nobody passed a clear event */
     weft_event_set(&w->event);
-    for (i = 0; i < N; i++)
-        weft_test_join(threads[i]);
+    weft_test_join_all(threads, N);
     CHECK_EQ_INT(weft_test_counter_get(&w->first), N);
     CHECK_EQ_INT(weft_test_counter_get(&w->second), N);
 }
@@ -148,13 +143,11 @@ WEFT_TEST(event_wait_timeout)
         weft_test_join(threads[i]);
         CHECK_STATUS(t[i].status_zero, WEFT_ETIMEDOUT);
         CHECK_STATUS(t[i].status, WEFT_ETIMEDOUT);
-        CHECK_GE_DBL(t[i].elapsed, 0.2 - 1e-3);
-        CHECK_LT_DBL(t[i].elapsed, 0.2 + weft_test_slack());
+        CHECK_DURATION(t[i].elapsed, 0.2);
     }
     /* Set: the same waits all succeed, without waiting. */
     weft_event_set(&e);
-    for (i = 0; i < N; i++)
-        threads[i] = weft_test_start(wait_timed, &t[i]);
+    weft_test_start_each(threads, N, wait_timed, t, sizeof t[0]);
     for (i = 0; i < N; i++) {
         weft_test_join(threads[i]);
         CHECK_OK(t[i].status_zero);
@@ -198,8 +191,7 @@ WEFT_TEST(event_set_then_clear_still_wakes_waiters)
 
     for (round = 0; round < 3; round++) {
         memset(&s, 0, sizeof s);
-        for (i = 0; i < N; i++)
-            threads[i] = weft_test_start(wait_long, &s);
+        weft_test_start_all(threads, N, wait_long, &s);
         weft_test_counter_wait(&s.started, N);
         /* They must be inside the wait before the set: give them a
          * generous moment to park (the event is clear, so they must). */
@@ -207,8 +199,7 @@ WEFT_TEST(event_set_then_clear_still_wakes_waiters)
         set_at = weft_monotonic();
         weft_event_set(&s.event);
         weft_event_clear(&s.event);
-        for (i = 0; i < N; i++)
-            weft_test_join(threads[i]);
+        weft_test_join_all(threads, N);
         for (i = 0; i < N; i++) {
             CHECK_STATUS(s.status[i], WEFT_OK);
             /* woken by the set, not by running into their long timeout */

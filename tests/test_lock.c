@@ -91,18 +91,15 @@ WEFT_TEST(lock_acquire_contended)
     enum { N = 5 };
     contended c = {WEFT_LOCK_INIT, WEFT_TEST_COUNTER_INIT, WEFT_TEST_COUNTER_INIT};
     weft_thread *threads[N];
-    int i;
 
     CHECK_OK(weft_lock_acquire(&c.lock, WEFT_FOREVER));
-    for (i = 0; i < N; i++)
-        threads[i] = weft_test_start(acquire_then_release, &c);
+    weft_test_start_all(threads, N, acquire_then_release, &c);
     weft_test_counter_wait(&c.started, N);
     /* While the lock is held, none of them gets through. */
     CHECK_STATUS(weft_thread_join(threads[0], 0.1, NULL), WEFT_ETIMEDOUT);
     CHECK_EQ_INT(weft_test_counter_get(&c.finished), 0);
     CHECK_OK(weft_lock_release(&c.lock));
-    for (i = 0; i < N; i++)
-        weft_test_join(threads[i]);
+    weft_test_join_all(threads, N);
     CHECK_EQ_INT(weft_test_counter_get(&c.finished), N);
     CHECK(!weft_lock_locked(&c.lock));
 }
@@ -323,106 +320,46 @@ WEFT_TEST(lock_bad_timeout_einval)
 
 enum { STRESS_THREADS = 8, STRESS_ITERATIONS = 100000 };
 
-typedef struct stress {
-    weft_lock lock;
-    weft_barrier start;
-    long iterations;
-    long counter;    /* guarded by lock */
-    int inside;      /* guarded by lock: threads in the critical section */
-} stress;
-
-static void *increment_under_lock(void *arg)
+static int stress_acquire(void *lock, long i)
 {
-    stress *s = arg;
-    long i;
+    return (void)i, weft_lock_acquire(lock, WEFT_FOREVER);
+}
 
-    CHECK(weft_barrier_wait(&s->start, weft_test_long()) >= 0);
-    for (i = 0; i < s->iterations; i++) {
-        CHECK_OK(weft_lock_acquire(&s->lock, WEFT_FOREVER));
-        CHECK_EQ_INT(s->inside++, 0);
-        s->counter++;
-        s->inside--;
-        CHECK_OK(weft_lock_release(&s->lock));
-    }
-    return NULL;
+static int stress_release(void *lock, long i)
+{
+    return (void)i, weft_lock_release(lock);
 }
 
 WEFT_TEST_TIMEOUT(lock_stress_counter_exact, 120)
 {
-    stress s = {WEFT_LOCK_INIT, WEFT_BARRIER_INIT(STRESS_THREADS), 0, 0, 0};
-    weft_thread *threads[STRESS_THREADS];
-    int i;
+    weft_lock lock = WEFT_LOCK_INIT;
+    weft_test_exclusion x;
 
-    s.iterations = weft_test_iterations(STRESS_ITERATIONS);
-    for (i = 0; i < STRESS_THREADS; i++)
-        threads[i] = weft_test_start(increment_under_lock, &s);
-    for (i = 0; i < STRESS_THREADS; i++)
-        weft_test_join(threads[i]);
-    CHECK_EQ_INT(s.counter, STRESS_THREADS * s.iterations);
-    CHECK(!weft_lock_locked(&s.lock));
+    weft_test_exclusion_init(&x, stress_acquire, stress_release, &lock, STRESS_THREADS,
+                             STRESS_ITERATIONS, 0);
+    weft_test_exclusion_run(&x);
+    CHECK_EQ_INT(x.counter, STRESS_THREADS * x.iterations);
+    CHECK(!weft_lock_locked(&lock));
 }
-
-typedef struct timed_stress {
-    weft_lock lock;
-    weft_barrier start;
-    long iterations;
-    long counter;            /* guarded by lock */
-    long successes[STRESS_THREADS];
-    long timeouts[STRESS_THREADS];
-    int next_index;          /* guarded by lock */
-} timed_stress;
 
 /* Contended acquires with tiny timeouts: the timeout path and the wake-up
  * path cross all the time; a lost wake-up or a miscounted waiter shows as a
  * wrong counter or a hang. */
-static void *increment_with_timeouts(void *arg)
+static int stress_acquire_or_time_out(void *lock, long i)
 {
-    timed_stress *s = arg;
-    long i, ok = 0, late = 0;
-    int me;
-
-    CHECK_OK(weft_lock_acquire(&s->lock, WEFT_FOREVER));
-    me = s->next_index++;
-    CHECK_OK(weft_lock_release(&s->lock));
-    CHECK(weft_barrier_wait(&s->start, weft_test_long()) >= 0);
-    for (i = 0; i < s->iterations; i++) {
-        int status = weft_lock_acquire(&s->lock, (i % 3) == 0 ? 0 : 1e-4 * (double)(i % 7));
-        if (status == WEFT_ETIMEDOUT) {
-            late++;
-            continue;
-        }
-        CHECK_OK(status);
-        s->counter++;
-        ok++;
-        CHECK_OK(weft_lock_release(&s->lock));
-    }
-    s->successes[me] = ok;
-    s->timeouts[me] = late;
-    return NULL;
+    return weft_lock_acquire(lock, (i % 3) == 0 ? 0 : 1e-4 * (double)(i % 7));
 }
 
 WEFT_TEST_TIMEOUT(lock_stress_timed_acquires, 120)
 {
-    timed_stress s;
-    weft_thread *threads[STRESS_THREADS];
-    long total = 0, attempts = 0;
-    int i;
+    weft_lock lock = WEFT_LOCK_INIT;
+    weft_test_exclusion x;
 
-    memset(&s, 0, sizeof s);
-    weft_barrier_init(&s.start, STRESS_THREADS);
-    s.iterations = weft_test_iterations(STRESS_ITERATIONS / 4);
-    for (i = 0; i < STRESS_THREADS; i++)
-        threads[i] = weft_test_start(increment_with_timeouts, &s);
-    for (i = 0; i < STRESS_THREADS; i++)
-        weft_test_join(threads[i]);
-    for (i = 0; i < STRESS_THREADS; i++) {
-        total += s.successes[i];
-        attempts += s.successes[i] + s.timeouts[i];
-    }
-    CHECK_EQ_INT(attempts, STRESS_THREADS * s.iterations);
-    CHECK_EQ_INT(s.counter, total);
-    CHECK(total > 0);
-    CHECK(!weft_lock_locked(&s.lock));
-    CHECK_OK(weft_lock_acquire(&s.lock, 0));
-    CHECK_OK(weft_lock_release(&s.lock));
+    weft_test_exclusion_init(&x, stress_acquire_or_time_out, stress_release, &lock,
+                             STRESS_THREADS, STRESS_ITERATIONS / 4, 0);
+    weft_test_exclusion_run(&x); /* checks counter + timeouts == attempts */
+    CHECK(x.counter > 0);
+    CHECK(!weft_lock_locked(&lock));
+    CHECK_OK(weft_lock_acquire(&lock, 0));
+    CHECK_OK(weft_lock_release(&lock));
 }

@@ -96,17 +96,12 @@ WEFT_TEST(once_race)
 
     for (round = 0; round < ROUNDS; round++) {
         race r;
-        weft_thread *threads[N];
-        int i;
 
         memset(&r, 0, sizeof r);
         weft_barrier_init(&r.start, N);
         /* Now and then fn is slow, so the others surely wait for it. */
         r.state.work = (round % 5 == 0) ? 0.05 : 0;
-        for (i = 0; i < N; i++)
-            threads[i] = weft_test_start(call_once_racing, &r);
-        for (i = 0; i < N; i++)
-            weft_test_join(threads[i]);
+        weft_test_run_all(N, call_once_racing, &r);
         CHECK_EQ_INT(r.state.calls, 1);
         CHECK(r.state.finished);
     }

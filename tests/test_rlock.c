@@ -240,49 +240,31 @@ WEFT_TEST(rlock_bad_timeout_einval)
 
 enum { STRESS_THREADS = 8, STRESS_ITERATIONS = 100000 };
 
-typedef struct stress {
-    weft_rlock rlock;
-    weft_barrier start;
-    long iterations;
-    long counter; /* guarded by rlock */
-    int inside;   /* guarded by rlock */
-} stress;
-
-static void *increment_under_rlock(void *arg)
+static int acquire_rlock(void *r, long i)
 {
-    stress *s = arg;
-    long i;
+    CHECK_OK(weft_rlock_acquire(r, WEFT_FOREVER));
+    /* Sometimes a second level. */
+    return i % 4 == 0 ? weft_rlock_acquire(r, WEFT_FOREVER) : WEFT_OK;
+}
 
-    CHECK(weft_barrier_wait(&s->start, weft_test_long()) >= 0);
-    for (i = 0; i < s->iterations; i++) {
-        CHECK_OK(weft_rlock_acquire(&s->rlock, WEFT_FOREVER));
-        CHECK_EQ_INT(s->inside++, 0);
-        if (i % 4 == 0) { /* sometimes a second level */
-            CHECK_OK(weft_rlock_acquire(&s->rlock, WEFT_FOREVER));
-            s->counter++;
-            CHECK_OK(weft_rlock_release(&s->rlock));
-        } else {
-            s->counter++;
-        }
-        s->inside--;
-        CHECK_OK(weft_rlock_release(&s->rlock));
-    }
-    CHECK(!weft_rlock_is_owned(&s->rlock));
-    return NULL;
+static int release_rlock(void *r, long i)
+{
+    if (i % 4 == 0)
+        CHECK_OK(weft_rlock_release(r));
+    CHECK_OK(weft_rlock_release(r));
+    CHECK(!weft_rlock_is_owned(r));
+    return WEFT_OK;
 }
 
 WEFT_TEST_TIMEOUT(rlock_stress_counter_exact, 120)
 {
-    stress s = {WEFT_RLOCK_INIT, WEFT_BARRIER_INIT(STRESS_THREADS), 0, 0, 0};
-    weft_thread *threads[STRESS_THREADS];
-    int i;
+    weft_rlock r = WEFT_RLOCK_INIT;
+    weft_test_exclusion x;
 
-    s.iterations = weft_test_iterations(STRESS_ITERATIONS);
-    for (i = 0; i < STRESS_THREADS; i++)
-        threads[i] = weft_test_start(increment_under_rlock, &s);
-    for (i = 0; i < STRESS_THREADS; i++)
-        weft_test_join(threads[i]);
-    CHECK_EQ_INT(s.counter, STRESS_THREADS * s.iterations);
-    CHECK_OK(weft_rlock_acquire(&s.rlock, 0));
-    CHECK_OK(weft_rlock_release(&s.rlock));
+    weft_test_exclusion_init(&x, acquire_rlock, release_rlock, &r, STRESS_THREADS,
+                             STRESS_ITERATIONS, 0);
+    weft_test_exclusion_run(&x);
+    CHECK_EQ_INT(x.counter, STRESS_THREADS * x.iterations);
+    CHECK_OK(weft_rlock_acquire(&r, 0));
+    CHECK_OK(weft_rlock_release(&r));
 }

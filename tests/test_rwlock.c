@@ -86,17 +86,14 @@ WEFT_TEST(rwlock_readers_share)
     enum { N = 4 };
     readers r = {WEFT_RWLOCK_INIT, WEFT_BARRIER_INIT(N + 1)};
     weft_thread *threads[N];
-    int i;
 
     CHECK_OK(weft_rwlock_read_acquire(&r.rw, 0)); /* main reads too */
-    for (i = 0; i < N; i++)
-        threads[i] = weft_test_start(read_together, &r);
+    weft_test_start_all(threads, N, read_together, &r);
     CHECK_GE_INT(weft_barrier_wait(&r.inside, weft_test_long()), 0);
     /* Readers inside: a writer cannot get in. */
     CHECK_EQ_INT(try_write_elsewhere(&r.rw), WEFT_ETIMEDOUT);
     CHECK_OK(weft_rwlock_read_release(&r.rw));
-    for (i = 0; i < N; i++)
-        weft_test_join(threads[i]);
+    weft_test_join_all(threads, N);
     CHECK_EQ_INT(try_write_elsewhere(&r.rw), WEFT_OK);
 }
 
@@ -147,6 +144,27 @@ static void *timed_acquire(void *arg)
     return NULL;
 }
 
+/* From another thread, a timed acquire that must time out: check it did,
+ * after t->timeout. */
+static void check_timed_acquire_times_out(timed *t)
+{
+    weft_test_join(weft_test_start(timed_acquire, t));
+    CHECK_STATUS(t->status, WEFT_ETIMEDOUT);
+    CHECK_DURATION(t->elapsed, t->timeout);
+}
+
+/* Start a timed acquire with the long timeout and check it is still
+ * waiting a moment later: the case then lets it in. */
+static weft_thread *start_blocked_timed_acquire(timed *t)
+{
+    weft_thread *thread;
+
+    t->timeout = weft_test_long();
+    thread = weft_test_start(timed_acquire, t);
+    CHECK_STATUS(weft_thread_join(thread, 0.05, NULL), WEFT_ETIMEDOUT);
+    return thread;
+}
+
 WEFT_TEST(rwlock_timed_read_acquire_while_writing)
 {
     weft_rwlock rw = WEFT_RWLOCK_INIT;
@@ -154,14 +172,9 @@ WEFT_TEST(rwlock_timed_read_acquire_while_writing)
     weft_thread *thread;
 
     CHECK_OK(weft_rwlock_write_acquire(&rw, WEFT_FOREVER));
-    weft_test_join(weft_test_start(timed_acquire, &t));
-    CHECK_STATUS(t.status, WEFT_ETIMEDOUT);
-    CHECK_GE_DBL(t.elapsed, 0.2 - 1e-3);
-    CHECK_LT_DBL(t.elapsed, 0.2 + weft_test_slack());
+    check_timed_acquire_times_out(&t);
     /* A timed reader gets in as soon as the writer leaves. */
-    t.timeout = weft_test_long();
-    thread = weft_test_start(timed_acquire, &t);
-    CHECK_STATUS(weft_thread_join(thread, 0.05, NULL), WEFT_ETIMEDOUT);
+    thread = start_blocked_timed_acquire(&t);
     CHECK_OK(weft_rwlock_write_release(&rw));
     weft_test_join(thread);
     CHECK_OK(t.status);
@@ -174,16 +187,11 @@ WEFT_TEST(rwlock_timed_write_acquire_while_reading)
     weft_thread *thread;
 
     CHECK_OK(weft_rwlock_read_acquire(&rw, WEFT_FOREVER));
-    weft_test_join(weft_test_start(timed_acquire, &t));
-    CHECK_STATUS(t.status, WEFT_ETIMEDOUT);
-    CHECK_GE_DBL(t.elapsed, 0.2 - 1e-3);
-    CHECK_LT_DBL(t.elapsed, 0.2 + weft_test_slack());
+    check_timed_acquire_times_out(&t);
     /* Nothing changed: other readers still get in. */
     CHECK_EQ_INT(try_read_elsewhere(&rw), WEFT_OK);
     /* A timed writer gets in as soon as the last reader leaves. */
-    t.timeout = weft_test_long();
-    thread = weft_test_start(timed_acquire, &t);
-    CHECK_STATUS(weft_thread_join(thread, 0.05, NULL), WEFT_ETIMEDOUT);
+    thread = start_blocked_timed_acquire(&t);
     CHECK_OK(weft_rwlock_read_release(&rw));
     weft_test_join(thread);
     CHECK_OK(t.status);
@@ -273,18 +281,15 @@ WEFT_TEST(rwlock_writer_not_starved_by_arriving_readers)
     starve s = {WEFT_RWLOCK_INIT, WEFT_EVENT_INIT, WEFT_TEST_COUNTER_INIT};
     weft_thread *threads[READERS];
     timed w = {&s.rw, true, 0, 99, 0};
-    int i;
 
-    for (i = 0; i < READERS; i++)
-        threads[i] = weft_test_start(keep_reading, &s);
+    weft_test_start_all(threads, READERS, keep_reading, &s);
     weft_test_counter_wait(&s.rounds, 2 * READERS);
     w.timeout = weft_test_long();
     weft_test_join(weft_test_start(timed_acquire, &w));
     CHECK_OK(w.status);
     CHECK_LT_DBL(w.elapsed, weft_test_slack());
     weft_event_set(&s.stop);
-    for (i = 0; i < READERS; i++)
-        weft_test_join(threads[i]);
+    weft_test_join_all(threads, READERS);
 }
 
 static void *release_write(void *arg)
@@ -376,29 +381,19 @@ enum { STRESS_THREADS = 8, STRESS_ITERATIONS = 100000, STRESS_READERS = 2 };
 
 typedef struct stress {
     weft_rwlock rw;
-    weft_barrier start;
+    weft_test_exclusion writers; /* counter, inside: guarded by rw (write) */
     weft_event stop;
-    long iterations;
-    long counter;      /* guarded by rw (write) */
-    int writers_inside;/* guarded by rw (write) */
-    long reads;        /* guarded by count_lock */
-    weft_lock count_lock;
+    weft_test_counter reads;
 } stress;
 
-static void *increment_under_write_lock(void *arg)
+static int write_acquire(void *rw, long i)
 {
-    stress *s = arg;
-    long i;
+    return (void)i, weft_rwlock_write_acquire(rw, WEFT_FOREVER);
+}
 
-    CHECK(weft_barrier_wait(&s->start, weft_test_long()) >= 0);
-    for (i = 0; i < s->iterations; i++) {
-        CHECK_OK(weft_rwlock_write_acquire(&s->rw, WEFT_FOREVER));
-        CHECK_EQ_INT(s->writers_inside++, 0);
-        s->counter++;
-        s->writers_inside--;
-        CHECK_OK(weft_rwlock_write_release(&s->rw));
-    }
-    return NULL;
+static int write_release(void *rw, long i)
+{
+    return (void)i, weft_rwlock_write_release(rw);
 }
 
 static void *read_while_others_write(void *arg)
@@ -406,20 +401,18 @@ static void *read_while_others_write(void *arg)
     stress *s = arg;
     long last = 0;
 
-    CHECK(weft_barrier_wait(&s->start, weft_test_long()) >= 0);
+    CHECK(weft_barrier_wait(&s->writers.start, weft_test_long()) >= 0);
     /* Writers are preferred, so a reader may get in only once they are
      * done: read at least once after that. */
     do {
         long seen;
         CHECK_OK(weft_rwlock_read_acquire(&s->rw, WEFT_FOREVER));
-        CHECK_EQ_INT(s->writers_inside, 0);
-        seen = s->counter;
+        CHECK_EQ_INT(s->writers.inside, 0);
+        seen = s->writers.counter;
         CHECK_OK(weft_rwlock_read_release(&s->rw));
         CHECK_GE_INT(seen, last); /* the counter only grows */
         last = seen;
-        CHECK_OK(weft_lock_acquire(&s->count_lock, WEFT_FOREVER));
-        s->reads++;
-        CHECK_OK(weft_lock_release(&s->count_lock));
+        weft_test_counter_add(&s->reads, 1);
     } while (!weft_event_is_set(&s->stop));
     return NULL;
 }
@@ -427,22 +420,16 @@ static void *read_while_others_write(void *arg)
 WEFT_TEST_TIMEOUT(rwlock_stress_write_counter_exact, 120)
 {
     stress s;
-    weft_thread *writers[STRESS_THREADS], *readers[STRESS_READERS];
-    int i;
+    weft_thread *readers[STRESS_READERS];
 
     memset(&s, 0, sizeof s);
-    weft_barrier_init(&s.start, STRESS_THREADS + STRESS_READERS);
-    s.iterations = weft_test_iterations(STRESS_ITERATIONS);
-    for (i = 0; i < STRESS_READERS; i++)
-        readers[i] = weft_test_start(read_while_others_write, &s);
-    for (i = 0; i < STRESS_THREADS; i++)
-        writers[i] = weft_test_start(increment_under_write_lock, &s);
-    for (i = 0; i < STRESS_THREADS; i++)
-        weft_test_join(writers[i]);
+    weft_test_exclusion_init(&s.writers, write_acquire, write_release, &s.rw, STRESS_THREADS,
+                             STRESS_ITERATIONS, STRESS_READERS);
+    weft_test_start_all(readers, STRESS_READERS, read_while_others_write, &s);
+    weft_test_exclusion_run(&s.writers);
     weft_event_set(&s.stop);
-    for (i = 0; i < STRESS_READERS; i++)
-        weft_test_join(readers[i]);
-    CHECK_EQ_INT(s.counter, STRESS_THREADS * s.iterations);
-    CHECK_GE_INT(s.reads, STRESS_READERS);
+    weft_test_join_all(readers, STRESS_READERS);
+    CHECK_EQ_INT(s.writers.counter, STRESS_THREADS * s.writers.iterations);
+    CHECK_GE_INT(weft_test_counter_get(&s.reads), STRESS_READERS);
     CHECK_EQ_INT(try_write_elsewhere(&s.rw), WEFT_OK);
 }

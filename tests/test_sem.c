@@ -102,21 +102,16 @@ WEFT_TEST(sem_release_n_wakes_n)
     enum { N = 5 };
     contended c = {WEFT_SEM_INIT(0), WEFT_TEST_COUNTER_INIT, WEFT_TEST_COUNTER_INIT, 0};
     weft_thread *threads[N];
-    int i;
 
     c.timeout = WEFT_FOREVER;
-    for (i = 0; i < N; i++)
-        threads[i] = weft_test_start(acquire_once, &c);
-    weft_test_counter_wait(&c.started, N);
-    weft_test_settle();
+    weft_test_start_parked(threads, N, acquire_once, &c, &c.started);
     CHECK_EQ_INT(weft_test_counter_get(&c.passed), 0);
     CHECK_OK(weft_sem_release(&c.sem, 3)); /* one call, three waiters */
     weft_test_counter_wait(&c.passed, 3);
     CHECK(!passed_more_than(&c, 3));
     CHECK_EQ_UINT(weft_sem_value(&c.sem), 0);
     CHECK_OK(weft_sem_release(&c.sem, 2));
-    for (i = 0; i < N; i++)
-        weft_test_join(threads[i]);
+    weft_test_join_all(threads, N);
     CHECK_EQ_INT(weft_test_counter_get(&c.passed), N);
     CHECK_EQ_UINT(weft_sem_value(&c.sem), 0);
 }
@@ -126,16 +121,11 @@ WEFT_TEST(sem_release_more_than_waiters_keeps_the_rest)
     enum { N = 2 };
     contended c = {WEFT_SEM_INIT(0), WEFT_TEST_COUNTER_INIT, WEFT_TEST_COUNTER_INIT, 0};
     weft_thread *threads[N];
-    int i;
 
     c.timeout = WEFT_FOREVER;
-    for (i = 0; i < N; i++)
-        threads[i] = weft_test_start(acquire_once, &c);
-    weft_test_counter_wait(&c.started, N);
-    weft_test_settle();
+    weft_test_start_parked(threads, N, acquire_once, &c, &c.started);
     CHECK_OK(weft_sem_release(&c.sem, 5));
-    for (i = 0; i < N; i++)
-        weft_test_join(threads[i]);
+    weft_test_join_all(threads, N);
     CHECK_EQ_UINT(weft_sem_value(&c.sem), 3);
 }
 
@@ -150,8 +140,7 @@ WEFT_TEST(sem_acquire_contended)
 
     c.timeout = WEFT_FOREVER;
     CHECK_OK(weft_sem_acquire(&c.sem, 0));
-    for (i = 0; i < 2 * N; i++)
-        threads[i] = weft_test_start(acquire_once, &c);
+    weft_test_start_all(threads, 2 * N, acquire_once, &c);
     weft_test_counter_wait(&c.passed, 6);
     CHECK(!passed_more_than(&c, 6));
     CHECK_OK(weft_sem_release(&c.sem, 7));
@@ -163,8 +152,7 @@ WEFT_TEST(sem_acquire_contended)
     CHECK(!passed_more_than(&c, 19));
     CHECK_STATUS(weft_sem_acquire(&c.sem, 0), WEFT_ETIMEDOUT); /* still at 0 */
     CHECK_OK(weft_sem_release(&c.sem, 1));
-    for (i = 0; i < 2 * N; i++)
-        weft_test_join(threads[i]);
+    weft_test_join_all(threads, 2 * N);
     CHECK_EQ_INT(weft_test_counter_get(&c.passed), 2 * N);
     CHECK_EQ_UINT(weft_sem_value(&c.sem), 0);
 }
@@ -191,8 +179,7 @@ WEFT_TEST(sem_try_acquire_contended)
     int i;
 
     CHECK_OK(weft_sem_acquire(&sem, 0));
-    for (i = 0; i < 5; i++)
-        threads[i] = weft_test_start(try_acquire_twice, &sem);
+    weft_test_start_all(threads, 5, try_acquire_twice, &sem);
     for (i = 0; i < 5; i++)
         got += (intptr_t)weft_test_join(threads[i]);
     CHECK_EQ_INT(got, 3); /* exactly the three there were */
@@ -329,43 +316,26 @@ WEFT_TEST(sem_null_and_bad_timeout_einval)
 
 enum { STRESS_THREADS = 8, STRESS_ITERATIONS = 100000 };
 
-typedef struct stress {
-    weft_sem sem;
-    weft_barrier start;
-    long iterations;
-    long counter; /* guarded by sem */
-    int inside;   /* guarded by sem */
-} stress;
-
-static void *increment_under_sem(void *arg)
+static int acquire_sem(void *sem, long i)
 {
-    stress *s = arg;
-    long i;
+    return (void)i, weft_sem_acquire(sem, WEFT_FOREVER);
+}
 
-    CHECK(weft_barrier_wait(&s->start, weft_test_long()) >= 0);
-    for (i = 0; i < s->iterations; i++) {
-        CHECK_OK(weft_sem_acquire(&s->sem, WEFT_FOREVER));
-        CHECK_EQ_INT(s->inside++, 0);
-        s->counter++;
-        s->inside--;
-        CHECK_OK(weft_sem_release(&s->sem, 1));
-    }
-    return NULL;
+static int release_sem(void *sem, long i)
+{
+    return (void)i, weft_sem_release(sem, 1);
 }
 
 WEFT_TEST_TIMEOUT(sem_stress_as_mutex_counter_exact, 120)
 {
-    stress s = {WEFT_BOUNDED_SEM_INIT(1), WEFT_BARRIER_INIT(STRESS_THREADS), 0, 0, 0};
-    weft_thread *threads[STRESS_THREADS];
-    int i;
+    weft_sem sem = WEFT_BOUNDED_SEM_INIT(1);
+    weft_test_exclusion x;
 
-    s.iterations = weft_test_iterations(STRESS_ITERATIONS);
-    for (i = 0; i < STRESS_THREADS; i++)
-        threads[i] = weft_test_start(increment_under_sem, &s);
-    for (i = 0; i < STRESS_THREADS; i++)
-        weft_test_join(threads[i]);
-    CHECK_EQ_INT(s.counter, STRESS_THREADS * s.iterations);
-    CHECK_EQ_UINT(weft_sem_value(&s.sem), 1);
+    weft_test_exclusion_init(&x, acquire_sem, release_sem, &sem, STRESS_THREADS,
+                             STRESS_ITERATIONS, 0);
+    weft_test_exclusion_run(&x);
+    CHECK_EQ_INT(x.counter, STRESS_THREADS * x.iterations);
+    CHECK_EQ_UINT(weft_sem_value(&sem), 1);
 }
 
 typedef struct tokens {
@@ -407,17 +377,12 @@ WEFT_TEST_TIMEOUT(sem_stress_counting_with_timeouts, 120)
     /* Three tokens, eight threads, half the acquires with a tiny timeout:
      * the value ends where it began and never exceeded its bound. */
     tokens t;
-    weft_thread *threads[STRESS_THREADS];
-    int i;
 
     memset(&t, 0, sizeof t);
     weft_sem_init(&t.sem, 3, true);
     weft_barrier_init(&t.start, STRESS_THREADS);
     t.iterations = weft_test_iterations(STRESS_ITERATIONS / 4);
-    for (i = 0; i < STRESS_THREADS; i++)
-        threads[i] = weft_test_start(use_token, &t);
-    for (i = 0; i < STRESS_THREADS; i++)
-        weft_test_join(threads[i]);
+    weft_test_run_all(STRESS_THREADS, use_token, &t);
     CHECK_EQ_UINT(weft_sem_value(&t.sem), 3);
     CHECK_LE_INT(t.max_holders, 3);
 }

@@ -63,6 +63,22 @@ static void *wait_for_go(void *arg)
     return (void *)(intptr_t)7;
 }
 
+/* Clear the gate and start fn(g). */
+static weft_thread *start_gated(gate *g, weft_thread_fn fn)
+{
+    memset(g, 0, sizeof *g);
+    return weft_test_start(fn, g);
+}
+
+/* start_gated(), then wait until the thread has set g->started. */
+static weft_thread *start_gated_running(gate *g, weft_thread_fn fn)
+{
+    weft_thread *thread = start_gated(g, fn);
+
+    weft_test_wait_event(&g->started);
+    return thread;
+}
+
 WEFT_TEST(thread_join_timeout_while_running)
 {
     gate g;
@@ -70,9 +86,7 @@ WEFT_TEST(thread_join_timeout_while_running)
     void *result = NULL;
     double t0;
 
-    memset(&g, 0, sizeof g);
-    thread = weft_test_start(wait_for_go, &g);
-    weft_test_wait_event(&g.started);
+    thread = start_gated_running(&g, wait_for_go);
     t0 = weft_monotonic();
     CHECK_STATUS(weft_thread_join(thread, 0.2, &result), WEFT_ETIMEDOUT);
     CHECK_ELAPSED(t0, 0.2);
@@ -91,8 +105,7 @@ WEFT_TEST(thread_is_alive)
     gate g;
     weft_thread *thread;
 
-    memset(&g, 0, sizeof g);
-    thread = weft_test_start(wait_for_go, &g);
+    thread = start_gated(&g, wait_for_go);
     CHECK(weft_thread_is_alive(thread)); /* from start on, even before it runs */
     weft_test_wait_event(&g.started);
     CHECK(weft_thread_is_alive(thread));
@@ -134,9 +147,7 @@ WEFT_TEST(thread_current_is_the_handle)
     gate g;
     weft_thread *thread;
 
-    memset(&g, 0, sizeof g);
-    thread = weft_test_start(wait_for_go, &g);
-    weft_test_wait_event(&g.started);
+    thread = start_gated_running(&g, wait_for_go);
     CHECK_EQ_PTR(g.current, thread);
     CHECK_EQ_UINT(g.ident, weft_thread_ident(thread));
     CHECK(weft_thread_current() != thread);
@@ -292,8 +303,7 @@ WEFT_TEST(thread_native_id_right_after_start)
     weft_thread *thread;
     uint64_t native;
 
-    memset(&g, 0, sizeof g);
-    thread = weft_test_start(wait_for_go, &g);
+    thread = start_gated(&g, wait_for_go);
     native = weft_thread_native_id(thread);
     CHECK_NE_UINT(native, 0);
     weft_test_wait_event(&g.started);
@@ -320,8 +330,7 @@ WEFT_TEST(thread_release_running_thread)
     gate g;
     weft_thread *thread;
 
-    memset(&g, 0, sizeof g);
-    thread = weft_test_start(signal_finished, &g);
+    thread = start_gated(&g, signal_finished);
     weft_thread_release(thread); /* it runs on */
     weft_event_set(&g.go);
     weft_test_wait_event(&g.finished);
@@ -333,8 +342,7 @@ WEFT_TEST(thread_release_ended_unjoined_thread)
     gate g;
     weft_thread *thread;
 
-    memset(&g, 0, sizeof g);
-    thread = weft_test_start(wait_for_go, &g);
+    thread = start_gated(&g, wait_for_go);
     weft_event_set(&g.go);
     weft_test_wait_event(&g.finished);
     {
@@ -523,16 +531,23 @@ static void *sleep_until_stopped(void *arg)
     return NULL;
 }
 
+/* Start fn(g), which sets g->started and sleeps: check it is still asleep
+ * a while later, then ask it to stop. */
+static weft_thread *start_sleeper_and_stop(gate *g, weft_thread_fn fn)
+{
+    weft_thread *thread = start_gated_running(g, fn);
+
+    CHECK_STATUS(weft_thread_join(thread, 0.1, NULL), WEFT_ETIMEDOUT); /* sleeping */
+    CHECK_OK(weft_thread_request_stop(thread));
+    return thread;
+}
+
 WEFT_TEST(thread_request_stop_interrupts_sleep)
 {
     gate g;
     weft_thread *thread;
 
-    memset(&g, 0, sizeof g);
-    thread = weft_test_start(sleep_until_stopped, &g);
-    weft_test_wait_event(&g.started);
-    CHECK_STATUS(weft_thread_join(thread, 0.1, NULL), WEFT_ETIMEDOUT); /* sleeping */
-    CHECK_OK(weft_thread_request_stop(thread));
+    thread = start_sleeper_and_stop(&g, sleep_until_stopped);
     CHECK_OK(weft_thread_join(thread, weft_test_long(), NULL));
     CHECK(!g.stop_before);
     CHECK(g.stop_after);
@@ -557,11 +572,7 @@ WEFT_TEST(thread_request_stop_interrupts_sleep_forever)
     gate g;
     weft_thread *thread;
 
-    memset(&g, 0, sizeof g);
-    thread = weft_test_start(sleep_forever_until_stopped, &g);
-    weft_test_wait_event(&g.started);
-    CHECK_STATUS(weft_thread_join(thread, 0.1, NULL), WEFT_ETIMEDOUT);
-    CHECK_OK(weft_thread_request_stop(thread));
+    thread = start_sleeper_and_stop(&g, sleep_forever_until_stopped);
     weft_test_join(thread);
     CHECK_STATUS(g.sleep_status, WEFT_ECANCELED);
 }
@@ -587,8 +598,7 @@ WEFT_TEST(thread_stop_requested_before_sleep)
     gate g;
     weft_thread *thread;
 
-    memset(&g, 0, sizeof g);
-    thread = weft_test_start(stop_then_sleep, &g);
+    thread = start_gated(&g, stop_then_sleep);
     CHECK_OK(weft_thread_request_stop(thread));
     weft_event_set(&g.go);
     weft_test_join(thread);
@@ -608,8 +618,7 @@ WEFT_TEST(thread_stop_is_per_thread)
     gate g;
     weft_thread *stopped, *other;
 
-    memset(&g, 0, sizeof g);
-    stopped = weft_test_start(stop_then_sleep, &g);
+    stopped = start_gated(&g, stop_then_sleep);
     CHECK_OK(weft_thread_request_stop(stopped));
     other = weft_test_start(report_stop_requested, NULL);
     CHECK_EQ_INT((intptr_t)weft_test_join(other), 0);

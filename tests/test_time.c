@@ -117,14 +117,9 @@ WEFT_TEST(time_sleep_in_threads_runs_concurrently)
     /* Four threads sleeping 0.2 s each: they sleep side by side, so the
      * whole takes about 0.2 s, not 0.8 s. */
     static const double seconds = 0.2;
-    weft_thread *threads[4];
     double t0 = weft_monotonic();
-    int i;
 
-    for (i = 0; i < 4; i++)
-        threads[i] = weft_test_start(sleeper, (void *)&seconds);
-    for (i = 0; i < 4; i++)
-        weft_test_join(threads[i]);
+    weft_test_run_all(4, sleeper, (void *)&seconds);
     CHECK_ELAPSED(t0, seconds);
     CHECK_LT_DBL(weft_monotonic() - t0, 4 * seconds);
 }
