@@ -45,9 +45,7 @@ int weft_event_wait(weft_event *event, double timeout)
     uint32_t seen;
     int rc;
 
-    if (!event)
-        return WEFT_EINVAL;
-    rc = weft__deadline(timeout, &deadline);
+    rc = weft__begin_wait(event, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
     seen = weft__load(&event->state);

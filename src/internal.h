@@ -57,6 +57,13 @@ static inline int weft__deadline(double timeout, int64_t *deadline)
     return weft__deadline_slow(timeout, deadline);
 }
 
+/* The prologue of every timed public call: WEFT_EINVAL for a NULL object
+ * or a bad timeout, else the deadline. */
+static inline int weft__begin_wait(const void *object, double timeout, int64_t *deadline)
+{
+    return object ? weft__deadline(timeout, deadline) : WEFT_EINVAL;
+}
+
 /* ---- The lock word ------------------------------------------------------------ */
 
 /* Acquire a weft_lock by a deadline, with no argument checks: the one lock

@@ -76,9 +76,7 @@ static int acquire_slow(weft_lock *lock, double timeout)
     int64_t deadline;
     int rc;
 
-    if (!lock)
-        return WEFT_EINVAL;
-    rc = weft__deadline(timeout, &deadline);
+    rc = weft__begin_wait(lock, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
     return weft__lock_until(lock, deadline);

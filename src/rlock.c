@@ -11,9 +11,7 @@ static int acquire_slow(weft_rlock *rlock, double timeout)
     uint64_t me;
     int rc;
 
-    if (!rlock)
-        return WEFT_EINVAL;
-    rc = weft__deadline(timeout, &deadline);
+    rc = weft__begin_wait(rlock, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
     me = weft__self_ident();

@@ -14,9 +14,7 @@ int weft_rwlock_read_acquire(weft_rwlock *rw, double timeout)
     int64_t deadline;
     int rc;
 
-    if (!rw)
-        return WEFT_EINVAL;
-    rc = weft__deadline(timeout, &deadline);
+    rc = weft__begin_wait(rw, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
     weft__lock(&rw->lock);
@@ -56,9 +54,7 @@ int weft_rwlock_write_acquire(weft_rwlock *rw, double timeout)
     uint64_t me;
     int rc;
 
-    if (!rw)
-        return WEFT_EINVAL;
-    rc = weft__deadline(timeout, &deadline);
+    rc = weft__begin_wait(rw, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
     me = weft__self_ident();

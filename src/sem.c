@@ -31,9 +31,7 @@ int weft_sem_acquire(weft_sem *sem, double timeout)
     int64_t deadline;
     int rc;
 
-    if (!sem)
-        return WEFT_EINVAL;
-    rc = weft__deadline(timeout, &deadline);
+    rc = weft__begin_wait(sem, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
     if (try_take(sem))

@@ -221,9 +221,7 @@ int weft_thread_join(weft_thread *t, double timeout, void **result)
     uint32_t s;
     int rc;
 
-    if (!t)
-        return WEFT_EINVAL;
-    rc = weft__deadline(timeout, &deadline);
+    rc = weft__begin_wait(t, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
     if (t->borrowed)
