@@ -11,5 +11,7 @@
 #include "weft/lock.h"
 #include "weft/sync.h"
 #include "weft/thread.h"
+#include "weft/local.h"
+#include "weft/exit.h"
 
 #endif /* WEFT_H */

@@ -107,4 +107,42 @@ static inline uint64_t weft__self_ident(void)
     return id != 0 ? id : weft__self_ident_slow();
 }
 
+/* The calling thread's record, made on first use, or NULL when it could not
+ * be allocated (weft_thread_current() without the public contract). */
+weft_thread *weft__self(void);
+
+/* Each record carries one pointer for local.c: the thread's table of
+ * weft_local values. Only local.c reads or writes it. */
+void **weft__thread_locals(weft_thread *t);
+
+/* Call fn(t, ctx) for every live record, under the registry lock: fn must
+ * not start, end or look up threads. */
+void weft__registry_foreach(void (*fn)(weft_thread *t, void *ctx), void *ctx);
+
+/* ---- Thread-local values (local.c) ------------------------------------------------ */
+
+/* A thread is ending (weft's trampoline, weft_thread_exit, the slot
+ * destructor of a borrowed thread, or the thread running an orderly exit):
+ * run the destructors of its weft_local values, in rounds while destructors
+ * set new values (a bounded number), and free its table. t is the calling
+ * thread's record. */
+void weft__locals_thread_end(weft_thread *t);
+
+/* For the orderly exit: request a stop on every weft thread but the
+ * caller; join every non-daemon weft thread but the caller, including those
+ * started meanwhile, until none is left. */
+void weft__threads_request_stop(void);
+void weft__threads_join_non_daemon(void);
+
+/* ---- Exit (exit.c) -------------------------------------------------------------- */
+
+/* Make sure the C atexit hook that turns exit() and a return from main()
+ * into an orderly exit is installed (idempotent, cheap after the first). */
+void weft__exit_hook_install(void);
+
+/* Whether weft_thread_start may still start threads: WEFT_OK, or
+ * WEFT_ESHUTDOWN once the orderly exit has passed the point where threads
+ * are joined. */
+int weft__exit_allows_threads(void);
+
 #endif /* WEFT_INTERNAL_H */

@@ -80,14 +80,21 @@ void weft_sys_thread_yield(void);
  * pthread_threadid_np); never 0. */
 uint64_t weft_sys_thread_native_id(void);
 
-/* True when the calling thread is the process's main thread (the one that
- * ran main()). */
-bool weft_sys_thread_is_main(void);
+/* The OS id (as weft_sys_thread_native_id) of the process's main thread:
+ * the one that ran main(), or in a forked child the thread that forked. */
+uint64_t weft_sys_thread_main_id(void);
 
-/* Set the OS-visible name of the calling thread (for debuggers, ps, top),
- * truncated to the OS limit at a UTF-8 character boundary. Best effort:
- * failures are ignored, since the name is only a diagnostic. */
-void weft_sys_thread_set_name(const char *name);
+/* Set the OS-visible name (for debuggers, ps, top) of `thread`, or of the
+ * calling thread when `thread` is NULL, truncated to the OS limit at a UTF-8
+ * character boundary. `thread` is a started thread that was neither joined
+ * nor detached. Best effort: failures are ignored, since the name is only a
+ * diagnostic, and where the OS can only name the calling thread (macOS) a
+ * non-NULL `thread` is ignored. */
+void weft_sys_thread_set_name(const weft_sys_thread *thread, const char *name);
+
+/* End the calling thread now (pthread_exit, _endthreadex): the thread-local
+ * slot's destructor runs as for a thread that returns. */
+WEFT_NORETURN void weft_sys_thread_exit(void);
 
 /* ---- The thread-local slot ---------------------------------------------- */
 
@@ -103,6 +110,31 @@ void *weft_sys_tls_get(void);
 
 /* Set the calling thread's value of the slot. Returns WEFT_OK or WEFT_ENOMEM. */
 int weft_sys_tls_set(void *value);
+
+/* ---- The process -------------------------------------------------------- */
+
+/* End the process now with `code`: no handler of any kind runs, nothing is
+ * flushed (_exit, TerminateProcess). */
+WEFT_NORETURN void weft_sys_exit_now(int code);
+
+/* Arrange for hook() to run when the process exits through exit() or a
+ * return from main(), while the other threads still run: atexit on POSIX;
+ * on Windows the process-wide exit table of the C runtime, also when weft is
+ * a DLL, whose own atexit table runs only after ExitProcess has ended every
+ * other thread. The hook may be called more than once and must make later
+ * calls harmless. Returns WEFT_OK or WEFT_ENOMEM. */
+int weft_sys_exit_hook(void (*hook)(void));
+
+/* True once the process is past the point where threads other than the
+ * caller run (a DLL detached at process exit): an exit must then wait for
+ * no thread. Always false on POSIX, where exit() runs its handlers while
+ * every thread still runs. */
+bool weft_sys_other_threads_gone(void);
+
+/* Register fork handlers (pthread_atfork): `prepare` runs in the forking
+ * thread before fork(), `parent` and `child` after it in each process. A
+ * no-op where fork() does not exist. Returns WEFT_OK or WEFT_ENOMEM. */
+int weft_sys_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
 
 /* ---- The machine ---------------------------------------------------------- */
 

@@ -1,12 +1,16 @@
 /*
- * Thread records, the trampoline every weft thread runs, current(), stop
- * requests and sleep.
+ * Thread records, the registry, the trampoline every weft thread runs,
+ * current(), names, stop requests, sleep, timers and fork handling.
  *
  * A record is shared by the handle and the running thread and freed when
- * both are done with it (`refs`). Records of threads weft did not start
- * ("borrowed": the main thread, "Dummy-N") are made on their thread's first
- * weft_thread_current() and freed by the thread-local slot's destructor when
- * that thread ends.
+ * both are done with it (`refs`; the orderly exit takes a reference too
+ * while it joins). Records of threads weft did not start ("borrowed": the
+ * main thread, "Dummy-N") are made on their thread's first use of weft and
+ * freed by the thread-local slot's destructor when that thread ends.
+ *
+ * The registry (one lock, a doubly linked list) holds every live record:
+ * a weft thread from weft_thread_start until its function has returned,
+ * a borrowed record from its creation until its thread ends.
  *
  *   state    1  running, nobody joining
  *            2  running, joiners parked (the thread must wake them)
@@ -25,6 +29,13 @@
 enum { RUNNING = 1, RUNNING_JOINED = 2, DONE = 3 };
 enum { NOT_STARTED = 0, STARTED = 1, START_AWAITED = 2 };
 
+/* A name and the one it replaced: a renamed thread keeps its old names
+ * until its record is freed, so a name once returned stays readable. */
+typedef struct name_node {
+    struct name_node *older;
+    char text[];
+} name_node;
+
 struct weft_thread {
     uint32_t refs;
     uint32_t state;
@@ -34,34 +45,120 @@ struct weft_thread {
     bool reaped;         /* the OS thread was joined or detached */
     bool borrowed;       /* not started by weft */
     bool daemon;
+    bool registered;     /* in the registry (guarded by its lock) */
     uint64_t ident;
     uint64_t native_id;
     weft_sys_thread os;
     weft_thread_fn fn;
     void *arg;
     void *result;
-    char *name;
+    name_node *names;    /* the current name is names->text */
+    void *locals;        /* local.c's table */
+    weft_thread *prev;   /* registry links, guarded by its lock */
+    weft_thread *next;
 };
 
 /* Idents count from 1 and are never reused; 0 means "no thread". */
 static uint64_t next_ident;
 static uint32_t thread_counter; /* for "Thread-N" */
 static uint32_t dummy_counter;  /* for "Dummy-N" */
-/* The main thread's record, kept here too so it stays reachable. */
+
+static weft_lock registry_lock;
+static weft_thread *registry_head;
+static size_t registry_count;
+/* The main thread's record, once made. */
 static weft_thread *main_record;
 
-static weft_once tls_once = WEFT_ONCE_INIT;
-static int tls_status;
+static weft_once init_once = WEFT_ONCE_INIT;
+static int init_status;
 
 /* Each thread caches its ident: see weft__self_ident(). */
 WEFT__THREAD_LOCAL uint64_t weft__self_ident_cache;
 
+/* ---- Records ------------------------------------------------------------------ */
+
+static void free_record(weft_thread *t)
+{
+    name_node *n = t->names, *older;
+
+    for (; n; n = older) {
+        older = n->older;
+        free(n);
+    }
+    free(t);
+}
+
 static void unref(weft_thread *t)
 {
-    if (weft__fetch_sub(&t->refs, 1) == 1) {
-        free(t->name);
-        free(t);
+    if (weft__fetch_sub(&t->refs, 1) == 1)
+        free_record(t);
+}
+
+static int push_name(weft_thread *t, const char *name)
+{
+    size_t len = strlen(name) + 1;
+    name_node *n = malloc(sizeof *n + len);
+
+    if (!n)
+        return WEFT_ENOMEM;
+    memcpy(n->text, name, len);
+    n->older = t->names;
+    weft__store_ptr((void **)&t->names, n);
+    return WEFT_OK;
+}
+
+static int push_default_name(weft_thread *t, const char *prefix, uint32_t *counter)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof buf, "%s-%u", prefix, (unsigned)(weft__fetch_add(counter, 1) + 1));
+    return push_name(t, buf);
+}
+
+static weft_thread *new_record(void)
+{
+    weft_thread *t = calloc(1, sizeof *t);
+
+    if (t) {
+        t->ident = weft__fetch_add64(&next_ident, 1) + 1;
+        t->state = RUNNING;
     }
+    return t;
+}
+
+/* Under the registry lock. */
+static void registry_link(weft_thread *t)
+{
+    t->prev = NULL;
+    t->next = registry_head;
+    if (registry_head)
+        registry_head->prev = t;
+    registry_head = t;
+    registry_count++;
+    t->registered = true;
+}
+
+static void registry_add(weft_thread *t)
+{
+    weft__lock(&registry_lock);
+    registry_link(t);
+    weft__unlock(&registry_lock);
+}
+
+static void registry_remove(weft_thread *t)
+{
+    weft__lock(&registry_lock);
+    if (t->registered) {
+        if (t->prev)
+            t->prev->next = t->next;
+        else
+            registry_head = t->next;
+        if (t->next)
+            t->next->prev = t->prev;
+        registry_count--;
+        t->registered = false;
+    }
+    weft__unlock(&registry_lock);
 }
 
 /* Mark a record's thread as ended and wake its joiners. */
@@ -71,94 +168,203 @@ static void mark_done(weft_thread *t)
         weft_sys_wake_all(&t->state);
 }
 
+/* The end of every thread that has a record, on that thread: its locals
+ * are destroyed while it still counts as alive and is still itself (a
+ * destructor may ask for the current thread), then it leaves. The slot is
+ * emptied, unless this runs as the slot's own destructor. */
+static void finish(weft_thread *t, bool empty_slot)
+{
+    weft__locals_thread_end(t);
+    if (empty_slot)
+        weft_sys_tls_set(NULL);
+    registry_remove(t);
+    if (weft__load_ptr((void *const *)&main_record) == t)
+        weft__store_ptr((void **)&main_record, NULL);
+    mark_done(t);
+    unref(t);
+}
+
 /* The slot destructor: a borrowed record's thread has ended. (A weft
  * thread empties its slot before it ends, so only borrowed records come.) */
 static void on_thread_exit(void *value)
 {
-    weft_thread *t = value;
-
-    mark_done(t);
-    if (weft__load_ptr((void *const *)&main_record) == t)
-        weft__store_ptr((void **)&main_record, NULL);
-    unref(t);
+    finish(value, false);
 }
 
-static void init_tls(void *unused)
+/* ---- Fork ----------------------------------------------------------------------- */
+
+static void before_fork(void)
+{
+    weft__lock(&registry_lock);
+}
+
+static void after_fork_in_parent(void)
+{
+    weft__unlock(&registry_lock);
+}
+
+/* In the child only the forking thread exists. Every other record is ended
+ * where it stands (joins return at once, nothing is reaped: its OS thread
+ * is not in this process) and loses its thread's reference, and the forking
+ * thread becomes the main thread. */
+static void after_fork_in_child(void)
+{
+    weft_thread *self = weft_sys_tls_get();
+    weft_thread *t, *next;
+
+    for (t = registry_head; t; t = next) {
+        next = t->next;
+        t->reap_lock.state = 0;
+        if (t == self)
+            continue;
+        t->registered = false;
+        t->reaped = true;
+        t->state = DONE;
+        unref(t);
+    }
+    registry_head = NULL;
+    registry_count = 0;
+    if (self) {
+        self->prev = self->next = NULL;
+        self->registered = true;
+        registry_head = self;
+        registry_count = 1;
+        self->daemon = false;
+    }
+    main_record = self;
+    registry_lock.state = 0;
+}
+
+/* ---- Initialisation --------------------------------------------------------------- */
+
+static weft_thread *main_thread_record(void);
+
+/* The main thread is always known, as in Python, whichever thread uses
+ * weft first. */
+static void init(void *unused)
 {
     (void)unused;
-    tls_status = weft_sys_tls_create(on_thread_exit);
+    init_status = weft_sys_tls_create(on_thread_exit);
+    if (init_status == WEFT_OK)
+        init_status = weft_sys_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+    if (init_status == WEFT_OK && !main_thread_record())
+        init_status = WEFT_ENOMEM;
 }
 
-static int ensure_tls(void)
+static int ensure_init(void)
 {
-    weft_call_once(&tls_once, init_tls, NULL);
-    return tls_status;
+    weft_call_once(&init_once, init, NULL);
+    return init_status;
 }
 
-static char *format_name(const char *prefix, uint32_t *counter)
+static bool on_main_thread(void)
 {
-    char buf[32];
-
-    snprintf(buf, sizeof buf, "%s-%u", prefix, (unsigned)(weft__fetch_add(counter, 1) + 1));
-    return weft__strdup(buf);
+    return weft_sys_thread_native_id() == weft_sys_thread_main_id();
 }
 
-static weft_thread *new_record(const char *name, uint32_t *counter, const char *prefix)
+/* A record for a thread weft did not start, not yet registered. */
+static weft_thread *new_borrowed(bool is_main)
 {
-    weft_thread *t = calloc(1, sizeof *t);
+    weft_thread *t = new_record();
 
     if (!t)
         return NULL;
-    t->name = name ? weft__strdup(name) : format_name(prefix, counter);
-    if (!t->name) {
-        free(t);
+    if ((is_main ? push_name(t, "MainThread") : push_default_name(t, "Dummy", &dummy_counter)) !=
+        WEFT_OK) {
+        free_record(t);
         return NULL;
     }
-    t->ident = weft__fetch_add64(&next_ident, 1) + 1;
-    t->state = RUNNING;
+    t->refs = 1;
+    t->borrowed = true;
+    t->daemon = !is_main; /* as Python's _DummyThread */
+    t->started = STARTED;
+    return t;
+}
+
+/* The main thread's record, made by whichever thread asks first: the main
+ * thread itself, or another through weft_thread_main(). */
+static weft_thread *main_thread_record(void)
+{
+    weft_thread *t;
+
+    weft__lock(&registry_lock);
+    t = main_record;
+    if (!t && (t = new_borrowed(true)) != NULL) {
+        t->native_id = weft_sys_thread_main_id();
+        registry_link(t);
+        weft__store_ptr((void **)&main_record, t);
+    }
+    weft__unlock(&registry_lock);
     return t;
 }
 
 /* Give the calling thread, which weft did not start, its record. */
 static weft_thread *adopt_current(void)
 {
-    bool is_main = weft_sys_thread_is_main();
-    weft_thread *t = new_record(is_main ? "MainThread" : NULL, &dummy_counter, "Dummy");
+    bool is_main = on_main_thread();
+    weft_thread *t = is_main ? main_thread_record() : new_borrowed(false);
 
     if (!t)
         return NULL;
-    t->refs = 1;
-    t->borrowed = true;
-    t->daemon = !is_main; /* as Python's _DummyThread */
-    t->native_id = weft_sys_thread_native_id();
-    t->started = STARTED;
     if (weft_sys_tls_set(t) != WEFT_OK) {
-        unref(t);
+        if (!is_main)
+            free_record(t);
         return NULL;
     }
-    if (is_main)
-        weft__store_ptr((void **)&main_record, t);
+    if (!is_main) {
+        t->native_id = weft_sys_thread_native_id();
+        registry_add(t);
+    }
     return t;
 }
 
-weft_thread *weft_thread_current(void)
+weft_thread *weft__self(void)
 {
     weft_thread *t;
 
-    if (ensure_tls() != WEFT_OK)
+    if (ensure_init() != WEFT_OK)
         return NULL;
     t = weft_sys_tls_get();
     return t ? t : adopt_current();
 }
 
+weft_thread *weft_thread_current(void)
+{
+    return weft__self();
+}
+
 uint64_t weft__self_ident_slow(void)
 {
-    weft_thread *t = weft_thread_current();
+    weft_thread *t = weft__self();
 
     if (t)
         weft__self_ident_cache = t->ident;
     return weft__self_ident_cache;
 }
+
+void **weft__thread_locals(weft_thread *t)
+{
+    return &t->locals;
+}
+
+void weft__registry_foreach(void (*fn)(weft_thread *t, void *ctx), void *ctx)
+{
+    weft_thread *t;
+
+    weft__lock(&registry_lock);
+    for (t = registry_head; t; t = t->next)
+        fn(t, ctx);
+    weft__unlock(&registry_lock);
+}
+
+weft_thread *weft_thread_main(void)
+{
+    if (ensure_init() != WEFT_OK)
+        return NULL;
+    return on_main_thread() ? weft__self() : main_thread_record();
+}
+
+/* ---- Starting, running, ending ---------------------------------------------------------- */
 
 static void publish_start(weft_thread *t)
 {
@@ -175,11 +381,9 @@ static void trampoline(void *arg)
     if (weft_sys_tls_set(t) != WEFT_OK)
         WEFT__FATAL(0, "setting the thread-local slot of a new thread");
     publish_start(t);
-    weft_sys_thread_set_name(t->name);
+    weft_sys_thread_set_name(NULL, weft_thread_name(t));
     t->result = t->fn(t->arg);
-    weft_sys_tls_set(NULL);
-    mark_done(t);
-    unref(t);
+    finish(t, true);
 }
 
 int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
@@ -193,32 +397,86 @@ int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
     *out = NULL;
     if (!fn)
         return WEFT_EINVAL;
-    rc = ensure_tls();
+    rc = ensure_init();
     if (rc != WEFT_OK)
         return rc;
-    /* As Python's Thread(name=""): an empty name gets the default. */
-    t = new_record(opts && opts->name && opts->name[0] ? opts->name : NULL, &thread_counter,
-                   "Thread");
+    rc = weft__exit_allows_threads();
+    if (rc != WEFT_OK)
+        return rc;
+    /* Non-daemon threads are joined when main() returns, as in Python. */
+    weft__exit_hook_install();
+    t = new_record();
     if (!t)
         return WEFT_ENOMEM;
+    /* As Python's Thread(name=""): an empty name gets the default. */
+    rc = opts && opts->name && opts->name[0] ? push_name(t, opts->name)
+                                             : push_default_name(t, "Thread", &thread_counter);
+    if (rc != WEFT_OK) {
+        free_record(t);
+        return rc;
+    }
     t->refs = 2; /* the handle and the running thread */
     t->daemon = opts && opts->daemon;
     t->fn = fn;
     t->arg = arg;
+    registry_add(t);
     rc = weft_sys_thread_start(&t->os, trampoline, t, opts ? opts->stack_size : 0);
     if (rc != WEFT_OK) {
-        free(t->name);
-        free(t);
+        registry_remove(t);
+        free_record(t);
         return rc;
     }
     *out = t;
     return WEFT_OK;
 }
 
+WEFT_NORETURN void weft_thread_exit(void *result)
+{
+    weft_thread *t;
+
+    if (on_main_thread())
+        weft_exit(0);
+    t = ensure_init() == WEFT_OK ? weft_sys_tls_get() : NULL;
+    if (t && !t->borrowed) {
+        t->result = result;
+        finish(t, true);
+    }
+    /* A borrowed record ends in the slot destructor, as the thread does. */
+    weft_sys_thread_exit();
+}
+
+/* Wait until t has ended, by a deadline. */
+static int wait_done(weft_thread *t, int64_t deadline)
+{
+    uint32_t s = weft__load(&t->state);
+
+    while (s != DONE) {
+        if (s == RUNNING && !weft__cas(&t->state, &s, RUNNING_JOINED))
+            continue;
+        if (weft_sys_wait(&t->state, RUNNING_JOINED, deadline) == WEFT_ETIMEDOUT &&
+            weft__load(&t->state) != DONE)
+            return WEFT_ETIMEDOUT;
+        s = weft__load(&t->state);
+    }
+    return WEFT_OK;
+}
+
+static void reap(weft_thread *t, bool join)
+{
+    weft__lock(&t->reap_lock);
+    if (!t->reaped) {
+        if (join)
+            weft_sys_thread_join(t->os);
+        else
+            weft_sys_thread_detach(t->os);
+        t->reaped = true;
+    }
+    weft__unlock(&t->reap_lock);
+}
+
 int weft_thread_join(weft_thread *t, double timeout, void **result)
 {
     int64_t deadline;
-    uint32_t s;
     int rc;
 
     rc = weft__begin_wait(t, timeout, &deadline);
@@ -228,21 +486,10 @@ int weft_thread_join(weft_thread *t, double timeout, void **result)
         return WEFT_EINVAL;
     if (weft_sys_tls_get() == t)
         return WEFT_EPERM;
-    s = weft__load(&t->state);
-    while (s != DONE) {
-        if (s == RUNNING && !weft__cas(&t->state, &s, RUNNING_JOINED))
-            continue;
-        if (weft_sys_wait(&t->state, RUNNING_JOINED, deadline) == WEFT_ETIMEDOUT &&
-            weft__load(&t->state) != DONE)
-            return WEFT_ETIMEDOUT;
-        s = weft__load(&t->state);
-    }
-    weft__lock(&t->reap_lock);
-    if (!t->reaped) {
-        weft_sys_thread_join(t->os);
-        t->reaped = true;
-    }
-    weft__unlock(&t->reap_lock);
+    rc = wait_done(t, deadline);
+    if (rc != WEFT_OK)
+        return rc;
+    reap(t, true);
     if (result)
         *result = t->result;
     return WEFT_OK;
@@ -252,14 +499,56 @@ void weft_thread_release(weft_thread *t)
 {
     if (!t || t->borrowed)
         return;
-    weft__lock(&t->reap_lock);
-    if (!t->reaped) {
-        weft_sys_thread_detach(t->os);
-        t->reaped = true;
-    }
-    weft__unlock(&t->reap_lock);
+    reap(t, false);
     unref(t);
 }
+
+/* ---- What the orderly exit asks of threads ----------------------------------------------- */
+
+static void request_stop_one(weft_thread *t, void *self)
+{
+    if (t != self)
+        weft_thread_request_stop(t);
+}
+
+void weft__threads_request_stop(void)
+{
+    weft__registry_foreach(request_stop_one, weft_sys_tls_get());
+}
+
+/* One non-daemon weft thread other than the caller that is still alive,
+ * with a reference taken, or NULL when there is none. */
+static weft_thread *take_non_daemon(void)
+{
+    weft_thread *self = weft_sys_tls_get();
+    weft_thread *t;
+
+    weft__lock(&registry_lock);
+    for (t = registry_head; t; t = t->next) {
+        if (t != self && !t->borrowed && !t->daemon) {
+            weft__fetch_add(&t->refs, 1);
+            break;
+        }
+    }
+    weft__unlock(&registry_lock);
+    return t;
+}
+
+/* Join every non-daemon weft thread but the caller, including threads they
+ * start meanwhile: done when no such thread is left. A thread leaves the
+ * registry only as it ends, so each pass waits for the first one found. */
+void weft__threads_join_non_daemon(void)
+{
+    weft_thread *t;
+
+    while ((t = take_non_daemon()) != NULL) {
+        wait_done(t, WEFT__NO_DEADLINE);
+        reap(t, true);
+        unref(t);
+    }
+}
+
+/* ---- Queries ------------------------------------------------------------------------------ */
 
 bool weft_thread_is_alive(const weft_thread *t)
 {
@@ -268,7 +557,30 @@ bool weft_thread_is_alive(const weft_thread *t)
 
 const char *weft_thread_name(const weft_thread *t)
 {
-    return t ? t->name : NULL;
+    name_node *n;
+
+    if (!t)
+        return NULL;
+    n = weft__load_ptr((void *const *)&t->names);
+    return n->text;
+}
+
+int weft_thread_set_name(weft_thread *t, const char *name)
+{
+    int rc;
+
+    if (!t || !name)
+        return WEFT_EINVAL;
+    weft__lock(&t->reap_lock); /* also orders concurrent renames */
+    rc = push_name(t, name);
+    if (rc == WEFT_OK) {
+        if (weft_sys_tls_get() == t)
+            weft_sys_thread_set_name(NULL, name);
+        else if (!t->borrowed && !t->reaped)
+            weft_sys_thread_set_name(&t->os, name);
+    }
+    weft__unlock(&t->reap_lock);
+    return rc;
 }
 
 bool weft_thread_is_daemon(const weft_thread *t)
@@ -297,6 +609,39 @@ uint64_t weft_thread_native_id(weft_thread *t)
     return t->native_id;
 }
 
+size_t weft_thread_active_count(void)
+{
+    size_t n;
+
+    if (ensure_init() != WEFT_OK)
+        return 0;
+    weft__lock(&registry_lock);
+    n = registry_count;
+    weft__unlock(&registry_lock);
+    return n;
+}
+
+size_t weft_thread_enumerate(weft_thread **out, size_t cap)
+{
+    weft_thread *t;
+    size_t n = 0;
+
+    if (ensure_init() != WEFT_OK)
+        return 0;
+    if (!out)
+        cap = 0;
+    weft__lock(&registry_lock);
+    for (t = registry_head; t; t = t->next) {
+        if (n < cap)
+            out[n] = t;
+        n++;
+    }
+    weft__unlock(&registry_lock);
+    return n;
+}
+
+/* ---- Stop requests, sleep, timers ----------------------------------------------------------- */
+
 int weft_thread_request_stop(weft_thread *t)
 {
     if (!t)
@@ -310,7 +655,7 @@ bool weft_stop_requested(void)
 {
     weft_thread *t;
 
-    if (ensure_tls() != WEFT_OK)
+    if (ensure_init() != WEFT_OK)
         return false;
     t = weft_sys_tls_get();
     return t && weft__load(&t->stop) != 0;
@@ -326,7 +671,7 @@ int weft_sleep(double seconds)
     rc = weft__deadline(seconds, &deadline);
     if (rc != WEFT_OK)
         return rc;
-    t = weft_thread_current();
+    t = weft__self();
     if (!t)
         return WEFT_ENOMEM;
     if (deadline == 0)
@@ -337,4 +682,42 @@ int weft_sleep(double seconds)
         if (weft_sys_wait(&t->stop, 0, deadline) == WEFT_ETIMEDOUT)
             return weft__load(&t->stop) != 0 ? WEFT_ECANCELED : WEFT_OK;
     }
+}
+
+typedef struct timer {
+    double interval;
+    void (*fn)(void *arg);
+    void *arg;
+} timer;
+
+static void *run_timer(void *p)
+{
+    timer tm = *(timer *)p;
+
+    free(p);
+    if (weft_sleep(tm.interval) == WEFT_OK)
+        tm.fn(tm.arg);
+    return NULL;
+}
+
+int weft_timer_start(weft_thread **out, double interval, void (*fn)(void *arg), void *arg)
+{
+    timer *tm;
+    int rc;
+
+    if (!out)
+        return WEFT_EINVAL;
+    *out = NULL;
+    if (!fn || !(interval >= 0.0))
+        return WEFT_EINVAL;
+    tm = malloc(sizeof *tm);
+    if (!tm)
+        return WEFT_ENOMEM;
+    tm->interval = interval;
+    tm->fn = fn;
+    tm->arg = arg;
+    rc = weft_thread_start(out, run_timer, tm, NULL);
+    if (rc != WEFT_OK)
+        free(tm);
+    return rc;
 }

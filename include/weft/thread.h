@@ -74,6 +74,19 @@ WEFT_API int weft_thread_join(weft_thread *thread, double timeout, void **result
 WEFT_API bool weft_thread_is_alive(const weft_thread *thread);
 
 /**
+ * Rename the thread (Thread.name = ...). The OS-visible name follows,
+ * truncated where the OS limits it (15 bytes on Linux), when the caller
+ * renames itself, and for another thread where the OS allows it (Linux,
+ * Windows, the BSDs; on macOS a thread can only name itself, so there the
+ * OS-visible name of another thread keeps its old value).
+ *
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL thread or name;
+ *          `WEFT_ENOMEM`. Earlier names stay valid while the record lives.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
+WEFT_API int weft_thread_set_name(weft_thread *thread, const char *name);
+
+/**
  * The thread's name: "MainThread", "Thread-N", "Dummy-N" or the name given.
  * \returns a string owned by the thread record, valid while the handle is
  *          held (or, for a borrowed record, while the thread lives); NULL
@@ -108,6 +121,33 @@ WEFT_API uint64_t weft_thread_native_id(weft_thread *thread);
 WEFT_API weft_thread *weft_thread_current(void);
 
 /**
+ * The main thread's record (threading.main_thread()): the thread that ran
+ * main(), or after fork() in the child the thread that forked.
+ * \returns a borrowed pointer; NULL only when it could not be allocated.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
+WEFT_API weft_thread *weft_thread_main(void);
+
+/**
+ * How many threads are alive (threading.active_count()): weft's running
+ * threads plus the main thread and the "Dummy" threads weft knows of.
+ * Never blocks.
+ */
+WEFT_API size_t weft_thread_active_count(void);
+
+/**
+ * List the threads that are alive (threading.enumerate()).
+ *
+ * \param out receives up to `cap` borrowed pointers, each valid while its
+ *        thread lives (a handle you hold stays valid until you release it);
+ *        NULL is fine with `cap` 0.
+ * \param cap the room in `out`.
+ * \returns how many threads are alive; when that exceeds `cap`, only `cap`
+ *          were stored. Never blocks.
+ */
+WEFT_API size_t weft_thread_enumerate(weft_thread **out, size_t cap);
+
+/**
  * Ask the thread to stop, cooperatively (like C++20 std::jthread): from now
  * on weft_stop_requested() is true in it and weft_sleep() there returns
  * `WEFT_ECANCELED` at once. Nothing is interrupted otherwise.
@@ -122,6 +162,28 @@ WEFT_API int weft_thread_request_stop(weft_thread *thread);
  *          Never blocks.
  */
 WEFT_API bool weft_stop_requested(void);
+
+/**
+ * End the calling thread now, as if its function had returned `result`
+ * (_thread.exit_thread()): joiners get `result` and its weft_local values
+ * are destroyed. In a thread weft did not start it ends that thread. In the
+ * main thread it is weft_exit(0).
+ * \threadsafety Called by the thread that ends. Never returns.
+ */
+WEFT_API WEFT_NORETURN void weft_thread_exit(void *result);
+
+/**
+ * threading.Timer: start a thread that waits `interval` seconds, then runs
+ * `fn(arg)`, unless weft_thread_request_stop() was called on it first
+ * (Timer.cancel()). The thread is named "Thread-N" like any other; join and
+ * release it as any thread (its result is NULL).
+ *
+ * \returns as weft_thread_start(); `WEFT_EINVAL` also for a negative or NaN
+ *          interval.
+ * \threadsafety Safe from any thread. Does not wait.
+ */
+WEFT_API int weft_timer_start(weft_thread **out, double interval, void (*fn)(void *arg),
+                              void *arg);
 
 /**
  * Give back a handle from weft_thread_start(). A running thread runs on and

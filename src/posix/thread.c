@@ -128,17 +128,37 @@ uint64_t weft_sys_thread_native_id(void)
 #endif
 }
 
-bool weft_sys_thread_is_main(void)
+#if !defined(__linux__)
+/* Where the main thread's id is not the process id, it is recorded when
+ * the library is loaded, by the thread that loads it (for an executable, or
+ * a library it links, the main thread), and again in a forked child. */
+static uint64_t main_thread_id;
+
+static void record_main_thread(void)
+{
+    main_thread_id = weft_sys_thread_native_id();
+}
+
+__attribute__((constructor)) static void record_main_thread_at_load(void)
+{
+    record_main_thread();
+    pthread_atfork(NULL, NULL, record_main_thread);
+}
+#endif
+
+uint64_t weft_sys_thread_main_id(void)
 {
 #if defined(__linux__)
-    return syscall(SYS_gettid) == getpid();
-#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
-    return pthread_main_np() == 1;
-#elif defined(__NetBSD__)
-    return _lwp_self() == 1;
+    /* The main thread's TID is the PID, in a forked child too. */
+    return (uint64_t)getpid();
 #else
-#error "weft: no way to tell the main thread on this system"
+    return main_thread_id;
 #endif
+}
+
+WEFT_NORETURN void weft_sys_thread_exit(void)
+{
+    pthread_exit(NULL);
 }
 
 /* Copy at most `max` bytes of name into buf, cutting at a UTF-8 character
@@ -156,23 +176,27 @@ static void truncate_utf8(char *buf, const char *name, size_t max)
     buf[n] = '\0';
 }
 
-void weft_sys_thread_set_name(const char *name)
+void weft_sys_thread_set_name(const weft_sys_thread *thread, const char *name)
 {
+    pthread_t target = thread ? to_pthread(*thread) : pthread_self();
     char buf[64];
 
 #if defined(__linux__)
     truncate_utf8(buf, name, 15); /* the kernel's TASK_COMM_LEN is 16 */
-    pthread_setname_np(pthread_self(), buf);
+    pthread_setname_np(target, buf);
 #elif defined(__APPLE__)
+    if (thread && !pthread_equal(target, pthread_self()))
+        return; /* macOS names only the calling thread */
     truncate_utf8(buf, name, 63);
     pthread_setname_np(buf);
 #elif defined(__NetBSD__)
     truncate_utf8(buf, name, 31);
-    pthread_setname_np(pthread_self(), "%s", buf);
+    pthread_setname_np(target, "%s", buf);
 #elif defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
     truncate_utf8(buf, name, 31);
-    pthread_set_name_np(pthread_self(), buf);
+    pthread_set_name_np(target, buf);
 #else
+    (void)target;
     (void)buf;
     (void)name;
 #endif

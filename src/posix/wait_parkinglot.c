@@ -43,14 +43,25 @@ static pthread_once_t buckets_once = PTHREAD_ONCE_INIT;
 static pthread_condattr_t monotonic_attr;
 #endif
 
-static void init_buckets(void)
+/* Also the after-fork reset: in a forked child only the forking thread
+ * exists, and a bucket mutex may be held, and a list may hold waiters, of
+ * threads that are gone. */
+static void init_mutexes(void)
 {
     unsigned i;
 
     for (i = 0; i < BUCKETS; i++) {
         if (pthread_mutex_init(&buckets[i].mutex, NULL) != 0)
             WEFT__FATAL(errno, "pthread_mutex_init");
+        buckets[i].head = buckets[i].tail = NULL;
     }
+}
+
+static void init_buckets(void)
+{
+    init_mutexes();
+    if (pthread_atfork(NULL, NULL, init_mutexes) != 0)
+        WEFT__FATAL(errno, "pthread_atfork");
 #if !defined(__APPLE__)
     if (pthread_condattr_init(&monotonic_attr) != 0 ||
         pthread_condattr_setclock(&monotonic_attr, CLOCK_MONOTONIC) != 0)

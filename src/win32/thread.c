@@ -182,9 +182,19 @@ __attribute__((used, section(".CRT$XCU"))) static void(__cdecl *const main_threa
 #error "weft: no way to place a CRT initializer with this compiler"
 #endif
 
-bool weft_sys_thread_is_main(void)
+uint64_t weft_sys_thread_main_id(void)
 {
-    return main_thread_id != 0 && GetCurrentThreadId() == main_thread_id;
+    return (uint64_t)main_thread_id;
+}
+
+/* _endthreadex, not ExitThread: it also frees the C runtime's data for the
+ * thread, and is correct for threads the CRT did not start too. */
+WEFT_NORETURN void weft_sys_thread_exit(void)
+{
+    _endthreadex(0);
+#if defined(__GNUC__)
+    __builtin_unreachable();
+#endif
 }
 
 /* ---- The thread name --------------------------------------------------------- */
@@ -220,8 +230,9 @@ static FARPROC find_set_description(void)
     return NULL;
 }
 
-void weft_sys_thread_set_name(const char *name)
+void weft_sys_thread_set_name(const weft_sys_thread *thread, const char *name)
 {
+    HANDLE target = thread ? (HANDLE)*thread : GetCurrentThread();
     set_description_fn set_description;
     FARPROC proc;
     WCHAR small[64];
@@ -254,7 +265,7 @@ void weft_sys_thread_set_name(const char *name)
                 len--;
             wide[len] = L'\0';
         }
-        set_description(GetCurrentThread(), wide); /* failure ignored: best effort */
+        set_description(target, wide); /* failure ignored: best effort */
     }
     if (wide != small)
         free(wide);

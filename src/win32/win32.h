@@ -28,4 +28,7 @@
  * weft_last_os_error(). ERROR_SUCCESS is WEFT_OK. */
 int weft__status_from_win32(DWORD err);
 
+/* Set by DllMain when the process detaches weft's DLL while exiting. */
+extern bool weft__win32_process_detaching;
+
 #endif /* WEFT_WIN32_H */

@@ -1,0 +1,64 @@
+/**
+ * \file weft/exit.h
+ * \brief The two ways out: sys.exit (weft_exit) and os._exit
+ *        (weft_exit_now), and atexit handlers.
+ *
+ * An orderly exit, in this order:
+ * 1. a stop is requested on every weft thread (weft_stop_requested() turns
+ *    true, weft_sleep() returns `WEFT_ECANCELED`);
+ * 2. every non-daemon thread weft started is joined, but the caller; threads
+ *    started while these joins run are joined too;
+ * 3. the weft_atexit() handlers run, last registered first, each once;
+ * 4. the calling thread's weft_local values are destroyed;
+ * 5. stdio is flushed and the process exits.
+ * It starts from weft_exit(), from returning from main() or calling exit()
+ * (weft installs a C atexit hook when the first thread is started or the
+ * first handler registered), and only once: a second weft_exit() from a
+ * handler continues the same exit with the new code; one from a thread that
+ * step 2 is joining ends that thread, so the join completes.
+ */
+#ifndef WEFT_EXIT_H
+#define WEFT_EXIT_H
+
+#include "base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Register `fn(arg)` to run at the orderly exit (atexit.register()).
+ * Handlers run last registered first; a handler may register or unregister
+ * others, and one registered while handlers run runs too.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `fn`; `WEFT_ENOMEM`.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
+WEFT_API int weft_atexit(void (*fn)(void *arg), void *arg);
+
+/**
+ * Remove every registration of `fn` with `arg` (atexit.unregister()).
+ * \returns `WEFT_OK`; `WEFT_ENOENT` when none was registered; `WEFT_EINVAL`
+ *          for a NULL `fn`.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
+WEFT_API int weft_atexit_unregister(void (*fn)(void *arg), void *arg);
+
+/**
+ * sys.exit(code): the orderly exit described above, then exit with `code`.
+ * \threadsafety Safe from any thread. Blocks while non-daemon threads run;
+ *          never returns.
+ */
+WEFT_API WEFT_NORETURN void weft_exit(int code);
+
+/**
+ * os._exit(code): end the process now. No handler runs, nothing is
+ * flushed, no thread is waited for.
+ * \threadsafety Safe from any thread. Never returns.
+ */
+WEFT_API WEFT_NORETURN void weft_exit_now(int code);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEFT_EXIT_H */

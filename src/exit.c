@@ -1,0 +1,184 @@
+/*
+ * The orderly exit (sys.exit) and the immediate one (os._exit), and the
+ * weft_atexit handlers. The order is documented in weft/exit.h.
+ *
+ *   phase  0  running
+ *          1  exiting: stops requested, non-daemon threads being joined
+ *          2  the handlers run (new threads are still allowed)
+ *          3  done: the process is on its way out; no new threads
+ *
+ * The exit runs once, on the thread that started it (`exiting_thread`).
+ * That thread may come back: from a handler calling weft_exit, or through
+ * the C atexit hook when it calls exit() at the end. Then it only finishes
+ * what is left (the handlers not yet run). Another thread calling weft_exit
+ * meanwhile must not wait for the exit it may be blocking: a weft thread
+ * ends, so that the join of it completes; any other thread waits for the
+ * process to end.
+ *
+ * The C atexit hook (weft_sys_exit_hook, which on Windows reaches the
+ * process-wide exit table even from a DLL) turns exit() and a return from
+ * main() into the same orderly exit. If exit() is already running (the hook was entered), the
+ * final step flushes stdio and ends the process directly: calling exit()
+ * again would be undefined behaviour.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+enum { RUNNING = 0, JOINING = 1, HANDLERS = 2, DONE = 3 };
+
+typedef struct handler {
+    void (*fn)(void *arg);
+    void *arg;
+} handler;
+
+static weft_lock handlers_lock; /* guards the handler stack */
+static handler *handlers;
+static size_t handler_count, handler_cap;
+
+static uint32_t phase;
+static uint64_t exiting_thread; /* native id of the thread running the exit */
+static uint32_t in_c_exit;      /* the C atexit hook was entered */
+static uint32_t never;          /* a word nobody wakes, to wait forever on */
+static weft_once hook_once = WEFT_ONCE_INIT;
+
+int weft_atexit(void (*fn)(void *arg), void *arg)
+{
+    handler *grown;
+    int rc = WEFT_OK;
+
+    if (!fn)
+        return WEFT_EINVAL;
+    weft__exit_hook_install();
+    weft__lock(&handlers_lock);
+    if (handler_count == handler_cap) {
+        size_t cap = handler_cap ? handler_cap * 2 : 8;
+        grown = realloc(handlers, cap * sizeof *grown);
+        if (grown) {
+            handlers = grown;
+            handler_cap = cap;
+        } else {
+            rc = WEFT_ENOMEM;
+        }
+    }
+    if (rc == WEFT_OK)
+        handlers[handler_count++] = (handler){fn, arg};
+    weft__unlock(&handlers_lock);
+    return rc;
+}
+
+int weft_atexit_unregister(void (*fn)(void *arg), void *arg)
+{
+    size_t i, kept = 0;
+
+    if (!fn)
+        return WEFT_EINVAL;
+    weft__lock(&handlers_lock);
+    for (i = 0; i < handler_count; i++) {
+        if (handlers[i].fn != fn || handlers[i].arg != arg)
+            handlers[kept++] = handlers[i];
+    }
+    i = handler_count - kept;
+    handler_count = kept;
+    weft__unlock(&handlers_lock);
+    return i > 0 ? WEFT_OK : WEFT_ENOENT;
+}
+
+/* Pop and run handlers until none is left, so each runs once even when a
+ * handler re-enters the exit, and handlers registered meanwhile run too. */
+static void run_handlers(void)
+{
+    handler h;
+
+    for (;;) {
+        weft__lock(&handlers_lock);
+        if (handler_count == 0) {
+            weft__unlock(&handlers_lock);
+            return;
+        }
+        h = handlers[--handler_count];
+        weft__unlock(&handlers_lock);
+        h.fn(h.arg);
+    }
+}
+
+static void finish_exit(void)
+{
+    weft_thread *self;
+
+    run_handlers();
+    self = weft_sys_tls_get();
+    if (self)
+        weft__locals_thread_end(self);
+    weft__store(&phase, DONE);
+}
+
+/* Run the orderly exit, or the rest of it when the caller is already the
+ * exiting thread. Returns when stdio may be flushed and the process end. */
+static void orderly_exit(void)
+{
+    uint64_t me = weft_sys_thread_native_id();
+    uint32_t expected = RUNNING;
+
+    if (weft__cas(&phase, &expected, JOINING)) {
+        weft__store64(&exiting_thread, me);
+        if (!weft_sys_other_threads_gone()) {
+            weft__threads_request_stop();
+            weft__threads_join_non_daemon();
+        }
+        weft__store(&phase, HANDLERS);
+        finish_exit();
+        return;
+    }
+    if (weft__load64(&exiting_thread) == me) {
+        finish_exit();
+        return;
+    }
+    /* Another thread runs the exit. A thread other than the main one ends
+     * here, so that a join of it by that exit completes; the main thread
+     * (which weft_thread_exit would send back here) waits for the process
+     * to end. */
+    if (me != weft_sys_thread_main_id())
+        weft_thread_exit(NULL);
+    for (;;)
+        weft_sys_wait(&never, 0, WEFT__NO_DEADLINE);
+}
+
+static void c_exit_hook(void)
+{
+    weft__store(&in_c_exit, 1);
+    orderly_exit();
+}
+
+static void install_hook(void *unused)
+{
+    (void)unused;
+    weft_sys_exit_hook(c_exit_hook);
+}
+
+void weft__exit_hook_install(void)
+{
+    weft_call_once(&hook_once, install_hook, NULL);
+}
+
+int weft__exit_allows_threads(void)
+{
+    return weft__load(&phase) == DONE ? WEFT_ESHUTDOWN : WEFT_OK;
+}
+
+void weft_exit(int code)
+{
+    orderly_exit();
+    if (weft__load(&in_c_exit)) {
+        /* exit() is already under way: end as it would, without re-entering it. */
+        fflush(NULL);
+        weft_sys_exit_now(code);
+    }
+    exit(code);
+}
+
+void weft_exit_now(int code)
+{
+    weft_sys_exit_now(code);
+}

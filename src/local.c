@@ -1,0 +1,410 @@
+/*
+ * weft_local: thread-local values with destructors (threading.local).
+ *
+ * Each local has a small integer index, recycled after the local is
+ * destroyed. Each thread that has set a value has a table: an array of
+ * values indexed by it, grown as needed. The calling thread reaches its own
+ * table through a thread-local cache (`self`), so weft_local_get() is a
+ * bounds check and a load, with no lock and no call into the backend.
+ *
+ * One lock, `lock`, guards everything shared:
+ *   - the index map (`slots`: index -> local, or the next free index) and
+ *     the free list threaded through it;
+ *   - the list of all tables (`tables`), which weft_local_destroy() walks
+ *     to clear the destroyed index in every thread;
+ *   - each table's `values` and `cap` against writes by other threads:
+ *     only the owning thread changes `values`/`cap` (growth, under the
+ *     lock) and only weft_local_destroy() writes another thread's elements
+ *     (under the lock, and only the index it destroys). So the owner reads
+ *     and writes its own elements without the lock: no one else touches
+ *     those words, except by misuse (using a local while it is destroyed);
+ *   - each local's `running` count: destructor calls by ending threads in
+ *     progress, which weft_local_destroy() waits for (parked on `drained`).
+ * The lock is never held while a destructor runs, nor while calling into
+ * thread.c, so it nests with no other lock.
+ *
+ * Why a list of our own rather than weft__registry_foreach(): destroy then
+ * needs no lock but ours (no ordering against the registry lock, also for
+ * the fork handlers), and a table is visible to destroy exactly as long as
+ * it exists, whatever the record's registry membership.
+ *
+ * A thread's end (weft__locals_thread_end) takes its values out one at a
+ * time under the lock, runs each destructor outside it, and goes round again
+ * while destructors set new values, at most WEFT_LOCAL_DESTRUCTOR_ROUNDS
+ * rounds; then it unlinks and frees the table and empties the cache.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "weft/local.h"
+
+struct weft_local {
+    uint32_t index;                /* fixed while the local lives */
+    uint32_t dead;                 /* 1 once destroy began (atomic) */
+    uint32_t running;              /* thread-end destructor calls in progress; lock */
+    bool orphan;                   /* destroy returned; the last runner frees it; lock */
+    void (*destructor)(void *value);
+};
+
+typedef struct table {
+    void **values; /* cap elements; written by other threads only under the lock */
+    size_t cap;    /* changed only by the owner, under the lock */
+    struct table *prev, *next; /* the list of tables; lock */
+} table;
+
+/* An index-map entry: the live local that owns the index, or (local NULL)
+ * the next free index. */
+typedef struct slot {
+    weft_local *local;
+    uint32_t next_free;
+} slot;
+
+#define NO_INDEX UINT32_MAX
+#define FIRST_CAP 8
+/* Values per pass of weft_local_destroy (taken under the lock, destroyed
+ * outside it). */
+#define DESTROY_BATCH 64
+
+static weft_lock lock;
+static slot *slots;        /* slots[0 .. used-1] */
+static uint32_t used;      /* indices handed out so far */
+static uint32_t slots_cap;
+static uint32_t free_head = NO_INDEX;
+static table *tables;      /* every live table */
+static uint32_t drained_seq, drained_waiters; /* destroy waits here */
+
+/* The calling thread's table, cached: `values` and `cap` mirror
+ * table->values and table->cap (written only by this thread), so that
+ * weft_local_get() reads one thread-local block. `inflight` is the local
+ * whose destructor this thread is running at its end, if any. */
+static WEFT__THREAD_LOCAL WEFT__TLS_INITIAL_EXEC struct self_cache {
+    void **values;
+    size_t cap;
+    table *tab;
+    weft_local *inflight;
+} self;
+
+/* realloc for n elements of `size` bytes; NULL when that overflows. */
+static void *realloc_array(void *p, size_t n, size_t size)
+{
+    return n <= SIZE_MAX / size ? realloc(p, n * size) : NULL;
+}
+
+/* ---- Fork -------------------------------------------------------------------- */
+
+static weft_lock init_lock;
+static uint32_t fork_ready;
+
+static void before_fork(void)
+{
+    weft__lock(&lock);
+}
+
+static void after_fork_in_parent(void)
+{
+    weft__unlock(&lock);
+}
+
+/* Only the forking thread exists in the child. The other threads' tables
+ * are dropped unread (their values leak, as those threads' stacks do: no
+ * destructor could run on the threads they belong to), and destructor
+ * calls those threads had in progress will never finish. */
+static void after_fork_in_child(void)
+{
+    uint32_t i;
+
+    tables = self.tab;
+    if (tables)
+        tables->prev = tables->next = NULL;
+    for (i = 0; i < used; i++)
+        if (slots[i].local)
+            slots[i].local->running = slots[i].local == self.inflight;
+    drained_waiters = 0;
+    lock.state = 0;
+}
+
+/* Register the fork handlers, once (retried after a failure). */
+static int ensure_init(void)
+{
+    int rc = WEFT_OK;
+
+    if (weft__load(&fork_ready))
+        return WEFT_OK;
+    weft__lock(&init_lock);
+    if (!weft__load_relaxed(&fork_ready)) {
+        rc = weft_sys_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+        if (rc == WEFT_OK)
+            weft__store(&fork_ready, 1);
+    }
+    weft__unlock(&init_lock);
+    return rc;
+}
+
+/* ---- Create, get, set --------------------------------------------------------------- */
+
+int weft_local_create(weft_local **out, void (*destructor)(void *value))
+{
+    weft_local *local;
+    uint32_t index;
+    int rc;
+
+    if (!out)
+        return WEFT_EINVAL;
+    *out = NULL;
+    rc = ensure_init();
+    if (rc != WEFT_OK)
+        return rc;
+    local = calloc(1, sizeof *local);
+    if (!local)
+        return WEFT_ENOMEM;
+    local->destructor = destructor;
+
+    weft__lock(&lock);
+    if (free_head != NO_INDEX) {
+        index = free_head;
+        free_head = slots[index].next_free;
+    } else {
+        if (used == slots_cap) {
+            uint32_t ncap = slots_cap ? slots_cap : FIRST_CAP;
+            slot *grown;
+
+            /* Indices stay below NO_INDEX; the map's size must fit size_t. */
+            while (ncap <= used && ncap < NO_INDEX / 2)
+                ncap *= 2;
+            if (ncap <= used || !(grown = realloc_array(slots, ncap, sizeof *slots))) {
+                weft__unlock(&lock);
+                free(local);
+                return WEFT_ENOMEM;
+            }
+            slots = grown;
+            slots_cap = ncap;
+        }
+        index = used++;
+    }
+    slots[index].local = local;
+    slots[index].next_free = NO_INDEX;
+    local->index = index;
+    weft__unlock(&lock);
+
+    *out = local;
+    return WEFT_OK;
+}
+
+void *weft_local_get(weft_local *local)
+{
+    size_t index;
+
+    if (!local)
+        return NULL;
+    index = local->index;
+    return index < self.cap ? self.values[index] : NULL;
+}
+
+/* Make the calling thread's table hold `index`: create it (and the
+ * thread's record, so that weft hears of the thread's end) or grow it. */
+static int grow_own_table(size_t index)
+{
+    table *tab = self.tab;
+    bool fresh = tab == NULL;
+    weft_thread *t = NULL;
+    size_t ncap = fresh ? FIRST_CAP : tab->cap;
+    void **values, **old;
+
+    if (fresh) {
+        t = weft__self();
+        if (!t)
+            return WEFT_ENOMEM;
+        tab = calloc(1, sizeof *tab);
+        if (!tab)
+            return WEFT_ENOMEM;
+    }
+    while (ncap <= index && ncap <= SIZE_MAX / 2)
+        ncap *= 2;
+    values = ncap > index ? calloc(ncap, sizeof *values) : NULL; /* calloc checks the size */
+    if (!values) {
+        if (fresh)
+            free(tab);
+        return WEFT_ENOMEM;
+    }
+
+    weft__lock(&lock);
+    old = tab->values;
+    if (old)
+        memcpy(values, old, tab->cap * sizeof *values);
+    tab->values = values;
+    tab->cap = ncap;
+    if (fresh) {
+        tab->prev = NULL;
+        tab->next = tables;
+        if (tables)
+            tables->prev = tab;
+        tables = tab;
+        *weft__thread_locals(t) = tab;
+    }
+    weft__unlock(&lock);
+
+    free(old);
+    self.tab = tab;
+    self.values = values;
+    self.cap = ncap;
+    return WEFT_OK;
+}
+
+int weft_local_set(weft_local *local, void *value)
+{
+    size_t index;
+    int rc;
+
+    if (!local || weft__load_relaxed(&local->dead))
+        return WEFT_EINVAL;
+    index = local->index;
+    if (index < self.cap) {
+        self.values[index] = value;
+        return WEFT_OK;
+    }
+    if (!value)
+        return WEFT_OK; /* the value already reads as NULL */
+    rc = grow_own_table(index);
+    if (rc == WEFT_OK)
+        self.values[index] = value;
+    return rc;
+}
+
+/* ---- Destroy ------------------------------------------------------------------------ */
+
+void weft_local_destroy(weft_local *local)
+{
+    void *batch[DESTROY_BATCH];
+    size_t index, n, i;
+    uint32_t mine;
+    table *tab;
+
+    if (!local)
+        return;
+    index = local->index;
+    weft__lock(&lock);
+    weft__store_relaxed(&local->dead, 1);
+    /* Take every thread's value out, a batch at a time, and destroy the
+     * batch outside the lock. The index stays mapped to this local until
+     * all are out: an ending thread that takes one meanwhile finds the
+     * local, and counts its destructor call in `running`. */
+    for (;;) {
+        n = 0;
+        for (tab = tables; tab && n < DESTROY_BATCH; tab = tab->next) {
+            if (index < tab->cap && tab->values[index]) {
+                batch[n++] = tab->values[index];
+                tab->values[index] = NULL;
+            }
+        }
+        if (n == 0)
+            break;
+        weft__unlock(&lock);
+        if (local->destructor)
+            for (i = 0; i < n; i++)
+                local->destructor(batch[i]);
+        weft__lock(&lock);
+    }
+    /* Wait for ending threads' destructor calls of this local, but the
+     * caller's own (a destructor destroying its own local at its thread's
+     * end): that one ends after we return, and frees the local then. */
+    mine = self.inflight == local;
+    while (local->running > mine)
+        weft__seq_wait(&drained_seq, &drained_waiters, &lock, WEFT__NO_DEADLINE);
+    slots[index].local = NULL;
+    slots[index].next_free = free_head;
+    free_head = (uint32_t)index;
+    if (local->running == 0) {
+        weft__unlock(&lock);
+        free(local);
+        return;
+    }
+    local->orphan = true;
+    weft__unlock(&lock);
+}
+
+/* ---- A thread's end -------------------------------------------------------------------- */
+
+/* Run local's destructor on value at the calling thread's end: the call is
+ * counted in local->running (by the caller, under the lock) so that a
+ * concurrent weft_local_destroy() waits for it. */
+static void run_at_end(weft_local *local, void *value)
+{
+    weft_local *outer = self.inflight;
+    bool free_it = false;
+
+    self.inflight = local;
+    local->destructor(value);
+    self.inflight = outer;
+    weft__lock(&lock);
+    if (--local->running == 0 && local->orphan)
+        free_it = true;
+    else if (weft__load_relaxed(&local->dead))
+        weft__seq_wake_all(&drained_seq, &drained_waiters);
+    weft__unlock(&lock);
+    if (free_it)
+        free(local);
+}
+
+void weft__locals_thread_end(weft_thread *t)
+{
+    void **slot = weft__thread_locals(t);
+    table *tab = *slot;
+    int round;
+
+    if (!tab)
+        return; /* this thread never set a value: nothing to do */
+    for (round = 0; round < WEFT_LOCAL_DESTRUCTOR_ROUNDS; round++) {
+        bool found = false;
+        size_t i = 0;
+
+        for (;;) {
+            weft_local *local;
+            void *value;
+
+            weft__lock(&lock);
+            while (i < tab->cap && tab->values[i] == NULL)
+                i++;
+            if (i == tab->cap) {
+                weft__unlock(&lock);
+                break;
+            }
+            value = tab->values[i];
+            tab->values[i] = NULL;
+            local = slots[i].local;
+            found = true;
+            if (local && local->destructor) {
+                local->running++;
+                weft__unlock(&lock);
+                run_at_end(local, value);
+            } else {
+                weft__unlock(&lock);
+            }
+            i++;
+        }
+        /* No value was left: no destructor ran, so none set a new one. */
+        if (!found)
+            break;
+    }
+
+    /* Whatever the last round's destructors set is dropped, as pthreads
+     * does after PTHREAD_DESTRUCTOR_ITERATIONS. */
+    weft__lock(&lock);
+    if (tab->prev)
+        tab->prev->next = tab->next;
+    else
+        tables = tab->next;
+    if (tab->next)
+        tab->next->prev = tab->prev;
+    *slot = NULL;
+    weft__unlock(&lock);
+
+    if (self.tab == tab) {
+        self.tab = NULL;
+        self.values = NULL;
+        self.cap = 0;
+    }
+    free(tab->values);
+    free(tab);
+}

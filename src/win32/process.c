@@ -1,0 +1,77 @@
+/* Process-wide facts on Windows: the immediate exit; no fork. */
+#include "win32.h"
+
+/* TerminateProcess rather than ExitProcess or _exit: those run DLL detach
+ * handlers, and os._exit means that nothing runs. */
+WEFT_NORETURN void weft_sys_exit_now(int code)
+{
+    TerminateProcess(GetCurrentProcess(), (UINT)code);
+    /* TerminateProcess on the current process does not return; if it ever
+     * failed, ending anyway is still the contract. */
+    ExitProcess((UINT)code);
+}
+
+int weft_sys_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void))
+{
+    (void)prepare;
+    (void)parent;
+    (void)child;
+    return WEFT_OK;
+}
+
+/*
+ * The exit hook. exit() in the executable runs the process-wide exit table
+ * of its C runtime, then ExitProcess ends every other thread, and only then
+ * are DLLs detached and a DLL's own atexit table run. A hook that joins
+ * threads must therefore be in the process-wide table, so it is registered
+ * there directly, through the runtime's exported entry point: _crt_atexit
+ * in the Universal CRT (ucrtbase.dll; what an MSVC executable's atexit
+ * calls), _onexit in msvcrt.dll (what a mingw-w64 executable's atexit
+ * reaches). Whichever runtimes are loaded get it; the one the executable
+ * exits through runs it while the threads still run. The plain atexit is
+ * kept too, for a program whose runtime is linked statically: there it is
+ * the executable's own table, or else it runs at DLL detach, where
+ * weft_sys_other_threads_gone() tells the exit not to wait for anybody.
+ * The hook tolerates being called more than once (sys.h).
+ */
+typedef int(__cdecl *crt_atexit_fn)(void(__cdecl *)(void));
+typedef void *(__cdecl *crt_onexit_fn)(int(__cdecl *)(void));
+
+static void(__cdecl *exit_hook)(void);
+
+/* _onexit wants a function returning int. */
+static int __cdecl onexit_trampoline(void)
+{
+    exit_hook();
+    return 0;
+}
+
+static FARPROC crt_export(const wchar_t *module, const char *name)
+{
+    HMODULE m = GetModuleHandleW(module);
+
+    return m ? GetProcAddress(m, name) : NULL;
+}
+
+int weft_sys_exit_hook(void (*hook)(void))
+{
+    FARPROC ucrt = crt_export(L"ucrtbase.dll", "_crt_atexit");
+    FARPROC msvcrt = crt_export(L"msvcrt.dll", "_onexit");
+    bool registered = false;
+
+    exit_hook = hook;
+    if (ucrt)
+        registered |= ((crt_atexit_fn)(void (*)(void))ucrt)(hook) == 0;
+    if (msvcrt)
+        registered |= ((crt_onexit_fn)(void (*)(void))msvcrt)(onexit_trampoline) != NULL;
+    registered |= atexit(hook) == 0;
+    return registered ? WEFT_OK : WEFT_ENOMEM;
+}
+
+/* Set by DllMain (dllmain.c, in DLL builds only). */
+bool weft__win32_process_detaching;
+
+bool weft_sys_other_threads_gone(void)
+{
+    return weft__win32_process_detaching;
+}
