@@ -50,6 +50,9 @@
 #include <weft/lock.h>
 #include <weft/time.h>
 
+#define BENCH_NAME "bench_lock"
+#include "bench_util.h"
+
 #if defined(WEFT_BENCH_FUTEX_REF)
 #include "futex_lock_ref.h"
 #endif
@@ -71,64 +74,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef WEFT_BENCH_CONFIG
-#define WEFT_BENCH_CONFIG "unknown"
-#endif
-#ifndef WEFT_BENCH_WAIT
-#define WEFT_BENCH_WAIT "unknown"
-#endif
-
 #define MAX_THREADS 64
 #define MAX_THREAD_COUNTS 8
-#define MAX_REPS 1000
+#define MAX_REPS BENCH_MAX_REPS
 #define CACHE_LINE 64
 
 /* ---- Small helpers -------------------------------------------------------- */
-
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-
-    fflush(stdout);
-    fputs("bench_lock: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(2);
-}
-
-static void check(int rc, const char *what)
-{
-    if (rc != 0)
-        die("%s failed: %d", what, rc);
-}
-
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *v, int n)
-{
-    double tmp[MAX_REPS];
-
-    memcpy(tmp, v, (size_t)n * sizeof *v);
-    qsort(tmp, (size_t)n, sizeof *tmp, compare_double);
-    return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2.0;
-}
-
-static void min_max(const double *v, int n, double *lo, double *hi)
-{
-    *lo = *hi = v[0];
-    for (int i = 1; i < n; i++) {
-        if (v[i] < *lo)
-            *lo = v[i];
-        if (v[i] > *hi)
-            *hi = v[i];
-    }
-}
 
 /* Sleep on the monotonic clock until weft_monotonic_ns() reaches `until`. */
 static void sleep_until(int64_t until)
@@ -507,18 +458,6 @@ typedef struct settings {
     const char *only; /* NULL, or comma-separated parts of competitor names */
 } settings;
 
-static long long parse_int(const char *text, const char *what, long long lo, long long hi)
-{
-    char *end;
-    long long v;
-
-    errno = 0;
-    v = strtoll(text, &end, 10);
-    if (errno || end == text || *end != '\0' || v < lo || v > hi)
-        die("%s: expected an integer from %lld to %lld, got \"%s\"", what, lo, hi, text);
-    return v;
-}
-
 static void parse_threads(settings *s, const char *text, const char *what)
 {
     char buf[256];
@@ -625,24 +564,12 @@ static void parse_settings(settings *s, int argc, char **argv)
 
 /* ---- Output -------------------------------------------------------------------- */
 
-static void print_command(int argc, char **argv)
+static void print_lock_command(int argc, char **argv)
 {
     static const char *const vars[] = {"WEFT_BENCH_REPS", "WEFT_BENCH_MS",
                                        "WEFT_BENCH_OPS", "WEFT_BENCH_THREADS"};
 
-    printf("command:  ");
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && *v)
-            printf("%s='%s' ", vars[i], v);
-    }
-    for (int i = 0; i < argc; i++) {
-        if (strpbrk(argv[i], " \t'\"$\\") || argv[i][0] == '\0')
-            printf("%s'%s'", i ? " " : "", argv[i]);
-        else
-            printf("%s%s", i ? " " : "", argv[i]);
-    }
-    printf("\n");
+    print_command(argc, argv, vars, sizeof vars / sizeof vars[0]);
 }
 
 /* One table row: median, min, max, the ratio of the medians to the
@@ -677,38 +604,6 @@ static void print_row(int c, const double *v, const double *base, int reps,
     else
         printf("  %5.2f  %4.2f (%4.2f-%4.2f)", base_med > 0 ? med / base_med : 0.0,
                median(ratios, reps), plo, phi);
-}
-
-/* The median of the per-repetition ratios v[r] / base[r]. */
-static double paired_median(const double *v, const double *base, int reps)
-{
-    double ratios[MAX_REPS] = {0};
-
-    for (int r = 0; r < reps; r++)
-        ratios[r] = base[r] > 0 ? v[r] / base[r] : 0.0;
-    return median(ratios, reps);
-}
-
-/* The verdict of the paired ratios: a side wins only when it wins in every
- * repetition; otherwise the difference is within the run-to-run spread. */
-static const char *verdict(const double *v, const double *base, int reps, bool lower_is_better)
-{
-    int wins = 0, losses = 0;
-
-    for (int r = 0; r < reps; r++) {
-        bool better = lower_is_better ? v[r] < base[r] : v[r] > base[r];
-        bool worse = lower_is_better ? v[r] > base[r] : v[r] < base[r];
-        wins += better;
-        losses += worse;
-    }
-    if (reps == 1)
-        return wins ? "weft faster (one repetition only)" : "WEFT SLOWER (one repetition only)";
-    if (wins == reps)
-        return "weft faster in every repetition";
-    if (losses == reps)
-        return "WEFT SLOWER in every repetition";
-    return wins > losses ? "mixed, weft ahead in most repetitions"
-                         : "mixed, WEFT BEHIND in most repetitions";
 }
 
 /* ---- main ----------------------------------------------------------------------- */
@@ -767,28 +662,14 @@ int main(int argc, char **argv)
     progress = !s.verbose && isatty(STDERR_FILENO) != 0;
 
     printf("weft bench_lock: weft_lock / weft_rlock against pthread_mutex_t\n");
-    print_command(argc, argv);
+    print_lock_command(argc, argv);
     printf("settings: %d repetition%s; uncontended %lld ops per run; contended "
            "%d ms per run with",
            s.reps, s.reps == 1 ? "" : "s", s.ops, s.duration_ms);
     for (int t = 0; t < s.nthread_counts; t++)
         printf("%s %d", t ? "," : "", s.threads[t]);
     printf(" threads\n");
-    printf("build:    %s, bench compiled by %s %s, weft wait backend %s\n",
-           WEFT_BENCH_CONFIG,
-#if defined(__clang__)
-           "clang",
-#elif defined(__GNUC__)
-           "gcc",
-#else
-           "cc",
-#endif
-#if defined(__VERSION__)
-           __VERSION__,
-#else
-           "",
-#endif
-           WEFT_BENCH_WAIT);
+    print_build();
     printf("machine:  %d CPUs usable; hammering threads %s\n", weft_cpu_count(),
            s.pin ? "pinned round robin, thread i to the i-th usable CPU"
                  : "not pinned (left to the scheduler)");

@@ -41,6 +41,16 @@
 #define WEFT__TLS_INITIAL_EXEC
 #endif
 
+/* Keep a slow path out of line, so that the fast path that calls it does
+ * not pay for its registers and stack frame. */
+#if defined(__GNUC__) || defined(__clang__)
+#define WEFT__NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define WEFT__NOINLINE __declspec(noinline)
+#else
+#define WEFT__NOINLINE
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 
 #define WEFT__SC __ATOMIC_SEQ_CST

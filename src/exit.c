@@ -167,6 +167,23 @@ int weft__exit_allows_threads(void)
     return weft__load(&phase) == DONE ? WEFT_ESHUTDOWN : WEFT_OK;
 }
 
+static bool exit_under_way(void)
+{
+    return weft__load_relaxed(&phase) != RUNNING;
+}
+
+/* Called by the backend on an ordinary thread, never in a signal handler. */
+static void on_shutdown_signal(int code)
+{
+    weft_exit(code);
+}
+
+int weft_exit_on_signals(void)
+{
+    weft__exit_hook_install();
+    return weft_sys_signals_install(on_shutdown_signal, exit_under_way);
+}
+
 void weft_exit(int code)
 {
     orderly_exit();

@@ -19,7 +19,7 @@
  *     and writes its own elements without the lock: no one else touches
  *     those words, except by misuse (using a local while it is destroyed);
  *   - each local's `running` count: destructor calls by ending threads in
- *     progress, which weft_local_destroy() waits for (parked on `drained`).
+ *     progress, which weft_local_destroy() waits for (on `drained_seq`).
  * The lock is never held while a destructor runs, nor while calling into
  * thread.c, so it nests with no other lock.
  *
@@ -42,8 +42,8 @@
 
 struct weft_local {
     uint32_t index;                /* fixed while the local lives */
-    uint32_t dead;                 /* 1 once destroy began (atomic) */
     uint32_t running;              /* thread-end destructor calls in progress; lock */
+    bool dying;                    /* weft_local_destroy() began; lock */
     bool orphan;                   /* destroy returned; the last runner frees it; lock */
     void (*destructor)(void *value);
 };
@@ -202,9 +202,11 @@ void *weft_local_get(weft_local *local)
     return index < self.cap ? self.values[index] : NULL;
 }
 
-/* Make the calling thread's table hold `index`: create it (and the
- * thread's record, so that weft hears of the thread's end) or grow it. */
-static int grow_own_table(size_t index)
+/* weft_local_set where the calling thread's table does not hold `index`:
+ * create the table (and the thread's record, so that weft hears of the
+ * thread's end) or grow it, then store. Out of line and called last, so
+ * that weft_local_set's fast path is a bounds check and a store. */
+static WEFT__NOINLINE int set_slow(size_t index, void *value)
 {
     table *tab = self.tab;
     bool fresh = tab == NULL;
@@ -212,10 +214,15 @@ static int grow_own_table(size_t index)
     size_t ncap = fresh ? FIRST_CAP : tab->cap;
     void **values, **old;
 
+    if (!value)
+        return WEFT_OK; /* the value already reads as NULL */
     if (fresh) {
         t = weft__self();
         if (!t)
             return WEFT_ENOMEM;
+        /* The main thread's values are destroyed at the orderly exit, also
+         * when main() just returns. */
+        weft__exit_hook_install();
         tab = calloc(1, sizeof *tab);
         if (!tab)
             return WEFT_ENOMEM;
@@ -249,27 +256,22 @@ static int grow_own_table(size_t index)
     self.tab = tab;
     self.values = values;
     self.cap = ncap;
+    values[index] = value;
     return WEFT_OK;
 }
 
 int weft_local_set(weft_local *local, void *value)
 {
     size_t index;
-    int rc;
 
-    if (!local || weft__load_relaxed(&local->dead))
+    if (!local)
         return WEFT_EINVAL;
     index = local->index;
     if (index < self.cap) {
         self.values[index] = value;
         return WEFT_OK;
     }
-    if (!value)
-        return WEFT_OK; /* the value already reads as NULL */
-    rc = grow_own_table(index);
-    if (rc == WEFT_OK)
-        self.values[index] = value;
-    return rc;
+    return set_slow(index, value);
 }
 
 /* ---- Destroy ------------------------------------------------------------------------ */
@@ -279,22 +281,27 @@ void weft_local_destroy(weft_local *local)
     void *batch[DESTROY_BATCH];
     size_t index, n, i;
     uint32_t mine;
+    int own_rounds = 0;
     table *tab;
 
     if (!local)
         return;
     index = local->index;
     weft__lock(&lock);
-    weft__store_relaxed(&local->dead, 1);
+    local->dying = true;
     /* Take every thread's value out, a batch at a time, and destroy the
      * batch outside the lock. The index stays mapped to this local until
      * all are out: an ending thread that takes one meanwhile finds the
-     * local, and counts its destructor call in `running`. */
+     * local, and counts its destructor call in `running`. A destructor run
+     * here may set the local again, in the calling thread: that value is
+     * taken in a later batch, at most WEFT_LOCAL_DESTRUCTOR_ROUNDS times
+     * in all, as at a thread's end; after that it is dropped. */
     for (;;) {
         n = 0;
         for (tab = tables; tab && n < DESTROY_BATCH; tab = tab->next) {
             if (index < tab->cap && tab->values[index]) {
-                batch[n++] = tab->values[index];
+                if (tab != self.tab || ++own_rounds <= WEFT_LOCAL_DESTRUCTOR_ROUNDS)
+                    batch[n++] = tab->values[index];
                 tab->values[index] = NULL;
             }
         }
@@ -340,7 +347,7 @@ static void run_at_end(weft_local *local, void *value)
     weft__lock(&lock);
     if (--local->running == 0 && local->orphan)
         free_it = true;
-    else if (weft__load_relaxed(&local->dead))
+    else if (local->dying)
         weft__seq_wake_all(&drained_seq, &drained_waiters);
     weft__unlock(&lock);
     if (free_it)

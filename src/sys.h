@@ -131,6 +131,18 @@ int weft_sys_exit_hook(void (*hook)(void));
  * every thread still runs. */
 bool weft_sys_other_threads_gone(void);
 
+/* Route the shutdown signals to on_signal(code), called on an ordinary
+ * thread, never in a signal context: SIGINT, SIGTERM and SIGHUP on POSIX,
+ * with code 128 + the signal number; Ctrl-C, Ctrl-Break, console close,
+ * log-off and shut-down on Windows, with STATUS_CONTROL_C_EXIT, the code
+ * Windows itself ends a process with for them. on_signal does not return
+ * (it exits the process); on Windows the control handler thread is the one
+ * that calls it, so Windows waits for it. A second signal, or any signal
+ * while exiting() is true, ends the process at once with its code, from the
+ * handler: exiting must be async-signal-safe (an atomic load). Installing
+ * again only replaces the callbacks. Returns WEFT_OK or WEFT_EOS. */
+int weft_sys_signals_install(void (*on_signal)(int code), bool (*exiting)(void));
+
 /* Register fork handlers (pthread_atfork): `prepare` runs in the forking
  * thread before fork(), `parent` and `child` after it in each process. A
  * no-op where fork() does not exist. Returns WEFT_OK or WEFT_ENOMEM. */

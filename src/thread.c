@@ -191,11 +191,23 @@ static void on_thread_exit(void *value)
     finish(value, false);
 }
 
+static bool on_main_thread(void)
+{
+    return weft_sys_thread_native_id() == weft_sys_thread_main_id();
+}
+
 /* ---- Fork ----------------------------------------------------------------------- */
+
+/* The forking thread's record: its own, or the main thread's record when
+ * the main thread forks before it used weft itself. */
+static weft_thread *forking_thread;
 
 static void before_fork(void)
 {
+    weft_thread *self = weft_sys_tls_get();
+
     weft__lock(&registry_lock);
+    forking_thread = self ? self : on_main_thread() ? main_record : NULL;
 }
 
 static void after_fork_in_parent(void)
@@ -209,7 +221,7 @@ static void after_fork_in_parent(void)
  * thread becomes the main thread. */
 static void after_fork_in_child(void)
 {
-    weft_thread *self = weft_sys_tls_get();
+    weft_thread *self = forking_thread;
     weft_thread *t, *next;
 
     for (t = registry_head; t; t = next) {
@@ -230,6 +242,9 @@ static void after_fork_in_child(void)
         registry_head = self;
         registry_count = 1;
         self->daemon = false;
+        self->native_id = weft_sys_thread_native_id(); /* a new id in the child */
+        if (!weft_sys_tls_get())
+            weft_sys_tls_set(self);
     }
     main_record = self;
     registry_lock.state = 0;
@@ -255,11 +270,6 @@ static int ensure_init(void)
 {
     weft_call_once(&init_once, init, NULL);
     return init_status;
-}
-
-static bool on_main_thread(void)
-{
-    return weft_sys_thread_native_id() == weft_sys_thread_main_id();
 }
 
 /* A record for a thread weft did not start, not yet registered. */
@@ -613,7 +623,7 @@ size_t weft_thread_active_count(void)
 {
     size_t n;
 
-    if (ensure_init() != WEFT_OK)
+    if (ensure_init() != WEFT_OK || !main_thread_record())
         return 0;
     weft__lock(&registry_lock);
     n = registry_count;
@@ -626,7 +636,7 @@ size_t weft_thread_enumerate(weft_thread **out, size_t cap)
     weft_thread *t;
     size_t n = 0;
 
-    if (ensure_init() != WEFT_OK)
+    if (ensure_init() != WEFT_OK || !main_thread_record())
         return 0;
     if (!out)
         cap = 0;

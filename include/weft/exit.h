@@ -57,6 +57,22 @@ WEFT_API WEFT_NORETURN void weft_exit(int code);
  */
 WEFT_API WEFT_NORETURN void weft_exit_now(int code);
 
+/**
+ * Make the shutdown signals start the orderly exit: SIGINT, SIGTERM and
+ * SIGHUP on POSIX, exiting with 128 + the signal number (Python's
+ * KeyboardInterrupt or a shell's convention); Ctrl-C, Ctrl-Break, console
+ * close, log-off and shut-down on Windows, exiting with
+ * STATUS_CONTROL_C_EXIT (0xC000013A), the code Windows uses for them. The
+ * exit runs on an ordinary thread, never inside a signal handler. A second
+ * signal while that exit runs (or one during any orderly exit) ends the
+ * process at once, like weft_exit_now(). Calling it again changes nothing.
+ *
+ * \returns `WEFT_OK`; `WEFT_EOS` when the OS refused (weft_last_os_error()).
+ * \threadsafety Safe from any thread. Never blocks. It replaces the
+ *          program's own handlers for these signals.
+ */
+WEFT_API int weft_exit_on_signals(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -74,9 +74,8 @@ WEFT_API void *weft_local_get(weft_local *local);
  *
  * \param local the local.
  * \param value the new value; NULL is fine.
- * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `local`, or a local being
- *          destroyed (a destructor run by weft_local_destroy() setting the
- *          local it destroys); `WEFT_ENOMEM` when the calling thread's table
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `local`; `WEFT_ENOMEM`
+ *          when the calling thread's table
  *          could not grow, or, in a thread weft did not start, its thread
  *          record could not be made (the value is then unchanged). Setting
  *          NULL never fails for lack of memory.
@@ -88,7 +87,10 @@ WEFT_API int weft_local_set(weft_local *local, void *value);
 
 /**
  * Destroy the local: call its destructor with every thread's remaining
- * non-NULL value, on the calling thread, then free it. When it returns no
+ * non-NULL value, on the calling thread, then free it. A destructor called
+ * here that sets this local again (on the calling thread) has that value
+ * destroyed too, in at most #WEFT_LOCAL_DESTRUCTOR_ROUNDS rounds in all,
+ * as at a thread's end. When it returns no
  * destructor of this local is running or will run (destructor calls that
  * ending threads had already begun are waited for), and the local must not
  * be used again; a new local never sees values of a destroyed one.

@@ -1,0 +1,55 @@
+/*
+ * Shutdown events on Windows: a console control handler. Windows calls it
+ * on a thread of its own, an ordinary thread, so the orderly exit runs right
+ * there; the handler never returns, which also keeps Windows from ending the
+ * process before the exit is done (after a close, log-off or shut-down event
+ * it does so when the handler returns, or after about 5 seconds).
+ */
+#include "win32.h"
+
+#ifndef STATUS_CONTROL_C_EXIT
+#define STATUS_CONTROL_C_EXIT 0xC000013AL
+#endif
+
+static void (*on_signal_cb)(int code);
+static bool (*exiting_cb)(void);
+static LONG event_seen;
+static INIT_ONCE install_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL WINAPI control_handler(DWORD type)
+{
+    int code = (int)STATUS_CONTROL_C_EXIT;
+
+    switch (type) {
+    case CTRL_C_EVENT:
+    case CTRL_BREAK_EVENT:
+    case CTRL_CLOSE_EVENT:
+    case CTRL_LOGOFF_EVENT:
+    case CTRL_SHUTDOWN_EVENT:
+        break;
+    default:
+        return FALSE;
+    }
+    if (InterlockedExchange(&event_seen, 1) != 0 || exiting_cb())
+        weft_sys_exit_now(code);
+    on_signal_cb(code);
+    return TRUE;
+}
+
+static BOOL CALLBACK install(PINIT_ONCE once, PVOID param, PVOID *context)
+{
+    (void)once;
+    (void)context;
+    *(DWORD *)param = SetConsoleCtrlHandler(control_handler, TRUE) ? 0 : GetLastError();
+    return TRUE;
+}
+
+int weft_sys_signals_install(void (*on_signal)(int code), bool (*exiting)(void))
+{
+    static DWORD install_error;
+
+    on_signal_cb = on_signal;
+    exiting_cb = exiting;
+    InitOnceExecuteOnce(&install_once, install, &install_error, NULL);
+    return install_error == 0 ? WEFT_OK : weft__status_from_win32(install_error);
+}
