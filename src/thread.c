@@ -19,6 +19,13 @@
  *            1  it has
  *            2  not yet, and a caller of weft_thread_native_id() is parked
  *   stop     0, or 1 once a stop was requested; weft_sleep parks on it
+ *   reap     0  the OS thread is neither joined nor detached
+ *            1  busy: a joiner is in the OS join, or a rename uses the handle
+ *            2  reaped (joined or detached)
+ *            3  busy, and released meanwhile: the rename detaches it after
+ *
+ * A join without a time limit goes straight to the OS join when nobody else
+ * is reaping: the thread's end then wakes the joiner once, not twice.
  */
 #include "internal.h"
 
@@ -28,6 +35,7 @@
 
 enum { RUNNING = 1, RUNNING_JOINED = 2, DONE = 3 };
 enum { NOT_STARTED = 0, STARTED = 1, START_AWAITED = 2 };
+enum { UNREAPED = 0, REAP_BUSY = 1, REAPED = 2, BUSY_RELEASED = 3 };
 
 /* A name and the one it replaced: a renamed thread keeps its old names
  * until its record is freed, so a name once returned stays readable. */
@@ -41,8 +49,8 @@ struct weft_thread {
     uint32_t state;
     uint32_t started;
     uint32_t stop;
-    weft_lock reap_lock; /* guards `reaped`: join and release race to reap */
-    bool reaped;         /* the OS thread was joined or detached */
+    uint32_t reap;
+    weft_lock name_lock; /* orders renames */
     bool borrowed;       /* not started by weft */
     bool daemon;
     bool registered;     /* in the registry (guarded by its lock) */
@@ -226,11 +234,11 @@ static void after_fork_in_child(void)
 
     for (t = registry_head; t; t = next) {
         next = t->next;
-        t->reap_lock.state = 0;
+        t->name_lock.state = 0;
         if (t == self)
             continue;
         t->registered = false;
-        t->reaped = true;
+        t->reap = REAPED;
         t->state = DONE;
         unref(t);
     }
@@ -471,17 +479,23 @@ static int wait_done(weft_thread *t, int64_t deadline)
     return WEFT_OK;
 }
 
-static void reap(weft_thread *t, bool join)
+/* Join the OS thread of a thread that has ended or is ending, unless
+ * somebody else does: then wait until they have. */
+static void reap_joined(weft_thread *t)
 {
-    weft__lock(&t->reap_lock);
-    if (!t->reaped) {
-        if (join)
+    uint32_t r = weft__load(&t->reap);
+
+    while (r != REAPED) {
+        if (r == UNREAPED && weft__cas(&t->reap, &r, REAP_BUSY)) {
             weft_sys_thread_join(t->os);
-        else
-            weft_sys_thread_detach(t->os);
-        t->reaped = true;
+            weft__store(&t->reap, REAPED);
+            weft_sys_wake_all(&t->reap);
+            return;
+        }
+        if (r == REAP_BUSY)
+            weft_sys_wait(&t->reap, REAP_BUSY, WEFT__NO_DEADLINE);
+        r = weft__load(&t->reap);
     }
-    weft__unlock(&t->reap_lock);
 }
 
 int weft_thread_join(weft_thread *t, double timeout, void **result)
@@ -496,10 +510,13 @@ int weft_thread_join(weft_thread *t, double timeout, void **result)
         return WEFT_EINVAL;
     if (weft_sys_tls_get() == t)
         return WEFT_EPERM;
-    rc = wait_done(t, deadline);
-    if (rc != WEFT_OK)
-        return rc;
-    reap(t, true);
+    /* Without a time limit the OS join itself is the wait. */
+    if (deadline != WEFT__NO_DEADLINE) {
+        rc = wait_done(t, deadline);
+        if (rc != WEFT_OK)
+            return rc;
+    }
+    reap_joined(t);
     if (result)
         *result = t->result;
     return WEFT_OK;
@@ -507,9 +524,21 @@ int weft_thread_join(weft_thread *t, double timeout, void **result)
 
 void weft_thread_release(weft_thread *t)
 {
+    uint32_t r;
+
     if (!t || t->borrowed)
         return;
-    reap(t, false);
+    r = weft__load(&t->reap);
+    while (r == UNREAPED || r == REAP_BUSY) {
+        if (r == UNREAPED && weft__cas(&t->reap, &r, REAPED)) {
+            weft_sys_thread_detach(t->os);
+            break;
+        }
+        /* A rename holds the handle: it detaches when done. (A joiner
+         * holding it reaps anyway; marking it changes nothing.) */
+        if (r == REAP_BUSY && weft__cas(&t->reap, &r, BUSY_RELEASED))
+            break;
+    }
     unref(t);
 }
 
@@ -552,8 +581,8 @@ void weft__threads_join_non_daemon(void)
     weft_thread *t;
 
     while ((t = take_non_daemon()) != NULL) {
-        wait_done(t, WEFT__NO_DEADLINE);
-        reap(t, true);
+        wait_done(t, WEFT__NO_DEADLINE); /* a released thread is reaped already */
+        reap_joined(t);
         unref(t);
     }
 }
@@ -575,21 +604,39 @@ const char *weft_thread_name(const weft_thread *t)
     return n->text;
 }
 
+/* Rename another thread's OS thread while holding its handle busy, so no
+ * join or detach frees the handle meanwhile. */
+static void rename_other(weft_thread *t, const char *name)
+{
+    uint32_t r = UNREAPED;
+
+    if (!weft__cas(&t->reap, &r, REAP_BUSY))
+        return; /* ending or reaped: the OS name no longer matters */
+    weft_sys_thread_set_name(&t->os, name);
+    r = REAP_BUSY;
+    if (!weft__cas(&t->reap, &r, UNREAPED)) {
+        /* released meanwhile (BUSY_RELEASED): the detach is ours to do */
+        weft_sys_thread_detach(t->os);
+        weft__store(&t->reap, REAPED);
+    }
+    weft_sys_wake_all(&t->reap);
+}
+
 int weft_thread_set_name(weft_thread *t, const char *name)
 {
     int rc;
 
     if (!t || !name)
         return WEFT_EINVAL;
-    weft__lock(&t->reap_lock); /* also orders concurrent renames */
+    weft__lock(&t->name_lock);
     rc = push_name(t, name);
     if (rc == WEFT_OK) {
         if (weft_sys_tls_get() == t)
             weft_sys_thread_set_name(NULL, name);
-        else if (!t->borrowed && !t->reaped)
-            weft_sys_thread_set_name(&t->os, name);
+        else if (!t->borrowed)
+            rename_other(t, name);
     }
-    weft__unlock(&t->reap_lock);
+    weft__unlock(&t->name_lock);
     return rc;
 }
 
