@@ -108,7 +108,7 @@ static void finish_exit(void)
     weft_thread *self;
 
     run_handlers();
-    self = weft_sys_tls_get();
+    self = weft__self_if_known();
     if (self)
         weft__locals_thread_end(self);
     weft__store(&phase, DONE);

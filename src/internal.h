@@ -111,6 +111,10 @@ static inline uint64_t weft__self_ident(void)
  * be allocated (weft_thread_current() without the public contract). */
 weft_thread *weft__self(void);
 
+/* The calling thread's record if it has one, without making one: NULL
+ * also before weft created its thread-local slot. */
+weft_thread *weft__self_if_known(void);
+
 /* Each record carries one pointer for local.c: the thread's table of
  * weft_local values. Only local.c reads or writes it. */
 void **weft__thread_locals(weft_thread *t);

@@ -79,6 +79,7 @@ static weft_thread *main_record;
 
 static weft_once init_once = WEFT_ONCE_INIT;
 static int init_status;
+static uint32_t slot_ready; /* the thread-local slot exists */
 
 /* Each thread caches its ident: see weft__self_ident(). */
 WEFT__THREAD_LOCAL uint64_t weft__self_ident_cache;
@@ -269,6 +270,8 @@ static void init(void *unused)
     (void)unused;
     init_status = weft_sys_tls_create(on_thread_exit);
     if (init_status == WEFT_OK)
+        weft__store(&slot_ready, 1);
+    if (init_status == WEFT_OK)
         init_status = weft_sys_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
     if (init_status == WEFT_OK && !main_thread_record())
         init_status = WEFT_ENOMEM;
@@ -344,6 +347,11 @@ weft_thread *weft__self(void)
         return NULL;
     t = weft_sys_tls_get();
     return t ? t : adopt_current();
+}
+
+weft_thread *weft__self_if_known(void)
+{
+    return weft__load(&slot_ready) ? weft_sys_tls_get() : NULL;
 }
 
 weft_thread *weft_thread_current(void)
@@ -552,14 +560,14 @@ static void request_stop_one(weft_thread *t, void *self)
 
 void weft__threads_request_stop(void)
 {
-    weft__registry_foreach(request_stop_one, weft_sys_tls_get());
+    weft__registry_foreach(request_stop_one, weft__self_if_known());
 }
 
 /* One non-daemon weft thread other than the caller that is still alive,
  * with a reference taken, or NULL when there is none. */
 static weft_thread *take_non_daemon(void)
 {
-    weft_thread *self = weft_sys_tls_get();
+    weft_thread *self = weft__self_if_known();
     weft_thread *t;
 
     weft__lock(&registry_lock);
@@ -712,9 +720,7 @@ bool weft_stop_requested(void)
 {
     weft_thread *t;
 
-    if (ensure_init() != WEFT_OK)
-        return false;
-    t = weft_sys_tls_get();
+    t = weft__self_if_known();
     return t && weft__load(&t->stop) != 0;
 }
 

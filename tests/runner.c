@@ -1,10 +1,17 @@
 /* The runner's main() and the helpers declared in runner.h. */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 200809L /* sys/wait.h's status macros */
+#endif
 #include "runner.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#ifndef _WIN32
+#include <sys/wait.h>
+#endif
 
 #ifndef WEFT_TEST_STRESS_DEFAULT
 #define WEFT_TEST_STRESS_DEFAULT 1.0
@@ -25,6 +32,140 @@ void weft_test_fail(const char *file, int line, const char *fmt, ...)
      * handlers, and weft's would wait for the other threads, which may be
      * stuck because of the very failure being reported. */
     _Exit(1);
+}
+
+void weft_test_skip(const char *why)
+{
+    printf("skipped: %s\n", why);
+    fflush(stdout);
+    _Exit(WEFT_TEST_SKIP_CODE);
+}
+
+/* ---- Child processes ------------------------------------------------------------ */
+
+static const char *self_path = "";
+
+const char *weft_test_self_path(void)
+{
+    return self_path;
+}
+
+static void put(char *buf, size_t cap, size_t *len, char c)
+{
+    if (*len + 1 >= cap)
+        weft_test_fail(__FILE__, __LINE__, "command too long");
+    buf[(*len)++] = c;
+    buf[*len] = '\0';
+}
+
+/* Append `text` to buf (of `cap` bytes, holding `*len`), when `quote` in
+ * double quotes for the shell system() runs: /bin/sh or cmd.exe. Fails the
+ * case when it does not fit. */
+static void append(char *buf, size_t cap, size_t *len, const char *text, bool quote)
+{
+    const char *p;
+
+    if (quote)
+        put(buf, cap, len, '"');
+    for (p = text; *p; p++) {
+#ifdef _WIN32
+        /* cmd.exe has no escape inside quotes; a path cannot hold '"'. */
+        if (quote && *p == '"')
+            weft_test_fail(__FILE__, __LINE__, "cannot quote %s", text);
+#else
+        if (quote && (*p == '"' || *p == '\\' || *p == '$' || *p == '`'))
+            put(buf, cap, len, '\\');
+#endif
+        put(buf, cap, len, *p);
+    }
+    if (quote)
+        put(buf, cap, len, '"');
+}
+
+int weft_test_run_self(const char *mode, int *exit_code, char *out, size_t out_cap)
+{
+    static unsigned serial;
+    char file[256], command[4096];
+    size_t len = 0, got;
+    int status, c;
+    FILE *f;
+
+    CHECK(mode != NULL && exit_code != NULL && out != NULL && out_cap > 0);
+    /* In the working directory (CTest's: the build tree), unique per run. */
+    snprintf(file, sizeof file, "weft-child-%s-%" PRId64 "-%u.out", mode, weft_monotonic_ns(),
+             serial++);
+#ifdef _WIN32
+    /* cmd /c strips the first and the last quote of a command that starts
+     * with one: give it an outer pair to strip. */
+    append(command, sizeof command, &len, "\"", false);
+#endif
+    append(command, sizeof command, &len, self_path, true);
+    append(command, sizeof command, &len, " --child ", false);
+    append(command, sizeof command, &len, mode, true);
+    append(command, sizeof command, &len, " >", false);
+    append(command, sizeof command, &len, file, true);
+#ifdef _WIN32
+    append(command, sizeof command, &len, "\"", false);
+#endif
+
+    fflush(NULL); /* nothing of ours is written twice by the child */
+    status = system(command);
+#ifdef _WIN32
+    *exit_code = status; /* cmd.exe's exit code: the program's */
+#else
+    if (status == -1)
+        weft_test_fail(__FILE__, __LINE__, "system(%s) failed", command);
+    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (WIFSIGNALED(status))
+        fprintf(stderr, "runner: child mode %s killed by signal %d\n", mode, WTERMSIG(status));
+#endif
+
+    f = fopen(file, "r");
+    if (!f)
+        weft_test_fail(__FILE__, __LINE__, "no output file %s from `%s` (exit code %d)", file,
+                       command, *exit_code);
+    got = 0;
+    while ((c = fgetc(f)) != EOF) {
+        if (c != '\r' && got + 1 < out_cap)
+            out[got++] = (char)c;
+    }
+    out[got] = '\0';
+    fclose(f);
+    remove(file);
+    /* Shown with the case's output when it fails. */
+    fprintf(stderr, "---- child mode %s: exit code %d, stdout:\n%s----\n", mode, *exit_code, out);
+    return (int)got;
+}
+
+long weft_test_line_at(const char *text, const char *line)
+{
+    size_t n = strlen(line);
+    const char *p = text;
+
+    while (*p) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && memcmp(p, line, n) == 0)
+            return (long)(p - text);
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return -1;
+}
+
+int weft_test_line_count(const char *text, const char *line)
+{
+    long at;
+    int count = 0;
+
+    while ((at = weft_test_line_at(text, line)) >= 0) {
+        count++;
+        text += at + (long)strlen(line);
+        if (*text == '\n')
+            text++;
+    }
+    return count;
 }
 
 /* A positive number from the environment, or `fallback`. */
@@ -227,13 +368,23 @@ int main(int argc, char **argv)
 {
     size_t i;
 
+    if (argc > 0 && argv[0] != NULL)
+        self_path = argv[0];
+    if (argc == 3 && strcmp(argv[1], "--child") == 0) {
+        for (i = 0; i < weft_test_mode_count; i++) {
+            if (strcmp(argv[2], weft_test_modes[i].name) == 0)
+                return weft_test_modes[i].fn(); /* a real return from main() */
+        }
+        fprintf(stderr, "%s: no child mode named \"%s\"\n", self_path, argv[2]);
+        return 2;
+    }
     if (argc == 2 && strcmp(argv[1], "--list") == 0) {
         for (i = 0; i < weft_test_case_count; i++)
             printf("%s\n", weft_test_cases[i].name);
         return 0;
     }
     if (argc != 2) {
-        fprintf(stderr, "usage: %s <case> | --list\n", argc > 0 ? argv[0] : "test");
+        fprintf(stderr, "usage: %s <case> | --list | --child <mode>\n", self_path);
         return 2;
     }
     for (i = 0; i < weft_test_case_count; i++) {

@@ -13,13 +13,31 @@
  *
  *     test_lock --list        print every case name
  *     test_lock <case>        run one case; exit 0 when it passes
+ *     test_exit --child <m>   run the child mode <m> (below); main() returns
+ *                             what it returns
+ *
+ * A case may also end with weft_test_skip(why): exit code 77, which CTest
+ * reports as skipped (SKIP_RETURN_CODE).
+ *
+ * Child modes, for the exit tests, which must watch a whole process end:
+ *
+ *     WEFT_CHILD_MODE(exit_runs_handlers) { ...; return 3; }
+ *
+ * also declared at the start of a line, are entry points that are not
+ * tests of their own: a case runs one with weft_test_run_self(), which
+ * starts this same executable as `test_<module> --child <mode>` (through
+ * system(): /bin/sh or cmd.exe), its stdout redirected to a file, so that
+ * stdio in the child is fully buffered, and hands back the child's exit
+ * code and output.
  *
  * Checks survive NDEBUG. A failed check prints `file:line: what failed` on
  * stderr and ends the process at once with exit code 1 (from any thread;
  * no atexit handler runs, so a failure never waits for stuck threads).
  *
  * Tests use only weft's API and standard C, so they run unchanged on every
- * platform and under Wine: no POSIX calls, no fork, no pthreads.
+ * platform and under Wine: no POSIX calls, no fork, no pthreads. (The one
+ * exception is the fork case of test_exit.c, under #ifndef _WIN32; the
+ * runner's own weft_test_run_self() decodes system()'s status per platform.)
  *
  * Environment:
  *   WEFT_TEST_TIME_SCALE    multiplies the generous upper bounds of timing
@@ -50,14 +68,28 @@
  * read by CMake (a plain integer) and scaled by WEFT_TEST_TIMEOUT_SCALE. */
 #define WEFT_TEST_TIMEOUT(name, seconds) WEFT_TEST(name)
 
-/* The table CMake generates for each test executable. */
+/* A child mode: run only as `test_<module> --child <name>`, by
+ * weft_test_run_self(); main() returns its return value, so a mode that
+ * returns really returns from main(). Not a CTest test. */
+#define WEFT_CHILD_MODE(name)                                                  \
+    int weft_child_##name(void);                                               \
+    int weft_child_##name(void)
+
+/* The tables CMake generates for each test executable. */
 typedef struct weft_test_case {
     const char *name;
     void (*fn)(void);
 } weft_test_case;
 
+typedef struct weft_test_mode {
+    const char *name;
+    int (*fn)(void);
+} weft_test_mode;
+
 extern const weft_test_case weft_test_cases[];
 extern const size_t weft_test_case_count;
+extern const weft_test_mode weft_test_modes[]; /* ends with {NULL, NULL} */
+extern const size_t weft_test_mode_count;
 
 /* ---- Checks ------------------------------------------------------------------ */
 
@@ -149,6 +181,36 @@ WEFT_NORETURN void weft_test_fail(const char *file, int line, const char *fmt, .
                            "CHECK_DURATION(%s, %s): %.6f s, want [%.6f, %.6f)", \
                            #elapsed, #timeout, el_, to_ - 1e-3, to_ + weft_test_slack()); \
     } while (0)
+
+/* ---- Skipping ---------------------------------------------------------------- */
+
+/* The exit code CTest counts as "skipped" (SKIP_RETURN_CODE). */
+#define WEFT_TEST_SKIP_CODE 77
+
+/* Print "skipped: why" and end the process with WEFT_TEST_SKIP_CODE. */
+WEFT_NORETURN void weft_test_skip(const char *why);
+
+/* ---- Child processes ------------------------------------------------------------ */
+
+/* The path this executable was started with (argv[0]). */
+const char *weft_test_self_path(void);
+
+/*
+ * Run this executable as `<self> --child <mode>` and wait for it to end.
+ * Its stdout goes to a temporary file (so it is not a terminal and stdio
+ * there is fully buffered), read back into `out` (NUL-terminated,
+ * truncated to out_cap - 1 bytes, "\r\n" turned into "\n"); its stderr is
+ * this process's. *exit_code receives the child's exit code (-1 when it
+ * did not exit normally, e.g. killed by a signal). Fails the case when the
+ * child cannot be run or its output read. Returns the output's length.
+ */
+int weft_test_run_self(const char *mode, int *exit_code, char *out, size_t out_cap);
+
+/* Where `line` appears as a whole line in `text` (its offset), or -1. */
+long weft_test_line_at(const char *text, const char *line);
+
+/* How many times `line` appears as a whole line in `text`. */
+int weft_test_line_count(const char *text, const char *line);
 
 /* ---- Helpers ----------------------------------------------------------------- */
 

@@ -645,3 +645,411 @@ WEFT_TEST(thread_many_short_threads)
             CHECK_EQ_INT((intptr_t)weft_test_join(threads[i]), i + 1);
     }
 }
+
+/* ---- Names ----------------------------------------------------------------------- */
+
+static void *rename_self(void *arg)
+{
+    gate *g = arg;
+
+    weft_test_wait_event(&g->go);
+    CHECK_OK(weft_thread_set_name(weft_thread_current(), "renamed-inside"));
+    g->name = weft_thread_name(weft_thread_current());
+    weft_event_set(&g->finished);
+    return NULL;
+}
+
+WEFT_TEST(thread_set_name)
+{
+    gate g;
+    weft_thread *thread;
+    const char *first, *second;
+    char name[32];
+
+    thread = start_gated(&g, rename_self);
+    first = weft_thread_name(thread);
+    CHECK_EQ_STR(first, "Thread-1");
+    snprintf(name, sizeof name, "%s", "renamed-outside");
+    CHECK_OK(weft_thread_set_name(thread, name));
+    name[0] = 'X'; /* weft copied it */
+    second = weft_thread_name(thread);
+    CHECK_EQ_STR(second, "renamed-outside");
+    CHECK_EQ_STR(first, "Thread-1"); /* earlier names stay valid */
+    weft_event_set(&g.go);
+    weft_test_wait_event(&g.finished);
+    CHECK_EQ_STR(g.name, "renamed-inside");
+    CHECK_EQ_STR(weft_thread_name(thread), "renamed-inside");
+    CHECK_EQ_STR(second, "renamed-outside");
+    CHECK_EQ_STR(first, "Thread-1");
+    /* A long name is kept whole (the OS-visible one may be truncated). */
+    CHECK_OK(weft_thread_set_name(thread, "a-name-well-beyond-the-fifteen-bytes-of-linux"));
+    CHECK_EQ_STR(weft_thread_name(thread), "a-name-well-beyond-the-fifteen-bytes-of-linux");
+    CHECK_OK(weft_thread_join(thread, weft_test_long(), NULL));
+    CHECK_OK(weft_thread_set_name(thread, "after-the-end")); /* still our record */
+    CHECK_EQ_STR(weft_thread_name(thread), "after-the-end");
+    CHECK_EQ_STR(second, "renamed-outside");
+    CHECK_STATUS(weft_thread_set_name(thread, NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_thread_set_name(NULL, "x"), WEFT_EINVAL);
+    CHECK_EQ_STR(weft_thread_name(thread), "after-the-end");
+    weft_thread_release(thread);
+}
+
+WEFT_TEST(thread_set_name_renamed_does_not_take_a_number)
+{
+    weft_thread *a, *b;
+
+    /* Renaming does not give back or consume "Thread-N" numbers. */
+    a = weft_test_start(add_one, NULL);
+    CHECK_OK(weft_thread_set_name(a, "custom"));
+    b = weft_test_start(add_one, NULL);
+    CHECK_EQ_STR(weft_thread_name(b), "Thread-2");
+    weft_test_join(a);
+    weft_test_join(b);
+}
+
+WEFT_TEST(thread_set_name_main)
+{
+    weft_thread *main_thread = weft_thread_current();
+    const char *old = weft_thread_name(main_thread);
+
+    CHECK_OK(weft_thread_set_name(main_thread, "Boss"));
+    CHECK_EQ_STR(weft_thread_name(weft_thread_main()), "Boss");
+    CHECK_EQ_STR(old, "MainThread"); /* the borrowed record lives on */
+}
+
+/* ---- The main thread --------------------------------------------------------------- */
+
+static void *report_main(void *arg)
+{
+    (void)arg;
+    return weft_thread_main();
+}
+
+WEFT_TEST(thread_main)
+{
+    weft_thread *main_thread = weft_thread_main();
+
+    CHECK(main_thread != NULL);
+    CHECK_EQ_STR(weft_thread_name(main_thread), "MainThread");
+    CHECK_EQ_PTR(main_thread, weft_thread_current());
+    CHECK_EQ_PTR(weft_thread_main(), main_thread);
+    CHECK_EQ_PTR(weft_test_join(weft_test_start(report_main, NULL)), main_thread);
+    CHECK(weft_thread_is_alive(main_thread));
+}
+
+WEFT_TEST(thread_main_asked_first_from_another_thread)
+{
+    /* A fresh process: the first to ask for the main thread's record is
+     * another thread; main's own weft_thread_current() is the same record. */
+    weft_thread *seen = weft_test_join(weft_test_start(report_main, NULL));
+
+    CHECK(seen != NULL);
+    CHECK_EQ_STR(weft_thread_name(seen), "MainThread");
+    CHECK_EQ_PTR(weft_thread_current(), seen);
+    CHECK_EQ_PTR(weft_thread_main(), seen);
+}
+
+/* ---- active_count, enumerate ---------------------------------------------------------- */
+
+/* Whether `t` is among list[0..n-1]. */
+static bool listed(weft_thread **list, size_t n, const weft_thread *t)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (list[i] == t)
+            return true;
+    return false;
+}
+
+WEFT_TEST(thread_active_count_and_enumerate)
+{
+    crowd c;
+    weft_thread *list[MANY + 8];
+    weft_thread *small[4];
+    size_t n;
+    int i;
+
+    /* The main thread is always counted, asked for or not. */
+    CHECK_EQ_UINT(weft_thread_active_count(), 1);
+    n = weft_thread_enumerate(list, MANY + 8);
+    CHECK_EQ_UINT(n, 1);
+    CHECK_EQ_PTR(list[0], weft_thread_main());
+
+    memset(&c, 0, sizeof c);
+    for (i = 0; i < MANY; i++) {
+        c.threads[i] = weft_test_start(wait_for_go, &c.gates[i]);
+        /* Counted from the start on, running yet or not. */
+        CHECK_EQ_UINT(weft_thread_active_count(), (size_t)i + 2);
+    }
+    for (i = 0; i < MANY; i++)
+        weft_test_wait_event(&c.gates[i].started);
+    CHECK_EQ_UINT(weft_thread_active_count(), MANY + 1);
+    n = weft_thread_enumerate(list, MANY + 8);
+    CHECK_EQ_UINT(n, MANY + 1);
+    CHECK(listed(list, n, weft_thread_main()));
+    CHECK(listed(list, n, weft_thread_current()));
+    for (i = 0; i < MANY; i++)
+        CHECK(listed(list, n, c.threads[i]));
+
+    /* Too little room: the full count, only `cap` stored. */
+    for (i = 0; i < 4; i++)
+        small[i] = (weft_thread *)&c; /* a marker */
+    CHECK_EQ_UINT(weft_thread_enumerate(small, 3), MANY + 1);
+    for (i = 0; i < 3; i++)
+        CHECK(small[i] == weft_thread_main() || listed(c.threads, MANY, small[i]));
+    CHECK(small[0] != small[1] && small[1] != small[2] && small[0] != small[2]);
+    CHECK(small[3] == (weft_thread *)&c); /* untouched */
+    CHECK_EQ_UINT(weft_thread_enumerate(NULL, 0), MANY + 1);
+    CHECK_EQ_UINT(weft_thread_enumerate(small, 0), MANY + 1);
+    CHECK(small[0] != (weft_thread *)&c);
+
+    /* A joined thread is no longer counted. */
+    weft_event_set(&c.gates[0].go);
+    CHECK_OK(weft_thread_join(c.threads[0], weft_test_long(), NULL));
+    CHECK_EQ_UINT(weft_thread_active_count(), MANY);
+    n = weft_thread_enumerate(list, MANY + 8);
+    CHECK_EQ_UINT(n, MANY);
+    CHECK(!listed(list, n, c.threads[0]));
+    weft_thread_release(c.threads[0]);
+    for (i = 1; i < MANY; i++)
+        weft_event_set(&c.gates[i].go);
+    for (i = 1; i < MANY; i++)
+        weft_test_join(c.threads[i]);
+    CHECK_EQ_UINT(weft_thread_active_count(), 1);
+    CHECK_EQ_UINT(weft_thread_enumerate(list, MANY + 8), 1);
+    CHECK_EQ_PTR(list[0], weft_thread_main());
+}
+
+enum { CHURNERS = 4 };
+
+typedef struct churn {
+    weft_event stop;
+    weft_test_counter rounds;
+} churn;
+
+/* Start and join short threads until told to stop. */
+static void *churn_threads(void *arg)
+{
+    churn *ch = arg;
+
+    while (!weft_event_is_set(&ch->stop)) {
+        weft_test_join(weft_test_start(add_one, NULL));
+        weft_test_counter_add(&ch->rounds, 1);
+    }
+    return NULL;
+}
+
+WEFT_TEST(thread_active_count_under_churn)
+{
+    static churn ch; /* zero: a valid event and counter */
+    weft_thread *threads[CHURNERS];
+    weft_thread *list[2 * CHURNERS + 4];
+    long checks = weft_test_iterations(2000), i;
+
+    weft_test_start_all(threads, CHURNERS, churn_threads, &ch);
+    for (i = 0; i < checks; i++) {
+        /* The main thread, the churners, and at most one child each. */
+        size_t count = weft_thread_active_count();
+        size_t n = weft_thread_enumerate(list, sizeof list / sizeof list[0]);
+        size_t j;
+        CHECK(count >= 1 + CHURNERS && count <= 1 + 2 * CHURNERS);
+        CHECK(n >= 1 + CHURNERS && n <= 1 + 2 * CHURNERS);
+        CHECK(listed(list, n, weft_thread_main()));
+        /* (The churners' children may end and be freed at any moment:
+         * their pointers are not to be used, only counted.) */
+        for (j = 0; j < CHURNERS; j++)
+            CHECK(listed(list, n, threads[j]));
+        for (j = 0; j < n && j < sizeof list / sizeof list[0]; j++)
+            CHECK(list[j] != NULL);
+    }
+    weft_test_counter_wait(&ch.rounds, CHURNERS); /* they did churn */
+    weft_event_set(&ch.stop);
+    weft_test_join_all(threads, CHURNERS);
+    CHECK_EQ_UINT(weft_thread_active_count(), 1);
+}
+
+/* ---- weft_thread_exit ------------------------------------------------------------------ */
+
+static void *exit_early(void *arg)
+{
+    gate *g = arg;
+
+    g->stop_before = true;
+    weft_thread_exit((void *)(intptr_t)42);
+    g->stop_after = true; /* never runs */
+    return (void *)(intptr_t)1;
+}
+
+static void *call_exit_early(void *arg)
+{
+    exit_early(arg); /* from a nested call: the thread still ends */
+    ((gate *)arg)->sleep_status = 1; /* never runs */
+    return (void *)(intptr_t)2;
+}
+
+WEFT_TEST(thread_exit_from_weft_thread)
+{
+    gate g;
+    weft_thread *thread;
+    void *result = NULL;
+
+    memset(&g, 0, sizeof g);
+    thread = weft_test_start(call_exit_early, &g);
+    CHECK_OK(weft_thread_join(thread, weft_test_long(), &result));
+    CHECK_EQ_INT((intptr_t)result, 42);
+    CHECK(!weft_thread_is_alive(thread));
+    CHECK(g.stop_before);
+    CHECK(!g.stop_after);
+    CHECK_EQ_INT(g.sleep_status, 0);
+    weft_thread_release(thread);
+    CHECK_EQ_UINT(weft_thread_active_count(), 1);
+}
+
+WEFT_TEST(thread_exit_many)
+{
+    enum { N = 16 };
+    gate gates[N];
+    weft_thread *threads[N];
+    int i;
+
+    memset(gates, 0, sizeof gates);
+    weft_test_start_each(threads, N, exit_early, gates, sizeof gates[0]);
+    for (i = 0; i < N; i++)
+        CHECK_EQ_INT((intptr_t)weft_test_join(threads[i]), 42);
+    for (i = 0; i < N; i++)
+        CHECK(gates[i].stop_before && !gates[i].stop_after);
+}
+
+/* ---- Timers ----------------------------------------------------------------------------- */
+
+typedef struct fired {
+    weft_event done;
+    double at;       /* weft_monotonic() when fn ran */
+    int calls;
+    weft_thread *current;
+    void *arg_seen;
+} fired;
+
+static void on_timer(void *arg)
+{
+    fired *f = arg;
+
+    f->at = weft_monotonic();
+    f->calls++;
+    f->current = weft_thread_current();
+    f->arg_seen = arg;
+    weft_event_set(&f->done);
+}
+
+WEFT_TEST(thread_timer_fires_after_interval)
+{
+    fired f;
+    weft_thread *timer = NULL;
+    void *result = (void *)&f;
+    double t0;
+
+    memset(&f, 0, sizeof f);
+    t0 = weft_monotonic();
+    CHECK_OK(weft_timer_start(&timer, 0.2, on_timer, &f));
+    CHECK(timer != NULL);
+    CHECK(weft_thread_is_alive(timer));
+    CHECK(!weft_thread_is_daemon(timer));
+    CHECK_EQ_STR(weft_thread_name(timer), "Thread-1");
+    weft_test_wait_event(&f.done);
+    CHECK_OK(weft_thread_join(timer, weft_test_long(), &result));
+    CHECK_EQ_PTR(result, NULL);
+    CHECK_EQ_INT(f.calls, 1);
+    CHECK_EQ_PTR(f.arg_seen, &f);
+    CHECK_EQ_PTR(f.current, timer); /* ran in the timer's thread */
+    CHECK_DURATION(f.at - t0, 0.2);
+    weft_thread_release(timer);
+}
+
+WEFT_TEST(thread_timer_zero_interval)
+{
+    fired f;
+    weft_thread *timer = NULL;
+
+    memset(&f, 0, sizeof f);
+    CHECK_OK(weft_timer_start(&timer, 0.0, on_timer, &f));
+    weft_test_join(timer);
+    CHECK_EQ_INT(f.calls, 1);
+}
+
+WEFT_TEST(thread_timer_cancelled)
+{
+    fired f;
+    weft_thread *timer = NULL;
+    double t0;
+
+    memset(&f, 0, sizeof f);
+    CHECK_OK(weft_timer_start(&timer, weft_test_long(), on_timer, &f));
+    weft_test_settle(); /* likely waiting by now */
+    t0 = weft_monotonic();
+    CHECK_OK(weft_thread_request_stop(timer)); /* Timer.cancel() */
+    CHECK_OK(weft_thread_join(timer, weft_test_long(), NULL));
+    CHECK_LT_DBL(weft_monotonic() - t0, weft_test_slack()); /* ended early */
+    CHECK_EQ_INT(f.calls, 0);
+    CHECK(!weft_event_is_set(&f.done));
+    weft_thread_release(timer);
+}
+
+WEFT_TEST(thread_timer_cancelled_at_once)
+{
+    fired f;
+    weft_thread *timer = NULL;
+    int i;
+
+    /* Cancelled before its thread may even have run: fn never runs. */
+    for (i = 0; i < 20; i++) {
+        memset(&f, 0, sizeof f);
+        CHECK_OK(weft_timer_start(&timer, 0.05, on_timer, &f));
+        CHECK_OK(weft_thread_request_stop(timer));
+        weft_test_join(timer);
+        CHECK_EQ_INT(f.calls, 0);
+    }
+}
+
+WEFT_TEST(thread_timer_einval)
+{
+    static char not_a_thread;
+    weft_thread *timer = (weft_thread *)&not_a_thread; /* must be reset to NULL */
+    fired f;
+
+    memset(&f, 0, sizeof f);
+    CHECK_STATUS(weft_timer_start(&timer, -1.0, on_timer, &f), WEFT_EINVAL);
+    CHECK(timer == NULL);
+    timer = (weft_thread *)&not_a_thread;
+    CHECK_STATUS(weft_timer_start(&timer, NAN, on_timer, &f), WEFT_EINVAL);
+    CHECK(timer == NULL);
+    CHECK_STATUS(weft_timer_start(&timer, WEFT_FOREVER, on_timer, &f), WEFT_EINVAL);
+    CHECK_STATUS(weft_timer_start(&timer, 0.1, NULL, &f), WEFT_EINVAL);
+    CHECK(timer == NULL);
+    CHECK_STATUS(weft_timer_start(NULL, 0.1, on_timer, &f), WEFT_EINVAL);
+    CHECK_EQ_UINT(weft_thread_active_count(), 1); /* nothing was started */
+    CHECK_EQ_INT(f.calls, 0);
+}
+
+/* ---- Daemon flag ------------------------------------------------------------------------ */
+
+WEFT_TEST(thread_daemon_default_false_option_true)
+{
+    weft_thread_opts opts;
+    weft_thread *zeroed, *daemon, *defaults;
+
+    memset(&opts, 0, sizeof opts); /* a zero-filled struct means the defaults */
+    zeroed = weft_test_start_named(add_one, NULL, NULL);
+    CHECK_OK(weft_thread_start(&defaults, add_one, NULL, &opts));
+    opts.daemon = true;
+    CHECK_OK(weft_thread_start(&daemon, add_one, NULL, &opts));
+    CHECK(!weft_thread_is_daemon(zeroed));
+    CHECK(!weft_thread_is_daemon(defaults));
+    CHECK(weft_thread_is_daemon(daemon));
+    CHECK(!weft_thread_is_daemon(weft_thread_main()));
+    CHECK_OK(weft_thread_join(daemon, weft_test_long(), NULL));
+    CHECK(weft_thread_is_daemon(daemon)); /* still, after the end */
+    weft_thread_release(daemon);
+    weft_test_join(zeroed);
+    weft_test_join(defaults);
+}
