@@ -398,3 +398,13 @@ int main(int argc, char **argv)
             argv[1]);
     return 2;
 }
+
+void weft_test_run_mode(const char *mode, int want_code, char *out)
+{
+    int code = -2;
+    double t0 = weft_monotonic();
+
+    weft_test_run_self(mode, &code, out, WEFT_TEST_OUT_CAP);
+    CHECK_LT_DBL(weft_monotonic() - t0, weft_test_long());
+    CHECK_EQ_INT(code, want_code);
+}

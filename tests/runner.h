@@ -212,6 +212,26 @@ long weft_test_line_at(const char *text, const char *line);
 /* How many times `line` appears as a whole line in `text`. */
 int weft_test_line_count(const char *text, const char *line);
 
+/* Room for a child's output. */
+enum { WEFT_TEST_OUT_CAP = 8192 };
+
+/* Run child mode `mode` (output into out[WEFT_TEST_OUT_CAP]); check its exit
+ * code is want_code and that it took less than weft_test_long() (the child
+ * waited for nothing it must not). */
+void weft_test_run_mode(const char *mode, int want_code, char *out);
+
+/* `line` is in `out` exactly once. */
+#define CHECK_ONCE(out, line) CHECK_EQ_INT(weft_test_line_count(out, line), 1)
+/* `line` is not in `out`. */
+#define CHECK_ABSENT(out, line) CHECK_EQ_INT(weft_test_line_count(out, line), 0)
+/* Lines a and b are both in `out`, a first. */
+#define CHECK_BEFORE(out, a, b)                                                \
+    do {                                                                       \
+        CHECK_GE_INT(weft_test_line_at(out, a), 0);                            \
+        CHECK_GE_INT(weft_test_line_at(out, b), 0);                            \
+        CHECK_LT_INT(weft_test_line_at(out, a), weft_test_line_at(out, b));    \
+    } while (0)
+
 /* ---- Helpers ----------------------------------------------------------------- */
 
 /* WEFT_TEST_TIME_SCALE (default 1). */

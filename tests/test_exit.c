@@ -36,8 +36,6 @@
 #define UNDER_TSAN 0
 #endif
 
-/* Room for a child's output. */
-enum { OUT_CAP = 8192 };
 
 /* ---- Pieces the child modes share --------------------------------------------- */
 
@@ -76,29 +74,6 @@ static void *sleep_until_stopped(void *arg)
     return NULL;
 }
 
-/* Run `mode` in a child; check its exit code and that it took less than
- * weft_test_long() (no exit waited for something it must not). */
-static void run_mode(const char *mode, int want_code, char *out)
-{
-    int code = -2;
-    double t0 = weft_monotonic();
-
-    weft_test_run_self(mode, &code, out, OUT_CAP);
-    CHECK_LT_DBL(weft_monotonic() - t0, weft_test_long());
-    CHECK_EQ_INT(code, want_code);
-}
-
-/* `line` is in `out` exactly once. */
-#define CHECK_ONCE(out, line) CHECK_EQ_INT(weft_test_line_count(out, line), 1)
-/* `line` is not in `out`. */
-#define CHECK_ABSENT(out, line) CHECK_EQ_INT(weft_test_line_count(out, line), 0)
-/* Lines a and b are both in `out`, a first. */
-#define CHECK_BEFORE(out, a, b)                                                \
-    do {                                                                       \
-        CHECK_GE_INT(weft_test_line_at(out, a), 0);                            \
-        CHECK_GE_INT(weft_test_line_at(out, b), 0);                            \
-        CHECK_LT_INT(weft_test_line_at(out, a), weft_test_line_at(out, b));    \
-    } while (0)
 
 /* ---- weft_exit: handlers in LIFO order, stdio flushed, the code ------------------ */
 
@@ -112,9 +87,9 @@ WEFT_CHILD_MODE(exit_handlers_lifo)
 
 WEFT_TEST(exit_runs_handlers_lifo_and_flushes)
 {
-    char out[OUT_CAP];
+    char out[WEFT_TEST_OUT_CAP];
 
-    run_mode("exit_handlers_lifo", 3, out);
+    weft_test_run_mode("exit_handlers_lifo", 3, out);
     CHECK_ONCE(out, "before weft_exit");
     CHECK_ONCE(out, "handler 2");
     CHECK_ONCE(out, "handler 1");
@@ -138,9 +113,9 @@ WEFT_CHILD_MODE(exit_now)
 
 WEFT_TEST(exit_now_runs_nothing_flushes_nothing)
 {
-    char out[OUT_CAP];
+    char out[WEFT_TEST_OUT_CAP];
 
-    run_mode("exit_now", 5, out);
+    weft_test_run_mode("exit_now", 5, out);
     CHECK_ONCE(out, "flushed by hand"); /* the redirection works */
     if (!UNDER_TSAN)
         CHECK_ABSENT(out, "left in the buffer");
@@ -159,9 +134,9 @@ WEFT_CHILD_MODE(return_from_main)
 
 WEFT_TEST(exit_return_from_main_stops_and_joins)
 {
-    char out[OUT_CAP];
+    char out[WEFT_TEST_OUT_CAP];
 
-    run_mode("return_from_main", 2, out);
+    weft_test_run_mode("return_from_main", 2, out);
     CHECK_ONCE(out, "main: returning 2");
     /* The stop request cut the 30 s sleep short, the thread was joined
      * (its last line is there), and then the handler ran. */
@@ -184,9 +159,9 @@ WEFT_CHILD_MODE(c_exit)
 
 WEFT_TEST(exit_c_exit_is_orderly)
 {
-    char out[OUT_CAP];
+    char out[WEFT_TEST_OUT_CAP];
 
-    run_mode("c_exit", 4, out);
+    weft_test_run_mode("c_exit", 4, out);
     CHECK_ONCE(out, "before exit");
     CHECK_ONCE(out, "worker: sleep ended early (stop requested)");
     CHECK_ONCE(out, "handler 2");
@@ -222,9 +197,9 @@ WEFT_CHILD_MODE(exit_waits_for_thread)
 
 WEFT_TEST(exit_waits_for_non_daemon_thread)
 {
-    char out[OUT_CAP];
+    char out[WEFT_TEST_OUT_CAP];
 
-    run_mode("exit_waits_for_thread", 0, out);
+    weft_test_run_mode("exit_waits_for_thread", 0, out);
     CHECK_ONCE(out, "worker: event wait timed out, full 0.3 s: yes");
     CHECK_ONCE(out, "handler");
     CHECK_BEFORE(out, "worker: event wait timed out, full 0.3 s: yes", "handler");
@@ -250,10 +225,10 @@ WEFT_CHILD_MODE(exit_skips_daemon)
 
 WEFT_TEST(exit_does_not_wait_for_daemon_thread)
 {
-    char out[OUT_CAP];
+    char out[WEFT_TEST_OUT_CAP];
     double t0 = weft_monotonic();
 
-    run_mode("exit_skips_daemon", 9, out);
+    weft_test_run_mode("exit_skips_daemon", 9, out);
     CHECK_LT_DBL(weft_monotonic() - t0, weft_test_slack() + 1.0); /* process start-up */
     CHECK_ONCE(out, "handler");
     CHECK_ABSENT(out, "daemon: woke up");
@@ -279,9 +254,9 @@ WEFT_CHILD_MODE(handler_calls_exit)
 
 WEFT_TEST(exit_from_handler_continues_with_new_code)
 {
-    char out[OUT_CAP];
+    char out[WEFT_TEST_OUT_CAP];
 
-    run_mode("handler_calls_exit", 7, out);
+    weft_test_run_mode("handler_calls_exit", 7, out);
     CHECK_ONCE(out, "handler C");
     CHECK_ONCE(out, "handler B: weft_exit(7)");
     CHECK_ONCE(out, "handler A");
@@ -325,9 +300,9 @@ WEFT_CHILD_MODE(handlers_change_handlers)
 
 WEFT_TEST(exit_handlers_register_and_unregister_handlers)
 {
-    char out[OUT_CAP];
+    char out[WEFT_TEST_OUT_CAP];
 
-    run_mode("handlers_change_handlers", 0, out);
+    weft_test_run_mode("handlers_change_handlers", 0, out);
     CHECK_ABSENT(out, "unregistered");
     CHECK_ONCE(out, "kept: same fn, other arg");
     CHECK_ONCE(out, "adder");
@@ -386,9 +361,9 @@ WEFT_CHILD_MODE(exit_from_worker)
 
 WEFT_TEST(exit_from_non_main_thread)
 {
-    char out[OUT_CAP];
+    char out[WEFT_TEST_OUT_CAP];
 
-    run_mode("exit_from_worker", 11, out);
+    weft_test_run_mode("exit_from_worker", 11, out);
     CHECK_ONCE(out, "worker: weft_exit(11)");
     CHECK_ONCE(out, "handler");
     CHECK_ABSENT(out, "main: woke up");
@@ -416,9 +391,9 @@ WEFT_CHILD_MODE(exit_during_exit)
 
 WEFT_TEST(exit_from_thread_being_joined_ends_that_thread)
 {
-    char out[OUT_CAP];
+    char out[WEFT_TEST_OUT_CAP];
 
-    run_mode("exit_during_exit", 13, out); /* main's code wins */
+    weft_test_run_mode("exit_during_exit", 13, out); /* main's code wins */
     CHECK_ONCE(out, "main: weft_exit(13)");
     CHECK_ONCE(out, "worker: weft_exit(12)");
     CHECK_ONCE(out, "handler");
@@ -438,9 +413,9 @@ WEFT_CHILD_MODE(thread_exit_in_main)
 
 WEFT_TEST(exit_thread_exit_in_main_is_exit_0)
 {
-    char out[OUT_CAP];
+    char out[WEFT_TEST_OUT_CAP];
 
-    run_mode("thread_exit_in_main", 0, out);
+    weft_test_run_mode("thread_exit_in_main", 0, out);
     CHECK_ONCE(out, "main: weft_thread_exit");
     CHECK_ONCE(out, "worker: sleep ended early (stop requested)");
     CHECK_ONCE(out, "handler");
@@ -533,7 +508,7 @@ static void check_fork_mode(const char *mode)
     (void)mode;
     weft_test_skip("no fork() on Windows");
 #else
-    char out[OUT_CAP];
+    char out[WEFT_TEST_OUT_CAP];
     const char *old = getenv("ASAN_OPTIONS");
     char options[1024];
 
@@ -546,7 +521,7 @@ static void check_fork_mode(const char *mode)
     snprintf(options, sizeof options, "%s%sdetect_leaks=0", old ? old : "",
              old && *old ? ":" : "");
     CHECK_EQ_INT(setenv("ASAN_OPTIONS", options, 1), 0);
-    run_mode(mode, 0, out);
+    weft_test_run_mode(mode, 0, out);
     CHECK_ONCE(out, "child: weft_exit(6)");
     CHECK_ONCE(out, "child: handler");
     CHECK_BEFORE(out, "child: weft_exit(6)", "child: handler");
