@@ -1,11 +1,18 @@
-/* weft_local: threading.local, with destructors.
- *
- * Not covered here: a thread weft did not start (the tests use only weft's
- * API, so they cannot make one portably); the main thread at an orderly
- * exit (the exit tests). */
+/* weft_local: threading.local, with destructors: at the end of weft's
+ * threads, of threads weft did not start (made with the platform's own
+ * call), of the main thread at the orderly exit (a child mode), and on
+ * weft_local_destroy. */
 #include "runner.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#else
+#include <pthread.h>
+#endif
 
 /* ---- A destructor that counts ---------------------------------------------------- */
 
@@ -539,4 +546,85 @@ WEFT_TEST_TIMEOUT(local_100000_locals_from_4_threads, 120)
         weft_local_destroy(the_many.locals[i]);
     CHECK_EQ_INT(counted_calls(), (long)MANY * MANY_THREADS + 1);
     free(the_many.locals);
+}
+
+/* ---- Threads weft did not start, and the main thread at exit ------------------------ */
+
+static weft_local *raw_local;
+
+static void raw_thread_body(void)
+{
+    CHECK_OK(weft_local_set(raw_local, (void *)(intptr_t)7));
+    CHECK_EQ_PTR(weft_local_get(raw_local), (void *)(intptr_t)7);
+}
+
+#ifdef _WIN32
+static DWORD WINAPI raw_thread(LPVOID unused)
+{
+    (void)unused;
+    raw_thread_body();
+    return 0;
+}
+#else
+static void *raw_thread(void *unused)
+{
+    (void)unused;
+    raw_thread_body();
+    return NULL;
+}
+#endif
+
+WEFT_TEST(local_destructor_at_end_of_thread_weft_did_not_start)
+{
+    long before = counted_calls();
+    intptr_t sum_before = counted_sum();
+
+    CHECK_OK(weft_local_create(&raw_local, count_destructor));
+#ifdef _WIN32
+    {
+        HANDLE h = CreateThread(NULL, 0, raw_thread, NULL, 0, NULL);
+        CHECK(h != NULL);
+        CHECK(WaitForSingleObject(h, INFINITE) == WAIT_OBJECT_0);
+        CloseHandle(h);
+    }
+#else
+    {
+        pthread_t t;
+        CHECK_EQ_INT(pthread_create(&t, NULL, raw_thread, NULL), 0);
+        CHECK_EQ_INT(pthread_join(t, NULL), 0);
+    }
+#endif
+    /* The OS join returns after the thread's destructors ran. */
+    CHECK_EQ_INT(counted_calls(), before + 1);
+    CHECK_EQ_INT((long)(counted_sum() - sum_before), 7);
+    weft_local_destroy(raw_local);
+}
+
+static void print_destructor(void *value)
+{
+    printf("destructor: %s\n", (const char *)value);
+}
+
+static void print_handler(void *line)
+{
+    printf("%s\n", (const char *)line);
+}
+
+WEFT_CHILD_MODE(main_local_at_exit)
+{
+    weft_local *l;
+
+    CHECK_OK(weft_local_create(&l, print_destructor));
+    CHECK_OK(weft_atexit(print_handler, "handler"));
+    CHECK_OK(weft_local_set(l, "main's value"));
+    return 4; /* returning from main() is the orderly exit */
+}
+
+WEFT_TEST(local_destructor_for_main_thread_at_orderly_exit)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_run_mode("main_local_at_exit", 4, out);
+    CHECK_BEFORE(out, "handler", "destructor: main's value");
+    CHECK_ONCE(out, "destructor: main's value");
 }
