@@ -50,7 +50,8 @@ struct weft_thread {
     uint32_t started;
     uint32_t stop;
     uint32_t reap;
-    weft_lock name_lock; /* orders renames */
+    uint32_t reap_waiters; /* threads parked on `reap` */
+    weft_lock name_lock;   /* orders renames */
     bool borrowed;       /* not started by weft */
     bool daemon;
     bool registered;     /* in the registry (guarded by its lock) */
@@ -487,6 +488,13 @@ static int wait_done(weft_thread *t, int64_t deadline)
     return WEFT_OK;
 }
 
+/* Wake whoever waits for the reap word to leave REAP_BUSY, if anybody. */
+static void wake_reap_waiters(weft_thread *t)
+{
+    if (weft__load_sc(&t->reap_waiters) != 0)
+        weft_sys_wake_all(&t->reap);
+}
+
 /* Join the OS thread of a thread that has ended or is ending, unless
  * somebody else does: then wait until they have. */
 static void reap_joined(weft_thread *t)
@@ -496,12 +504,15 @@ static void reap_joined(weft_thread *t)
     while (r != REAPED) {
         if (r == UNREAPED && weft__cas(&t->reap, &r, REAP_BUSY)) {
             weft_sys_thread_join(t->os);
-            weft__store(&t->reap, REAPED);
-            weft_sys_wake_all(&t->reap);
+            weft__swap(&t->reap, REAPED);
+            wake_reap_waiters(t);
             return;
         }
-        if (r == REAP_BUSY)
+        if (r == REAP_BUSY) {
+            weft__fetch_add(&t->reap_waiters, 1);
             weft_sys_wait(&t->reap, REAP_BUSY, WEFT__NO_DEADLINE);
+            weft__fetch_sub(&t->reap_waiters, 1);
+        }
         r = weft__load(&t->reap);
     }
 }
@@ -625,9 +636,9 @@ static void rename_other(weft_thread *t, const char *name)
     if (!weft__cas(&t->reap, &r, UNREAPED)) {
         /* released meanwhile (BUSY_RELEASED): the detach is ours to do */
         weft_sys_thread_detach(t->os);
-        weft__store(&t->reap, REAPED);
+        weft__swap(&t->reap, REAPED);
     }
-    weft_sys_wake_all(&t->reap);
+    wake_reap_waiters(t);
 }
 
 int weft_thread_set_name(weft_thread *t, const char *name)
