@@ -58,12 +58,21 @@ void weft_sys_wake_all(const uint32_t *addr);
 /* An OS thread handle (pthread_t, HANDLE), opaque to common code. */
 typedef uintptr_t weft_sys_thread;
 
-/* Start an OS thread running fn(arg). stack_size 0 is the OS default; other
- * values are rounded up to what the OS accepts (page size, its minimum).
- * Returns WEFT_OK; WEFT_EINVAL when the OS refuses the stack size;
- * WEFT_EAGAIN when it has no resources for a thread; WEFT_ENOMEM; WEFT_EOS. */
-int weft_sys_thread_start(weft_sys_thread *out, void (*fn)(void *arg), void *arg,
-                          size_t stack_size);
+/* What a new OS thread runs: fn(arg). */
+typedef struct weft_sys_start {
+    void (*fn)(void *arg);
+    void *arg;
+} weft_sys_start;
+
+/* Start an OS thread running start->fn(start->arg). `*start` is the
+ * caller's and stays valid until the thread has ended, so the backend needs
+ * no allocation of its own (a heap call in a new thread would make the C
+ * library set up per-thread heap caches for nothing). stack_size 0 is the
+ * OS default; other values are rounded up to what the OS accepts (page
+ * size, its minimum). Returns WEFT_OK; WEFT_EINVAL when the OS refuses the
+ * stack size; WEFT_EAGAIN when it has no resources for a thread;
+ * WEFT_ENOMEM; WEFT_EOS. */
+int weft_sys_thread_start(weft_sys_thread *out, const weft_sys_start *start, size_t stack_size);
 
 /* Wait for a thread to end and free its OS resources. Exactly one of join or
  * detach is called for every started thread. Never called by the thread on

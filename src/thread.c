@@ -58,6 +58,7 @@ struct weft_thread {
     uint64_t ident;
     uint64_t native_id;
     weft_sys_thread os;
+    weft_sys_start start; /* the trampoline and this record */
     weft_thread_fn fn;
     void *arg;
     void *result;
@@ -447,7 +448,9 @@ int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
     t->fn = fn;
     t->arg = arg;
     registry_add(t);
-    rc = weft_sys_thread_start(&t->os, trampoline, t, opts ? opts->stack_size : 0);
+    t->start.fn = trampoline;
+    t->start.arg = t;
+    rc = weft_sys_thread_start(&t->os, &t->start, opts ? opts->stack_size : 0);
     if (rc != WEFT_OK) {
         registry_remove(t);
         free_record(t);

@@ -28,17 +28,11 @@ static pthread_t to_pthread(weft_sys_thread t)
     return p;
 }
 
-typedef struct start_args {
-    void (*fn)(void *);
-    void *arg;
-} start_args;
-
 static void *thread_main(void *p)
 {
-    start_args a = *(start_args *)p;
+    const weft_sys_start *start = p;
 
-    free(p);
-    a.fn(a.arg);
+    start->fn(start->arg);
     return NULL;
 }
 
@@ -54,35 +48,24 @@ static size_t round_stack_size(size_t size)
     return (size + step - 1) / step * step;
 }
 
-int weft_sys_thread_start(weft_sys_thread *out, void (*fn)(void *arg), void *arg,
-                          size_t stack_size)
+int weft_sys_thread_start(weft_sys_thread *out, const weft_sys_start *start, size_t stack_size)
 {
     pthread_attr_t attr;
     pthread_t thread;
-    start_args *a;
     int err;
 
-    a = malloc(sizeof *a);
-    if (!a)
-        return WEFT_ENOMEM;
-    a->fn = fn;
-    a->arg = arg;
     err = pthread_attr_init(&attr);
-    if (err != 0) {
-        free(a);
+    if (err != 0)
         return weft__status_from_errno(err);
-    }
     if (stack_size != 0) {
         size_t rounded = round_stack_size(stack_size);
         err = rounded ? pthread_attr_setstacksize(&attr, rounded) : EINVAL;
     }
     if (err == 0)
-        err = pthread_create(&thread, &attr, thread_main, a);
+        err = pthread_create(&thread, &attr, thread_main, (void *)start);
     pthread_attr_destroy(&attr);
-    if (err != 0) {
-        free(a);
+    if (err != 0)
         return weft__status_from_errno(err);
-    }
     *out = 0;
     memcpy(out, &thread, sizeof thread);
     return WEFT_OK;

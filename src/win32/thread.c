@@ -13,19 +13,13 @@ _Static_assert(sizeof(HANDLE) <= sizeof(weft_sys_thread), "a HANDLE must fit a w
 
 /* ---- Starting and reaping ------------------------------------------------- */
 
-typedef struct start_args {
-    void (*fn)(void *);
-    void *arg;
-} start_args;
-
 /* _beginthreadex wants a __stdcall function returning the exit code; the
  * common code's trampoline has its own result, so the exit code is 0. */
 static unsigned __stdcall thread_main(void *p)
 {
-    start_args a = *(start_args *)p;
+    const weft_sys_start *start = p;
 
-    free(p);
-    a.fn(a.arg);
+    start->fn(start->arg);
     return 0;
 }
 
@@ -53,12 +47,10 @@ static int start_failure(int err, unsigned long oserr)
     }
 }
 
-int weft_sys_thread_start(weft_sys_thread *out, void (*fn)(void *arg), void *arg,
-                          size_t stack_size)
+int weft_sys_thread_start(weft_sys_thread *out, const weft_sys_start *start, size_t stack_size)
 {
     unsigned flags = 0;
     uintptr_t handle;
-    start_args *a;
 
     if (stack_size != 0) {
         /* The size is the stack's reservation (its whole size, as
@@ -82,24 +74,14 @@ int weft_sys_thread_start(weft_sys_thread *out, void (*fn)(void *arg), void *arg
             return WEFT_EINVAL;
         flags = STACK_SIZE_PARAM_IS_A_RESERVATION;
     }
-    a = malloc(sizeof *a);
-    if (!a)
-        return WEFT_ENOMEM;
-    a->fn = fn;
-    a->arg = arg;
     /* _beginthreadex rather than CreateThread: the thread will call the C
      * runtime (malloc, stdio), and with a statically linked or older CRT
      * only _beginthreadex sets up and tears down its per-thread data. */
     errno = 0;
     _doserrno = 0;
-    handle = _beginthreadex(NULL, (unsigned)stack_size, thread_main, a, flags, NULL);
-    if (handle == 0) {
-        int err = errno;
-        unsigned long oserr = _doserrno;
-
-        free(a);
-        return start_failure(err, oserr);
-    }
+    handle = _beginthreadex(NULL, (unsigned)stack_size, thread_main, (void *)start, flags, NULL);
+    if (handle == 0)
+        return start_failure(errno, _doserrno);
     *out = (weft_sys_thread)handle;
     return WEFT_OK;
 }
