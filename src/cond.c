@@ -86,9 +86,7 @@ int weft_cond_wait(weft_cond *cond, weft_lock *lock, double timeout)
     int64_t deadline;
     int rc;
 
-    if (!cond || !lock)
-        return WEFT_EINVAL;
-    rc = weft__deadline(timeout, &deadline);
+    rc = weft__begin_wait(cond && lock ? cond : NULL, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
     if (!weft_lock_locked(lock))
@@ -104,9 +102,7 @@ int weft_cond_wait_rlock(weft_cond *cond, weft_rlock *rlock, double timeout)
     waiter w;
     int rc;
 
-    if (!cond || !rlock)
-        return WEFT_EINVAL;
-    rc = weft__deadline(timeout, &deadline);
+    rc = weft__begin_wait(cond && rlock ? cond : NULL, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
     if (!weft_rlock_is_owned(rlock))
@@ -131,9 +127,7 @@ int weft_cond_wait_for(weft_cond *cond, weft_lock *lock, bool (*pred)(void *arg)
     int64_t deadline;
     int rc;
 
-    if (!cond || !lock || !pred)
-        return WEFT_EINVAL;
-    rc = weft__deadline(timeout, &deadline);
+    rc = weft__begin_wait(cond && lock && pred ? cond : NULL, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
     if (!weft_lock_locked(lock))
