@@ -13,5 +13,6 @@
 #include "weft/thread.h"
 #include "weft/local.h"
 #include "weft/exit.h"
+#include "weft/queue.h"
 
 #endif /* WEFT_H */

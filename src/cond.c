@@ -69,7 +69,7 @@ static int park(weft_cond *cond, waiter *w, int64_t deadline)
     return rc;
 }
 
-static int wait_until(weft_cond *cond, weft_lock *lock, int64_t deadline)
+int weft__cond_wait_until(weft_cond *cond, weft_lock *lock, int64_t deadline)
 {
     waiter w;
     int rc;
@@ -91,7 +91,7 @@ int weft_cond_wait(weft_cond *cond, weft_lock *lock, double timeout)
         return rc;
     if (!weft_lock_locked(lock))
         return WEFT_EPERM;
-    return wait_until(cond, lock, deadline);
+    return weft__cond_wait_until(cond, lock, deadline);
 }
 
 int weft_cond_wait_rlock(weft_cond *cond, weft_rlock *rlock, double timeout)
@@ -133,7 +133,7 @@ int weft_cond_wait_for(weft_cond *cond, weft_lock *lock, bool (*pred)(void *arg)
     if (!weft_lock_locked(lock))
         return WEFT_EPERM;
     while (!pred(arg)) {
-        if (wait_until(cond, lock, deadline) == WEFT_ETIMEDOUT)
+        if (weft__cond_wait_until(cond, lock, deadline) == WEFT_ETIMEDOUT)
             return pred(arg) ? WEFT_OK : WEFT_ETIMEDOUT;
     }
     return WEFT_OK;

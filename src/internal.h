@@ -75,6 +75,11 @@ int weft__lock_until(weft_lock *lock, int64_t deadline);
 void weft__lock(weft_lock *lock);
 void weft__unlock(weft_lock *lock);
 
+/* ---- Conditions ------------------------------------------------------------------ */
+
+/* weft_cond_wait by a deadline, without argument checks: `lock` is held. */
+int weft__cond_wait_until(weft_cond *cond, weft_lock *lock, int64_t deadline);
+
 /* ---- The seq channel ------------------------------------------------------------ */
 
 /*

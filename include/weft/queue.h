@@ -1,0 +1,122 @@
+/**
+ * \file weft/queue.h
+ * \brief Python's queue.Queue, LifoQueue and PriorityQueue, with Python
+ *        3.13's shutdown.
+ *
+ * A queue holds `void *` items; it never looks at them, never frees them.
+ * Every item put is counted as an unfinished task until a consumer calls
+ * weft_queue_task_done() for it; weft_queue_join() waits for that count to
+ * reach zero. A queue is an opaque handle from weft_queue_create(), given
+ * back with weft_queue_destroy().
+ */
+#ifndef WEFT_QUEUE_H
+#define WEFT_QUEUE_H
+
+#include "base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** An opaque queue handle. */
+typedef struct weft_queue weft_queue;
+
+/** The order items come out in. */
+typedef enum weft_queue_kind {
+    WEFT_QUEUE_FIFO,    /**< queue.Queue: first in, first out */
+    WEFT_QUEUE_LIFO,    /**< queue.LifoQueue: last in, first out */
+    WEFT_QUEUE_PRIORITY /**< queue.PriorityQueue: smallest first (by `compare`), FIFO among equals */
+} weft_queue_kind;
+
+/** Options for weft_queue_create(); NULL means an unbounded FIFO. */
+typedef struct weft_queue_opts {
+    weft_queue_kind kind;
+    size_t maxsize; /**< 0: unbounded; else puts wait while the queue holds this many */
+    /** PRIORITY only, required there: negative, 0 or positive as a is
+     *  smaller than, equal to or greater than b. Called with the queue's
+     *  lock held: it must not use the queue. */
+    int (*compare)(const void *a, const void *b);
+} weft_queue_opts;
+
+/**
+ * Make a queue.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `out`, an unknown kind, or a
+ *          PRIORITY queue without `compare`; `WEFT_ENOMEM`. On failure
+ *          `*out` is NULL.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
+WEFT_API int weft_queue_create(weft_queue **out, const weft_queue_opts *opts);
+
+/**
+ * Put an item (Queue.put(item, timeout=...)), waiting while the queue is
+ * full.
+ * \param timeout `WEFT_FOREVER`, 0 (put_nowait) or the longest wait.
+ * \returns `WEFT_OK`; `WEFT_EFULL` when it stayed full until the timeout
+ *          (queue.Full); `WEFT_ESHUTDOWN` once the queue is shut down,
+ *          also for a putter waiting when that happens; `WEFT_EINVAL` for
+ *          NULL or a bad timeout; `WEFT_ENOMEM` (a growing queue that could
+ *          not grow). Nothing is put on failure.
+ * \threadsafety Safe from any thread. Blocks up to `timeout`.
+ */
+WEFT_API int weft_queue_put(weft_queue *queue, void *item, double timeout);
+
+/**
+ * Take an item (Queue.get(timeout=...)), waiting while the queue is empty.
+ * \param item receives the item.
+ * \param timeout `WEFT_FOREVER`, 0 (get_nowait) or the longest wait.
+ * \returns `WEFT_OK`; `WEFT_EEMPTY` when it stayed empty until the timeout
+ *          (queue.Empty); `WEFT_ESHUTDOWN` when the queue is shut down and
+ *          empty (after a plain shutdown the items left are still handed
+ *          out first); `WEFT_EINVAL` for NULL or a bad timeout.
+ * \threadsafety Safe from any thread. Blocks up to `timeout`.
+ */
+WEFT_API int weft_queue_get(weft_queue *queue, void **item, double timeout);
+
+/**
+ * Mark one task done (Queue.task_done()): call it once for each item a
+ * consumer got and finished with.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL, or when called more often
+ *          than items were put (ValueError in Python; nothing changes).
+ * \threadsafety Safe from any thread. Never blocks.
+ */
+WEFT_API int weft_queue_task_done(weft_queue *queue);
+
+/**
+ * Wait until every item put has been marked done (Queue.join()).
+ * \returns `WEFT_OK`; `WEFT_ETIMEDOUT`; `WEFT_EINVAL` for NULL or a bad
+ *          timeout.
+ * \threadsafety Safe from any thread. Blocks up to `timeout`.
+ */
+WEFT_API int weft_queue_join(weft_queue *queue, double timeout);
+
+/** The number of items in the queue: a snapshot; 0 for NULL. Never blocks. */
+WEFT_API size_t weft_queue_size(const weft_queue *queue);
+/** Whether the queue holds no item: a snapshot; true for NULL. Never blocks. */
+WEFT_API bool weft_queue_empty(const weft_queue *queue);
+/** Whether a bounded queue holds maxsize items: a snapshot; false for NULL
+ *  and for unbounded queues. Never blocks. */
+WEFT_API bool weft_queue_full(const weft_queue *queue);
+
+/**
+ * Shut the queue down (Queue.shutdown(immediate), Python 3.13). From now
+ * on puts fail with `WEFT_ESHUTDOWN`. Plain: gets go on handing out the
+ * items left, then fail with `WEFT_ESHUTDOWN`. Immediate: the items left
+ * are dropped (never touched; counted done for weft_queue_join) and gets
+ * fail at once. Every blocked putter and getter is woken. Calling it again
+ * may turn a plain shutdown into an immediate one. NULL does nothing.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
+WEFT_API void weft_queue_shutdown(weft_queue *queue, bool immediate);
+
+/**
+ * Free the queue. Items still in it are not touched (free them first if
+ * they need it). No thread may use the queue any more, nor be blocked in
+ * it. NULL does nothing.
+ */
+WEFT_API void weft_queue_destroy(weft_queue *queue);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEFT_QUEUE_H */
