@@ -18,6 +18,7 @@
 #endif
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Thread-local storage class: C11's keyword, which MSVC's C compiler spells
@@ -82,6 +83,11 @@ static inline uint32_t weft__fetch_and(uint32_t *p, uint32_t v) { return __atomi
 static inline uint64_t weft__load64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline void weft__store64(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline uint64_t weft__fetch_add64(uint64_t *p, uint64_t v) { return __atomic_fetch_add(p, v, WEFT__SC); }
+
+/* Relaxed size_t accesses, for a counter written under a lock and peeked
+ * at without it. */
+static inline size_t weft__load_size(const size_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+static inline void weft__store_size(size_t *p, size_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
 
 static inline void *weft__load_ptr(void *const *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline void weft__store_ptr(void **p, void *v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
@@ -149,6 +155,9 @@ static inline void weft__store64(uint64_t *p, uint64_t v)
     __iso_volatile_store64((volatile __int64 *)p, (__int64)v);
 }
 static inline uint64_t weft__fetch_add64(uint64_t *p, uint64_t v) { return (uint64_t)_InterlockedExchangeAdd64((volatile __int64 *)p, (__int64)v); }
+
+static inline size_t weft__load_size(const size_t *p) { return *(const volatile size_t *)p; }
+static inline void weft__store_size(size_t *p, size_t v) { *(volatile size_t *)p = v; }
 
 static inline void *weft__load_ptr(void *const *p)
 {

@@ -6,6 +6,11 @@
  * The items live in one growable array of entries, used as a ring (FIFO),
  * a stack (LIFO) or a binary heap (PRIORITY). A heap entry carries the
  * sequence number of its put, so equal items come out first in, first out.
+ *
+ * A getter that finds the queue empty first looks again a few times, with
+ * growing pauses and without the lock, at `count` (written under the lock
+ * with relaxed atomic stores for that), before it parks: an item that a
+ * producer puts a moment later is then taken without two system calls.
  */
 #include "internal.h"
 
@@ -29,7 +34,7 @@ struct weft_queue {
     entry *buf;
     size_t cap;
     size_t head;       /* FIFO: where the oldest entry is */
-    size_t count;
+    size_t count;      /* written under the lock; peeked at without it */
     uint64_t next_seq; /* PRIORITY: the order of puts */
     size_t unfinished; /* items put and not yet marked done */
     int state;
@@ -126,7 +131,7 @@ static int push(weft_queue *q, void *item)
         }
         break;
     }
-    q->count++;
+    weft__store_size(&q->count, q->count + 1);
     return WEFT_OK;
 }
 
@@ -135,7 +140,7 @@ static void *pop(weft_queue *q)
     size_t i, child;
     void *item;
 
-    q->count--;
+    weft__store_size(&q->count, q->count - 1);
     switch (q->kind) {
     case WEFT_QUEUE_FIFO:
         item = q->buf[q->head].item;
@@ -158,6 +163,19 @@ static void *pop(weft_queue *q)
 }
 
 /* ---- Put, get, task_done, join --------------------------------------------------- */
+
+/* Without the lock: wait a little for an item to appear. */
+static void spin_for_item(const weft_queue *q)
+{
+    unsigned round, i;
+
+    for (round = 0; round < 8; round++) {
+        for (i = 0; i < (1u << round); i++)
+            weft__cpu_relax();
+        if (weft__load_size(&q->count) != 0)
+            return;
+    }
+}
 
 static bool is_full(const weft_queue *q)
 {
@@ -199,6 +217,7 @@ int weft_queue_put(weft_queue *q, void *item, double timeout)
 int weft_queue_get(weft_queue *q, void **item, double timeout)
 {
     int64_t deadline;
+    bool spun = false;
     int rc;
 
     rc = weft__begin_wait(q && item ? q : NULL, timeout, &deadline);
@@ -214,6 +233,13 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
         if (q->state != RUNNING) {
             rc = WEFT_ESHUTDOWN;
             break;
+        }
+        if (deadline != 0 && !spun) {
+            spun = true;
+            weft__unlock(&q->lock);
+            spin_for_item(q);
+            weft__lock(&q->lock);
+            continue;
         }
         if (weft__cond_wait_until(&q->not_empty, &q->lock, deadline) == WEFT_ETIMEDOUT &&
             q->count == 0 && q->state == RUNNING) {
@@ -305,7 +331,7 @@ void weft_queue_shutdown(weft_queue *q, bool immediate)
     if (immediate) {
         /* The items are dropped unseen and count as done, as in Python. */
         q->unfinished = q->unfinished > q->count ? q->unfinished - q->count : 0;
-        q->count = 0;
+        weft__store_size(&q->count, 0);
         q->head = 0;
         q->state = SHUT_DOWN_NOW;
         weft_cond_notify_all(&q->all_done);
