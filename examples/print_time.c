@@ -33,32 +33,11 @@
  * The delays are tenths of seconds rather than seconds. Lines with the time
  * differ from run to run; the others are what the test compares.
  */
-#include <weft.h>
+#include "example.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-
-static void fail(int line, const char *what, const char *why)
-{
-    fflush(stdout);
-    fprintf(stderr, "print_time: FAILED at line %d: %s%s%s\n", line, what, why ? ": " : "",
-            why ? why : "");
-    _Exit(1);
-}
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond))                                                           \
-            fail(__LINE__, #cond, NULL);                                       \
-    } while (0)
-
-#define CHECK_OK(call)                                                         \
-    do {                                                                       \
-        int status_ = (call);                                                  \
-        if (status_ != WEFT_OK)                                                \
-            fail(__LINE__, #call, weft_strerror(status_));                     \
-    } while (0)
 
 static weft_lock thread_lock = WEFT_LOCK_INIT; /* threading.Lock() */
 

@@ -29,7 +29,7 @@
  * each worker. Every line it prints is the same on every run and platform,
  * so the test in examples/CMakeLists.txt can compare them.
  */
-#include <weft.h>
+#include "example.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -42,28 +42,7 @@
 /* Fail loudly: print what went wrong and end the process with status 1 at
  * once (_Exit, like os._exit), from any thread, without waiting for the
  * others, which may be blocked on something the failed one never does. */
-static void fail(int line, const char *what, const char *why)
-{
-    fflush(stdout);
-    fprintf(stderr, "shared_counter: FAILED at line %d: %s%s%s\n", line, what,
-            why ? ": " : "", why ? why : "");
-    _Exit(1);
-}
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond))                                                           \
-            fail(__LINE__, #cond, NULL);                                       \
-    } while (0)
-
 /* The call succeeded (WEFT_OK); otherwise print the status and fail. */
-#define CHECK_OK(call)                                                         \
-    do {                                                                       \
-        int status_ = (call);                                                  \
-        if (status_ != WEFT_OK)                                                \
-            fail(__LINE__, #call, weft_strerror(status_));                     \
-    } while (0)
-
 /* threading.Lock around the shared counter. No allocation, no init call. */
 static weft_lock counter_lock = WEFT_LOCK_INIT;
 static long counter;

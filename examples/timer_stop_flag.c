@@ -27,27 +27,12 @@
  * after a tick. An atexit handler (run after the worker was joined) prints
  * how long the exit took.
  */
-#include <weft.h>
+#include "example.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 /* Fail loudly and end at once (os._exit), from any thread. */
-static void fail(int line, const char *what, const char *why)
-{
-    fflush(stdout);
-    fprintf(stderr, "timer_stop_flag: FAILED at line %d: %s%s%s\n", line, what,
-            why ? ": " : "", why ? why : "");
-    _Exit(1);
-}
-
-#define CHECK_OK(call)                                                         \
-    do {                                                                       \
-        int status_ = (call);                                                  \
-        if (status_ != WEFT_OK)                                                \
-            fail(__LINE__, #call, weft_strerror(status_));                     \
-    } while (0)
-
 #define TICKS_BEFORE_EXIT 3
 
 /* threading.Semaphore(0): one release per tick; main waits for a few. */

@@ -13,6 +13,7 @@
 #include "weft/thread.h"
 #include "weft/local.h"
 #include "weft/exit.h"
+#include "weft/executor.h"
 #include "weft/queue.h"
 
 #endif /* WEFT_H */

@@ -4,6 +4,7 @@
  *        3.13's shutdown.
  *
  * A queue holds `void *` items; it never looks at them, never frees them.
+ * NULL is an item like any other (Python's None).
  * Every item put is counted as an unfinished task until a consumer calls
  * weft_queue_task_done() for it; weft_queue_join() waits for that count to
  * reach zero. A queue is an opaque handle from weft_queue_create(), given
@@ -54,7 +55,7 @@ WEFT_API int weft_queue_create(weft_queue **out, const weft_queue_opts *opts);
  * \returns `WEFT_OK`; `WEFT_EFULL` when it stayed full until the timeout
  *          (queue.Full); `WEFT_ESHUTDOWN` once the queue is shut down,
  *          also for a putter waiting when that happens; `WEFT_EINVAL` for
- *          NULL or a bad timeout; `WEFT_ENOMEM` (a growing queue that could
+ *          a NULL queue or a bad timeout; `WEFT_ENOMEM` (a growing queue that could
  *          not grow). Nothing is put on failure.
  * \threadsafety Safe from any thread. Blocks up to `timeout`.
  */

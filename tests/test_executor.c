@@ -1,0 +1,900 @@
+/* weft_executor and weft_future: concurrent.futures.ThreadPoolExecutor. */
+#include "runner.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- Pieces the cases share ------------------------------------------------------ */
+
+/* Returns its argument plus one. */
+static void *plus_one(void *arg)
+{
+    return (void *)((intptr_t)arg + 1);
+}
+
+/* Returns its argument times two. */
+static void *twice(void *arg)
+{
+    return (void *)((intptr_t)arg * 2);
+}
+
+/* A call that says it started, then waits for its gate. */
+typedef struct gated {
+    weft_event gate;
+    weft_test_counter started;
+    weft_test_counter ran; /* calls that returned */
+} gated;
+
+#define GATED_INIT {WEFT_EVENT_INIT, WEFT_TEST_COUNTER_INIT, WEFT_TEST_COUNTER_INIT}
+
+static void *wait_gate(void *arg)
+{
+    gated *g = arg;
+
+    weft_test_counter_add(&g->started, 1);
+    CHECK_OK(weft_event_wait(&g->gate, weft_test_long()));
+    weft_test_counter_add(&g->ran, 1);
+    return arg;
+}
+
+/* Counts its calls. */
+static void *count_call(void *arg)
+{
+    weft_test_counter_add(arg, 1);
+    return NULL;
+}
+
+static size_t threads_now(void)
+{
+    return weft_thread_active_count();
+}
+
+/* ---- Creation and misuse ----------------------------------------------------------- */
+
+WEFT_TEST(executor_invalid_arguments)
+{
+    weft_executor *ex = NULL;
+    weft_future *f = (weft_future *)&f;
+    void *r = NULL;
+
+    CHECK_STATUS(weft_executor_create(NULL, 1, NULL), WEFT_EINVAL);
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK(ex != NULL);
+    CHECK_STATUS(weft_executor_submit(NULL, &f, plus_one, NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_executor_submit(ex, NULL, plus_one, NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_executor_submit(ex, &f, NULL, NULL), WEFT_EINVAL);
+    CHECK(f == NULL);
+    CHECK_STATUS(weft_executor_map(NULL, plus_one, NULL, NULL, 0, 1.0), WEFT_EINVAL);
+    CHECK_STATUS(weft_executor_map(ex, NULL, NULL, NULL, 0, 1.0), WEFT_EINVAL);
+    CHECK_STATUS(weft_executor_map(ex, plus_one, NULL, &r, 1, 1.0), WEFT_EINVAL);
+    CHECK_STATUS(weft_executor_map(ex, plus_one, &r, NULL, 1, 1.0), WEFT_EINVAL);
+    CHECK_STATUS(weft_executor_map(ex, plus_one, &r, &r, 1, -2.0), WEFT_EINVAL);
+    CHECK_STATUS(weft_executor_map(ex, plus_one, NULL, NULL, 0, WEFT_FOREVER), WEFT_OK);
+
+    CHECK_STATUS(weft_future_result(NULL, 0, &r), WEFT_EINVAL);
+    CHECK(!weft_future_done(NULL));
+    CHECK(!weft_future_cancelled(NULL));
+    CHECK(!weft_future_cancel(NULL));
+    CHECK_STATUS(weft_future_add_done_callback(NULL, NULL, NULL), WEFT_EINVAL);
+    weft_future_release(NULL);
+    weft_executor_shutdown(NULL, true, true);
+    weft_executor_destroy(NULL);
+
+    CHECK_OK(weft_executor_submit(ex, &f, plus_one, (void *)41));
+    CHECK_STATUS(weft_future_result(f, -2.0, &r), WEFT_EINVAL);
+    CHECK_STATUS(weft_future_result(f, nan(""), &r), WEFT_EINVAL);
+    CHECK_STATUS(weft_future_add_done_callback(f, NULL, NULL), WEFT_EINVAL);
+    CHECK_OK(weft_future_result(f, WEFT_FOREVER, &r));
+    CHECK_EQ_INT((intptr_t)r, 42);
+    weft_future_release(f);
+    weft_executor_destroy(ex);
+}
+
+WEFT_TEST(executor_create_starts_no_thread)
+{
+    weft_executor *ex = NULL;
+    size_t before = threads_now();
+
+    CHECK_OK(weft_executor_create(&ex, 4, NULL));
+    CHECK_EQ_UINT(threads_now(), before);
+    weft_executor_destroy(ex);
+    CHECK_EQ_UINT(threads_now(), before);
+}
+
+/* ---- submit and result --------------------------------------------------------------- */
+
+WEFT_TEST(executor_submit_result)
+{
+    weft_executor *ex = NULL;
+    weft_future *f = NULL;
+    void *r = NULL;
+
+    CHECK_OK(weft_executor_create(&ex, 2, NULL));
+    CHECK_OK(weft_executor_submit(ex, &f, plus_one, (void *)1));
+    CHECK_OK(weft_future_result(f, weft_test_long(), &r));
+    CHECK_EQ_INT((intptr_t)r, 2);
+    CHECK(weft_future_done(f));
+    CHECK(!weft_future_cancelled(f));
+    CHECK(!weft_future_cancel(f)); /* finished: too late */
+    CHECK(!weft_future_cancelled(f));
+    CHECK_OK(weft_future_result(f, 0, NULL)); /* NULL result is fine */
+    r = NULL;
+    CHECK_OK(weft_future_result(f, 0, &r)); /* again: the same result */
+    CHECK_EQ_INT((intptr_t)r, 2);
+    weft_future_release(f);
+    weft_executor_destroy(ex);
+}
+
+WEFT_TEST(executor_result_timeout)
+{
+    weft_executor *ex = NULL;
+    weft_future *f = NULL;
+    gated g = GATED_INIT;
+    void *r = NULL;
+    double t0;
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK_OK(weft_executor_submit(ex, &f, wait_gate, &g));
+    CHECK_STATUS(weft_future_result(f, 0, &r), WEFT_ETIMEDOUT);
+    t0 = weft_monotonic();
+    CHECK_STATUS(weft_future_result(f, 0.1, &r), WEFT_ETIMEDOUT);
+    CHECK_ELAPSED(t0, 0.1);
+    CHECK(r == NULL);
+    CHECK(!weft_future_done(f));
+    weft_event_set(&g.gate);
+    CHECK_OK(weft_future_result(f, WEFT_FOREVER, &r));
+    CHECK_EQ_PTR(r, &g);
+    CHECK(weft_future_done(f));
+    weft_future_release(f);
+    weft_executor_destroy(ex);
+}
+
+typedef struct whoami {
+    char name[64];
+    bool daemon;
+    uint64_t ident;
+} whoami;
+
+static void *record_self(void *arg)
+{
+    whoami *w = arg;
+    weft_thread *self = weft_thread_current();
+
+    snprintf(w->name, sizeof w->name, "%s", weft_thread_name(self));
+    w->daemon = weft_thread_is_daemon(self);
+    w->ident = weft_thread_ident(self);
+    return NULL;
+}
+
+WEFT_TEST(executor_worker_names)
+{
+    weft_executor *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+    weft_future *f = NULL, *fg = NULL;
+    gated g = GATED_INIT;
+    whoami w;
+
+    CHECK_OK(weft_executor_create(&a, 1, NULL));
+    CHECK_OK(weft_executor_create(&b, 1, "pool"));  /* a prefix takes no number */
+    CHECK_OK(weft_executor_create(&c, 2, ""));      /* "" is no prefix, as in Python */
+    CHECK_OK(weft_executor_create(&d, 2, "pool"));
+
+    CHECK_OK(weft_executor_submit(a, &f, record_self, &w));
+    CHECK_OK(weft_future_result(f, weft_test_long(), NULL));
+    weft_future_release(f);
+    CHECK_EQ_STR(w.name, "ThreadPoolExecutor-0_0");
+    CHECK(w.daemon);
+    CHECK(w.ident != weft_thread_ident(weft_thread_current()));
+
+    CHECK_OK(weft_executor_submit(b, &f, record_self, &w));
+    CHECK_OK(weft_future_result(f, weft_test_long(), NULL));
+    weft_future_release(f);
+    CHECK_EQ_STR(w.name, "pool_0");
+
+    CHECK_OK(weft_executor_submit(c, &f, record_self, &w));
+    CHECK_OK(weft_future_result(f, weft_test_long(), NULL));
+    weft_future_release(f);
+    CHECK_EQ_STR(w.name, "ThreadPoolExecutor-1_0");
+
+    /* The second worker of d: the first is kept busy. */
+    CHECK_OK(weft_executor_submit(d, &fg, wait_gate, &g));
+    weft_test_counter_wait(&g.started, 1);
+    CHECK_OK(weft_executor_submit(d, &f, record_self, &w));
+    CHECK_OK(weft_future_result(f, weft_test_long(), NULL));
+    weft_future_release(f);
+    CHECK_EQ_STR(w.name, "pool_1");
+    weft_event_set(&g.gate);
+    CHECK_OK(weft_future_result(fg, weft_test_long(), NULL));
+    weft_future_release(fg);
+
+    weft_executor_destroy(a);
+    weft_executor_destroy(b);
+    weft_executor_destroy(c);
+    weft_executor_destroy(d);
+}
+
+WEFT_TEST(executor_max_workers_bounds_threads)
+{
+    enum { MAX = 3, CALLS = 12 };
+    weft_executor *ex = NULL;
+    weft_future *fs[CALLS];
+    gated g = GATED_INIT;
+    size_t before = threads_now();
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, MAX, NULL));
+    for (i = 0; i < CALLS; i++)
+        CHECK_OK(weft_executor_submit(ex, &fs[i], wait_gate, &g));
+    weft_test_counter_wait(&g.started, MAX);
+    weft_test_settle();
+    CHECK_EQ_INT(weft_test_counter_get(&g.started), MAX);
+    CHECK_EQ_UINT(threads_now(), before + MAX);
+    weft_event_set(&g.gate);
+    CHECK_OK(weft_futures_wait(fs, CALLS, weft_test_long(), WEFT_ALL_COMPLETED));
+    CHECK_EQ_INT(weft_test_counter_get(&g.ran), CALLS);
+    CHECK_EQ_UINT(threads_now(), before + MAX);
+    for (i = 0; i < CALLS; i++)
+        weft_future_release(fs[i]);
+    weft_executor_destroy(ex);
+    CHECK_EQ_UINT(threads_now(), before);
+}
+
+WEFT_TEST(executor_default_max_workers)
+{
+    int cpus = weft_cpu_count();
+    long want = cpus + 4 < 32 ? cpus + 4 : 32;
+    weft_executor *ex = NULL;
+    weft_future *fs[40];
+    gated g = GATED_INIT;
+    size_t before = threads_now();
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 0, NULL));
+    for (i = 0; i < 40; i++)
+        CHECK_OK(weft_executor_submit(ex, &fs[i], wait_gate, &g));
+    weft_test_counter_wait(&g.started, want);
+    weft_test_settle();
+    CHECK_EQ_INT(weft_test_counter_get(&g.started), want);
+    CHECK_EQ_UINT(threads_now(), before + (size_t)want);
+    weft_event_set(&g.gate);
+    for (i = 0; i < 40; i++) {
+        CHECK_OK(weft_future_result(fs[i], weft_test_long(), NULL));
+        weft_future_release(fs[i]);
+    }
+    weft_executor_destroy(ex);
+}
+
+/* An idle worker is reused before a new one starts: calls made one after
+ * the other, each after the last finished, start (nearly always) one
+ * worker. Without the reuse the fourth call would have started a fourth. */
+WEFT_TEST(executor_reuses_idle_worker)
+{
+    enum { MAX = 4, ROUNDS = 20 };
+    weft_executor *ex = NULL;
+    weft_future *f = NULL;
+    size_t before = threads_now();
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, MAX, NULL));
+    for (i = 0; i < ROUNDS; i++) {
+        CHECK_OK(weft_executor_submit(ex, &f, plus_one, NULL));
+        CHECK_OK(weft_future_result(f, weft_test_long(), NULL));
+        weft_future_release(f);
+        weft_test_settle(); /* let the worker go back to waiting */
+    }
+    CHECK_LT_INT((int64_t)(threads_now() - before), MAX);
+    weft_executor_destroy(ex);
+}
+
+/* ---- map ------------------------------------------------------------------------------- */
+
+WEFT_TEST(executor_map_in_order)
+{
+    enum { N = 200 };
+    weft_executor *ex = NULL;
+    void *args[N], *results[N];
+    intptr_t i;
+
+    for (i = 0; i < N; i++)
+        args[i] = (void *)i;
+    CHECK_OK(weft_executor_create(&ex, 4, NULL));
+    CHECK_OK(weft_executor_map(ex, twice, args, results, N, WEFT_FOREVER));
+    for (i = 0; i < N; i++)
+        CHECK_EQ_INT((intptr_t)results[i], 2 * i);
+    CHECK_OK(weft_executor_map(ex, plus_one, args, results, N, weft_test_long()));
+    for (i = 0; i < N; i++)
+        CHECK_EQ_INT((intptr_t)results[i], i + 1);
+    weft_executor_destroy(ex);
+}
+
+/* map's calls for this case: argument 0 returns at once, the others wait
+ * for the gate. */
+static gated map_gate = GATED_INIT;
+
+static void *first_fast(void *arg)
+{
+    if ((intptr_t)arg == 0)
+        return (void *)100;
+    wait_gate(&map_gate);
+    return (void *)((intptr_t)arg + 100);
+}
+
+WEFT_TEST(executor_map_timeout_cancels_the_rest)
+{
+    enum { N = 6 };
+    weft_executor *ex = NULL;
+    void *args[N], *results[N];
+    intptr_t i;
+    double t0;
+
+    for (i = 0; i < N; i++) {
+        args[i] = (void *)i;
+        results[i] = (void *)-1;
+    }
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    t0 = weft_monotonic();
+    CHECK_STATUS(weft_executor_map(ex, first_fast, args, results, N, 0.2), WEFT_ETIMEDOUT);
+    CHECK_ELAPSED(t0, 0.2);
+    CHECK_EQ_INT((intptr_t)results[0], 100); /* finished in time */
+    for (i = 1; i < N; i++)
+        CHECK(results[i] == NULL);
+    weft_event_set(&map_gate.gate);
+    weft_executor_shutdown(ex, true, false);
+    /* Only the call that was running when time ran out ran; the rest were
+     * cancelled. */
+    CHECK_EQ_INT(weft_test_counter_get(&map_gate.started), 1);
+    CHECK_EQ_INT(weft_test_counter_get(&map_gate.ran), 1);
+    weft_executor_destroy(ex);
+}
+
+WEFT_TEST(executor_map_after_shutdown)
+{
+    weft_executor *ex = NULL;
+    void *args[2] = {NULL, NULL}, *results[2];
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    weft_executor_shutdown(ex, false, false);
+    CHECK_STATUS(weft_executor_map(ex, plus_one, args, results, 2, WEFT_FOREVER),
+                 WEFT_ESHUTDOWN);
+    weft_executor_destroy(ex);
+}
+
+/* ---- cancel ----------------------------------------------------------------------------- */
+
+WEFT_TEST(executor_cancel_pending_only)
+{
+    weft_executor *ex = NULL;
+    weft_future *running = NULL, *pending = NULL;
+    weft_test_counter calls = WEFT_TEST_COUNTER_INIT;
+    gated g = GATED_INIT;
+    void *r = (void *)1;
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK_OK(weft_executor_submit(ex, &running, wait_gate, &g));
+    weft_test_counter_wait(&g.started, 1);
+    CHECK_OK(weft_executor_submit(ex, &pending, count_call, &calls));
+
+    CHECK(!weft_future_cancel(running)); /* it runs */
+    CHECK(!weft_future_cancelled(running));
+    CHECK(!weft_future_done(running));
+
+    CHECK(!weft_future_done(pending));
+    CHECK(weft_future_cancel(pending));
+    CHECK(weft_future_cancelled(pending));
+    CHECK(weft_future_done(pending));
+    CHECK(weft_future_cancel(pending)); /* again: still cancelled */
+    CHECK_STATUS(weft_future_result(pending, 0, &r), WEFT_ECANCELED);
+    CHECK_STATUS(weft_future_result(pending, WEFT_FOREVER, &r), WEFT_ECANCELED);
+    CHECK(r == (void *)1); /* untouched */
+
+    weft_event_set(&g.gate);
+    CHECK_OK(weft_future_result(running, weft_test_long(), &r));
+    CHECK_EQ_PTR(r, &g);
+    CHECK(!weft_future_cancel(running)); /* finished */
+    weft_executor_shutdown(ex, true, false);
+    CHECK_EQ_INT(weft_test_counter_get(&calls), 0); /* never ran */
+    weft_future_release(running);
+    weft_future_release(pending);
+    weft_executor_destroy(ex);
+}
+
+/* ---- done callbacks ------------------------------------------------------------------------ */
+
+typedef struct calls {
+    weft_lock lock;
+    int order[8];
+    uint64_t thread[8];
+    weft_future *future[8];
+    int n;
+    weft_test_counter done;
+} calls;
+
+typedef struct tag {
+    calls *c;
+    int id;
+} tag;
+
+static void note(weft_future *f, void *arg)
+{
+    tag *t = arg;
+    calls *c = t->c;
+
+    CHECK_OK(weft_lock_acquire(&c->lock, WEFT_FOREVER));
+    CHECK_LT_INT(c->n, 8);
+    c->order[c->n] = t->id;
+    c->thread[c->n] = weft_thread_ident(weft_thread_current());
+    c->future[c->n] = f;
+    c->n++;
+    CHECK_OK(weft_lock_release(&c->lock));
+    CHECK(weft_future_done(f));
+    weft_test_counter_add(&c->done, 1);
+}
+
+WEFT_TEST(executor_done_callbacks_in_order_on_worker)
+{
+    weft_executor *ex = NULL;
+    weft_future *f = NULL;
+    gated g = GATED_INIT;
+    calls c = {WEFT_LOCK_INIT, {0}, {0}, {0}, 0, WEFT_TEST_COUNTER_INIT};
+    tag tags[4] = {{&c, 1}, {&c, 2}, {&c, 3}, {&c, 4}};
+    uint64_t me = weft_thread_ident(weft_thread_current());
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK_OK(weft_executor_submit(ex, &f, wait_gate, &g));
+    for (i = 0; i < 3; i++)
+        CHECK_OK(weft_future_add_done_callback(f, note, &tags[i]));
+    CHECK_EQ_INT(weft_test_counter_get(&c.done), 0);
+    weft_event_set(&g.gate);
+    weft_test_counter_wait(&c.done, 3);
+    for (i = 0; i < 3; i++) {
+        CHECK_EQ_INT(c.order[i], i + 1);
+        CHECK(c.thread[i] != me); /* the worker completed it */
+        CHECK_EQ_PTR(c.future[i], f);
+    }
+    /* Added to a done future: runs at once, on the caller. */
+    CHECK_OK(weft_future_add_done_callback(f, note, &tags[3]));
+    CHECK_EQ_INT(weft_test_counter_get(&c.done), 4);
+    CHECK_EQ_INT(c.order[3], 4);
+    CHECK_EQ_UINT(c.thread[3], me);
+    weft_future_release(f);
+    weft_executor_destroy(ex);
+}
+
+WEFT_TEST(executor_done_callbacks_on_cancel)
+{
+    weft_executor *ex = NULL;
+    weft_future *running = NULL, *pending = NULL;
+    gated g = GATED_INIT;
+    calls c = {WEFT_LOCK_INIT, {0}, {0}, {0}, 0, WEFT_TEST_COUNTER_INIT};
+    tag tags[2] = {{&c, 1}, {&c, 2}};
+    uint64_t me = weft_thread_ident(weft_thread_current());
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK_OK(weft_executor_submit(ex, &running, wait_gate, &g));
+    weft_test_counter_wait(&g.started, 1);
+    CHECK_OK(weft_executor_submit(ex, &pending, plus_one, NULL));
+    CHECK_OK(weft_future_add_done_callback(pending, note, &tags[0]));
+    CHECK_OK(weft_future_add_done_callback(pending, note, &tags[1]));
+    CHECK(weft_future_cancel(pending));
+    /* Run by the cancelling thread, before cancel returned, once each. */
+    CHECK_EQ_INT(weft_test_counter_get(&c.done), 2);
+    CHECK_EQ_INT(c.order[0], 1);
+    CHECK_EQ_INT(c.order[1], 2);
+    CHECK_EQ_UINT(c.thread[0], me);
+    CHECK_EQ_UINT(c.thread[1], me);
+    CHECK(weft_future_cancel(pending));
+    CHECK_EQ_INT(weft_test_counter_get(&c.done), 2);
+    weft_event_set(&g.gate);
+    weft_executor_destroy(ex);
+    CHECK_EQ_INT(weft_test_counter_get(&c.done), 2);
+    weft_future_release(running);
+    weft_future_release(pending);
+}
+
+/* A callback may give back the last handle of its own future. */
+static void release_self(weft_future *f, void *arg)
+{
+    weft_future_release(f);
+    weft_test_counter_add(arg, 1);
+}
+
+WEFT_TEST(executor_callback_releases_its_future)
+{
+    enum { N = 50 };
+    weft_executor *ex = NULL;
+    weft_test_counter released = WEFT_TEST_COUNTER_INIT;
+    weft_future *f;
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 4, NULL));
+    for (i = 0; i < N; i++) {
+        CHECK_OK(weft_executor_submit(ex, &f, plus_one, NULL));
+        CHECK_OK(weft_future_add_done_callback(f, release_self, &released));
+    }
+    weft_test_counter_wait(&released, N);
+    weft_executor_destroy(ex);
+}
+
+/* ---- futures_wait ------------------------------------------------------------------------------ */
+
+WEFT_TEST(executor_futures_wait_arguments)
+{
+    weft_executor *ex = NULL;
+    weft_future *fs[2] = {NULL, NULL};
+
+    CHECK_OK(weft_futures_wait(NULL, 0, 0, WEFT_ALL_COMPLETED));
+    CHECK_OK(weft_futures_wait(fs, 0, WEFT_FOREVER, WEFT_FIRST_COMPLETED));
+    CHECK_STATUS(weft_futures_wait(NULL, 1, 0, WEFT_ALL_COMPLETED), WEFT_EINVAL);
+    CHECK_STATUS(weft_futures_wait(fs, 2, 0, WEFT_ALL_COMPLETED), WEFT_EINVAL);
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK_OK(weft_executor_submit(ex, &fs[0], plus_one, NULL));
+    CHECK_STATUS(weft_futures_wait(fs, 2, 0, WEFT_FIRST_COMPLETED), WEFT_EINVAL); /* NULL element */
+    CHECK_STATUS(weft_futures_wait(fs, 1, -2.0, WEFT_ALL_COMPLETED), WEFT_EINVAL);
+    CHECK_STATUS(weft_futures_wait(fs, 1, nan(""), WEFT_ALL_COMPLETED), WEFT_EINVAL);
+    CHECK_OK(weft_futures_wait(fs, 1, weft_test_long(), WEFT_ALL_COMPLETED));
+    /* Already done: at once, with any timeout. */
+    CHECK_OK(weft_futures_wait(fs, 1, 0, WEFT_ALL_COMPLETED));
+    CHECK_OK(weft_futures_wait(fs, 1, 0, WEFT_FIRST_COMPLETED));
+    weft_future_release(fs[0]);
+    weft_executor_destroy(ex);
+}
+
+WEFT_TEST(executor_futures_wait_modes_across_executors)
+{
+    weft_executor *a = NULL, *b = NULL;
+    weft_future *fs[3];
+    gated g[3] = {GATED_INIT, GATED_INIT, GATED_INIT};
+    double t0;
+    int i;
+
+    CHECK_OK(weft_executor_create(&a, 2, NULL));
+    CHECK_OK(weft_executor_create(&b, 1, NULL));
+    CHECK_OK(weft_executor_submit(a, &fs[0], wait_gate, &g[0]));
+    CHECK_OK(weft_executor_submit(b, &fs[1], wait_gate, &g[1]));
+    CHECK_OK(weft_executor_submit(a, &fs[2], wait_gate, &g[2]));
+
+    CHECK_STATUS(weft_futures_wait(fs, 3, 0, WEFT_FIRST_COMPLETED), WEFT_ETIMEDOUT);
+    t0 = weft_monotonic();
+    CHECK_STATUS(weft_futures_wait(fs, 3, 0.1, WEFT_FIRST_COMPLETED), WEFT_ETIMEDOUT);
+    CHECK_ELAPSED(t0, 0.1);
+
+    weft_event_set(&g[1].gate); /* the future of the other executor */
+    CHECK_OK(weft_futures_wait(fs, 3, weft_test_long(), WEFT_FIRST_COMPLETED));
+    CHECK(weft_future_done(fs[1]));
+    CHECK(!weft_future_done(fs[0]));
+    CHECK(!weft_future_done(fs[2]));
+
+    t0 = weft_monotonic();
+    CHECK_STATUS(weft_futures_wait(fs, 3, 0.1, WEFT_ALL_COMPLETED), WEFT_ETIMEDOUT);
+    CHECK_ELAPSED(t0, 0.1);
+
+    weft_event_set(&g[0].gate);
+    weft_test_counter_wait(&g[0].ran, 1);
+    CHECK_STATUS(weft_futures_wait(fs, 3, 0.05, WEFT_ALL_COMPLETED), WEFT_ETIMEDOUT);
+    weft_event_set(&g[2].gate);
+    CHECK_OK(weft_futures_wait(fs, 3, weft_test_long(), WEFT_ALL_COMPLETED));
+    for (i = 0; i < 3; i++) {
+        CHECK(weft_future_done(fs[i]));
+        weft_future_release(fs[i]);
+    }
+    weft_executor_destroy(a);
+    weft_executor_destroy(b);
+}
+
+/* A waiter blocked in futures_wait is woken by a cancel from another thread. */
+typedef struct cancel_later {
+    weft_future *f;
+    weft_test_counter *waiting;
+} cancel_later;
+
+static void *cancel_when_waiting(void *arg)
+{
+    cancel_later *c = arg;
+
+    weft_test_counter_wait(c->waiting, 1);
+    weft_test_settle();
+    CHECK(weft_future_cancel(c->f));
+    return NULL;
+}
+
+WEFT_TEST(executor_futures_wait_woken_by_cancel)
+{
+    weft_executor *ex = NULL;
+    weft_future *fs[2];
+    gated g = GATED_INIT;
+    weft_test_counter waiting = WEFT_TEST_COUNTER_INIT;
+    cancel_later c;
+    weft_thread *t;
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK_OK(weft_executor_submit(ex, &fs[0], wait_gate, &g));
+    weft_test_counter_wait(&g.started, 1);
+    CHECK_OK(weft_executor_submit(ex, &fs[1], plus_one, NULL));
+    c.f = fs[1];
+    c.waiting = &waiting;
+    t = weft_test_start(cancel_when_waiting, &c);
+    weft_test_counter_add(&waiting, 1);
+    CHECK_OK(weft_futures_wait(fs, 2, weft_test_long(), WEFT_FIRST_COMPLETED));
+    CHECK(weft_future_cancelled(fs[1]));
+    CHECK(!weft_future_done(fs[0]));
+    weft_test_join(t);
+    weft_event_set(&g.gate);
+    CHECK_OK(weft_futures_wait(fs, 2, weft_test_long(), WEFT_ALL_COMPLETED));
+    weft_future_release(fs[0]);
+    weft_future_release(fs[1]);
+    weft_executor_destroy(ex);
+}
+
+/* ---- shutdown and destroy ------------------------------------------------------------------------ */
+
+WEFT_TEST(executor_submit_after_shutdown)
+{
+    weft_executor *ex = NULL;
+    weft_future *f = (weft_future *)&f;
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    weft_executor_shutdown(ex, true, false);
+    weft_executor_shutdown(ex, true, true); /* again: fine */
+    CHECK_STATUS(weft_executor_submit(ex, &f, plus_one, NULL), WEFT_ESHUTDOWN);
+    CHECK(f == NULL);
+    weft_executor_destroy(ex);
+}
+
+WEFT_TEST(executor_shutdown_wait_runs_everything)
+{
+    enum { N = 64 };
+    weft_executor *ex = NULL;
+    weft_future *fs[N];
+    weft_test_counter calls = WEFT_TEST_COUNTER_INIT;
+    size_t before = threads_now();
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 3, NULL));
+    for (i = 0; i < N; i++)
+        CHECK_OK(weft_executor_submit(ex, &fs[i], count_call, &calls));
+    weft_executor_shutdown(ex, true, false);
+    CHECK_EQ_INT(weft_test_counter_get(&calls), N);
+    CHECK_EQ_UINT(threads_now(), before); /* the workers have ended */
+    for (i = 0; i < N; i++) {
+        CHECK(weft_future_done(fs[i]));
+        CHECK(!weft_future_cancelled(fs[i]));
+        weft_future_release(fs[i]);
+    }
+    weft_executor_destroy(ex);
+}
+
+WEFT_TEST(executor_shutdown_nowait_queued_calls_still_run)
+{
+    enum { N = 5 };
+    weft_executor *ex = NULL;
+    weft_future *fs[N];
+    gated g = GATED_INIT;
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    for (i = 0; i < N; i++)
+        CHECK_OK(weft_executor_submit(ex, &fs[i], wait_gate, &g));
+    weft_test_counter_wait(&g.started, 1);
+    weft_executor_shutdown(ex, false, false); /* returns while a call runs */
+    CHECK(!weft_future_done(fs[0]));
+    weft_event_set(&g.gate);
+    for (i = 0; i < N; i++) {
+        CHECK_OK(weft_future_result(fs[i], weft_test_long(), NULL));
+        weft_future_release(fs[i]);
+    }
+    CHECK_EQ_INT(weft_test_counter_get(&g.ran), N);
+    weft_executor_destroy(ex);
+}
+
+WEFT_TEST(executor_shutdown_cancel_futures)
+{
+    enum { N = 6 };
+    weft_executor *ex = NULL;
+    weft_future *fs[N];
+    gated g = GATED_INIT;
+    calls c = {WEFT_LOCK_INIT, {0}, {0}, {0}, 0, WEFT_TEST_COUNTER_INIT};
+    tag t = {&c, 7};
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    for (i = 0; i < N; i++)
+        CHECK_OK(weft_executor_submit(ex, &fs[i], wait_gate, &g));
+    weft_test_counter_wait(&g.started, 1);
+    CHECK_OK(weft_future_add_done_callback(fs[N - 1], note, &t));
+    weft_executor_shutdown(ex, false, true);
+    CHECK_EQ_INT(weft_test_counter_get(&c.done), 1); /* cancelled: callback ran */
+    CHECK(!weft_future_cancelled(fs[0]));
+    for (i = 1; i < N; i++)
+        CHECK(weft_future_cancelled(fs[i]));
+    weft_event_set(&g.gate);
+    weft_executor_shutdown(ex, true, false);
+    CHECK_OK(weft_future_result(fs[0], 0, NULL));
+    CHECK_EQ_INT(weft_test_counter_get(&g.ran), 1);
+    for (i = 0; i < N; i++)
+        weft_future_release(fs[i]);
+    weft_executor_destroy(ex);
+}
+
+/* Futures and executor given back in every order: nothing leaks (ASan) or
+ * is used after it is freed. */
+WEFT_TEST(executor_release_in_any_order)
+{
+    weft_executor *ex = NULL;
+    weft_future *early = NULL, *late = NULL, *cancelled = NULL;
+    gated g = GATED_INIT;
+    void *r = NULL;
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK_OK(weft_executor_submit(ex, &early, wait_gate, &g));
+    weft_test_counter_wait(&g.started, 1);
+    CHECK_OK(weft_executor_submit(ex, &late, plus_one, (void *)9));
+    CHECK_OK(weft_executor_submit(ex, &cancelled, plus_one, NULL));
+    weft_future_release(early); /* still running: it runs on */
+    CHECK(weft_future_cancel(cancelled));
+    weft_event_set(&g.gate);
+    weft_executor_destroy(ex); /* waits; the futures outlive it */
+    CHECK(weft_future_done(late));
+    CHECK_OK(weft_future_result(late, 0, &r));
+    CHECK_EQ_INT((intptr_t)r, 10);
+    CHECK_STATUS(weft_future_result(cancelled, 0, &r), WEFT_ECANCELED);
+    weft_future_release(late);
+    weft_future_release(cancelled);
+    CHECK_EQ_INT(weft_test_counter_get(&g.ran), 1);
+}
+
+static void *open_gate_soon(void *arg)
+{
+    gated *g = arg;
+
+    weft_test_settle();
+    weft_event_set(&g->gate);
+    return NULL;
+}
+
+WEFT_TEST(executor_destroy_waits_for_calls)
+{
+    enum { N = 4 };
+    weft_executor *ex = NULL;
+    weft_future *fs[N];
+    gated g = GATED_INIT;
+    weft_thread *t;
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 2, NULL));
+    for (i = 0; i < N; i++)
+        CHECK_OK(weft_executor_submit(ex, &fs[i], wait_gate, &g));
+    for (i = 0; i < N; i += 2)
+        weft_future_release(fs[i]);
+    weft_test_counter_wait(&g.started, 2);
+    t = weft_test_start(open_gate_soon, &g);
+    weft_executor_destroy(ex);
+    CHECK_EQ_INT(weft_test_counter_get(&g.ran), N);
+    for (i = 1; i < N; i += 2) {
+        CHECK(weft_future_done(fs[i]));
+        weft_future_release(fs[i]);
+    }
+    weft_test_join(t);
+}
+
+/* ---- Exit: Python's interpreter exit waits for the pool's calls ------------------------------------ */
+
+static void *slow_print(void *arg)
+{
+    /* Not weft_sleep: the exit's stop request would cut that short. */
+    weft_event never = WEFT_EVENT_INIT;
+
+    CHECK_STATUS(weft_event_wait(&never, 0.2), WEFT_ETIMEDOUT);
+    printf("call %d done\n", (int)(intptr_t)arg);
+    return NULL;
+}
+
+WEFT_CHILD_MODE(exit_waits_for_calls)
+{
+    weft_executor *ex = NULL;
+    weft_future *f = NULL;
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    for (i = 1; i <= 2; i++) {
+        CHECK_OK(weft_executor_submit(ex, &f, slow_print, (void *)(intptr_t)i));
+        weft_future_release(f);
+    }
+    printf("main returns\n");
+    return 4; /* neither shut down nor destroyed */
+}
+
+WEFT_TEST(executor_exit_waits_for_calls)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_run_mode("exit_waits_for_calls", 4, out);
+    CHECK_BEFORE(out, "main returns", "call 1 done");
+    CHECK_BEFORE(out, "call 1 done", "call 2 done");
+}
+
+/* ---- Stress ------------------------------------------------------------------------------------------ */
+
+WEFT_TEST_TIMEOUT(executor_stress_many_futures, 120)
+{
+    long n = weft_test_iterations(100000), i;
+    weft_executor *ex = NULL;
+    weft_future **fs = malloc((size_t)n * sizeof *fs);
+    void *r;
+
+    CHECK(fs != NULL);
+    CHECK_OK(weft_executor_create(&ex, 0, NULL));
+    for (i = 0; i < n; i++)
+        CHECK_OK(weft_executor_submit(ex, &fs[i], plus_one, (void *)(intptr_t)i));
+    for (i = 0; i < n; i++) {
+        CHECK_OK(weft_future_result(fs[i], weft_test_long(), &r));
+        CHECK_EQ_INT((intptr_t)r, i + 1);
+        weft_future_release(fs[i]);
+    }
+    weft_executor_destroy(ex);
+    free(fs);
+}
+
+/* Several submitters, half the handles given back at once, callbacks,
+ * cancels and waits racing the workers, then destroy. */
+typedef struct stress {
+    weft_executor *ex;
+    long per_thread;
+    weft_test_counter callbacks;
+    weft_test_counter cancelled;
+} stress;
+
+static void count_cb(weft_future *f, void *arg)
+{
+    stress *s = arg;
+
+    weft_test_counter_add(&s->callbacks, 1);
+    if (weft_future_cancelled(f))
+        weft_test_counter_add(&s->cancelled, 1);
+}
+
+static void *submitter(void *arg)
+{
+    stress *s = arg;
+    weft_future *keep[16];
+    long i;
+    int k = 0, j;
+
+    for (i = 0; i < s->per_thread; i++) {
+        weft_future *f = NULL;
+        CHECK_OK(weft_executor_submit(s->ex, &f, plus_one, (void *)(intptr_t)i));
+        CHECK_OK(weft_future_add_done_callback(f, count_cb, s));
+        if (i % 7 == 0)
+            weft_future_cancel(f);
+        if (i % 2 == 0) {
+            weft_future_release(f);
+            continue;
+        }
+        keep[k++] = f;
+        if (k == 16) {
+            CHECK_OK(weft_futures_wait(keep, 16, weft_test_long(),
+                                       i % 4 == 1 ? WEFT_ALL_COMPLETED : WEFT_FIRST_COMPLETED));
+            CHECK_OK(weft_futures_wait(keep, 16, weft_test_long(), WEFT_ALL_COMPLETED));
+            for (j = 0; j < k; j++)
+                weft_future_release(keep[j]);
+            k = 0;
+        }
+    }
+    for (j = 0; j < k; j++)
+        weft_future_release(keep[j]);
+    return NULL;
+}
+
+WEFT_TEST_TIMEOUT(executor_stress_concurrent_submitters, 120)
+{
+    enum { THREADS = 4 };
+    stress s = {NULL, 0, WEFT_TEST_COUNTER_INIT, WEFT_TEST_COUNTER_INIT};
+    weft_thread *threads[THREADS];
+
+    s.per_thread = weft_test_iterations(25000);
+    CHECK_OK(weft_executor_create(&s.ex, 4, NULL));
+    weft_test_start_all(threads, THREADS, submitter, &s);
+    weft_test_join_all(threads, THREADS);
+    weft_executor_destroy(s.ex);
+    CHECK_EQ_INT(weft_test_counter_get(&s.callbacks), THREADS * s.per_thread);
+}
