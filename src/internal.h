@@ -143,6 +143,15 @@ void weft__locals_thread_end(weft_thread *t);
 void weft__threads_request_stop(void);
 void weft__threads_join_non_daemon(void);
 
+/* Set up the thread machinery (the thread-local slot, the fork handlers,
+ * the main thread's record) if not done yet. WEFT_OK or the failure. */
+int weft__threads_init(void);
+
+/* local.c's part of weft's fork handlers, called by thread.c's. */
+void weft__locals_before_fork(void);
+void weft__locals_after_fork_in_parent(void);
+void weft__locals_after_fork_in_child(void);
+
 /* ---- Exit (exit.c) -------------------------------------------------------------- */
 
 /* Make sure the C atexit hook that turns exit() and a return from main()

@@ -94,15 +94,13 @@ static void *realloc_array(void *p, size_t n, size_t size)
 
 /* ---- Fork -------------------------------------------------------------------- */
 
-static weft_lock init_lock;
-static uint32_t fork_ready;
-
-static void before_fork(void)
+/* Called by thread.c's fork handlers (one registration for weft). */
+void weft__locals_before_fork(void)
 {
     weft__lock(&lock);
 }
 
-static void after_fork_in_parent(void)
+void weft__locals_after_fork_in_parent(void)
 {
     weft__unlock(&lock);
 }
@@ -111,7 +109,7 @@ static void after_fork_in_parent(void)
  * are dropped unread (their values leak, as those threads' stacks do: no
  * destructor could run on the threads they belong to), and destructor
  * calls those threads had in progress will never finish. */
-static void after_fork_in_child(void)
+void weft__locals_after_fork_in_child(void)
 {
     uint32_t i;
 
@@ -125,23 +123,6 @@ static void after_fork_in_child(void)
     lock.state = 0;
 }
 
-/* Register the fork handlers, once (retried after a failure). */
-static int ensure_init(void)
-{
-    int rc = WEFT_OK;
-
-    if (weft__load(&fork_ready))
-        return WEFT_OK;
-    weft__lock(&init_lock);
-    if (!weft__load_relaxed(&fork_ready)) {
-        rc = weft_sys_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
-        if (rc == WEFT_OK)
-            weft__store(&fork_ready, 1);
-    }
-    weft__unlock(&init_lock);
-    return rc;
-}
-
 /* ---- Create, get, set --------------------------------------------------------------- */
 
 int weft_local_create(weft_local **out, void (*destructor)(void *value))
@@ -153,7 +134,7 @@ int weft_local_create(weft_local **out, void (*destructor)(void *value))
     if (!out)
         return WEFT_EINVAL;
     *out = NULL;
-    rc = ensure_init();
+    rc = weft__threads_init(); /* weft's fork handlers cover the locals */
     if (rc != WEFT_OK)
         return rc;
     local = calloc(1, sizeof *local);

@@ -213,10 +213,13 @@ static bool on_main_thread(void)
  * the main thread forks before it used weft itself. */
 static weft_thread *forking_thread;
 
+/* weft's one set of fork handlers: the locals' lock, then the registry's,
+ * are held across fork() so the child finds both consistent. */
 static void before_fork(void)
 {
     weft_thread *self = weft_sys_tls_get();
 
+    weft__locals_before_fork();
     weft__lock(&registry_lock);
     forking_thread = self ? self : on_main_thread() ? main_record : NULL;
 }
@@ -224,6 +227,7 @@ static void before_fork(void)
 static void after_fork_in_parent(void)
 {
     weft__unlock(&registry_lock);
+    weft__locals_after_fork_in_parent();
 }
 
 /* In the child only the forking thread exists. Every other record is ended
@@ -259,6 +263,7 @@ static void after_fork_in_child(void)
     }
     main_record = self;
     registry_lock.state = 0;
+    weft__locals_after_fork_in_child();
 }
 
 /* ---- Initialisation --------------------------------------------------------------- */
@@ -283,6 +288,11 @@ static int ensure_init(void)
 {
     weft_call_once(&init_once, init, NULL);
     return init_status;
+}
+
+int weft__threads_init(void)
+{
+    return ensure_init();
 }
 
 /* A record for a thread weft did not start, not yet registered. */
