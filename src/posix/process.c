@@ -1,4 +1,4 @@
-/* Process-wide facts on POSIX: the immediate exit and fork handlers. */
+/* Process-wide facts on POSIX: the immediate exit, the exit hook and fork handlers. */
 #include "posix.h"
 
 #include <pthread.h>

@@ -1,5 +1,7 @@
-/* Process-wide facts on Windows: the immediate exit; no fork. */
+/* Process-wide facts on Windows: the immediate exit, the exit hook; no fork. */
 #include "win32.h"
+
+#include <stdlib.h>
 
 /* TerminateProcess rather than ExitProcess or _exit: those run DLL detach
  * handlers, and os._exit means that nothing runs. */
@@ -60,11 +62,12 @@ int weft_sys_exit_hook(void (*hook)(void))
     bool registered = false;
 
     exit_hook = hook;
-    if (ucrt)
-        registered |= ((crt_atexit_fn)(void (*)(void))ucrt)(hook) == 0;
-    if (msvcrt)
-        registered |= ((crt_onexit_fn)(void (*)(void))msvcrt)(onexit_trampoline) != NULL;
-    registered |= atexit(hook) == 0;
+    if (ucrt && ((crt_atexit_fn)(void (*)(void))ucrt)(hook) == 0)
+        registered = true;
+    if (msvcrt && ((crt_onexit_fn)(void (*)(void))msvcrt)(onexit_trampoline) != NULL)
+        registered = true;
+    if (atexit(hook) == 0)
+        registered = true;
     return registered ? WEFT_OK : WEFT_ENOMEM;
 }
 
