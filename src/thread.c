@@ -41,7 +41,7 @@ enum { UNREAPED = 0, REAP_BUSY = 1, REAPED = 2, BUSY_RELEASED = 3 };
  * until its record is freed, so a name once returned stays readable. */
 typedef struct name_node {
     struct name_node *older;
-    char text[];
+    char *text; /* stored right after the node, in the same allocation */
 } name_node;
 
 struct weft_thread {
@@ -112,6 +112,7 @@ static int push_name(weft_thread *t, const char *name)
 
     if (!n)
         return WEFT_ENOMEM;
+    n->text = (char *)(n + 1);
     memcpy(n->text, name, len);
     n->older = t->names;
     weft__store_ptr((void **)&t->names, n);
