@@ -458,152 +458,37 @@ typedef struct settings {
     const char *only; /* NULL, or comma-separated parts of competitor names */
 } settings;
 
-static void parse_threads(settings *s, const char *text, const char *what)
+static void parse_threads(void *ctx, const char *text, const char *what)
 {
-    char buf[256];
-    char *save = NULL;
+    settings *s = ctx;
 
-    if (strlen(text) >= sizeof buf)
-        die("%s: too long", what);
-    strcpy(buf, text);
-    s->nthread_counts = 0;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (s->nthread_counts == MAX_THREAD_COUNTS)
-            die("%s: at most %d thread counts", what, MAX_THREAD_COUNTS);
-        s->threads[s->nthread_counts++] = (int)parse_int(tok, what, 2, MAX_THREADS);
-    }
-    if (s->nthread_counts == 0)
-        die("%s: no thread count", what);
+    s->nthread_counts = parse_int_list(text, what, 2, MAX_THREADS, s->threads, MAX_THREAD_COUNTS, "thread count");
 }
 
-static void usage(FILE *to)
-{
-    fprintf(to,
-            "usage: bench_lock [--smoke] [--reps N] [--ms N] [--ops N] [--threads A,B,...]\n"
-            "                  [--no-pin] [--verbose] [--only A,B,...]\n"
-            "  --reps N        repetitions, every competitor once each (default 11)\n"
-            "  --ms N          duration of each contended run in ms (default 200)\n"
-            "  --ops N         operations per uncontended run (default 4000000)\n"
-            "  --threads A,B   thread counts of the contended runs (default 2,8)\n"
-            "  --smoke         a quick check: 1 repetition, 20 ms, 200000 ops\n"
-            "  --no-pin        leave the hammering threads to the scheduler (Linux pins\n"
-            "                  thread i to the i-th usable CPU, round robin)\n"
-            "  --verbose       print every run as it ends, on stderr\n"
-            "  --only A,B      run only the competitors whose names contain A or B\n"
-            "                  (for perf or valgrind; ratios need the pthread rows)\n"
-            "environment: WEFT_BENCH_REPS, WEFT_BENCH_MS, WEFT_BENCH_OPS,\n"
-            "  WEFT_BENCH_THREADS set the same; the command line wins\n");
-}
-
-static void parse_settings(settings *s, int argc, char **argv)
-{
-    const char *env;
-
-    s->reps = 11;
-    s->duration_ms = 200;
-    s->ops = 4000000;
-    s->threads[0] = 2;
-    s->threads[1] = 8;
-    s->nthread_counts = 2;
-    s->pin = HAVE_AFFINITY;
-    s->verbose = false;
-    s->only = NULL;
-
-    if ((env = getenv("WEFT_BENCH_REPS")) && *env)
-        s->reps = (int)parse_int(env, "WEFT_BENCH_REPS", 1, MAX_REPS);
-    if ((env = getenv("WEFT_BENCH_MS")) && *env)
-        s->duration_ms = (int)parse_int(env, "WEFT_BENCH_MS", 1, 600000);
-    if ((env = getenv("WEFT_BENCH_OPS")) && *env)
-        s->ops = parse_int(env, "WEFT_BENCH_OPS", 1, 1000000000000LL);
-    if ((env = getenv("WEFT_BENCH_THREADS")) && *env)
-        parse_threads(s, env, "WEFT_BENCH_THREADS");
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-        if (strcmp(a, "--smoke") == 0) {
-            s->reps = 1;
-            s->duration_ms = 20;
-            s->ops = 200000;
-            continue;
-        }
-        if (strcmp(a, "--no-pin") == 0) {
-            s->pin = false;
-            continue;
-        }
-        if (strcmp(a, "--verbose") == 0) {
-            s->verbose = true;
-            continue;
-        }
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            exit(0);
-        }
-        if (!v) {
-            usage(stderr);
-            die("unknown option or missing value: %s", a);
-        }
-        if (strcmp(a, "--reps") == 0)
-            s->reps = (int)parse_int(v, a, 1, MAX_REPS);
-        else if (strcmp(a, "--ms") == 0)
-            s->duration_ms = (int)parse_int(v, a, 1, 600000);
-        else if (strcmp(a, "--ops") == 0)
-            s->ops = parse_int(v, a, 1, 1000000000000LL);
-        else if (strcmp(a, "--threads") == 0)
-            parse_threads(s, v, a);
-        else if (strcmp(a, "--only") == 0)
-            s->only = v;
-        else {
-            usage(stderr);
-            die("unknown option: %s", a);
-        }
-        i++;
-    }
-}
+static const char usage[] =
+    "usage: bench_lock [--smoke] [--reps N] [--ms N] [--ops N] [--threads A,B,...]\n"
+    "                  [--no-pin] [--verbose] [--only A,B,...]\n"
+    "  --reps N        repetitions, every competitor once each (default 11)\n"
+    "  --ms N          duration of each contended run in ms (default 200)\n"
+    "  --ops N         operations per uncontended run (default 4000000)\n"
+    "  --threads A,B   thread counts of the contended runs (default 2,8)\n"
+    "  --smoke         a quick check: 1 repetition, 20 ms, 200000 ops\n"
+    "  --no-pin        leave the hammering threads to the scheduler (Linux pins\n"
+    "                  thread i to the i-th usable CPU, round robin)\n"
+    "  --verbose       print every run as it ends, on stderr\n"
+    "  --only A,B      run only the competitors whose names contain A or B\n"
+    "                  (for perf or valgrind; ratios need the pthread rows)\n"
+    "environment: WEFT_BENCH_REPS, WEFT_BENCH_MS, WEFT_BENCH_OPS,\n"
+    "  WEFT_BENCH_THREADS set the same; the command line wins\n";
 
 /* ---- Output -------------------------------------------------------------------- */
 
-static void print_lock_command(int argc, char **argv)
-{
-    static const char *const vars[] = {"WEFT_BENCH_REPS", "WEFT_BENCH_MS",
-                                       "WEFT_BENCH_OPS", "WEFT_BENCH_THREADS"};
-
-    print_command(argc, argv, vars, sizeof vars / sizeof vars[0]);
-}
-
-/* One table row: median, min, max, the ratio of the medians to the
- * baseline, and the median (min-max) of the per-repetition ("paired")
- * ratios, which compare runs made moments apart and so resist drift best.
- * For times the ratio is weft/pthread (lower is better); for throughput
- * too (higher is better). */
+/* One table row: family, name and the statistics columns. */
 static void print_row(int c, const double *v, const double *base, int reps,
                       const char *fmt_value)
 {
-    double lo, hi, plo = 0, phi = 0, ratios[MAX_REPS] = {0};
-    double med = median(v, reps), base_med = base ? median(base, reps) : 0.0;
-    char buf[64];
-
-    min_max(v, reps, &lo, &hi);
-    if (base) {
-        for (int r = 0; r < reps; r++)
-            ratios[r] = base[r] > 0 ? v[r] / base[r] : 0.0;
-        min_max(ratios, reps, &plo, &phi);
-    }
     printf("%-6s %-28s", competitors[c].family, competitors[c].name);
-    snprintf(buf, sizeof buf, fmt_value, med);
-    printf(" %9s", buf);
-    snprintf(buf, sizeof buf, fmt_value, lo);
-    printf(" %9s", buf);
-    snprintf(buf, sizeof buf, fmt_value, hi);
-    printf(" %9s", buf);
-    if (!base)
-        printf("  %5s  %-17s", "n/a", "n/a");
-    else if (competitors[c].baseline)
-        printf("  %5.2f  %-17s", 1.0, "(baseline)");
-    else
-        printf("  %5.2f  %4.2f (%4.2f-%4.2f)", base_med > 0 ? med / base_med : 0.0,
-               median(ratios, reps), plo, phi);
+    print_stats(v, base, competitors[c].baseline, reps, fmt_value, 17);
 }
 
 /* ---- main ----------------------------------------------------------------------- */
@@ -643,12 +528,22 @@ static void print_floor(const settings *s)
 
 int main(int argc, char **argv)
 {
-    settings s;
+    settings s = {.reps = 11, .duration_ms = 200, .ops = 4000000, .threads = {2, 8},
+                  .nthread_counts = 2, .pin = HAVE_AFFINITY, .verbose = false, .only = NULL};
+    const bench_option options[] = {
+        BENCH_OPT_INT("--reps", "WEFT_BENCH_REPS", &s.reps, 1, MAX_REPS, 1),
+        BENCH_OPT_INT("--ms", "WEFT_BENCH_MS", &s.duration_ms, 1, 600000, 20),
+        BENCH_OPT_LLONG("--ops", "WEFT_BENCH_OPS", &s.ops, 1, 1000000000000LL, 200000),
+        BENCH_OPT_CUSTOM("--threads", "WEFT_BENCH_THREADS", parse_threads, &s),
+        BENCH_OPT_FLAG("--no-pin", &s.pin, false),
+        BENCH_OPT_FLAG("--verbose", &s.verbose, true),
+        BENCH_OPT_TEXT("--only", NULL, &s.only),
+    };
     int ncontended, nactive = 0, order[NCOMP];
     int64_t started;
     bool progress;
 
-    parse_settings(&s, argc, argv);
+    bench_parse_options(options, BENCH_NOPTS(options), usage, argc, argv);
 #if HAVE_AFFINITY
     find_usable_cpus();
 #endif
@@ -662,7 +557,7 @@ int main(int argc, char **argv)
     progress = !s.verbose && isatty(STDERR_FILENO) != 0;
 
     printf("weft bench_lock: weft_lock / weft_rlock against pthread_mutex_t\n");
-    print_lock_command(argc, argv);
+    print_command(argc, argv, options, BENCH_NOPTS(options));
     printf("settings: %d repetition%s; uncontended %lld ops per run; contended "
            "%d ms per run with",
            s.reps, s.reps == 1 ? "" : "s", s.ops, s.duration_ms);

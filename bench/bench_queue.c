@@ -697,117 +697,28 @@ typedef struct settings {
     bool verbose;
 } settings;
 
-static void parse_pairs(settings *s, const char *text, const char *what)
+static void parse_pairs(void *ctx, const char *text, const char *what)
 {
-    char buf[256];
-    char *save = NULL;
+    settings *s = ctx;
 
-    if (strlen(text) >= sizeof buf)
-        die("%s: too long", what);
-    strcpy(buf, text);
-    s->npair_counts = 0;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (s->npair_counts == MAX_PAIR_COUNTS)
-            die("%s: at most %d pair counts", what, MAX_PAIR_COUNTS);
-        s->pairs[s->npair_counts++] = (int)parse_int(tok, what, 1, MAX_PAIRS);
-    }
-    if (s->npair_counts == 0)
-        die("%s: no pair count", what);
+    s->npair_counts = parse_int_list(text, what, 1, MAX_PAIRS, s->pairs, MAX_PAIR_COUNTS, "pair count");
 }
 
-static void usage(FILE *to)
-{
-    fprintf(to,
-            "usage: bench_queue [--smoke] [--reps N] [--items N] [--maxsize N] [--pairs A,B,...]\n"
-            "                   [--tasks N] [--trips N] [--no-pin] [--verbose]\n"
-            "  --reps N        repetitions, every competitor once each (default 7)\n"
-            "  --items N       items through the queue per run, all producers (default 2000000)\n"
-            "  --maxsize N     the bound of the bounded queues (default 1024)\n"
-            "  --pairs A,B     producer/consumer pairs of the queue runs (default 1,2,4)\n"
-            "  --tasks N       empty tasks per executor throughput run (default 100000)\n"
-            "  --trips N       submit->result round trips per run (default 50000)\n"
-            "  --smoke         a quick check: 1 repetition, 20000 items, 5000 tasks, 1000 trips\n"
-            "  --no-pin        leave the queue threads to the scheduler (Linux pins producer i\n"
-            "                  to the 2i-th usable CPU, consumer i to the (2i+1)-th, round robin)\n"
-            "  --verbose       print every run as it ends, on stderr\n"
-            "environment: WEFT_BENCH_REPS, WEFT_BENCH_ITEMS, WEFT_BENCH_TASKS,\n"
-            "  WEFT_BENCH_TRIPS set the same; the command line wins\n");
-}
-
-static void parse_settings(settings *s, int argc, char **argv)
-{
-    const char *env;
-
-    s->reps = 7;
-    s->items = 2000000;
-    s->maxsize = 1024;
-    s->pairs[0] = 1;
-    s->pairs[1] = 2;
-    s->pairs[2] = 4;
-    s->npair_counts = 3;
-    s->tasks = 100000;
-    s->trips = 50000;
-    s->pin = HAVE_AFFINITY;
-    s->verbose = false;
-
-    if ((env = getenv("WEFT_BENCH_REPS")) && *env)
-        s->reps = (int)parse_int(env, "WEFT_BENCH_REPS", 1, MAX_REPS);
-    if ((env = getenv("WEFT_BENCH_ITEMS")) && *env)
-        s->items = parse_int(env, "WEFT_BENCH_ITEMS", 1, 1000000000000LL);
-    if ((env = getenv("WEFT_BENCH_TASKS")) && *env)
-        s->tasks = parse_int(env, "WEFT_BENCH_TASKS", 1, 100000000);
-    if ((env = getenv("WEFT_BENCH_TRIPS")) && *env)
-        s->trips = parse_int(env, "WEFT_BENCH_TRIPS", 1, 1000000000000LL);
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-        if (strcmp(a, "--smoke") == 0) {
-            s->reps = 1;
-            s->items = 20000;
-            s->tasks = 5000;
-            s->trips = 1000;
-            continue;
-        }
-        if (strcmp(a, "--no-pin") == 0) {
-            s->pin = false;
-            continue;
-        }
-        if (strcmp(a, "--verbose") == 0) {
-            s->verbose = true;
-            continue;
-        }
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            exit(0);
-        }
-        if (!v) {
-            usage(stderr);
-            die("unknown option or missing value: %s", a);
-        }
-        if (strcmp(a, "--reps") == 0)
-            s->reps = (int)parse_int(v, a, 1, MAX_REPS);
-        else if (strcmp(a, "--items") == 0)
-            s->items = parse_int(v, a, 1, 1000000000000LL);
-        else if (strcmp(a, "--maxsize") == 0)
-            s->maxsize = parse_int(v, a, 1, 1LL << 30);
-        else if (strcmp(a, "--pairs") == 0)
-            parse_pairs(s, v, a);
-        else if (strcmp(a, "--tasks") == 0)
-            s->tasks = parse_int(v, a, 1, 100000000);
-        else if (strcmp(a, "--trips") == 0)
-            s->trips = parse_int(v, a, 1, 1000000000000LL);
-        else {
-            usage(stderr);
-            die("unknown option: %s", a);
-        }
-        i++;
-    }
-    for (int t = 0; t < s->npair_counts; t++)
-        if (s->items < s->pairs[t])
-            die("--items %lld: fewer items than producers (%d)", s->items, s->pairs[t]);
-}
+static const char usage[] =
+    "usage: bench_queue [--smoke] [--reps N] [--items N] [--maxsize N] [--pairs A,B,...]\n"
+    "                   [--tasks N] [--trips N] [--no-pin] [--verbose]\n"
+    "  --reps N        repetitions, every competitor once each (default 7)\n"
+    "  --items N       items through the queue per run, all producers (default 2000000)\n"
+    "  --maxsize N     the bound of the bounded queues (default 1024)\n"
+    "  --pairs A,B     producer/consumer pairs of the queue runs (default 1,2,4)\n"
+    "  --tasks N       empty tasks per executor throughput run (default 100000)\n"
+    "  --trips N       submit->result round trips per run (default 50000)\n"
+    "  --smoke         a quick check: 1 repetition, 20000 items, 5000 tasks, 1000 trips\n"
+    "  --no-pin        leave the queue threads to the scheduler (Linux pins producer i\n"
+    "                  to the 2i-th usable CPU, consumer i to the (2i+1)-th, round robin)\n"
+    "  --verbose       print every run as it ends, on stderr\n"
+    "environment: WEFT_BENCH_REPS, WEFT_BENCH_ITEMS, WEFT_BENCH_TASKS,\n"
+    "  WEFT_BENCH_TRIPS set the same; the command line wins\n";
 
 /* ---- Output ---------------------------------------------------------------------------------------- */
 
@@ -816,26 +727,8 @@ static void parse_settings(settings *s, int argc, char **argv)
 static void print_row(const char *what, const char *name, bool is_base, const double *v,
                       const double *base, const double *csw, int reps, const char *fmt)
 {
-    double lo, hi, plo, phi, ratios[MAX_REPS] = {0};
-    double med = median(v, reps);
-    char buf[64];
-
-    min_max(v, reps, &lo, &hi);
     printf("%-12s %-14s", what, name);
-    snprintf(buf, sizeof buf, fmt, med);
-    printf(" %9s", buf);
-    snprintf(buf, sizeof buf, fmt, lo);
-    printf(" %9s", buf);
-    snprintf(buf, sizeof buf, fmt, hi);
-    printf(" %9s", buf);
-    if (is_base) {
-        printf("  %5.2f  %-17s", 1.0, "(baseline)");
-    } else {
-        paired_ratios(v, base, reps, ratios);
-        min_max(ratios, reps, &plo, &phi);
-        printf("  %5.2f  %4.2f (%4.2f-%4.2f)", med / median(base, reps), median(ratios, reps),
-               plo, phi);
-    }
+    print_stats(v, base, is_base, reps, fmt, 17);
     printf("  %8.2f\n", median(csw, reps));
 }
 
@@ -881,15 +774,28 @@ static run_result run_exec(const exec_competitor *c, const settings *s)
 
 int main(int argc, char **argv)
 {
-    static const char *const vars[] = {"WEFT_BENCH_REPS", "WEFT_BENCH_ITEMS", "WEFT_BENCH_TASKS",
-                                       "WEFT_BENCH_TRIPS"};
-    settings s;
+    settings s = {.reps = 7, .items = 2000000, .maxsize = 1024, .pairs = {1, 2, 4},
+                  .npair_counts = 3, .tasks = 100000, .trips = 50000, .pin = HAVE_AFFINITY,
+                  .verbose = false};
+    const bench_option options[] = {
+        BENCH_OPT_INT("--reps", "WEFT_BENCH_REPS", &s.reps, 1, MAX_REPS, 1),
+        BENCH_OPT_LLONG("--items", "WEFT_BENCH_ITEMS", &s.items, 1, 1000000000000LL, 20000),
+        BENCH_OPT_LLONG("--maxsize", NULL, &s.maxsize, 1, 1LL << 30, 0),
+        BENCH_OPT_CUSTOM("--pairs", NULL, parse_pairs, &s),
+        BENCH_OPT_LLONG("--tasks", "WEFT_BENCH_TASKS", &s.tasks, 1, 100000000, 5000),
+        BENCH_OPT_LLONG("--trips", "WEFT_BENCH_TRIPS", &s.trips, 1, 1000000000000LL, 1000),
+        BENCH_OPT_FLAG("--no-pin", &s.pin, false),
+        BENCH_OPT_FLAG("--verbose", &s.verbose, true),
+    };
     int nshapes, nqruns;
     int64_t started;
     bool progress;
     char name[32];
 
-    parse_settings(&s, argc, argv);
+    bench_parse_options(options, BENCH_NOPTS(options), usage, argc, argv);
+    for (int t = 0; t < s.npair_counts; t++)
+        if (s.items < s.pairs[t])
+            die("--items %lld: fewer items than producers (%d)", s.items, s.pairs[t]);
 #if HAVE_AFFINITY
     find_usable_cpus();
 #endif
@@ -903,7 +809,7 @@ int main(int argc, char **argv)
 
     printf("weft bench_queue: weft_queue and weft_executor against a plain mutex+condvar "
            "ring and pool\n");
-    print_command(argc, argv, vars, sizeof vars / sizeof vars[0]);
+    print_command(argc, argv, options, BENCH_NOPTS(options));
     printf("settings: %d repetition%s; queue: %lld items per run, bounded to %lld or "
            "unbounded, with",
            s.reps, s.reps == 1 ? "" : "s", s.items, s.maxsize);

@@ -168,67 +168,18 @@ static int baseline_of(int c)
 
 typedef struct settings {
     int reps;
-    long starts;
-    long ops;
+    long long starts;
+    long long ops;
 } settings;
 
-static void usage(FILE *to)
-{
-    fprintf(to,
-            "usage: bench_thread [--smoke] [--reps N] [--starts N] [--ops N]\n"
-            "  --reps N     repetitions, every competitor once each (default 11)\n"
-            "  --starts N   threads started and joined per run (default 2000)\n"
-            "  --ops N      get or set calls per run (default 20000000)\n"
-            "  --smoke      a quick check: 1 repetition, 100 starts, 200000 ops\n"
-            "environment: WEFT_BENCH_REPS, WEFT_BENCH_STARTS, WEFT_BENCH_OPS set the\n"
-            "  same; the command line wins\n");
-}
-
-static void parse_settings(settings *s, int argc, char **argv)
-{
-    const char *env;
-
-    s->reps = 11;
-    s->starts = 2000;
-    s->ops = 20000000;
-    if ((env = getenv("WEFT_BENCH_REPS")) && *env)
-        s->reps = (int)parse_int(env, "WEFT_BENCH_REPS", 1, MAX_REPS);
-    if ((env = getenv("WEFT_BENCH_STARTS")) && *env)
-        s->starts = (long)parse_int(env, "WEFT_BENCH_STARTS", 1, 100000000);
-    if ((env = getenv("WEFT_BENCH_OPS")) && *env)
-        s->ops = (long)parse_int(env, "WEFT_BENCH_OPS", 1, 1000000000000LL);
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-        if (strcmp(a, "--smoke") == 0) {
-            s->reps = 1;
-            s->starts = 100;
-            s->ops = 200000;
-            continue;
-        }
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            exit(0);
-        }
-        if (!v) {
-            usage(stderr);
-            die("unknown option or missing value: %s", a);
-        }
-        if (strcmp(a, "--reps") == 0)
-            s->reps = (int)parse_int(v, a, 1, MAX_REPS);
-        else if (strcmp(a, "--starts") == 0)
-            s->starts = (long)parse_int(v, a, 1, 100000000);
-        else if (strcmp(a, "--ops") == 0)
-            s->ops = (long)parse_int(v, a, 1, 1000000000000LL);
-        else {
-            usage(stderr);
-            die("unknown option: %s", a);
-        }
-        i++;
-    }
-}
+static const char usage[] =
+    "usage: bench_thread [--smoke] [--reps N] [--starts N] [--ops N]\n"
+    "  --reps N     repetitions, every competitor once each (default 11)\n"
+    "  --starts N   threads started and joined per run (default 2000)\n"
+    "  --ops N      get or set calls per run (default 20000000)\n"
+    "  --smoke      a quick check: 1 repetition, 100 starts, 200000 ops\n"
+    "environment: WEFT_BENCH_REPS, WEFT_BENCH_STARTS, WEFT_BENCH_OPS set the\n"
+    "  same; the command line wins\n";
 
 /* ---- Output ---------------------------------------------------------------------------- */
 
@@ -237,22 +188,10 @@ static double results[NCOMP][MAX_REPS];
 static void print_row(int c, int reps)
 {
     int b = baseline_of(c);
-    double lo, hi, plo, phi, ratios[MAX_REPS] = {0};
-    double med = median(results[c], reps);
 
-    min_max(results[c], reps, &lo, &hi);
-    printf("%-6s %-24s %9.2f %9.2f %9.2f", competitors[c].family, competitors[c].name, med, lo,
-           hi);
-    if (b < 0) {
-        printf("  %5s  %s\n", "n/a", "n/a");
-    } else if (b == c) {
-        printf("  %5.2f  %s\n", 1.0, "(baseline)");
-    } else {
-        paired_ratios(results[c], results[b], reps, ratios);
-        min_max(ratios, reps, &plo, &phi);
-        printf("  %5.2f  %4.2f (%4.2f-%4.2f)\n", med / median(results[b], reps),
-               median(ratios, reps), plo, phi);
-    }
+    printf("%-6s %-24s", competitors[c].family, competitors[c].name);
+    print_stats(results[c], b < 0 ? NULL : results[b], b == c, reps, "%.2f", 0);
+    printf("\n");
 }
 
 static void print_table(const char *title, const char *unit, bool per_thread, int reps)
@@ -271,14 +210,18 @@ static void print_table(const char *title, const char *unit, bool per_thread, in
 
 int main(int argc, char **argv)
 {
-    static const char *const vars[] = {"WEFT_BENCH_REPS", "WEFT_BENCH_STARTS", "WEFT_BENCH_OPS"};
-    settings s;
+    settings s = {.reps = 11, .starts = 2000, .ops = 20000000};
+    const bench_option options[] = {
+        BENCH_OPT_INT("--reps", "WEFT_BENCH_REPS", &s.reps, 1, MAX_REPS, 1),
+        BENCH_OPT_LLONG("--starts", "WEFT_BENCH_STARTS", &s.starts, 1, 100000000, 100),
+        BENCH_OPT_LLONG("--ops", "WEFT_BENCH_OPS", &s.ops, 1, 1000000000000LL, 200000),
+    };
     int64_t started;
 
-    parse_settings(&s, argc, argv);
+    bench_parse_options(options, BENCH_NOPTS(options), usage, argc, argv);
     printf("weft bench_thread: thread start+join and thread-local values against pthreads\n");
-    print_command(argc, argv, vars, sizeof vars / sizeof vars[0]);
-    printf("settings: %d repetition%s; %ld starts, %ld get/set calls per run\n", s.reps,
+    print_command(argc, argv, options, BENCH_NOPTS(options));
+    printf("settings: %d repetition%s; %lld starts, %lld get/set calls per run\n", s.reps,
            s.reps == 1 ? "" : "s", s.starts, s.ops);
     print_build();
 #if defined(WEFT_STATIC)
@@ -301,12 +244,12 @@ int main(int argc, char **argv)
     /* One untimed round: faulting in code and stacks, weft's main-thread
      * record, the first thread's setup, are paid outside the timed runs. */
     for (int c = 0; c < NCOMP; c++)
-        (void)competitors[c].run(competitors[c].per_thread ? s.starts / 16 + 1 : s.ops / 16 + 1);
+        (void)competitors[c].run((long)(competitors[c].per_thread ? s.starts / 16 + 1 : s.ops / 16 + 1));
 
     for (int r = 0; r < s.reps; r++) {
         for (int i = 0; i < NCOMP; i++) {
             int c = (r + i) % NCOMP;
-            results[c][r] = competitors[c].run(competitors[c].per_thread ? s.starts : s.ops);
+            results[c][r] = competitors[c].run((long)(competitors[c].per_thread ? s.starts : s.ops));
         }
     }
 

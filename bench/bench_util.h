@@ -1,7 +1,9 @@
 /*
  * bench_util.h: what the benchmarks share: fatal errors, statistics over
- * repetitions (median, range, paired ratios, a verdict), integer options and
- * the "command:" and "build:" lines of the output.
+ * repetitions (median, range, paired ratios, a verdict), the option parser
+ * (a table of options, each with its environment variable), the statistics
+ * columns of a table row, and the "command:" and "build:" lines of the
+ * output.
  *
  * A benchmark defines BENCH_NAME (its program name, for error messages)
  * before including this. Everything is static inline, so a benchmark that
@@ -128,15 +130,135 @@ static inline long long parse_int(const char *text, const char *what, long long 
     return v;
 }
 
-/* "command:  VAR='x' ./bench --opt", with the environment variables among
- * vars[0..nvars-1] that are set, so a pasted table says how it was made. */
-static inline void print_command(int argc, char **argv, const char *const *vars, size_t nvars)
+/* A comma-separated list of integers in [lo, hi], at most max of them, into
+ * out[]; returns how many. `noun` names one in errors ("thread count"). */
+static inline int parse_int_list(const char *text, const char *what, long long lo, long long hi,
+                                 int *out, int max, const char *noun)
+{
+    char buf[256];
+    char *save = NULL;
+    int n = 0;
+
+    if (strlen(text) >= sizeof buf)
+        die("%s: too long", what);
+    strcpy(buf, text);
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (n == max)
+            die("%s: at most %d %ss", what, max, noun);
+        out[n++] = (int)parse_int(tok, what, lo, hi);
+    }
+    if (n == 0)
+        die("%s: no %s", what, noun);
+    return n;
+}
+
+/* ---- Options --------------------------------------------------------------
+ * A benchmark lists its options in a table of bench_option, made with the
+ * macros below; bench_parse_options() then reads the environment variables
+ * (in table order), and the command line, which wins:
+ *   --smoke        sets every option that has a smoke value to it
+ *   --help, -h     prints the usage text on stdout and exits 0
+ *   a flag         sets its bool
+ *   --name VALUE   an integer in [lo, hi], a text, or a custom parse
+ * Anything else prints the usage text on stderr and dies. */
+
+typedef struct bench_option {
+    const char *name;  /* "--reps" */
+    const char *env;   /* "WEFT_BENCH_REPS", or NULL: command line only */
+    int *i;            /* one of i, ll, flag, text, parse says what it sets */
+    long long *ll;
+    bool *flag;
+    const char **text;
+    void (*parse)(void *ctx, const char *value, const char *what);
+    void *ctx;         /* parse's first argument */
+    long long lo, hi;  /* i, ll: the range */
+    long long smoke;   /* i, ll: the value --smoke sets; 0: --smoke leaves it */
+    bool flag_value;   /* flag: the value the option sets */
+} bench_option;
+
+#define BENCH_OPT_INT(name_, env_, p, lo_, hi_, smoke_)                        \
+    {.name = (name_), .env = (env_), .i = (p), .lo = (lo_), .hi = (hi_), .smoke = (smoke_)}
+#define BENCH_OPT_LLONG(name_, env_, p, lo_, hi_, smoke_)                      \
+    {.name = (name_), .env = (env_), .ll = (p), .lo = (lo_), .hi = (hi_), .smoke = (smoke_)}
+#define BENCH_OPT_FLAG(name_, p, value)                                        \
+    {.name = (name_), .flag = (p), .flag_value = (value)}
+#define BENCH_OPT_TEXT(name_, env_, p) {.name = (name_), .env = (env_), .text = (p)}
+#define BENCH_OPT_CUSTOM(name_, env_, fn, ctx_)                                \
+    {.name = (name_), .env = (env_), .parse = (fn), .ctx = (ctx_)}
+
+#define BENCH_NOPTS(table) (sizeof(table) / sizeof(table)[0])
+
+/* Set the option that takes a value from `value`; `what` names it in errors. */
+static inline void bench_set_option(const bench_option *o, const char *value, const char *what)
+{
+    if (o->i)
+        *o->i = (int)parse_int(value, what, o->lo, o->hi);
+    else if (o->ll)
+        *o->ll = parse_int(value, what, o->lo, o->hi);
+    else if (o->text)
+        *o->text = value;
+    else if (o->parse)
+        o->parse(o->ctx, value, what);
+}
+
+static inline void bench_parse_options(const bench_option *opts, size_t nopts,
+                                       const char *usage, int argc, char **argv)
+{
+    for (size_t k = 0; k < nopts; k++) {
+        const char *env = opts[k].env ? getenv(opts[k].env) : NULL;
+        if (env && *env && !opts[k].flag)
+            bench_set_option(&opts[k], env, opts[k].env);
+    }
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const bench_option *o = NULL;
+
+        if (strcmp(a, "--smoke") == 0) {
+            for (size_t k = 0; k < nopts; k++) {
+                if (!opts[k].smoke)
+                    continue;
+                if (opts[k].i)
+                    *opts[k].i = (int)opts[k].smoke;
+                else if (opts[k].ll)
+                    *opts[k].ll = opts[k].smoke;
+            }
+            continue;
+        }
+        for (size_t k = 0; k < nopts && !o; k++)
+            if (strcmp(a, opts[k].name) == 0)
+                o = &opts[k];
+        if (o && o->flag) {
+            *o->flag = o->flag_value;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage, stdout);
+            exit(0);
+        }
+        if (!v) {
+            fputs(usage, stderr);
+            die("unknown option or missing value: %s", a);
+        }
+        if (!o) {
+            fputs(usage, stderr);
+            die("unknown option: %s", a);
+        }
+        bench_set_option(o, v, a);
+        i++;
+    }
+}
+
+/* "command:  VAR='x' ./bench --opt", with the options' environment
+ * variables that are set, so a pasted table says how it was made. */
+static inline void print_command(int argc, char **argv, const bench_option *opts, size_t nopts)
 {
     printf("command:  ");
-    for (size_t i = 0; i < nvars; i++) {
-        const char *v = getenv(vars[i]);
+    for (size_t k = 0; k < nopts; k++) {
+        const char *v = opts[k].env ? getenv(opts[k].env) : NULL;
         if (v && *v)
-            printf("%s='%s' ", vars[i], v);
+            printf("%s='%s' ", opts[k].env, v);
     }
     for (int i = 0; i < argc; i++) {
         if (strpbrk(argv[i], " \t'\"$\\") || argv[i][0] == '\0')
@@ -145,6 +267,48 @@ static inline void print_command(int argc, char **argv, const char *const *vars,
             printf("%s%s", i ? " " : "", argv[i]);
     }
     printf("\n");
+}
+
+/* ---- Tables ---------------------------------------------------------------- */
+
+/* The ratio of the medians of v and base (0 when base's is not positive). */
+static inline double median_ratio(const double *v, const double *base, int reps)
+{
+    double base_med = median(base, reps);
+
+    return base_med > 0 ? median(v, reps) / base_med : 0.0;
+}
+
+/* The statistics columns of a table row: median, min and max of v, each
+ * printed with fmt in 9 columns; then the ratio of the medians to base and
+ * the median (min-max) of the per-repetition ("paired") ratios, which
+ * compare runs made moments apart and so resist drift best. "n/a" when
+ * there is no base, "(baseline)" for the base row itself; the paired column
+ * is padded to `pad`. For times the ratio is weft/pthread (lower is
+ * better); for throughput too (higher is better). */
+static inline void print_stats(const double *v, const double *base, bool is_base, int reps,
+                               const char *fmt, int pad)
+{
+    double lo, hi, plo, phi, ratios[BENCH_MAX_REPS] = {0};
+    char buf[64];
+
+    min_max(v, reps, &lo, &hi);
+    snprintf(buf, sizeof buf, fmt, median(v, reps));
+    printf(" %9s", buf);
+    snprintf(buf, sizeof buf, fmt, lo);
+    printf(" %9s", buf);
+    snprintf(buf, sizeof buf, fmt, hi);
+    printf(" %9s", buf);
+    if (!base) {
+        printf("  %5s  %-*s", "n/a", pad, "n/a");
+    } else if (is_base) {
+        printf("  %5.2f  %-*s", 1.0, pad, "(baseline)");
+    } else {
+        paired_ratios(v, base, reps, ratios);
+        min_max(ratios, reps, &plo, &phi);
+        printf("  %5.2f  %4.2f (%4.2f-%4.2f)", median_ratio(v, base, reps), median(ratios, reps),
+               plo, phi);
+    }
 }
 
 /* "build:    Release, bench compiled by gcc 13.2, weft wait backend futex". */
