@@ -52,6 +52,7 @@
 
 #define BENCH_NAME "bench_lock"
 #include "bench_util.h"
+#include "bench_threads.h"
 
 #if defined(WEFT_BENCH_FUTEX_REF)
 #include "futex_lock_ref.h"
@@ -59,9 +60,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#if HAVE_AFFINITY
-#include <sched.h>
-#endif
 #include <stdalign.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -70,7 +68,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,58 +92,6 @@ static void sleep_until(int64_t until)
         if (nanosleep(&ts, NULL) != 0 && errno != EINTR)
             die("nanosleep failed: errno %d", errno);
     }
-}
-
-/* ---- A start barrier ---------------------------------------------------------
- * A mutex and a condition variable rather than pthread_barrier_t, which
- * macOS lacks. The last thread to arrive stamps the release time, so the
- * measured window starts when every thread may run, however late the main
- * thread itself is scheduled afterwards. */
-
-typedef struct start_barrier {
-    pthread_mutex_t mutex;
-    pthread_cond_t cond;
-    int parties;
-    int arrived;
-    unsigned generation;
-    int64_t released_ns;
-} start_barrier;
-
-static void barrier_init(start_barrier *b, int parties)
-{
-    check(pthread_mutex_init(&b->mutex, NULL), "pthread_mutex_init");
-    check(pthread_cond_init(&b->cond, NULL), "pthread_cond_init");
-    b->parties = parties;
-    b->arrived = 0;
-    b->generation = 0;
-    b->released_ns = 0;
-}
-
-static void barrier_destroy(start_barrier *b)
-{
-    check(pthread_cond_destroy(&b->cond), "pthread_cond_destroy");
-    check(pthread_mutex_destroy(&b->mutex), "pthread_mutex_destroy");
-}
-
-/* Returns the time at which the barrier opened. */
-static int64_t barrier_wait(start_barrier *b)
-{
-    int64_t released;
-
-    check(pthread_mutex_lock(&b->mutex), "pthread_mutex_lock");
-    if (++b->arrived == b->parties) {
-        b->arrived = 0;
-        b->generation++;
-        b->released_ns = weft_monotonic_ns();
-        check(pthread_cond_broadcast(&b->cond), "pthread_cond_broadcast");
-    } else {
-        unsigned generation = b->generation;
-        while (generation == b->generation)
-            check(pthread_cond_wait(&b->cond, &b->mutex), "pthread_cond_wait");
-    }
-    released = b->released_ns;
-    check(pthread_mutex_unlock(&b->mutex), "pthread_mutex_unlock");
-    return released;
 }
 
 /* ---- The shared state ----------------------------------------------------------
@@ -174,26 +119,6 @@ typedef struct worker {
 } worker;
 
 static worker workers[MAX_THREADS];
-
-#if HAVE_AFFINITY
-static int usable_cpus[CPU_SETSIZE];
-static int nusable_cpus;
-
-static void find_usable_cpus(void)
-{
-    cpu_set_t set;
-
-    CPU_ZERO(&set);
-    check(sched_getaffinity(0, sizeof set, &set), "sched_getaffinity");
-    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
-        if (CPU_ISSET(cpu, &set))
-            usable_cpus[nusable_cpus++] = cpu;
-    if (nusable_cpus == 0)
-        die("sched_getaffinity: no usable CPU");
-}
-#endif
-
-static bool pin_threads;
 
 /* ---- The competitors -----------------------------------------------------------
  * Each gets its own loops, generated from the same text, so every call is a
@@ -381,14 +306,6 @@ typedef struct contended_result {
     double csw;      /* context switches (voluntary + involuntary) per 1000 ops */
 } contended_result;
 
-static long context_switches(void)
-{
-    struct rusage ru;
-
-    check(getrusage(RUSAGE_SELF, &ru), "getrusage");
-    return ru.ru_nvcsw + ru.ru_nivcsw;
-}
-
 static contended_result run_contended(const competitor *c, int nthreads, int duration_ms)
 {
     contended_result r;
@@ -402,23 +319,8 @@ static contended_result run_contended(const competitor *c, int nthreads, int dur
     csw0 = context_switches();
     barrier_init(&g.barrier, nthreads + 1);
     for (int i = 0; i < nthreads; i++) {
-        pthread_attr_t attr;
-
-        check(pthread_attr_init(&attr), "pthread_attr_init");
-#if HAVE_AFFINITY
-        if (pin_threads) {
-            cpu_set_t set;
-
-            CPU_ZERO(&set);
-            CPU_SET(usable_cpus[i % nusable_cpus], &set);
-            check(pthread_attr_setaffinity_np(&attr, sizeof set, &set),
-                  "pthread_attr_setaffinity_np");
-        }
-#endif
         workers[i].ops = 0;
-        check(pthread_create(&workers[i].thread, &attr, c->hammer, &workers[i]),
-              "pthread_create");
-        check(pthread_attr_destroy(&attr), "pthread_attr_destroy");
+        bench_start_thread(&workers[i].thread, i, c->hammer, &workers[i]);
     }
     t0 = barrier_wait(&g.barrier);
     sleep_until(t0 + (int64_t)duration_ms * 1000000);
@@ -544,9 +446,7 @@ int main(int argc, char **argv)
     bool progress;
 
     bench_parse_options(options, BENCH_NOPTS(options), usage, argc, argv);
-#if HAVE_AFFINITY
     find_usable_cpus();
-#endif
     pin_threads = s.pin;
     for (int c = 0; c < NCOMP; c++)
         if ((active[c] = selected(competitors[c].name, s.only)))

@@ -57,11 +57,9 @@
 
 #define BENCH_NAME "bench_queue"
 #include "bench_util.h"
+#include "bench_threads.h"
 
 #include <pthread.h>
-#if HAVE_AFFINITY
-#include <sched.h>
-#endif
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -69,7 +67,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #define MAX_REPS BENCH_MAX_REPS
@@ -77,96 +74,6 @@
 #define MAX_PAIR_COUNTS 8
 #define CACHE_LINE 64
 #define POOL_WORKERS 2
-
-/* ---- Small helpers ------------------------------------------------------------------ */
-
-static long context_switches(void)
-{
-    struct rusage ru;
-
-    check(getrusage(RUSAGE_SELF, &ru), "getrusage");
-    return ru.ru_nvcsw + ru.ru_nivcsw;
-}
-
-/* A start barrier (mutex + condition: macOS lacks pthread_barrier_t). The
- * last thread to arrive stamps the release time. */
-typedef struct start_barrier {
-    pthread_mutex_t mutex;
-    pthread_cond_t cond;
-    int parties;
-    int arrived;
-    int64_t released_ns;
-} start_barrier;
-
-static void barrier_init(start_barrier *b, int parties)
-{
-    check(pthread_mutex_init(&b->mutex, NULL), "pthread_mutex_init");
-    check(pthread_cond_init(&b->cond, NULL), "pthread_cond_init");
-    b->parties = parties;
-    b->arrived = 0;
-    b->released_ns = 0;
-}
-
-static void barrier_destroy(start_barrier *b)
-{
-    check(pthread_cond_destroy(&b->cond), "pthread_cond_destroy");
-    check(pthread_mutex_destroy(&b->mutex), "pthread_mutex_destroy");
-}
-
-static void barrier_wait(start_barrier *b)
-{
-    check(pthread_mutex_lock(&b->mutex), "pthread_mutex_lock");
-    if (++b->arrived == b->parties) {
-        b->released_ns = weft_monotonic_ns();
-        check(pthread_cond_broadcast(&b->cond), "pthread_cond_broadcast");
-    } else {
-        while (b->arrived < b->parties)
-            check(pthread_cond_wait(&b->cond, &b->mutex), "pthread_cond_wait");
-    }
-    check(pthread_mutex_unlock(&b->mutex), "pthread_mutex_unlock");
-}
-
-#if HAVE_AFFINITY
-static int usable_cpus[CPU_SETSIZE];
-static int nusable_cpus;
-
-static void find_usable_cpus(void)
-{
-    cpu_set_t set;
-
-    CPU_ZERO(&set);
-    check(sched_getaffinity(0, sizeof set, &set), "sched_getaffinity");
-    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
-        if (CPU_ISSET(cpu, &set))
-            usable_cpus[nusable_cpus++] = cpu;
-    if (nusable_cpus == 0)
-        die("sched_getaffinity: no usable CPU");
-}
-#endif
-
-static bool pin_threads;
-
-/* Start a pthread, pinned to the slot-th usable CPU (round robin) when
- * pinning is on. */
-static void start_thread(pthread_t *t, int slot, void *(*fn)(void *), void *arg)
-{
-    pthread_attr_t attr;
-
-    check(pthread_attr_init(&attr), "pthread_attr_init");
-#if HAVE_AFFINITY
-    if (pin_threads) {
-        cpu_set_t set;
-
-        CPU_ZERO(&set);
-        CPU_SET(usable_cpus[slot % nusable_cpus], &set);
-        check(pthread_attr_setaffinity_np(&attr, sizeof set, &set), "pthread_attr_setaffinity_np");
-    }
-#else
-    (void)slot;
-#endif
-    check(pthread_create(t, &attr, fn, arg), "pthread_create");
-    check(pthread_attr_destroy(&attr), "pthread_attr_destroy");
-}
 
 /* ---- The plain ring ------------------------------------------------------------------
  * The textbook bounded buffer: one mutex, two conditions, a signal after
@@ -392,8 +299,8 @@ static run_result run_queue(const queue_competitor *c, int pairs, size_t maxsize
         producers[i].first = 1 + (uint64_t)i * per;
         producers[i].n = per;
         consumers[i].n = consumers[i].sum = 0;
-        start_thread(&producers[i].thread, 2 * i, producer_fn, &producers[i]);
-        start_thread(&consumers[i].thread, 2 * i + 1, consumer_fn, &consumers[i]);
+        bench_start_thread(&producers[i].thread, 2 * i, producer_fn, &producers[i]);
+        bench_start_thread(&consumers[i].thread, 2 * i + 1, consumer_fn, &consumers[i]);
     }
     for (int i = 0; i < pairs; i++) {
         check(pthread_join(producers[i].thread, NULL), "pthread_join");
@@ -796,9 +703,7 @@ int main(int argc, char **argv)
     for (int t = 0; t < s.npair_counts; t++)
         if (s.items < s.pairs[t])
             die("--items %lld: fewer items than producers (%d)", s.items, s.pairs[t]);
-#if HAVE_AFFINITY
     find_usable_cpus();
-#endif
     pin_threads = s.pin;
     nshapes = 2 * s.npair_counts;
     nqruns = nshapes * NQCOMP;
