@@ -15,5 +15,7 @@
 #include "weft/exit.h"
 #include "weft/executor.h"
 #include "weft/queue.h"
+#include "weft/process.h"
+#include "weft/popen.h"
 
 #endif /* WEFT_H */

@@ -108,6 +108,7 @@ static void finish_exit(void)
     weft_thread *self;
 
     run_handlers();
+    weft__children_at_exit();
     self = weft__self_if_known();
     if (self)
         weft__locals_thread_end(self);

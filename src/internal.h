@@ -152,6 +152,88 @@ void weft__locals_before_fork(void);
 void weft__locals_after_fork_in_parent(void);
 void weft__locals_after_fork_in_child(void);
 
+/* ---- Child processes (child.c) -------------------------------------------------- */
+
+/* What the orderly exit does with a child: nothing (a Popen), wait for it
+ * (a Process), or terminate it and wait (a daemon Process, a pool worker). */
+typedef enum weft__child_kind {
+    WEFT__CHILD_POPEN,
+    WEFT__CHILD_PROCESS,
+    WEFT__CHILD_DAEMON
+} weft__child_kind;
+
+typedef struct weft__child weft__child;
+
+/* A record for a child about to start (allocated first, so a started child
+ * always has one); NULL when out of memory. Hand it to weft__child_started
+ * once the child runs, or to weft__child_release if it never started. */
+weft__child *weft__child_new(weft__child_kind kind);
+void weft__child_started(weft__child *c, const weft_sys_child *sys);
+
+/* The owner gives c back; it is freed once also reaped (a sweep at later
+ * starts and releases reaps it when it ends). Reaps other released
+ * children that have ended. */
+void weft__child_release(weft__child *c);
+
+/* Reap the released children that have ended (call before a start). */
+void weft__children_sweep(void);
+
+/* Reap if ended: WEFT_OK with *code (exit status, -N for signal N), or
+ * WEFT_EAGAIN while it runs. */
+int weft__child_poll(weft__child *c, int *code);
+
+/* Wait for the end by the deadline and reap: WEFT_OK with *code,
+ * WEFT_ETIMEDOUT, WEFT_EOS. */
+int weft__child_wait(weft__child *c, int64_t deadline, int *code);
+
+/* Signal the child unless it is already reaped (SIGTERM, or SIGKILL when
+ * `kill`). */
+int weft__child_signal(weft__child *c, bool kill);
+
+int64_t weft__child_pid(const weft__child *c);
+
+/* Hold from creating a child's pipes until the parent closed the child's
+ * ends of them (see child.c). */
+void weft__child_start_lock(void);
+void weft__child_start_unlock(void);
+
+/* The orderly exit's step: terminate daemon children, wait for process
+ * children. */
+void weft__children_at_exit(void);
+
+/* child.c's part of the fork handlers. */
+void weft__children_after_fork_in_child(void);
+
+/* ---- Processes (process.c, pool.c) ------------------------------------------------ */
+
+/* The function registered as `name`, or NULL. */
+weft_process_fn weft__target_find(const char *name);
+
+/* How a worker-side loop or a target is reached in a new child. */
+typedef struct weft__start {
+    weft_start_method method;
+    weft__child_kind kind;
+    /* A Process: the target and its argument. A pool worker: target NULL;
+     * *to_child and *from_child receive the parent's ends of its pipes. */
+    const char *target;
+    const void *arg;
+    size_t len;
+    weft_sys_file *to_child, *from_child;
+} weft__start;
+
+/* Start a child as `how` says into a record made here (*out). Returns
+ * WEFT_OK or the failure (nothing left behind). */
+int weft__process_start(weft__child **out, const weft__start *how);
+
+/* A pool worker's loop, in the child: read tasks from `in`, write results
+ * to `out`, until told to stop or `in` ends. Returns the exit code. */
+int weft__pool_serve(weft_sys_file in, weft_sys_file out);
+
+/* Read / write exactly len bytes: WEFT_OK, WEFT_ECHILD when the other end
+ * is gone (end of file, broken pipe), or WEFT_EOS. */
+int weft__read_exact(weft_sys_file f, void *buf, size_t len);
+int weft__write_exact(weft_sys_file f, const void *buf, size_t len);
+
 /* ---- Exit (exit.c) -------------------------------------------------------------- */
 
 /* Make sure the C atexit hook that turns exit() and a return from main()

@@ -13,3 +13,8 @@ char *weft__strdup(const char *s)
         memcpy(copy, s, n);
     return copy;
 }
+
+void weft_free(void *buffer)
+{
+    free(buffer);
+}

@@ -157,6 +157,119 @@ int weft_sys_signals_install(void (*on_signal)(int code), bool (*exiting)(void))
  * no-op where fork() does not exist. Returns WEFT_OK or WEFT_ENOMEM. */
 int weft_sys_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
 
+/* ---- Files and pipes -------------------------------------------------------- */
+
+/* An open file: a descriptor on POSIX, a HANDLE on Windows. Every file the
+ * backend opens is close-on-exec (not inheritable) from its birth, so a
+ * spawn on another thread can never inherit it by accident. */
+typedef intptr_t weft_sys_file;
+#define WEFT__NO_FILE ((weft_sys_file)-1)
+
+/* A pipe: bytes written to *write_end are read from *read_end. Returns
+ * WEFT_OK, WEFT_EAGAIN (no descriptors left), WEFT_ENOMEM or WEFT_EOS. */
+int weft_sys_pipe(weft_sys_file *read_end, weft_sys_file *write_end);
+
+/* The null device (/dev/null, NUL) open for reading and writing. */
+int weft_sys_open_null(weft_sys_file *out);
+
+/* The calling process's own standard file `which` (0 stdin, 1 stdout,
+ * 2 stderr): the descriptor number, or GetStdHandle's handle (which may be
+ * WEFT__NO_FILE when the process has none). Not a new file: never closed. */
+weft_sys_file weft_sys_stdio(int which);
+
+/* Read up to len (> 0) bytes, blocking until at least one byte or the end
+ * of the file (every writer closed its end), and retrying interrupted
+ * calls. *got is 0 only at the end. Returns WEFT_OK or WEFT_EOS. */
+int weft_sys_read(weft_sys_file f, void *buf, size_t len, size_t *got);
+
+/* Write all len bytes, blocking as long as it takes. Returns WEFT_OK;
+ * WEFT_ESHUTDOWN when the reading end is closed (EPIPE, ERROR_NO_DATA),
+ * without SIGPIPE reaching the process; WEFT_EOS. */
+int weft_sys_write(weft_sys_file f, const void *buf, size_t len);
+
+/* Close a file the backend opened. */
+void weft_sys_close(weft_sys_file f);
+
+/* ---- Child processes ------------------------------------------------------------- */
+
+/* A started child process. `handle` is what waiting needs besides the pid:
+ * the process HANDLE on Windows, a pidfd on Linux, else -1. */
+typedef struct weft_sys_child {
+    int64_t pid;
+    intptr_t handle;
+} weft_sys_child;
+
+/* What weft_sys_spawn starts. */
+typedef struct weft_sys_spawn_opts {
+    /* The program and its arguments, UTF-8, NULL-terminated, at least the
+     * program. A program without a directory separator is searched in the
+     * directories of PATH (the PATH of `env` when it has one, else the
+     * parent's), never in the current directory; on Windows a name without
+     * an extension is tried with each of PATHEXT's. */
+    const char *const *argv;
+    const char *const *env; /* "K=V" entries, NULL-terminated; NULL: the parent's */
+    const char *cwd;        /* NULL: the parent's */
+    /* The child's stdin, stdout and stderr; WEFT__NO_FILE: the parent's own. */
+    weft_sys_file stdio[3];
+    /* Further files the child inherits (the spawn start method's channel).
+     * The child learns their names from pass_count extra arguments that
+     * the backend appends to argv: each the decimal value (a descriptor
+     * number on POSIX, a handle value on Windows) under which the child
+     * finds pass[i]; weft_sys_file_from_name() reads one back. */
+    weft_sys_file pass[2];
+    size_t pass_count;
+    bool new_process_group; /* setpgid(0) / CREATE_NEW_PROCESS_GROUP */
+} weft_sys_spawn_opts;
+
+/* Start a program (posix_spawn; CreateProcessW with an explicit list of
+ * inherited handles). The child inherits no file but its three standard
+ * ones and `pass`. Returns WEFT_OK; WEFT_ENOENT when the program does not
+ * exist (no PATH entry has it, or exec reported ENOENT); WEFT_EINVAL for an
+ * empty argv, a string Windows cannot carry (not UTF-8, an argument to a
+ * .bat/.cmd program that cmd.exe would re-interpret); WEFT_ENOMEM; WEFT_EOS
+ * with the OS error (the errno exec failed with, e.g. EACCES). */
+int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts);
+
+/* In a spawned child: the file named by an argument that weft_sys_spawn
+ * appended for a passed file, or WEFT__NO_FILE when `name` is not a
+ * decimal number that can name one. */
+weft_sys_file weft_sys_file_from_name(const char *name);
+
+/* fork(). Returns WEFT_OK in both processes with *in_child telling which;
+ * in the parent *out describes the child. WEFT_EINVAL where fork does not
+ * exist (Windows); WEFT_EAGAIN; WEFT_ENOMEM; WEFT_EOS. */
+int weft_sys_fork(weft_sys_child *out, bool *in_child);
+
+/* Wait until the child has ended or the deadline passes, without reaping
+ * it (several threads may wait at once). Event-driven: pidfd and poll on
+ * Linux, the process handle on Windows; polling where neither exists.
+ * Returns WEFT_OK once it has ended, WEFT_ETIMEDOUT, or WEFT_EOS. */
+int weft_sys_child_wait(const weft_sys_child *child, int64_t deadline_ns);
+
+/* Collect an ended child's exit code without blocking: its exit status, or
+ * -N when signal N ended it (POSIX). Returns WEFT_OK (then the pid is free
+ * for reuse on POSIX: never call again, never signal it again), WEFT_EAGAIN
+ * while it runs, or WEFT_EOS. The caller serialises reap and signal. */
+int weft_sys_child_reap(weft_sys_child *child, int *code);
+
+/* SIGTERM, or SIGKILL when `force`; on Windows TerminateProcess with exit
+ * code 1 for both. Never called after a successful reap. Returns WEFT_OK
+ * (also when the child has ended but is not reaped) or WEFT_EOS. */
+int weft_sys_child_signal(const weft_sys_child *child, bool force);
+
+/* Free what the record holds besides the process itself (the pidfd, the
+ * process handle); the child may still run. */
+void weft_sys_child_close(weft_sys_child *child);
+
+/* The calling process's id. */
+int64_t weft_sys_getpid(void);
+
+/* The path of the running executable, found without trusting argv[0]
+ * (/proc/self/exe, _NSGetExecutablePath, sysctl KERN_PROC_PATHNAME,
+ * GetModuleFileNameW), UTF-8, malloc'd into *out. Returns WEFT_OK,
+ * WEFT_ENOMEM or WEFT_EOS. */
+int weft_sys_executable_path(char **out);
+
 /* ---- The machine ---------------------------------------------------------- */
 
 /* The number of CPUs the process may run on (affinity mask), at least 1. */

@@ -265,6 +265,7 @@ static void after_fork_in_child(void)
     main_record = self;
     registry_lock.state = 0;
     weft__locals_after_fork_in_child();
+    weft__children_after_fork_in_child();
 }
 
 /* ---- Initialisation --------------------------------------------------------------- */

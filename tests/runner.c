@@ -45,6 +45,31 @@ void weft_test_skip(const char *why)
 
 static const char *self_path = "";
 
+void weft_test_skip_without_fork(void)
+{
+#ifdef _WIN32
+    weft_test_skip("no fork() on this platform");
+#endif
+}
+
+int weft_test_int_arg(const void *arg, size_t len)
+{
+    int x = 0;
+
+    if (len == sizeof x)
+        memcpy(&x, arg, sizeof x);
+    return x;
+}
+
+static int child_argc;
+static char **child_argv;
+
+char **weft_test_child_args(int *count)
+{
+    *count = child_argc;
+    return child_argv;
+}
+
 const char *weft_test_self_path(void)
 {
     return self_path;
@@ -370,7 +395,13 @@ int main(int argc, char **argv)
 
     if (argc > 0 && argv[0] != NULL)
         self_path = argv[0];
-    if (argc == 3 && strcmp(argv[1], "--child") == 0) {
+    /* Targets are registered before a spawned child looks for its own. */
+    if (weft_test_setup_hook)
+        weft_test_setup_hook();
+    weft_process_main(argc, argv);
+    if (argc >= 3 && strcmp(argv[1], "--child") == 0) {
+        child_argc = argc - 3;
+        child_argv = argv + 3;
         for (i = 0; i < weft_test_mode_count; i++) {
             if (strcmp(argv[2], weft_test_modes[i].name) == 0)
                 return weft_test_modes[i].fn(); /* a real return from main() */

@@ -13,7 +13,8 @@
  *
  *     test_lock --list        print every case name
  *     test_lock <case>        run one case; exit 0 when it passes
- *     test_exit --child <m>   run the child mode <m> (below); main() returns
+ *     test_exit --child <m> [args...]
+ *                             run the child mode <m> (below); main() returns
  *                             what it returns
  *
  * A case may also end with weft_test_skip(why): exit code 77, which CTest
@@ -75,6 +76,17 @@
     int weft_child_##name(void);                                               \
     int weft_child_##name(void)
 
+/* Code every run of the executable does first, before main() looks at its
+ * arguments: where a module registers its process targets, which a child
+ * started by the spawn method must find (it is this executable too).
+ * At most one per module, at the start of a line:
+ *
+ *     WEFT_TEST_SETUP { weft_process_register("square", square); }
+ */
+#define WEFT_TEST_SETUP                                                        \
+    void weft_test_setup(void);                                                \
+    void weft_test_setup(void)
+
 /* The tables CMake generates for each test executable. */
 typedef struct weft_test_case {
     const char *name;
@@ -90,6 +102,7 @@ extern const weft_test_case weft_test_cases[];
 extern const size_t weft_test_case_count;
 extern const weft_test_mode weft_test_modes[]; /* ends with {NULL, NULL} */
 extern const size_t weft_test_mode_count;
+extern void (*const weft_test_setup_hook)(void); /* NULL without WEFT_TEST_SETUP */
 
 /* ---- Checks ------------------------------------------------------------------ */
 
@@ -195,6 +208,10 @@ WEFT_NORETURN void weft_test_skip(const char *why);
 /* The path this executable was started with (argv[0]). */
 const char *weft_test_self_path(void);
 
+/* In a child mode run as `<self> --child <mode> args...`: the arguments
+ * after the mode's name (*count of them). */
+char **weft_test_child_args(int *count);
+
 /*
  * Run this executable as `<self> --child <mode>` and wait for it to end.
  * Its stdout goes to a temporary file (so it is not a terminal and stdio
@@ -219,6 +236,13 @@ enum { WEFT_TEST_OUT_CAP = 8192 };
  * code is want_code and that it took less than weft_test_long() (the child
  * waited for nothing it must not). */
 void weft_test_run_mode(const char *mode, int want_code, char *out);
+
+/* Skip the case where fork() does not exist (Windows). */
+void weft_test_skip_without_fork(void);
+
+/* The int a process target was given as its argument bytes; 0 when the
+ * argument is not one int. */
+int weft_test_int_arg(const void *arg, size_t len);
 
 /* `line` is in `out` exactly once. */
 #define CHECK_ONCE(out, line) CHECK_EQ_INT(weft_test_line_count(out, line), 1)

@@ -35,7 +35,7 @@ WEFT_TEST(error_every_code_in_the_map_exists)
     static const int wanted[] = {WEFT_OK,       WEFT_ETIMEDOUT, WEFT_EINVAL, WEFT_ENOMEM,
                                  WEFT_EPERM,    WEFT_EEMPTY,    WEFT_EFULL,  WEFT_ESHUTDOWN,
                                  WEFT_ECANCELED, WEFT_EBROKEN,  WEFT_EOVERFLOW, WEFT_ENOENT,
-                                 WEFT_EAGAIN,   WEFT_EOS};
+                                 WEFT_EAGAIN,   WEFT_EOS,       WEFT_ECHILD};
     size_t i, j;
 
     for (i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
@@ -66,7 +66,7 @@ WEFT_TEST(error_strerror_distinct_for_every_code)
 
 WEFT_TEST(error_strerror_unknown_values)
 {
-    static const int unknown[] = {1, 2, 100, -14, -100, -1000, INT_MIN, INT_MAX};
+    static const int unknown[] = {1, 2, 100, -15, -100, -1000, INT_MIN, INT_MAX};
     size_t i, j;
 
     for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {

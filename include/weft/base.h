@@ -74,7 +74,8 @@ extern "C" {
     X(EOVERFLOW, -10, "value too large")                                       \
     X(ENOENT, -11, "no such entry")                                            \
     X(EAGAIN, -12, "not yet; try again")                                       \
-    X(EOS, -13, "an operating system call failed")
+    X(EOS, -13, "an operating system call failed")                             \
+    X(ECHILD, -14, "a child process ended before it finished its work")
 
 /** Status codes returned by weft functions. */
 enum weft_status {
@@ -102,6 +103,14 @@ WEFT_API const char *weft_strerror(int status);
  * \threadsafety Per thread: each thread sees its own value.
  */
 WEFT_API int weft_last_os_error(void);
+
+/**
+ * Free a buffer that weft allocated for the caller (the output of
+ * weft_popen_communicate() and weft_run(), a pool result's bytes).
+ * NULL is ignored.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
+WEFT_API void weft_free(void *buffer);
 
 #ifdef __cplusplus
 }

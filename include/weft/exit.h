@@ -9,8 +9,11 @@
  * 2. every non-daemon thread weft started is joined, but the caller; threads
  *    started while these joins run are joined too;
  * 3. the weft_atexit() handlers run, last registered first, each once;
- * 4. the calling thread's weft_local values are destroyed;
- * 5. stdio is flushed and the process exits.
+ * 4. daemon child processes (weft_process_start() with `daemon`, pool
+ *    workers) are terminated, and every child process is waited for,
+ *    including those whose handle was released (multiprocessing's exit);
+ * 5. the calling thread's weft_local values are destroyed;
+ * 6. stdio is flushed and the process exits.
  * It starts from weft_exit(), from returning from main() or calling exit()
  * (weft installs a C atexit hook when the first thread is started or the
  * first handler registered), and only once: a second weft_exit() from a
@@ -45,8 +48,8 @@ WEFT_API int weft_atexit_unregister(void (*fn)(void *arg), void *arg);
 
 /**
  * sys.exit(code): the orderly exit described above, then exit with `code`.
- * \threadsafety Safe from any thread. Blocks while non-daemon threads run;
- *          never returns.
+ * \threadsafety Safe from any thread. Blocks while non-daemon threads and
+ *          child processes run; never returns.
  */
 WEFT_API WEFT_NORETURN void weft_exit(int code);
 

@@ -9,7 +9,6 @@
 #include "posix.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -53,25 +52,20 @@ static void *watcher(void *unused)
     }
 }
 
-static int cloexec(int fd)
-{
-    int flags = fcntl(fd, F_GETFD);
-
-    return flags < 0 ? -1 : fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
-}
-
 static void install(void)
 {
     struct sigaction sa;
     pthread_attr_t attr;
     pthread_t thread;
+    weft_sys_file ends[2];
     size_t i;
     int err;
 
-    if (pipe(wake_pipe) != 0 || cloexec(wake_pipe[0]) != 0 || cloexec(wake_pipe[1]) != 0) {
-        install_status = weft__status_from_errno(errno);
+    install_status = weft_sys_pipe(&ends[0], &ends[1]);
+    if (install_status != WEFT_OK)
         return;
-    }
+    wake_pipe[0] = (int)ends[0];
+    wake_pipe[1] = (int)ends[1];
     err = pthread_attr_init(&attr);
     if (err == 0) {
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

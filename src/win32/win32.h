@@ -28,6 +28,40 @@
  * weft_last_os_error(). ERROR_SUCCESS is WEFT_OK. */
 int weft__status_from_win32(DWORD err);
 
+/* ---- Strings for spawning (cmdline.c) ------------------------------------ */
+
+/* A malloc'd UTF-16 copy of the UTF-8 string s. Returns WEFT_OK, WEFT_EINVAL
+ * when s is not UTF-8, or WEFT_ENOMEM. */
+int weft__win32_utf16(const char *s, wchar_t **out);
+
+/* A malloc'd UTF-8 copy of the UTF-16 string w. Returns WEFT_OK, WEFT_ENOMEM,
+ * or WEFT_EOS (ERROR_NO_UNICODE_TRANSLATION for an unpaired surrogate). */
+int weft__win32_utf8(const wchar_t *w, char **out);
+
+/* Whether `path` names a batch file (.bat, .cmd), which only cmd.exe runs. */
+bool weft__win32_is_batch(const wchar_t *path);
+
+/* The malloc'd command line for CreateProcessW to run `program` (the full
+ * path weft__win32_find_program gave) with argv[0..argc-1]: argv[0] (which
+ * must hold no '"') as the program name, the others quoted so that
+ * CommandLineToArgvW and the C runtime read back exactly argv. For a batch
+ * file, the line is for cmd.exe (lpApplicationName: cmd.exe) and runs
+ * `program` itself. Returns WEFT_OK; WEFT_EINVAL for a batch file argument
+ * that cmd.exe could misread, a batch path holding '"' or '%', or a line
+ * longer than Windows takes; WEFT_ENOMEM. */
+int weft__win32_command_line(const wchar_t *program, const wchar_t *const *argv, size_t argc,
+                             wchar_t **out);
+
+/* The program that `name` (argv[0]) names, as a malloc'd full path. A name
+ * with '\\', '/' or ':' is a path, relative to the current directory; any
+ * other is searched in the directories of `path` (a PATH value; NULL: none),
+ * never in the current directory. A name whose file name has no extension
+ * is tried with each of `pathext` (a PATHEXT value; NULL: the default); an
+ * explicit path is tried as it is first. Only an existing file that is not
+ * a directory is found. Returns WEFT_OK, WEFT_ENOENT or WEFT_ENOMEM. */
+int weft__win32_find_program(const wchar_t *name, const wchar_t *path, const wchar_t *pathext,
+                             wchar_t **out);
+
 /* Set by DllMain when the process detaches weft's DLL while exiting. */
 extern bool weft__win32_process_detaching;
 

@@ -1,0 +1,58 @@
+# Configure checks for the POSIX backend's files, pipes and child processes,
+# included by the top-level CMakeLists.txt on every non-Windows system. The
+# results become compile definitions of src/posix/file.c and
+# src/posix/spawn.c only.
+
+include(CheckSymbolExists)
+
+# The backend's files define _GNU_SOURCE; -std=c11 hides these symbols
+# from the checks without it.
+set(CMAKE_REQUIRED_DEFINITIONS -D_GNU_SOURCE)
+check_symbol_exists(pipe2 "fcntl.h;unistd.h" WEFT_HAVE_PIPE2)
+check_symbol_exists(sigtimedwait "signal.h" WEFT_HAVE_SIGTIMEDWAIT)
+check_symbol_exists(posix_spawn_file_actions_addclosefrom_np "spawn.h" WEFT_HAVE_SPAWN_CLOSEFROM)
+check_symbol_exists(POSIX_SPAWN_CLOEXEC_DEFAULT "spawn.h" WEFT_HAVE_SPAWN_CLOEXEC_DEFAULT)
+check_symbol_exists(posix_spawn_file_actions_addchdir "spawn.h" WEFT_HAVE_SPAWN_CHDIR)
+check_symbol_exists(posix_spawn_file_actions_addchdir_np "spawn.h" WEFT_HAVE_SPAWN_CHDIR_NP)
+check_symbol_exists(SYS_pidfd_open "sys/syscall.h" WEFT_HAVE_PIDFD_OPEN)
+unset(CMAKE_REQUIRED_DEFINITIONS)
+
+# A spawned child must inherit only the files it is given; with neither way
+# of closing the rest every child would hold copies of the parent's pipes.
+if(NOT WEFT_HAVE_SPAWN_CLOSEFROM AND NOT WEFT_HAVE_SPAWN_CLOEXEC_DEFAULT)
+  message(FATAL_ERROR "weft: posix_spawn here can neither close the descriptors a child is not "
+          "given (posix_spawn_file_actions_addclosefrom_np: glibc 2.34+, FreeBSD 13.1+) nor make "
+          "them close-on-exec (POSIX_SPAWN_CLOEXEC_DEFAULT: macOS); weft will not leak them into "
+          "children")
+endif()
+
+if(WEFT_CHILD_WAIT STREQUAL "auto")
+  if(CMAKE_SYSTEM_NAME STREQUAL "Linux" AND WEFT_HAVE_PIDFD_OPEN)
+    set(WEFT_CHILD_WAIT_RESOLVED pidfd)
+  else()
+    set(WEFT_CHILD_WAIT_RESOLVED poll)
+  endif()
+elseif(WEFT_CHILD_WAIT STREQUAL "pidfd")
+  if(NOT CMAKE_SYSTEM_NAME STREQUAL "Linux" OR NOT WEFT_HAVE_PIDFD_OPEN)
+    message(FATAL_ERROR "WEFT_CHILD_WAIT=pidfd needs Linux headers with SYS_pidfd_open")
+  endif()
+  set(WEFT_CHILD_WAIT_RESOLVED pidfd)
+elseif(WEFT_CHILD_WAIT STREQUAL "poll")
+  set(WEFT_CHILD_WAIT_RESOLVED poll)
+else()
+  message(FATAL_ERROR "WEFT_CHILD_WAIT=${WEFT_CHILD_WAIT}: choose auto, pidfd or poll")
+endif()
+message(STATUS "weft: child wait ${WEFT_CHILD_WAIT_RESOLVED}")
+
+set(weft_posix_definitions "")
+foreach(have WEFT_HAVE_PIPE2 WEFT_HAVE_SIGTIMEDWAIT WEFT_HAVE_SPAWN_CLOSEFROM WEFT_HAVE_SPAWN_CHDIR
+        WEFT_HAVE_SPAWN_CHDIR_NP)
+  if(${have})
+    list(APPEND weft_posix_definitions ${have})
+  endif()
+endforeach()
+if(WEFT_CHILD_WAIT_RESOLVED STREQUAL "pidfd")
+  list(APPEND weft_posix_definitions WEFT_CHILD_WAIT_PIDFD)
+endif()
+set_source_files_properties(src/posix/file.c src/posix/spawn.c
+  PROPERTIES COMPILE_DEFINITIONS "${weft_posix_definitions}")

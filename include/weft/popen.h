@@ -1,0 +1,145 @@
+/**
+ * \file weft/popen.h
+ * \brief subprocess.Popen and subprocess.run: run other programs.
+ *
+ * argv[0] names the program: a path, or a bare name looked up in the
+ * directories of PATH (the PATH of `opts->env` when it sets one, else the
+ * parent's), never in the current directory; on Windows a name without an
+ * extension is tried with each extension of PATHEXT. How the program
+ * starts:
+ * - POSIX: posix_spawn, so the cost does not grow with the parent's memory.
+ *   A failure to execute it is this call's status (`WEFT_ENOENT`, or
+ *   `WEFT_EOS` with the errno in weft_last_os_error()), never an exit code
+ *   127 of the child. The child inherits no descriptor but its stdin,
+ *   stdout and stderr.
+ * - Windows: CreateProcessW with the strings converted from UTF-8, the
+ *   arguments quoted so that CommandLineToArgvW (and the C runtime's own
+ *   parser) gives the child exactly `argv`, and an explicit list of the
+ *   three handles the child inherits. A .bat or .cmd program runs under
+ *   cmd.exe, which re-reads its command line by rules no quoting can
+ *   satisfy; an argument to one with a character other than letters,
+ *   digits, space and `-_.,:/\\+=@~` (such as `"`, `%`, `&`, `^`) is
+ *   refused with `WEFT_EINVAL`.
+ *
+ * weft never takes SIGCHLD from the application and never calls
+ * waitpid(-1): it waits for its own children only (a pidfd on Linux, the
+ * process handle on Windows). A child whose handle is released while it
+ * runs is reaped later (at the next start or release), so no zombie stays.
+ */
+#ifndef WEFT_POPEN_H
+#define WEFT_POPEN_H
+
+#include "base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What a child's standard stream is connected to. */
+typedef enum weft_stdio {
+    WEFT_STDIO_INHERIT, /**< the parent's own stream (None) */
+    WEFT_STDIO_PIPE,    /**< a pipe to the parent (PIPE) */
+    WEFT_STDIO_NULL,    /**< the null device (DEVNULL) */
+    WEFT_STDIO_STDOUT   /**< stderr only: wherever stdout goes (STDOUT) */
+} weft_stdio;
+
+/** Options of weft_popen_start() and weft_run(); NULL means all zero. */
+typedef struct weft_popen_opts {
+    const char *cwd;                /**< NULL: the parent's */
+    const char *const *env;         /**< NULL: inherit; else "K=V" entries, NULL-terminated */
+    weft_stdio in, out, err;
+    bool new_process_group;         /**< setpgid(0, 0) / CREATE_NEW_PROCESS_GROUP */
+} weft_popen_opts;
+
+/** An opaque child process handle. */
+typedef struct weft_popen weft_popen;
+
+/**
+ * Start a program (Popen(argv, ...)).
+ * \param argv the program and its arguments, NULL-terminated, UTF-8.
+ * \returns `WEFT_OK` with a handle in `*out`; `WEFT_ENOENT` when the
+ *          program does not exist; `WEFT_EINVAL` for NULL `out` or `argv`,
+ *          an empty `argv`, `WEFT_STDIO_STDOUT` for stdin or stdout, or an
+ *          argument Windows cannot pass (see above); `WEFT_ENOMEM`;
+ *          `WEFT_EOS` with the OS error (e.g. EACCES for a file that is not
+ *          executable).
+ * \threadsafety Safe from any thread. Blocks only while the OS starts it.
+ */
+WEFT_API int weft_popen_start(weft_popen **out, const char *const argv[],
+                              const weft_popen_opts *opts);
+
+/**
+ * Send `input` to the child's stdin and close it, read its stdout and
+ * stderr to their end, and wait for it to exit (communicate()). Never
+ * deadlocks on full pipes: each piped stream has a thread of its own. On
+ * `WEFT_ETIMEDOUT` nothing is lost: a later call (without input) goes on
+ * and returns everything read since the first, as Python does.
+ * \param out, err where to put a NUL-terminated copy of the stream (free
+ *          with weft_free()) and its length; NULL for a stream the caller
+ *          does not want. A stream that is not piped gives NULL and 0.
+ * \returns `WEFT_OK`; `WEFT_ETIMEDOUT` (the child runs on; its output is
+ *          kept); `WEFT_EINVAL` for NULL, a bad timeout, input when stdin
+ *          is not piped, or input after communication started;
+ *          `WEFT_ENOMEM`; `WEFT_EOS`.
+ * \threadsafety One caller at a time per handle. Blocks up to `timeout`.
+ */
+WEFT_API int weft_popen_communicate(weft_popen *popen, const void *input, size_t input_len,
+                                    char **out, size_t *out_len, char **err, size_t *err_len,
+                                    double timeout);
+
+/**
+ * Wait for the child to end and reap it (wait(timeout)).
+ * \param exit_code its exit status, or -N when signal N ended it (POSIX);
+ *          may be NULL.
+ * \returns `WEFT_OK`; `WEFT_ETIMEDOUT`; `WEFT_EINVAL`; `WEFT_EOS`.
+ * \threadsafety Safe from several threads at once. Blocks up to `timeout`,
+ *          woken by the child's end (no polling on Linux and Windows).
+ */
+WEFT_API int weft_popen_wait(weft_popen *popen, double timeout, int *exit_code);
+
+/**
+ * Reap the child if it has ended (poll()).
+ * \returns `WEFT_OK` with `*exit_code` (may be NULL) as for
+ *          weft_popen_wait(); `WEFT_EAGAIN` while it runs; `WEFT_EINVAL`;
+ *          `WEFT_EOS`. Never blocks.
+ */
+WEFT_API int weft_popen_poll(weft_popen *popen, int *exit_code);
+
+/**
+ * SIGTERM / TerminateProcess (terminate()); a child already reaped is never
+ * signalled. \returns `WEFT_OK` (also when it has ended); `WEFT_EINVAL`;
+ * `WEFT_EOS`. Never blocks.
+ */
+WEFT_API int weft_popen_terminate(weft_popen *popen);
+
+/** As weft_popen_terminate() with SIGKILL (kill()). */
+WEFT_API int weft_popen_kill(weft_popen *popen);
+
+/** The child's process id (pid); -1 for NULL. Never blocks. */
+WEFT_API int64_t weft_popen_pid(const weft_popen *popen);
+
+/**
+ * Give the handle back: the parent's ends of the pipes are closed; a child
+ * still running goes on and is reaped when it ends. NULL is ignored.
+ * \threadsafety Not while another thread uses the handle. Never blocks.
+ */
+WEFT_API void weft_popen_release(weft_popen *popen);
+
+/**
+ * Run a program to its end (subprocess.run). A non-NULL `out` or `err`
+ * captures that stream (capture_output=True), overriding `opts`; a NULL one
+ * leaves it as `opts` says. When `timeout` expires the child is killed and
+ * reaped, and `WEFT_ETIMEDOUT` is returned with what it wrote until then
+ * and its exit code (-9 on POSIX).
+ * \returns `WEFT_OK` with `*exit_code` (may be NULL); `WEFT_ETIMEDOUT`;
+ *          the statuses of weft_popen_start() and weft_popen_communicate().
+ * \threadsafety Safe from any thread. Blocks up to `timeout`.
+ */
+WEFT_API int weft_run(const char *const argv[], const weft_popen_opts *opts, double timeout,
+                      int *exit_code, char **out, size_t *out_len, char **err, size_t *err_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEFT_POPEN_H */

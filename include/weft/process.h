@@ -1,0 +1,252 @@
+/**
+ * \file weft/process.h
+ * \brief multiprocessing.Process and multiprocessing.Pool: functions of this
+ *        program run in child processes.
+ *
+ * A target is a function of the program itself, registered under a name:
+ *
+ *     static int greet(const void *arg, size_t len) { ...; return 0; }
+ *
+ *     int main(int argc, char **argv)
+ *     {
+ *         weft_process_register("greet", greet);
+ *         weft_process_main(argc, argv);   // a spawned child runs here
+ *         ...
+ *         weft_process_start(&p, "greet", "bob", 3, NULL);
+ *
+ * Two start methods, as in Python:
+ * - **spawn** (every platform, and the default everywhere): the child runs
+ *   this program's executable again (found without trusting argv[0]),
+ *   with a marker in its arguments; weft_process_main() sees the marker,
+ *   reads the target's name and argument bytes from a pipe the child
+ *   inherited (never from the command line, so any size passes), runs the
+ *   target and ends with weft_exit(its return value): the child's own
+ *   weft_atexit handlers run and its non-daemon threads are waited for.
+ * - **fork** (POSIX only): the child is a fork() of the caller and runs the
+ *   target at once. stdio is flushed before the fork (so nothing buffered
+ *   is written twice) and after the target; the child then ends through
+ *   the immediate exit, so no handler inherited from the parent runs in
+ *   it. Forking a process that runs other threads is only safe when the
+ *   target needs nothing those threads may hold (the reason Python 3.14
+ *   stopped defaulting to fork); ask for it explicitly.
+ *
+ * The child inherits stdin, stdout and stderr (Python gives a child an
+ * empty stdin instead; a C program may want to keep it). Its exit code is
+ * the target's return value, truncated by the OS as for any exit code.
+ *
+ * At an orderly exit of the parent (weft_exit, exit(), a return from main),
+ * after the weft_atexit handlers, every daemon child is terminated and then
+ * every child not yet joined is waited for, as multiprocessing does; a
+ * child whose handle was released still counts.
+ */
+#ifndef WEFT_PROCESS_H
+#define WEFT_PROCESS_H
+
+#include "base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A target: runs in the child with the argument bytes given to start;
+ *  its return value is the child's exit code. */
+typedef int (*weft_process_fn)(const void *arg, size_t len);
+
+/** How a child process begins. */
+typedef enum weft_start_method {
+    WEFT_START_DEFAULT, /**< spawn, on every platform */
+    WEFT_START_FORK,    /**< fork(): POSIX only */
+    WEFT_START_SPAWN    /**< run this executable again */
+} weft_start_method;
+
+/** Options of weft_process_start(); NULL means all zero. */
+typedef struct weft_process_opts {
+    weft_start_method method;
+    bool daemon; /**< terminated, not waited for, at the parent's exit */
+} weft_process_opts;
+
+/** An opaque process handle. */
+typedef struct weft_process weft_process;
+
+/**
+ * Register `fn` as the target `name`. Register every target before
+ * weft_process_main(), in the same order in every run, since a spawned
+ * child finds its target by this name.
+ * \returns `WEFT_OK` (also for registering the same pair again);
+ *          `WEFT_EINVAL` for a NULL or empty name or NULL `fn`, or a name
+ *          already registered with another function; `WEFT_ENOMEM`.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
+WEFT_API int weft_process_register(const char *name, weft_process_fn fn);
+
+/**
+ * The spawn start method's entry point: call it near the top of main(),
+ * after registering the targets. In a child started by the spawn method it
+ * runs the target (or serves as a pool worker) and ends the process with
+ * weft_exit(); anywhere else it returns at once. (Python's spawn bootstrap
+ * and freeze_support().) A child whose target is not registered writes a
+ * message on stderr and exits with code 1.
+ * \threadsafety Call from main() only. Does not return in a child.
+ */
+WEFT_API void weft_process_main(int argc, char **argv);
+
+/**
+ * Start the target `target` with a copy of the `len` bytes at `arg` in a
+ * new child process (Process(target=...).start()).
+ * \param opts NULL: the default method (spawn), not a daemon.
+ * \returns `WEFT_OK` with a handle in `*out`; `WEFT_ENOENT` when no target
+ *          has that name; `WEFT_EINVAL` for NULL `out` or `target`, NULL
+ *          `arg` with `len` > 0, an unknown method, or the fork method on
+ *          Windows; `WEFT_ESHUTDOWN` once the orderly exit has passed its
+ *          handlers; `WEFT_ECHILD` when a spawned child ended before it read
+ *          its argument; `WEFT_ENOMEM`; `WEFT_EOS`.
+ * \threadsafety Safe from any thread. Blocks until the child has the
+ *          argument bytes (the spawn method writes them into a pipe).
+ */
+WEFT_API int weft_process_start(weft_process **out, const char *target, const void *arg,
+                                size_t len, const weft_process_opts *opts);
+
+/**
+ * Wait for the child to end (join(timeout)) and reap it.
+ * \returns `WEFT_OK` once it has ended; `WEFT_ETIMEDOUT`; `WEFT_EINVAL` for
+ *          NULL or a bad timeout; `WEFT_EOS`.
+ * \threadsafety Safe from several threads at once. Blocks up to `timeout`,
+ *          woken by the child's end (no polling on Linux and Windows).
+ */
+WEFT_API int weft_process_join(weft_process *process, double timeout);
+
+/**
+ * Whether the child still runs (is_alive()); reaps it if it has ended.
+ * \returns false for NULL. \threadsafety Safe from any thread. Never blocks.
+ */
+WEFT_API bool weft_process_is_alive(weft_process *process);
+
+/**
+ * The child's exit code (exitcode): the target's return value, or -N when
+ * signal N ended it (POSIX); 1 after weft_process_terminate() or
+ * weft_process_kill() on Windows.
+ * \returns `WEFT_OK` with `*code`; `WEFT_EAGAIN` while it runs;
+ *          `WEFT_EINVAL` for NULL arguments; `WEFT_EOS`.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
+WEFT_API int weft_process_exitcode(weft_process *process, int *code);
+
+/** The child's process id (pid); -1 for NULL. Never blocks. */
+WEFT_API int64_t weft_process_pid(const weft_process *process);
+
+/**
+ * Ask the child to end: SIGTERM on POSIX, TerminateProcess on Windows
+ * (terminate()). A child already reaped is never signalled, so a recycled
+ * pid is never hit.
+ * \returns `WEFT_OK` (also when it has already ended); `WEFT_EINVAL` for
+ *          NULL; `WEFT_EOS`. \threadsafety Safe from any thread. Never blocks.
+ */
+WEFT_API int weft_process_terminate(weft_process *process);
+
+/** As weft_process_terminate() with SIGKILL (kill()). */
+WEFT_API int weft_process_kill(weft_process *process);
+
+/**
+ * Give the handle back. A child still running goes on; it is reaped when
+ * it ends (no zombie stays behind), and the parent's orderly exit still
+ * waits for it (or terminates it, for a daemon). NULL is ignored.
+ * \threadsafety Not while another thread uses the same handle. Never blocks.
+ */
+WEFT_API void weft_process_release(weft_process *process);
+
+/** The calling process's id (os.getpid()). Never blocks. */
+WEFT_API int64_t weft_getpid(void);
+
+/* ---- Pool ------------------------------------------------------------------ */
+
+/** An opaque pool of worker processes (multiprocessing.Pool). */
+typedef struct weft_pool weft_pool;
+
+/** Options of weft_pool_create(); NULL means all zero. */
+typedef struct weft_pool_opts {
+    int processes;            /**< workers; 0: weft_cpu_count() */
+    weft_start_method method; /**< how workers start; default spawn */
+} weft_pool_opts;
+
+/** One input of weft_pool_map(). */
+typedef struct weft_buffer {
+    const void *data;
+    size_t len;
+} weft_buffer;
+
+/** One result of weft_pool_map(), in input order. */
+typedef struct weft_pool_result {
+    /** `WEFT_OK`: the target returned; `WEFT_ECHILD`: the worker ended
+     *  (crashed, was killed, exited) while running this input. */
+    int status;
+    int value;  /**< the target's return value (when status is `WEFT_OK`) */
+    void *data; /**< bytes the target gave weft_process_reply(); free with weft_free() */
+    size_t len;
+} weft_pool_result;
+
+/**
+ * Start a pool of worker processes (Pool(processes)). Workers are daemon
+ * children: an orderly exit terminates those of a pool not yet destroyed.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL `out`, a negative count or a
+ *          method this platform lacks; `WEFT_ENOMEM`; `WEFT_EOS`.
+ * \threadsafety Safe from any thread. Blocks while the workers start.
+ */
+WEFT_API int weft_pool_create(weft_pool **out, const weft_pool_opts *opts);
+
+/**
+ * Run `target` on each of `count` inputs in the workers and store each
+ * outcome in `results[i]` (Pool.map). A worker that ends in the middle of
+ * an input makes that input's status `WEFT_ECHILD` and is replaced; the
+ * other inputs still run. Maps from several threads take turns.
+ * \returns `WEFT_OK` when every input's status is `WEFT_OK`, else the
+ *          first failed input's status (every result is filled either way);
+ *          `WEFT_ENOENT` for an unregistered target; `WEFT_ESHUTDOWN` after
+ *          weft_pool_close() or weft_pool_terminate(); `WEFT_EINVAL` for
+ *          NULL arguments (`items` and `results` may be NULL when `count`
+ *          is 0); `WEFT_ENOMEM`; `WEFT_EOS` when no worker could be started.
+ * \threadsafety Safe from any thread. Blocks until every input is done.
+ */
+WEFT_API int weft_pool_map(weft_pool *pool, const char *target, const weft_buffer *items,
+                           size_t count, weft_pool_result *results);
+
+/**
+ * In a target run by a pool worker: make `data` (copied) the bytes of this
+ * input's result, replacing any given before (what a Python target
+ * returns). \returns `WEFT_OK`; `WEFT_EINVAL` outside a pool worker, or for
+ * NULL `data` with `len` > 0; `WEFT_ENOMEM`. Never blocks.
+ */
+WEFT_API int weft_process_reply(const void *data, size_t len);
+
+/**
+ * No more maps (close()): the workers end once they are idle.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL. Never blocks.
+ */
+WEFT_API int weft_pool_close(weft_pool *pool);
+
+/**
+ * End the workers now (terminate()): each is killed; a map still running
+ * returns with the unfinished inputs failed.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL. Never blocks long.
+ */
+WEFT_API int weft_pool_terminate(weft_pool *pool);
+
+/**
+ * Wait for every worker to end (join()), after weft_pool_close() or
+ * weft_pool_terminate().
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL or a pool still open (Python
+ *          raises ValueError). \threadsafety Blocks until the workers end.
+ */
+WEFT_API int weft_pool_join(weft_pool *pool);
+
+/**
+ * Terminate the workers if they still run, wait for them and free the
+ * pool (leaving a `with Pool() as p:` block). NULL is ignored.
+ * \threadsafety Not while another thread uses the pool.
+ */
+WEFT_API void weft_pool_destroy(weft_pool *pool);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEFT_PROCESS_H */

@@ -1,0 +1,234 @@
+/*
+ * Child processes as the common modules see them (process.c, pool.c,
+ * popen.c): waiting with a deadline, reaping, signalling, and what happens
+ * to children at the orderly exit.
+ *
+ * Reap and signal take the child's lock, and a signal is sent only while
+ * the child is not yet reaped: once waitpid has collected a child its pid
+ * may be given to another process, which must never receive our signal.
+ * Waiting happens outside the lock (a pidfd or process handle can be waited
+ * on by many threads), so a kill is never held up by a waiter.
+ *
+ * Every record is on one list until it is both released by its owner and
+ * reaped. Released children that still ran are reaped by a sweep at each
+ * start and release (as subprocess._cleanup does), so none stays a zombie
+ * for long, and the orderly exit finds every process child there.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+
+struct weft__child {
+    weft_sys_child sys;
+    weft_lock lock;  /* held around reap and signal */
+    uint32_t reaped; /* set once `code` is valid and the pid is gone */
+    int code;
+    weft__child_kind kind;
+    bool started;    /* sys is a real child */
+    bool at_exit;    /* the orderly exit has dealt with it */
+    uint32_t refs;   /* the owner's, and the exit's while it waits; under list_lock */
+    weft__child *next, *prev;
+};
+
+static weft_lock list_lock;
+static weft__child *list_head;
+
+/* Held from the creation of a child's pipes until the parent has closed
+ * the child's ends, so that a fork() for another child in between cannot
+ * give that child a copy of them (a copy of a write end would keep the
+ * reader from ever seeing the end of the file). */
+static weft_lock start_lock;
+
+void weft__child_start_lock(void)
+{
+    weft__lock(&start_lock);
+}
+
+void weft__child_start_unlock(void)
+{
+    weft__unlock(&start_lock);
+}
+
+weft__child *weft__child_new(weft__child_kind kind)
+{
+    weft__child *c = calloc(1, sizeof *c);
+
+    if (c) {
+        c->kind = kind;
+        c->refs = 1;
+    }
+    return c;
+}
+
+void weft__child_started(weft__child *c, const weft_sys_child *sys)
+{
+    weft__exit_hook_install();
+    c->sys = *sys;
+    c->started = true;
+    weft__lock(&list_lock);
+    c->next = list_head;
+    if (list_head)
+        list_head->prev = c;
+    list_head = c;
+    weft__unlock(&list_lock);
+}
+
+/* Reap c if it has ended. */
+static void try_reap(weft__child *c)
+{
+    int code;
+
+    if (weft__load(&c->reaped))
+        return;
+    weft__lock(&c->lock);
+    if (!c->reaped && weft_sys_child_reap(&c->sys, &code) == WEFT_OK) {
+        c->code = code;
+        weft__store(&c->reaped, 1);
+    }
+    weft__unlock(&c->lock);
+}
+
+/* With list_lock held: free c if nobody holds it and its pid is gone. */
+static void free_if_done(weft__child *c)
+{
+    if (c->refs != 0 || !weft__load(&c->reaped))
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        list_head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    weft_sys_child_close(&c->sys);
+    free(c);
+}
+
+/* Reap whatever released children have ended. */
+static void sweep(void)
+{
+    weft__child *c, *next;
+
+    weft__lock(&list_lock);
+    for (c = list_head; c; c = next) {
+        next = c->next;
+        if (c->refs == 0) {
+            try_reap(c);
+            free_if_done(c);
+        }
+    }
+    weft__unlock(&list_lock);
+}
+
+void weft__child_release(weft__child *c)
+{
+    if (!c)
+        return;
+    if (!c->started) {
+        free(c);
+        return;
+    }
+    try_reap(c);
+    weft__lock(&list_lock);
+    c->refs--;
+    free_if_done(c);
+    weft__unlock(&list_lock);
+    sweep();
+}
+
+void weft__children_sweep(void)
+{
+    sweep();
+}
+
+int weft__child_poll(weft__child *c, int *code)
+{
+    try_reap(c);
+    if (!weft__load(&c->reaped))
+        return WEFT_EAGAIN;
+    *code = c->code;
+    return WEFT_OK;
+}
+
+int weft__child_wait(weft__child *c, int64_t deadline, int *code)
+{
+    int rc;
+
+    while (weft__child_poll(c, code) == WEFT_EAGAIN) {
+        rc = weft_sys_child_wait(&c->sys, deadline);
+        if (rc != WEFT_OK && weft__child_poll(c, code) == WEFT_EAGAIN)
+            return rc;
+    }
+    return WEFT_OK;
+}
+
+int weft__child_signal(weft__child *c, bool kill)
+{
+    int rc = WEFT_OK;
+
+    weft__lock(&c->lock);
+    if (!c->reaped)
+        rc = weft_sys_child_signal(&c->sys, kill);
+    weft__unlock(&c->lock);
+    return rc;
+}
+
+int64_t weft__child_pid(const weft__child *c)
+{
+    return c->sys.pid;
+}
+
+/* The next process child the exit has not dealt with, held, or NULL. */
+static weft__child *next_for_exit(void)
+{
+    weft__child *c;
+
+    weft__lock(&list_lock);
+    for (c = list_head; c; c = c->next) {
+        if (c->kind != WEFT__CHILD_POPEN && !c->at_exit) {
+            c->at_exit = true;
+            c->refs++;
+            break;
+        }
+    }
+    weft__unlock(&list_lock);
+    return c;
+}
+
+static void drop(weft__child *c)
+{
+    weft__lock(&list_lock);
+    c->refs--;
+    free_if_done(c);
+    weft__unlock(&list_lock);
+}
+
+/* multiprocessing's exit: terminate the daemon children, then wait for
+ * every process child (daemon or not); those started meanwhile too. */
+void weft__children_at_exit(void)
+{
+    weft__child *c;
+    int code;
+
+    weft__lock(&list_lock);
+    for (c = list_head; c; c = c->next) {
+        if (c->kind == WEFT__CHILD_DAEMON)
+            weft__child_signal(c, false);
+    }
+    weft__unlock(&list_lock);
+    while ((c = next_for_exit()) != NULL) {
+        if (c->kind == WEFT__CHILD_DAEMON)
+            weft__child_signal(c, false);
+        weft__child_wait(c, WEFT__NO_DEADLINE, &code);
+        drop(c);
+    }
+}
+
+/* A forked child has no children: forget the parent's (its handles stay
+ * valid memory, but must not be used in the child). The start lock may be
+ * held by the forking thread itself (a fork start): it is free again. */
+void weft__children_after_fork_in_child(void)
+{
+    list_lock = (weft_lock)WEFT_LOCK_INIT;
+    start_lock = (weft_lock)WEFT_LOCK_INIT;
+    list_head = NULL;
+}

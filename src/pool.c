@@ -1,0 +1,435 @@
+/*
+ * multiprocessing.Pool: worker processes that run registered targets on
+ * byte buffers, both sides of it.
+ *
+ * Each worker has two pipes: tasks in, results out. A map hands the inputs
+ * out by an atomic counter to one driver per worker (the calling thread and
+ * weft threads); a driver sends one task, reads its result, and goes on.
+ * A worker that dies shows as the end of its result pipe: that input fails
+ * with WEFT_ECHILD, the worker is reaped and a new one started. Workers are
+ * told to stop by a task with an empty target name rather than by the end
+ * of their task pipe, because a worker started with fork() holds copies of
+ * the other workers' task pipes, and so would keep them from ending.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A task: the header, the target's name, the input bytes. */
+typedef struct task_header {
+    uint64_t name_len; /* 0: stop */
+    uint64_t len;
+} task_header;
+
+/* A result: the header, the bytes given to weft_process_reply(). */
+typedef struct result_header {
+    int32_t status; /* WEFT_OK, or WEFT_ENOENT for a target the worker lacks */
+    int32_t value;
+    uint64_t len;
+} result_header;
+
+typedef struct worker {
+    weft__child *child; /* NULL: none runs; under the pool's lock */
+    weft_sys_file to, from;
+} worker;
+
+struct weft_pool {
+    weft_lock map_lock; /* one map (or join) at a time */
+    weft_lock lock;     /* guards the workers' `child` and `terminated` */
+    bool closed, terminated, joined;
+    weft_start_method method;
+    size_t count;
+    worker *workers;
+};
+
+/* ---- The worker's side ----------------------------------------------------------- */
+
+/* The current task's reply bytes (a worker serves one task at a time). */
+static weft_lock reply_lock;
+static bool serving;
+static void *reply_data;
+static size_t reply_len;
+
+int weft_process_reply(const void *data, size_t len)
+{
+    void *copy;
+
+    if (!data && len > 0)
+        return WEFT_EINVAL;
+    copy = malloc(len > 0 ? len : 1);
+    if (!copy)
+        return WEFT_ENOMEM;
+    if (len > 0)
+        memcpy(copy, data, len);
+    weft__lock(&reply_lock);
+    if (!serving) {
+        weft__unlock(&reply_lock);
+        free(copy);
+        return WEFT_EINVAL;
+    }
+    free(reply_data);
+    reply_data = copy;
+    reply_len = len;
+    weft__unlock(&reply_lock);
+    return WEFT_OK;
+}
+
+/* Run one task already read; send its result. */
+static int serve_task(weft_sys_file out, const char *name, const void *data, size_t len)
+{
+    weft_process_fn fn = weft__target_find(name);
+    result_header header = {WEFT_ENOENT, 0, 0};
+    int rc;
+
+    if (fn) {
+        header.value = fn(data, len);
+        header.status = WEFT_OK;
+    }
+    weft__lock(&reply_lock);
+    header.len = reply_len;
+    rc = weft__write_exact(out, &header, sizeof header);
+    if (rc == WEFT_OK)
+        rc = weft__write_exact(out, reply_data, reply_len);
+    free(reply_data);
+    reply_data = NULL;
+    reply_len = 0;
+    weft__unlock(&reply_lock);
+    return rc;
+}
+
+int weft__pool_serve(weft_sys_file in, weft_sys_file out)
+{
+    task_header header;
+    char *name;
+    void *data;
+    int rc;
+
+    weft__lock(&reply_lock);
+    serving = true;
+    weft__unlock(&reply_lock);
+    for (;;) {
+        /* The end of the task pipe (the parent is gone) ends the worker too. */
+        if (weft__read_exact(in, &header, sizeof header) != WEFT_OK || header.name_len == 0)
+            return 0;
+        if (header.name_len > 4096 || header.len > SIZE_MAX - 1)
+            return 1;
+        name = malloc((size_t)header.name_len + 1);
+        data = malloc((size_t)header.len + 1);
+        rc = name && data ? WEFT_OK : WEFT_ENOMEM;
+        if (rc == WEFT_OK)
+            rc = weft__read_exact(in, name, (size_t)header.name_len);
+        if (rc == WEFT_OK)
+            rc = weft__read_exact(in, data, (size_t)header.len);
+        if (rc == WEFT_OK) {
+            name[header.name_len] = '\0';
+            rc = serve_task(out, name, data, (size_t)header.len);
+        }
+        free(name);
+        free(data);
+        if (rc != WEFT_OK)
+            return 1;
+    }
+}
+
+/* ---- The parent's side ------------------------------------------------------------- */
+
+static int worker_start(weft_pool *pool, worker *w)
+{
+    weft__start how = {pool->method, WEFT__CHILD_DAEMON, NULL, NULL, 0, &w->to, &w->from};
+    weft__child *c;
+    bool late;
+    int rc;
+
+    rc = weft__process_start(&c, &how);
+    if (rc != WEFT_OK)
+        return rc;
+    weft__lock(&pool->lock);
+    w->child = c;
+    late = pool->terminated;
+    if (late)
+        weft__child_signal(c, true);
+    weft__unlock(&pool->lock);
+    return late ? WEFT_ESHUTDOWN : WEFT_OK;
+}
+
+/* Wait for a worker that was told to stop, or died, and forget it. */
+static void worker_end(weft_pool *pool, worker *w)
+{
+    weft__child *c;
+    int code;
+
+    weft_sys_close(w->to);
+    weft_sys_close(w->from);
+    w->to = w->from = WEFT__NO_FILE;
+    weft__child_wait(w->child, WEFT__NO_DEADLINE, &code);
+    weft__lock(&pool->lock);
+    c = w->child;
+    w->child = NULL;
+    weft__unlock(&pool->lock);
+    weft__child_release(c);
+}
+
+/* A worker that failed us: make sure it is gone, then forget it. */
+static void worker_discard(weft_pool *pool, worker *w)
+{
+    weft__child_signal(w->child, true);
+    worker_end(pool, w);
+}
+
+static int send_task(worker *w, const char *target, size_t name_len, const weft_buffer *item)
+{
+    task_header header = {name_len, item->len};
+    int rc = weft__write_exact(w->to, &header, sizeof header);
+
+    if (rc == WEFT_OK)
+        rc = weft__write_exact(w->to, target, name_len);
+    if (rc == WEFT_OK)
+        rc = weft__write_exact(w->to, item->data, item->len);
+    return rc;
+}
+
+static int receive_result(worker *w, weft_pool_result *r)
+{
+    result_header header;
+    int rc = weft__read_exact(w->from, &header, sizeof header);
+
+    if (rc != WEFT_OK)
+        return rc;
+    if (header.len > SIZE_MAX - 1)
+        return WEFT_ECHILD;
+    if (header.len > 0) {
+        r->data = malloc((size_t)header.len);
+        if (!r->data)
+            return WEFT_ENOMEM;
+        rc = weft__read_exact(w->from, r->data, (size_t)header.len);
+        if (rc != WEFT_OK) {
+            free(r->data);
+            r->data = NULL;
+            return rc;
+        }
+    }
+    r->len = (size_t)header.len;
+    r->value = header.value;
+    r->status = header.status;
+    return WEFT_OK;
+}
+
+typedef struct map_job {
+    weft_pool *pool;
+    const char *target;
+    size_t name_len;
+    const weft_buffer *items;
+    weft_pool_result *results;
+    size_t count;
+    uint64_t next; /* the next input to hand out */
+} map_job;
+
+typedef struct driver {
+    map_job *job;
+    worker *w;
+} driver;
+
+static bool terminated(weft_pool *pool)
+{
+    bool t;
+
+    weft__lock(&pool->lock);
+    t = pool->terminated;
+    weft__unlock(&pool->lock);
+    return t;
+}
+
+/* Run input i on worker w. A worker that is gone before it took the task
+ * (its task pipe broke) is replaced and the task sent again, once; one
+ * that ends while it has the task fails that input. */
+static void run_input(map_job *job, worker *w, size_t i)
+{
+    weft_pool_result *r = &job->results[i];
+    int attempt, rc = WEFT_ECHILD;
+
+    *r = (weft_pool_result){WEFT_ECHILD, 0, NULL, 0};
+    for (attempt = 0; attempt < 2; attempt++) {
+        if (terminated(job->pool))
+            return;
+        if (!w->child && (rc = worker_start(job->pool, w)) != WEFT_OK) {
+            if (w->child)
+                worker_end(job->pool, w);
+            r->status = rc == WEFT_ESHUTDOWN ? WEFT_ECHILD : rc;
+            return;
+        }
+        rc = send_task(w, job->target, job->name_len, &job->items[i]);
+        if (rc == WEFT_OK)
+            break;
+        worker_discard(job->pool, w);
+    }
+    if (rc != WEFT_OK) {
+        r->status = rc;
+        return;
+    }
+    rc = receive_result(w, r);
+    if (rc != WEFT_OK) {
+        r->status = rc;
+        worker_discard(job->pool, w);
+    }
+}
+
+static void *drive(void *arg)
+{
+    driver *d = arg;
+    uint64_t i;
+
+    while ((i = weft__fetch_add64(&d->job->next, 1)) < d->job->count)
+        run_input(d->job, d->w, (size_t)i);
+    return NULL;
+}
+
+int weft_pool_map(weft_pool *pool, const char *target, const weft_buffer *items, size_t count,
+                  weft_pool_result *results)
+{
+    weft_thread_opts opts = {"weft-pool-driver", true, 0};
+    map_job job;
+    driver *drivers;
+    weft_thread **threads;
+    size_t n, i, started;
+    int rc = WEFT_OK;
+
+    if (!pool || !target || (count > 0 && (!items || !results)))
+        return WEFT_EINVAL;
+    for (i = 0; i < count; i++) {
+        if (!items[i].data && items[i].len > 0)
+            return WEFT_EINVAL;
+    }
+    if (!weft__target_find(target))
+        return WEFT_ENOENT;
+    n = count < pool->count ? count : pool->count;
+    drivers = malloc((n + 1) * sizeof *drivers);
+    threads = malloc((n + 1) * sizeof *threads);
+    if (!drivers || !threads) {
+        free(drivers);
+        free(threads);
+        return WEFT_ENOMEM;
+    }
+    weft__lock(&pool->map_lock);
+    if (pool->closed || terminated(pool)) {
+        rc = WEFT_ESHUTDOWN;
+        goto out;
+    }
+    job = (map_job){pool, target, strlen(target), items, results, count, 0};
+    /* The calling thread drives the first worker; threads drive the rest. */
+    for (i = 0; i < n; i++)
+        drivers[i] = (driver){&job, &pool->workers[i]};
+    for (started = 1; started < n; started++) {
+        if (weft_thread_start(&threads[started], drive, &drivers[started], &opts) != WEFT_OK)
+            break;
+    }
+    if (n > 0)
+        drive(&drivers[0]);
+    for (i = 1; i < started; i++) {
+        weft_thread_join(threads[i], WEFT_FOREVER, NULL);
+        weft_thread_release(threads[i]);
+    }
+    for (i = 0; i < count && rc == WEFT_OK; i++)
+        rc = results[i].status;
+out:
+    weft__unlock(&pool->map_lock);
+    free(drivers);
+    free(threads);
+    return rc;
+}
+
+int weft_pool_create(weft_pool **out, const weft_pool_opts *opts)
+{
+    weft_pool_opts o = opts ? *opts : (weft_pool_opts){0, WEFT_START_DEFAULT};
+    weft_pool *pool;
+    size_t i;
+    int rc = WEFT_OK;
+
+    if (!out || o.processes < 0)
+        return WEFT_EINVAL;
+    if (o.method != WEFT_START_DEFAULT && o.method != WEFT_START_FORK &&
+        o.method != WEFT_START_SPAWN)
+        return WEFT_EINVAL;
+    pool = calloc(1, sizeof *pool);
+    if (!pool)
+        return WEFT_ENOMEM;
+    pool->method = o.method;
+    pool->count = o.processes > 0 ? (size_t)o.processes : (size_t)weft_cpu_count();
+    pool->workers = calloc(pool->count, sizeof *pool->workers);
+    if (!pool->workers) {
+        free(pool);
+        return WEFT_ENOMEM;
+    }
+    for (i = 0; i < pool->count && rc == WEFT_OK; i++)
+        rc = worker_start(pool, &pool->workers[i]);
+    if (rc != WEFT_OK) {
+        weft_pool_destroy(pool);
+        return rc;
+    }
+    *out = pool;
+    return WEFT_OK;
+}
+
+int weft_pool_close(weft_pool *pool)
+{
+    if (!pool)
+        return WEFT_EINVAL;
+    weft__lock(&pool->lock);
+    pool->closed = true;
+    weft__unlock(&pool->lock);
+    return WEFT_OK;
+}
+
+int weft_pool_terminate(weft_pool *pool)
+{
+    size_t i;
+
+    if (!pool)
+        return WEFT_EINVAL;
+    weft__lock(&pool->lock);
+    pool->closed = pool->terminated = true;
+    for (i = 0; i < pool->count; i++) {
+        if (pool->workers[i].child)
+            weft__child_signal(pool->workers[i].child, true);
+    }
+    weft__unlock(&pool->lock);
+    return WEFT_OK;
+}
+
+int weft_pool_join(weft_pool *pool)
+{
+    task_header stop = {0, 0};
+    size_t i;
+    bool open;
+
+    if (!pool)
+        return WEFT_EINVAL;
+    weft__lock(&pool->lock);
+    open = !pool->closed;
+    weft__unlock(&pool->lock);
+    if (open)
+        return WEFT_EINVAL;
+    weft__lock(&pool->map_lock);
+    for (i = 0; i < pool->count; i++) {
+        worker *w = &pool->workers[i];
+        if (w->child) {
+            weft__write_exact(w->to, &stop, sizeof stop);
+            worker_end(pool, w);
+        }
+    }
+    pool->joined = true;
+    weft__unlock(&pool->map_lock);
+    return WEFT_OK;
+}
+
+void weft_pool_destroy(weft_pool *pool)
+{
+    if (!pool)
+        return;
+    if (!pool->joined) {
+        weft_pool_terminate(pool);
+        weft_pool_join(pool);
+    }
+    free(pool->workers);
+    free(pool);
+}

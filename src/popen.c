@@ -1,0 +1,478 @@
+/*
+ * subprocess.Popen and subprocess.run.
+ *
+ * communicate() gives every piped stream a thread of its own (a daemon weft
+ * thread, so an orderly exit does not wait for it): the writer feeds stdin
+ * and closes it, each reader collects its stream to the end. So no pipe
+ * can fill up while the caller is blocked on another, on any platform
+ * (Windows' anonymous pipes have no non-blocking mode to poll with). The
+ * threads own what they touch until they end, and hold a reference on the
+ * handle, so the caller may time out, call again, or release the handle
+ * while they run.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { STREAM_OUT, STREAM_ERR, STREAMS };
+
+
+typedef struct stream {
+    weft_popen *owner;
+    weft_sys_file file; /* the parent's end; the reader's once it runs */
+    char *buf;          /* what was read; under the handle's lock */
+    size_t len, cap;
+    int status;         /* a read error, if any */
+    bool taken;         /* handed to a caller */
+} stream;
+
+struct weft_popen {
+    weft__child *child;
+    weft_sys_file in;   /* the parent's end of stdin, until communicate */
+    stream streams[STREAMS];
+    weft_lock lock;     /* guards the buffers and `refs` */
+    uint32_t refs;      /* the owner's and one per running thread */
+    uint32_t running;   /* threads still running: a word to wait on */
+    bool communicating;
+    void *input;        /* the writer's copy of the input */
+    size_t input_len;
+    int input_status;
+};
+
+static void popen_free(weft_popen *p)
+{
+    int i;
+
+    for (i = 0; i < STREAMS; i++) {
+        if (p->streams[i].file != WEFT__NO_FILE)
+            weft_sys_close(p->streams[i].file);
+        free(p->streams[i].buf);
+    }
+    if (p->in != WEFT__NO_FILE)
+        weft_sys_close(p->in);
+    free(p->input);
+    weft__child_release(p->child);
+    free(p);
+}
+
+static void unref(weft_popen *p)
+{
+    uint32_t left;
+
+    weft__lock(&p->lock);
+    left = --p->refs;
+    weft__unlock(&p->lock);
+    if (left == 0)
+        popen_free(p);
+}
+
+/* ---- Starting ----------------------------------------------------------------- */
+
+/* The child's end of stream `which` (0 stdin, 1 stdout, 2 stderr) for
+ * `how`; a pipe's other end goes to *parent. `owned` says whether the
+ * child's end is ours to close after the spawn. */
+static int child_end(weft_stdio how, int which, weft_sys_file *child, bool *owned,
+                     weft_sys_file *parent)
+{
+    weft_sys_file r, w;
+    int rc;
+
+    *child = WEFT__NO_FILE;
+    *owned = false;
+    switch (how) {
+    case WEFT_STDIO_INHERIT:
+        return WEFT_OK;
+    case WEFT_STDIO_NULL:
+        rc = weft_sys_open_null(child);
+        *owned = rc == WEFT_OK;
+        return rc;
+    case WEFT_STDIO_PIPE:
+        rc = weft_sys_pipe(&r, &w);
+        if (rc != WEFT_OK)
+            return rc;
+        *child = which == 0 ? r : w;
+        *parent = which == 0 ? w : r;
+        *owned = true;
+        return WEFT_OK;
+    case WEFT_STDIO_STDOUT:
+        break;
+    }
+    return WEFT_EINVAL;
+}
+
+static bool stdio_valid(weft_stdio how, bool is_err)
+{
+    return how == WEFT_STDIO_INHERIT || how == WEFT_STDIO_PIPE || how == WEFT_STDIO_NULL ||
+           (is_err && how == WEFT_STDIO_STDOUT);
+}
+
+int weft_popen_start(weft_popen **out, const char *const argv[], const weft_popen_opts *opts)
+{
+    weft_popen_opts o = opts ? *opts : (weft_popen_opts){0};
+    weft_stdio how[3];
+    weft_sys_spawn_opts spawn;
+    weft_sys_file parent[3] = {WEFT__NO_FILE, WEFT__NO_FILE, WEFT__NO_FILE};
+    bool owned[3] = {false, false, false};
+    weft_sys_child sys;
+    weft_popen *p;
+    int i, rc = WEFT_OK;
+
+    if (!out || !argv || !argv[0])
+        return WEFT_EINVAL;
+    how[0] = o.in;
+    how[1] = o.out;
+    how[2] = o.err;
+    for (i = 0; i < 3; i++) {
+        if (!stdio_valid(how[i], i == 2))
+            return WEFT_EINVAL;
+    }
+    p = calloc(1, sizeof *p);
+    if (!p)
+        return WEFT_ENOMEM;
+    p->child = weft__child_new(WEFT__CHILD_POPEN);
+    if (!p->child) {
+        free(p);
+        return WEFT_ENOMEM;
+    }
+    p->refs = 1;
+    memset(&spawn, 0, sizeof spawn);
+    spawn.argv = argv;
+    spawn.env = o.env;
+    spawn.cwd = o.cwd;
+    spawn.new_process_group = o.new_process_group;
+
+    weft__children_sweep();
+    weft__child_start_lock();
+    for (i = 0; i < 3 && rc == WEFT_OK; i++) {
+        if (how[i] == WEFT_STDIO_STDOUT)
+            spawn.stdio[i] = spawn.stdio[1] != WEFT__NO_FILE ? spawn.stdio[1] : weft_sys_stdio(1);
+        else
+            rc = child_end(how[i], i, &spawn.stdio[i], &owned[i], &parent[i]);
+    }
+    if (rc == WEFT_OK)
+        rc = weft_sys_spawn(&sys, &spawn);
+    for (i = 0; i < 3; i++) {
+        if (owned[i])
+            weft_sys_close(spawn.stdio[i]);
+    }
+    weft__child_start_unlock();
+
+    p->in = parent[0];
+    p->streams[STREAM_OUT].file = parent[1];
+    p->streams[STREAM_ERR].file = parent[2];
+    if (rc != WEFT_OK) {
+        popen_free(p);
+        return rc;
+    }
+    weft__child_started(p->child, &sys);
+    *out = p;
+    return WEFT_OK;
+}
+
+/* ---- communicate ---------------------------------------------------------------- */
+
+static void thread_done(weft_popen *p)
+{
+    weft__fetch_sub(&p->running, 1);
+    weft_sys_wake_all(&p->running);
+    unref(p);
+}
+
+static void *write_input(void *arg)
+{
+    weft_popen *p = arg;
+    int rc = weft_sys_write(p->in, p->input, p->input_len);
+
+    /* A child that stops reading its input early is not an error (Python
+     * ignores BrokenPipeError here too). */
+    p->input_status = rc == WEFT_ESHUTDOWN ? WEFT_OK : rc;
+    weft_sys_close(p->in);
+    p->in = WEFT__NO_FILE;
+    thread_done(p);
+    return NULL;
+}
+
+/* Append to a stream's buffer, keeping room for the terminating NUL. */
+static int append(weft_popen *p, stream *s, const char *data, size_t len)
+{
+    char *grown;
+    size_t cap;
+    int rc = WEFT_OK;
+
+    weft__lock(&p->lock);
+    if (s->len + len + 1 > s->cap) {
+        cap = s->cap ? s->cap : 4096;
+        while (cap < s->len + len + 1)
+            cap *= 2;
+        grown = realloc(s->buf, cap);
+        if (grown) {
+            s->buf = grown;
+            s->cap = cap;
+        } else {
+            rc = WEFT_ENOMEM;
+        }
+    }
+    if (rc == WEFT_OK) {
+        memcpy(s->buf + s->len, data, len);
+        s->len += len;
+        s->buf[s->len] = '\0';
+    }
+    weft__unlock(&p->lock);
+    return rc;
+}
+
+static void *read_stream(void *arg)
+{
+    stream *s = arg;
+    weft_popen *p = s->owner;
+    char chunk[65536];
+    size_t got;
+    int rc;
+
+    for (;;) {
+        rc = weft_sys_read(s->file, chunk, sizeof chunk, &got);
+        if (rc == WEFT_OK && got == 0)
+            break;
+        if (rc == WEFT_OK)
+            rc = append(p, s, chunk, got);
+        if (rc != WEFT_OK) {
+            s->status = rc;
+            break;
+        }
+    }
+    weft_sys_close(s->file);
+    s->file = WEFT__NO_FILE;
+    thread_done(p);
+    return NULL;
+}
+
+/* Start fn(arg) on a daemon thread that holds a reference on p. */
+static int start_helper(weft_popen *p, void *(*fn)(void *), void *arg)
+{
+    weft_thread_opts opts = {"weft-communicate", true, 0};
+    weft_thread *t;
+    int rc;
+
+    weft__lock(&p->lock);
+    p->refs++;
+    weft__unlock(&p->lock);
+    weft__fetch_add(&p->running, 1);
+    rc = weft_thread_start(&t, fn, arg, &opts);
+    if (rc != WEFT_OK) {
+        weft__fetch_sub(&p->running, 1);
+        unref(p);
+        return rc;
+    }
+    weft_thread_release(t);
+    return WEFT_OK;
+}
+
+/* The first communicate: hand stdin and the piped outputs to threads. */
+static int begin_communication(weft_popen *p, const void *input, size_t input_len)
+{
+    int i, rc = WEFT_OK;
+
+    p->communicating = true;
+    if (p->in != WEFT__NO_FILE) {
+        if (input_len > 0) {
+            p->input = malloc(input_len);
+            if (!p->input)
+                return WEFT_ENOMEM;
+            memcpy(p->input, input, input_len);
+            p->input_len = input_len;
+            rc = start_helper(p, write_input, p);
+        }
+        if (input_len == 0 || rc != WEFT_OK) {
+            weft_sys_close(p->in);
+            p->in = WEFT__NO_FILE;
+        }
+    }
+    for (i = 0; i < STREAMS && rc == WEFT_OK; i++) {
+        stream *s = &p->streams[i];
+        s->owner = p;
+        if (s->file != WEFT__NO_FILE)
+            rc = start_helper(p, read_stream, s);
+    }
+    return rc;
+}
+
+/* Hand stream s's bytes to the caller: the buffer itself once the reader
+ * is done (`final`), else a copy of what it has so far. */
+static int take(weft_popen *p, stream *s, bool final, char **out, size_t *out_len)
+{
+    char *copy = NULL;
+    size_t len = 0;
+    int rc = WEFT_OK;
+
+    weft__lock(&p->lock);
+    if (!s->taken && s->buf) {
+        len = s->len;
+        if (final) {
+            copy = s->buf;
+            s->buf = NULL;
+            s->len = s->cap = 0;
+            s->taken = true;
+        } else {
+            copy = malloc(len + 1);
+            if (copy)
+                memcpy(copy, s->buf, len + 1);
+            else
+                rc = WEFT_ENOMEM;
+        }
+    } else if (!s->taken && final) {
+        s->taken = true;
+    }
+    weft__unlock(&p->lock);
+    if (out) {
+        *out = copy;
+    } else {
+        free(copy);
+    }
+    if (out_len)
+        *out_len = copy ? len : 0;
+    return rc;
+}
+
+/* Wait by the deadline for the communicate threads to end. */
+static int wait_helpers(weft_popen *p, int64_t deadline)
+{
+    uint32_t n;
+
+    while ((n = weft__load(&p->running)) != 0) {
+        if (weft_sys_wait(&p->running, n, deadline) == WEFT_ETIMEDOUT &&
+            weft__load(&p->running) != 0)
+            return WEFT_ETIMEDOUT;
+    }
+    return WEFT_OK;
+}
+
+static int communicate(weft_popen *p, const void *input, size_t input_len, char **out,
+                       size_t *out_len, char **err, size_t *err_len, int64_t deadline,
+                       bool snapshot_on_timeout)
+{
+    int code, i, rc = WEFT_OK;
+
+    if (!p->communicating)
+        rc = begin_communication(p, input, input_len);
+    if (rc == WEFT_OK)
+        rc = wait_helpers(p, deadline);
+    if (rc == WEFT_OK)
+        rc = weft__child_wait(p->child, deadline, &code);
+    if (rc == WEFT_OK) {
+        rc = p->input_status;
+        for (i = 0; i < STREAMS; i++) {
+            if (rc == WEFT_OK)
+                rc = p->streams[i].status;
+        }
+    }
+    if (rc == WEFT_OK || snapshot_on_timeout) {
+        bool final = rc == WEFT_OK;
+        int taken = take(p, &p->streams[STREAM_OUT], final, out, out_len);
+        if (taken == WEFT_OK)
+            taken = take(p, &p->streams[STREAM_ERR], final, err, err_len);
+        if (rc == WEFT_OK)
+            rc = taken;
+    } else {
+        if (out)
+            *out = NULL;
+        if (out_len)
+            *out_len = 0;
+        if (err)
+            *err = NULL;
+        if (err_len)
+            *err_len = 0;
+    }
+    return rc;
+}
+
+int weft_popen_communicate(weft_popen *popen, const void *input, size_t input_len, char **out,
+                           size_t *out_len, char **err, size_t *err_len, double timeout)
+{
+    int64_t deadline;
+    int rc = weft__begin_wait(popen, timeout, &deadline);
+
+    if (rc != WEFT_OK)
+        return rc;
+    if (input_len > 0 && (!input || popen->communicating || popen->in == WEFT__NO_FILE))
+        return WEFT_EINVAL;
+    return communicate(popen, input, input_len, out, out_len, err, err_len, deadline, false);
+}
+
+/* ---- The rest of Popen ---------------------------------------------------------------- */
+
+int weft_popen_wait(weft_popen *popen, double timeout, int *exit_code)
+{
+    int64_t deadline;
+    int code;
+    int rc = weft__begin_wait(popen, timeout, &deadline);
+
+    if (rc == WEFT_OK)
+        rc = weft__child_wait(popen->child, deadline, &code);
+    if (rc == WEFT_OK && exit_code)
+        *exit_code = code;
+    return rc;
+}
+
+int weft_popen_poll(weft_popen *popen, int *exit_code)
+{
+    int code, rc;
+
+    if (!popen)
+        return WEFT_EINVAL;
+    rc = weft__child_poll(popen->child, &code);
+    if (rc == WEFT_OK && exit_code)
+        *exit_code = code;
+    return rc;
+}
+
+int weft_popen_terminate(weft_popen *popen)
+{
+    return popen ? weft__child_signal(popen->child, false) : WEFT_EINVAL;
+}
+
+int weft_popen_kill(weft_popen *popen)
+{
+    return popen ? weft__child_signal(popen->child, true) : WEFT_EINVAL;
+}
+
+int64_t weft_popen_pid(const weft_popen *popen)
+{
+    return popen ? weft__child_pid(popen->child) : -1;
+}
+
+void weft_popen_release(weft_popen *popen)
+{
+    if (popen)
+        unref(popen);
+}
+
+int weft_run(const char *const argv[], const weft_popen_opts *opts, double timeout,
+             int *exit_code, char **out, size_t *out_len, char **err, size_t *err_len)
+{
+    weft_popen_opts o = opts ? *opts : (weft_popen_opts){0};
+    weft_popen *p;
+    int64_t deadline;
+    int code, rc;
+
+    rc = weft__deadline(timeout, &deadline);
+    if (rc != WEFT_OK)
+        return rc;
+    if (out)
+        o.out = WEFT_STDIO_PIPE;
+    if (err)
+        o.err = WEFT_STDIO_PIPE;
+    rc = weft_popen_start(&p, argv, &o);
+    if (rc != WEFT_OK)
+        return rc;
+    rc = communicate(p, NULL, 0, out, out_len, err, err_len, deadline, true);
+    if (rc == WEFT_ETIMEDOUT) {
+        /* As subprocess.run: kill it and reap it, but do not wait for its
+         * pipes, which a grandchild may hold open. */
+        weft__child_signal(p->child, true);
+    }
+    if (weft__child_wait(p->child, WEFT__NO_DEADLINE, &code) == WEFT_OK && exit_code)
+        *exit_code = code;
+    unref(p);
+    return rc;
+}

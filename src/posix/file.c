@@ -1,0 +1,140 @@
+/*
+ * Files and pipes on POSIX: descriptors, each close-on-exec from its birth
+ * so that a child started on another thread never inherits one by chance,
+ * and writes that report a closed reader as a status instead of letting
+ * SIGPIPE kill the process.
+ */
+#define _GNU_SOURCE /* pipe2 */
+#include "posix.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Running out of descriptors is "try again later", not an OS failure. */
+static int open_status(int err)
+{
+    return err == EMFILE || err == ENFILE ? WEFT_EAGAIN : weft__status_from_errno(err);
+}
+
+int weft_sys_pipe(weft_sys_file *read_end, weft_sys_file *write_end)
+{
+    int fds[2];
+
+#if defined(WEFT_HAVE_PIPE2)
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return open_status(errno);
+#else
+    /* No pipe2 (macOS): a fork+exec on another thread between pipe() and
+     * fcntl() inherits these ends. weft's own spawns close every descriptor
+     * they do not pass, so only other code's fork+exec can catch them. */
+    if (pipe(fds) != 0)
+        return open_status(errno);
+    if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) != 0 || fcntl(fds[1], F_SETFD, FD_CLOEXEC) != 0) {
+        int err = errno;
+
+        close(fds[0]);
+        close(fds[1]);
+        return weft__os_error(err);
+    }
+#endif
+    *read_end = fds[0];
+    *write_end = fds[1];
+    return WEFT_OK;
+}
+
+int weft_sys_open_null(weft_sys_file *out)
+{
+    int fd;
+
+    fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return open_status(errno);
+    *out = fd;
+    return WEFT_OK;
+}
+
+weft_sys_file weft_sys_stdio(int which)
+{
+    return which;
+}
+
+int weft_sys_read(weft_sys_file f, void *buf, size_t len, size_t *got)
+{
+    ssize_t n;
+
+    do
+        n = read((int)f, buf, len > SSIZE_MAX ? SSIZE_MAX : len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return weft__os_error(errno);
+    *got = (size_t)n;
+    return WEFT_OK;
+}
+
+/* Take back the SIGPIPE a failed write made pending for the calling
+ * thread, which has it blocked, so it is never delivered once the mask is
+ * restored. */
+static void consume_sigpipe(const sigset_t *pipe_set)
+{
+#if defined(WEFT_HAVE_SIGTIMEDWAIT)
+    static const struct timespec no_wait = {0, 0};
+
+    while (sigtimedwait(pipe_set, NULL, &no_wait) < 0 && errno == EINTR) {
+    }
+#else
+    int sig;
+
+    /* Known pending, so this returns at once. */
+    sigwait(pipe_set, &sig);
+#endif
+}
+
+int weft_sys_write(weft_sys_file f, const void *buf, size_t len)
+{
+    const char *p = buf;
+    sigset_t pipe_set, old_mask, pending;
+    bool was_pending;
+    int err = 0;
+
+    /* Blocking SIGPIPE for this thread alone keeps the application's own
+     * disposition for it intact, and a write to a closed pipe still makes
+     * it pending; it is taken back below unless it was pending already (a
+     * blocked signal is pending at most once, so that one is not ours). */
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
+    sigpending(&pending);
+    was_pending = sigismember(&pending, SIGPIPE) == 1;
+
+    while (len > 0) {
+        ssize_t n = write((int)f, p, len > SSIZE_MAX ? SSIZE_MAX : len);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            err = errno;
+            break;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+
+    if (err == EPIPE && !was_pending)
+        consume_sigpipe(&pipe_set);
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    if (err == EPIPE)
+        return WEFT_ESHUTDOWN;
+    return err == 0 ? WEFT_OK : weft__os_error(err);
+}
+
+void weft_sys_close(weft_sys_file f)
+{
+    /* Never retried on EINTR: Linux and most systems free the descriptor
+     * even then, and a retry could close one another thread just opened. */
+    close((int)f);
+}

@@ -1,0 +1,527 @@
+/*
+ * Child processes on POSIX: posix_spawn, with the program searched on PATH
+ * here so the search can follow the child's own PATH and never look in the
+ * current directory; fork; waiting for a child's end without reaping it;
+ * reaping; signals; the process id and the running executable's path.
+ *
+ * A child's end is waited for on a pidfd where the build uses them
+ * (WEFT_CHILD_WAIT_PIDFD, Linux), else, or when the kernel gives none, by
+ * polling waitid(WNOWAIT), which leaves the child for the reap.
+ */
+#define _GNU_SOURCE /* ppoll, posix_spawn_file_actions_addclosefrom_np, addchdir_np */
+#include "posix.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(WEFT_CHILD_WAIT_PIDFD)
+#include <poll.h>
+#include <sys/syscall.h>
+#endif
+#if defined(__APPLE__)
+#include <crt_externs.h>
+#include <mach-o/dyld.h>
+#elif defined(__FreeBSD__) || defined(__DragonFly__) || defined(__NetBSD__)
+#include <sys/sysctl.h>
+#endif
+
+/* The files a child is given land on descriptors 0, 1, 2, then 3... */
+#define FIRST_PASS 3
+#define MAX_PASS 2
+#define MAX_FILES (FIRST_PASS + MAX_PASS)
+_Static_assert(sizeof(((weft_sys_spawn_opts *)0)->pass) == MAX_PASS * sizeof(weft_sys_file),
+               "MAX_PASS must match weft_sys_spawn_opts.pass");
+
+/* The arguments appended to name the passed files: their fixed numbers. */
+static const char *const pass_names[MAX_PASS] = {"3", "4"};
+
+#if !defined(__APPLE__)
+extern char **environ;
+#endif
+
+static char **parent_environ(void)
+{
+#if defined(__APPLE__)
+    /* A shared library cannot link against `environ` on macOS. */
+    return *_NSGetEnviron();
+#else
+    return environ;
+#endif
+}
+
+static int spawn_status(int err)
+{
+    return err == ENOMEM ? WEFT_ENOMEM : weft__os_error(err);
+}
+
+#if defined(WEFT_CHILD_WAIT_PIDFD)
+/* The pidfd (close-on-exec from birth) that makes the child's end a
+ * readable event; -1 when the kernel has none, and waits then poll. */
+static intptr_t open_handle(pid_t pid)
+{
+    long fd = syscall(SYS_pidfd_open, pid, 0);
+
+    return fd >= 0 ? (intptr_t)fd : -1;
+}
+#else
+static intptr_t open_handle(pid_t pid)
+{
+    (void)pid;
+    return -1;
+}
+#endif
+
+/* opts->argv followed by the names of the passed files; NULL when out of
+ * memory. */
+static const char **child_argv(const weft_sys_spawn_opts *opts)
+{
+    const char **argv;
+    size_t n = 0, i;
+
+    while (opts->argv[n] != NULL)
+        n++;
+    argv = malloc((n + opts->pass_count + 1) * sizeof *argv);
+    if (argv == NULL)
+        return NULL;
+    memcpy(argv, opts->argv, n * sizeof *argv);
+    for (i = 0; i < opts->pass_count; i++)
+        argv[n + i] = pass_names[i];
+    argv[n + opts->pass_count] = NULL;
+    return argv;
+}
+
+/* A relative program path or PATH directory is then found from the new
+ * directory, as exec in the child finds it (and as Python's subprocess
+ * documents). */
+static int add_chdir(posix_spawn_file_actions_t *actions, const char *cwd)
+{
+#if defined(WEFT_HAVE_SPAWN_CHDIR)
+    return posix_spawn_file_actions_addchdir(actions, cwd);
+#elif defined(WEFT_HAVE_SPAWN_CHDIR_NP)
+    return posix_spawn_file_actions_addchdir_np(actions, cwd);
+#else
+    (void)actions;
+    (void)cwd;
+    return ENOSYS;
+#endif
+}
+
+/* The file actions that give the child its files on 0, 1, 2 and 3..,
+ * close every other descriptor, and change directory. Each file goes
+ * through a close-on-exec copy numbered above every target, so no dup2 can
+ * overwrite a file a later one still reads (a pipe end that is descriptor
+ * 1 in the parent but meant for the child's stderr, say). copy[] receives
+ * the copies (-1 where none), for the caller to close. */
+static int add_files(posix_spawn_file_actions_t *actions, const weft_sys_spawn_opts *opts,
+                     int copy[MAX_FILES])
+{
+    int targets = FIRST_PASS + (int)opts->pass_count;
+    int fd, err;
+
+    for (fd = 0; fd < targets; fd++) {
+        weft_sys_file src = fd < FIRST_PASS ? opts->stdio[fd] : opts->pass[fd - FIRST_PASS];
+        bool own = fd < FIRST_PASS && src == WEFT__NO_FILE;
+
+        /* The parent's own standard file is given explicitly too: where
+         * spawn closes every descriptor no action names (macOS), it would
+         * otherwise be lost. */
+        copy[fd] = fcntl(own ? fd : (int)src, F_DUPFD_CLOEXEC, targets);
+        if (copy[fd] < 0) {
+            if (own && errno == EBADF)
+                continue; /* the parent has none, so neither has the child */
+            return spawn_status(errno);
+        }
+        err = posix_spawn_file_actions_adddup2(actions, copy[fd], fd);
+        if (err != 0)
+            return spawn_status(err);
+    }
+#if defined(WEFT_HAVE_SPAWN_CLOSEFROM)
+    err = posix_spawn_file_actions_addclosefrom_np(actions, targets);
+    if (err != 0)
+        return spawn_status(err);
+#endif
+    if (opts->cwd != NULL) {
+        err = add_chdir(actions, opts->cwd);
+        if (err != 0)
+            return spawn_status(err);
+    }
+    return WEFT_OK;
+}
+
+static int set_attributes(posix_spawnattr_t *attr, bool new_group)
+{
+    sigset_t none, defaults;
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    int err;
+
+    /* The child starts as a fresh program would, not with the state of
+     * whichever thread spawned it: no signal blocked, and SIGPIPE at its
+     * default even if this process ignores it (Python's restore_signals). */
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+#if !defined(WEFT_HAVE_SPAWN_CLOSEFROM)
+    flags |= POSIX_SPAWN_CLOEXEC_DEFAULT; /* configure made sure one of the two exists */
+#endif
+    if (new_group)
+        flags |= POSIX_SPAWN_SETPGROUP;
+    err = posix_spawnattr_setsigmask(attr, &none);
+    if (err == 0)
+        err = posix_spawnattr_setsigdefault(attr, &defaults);
+    if (err == 0 && new_group)
+        err = posix_spawnattr_setpgroup(attr, 0);
+    if (err == 0)
+        err = posix_spawnattr_setflags(attr, flags);
+    return err == 0 ? WEFT_OK : spawn_status(err);
+}
+
+/* The directories a name without a '/' is searched in: the PATH of the
+ * child's environment when it sets one, else this process's. */
+static const char *search_dirs(const char *const *env)
+{
+    const char *path;
+    size_t i;
+
+    for (i = 0; env != NULL && env[i] != NULL; i++)
+        if (strncmp(env[i], "PATH=", 5) == 0)
+            return env[i] + 5;
+    path = getenv("PATH");
+    return path != NULL ? path : "/bin:/usr/bin";
+}
+
+/* posix_spawn `name`, searched in `dirs` unless it holds a '/'. As execvp
+ * does, a candidate that is missing (ENOENT, ENOTDIR) or not executable
+ * (EACCES, remembered) passes to the next, and any other failure ends the
+ * search. Empty elements of `dirs` are skipped: they would mean the current
+ * directory. glibc, macOS and the BSDs return exec's errno from posix_spawn. */
+static int spawn_program(pid_t *pid, const char *name, const char *dirs,
+                         const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr,
+                         char *const *argv, char *const *envp)
+{
+    size_t name_len = strlen(name);
+    bool denied = false;
+    int err = ENOENT;
+
+    if (strchr(name, '/') != NULL) {
+        err = posix_spawn(pid, name, actions, attr, argv, envp);
+    } else if (name_len > 0) {
+        char *file = malloc(strlen(dirs) + name_len + 2);
+        const char *dir, *end;
+
+        if (file == NULL)
+            return WEFT_ENOMEM;
+        for (dir = dirs;; dir = end + 1) {
+            end = strchr(dir, ':');
+            if (end == NULL)
+                end = dir + strlen(dir);
+            if (end > dir) {
+                size_t dir_len = (size_t)(end - dir);
+
+                memcpy(file, dir, dir_len);
+                file[dir_len] = '/';
+                memcpy(file + dir_len + 1, name, name_len + 1);
+                err = posix_spawn(pid, file, actions, attr, argv, envp);
+                if (err == EACCES)
+                    denied = true;
+                else if (err != ENOENT && err != ENOTDIR)
+                    break;
+            }
+            if (*end == '\0')
+                break;
+        }
+        free(file);
+    }
+
+    if (err == 0)
+        return WEFT_OK;
+    if (err != ENOENT && err != ENOTDIR && err != EACCES)
+        return spawn_status(err);
+    if (denied || err == EACCES)
+        return weft__os_error(EACCES);
+    weft__os_error(ENOENT);
+    return WEFT_ENOENT;
+}
+
+int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts)
+{
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    int copy[MAX_FILES] = {-1, -1, -1, -1, -1};
+    char *const *envp;
+    const char **argv;
+    pid_t pid;
+    int status, err, i;
+
+    if (opts->argv == NULL || opts->argv[0] == NULL || opts->pass_count > MAX_PASS)
+        return WEFT_EINVAL;
+    argv = child_argv(opts);
+    if (argv == NULL)
+        return WEFT_ENOMEM;
+    err = posix_spawn_file_actions_init(&actions);
+    if (err != 0) {
+        free(argv);
+        return spawn_status(err);
+    }
+    err = posix_spawnattr_init(&attr);
+    if (err != 0) {
+        posix_spawn_file_actions_destroy(&actions);
+        free(argv);
+        return spawn_status(err);
+    }
+
+    /* posix_spawn's prototypes predate const; it writes to neither array. */
+    envp = opts->env != NULL ? (char *const *)opts->env : parent_environ();
+    status = add_files(&actions, opts, copy);
+    if (status == WEFT_OK)
+        status = set_attributes(&attr, opts->new_process_group);
+    if (status == WEFT_OK)
+        status = spawn_program(&pid, opts->argv[0], search_dirs(opts->env), &actions, &attr,
+                               (char *const *)argv, envp);
+
+    for (i = 0; i < MAX_FILES; i++)
+        if (copy[i] >= 0)
+            close(copy[i]);
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&actions);
+    free(argv);
+    if (status == WEFT_OK) {
+        out->pid = pid;
+        out->handle = open_handle(pid);
+    }
+    return status;
+}
+
+weft_sys_file weft_sys_file_from_name(const char *name)
+{
+    int value = 0;
+
+    if (*name == '\0')
+        return WEFT__NO_FILE;
+    for (; *name != '\0'; name++) {
+        if (*name < '0' || *name > '9' || value > (INT_MAX - (*name - '0')) / 10)
+            return WEFT__NO_FILE;
+        value = value * 10 + (*name - '0');
+    }
+    return value;
+}
+
+int weft_sys_fork(weft_sys_child *out, bool *in_child)
+{
+    pid_t pid = fork();
+
+    if (pid < 0)
+        return weft__status_from_errno(errno);
+    *in_child = pid == 0;
+    if (pid > 0) {
+        out->pid = pid;
+        out->handle = open_handle(pid);
+    }
+    return WEFT_OK;
+}
+
+#if defined(WEFT_CHILD_WAIT_PIDFD)
+static int wait_pidfd(int fd, int64_t deadline_ns)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    struct timespec ts, *timeout = NULL;
+    int n;
+
+    for (;;) {
+        if (deadline_ns != WEFT__NO_DEADLINE) {
+            int64_t left = deadline_ns - weft_sys_monotonic_ns();
+
+            if (left < 0)
+                left = 0;
+            ts.tv_sec = (time_t)(left / 1000000000);
+            ts.tv_nsec = (long)(left % 1000000000);
+            timeout = &ts;
+        }
+        n = ppoll(&p, 1, timeout, NULL);
+        if (n > 0)
+            return p.revents & POLLNVAL ? weft__os_error(EBADF) : WEFT_OK;
+        if (n == 0)
+            return WEFT_ETIMEDOUT;
+        if (errno != EINTR)
+            return weft__os_error(errno);
+    }
+}
+#endif
+
+/* Ask waitid, and sleep between asks from 50 us doubling up to 5 ms: a
+ * short child is seen soon, a long one costs few wake-ups. */
+static int wait_polling(pid_t pid, int64_t deadline_ns)
+{
+    int64_t pause = 50000, now;
+    struct timespec ts;
+    siginfo_t info;
+
+    for (;;) {
+        /* Some systems leave info untouched when no child has ended. */
+        memset(&info, 0, sizeof info);
+        if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == ECHILD)
+                return WEFT_OK; /* gone already: the kernel reaped it (SIGCHLD ignored) */
+            return weft__os_error(errno);
+        }
+        if (info.si_pid != 0)
+            return WEFT_OK;
+        now = weft_sys_monotonic_ns();
+        if (now >= deadline_ns)
+            return WEFT_ETIMEDOUT;
+        ts.tv_sec = 0;
+        ts.tv_nsec = (long)(deadline_ns - now < pause ? deadline_ns - now : pause);
+        nanosleep(&ts, NULL);
+        pause = pause * 2 < 5000000 ? pause * 2 : 5000000;
+    }
+}
+
+int weft_sys_child_wait(const weft_sys_child *child, int64_t deadline_ns)
+{
+#if defined(WEFT_CHILD_WAIT_PIDFD)
+    if (child->handle >= 0)
+        return wait_pidfd((int)child->handle, deadline_ns);
+#endif
+    return wait_polling((pid_t)child->pid, deadline_ns);
+}
+
+int weft_sys_child_reap(weft_sys_child *child, int *code)
+{
+    pid_t r;
+    int status;
+
+    do
+        r = waitpid((pid_t)child->pid, &status, WNOHANG);
+    while (r < 0 && errno == EINTR);
+    if (r == 0)
+        return WEFT_EAGAIN;
+    if (r < 0) {
+        /* SIGCHLD set to SIG_IGN: the kernel reaped it and kept no status.
+         * Python reports 0 then too. */
+        if (errno != ECHILD)
+            return weft__os_error(errno);
+        *code = 0;
+        return WEFT_OK;
+    }
+    *code = WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+    return WEFT_OK;
+}
+
+int weft_sys_child_signal(const weft_sys_child *child, bool kill_it)
+{
+    /* ESRCH: the child has ended and has not been reaped, or the kernel
+     * reaped it; either way there is nothing left to signal. */
+    if (kill((pid_t)child->pid, kill_it ? SIGKILL : SIGTERM) != 0 && errno != ESRCH)
+        return weft__os_error(errno);
+    return WEFT_OK;
+}
+
+void weft_sys_child_close(weft_sys_child *child)
+{
+    if (child->handle >= 0)
+        close((int)child->handle);
+    child->handle = -1;
+}
+
+int64_t weft_sys_getpid(void)
+{
+    return (int64_t)getpid();
+}
+
+#if defined(__linux__)
+int weft_sys_executable_path(char **out)
+{
+    size_t size = 256;
+    char *buf = NULL;
+
+    for (;;) {
+        char *bigger = realloc(buf, size);
+        ssize_t n;
+
+        if (bigger == NULL) {
+            free(buf);
+            return WEFT_ENOMEM;
+        }
+        buf = bigger;
+        n = readlink("/proc/self/exe", buf, size);
+        if (n < 0) {
+            int err = errno;
+
+            free(buf);
+            return weft__os_error(err);
+        }
+        /* readlink truncates silently: a full buffer may hold part of it. */
+        if ((size_t)n < size) {
+            buf[n] = '\0';
+            *out = buf;
+            return WEFT_OK;
+        }
+        size *= 2;
+    }
+}
+#elif defined(__APPLE__)
+int weft_sys_executable_path(char **out)
+{
+    uint32_t size = 0;
+    char *buf, *real;
+    int err;
+
+    _NSGetExecutablePath(NULL, &size); /* fails, giving the size needed */
+    buf = malloc(size);
+    if (buf == NULL)
+        return WEFT_ENOMEM;
+    if (_NSGetExecutablePath(buf, &size) != 0) {
+        free(buf);
+        return weft__os_error(ENAMETOOLONG);
+    }
+    /* The path the program was started by may hold symbolic links and "..". */
+    real = realpath(buf, NULL);
+    err = errno;
+    free(buf);
+    if (real == NULL)
+        return err == ENOMEM ? WEFT_ENOMEM : weft__os_error(err);
+    *out = real;
+    return WEFT_OK;
+}
+#elif defined(__FreeBSD__) || defined(__DragonFly__) || defined(__NetBSD__)
+int weft_sys_executable_path(char **out)
+{
+#if defined(__NetBSD__)
+    const int mib[4] = {CTL_KERN, KERN_PROC_ARGS, -1, KERN_PROC_PATHNAME};
+#else
+    const int mib[4] = {CTL_KERN, KERN_PROC, KERN_PROC_PATHNAME, -1};
+#endif
+    size_t size = 0;
+    char *buf;
+
+    /* The first call gives the size, NUL included. */
+    if (sysctl(mib, 4, NULL, &size, NULL, 0) != 0)
+        return weft__os_error(errno);
+    buf = malloc(size);
+    if (buf == NULL)
+        return WEFT_ENOMEM;
+    if (sysctl(mib, 4, buf, &size, NULL, 0) != 0) {
+        int err = errno;
+
+        free(buf);
+        return weft__os_error(err);
+    }
+    *out = buf;
+    return WEFT_OK;
+}
+#else
+int weft_sys_executable_path(char **out)
+{
+    (void)out;
+    return weft__os_error(ENOSYS);
+}
+#endif

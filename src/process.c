@@ -1,0 +1,430 @@
+/*
+ * multiprocessing.Process: the registered targets, the two start methods,
+ * and the child's side of the spawn method (weft_process_main).
+ *
+ * A spawned child is this executable run as `<exe> --weft-process <in>
+ * [<out>]`, where <in> (and for a pool worker <out>) name the pipes it
+ * inherited. The parent writes a header, the target's name and the
+ * argument bytes into <in>; nothing but those names is on the command line,
+ * so arguments of any size and content pass. Both processes run the same
+ * executable, so the header is in native byte order.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SPAWN_MARKER "--weft-process"
+
+enum { MAGIC = 0x74666577u /* "weft" */, RUN_TARGET = 1, RUN_POOL_WORKER = 2 };
+
+/* Longest target name a child accepts: a bad header must not make it
+ * allocate without bound. */
+enum { NAME_MAX_LEN = 4096 };
+
+typedef struct spawn_header {
+    uint32_t magic;
+    uint32_t what; /* RUN_TARGET or RUN_POOL_WORKER */
+    uint64_t name_len;
+    uint64_t arg_len;
+} spawn_header;
+
+typedef struct target {
+    char *name;
+    weft_process_fn fn;
+} target;
+
+static weft_lock targets_lock;
+static target *targets;
+static size_t target_count, target_cap;
+
+struct weft_process {
+    weft__child *child;
+};
+
+/* ---- Targets ------------------------------------------------------------------ */
+
+static target *find_locked(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < target_count; i++) {
+        if (strcmp(targets[i].name, name) == 0)
+            return &targets[i];
+    }
+    return NULL;
+}
+
+weft_process_fn weft__target_find(const char *name)
+{
+    target *t;
+    weft_process_fn fn;
+
+    weft__lock(&targets_lock);
+    t = find_locked(name);
+    fn = t ? t->fn : NULL;
+    weft__unlock(&targets_lock);
+    return fn;
+}
+
+int weft_process_register(const char *name, weft_process_fn fn)
+{
+    target *t, *grown;
+    char *copy;
+    int rc = WEFT_OK;
+
+    if (!name || !*name || !fn)
+        return WEFT_EINVAL;
+    weft__lock(&targets_lock);
+    t = find_locked(name);
+    if (t) {
+        rc = t->fn == fn ? WEFT_OK : WEFT_EINVAL;
+        goto out;
+    }
+    if (target_count == target_cap) {
+        size_t cap = target_cap ? target_cap * 2 : 8;
+        grown = realloc(targets, cap * sizeof *grown);
+        if (!grown) {
+            rc = WEFT_ENOMEM;
+            goto out;
+        }
+        targets = grown;
+        target_cap = cap;
+    }
+    copy = weft__strdup(name);
+    if (!copy) {
+        rc = WEFT_ENOMEM;
+        goto out;
+    }
+    targets[target_count++] = (target){copy, fn};
+out:
+    weft__unlock(&targets_lock);
+    return rc;
+}
+
+/* ---- Pipes ---------------------------------------------------------------------- */
+
+int weft__read_exact(weft_sys_file f, void *buf, size_t len)
+{
+    char *p = buf;
+    size_t got;
+    int rc;
+
+    while (len > 0) {
+        rc = weft_sys_read(f, p, len, &got);
+        if (rc != WEFT_OK)
+            return rc;
+        if (got == 0)
+            return WEFT_ECHILD;
+        p += got;
+        len -= got;
+    }
+    return WEFT_OK;
+}
+
+int weft__write_exact(weft_sys_file f, const void *buf, size_t len)
+{
+    int rc = len > 0 ? weft_sys_write(f, buf, len) : WEFT_OK;
+
+    return rc == WEFT_ESHUTDOWN ? WEFT_ECHILD : rc;
+}
+
+static void close_file(weft_sys_file *f)
+{
+    if (*f != WEFT__NO_FILE) {
+        weft_sys_close(*f);
+        *f = WEFT__NO_FILE;
+    }
+}
+
+/* ---- Starting a child --------------------------------------------------------------- */
+
+static char *self_exe;
+static int self_exe_status;
+static weft_once self_exe_once = WEFT_ONCE_INIT;
+
+static void find_self_exe(void *unused)
+{
+    (void)unused;
+    self_exe_status = weft_sys_executable_path(&self_exe);
+}
+
+/* The channel of a new child: the parent writes into `to_child`, reads
+ * `from_child` (a pool worker's results); the child has the other ends. */
+typedef struct channel {
+    weft_sys_file parent_write, child_read;
+    weft_sys_file parent_read, child_write;
+} channel;
+
+static void channel_close(channel *ch)
+{
+    close_file(&ch->parent_write);
+    close_file(&ch->child_read);
+    close_file(&ch->parent_read);
+    close_file(&ch->child_write);
+}
+
+static int channel_open(channel *ch, bool with_results)
+{
+    int rc;
+
+    *ch = (channel){WEFT__NO_FILE, WEFT__NO_FILE, WEFT__NO_FILE, WEFT__NO_FILE};
+    rc = weft_sys_pipe(&ch->child_read, &ch->parent_write);
+    if (rc == WEFT_OK && with_results)
+        rc = weft_sys_pipe(&ch->parent_read, &ch->child_write);
+    if (rc != WEFT_OK)
+        channel_close(ch);
+    return rc;
+}
+
+/* The spawn method: run this executable again and hand it the header, the
+ * target's name and the argument through the inherited pipe. */
+static int start_by_spawn(weft__child *c, const weft__start *how, channel *ch)
+{
+    const char *argv[] = {self_exe, SPAWN_MARKER, NULL};
+    weft_sys_spawn_opts opts;
+    weft_sys_child sys;
+    spawn_header header;
+    size_t name_len = how->target ? strlen(how->target) : 0;
+    int rc;
+
+    memset(&opts, 0, sizeof opts);
+    opts.argv = argv;
+    opts.stdio[0] = opts.stdio[1] = opts.stdio[2] = WEFT__NO_FILE;
+    opts.pass[0] = ch->child_read;
+    opts.pass[1] = ch->child_write;
+    opts.pass_count = how->target ? 1 : 2;
+    rc = weft_sys_spawn(&sys, &opts);
+    close_file(&ch->child_read);
+    close_file(&ch->child_write);
+    weft__child_start_unlock();
+    if (rc != WEFT_OK)
+        return rc;
+    weft__child_started(c, &sys);
+
+    header = (spawn_header){MAGIC, how->target ? RUN_TARGET : RUN_POOL_WORKER, name_len, how->len};
+    rc = weft__write_exact(ch->parent_write, &header, sizeof header);
+    if (rc == WEFT_OK)
+        rc = weft__write_exact(ch->parent_write, how->target, name_len);
+    if (rc == WEFT_OK)
+        rc = weft__write_exact(ch->parent_write, how->arg, how->len);
+    if (rc != WEFT_OK)
+        weft__child_signal(c, true); /* it cannot run what it did not get */
+    return rc;
+}
+
+/* The fork method. The child never returns from here: it runs the target
+ * (or serves as a pool worker) and ends through the immediate exit, so no
+ * handler inherited from the parent runs; stdio is flushed before the fork,
+ * so nothing the parent buffered is written twice, and after the work. */
+static int start_by_fork(weft__child *c, const weft__start *how, channel *ch,
+                         weft_process_fn fn)
+{
+    weft_sys_child sys;
+    bool in_child = false;
+    int rc, code;
+
+    fflush(NULL);
+    rc = weft_sys_fork(&sys, &in_child);
+    if (rc == WEFT_OK && in_child) {
+        close_file(&ch->parent_write);
+        close_file(&ch->parent_read);
+        code = fn ? fn(how->arg, how->len) : weft__pool_serve(ch->child_read, ch->child_write);
+        fflush(NULL);
+        weft_sys_exit_now(code);
+    }
+    close_file(&ch->child_read);
+    close_file(&ch->child_write);
+    weft__child_start_unlock();
+    if (rc == WEFT_OK)
+        weft__child_started(c, &sys);
+    return rc;
+}
+
+int weft__process_start(weft__child **out, const weft__start *how)
+{
+    weft_process_fn fn = NULL;
+    weft__child *c;
+    channel ch;
+    bool pool_worker = how->target == NULL;
+    bool fork = how->method == WEFT_START_FORK;
+    int rc;
+
+    if (how->target && (fn = weft__target_find(how->target)) == NULL)
+        return WEFT_ENOENT;
+    rc = weft__exit_allows_threads();
+    if (rc != WEFT_OK)
+        return rc;
+    if (fork) {
+        /* The fork handlers make the child's weft consistent. */
+        rc = weft__threads_init();
+    } else {
+        weft_call_once(&self_exe_once, find_self_exe, NULL);
+        rc = self_exe_status;
+    }
+    if (rc != WEFT_OK)
+        return rc;
+    weft__children_sweep();
+    c = weft__child_new(how->kind);
+    if (!c)
+        return WEFT_ENOMEM;
+    weft__child_start_lock();
+    /* A forked Process needs no channel: the target and argument are in
+     * its copy of memory already. */
+    if (fork && !pool_worker)
+        ch = (channel){WEFT__NO_FILE, WEFT__NO_FILE, WEFT__NO_FILE, WEFT__NO_FILE};
+    else if ((rc = channel_open(&ch, pool_worker)) != WEFT_OK) {
+        weft__child_start_unlock();
+        weft__child_release(c);
+        return rc;
+    }
+    rc = fork ? start_by_fork(c, how, &ch, fn) : start_by_spawn(c, how, &ch);
+    if (rc == WEFT_OK && pool_worker) {
+        *how->to_child = ch.parent_write;
+        *how->from_child = ch.parent_read;
+    } else {
+        channel_close(&ch);
+    }
+    if (rc != WEFT_OK) {
+        weft__child_release(c);
+        return rc;
+    }
+    *out = c;
+    return WEFT_OK;
+}
+
+/* ---- The spawned child --------------------------------------------------------------- */
+
+/* Run what the parent sent through `in`; returns the exit code. */
+static int run_spawned(weft_sys_file in, weft_sys_file out)
+{
+    spawn_header header;
+    char *name = NULL;
+    void *arg = NULL;
+    weft_process_fn fn;
+    int code = 1;
+
+    if (weft__read_exact(in, &header, sizeof header) != WEFT_OK || header.magic != MAGIC ||
+        header.name_len > NAME_MAX_LEN || header.arg_len > SIZE_MAX - 1) {
+        fputs("weft: a spawned child got no valid start message\n", stderr);
+        return 1;
+    }
+    if (header.what == RUN_POOL_WORKER)
+        return weft__pool_serve(in, out);
+    name = malloc((size_t)header.name_len + 1);
+    arg = malloc((size_t)header.arg_len + 1);
+    if (!name || !arg) {
+        fputs("weft: a spawned child has no memory for its argument\n", stderr);
+        goto out;
+    }
+    if (weft__read_exact(in, name, (size_t)header.name_len) != WEFT_OK ||
+        weft__read_exact(in, arg, (size_t)header.arg_len) != WEFT_OK) {
+        fputs("weft: a spawned child lost its parent before its argument came\n", stderr);
+        goto out;
+    }
+    name[header.name_len] = '\0';
+    weft_sys_close(in);
+    fn = weft__target_find(name);
+    if (!fn) {
+        fprintf(stderr, "weft: no process target is registered as \"%s\"\n", name);
+        goto out;
+    }
+    code = fn(arg, (size_t)header.arg_len);
+out:
+    free(name);
+    free(arg);
+    return code;
+}
+
+void weft_process_main(int argc, char **argv)
+{
+    weft_sys_file in, out = WEFT__NO_FILE;
+
+    if (argc < 3 || !argv || !argv[1] || strcmp(argv[1], SPAWN_MARKER) != 0)
+        return;
+    in = weft_sys_file_from_name(argv[2]);
+    if (argc > 3)
+        out = weft_sys_file_from_name(argv[3]);
+    weft_exit(run_spawned(in, out));
+}
+
+/* ---- Process handles ---------------------------------------------------------------- */
+
+int weft_process_start(weft_process **out, const char *target, const void *arg, size_t len,
+                       const weft_process_opts *opts)
+{
+    weft_process_opts o = opts ? *opts : (weft_process_opts){WEFT_START_DEFAULT, false};
+    weft__start how;
+    weft_process *p;
+    int rc;
+
+    if (!out || !target || (!arg && len > 0))
+        return WEFT_EINVAL;
+    if (o.method != WEFT_START_DEFAULT && o.method != WEFT_START_FORK &&
+        o.method != WEFT_START_SPAWN)
+        return WEFT_EINVAL;
+    p = malloc(sizeof *p);
+    if (!p)
+        return WEFT_ENOMEM;
+    how = (weft__start){o.method, o.daemon ? WEFT__CHILD_DAEMON : WEFT__CHILD_PROCESS,
+                        target, arg, len, NULL, NULL};
+    rc = weft__process_start(&p->child, &how);
+    if (rc != WEFT_OK) {
+        free(p);
+        return rc;
+    }
+    *out = p;
+    return WEFT_OK;
+}
+
+int weft_process_join(weft_process *process, double timeout)
+{
+    int64_t deadline;
+    int code;
+    int rc = weft__begin_wait(process, timeout, &deadline);
+
+    return rc == WEFT_OK ? weft__child_wait(process->child, deadline, &code) : rc;
+}
+
+bool weft_process_is_alive(weft_process *process)
+{
+    int code;
+
+    return process && weft__child_poll(process->child, &code) == WEFT_EAGAIN;
+}
+
+int weft_process_exitcode(weft_process *process, int *code)
+{
+    if (!process || !code)
+        return WEFT_EINVAL;
+    return weft__child_poll(process->child, code);
+}
+
+int64_t weft_process_pid(const weft_process *process)
+{
+    return process ? weft__child_pid(process->child) : -1;
+}
+
+int weft_process_terminate(weft_process *process)
+{
+    return process ? weft__child_signal(process->child, false) : WEFT_EINVAL;
+}
+
+int weft_process_kill(weft_process *process)
+{
+    return process ? weft__child_signal(process->child, true) : WEFT_EINVAL;
+}
+
+void weft_process_release(weft_process *process)
+{
+    if (process) {
+        weft__child_release(process->child);
+        free(process);
+    }
+}
+
+int64_t weft_getpid(void)
+{
+    return weft_sys_getpid();
+}

@@ -1,0 +1,365 @@
+/* weft_pool: multiprocessing.Pool, with workers started by spawn (this
+ * executable again; WEFT_TEST_SETUP registers the targets in every run) or
+ * by fork (POSIX only; skipped on Windows). */
+#include "runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Targets ------------------------------------------------------------------ */
+
+/* x -> x*x, and the decimal text of x*x as the reply bytes. */
+static int square(const void *arg, size_t len)
+{
+    int x = weft_test_int_arg(arg, len);
+    char text[32];
+
+    snprintf(text, sizeof text, "%d", x * x);
+    weft_process_reply(text, strlen(text));
+    return x * x;
+}
+
+/* Crashes on 5, exits at once on 7, squares the rest. */
+static int fragile(const void *arg, size_t len)
+{
+    int x = weft_test_int_arg(arg, len);
+
+    if (x == 5)
+        abort();
+    if (x == 7)
+        weft_exit_now(3);
+    return x * x;
+}
+
+static int slow(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    weft_sleep(60);
+    return 0;
+}
+
+/* Echoes its input back, reversed, as the reply. */
+static int reverse(const void *arg, size_t len)
+{
+    const unsigned char *in = arg;
+    unsigned char *out = malloc(len + 1);
+    size_t i;
+
+    if (!out)
+        return -1;
+    for (i = 0; i < len; i++)
+        out[i] = in[len - 1 - i];
+    weft_process_reply(out, len);
+    free(out);
+    return (int)(len % 1000);
+}
+
+/* Returns the worker's pid, truncated: workers are processes. */
+static int whoami(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    return (int)(weft_getpid() & 0x7fffffff);
+}
+
+WEFT_TEST_SETUP
+{
+    weft_process_register("square", square);
+    weft_process_register("fragile", fragile);
+    weft_process_register("slow", slow);
+    weft_process_register("reverse", reverse);
+    weft_process_register("whoami", whoami);
+}
+
+/* ---- Helpers -------------------------------------------------------------------- */
+
+static void skip_without_fork(weft_start_method method)
+{
+    if (method == WEFT_START_FORK)
+        weft_test_skip_without_fork();
+}
+
+static weft_pool *make_pool(int processes, weft_start_method method)
+{
+    weft_pool_opts opts = {processes, method};
+    weft_pool *pool = NULL;
+
+    CHECK_OK(weft_pool_create(&pool, &opts));
+    CHECK(pool != NULL);
+    return pool;
+}
+
+enum { MAX_ITEMS = 64 };
+
+/* Inputs 0..count-1 as ints. */
+static void int_items(int *values, weft_buffer *items, size_t count)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++) {
+        values[i] = (int)i;
+        items[i] = (weft_buffer){&values[i], sizeof values[i]};
+    }
+}
+
+static void free_results(weft_pool_result *results, size_t count)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++)
+        weft_free(results[i].data);
+}
+
+/* ---- Cases ---------------------------------------------------------------------------- */
+
+static void map_squares_in_order(weft_start_method method, int processes)
+{
+    int values[13];
+    weft_buffer items[13];
+    weft_pool_result results[13];
+    char text[32];
+    weft_pool *pool;
+    size_t i;
+
+    skip_without_fork(method);
+    pool = make_pool(processes, method);
+    int_items(values, items, 13);
+    CHECK_OK(weft_pool_map(pool, "square", items, 13, results));
+    for (i = 0; i < 13; i++) {
+        CHECK_OK(results[i].status);
+        CHECK_EQ_INT(results[i].value, (int)(i * i));
+        snprintf(text, sizeof text, "%d", (int)(i * i));
+        CHECK_EQ_UINT(results[i].len, strlen(text));
+        CHECK(memcmp(results[i].data, text, results[i].len) == 0);
+    }
+    free_results(results, 13);
+    /* The pool serves a second map, too. */
+    CHECK_OK(weft_pool_map(pool, "square", items + 3, 2, results));
+    CHECK_EQ_INT(results[0].value, 9);
+    CHECK_EQ_INT(results[1].value, 16);
+    free_results(results, 2);
+    CHECK_OK(weft_pool_close(pool));
+    CHECK_OK(weft_pool_join(pool));
+    weft_pool_destroy(pool);
+}
+
+WEFT_TEST(spawn_map_squares_in_order)
+{
+    map_squares_in_order(WEFT_START_SPAWN, 5);
+}
+
+WEFT_TEST(fork_map_squares_in_order)
+{
+    map_squares_in_order(WEFT_START_FORK, 5);
+}
+
+WEFT_TEST(one_worker_keeps_order)
+{
+    map_squares_in_order(WEFT_START_DEFAULT, 1);
+}
+
+WEFT_TEST(default_size_is_cpu_count)
+{
+    map_squares_in_order(WEFT_START_DEFAULT, 0);
+}
+
+WEFT_TEST(workers_are_other_processes)
+{
+    int values[8];
+    weft_buffer items[8];
+    weft_pool_result results[8];
+    weft_pool *pool = make_pool(2, WEFT_START_DEFAULT);
+    size_t i;
+
+    int_items(values, items, 8);
+    CHECK_OK(weft_pool_map(pool, "whoami", items, 8, results));
+    for (i = 0; i < 8; i++)
+        CHECK_NE_INT(results[i].value, weft_getpid() & 0x7fffffff);
+    free_results(results, 8);
+    weft_pool_destroy(pool);
+}
+
+static void crashed_worker_is_replaced(weft_start_method method)
+{
+    int values[12];
+    weft_buffer items[12];
+    weft_pool_result results[12];
+    weft_pool *pool;
+    size_t i;
+
+    skip_without_fork(method);
+    pool = make_pool(3, method);
+    int_items(values, items, 12);
+    CHECK_STATUS(weft_pool_map(pool, "fragile", items, 12, results), WEFT_ECHILD);
+    for (i = 0; i < 12; i++) {
+        if (i == 5 || i == 7) {
+            CHECK_STATUS(results[i].status, WEFT_ECHILD);
+        } else {
+            CHECK_OK(results[i].status);
+            CHECK_EQ_INT(results[i].value, (int)(i * i));
+        }
+    }
+    free_results(results, 12);
+    /* The replacements serve the next map in full. */
+    CHECK_OK(weft_pool_map(pool, "square", items, 12, results));
+    for (i = 0; i < 12; i++)
+        CHECK_EQ_INT(results[i].value, (int)(i * i));
+    free_results(results, 12);
+    weft_pool_destroy(pool);
+}
+
+WEFT_TEST(spawn_crashed_worker_is_replaced)
+{
+    crashed_worker_is_replaced(WEFT_START_SPAWN);
+}
+
+WEFT_TEST(fork_crashed_worker_is_replaced)
+{
+    crashed_worker_is_replaced(WEFT_START_FORK);
+}
+
+WEFT_TEST_TIMEOUT(big_inputs_and_replies, 60)
+{
+    enum { N = 4, SIZE = 4 << 20 };
+    unsigned char *data = malloc((size_t)N * SIZE);
+    weft_buffer items[N];
+    weft_pool_result results[N];
+    weft_pool *pool = make_pool(2, WEFT_START_DEFAULT);
+    size_t i, j;
+
+    CHECK(data != NULL);
+    for (i = 0; i < (size_t)N * SIZE; i++)
+        data[i] = (unsigned char)(i * 131 + (i >> 16));
+    for (i = 0; i < N; i++)
+        items[i] = (weft_buffer){data + i * SIZE, SIZE - i};
+    CHECK_OK(weft_pool_map(pool, "reverse", items, N, results));
+    for (i = 0; i < N; i++) {
+        const unsigned char *in = items[i].data, *out = results[i].data;
+        CHECK_EQ_UINT(results[i].len, items[i].len);
+        for (j = 0; j < items[i].len; j++) {
+            if (out[j] != in[items[i].len - 1 - j])
+                CHECK(!"reply bytes differ");
+        }
+    }
+    free_results(results, N);
+    weft_pool_destroy(pool);
+    free(data);
+}
+
+WEFT_TEST(empty_input_and_empty_map)
+{
+    weft_buffer item = {NULL, 0};
+    weft_pool_result result;
+    weft_pool *pool = make_pool(1, WEFT_START_DEFAULT);
+
+    CHECK_OK(weft_pool_map(pool, "square", NULL, 0, NULL));
+    CHECK_OK(weft_pool_map(pool, "reverse", &item, 1, &result));
+    CHECK_OK(result.status);
+    CHECK_EQ_UINT(result.len, 0);
+    weft_free(result.data);
+    weft_pool_destroy(pool);
+}
+
+WEFT_TEST(arguments_are_checked)
+{
+    weft_pool_opts negative = {-1, WEFT_START_DEFAULT};
+    weft_pool_opts bad_method = {1, (weft_start_method)42};
+    weft_buffer item = {NULL, 4};
+    weft_pool_result result;
+    weft_pool *pool = NULL;
+
+    CHECK_STATUS(weft_pool_create(NULL, NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_pool_create(&pool, &negative), WEFT_EINVAL);
+    CHECK_STATUS(weft_pool_create(&pool, &bad_method), WEFT_EINVAL);
+    CHECK(pool == NULL);
+    pool = make_pool(1, WEFT_START_DEFAULT);
+    CHECK_STATUS(weft_pool_map(NULL, "square", NULL, 0, NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_pool_map(pool, NULL, NULL, 0, NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_pool_map(pool, "square", NULL, 1, &result), WEFT_EINVAL);
+    CHECK_STATUS(weft_pool_map(pool, "square", &item, 1, &result), WEFT_EINVAL);
+    CHECK_STATUS(weft_pool_map(pool, "no_such_target", NULL, 0, NULL), WEFT_ENOENT);
+    CHECK_STATUS(weft_pool_join(pool), WEFT_EINVAL); /* still open */
+    CHECK_STATUS(weft_pool_close(NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_pool_terminate(NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_pool_join(NULL), WEFT_EINVAL);
+    /* Outside a pool worker there is no task to reply to. */
+    CHECK_STATUS(weft_process_reply("x", 1), WEFT_EINVAL);
+    weft_pool_destroy(pool);
+    weft_pool_destroy(NULL);
+}
+
+WEFT_TEST(closed_pool_refuses_maps)
+{
+    int value = 3;
+    weft_buffer item = {&value, sizeof value};
+    weft_pool_result result;
+    weft_pool *pool = make_pool(2, WEFT_START_DEFAULT);
+
+    CHECK_OK(weft_pool_close(pool));
+    CHECK_STATUS(weft_pool_map(pool, "square", &item, 1, &result), WEFT_ESHUTDOWN);
+    CHECK_OK(weft_pool_join(pool));
+    weft_pool_destroy(pool);
+}
+
+typedef struct terminator_arg {
+    weft_pool *pool;
+} terminator_arg;
+
+static void *terminate_soon(void *arg)
+{
+    terminator_arg *t = arg;
+
+    weft_sleep(0.3);
+    weft_pool_terminate(t->pool);
+    return NULL;
+}
+
+WEFT_TEST(terminate_ends_a_running_map)
+{
+    int values[6];
+    weft_buffer items[6];
+    weft_pool_result results[6];
+    weft_pool *pool = make_pool(2, WEFT_START_DEFAULT);
+    terminator_arg arg = {pool};
+    weft_thread *thread;
+    double t0;
+    size_t i;
+
+    int_items(values, items, 6);
+    CHECK_OK(weft_thread_start(&thread, terminate_soon, &arg, NULL));
+    t0 = weft_monotonic();
+    CHECK_STATUS(weft_pool_map(pool, "slow", items, 6, results), WEFT_ECHILD);
+    CHECK_LT_DBL(weft_monotonic() - t0, weft_test_long());
+    for (i = 0; i < 6; i++)
+        CHECK_STATUS(results[i].status, WEFT_ECHILD);
+    free_results(results, 6);
+    CHECK_OK(weft_thread_join(thread, WEFT_FOREVER, NULL));
+    weft_thread_release(thread);
+    CHECK_OK(weft_pool_join(pool));
+    CHECK_STATUS(weft_pool_map(pool, "square", items, 1, results), WEFT_ESHUTDOWN);
+    weft_pool_destroy(pool);
+}
+
+/* Returning from main() with a pool not destroyed, its workers idle: the
+ * exit terminates them (they are daemon children) rather than hang. */
+static weft_pool *live_pool; /* reachable to the end, so no leak is reported */
+
+WEFT_CHILD_MODE(exit_with_live_pool)
+{
+    weft_pool_opts opts = {2, WEFT_START_DEFAULT};
+
+    if (weft_pool_create(&live_pool, &opts) != WEFT_OK)
+        return 10;
+    printf("main returns\n");
+    return 0;
+}
+
+WEFT_TEST(exit_ends_live_pool_workers)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_run_mode("exit_with_live_pool", 0, out);
+    CHECK_ONCE(out, "main returns");
+}

@@ -1,0 +1,441 @@
+/* weft_process: multiprocessing.Process with the spawn and fork methods.
+ *
+ * A spawned child is this test executable again: WEFT_TEST_SETUP registers
+ * the targets in every run, so the child finds them. Cases about what a
+ * whole process does at its exit run a child mode through
+ * weft_test_run_self() and read what it (and its own children, which share
+ * its stdout) printed. The fork method exists on POSIX only; its cases are
+ * skipped on Windows. */
+#include "runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Targets ------------------------------------------------------------------ */
+
+static int return_arg(const void *arg, size_t len)
+{
+    return weft_test_int_arg(arg, len);
+}
+
+/* The byte at offset i of a big argument: a pattern a lost, duplicated or
+ * reordered block would break. */
+static unsigned char pattern(size_t i)
+{
+    return (unsigned char)((i * 2654435761u) >> 13 ^ i >> 20);
+}
+
+enum { BIG = 16 << 20 };
+
+static int check_big(const void *arg, size_t len)
+{
+    const unsigned char *bytes = arg;
+    size_t i;
+
+    if (len != BIG)
+        return 2;
+    for (i = 0; i < len; i++) {
+        if (bytes[i] != pattern(i))
+            return 3;
+    }
+    return 0;
+}
+
+static int sleep_long(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    weft_sleep(60);
+    return 0;
+}
+
+static int crash(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    abort();
+}
+
+static void say(void *line)
+{
+    printf("%s\n", (const char *)line);
+}
+
+/* Prints its pid, registers a handler of its own, returns 5. */
+static int greet(const void *arg, size_t len)
+{
+    printf("hello %.*s from %lld\n", (int)len, (const char *)arg, (long long)weft_getpid());
+    weft_atexit(say, "child handler");
+    return 5;
+}
+
+static int late_line(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    weft_sleep(0.3);
+    printf("child done\n");
+    return 0;
+}
+
+WEFT_TEST_SETUP
+{
+    weft_process_register("return_arg", return_arg);
+    weft_process_register("check_big", check_big);
+    weft_process_register("sleep_long", sleep_long);
+    weft_process_register("crash", crash);
+    weft_process_register("greet", greet);
+    weft_process_register("late_line", late_line);
+}
+
+/* ---- Helpers -------------------------------------------------------------------- */
+
+static weft_process *start(const char *target, const void *arg, size_t len,
+                           weft_start_method method, bool daemon)
+{
+    weft_process_opts opts = {method, daemon};
+    weft_process *p = NULL;
+
+    CHECK_OK(weft_process_start(&p, target, arg, len, &opts));
+    CHECK(p != NULL);
+    return p;
+}
+
+static int run_to_end(const char *target, const void *arg, size_t len, weft_start_method method)
+{
+    weft_process *p = start(target, arg, len, method, false);
+    int code = -100;
+
+    CHECK_OK(weft_process_join(p, weft_test_long()));
+    CHECK(!weft_process_is_alive(p));
+    CHECK_OK(weft_process_exitcode(p, &code));
+    weft_process_release(p);
+    return code;
+}
+
+/* ---- Registration and arguments ------------------------------------------------------ */
+
+WEFT_TEST(register_checks_arguments)
+{
+    CHECK_STATUS(weft_process_register(NULL, return_arg), WEFT_EINVAL);
+    CHECK_STATUS(weft_process_register("", return_arg), WEFT_EINVAL);
+    CHECK_STATUS(weft_process_register("x", NULL), WEFT_EINVAL);
+    CHECK_OK(weft_process_register("return_arg", return_arg));       /* the same pair again */
+    CHECK_STATUS(weft_process_register("return_arg", check_big), WEFT_EINVAL);
+}
+
+WEFT_TEST(start_checks_arguments)
+{
+    weft_process_opts bad = {(weft_start_method)42, false};
+    weft_process *p = NULL;
+
+    CHECK_STATUS(weft_process_start(NULL, "return_arg", NULL, 0, NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_process_start(&p, NULL, NULL, 0, NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_process_start(&p, "return_arg", NULL, 4, NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_process_start(&p, "return_arg", NULL, 0, &bad), WEFT_EINVAL);
+    CHECK_STATUS(weft_process_start(&p, "no_such_target", NULL, 0, NULL), WEFT_ENOENT);
+    CHECK(p == NULL);
+    CHECK_STATUS(weft_process_join(NULL, 0), WEFT_EINVAL);
+    CHECK(!weft_process_is_alive(NULL));
+    CHECK_STATUS(weft_process_exitcode(NULL, NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_process_terminate(NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_process_kill(NULL), WEFT_EINVAL);
+    CHECK_EQ_INT(weft_process_pid(NULL), -1);
+    weft_process_release(NULL);
+}
+
+WEFT_TEST(fork_method_exists_where_fork_does)
+{
+    weft_process_opts opts = {WEFT_START_FORK, false};
+    weft_process *p = NULL;
+    int rc = weft_process_start(&p, "return_arg", NULL, 0, &opts);
+
+#ifdef _WIN32
+    CHECK_STATUS(rc, WEFT_EINVAL);
+#else
+    CHECK_OK(rc);
+    CHECK_OK(weft_process_join(p, weft_test_long()));
+    weft_process_release(p);
+#endif
+}
+
+/* ---- Exit codes --------------------------------------------------------------------------- */
+
+static void exit_code_is_return_value(weft_start_method method)
+{
+    int seven = 7, zero = 0;
+
+    CHECK_EQ_INT(run_to_end("return_arg", &seven, sizeof seven, method), 7);
+    CHECK_EQ_INT(run_to_end("return_arg", &zero, sizeof zero, method), 0);
+}
+
+WEFT_TEST(spawn_exit_code_is_return_value)
+{
+    exit_code_is_return_value(WEFT_START_SPAWN);
+}
+
+WEFT_TEST(default_method_exit_code_is_return_value)
+{
+    exit_code_is_return_value(WEFT_START_DEFAULT);
+}
+
+WEFT_TEST(fork_exit_code_is_return_value)
+{
+    weft_test_skip_without_fork();
+    exit_code_is_return_value(WEFT_START_FORK);
+}
+
+static void crash_is_reported(weft_start_method method)
+{
+    int code = run_to_end("crash", NULL, 0, method);
+
+#ifdef _WIN32
+    CHECK_EQ_INT(code, 3); /* abort() on Windows */
+#else
+    CHECK_EQ_INT(code, -6); /* -SIGABRT */
+#endif
+}
+
+WEFT_TEST(spawn_crash_is_reported)
+{
+    crash_is_reported(WEFT_START_SPAWN);
+}
+
+WEFT_TEST(fork_crash_is_reported)
+{
+    weft_test_skip_without_fork();
+    crash_is_reported(WEFT_START_FORK);
+}
+
+/* ---- Big arguments ------------------------------------------------------------------------ */
+
+static void big_argument_arrives_intact(weft_start_method method)
+{
+    unsigned char *big = malloc(BIG);
+    size_t i;
+
+    CHECK(big != NULL);
+    for (i = 0; i < BIG; i++)
+        big[i] = pattern(i);
+    CHECK_EQ_INT(run_to_end("check_big", big, BIG, method), 0);
+    free(big);
+}
+
+WEFT_TEST_TIMEOUT(spawn_16mib_argument_arrives_intact, 60)
+{
+    big_argument_arrives_intact(WEFT_START_SPAWN);
+}
+
+WEFT_TEST_TIMEOUT(fork_16mib_argument_arrives_intact, 60)
+{
+    weft_test_skip_without_fork();
+    big_argument_arrives_intact(WEFT_START_FORK);
+}
+
+/* ---- Join, liveness, signals -------------------------------------------------------------- */
+
+static void join_times_out_then_terminate(weft_start_method method, bool kill)
+{
+    weft_process *p = start("sleep_long", NULL, 0, method, false);
+    int code = -100;
+    double t0;
+
+    CHECK(weft_process_pid(p) > 0);
+    CHECK(weft_process_pid(p) != weft_getpid());
+    t0 = weft_monotonic();
+    CHECK_STATUS(weft_process_join(p, 0.2), WEFT_ETIMEDOUT);
+    CHECK_ELAPSED(t0, 0.2);
+    CHECK_STATUS(weft_process_join(p, 0), WEFT_ETIMEDOUT);
+    CHECK(weft_process_is_alive(p));
+    CHECK_STATUS(weft_process_exitcode(p, &code), WEFT_EAGAIN);
+    CHECK_OK(kill ? weft_process_kill(p) : weft_process_terminate(p));
+    CHECK_OK(weft_process_join(p, weft_test_long()));
+    CHECK(!weft_process_is_alive(p));
+    CHECK_OK(weft_process_exitcode(p, &code));
+#ifdef _WIN32
+    CHECK_EQ_INT(code, 1);
+#else
+    CHECK_EQ_INT(code, kill ? -9 : -15);
+#endif
+    /* Reaped: signalling again does nothing (and hits no recycled pid). */
+    CHECK_OK(weft_process_terminate(p));
+    CHECK_OK(weft_process_kill(p));
+    CHECK_OK(weft_process_join(p, 0));
+    weft_process_release(p);
+}
+
+WEFT_TEST(spawn_join_times_out_then_terminate)
+{
+    join_times_out_then_terminate(WEFT_START_SPAWN, false);
+}
+
+WEFT_TEST(spawn_kill)
+{
+    join_times_out_then_terminate(WEFT_START_SPAWN, true);
+}
+
+WEFT_TEST(fork_join_times_out_then_terminate)
+{
+    weft_test_skip_without_fork();
+    join_times_out_then_terminate(WEFT_START_FORK, false);
+}
+
+typedef struct joiner_arg {
+    weft_process *p;
+    int status;
+} joiner_arg;
+
+static void *joiner(void *arg)
+{
+    joiner_arg *j = arg;
+
+    j->status = weft_process_join(j->p, weft_test_long());
+    return NULL;
+}
+
+WEFT_TEST(several_threads_join_one_child)
+{
+    weft_process *p = start("sleep_long", NULL, 0, WEFT_START_SPAWN, false);
+    weft_thread *threads[4];
+    joiner_arg args[4];
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        args[i] = (joiner_arg){p, WEFT_EOS};
+        CHECK_OK(weft_thread_start(&threads[i], joiner, &args[i], NULL));
+    }
+    weft_sleep(0.2);
+    CHECK_OK(weft_process_kill(p));
+    for (i = 0; i < 4; i++) {
+        CHECK_OK(weft_thread_join(threads[i], weft_test_long(), NULL));
+        weft_thread_release(threads[i]);
+        CHECK_OK(args[i].status);
+    }
+    weft_process_release(p);
+}
+
+WEFT_TEST(getpid_is_positive)
+{
+    CHECK(weft_getpid() > 0);
+}
+
+/* ---- What a whole process does --------------------------------------------------------------- */
+
+/* The parent names the child's pid; the child greets with its own pid, runs
+ * its own handler, and exits with its target's 5. */
+WEFT_CHILD_MODE(spawn_child_pid_and_handlers)
+{
+    weft_process *p = NULL;
+    int code = 0;
+
+    if (weft_process_start(&p, "greet", "bob", 3, NULL) != WEFT_OK)
+        return 10;
+    if (weft_process_join(p, WEFT_FOREVER) != WEFT_OK ||
+        weft_process_exitcode(p, &code) != WEFT_OK)
+        return 11;
+    printf("child %lld exited with %d\n", (long long)weft_process_pid(p), code);
+    weft_process_release(p);
+    return 0;
+}
+
+WEFT_TEST(spawned_child_runs_its_own_handlers)
+{
+    char out[WEFT_TEST_OUT_CAP], line[128];
+    long long pid = 0;
+    const char *at;
+
+    weft_test_run_mode("spawn_child_pid_and_handlers", 0, out);
+    CHECK_ONCE(out, "child handler");
+    at = strstr(out, "child ");
+    while (at && sscanf(at, "child %lld exited with 5", &pid) != 1)
+        at = strstr(at + 1, "child ");
+    CHECK(pid > 0);
+    snprintf(line, sizeof line, "hello bob from %lld", pid);
+    CHECK_ONCE(out, line);
+    CHECK_BEFORE(out, line, "child handler"); /* the target, then the child's exit */
+}
+
+/* A forked child must not run the parent's handler: it ends through the
+ * immediate exit after its target. */
+WEFT_CHILD_MODE(fork_child_runs_no_inherited_handler)
+{
+    weft_process_opts opts = {WEFT_START_FORK, false};
+    weft_process *p = NULL;
+    int code = 0;
+
+    weft_atexit(say, "parent handler");
+    if (weft_process_start(&p, "greet", "ann", 3, &opts) != WEFT_OK)
+        return 10;
+    if (weft_process_join(p, WEFT_FOREVER) != WEFT_OK ||
+        weft_process_exitcode(p, &code) != WEFT_OK || code != 5)
+        return 11;
+    weft_process_release(p);
+    return 0;
+}
+
+WEFT_TEST(fork_child_runs_no_inherited_handler)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_skip_without_fork();
+    weft_test_run_mode("fork_child_runs_no_inherited_handler", 0, out);
+    CHECK_ONCE(out, "parent handler");
+    /* The child's own handler, registered by its target, does not run
+     * either: the fork method ends through the immediate exit. */
+    CHECK_ABSENT(out, "child handler");
+    CHECK(strstr(out, "hello ann from ") != NULL);
+}
+
+/* Returning from main() with a daemon child that would sleep for a minute:
+ * the exit terminates it instead of waiting. */
+WEFT_CHILD_MODE(exit_terminates_daemon_child)
+{
+    weft_process_opts opts = {WEFT_START_DEFAULT, true};
+    weft_process *p = NULL;
+
+    if (weft_process_start(&p, "sleep_long", NULL, 0, &opts) != WEFT_OK)
+        return 10;
+    weft_process_release(p);
+    printf("main returns\n");
+    return 0;
+}
+
+WEFT_TEST(exit_terminates_daemon_child)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_run_mode("exit_terminates_daemon_child", 0, out); /* bounded in time */
+    CHECK_ONCE(out, "main returns");
+}
+
+/* Returning from main() with a non-daemon child still running: the exit
+ * waits for it, even though its handle was released. */
+WEFT_CHILD_MODE(exit_waits_for_child)
+{
+    weft_process *p = NULL;
+
+    if (weft_process_start(&p, "late_line", NULL, 0, NULL) != WEFT_OK)
+        return 10;
+    weft_process_release(p);
+    printf("main returns\n");
+    fflush(stdout);
+    return 0;
+}
+
+WEFT_TEST(exit_waits_for_non_daemon_child)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_run_mode("exit_waits_for_child", 0, out);
+    CHECK_BEFORE(out, "main returns", "child done");
+}
+
+WEFT_TEST(release_of_running_child_leaks_nothing)
+{
+    weft_process *p = start("late_line", NULL, 0, WEFT_START_SPAWN, false);
+
+    weft_process_release(p);
+    /* The exit at the end of this case waits for it; ASan's leak check
+     * runs after that. */
+}
