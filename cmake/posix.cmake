@@ -17,14 +17,33 @@ check_symbol_exists(posix_spawn_file_actions_addchdir_np "spawn.h" WEFT_HAVE_SPA
 check_symbol_exists(SYS_pidfd_open "sys/syscall.h" WEFT_HAVE_PIDFD_OPEN)
 unset(CMAKE_REQUIRED_DEFINITIONS)
 
-# A spawned child must inherit only the files it is given; with neither way
-# of closing the rest every child would hold copies of the parent's pipes.
-if(NOT WEFT_HAVE_SPAWN_CLOSEFROM AND NOT WEFT_HAVE_SPAWN_CLOEXEC_DEFAULT)
-  message(FATAL_ERROR "weft: posix_spawn here can neither close the descriptors a child is not "
-          "given (posix_spawn_file_actions_addclosefrom_np: glibc 2.34+, FreeBSD 13.1+) nor make "
-          "them close-on-exec (POSIX_SPAWN_CLOEXEC_DEFAULT: macOS); weft will not leak them into "
-          "children")
+# A spawned child must inherit only the files it is given, or it would hold
+# copies of the parent's pipes. How the rest are closed (WEFT_SPAWN_CLOSE):
+#   closefrom  posix_spawn_file_actions_addclosefrom_np (glibc 2.34+,
+#              FreeBSD 13.1+)
+#   cloexec    POSIX_SPAWN_CLOEXEC_DEFAULT (macOS)
+#   scan       a close action for each open descriptor that is not
+#              close-on-exec, found when spawning (older glibc and BSDs)
+# auto takes the first the system has. The parkinglot preset, which stands
+# for the other POSIX systems in CI, tests scan on Linux.
+if(WEFT_SPAWN_CLOSE STREQUAL "auto")
+  if(WEFT_HAVE_SPAWN_CLOSEFROM)
+    set(WEFT_SPAWN_CLOSE_RESOLVED closefrom)
+  elseif(WEFT_HAVE_SPAWN_CLOEXEC_DEFAULT)
+    set(WEFT_SPAWN_CLOSE_RESOLVED cloexec)
+  else()
+    set(WEFT_SPAWN_CLOSE_RESOLVED scan)
+  endif()
+elseif(WEFT_SPAWN_CLOSE STREQUAL "closefrom" AND NOT WEFT_HAVE_SPAWN_CLOSEFROM)
+  message(FATAL_ERROR "WEFT_SPAWN_CLOSE=closefrom: posix_spawn_file_actions_addclosefrom_np is missing")
+elseif(WEFT_SPAWN_CLOSE STREQUAL "cloexec" AND NOT WEFT_HAVE_SPAWN_CLOEXEC_DEFAULT)
+  message(FATAL_ERROR "WEFT_SPAWN_CLOSE=cloexec: POSIX_SPAWN_CLOEXEC_DEFAULT is missing")
+elseif(WEFT_SPAWN_CLOSE MATCHES "^(closefrom|cloexec|scan)$")
+  set(WEFT_SPAWN_CLOSE_RESOLVED ${WEFT_SPAWN_CLOSE})
+else()
+  message(FATAL_ERROR "WEFT_SPAWN_CLOSE=${WEFT_SPAWN_CLOSE}: choose auto, closefrom, cloexec or scan")
 endif()
+message(STATUS "weft: spawn closes other descriptors by ${WEFT_SPAWN_CLOSE_RESOLVED}")
 
 if(WEFT_CHILD_WAIT STREQUAL "auto")
   if(CMAKE_SYSTEM_NAME STREQUAL "Linux" AND WEFT_HAVE_PIDFD_OPEN)
@@ -45,12 +64,13 @@ endif()
 message(STATUS "weft: child wait ${WEFT_CHILD_WAIT_RESOLVED}")
 
 set(weft_posix_definitions "")
-foreach(have WEFT_HAVE_PIPE2 WEFT_HAVE_SIGTIMEDWAIT WEFT_HAVE_SPAWN_CLOSEFROM WEFT_HAVE_SPAWN_CHDIR
-        WEFT_HAVE_SPAWN_CHDIR_NP)
+foreach(have WEFT_HAVE_PIPE2 WEFT_HAVE_SIGTIMEDWAIT WEFT_HAVE_SPAWN_CHDIR WEFT_HAVE_SPAWN_CHDIR_NP)
   if(${have})
     list(APPEND weft_posix_definitions ${have})
   endif()
 endforeach()
+string(TOUPPER "WEFT_SPAWN_CLOSE_${WEFT_SPAWN_CLOSE_RESOLVED}" spawn_close_definition)
+list(APPEND weft_posix_definitions ${spawn_close_definition})
 if(WEFT_CHILD_WAIT_RESOLVED STREQUAL "pidfd")
   list(APPEND weft_posix_definitions WEFT_CHILD_WAIT_PIDFD)
 endif()

@@ -108,7 +108,11 @@ static void finish_exit(void)
     weft_thread *self;
 
     run_handlers();
-    weft__children_at_exit();
+    /* Once the OS has ended the other threads (a DLL detached at exit), a
+     * thread it killed may hold the list of children: leave them be, as
+     * the threads are. */
+    if (!weft_sys_other_threads_gone())
+        weft__children_at_exit();
     self = weft__self_if_known();
     if (self)
         weft__locals_thread_end(self);
@@ -133,7 +137,12 @@ static void orderly_exit(void)
         return;
     }
     if (weft__load64(&exiting_thread) == me) {
-        finish_exit();
+        /* Back from a handler's weft_exit: finish. Back once all is done
+         * (the C exit hook after weft_exit, or a DLL's own exit table
+         * after the process-wide one): nothing is left, and the locks
+         * finish_exit takes may belong to threads the OS has killed. */
+        if (weft__load(&phase) != DONE)
+            finish_exit();
         return;
     }
     /* Another thread runs the exit. A thread other than the main one ends

@@ -225,8 +225,10 @@ typedef struct weft_sys_spawn_opts {
  * inherited handles). The child inherits no file but its three standard
  * ones and `pass`. Returns WEFT_OK; WEFT_ENOENT when the program does not
  * exist (no PATH entry has it, or exec reported ENOENT); WEFT_EINVAL for an
- * empty argv, a string Windows cannot carry (not UTF-8, an argument to a
- * .bat/.cmd program that cmd.exe would re-interpret); WEFT_ENOMEM; WEFT_EOS
+ * empty argv, a bad pass entry, a string Windows cannot carry (not UTF-8,
+ * '"' in argv[0], an env entry without '=', a command line over 32767
+ * units, an argument to a .bat/.cmd program that cmd.exe would
+ * re-interpret); WEFT_ENOMEM; WEFT_EOS
  * with the OS error (the errno exec failed with, e.g. EACCES). */
 int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts);
 
@@ -247,7 +249,8 @@ int weft_sys_fork(weft_sys_child *out, bool *in_child);
 int weft_sys_child_wait(const weft_sys_child *child, int64_t deadline_ns);
 
 /* Collect an ended child's exit code without blocking: its exit status, or
- * -N when signal N ended it (POSIX). Returns WEFT_OK (then the pid is free
+ * -N when signal N ended it (POSIX); the 32-bit exit code cast to int
+ * (Windows). Returns WEFT_OK (then the pid is free
  * for reuse on POSIX: never call again, never signal it again), WEFT_EAGAIN
  * while it runs, or WEFT_EOS. The caller serialises reap and signal. */
 int weft_sys_child_reap(weft_sys_child *child, int *code);

@@ -61,6 +61,11 @@ int weft_test_int_arg(const void *arg, size_t len)
     return x;
 }
 
+unsigned char weft_test_pattern(size_t i)
+{
+    return (unsigned char)((i * 2654435761u) >> 13 ^ i >> 20);
+}
+
 static int child_argc;
 static char **child_argv;
 

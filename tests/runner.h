@@ -244,6 +244,10 @@ void weft_test_skip_without_fork(void);
  * argument is not one int. */
 int weft_test_int_arg(const void *arg, size_t len);
 
+/* The byte at offset i of a big test transfer: a lost, duplicated or
+ * reordered block shows. */
+unsigned char weft_test_pattern(size_t i);
+
 /* `line` is in `out` exactly once. */
 #define CHECK_ONCE(out, line) CHECK_EQ_INT(weft_test_line_count(out, line), 1)
 /* `line` is not in `out`. */

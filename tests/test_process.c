@@ -19,13 +19,6 @@ static int return_arg(const void *arg, size_t len)
     return weft_test_int_arg(arg, len);
 }
 
-/* The byte at offset i of a big argument: a pattern a lost, duplicated or
- * reordered block would break. */
-static unsigned char pattern(size_t i)
-{
-    return (unsigned char)((i * 2654435761u) >> 13 ^ i >> 20);
-}
-
 enum { BIG = 16 << 20 };
 
 static int check_big(const void *arg, size_t len)
@@ -36,7 +29,7 @@ static int check_big(const void *arg, size_t len)
     if (len != BIG)
         return 2;
     for (i = 0; i < len; i++) {
-        if (bytes[i] != pattern(i))
+        if (bytes[i] != weft_test_pattern(i))
             return 3;
     }
     return 0;
@@ -217,7 +210,7 @@ static void big_argument_arrives_intact(weft_start_method method)
 
     CHECK(big != NULL);
     for (i = 0; i < BIG; i++)
-        big[i] = pattern(i);
+        big[i] = weft_test_pattern(i);
     CHECK_EQ_INT(run_to_end("check_big", big, BIG, method), 0);
     free(big);
 }

@@ -18,8 +18,20 @@
  *   three handles the child inherits. A .bat or .cmd program runs under
  *   cmd.exe, which re-reads its command line by rules no quoting can
  *   satisfy; an argument to one with a character other than letters,
- *   digits, space and `-_.,:/\\+=@~` (such as `"`, `%`, `&`, `^`) is
- *   refused with `WEFT_EINVAL`.
+ *   digits, space and `-_.,;:/\\+=@~` (such as `"`, `%`, `&`, `^`) is
+ *   refused with `WEFT_EINVAL`. The others reach the batch file intact as
+ *   `%~1`, `%~2`... (`%1` keeps the quotes that an argument with a space,
+ *   `,`, `;` or `=` is given).
+ *
+ * A relative program path is found from the child's `cwd` on POSIX and
+ * from the parent's current directory on Windows (as Python documents for
+ * subprocess); a `cwd` that does not exist fails the start (`WEFT_ENOENT`
+ * on POSIX, where exec cannot tell it from a missing program; `WEFT_EOS`
+ * on Windows).
+ *
+ * Exit codes: on POSIX the exit status, or -N when signal N ended the
+ * child; on Windows the process's 32-bit exit code as an int, so the
+ * NTSTATUS codes of a crash (0xC0000005) come out negative.
  *
  * weft never takes SIGCHLD from the application and never calls
  * waitpid(-1): it waits for its own children only (a pidfd on Linux, the

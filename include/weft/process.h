@@ -123,8 +123,9 @@ WEFT_API bool weft_process_is_alive(weft_process *process);
 
 /**
  * The child's exit code (exitcode): the target's return value, or -N when
- * signal N ended it (POSIX); 1 after weft_process_terminate() or
- * weft_process_kill() on Windows.
+ * signal N ended it (POSIX). On Windows: 1 after weft_process_terminate()
+ * or weft_process_kill(), 3 after abort(), and the NTSTATUS code of a
+ * crash (such as 0xC0000005) as a negative int.
  * \returns `WEFT_OK` with `*code`; `WEFT_EAGAIN` while it runs;
  *          `WEFT_EINVAL` for NULL arguments; `WEFT_EOS`.
  * \threadsafety Safe from any thread. Never blocks.

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE /* ppoll, posix_spawn_file_actions_addclosefrom_np, addchdir_np */
 #include "posix.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -114,6 +115,67 @@ static int add_chdir(posix_spawn_file_actions_t *actions, const char *cwd)
 #endif
 }
 
+#if defined(WEFT_SPAWN_CLOSE_SCAN)
+/* The most descriptors looked at where the open ones cannot be listed: a
+ * limit of millions would make every spawn slow. */
+#define SCAN_LIMIT 65536
+
+/* Add a close action for `fd` unless exec closes it anyway. */
+static int close_if_inherited(posix_spawn_file_actions_t *actions, int fd)
+{
+    int flags = fcntl(fd, F_GETFD);
+
+    if (flags < 0 || (flags & FD_CLOEXEC) != 0)
+        return WEFT_OK;
+    flags = posix_spawn_file_actions_addclose(actions, fd);
+    return flags == 0 ? WEFT_OK : spawn_status(flags);
+}
+
+/* Without a closefrom action: a close action for every descriptor from
+ * `first` on that is open and not close-on-exec, listed from /proc/self/fd
+ * where it exists, else tried one by one. One that another thread closes
+ * before the spawn is harmless: glibc and musl ignore a close action that
+ * fails (only a number out of range is an error). */
+static int close_the_rest(posix_spawn_file_actions_t *actions, int first)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    struct dirent *entry;
+    long fd, max;
+    int rc = WEFT_OK;
+
+    if (dir != NULL) {
+        while (rc == WEFT_OK && (entry = readdir(dir)) != NULL) {
+            fd = strtol(entry->d_name, NULL, 10);
+            if (entry->d_name[0] != '.' && fd >= first && fd != dirfd(dir))
+                rc = close_if_inherited(actions, (int)fd);
+        }
+        closedir(dir);
+        return rc;
+    }
+    max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > SCAN_LIMIT)
+        max = SCAN_LIMIT;
+    for (fd = first; fd < max && rc == WEFT_OK; fd++)
+        rc = close_if_inherited(actions, (int)fd);
+    return rc;
+}
+#elif defined(WEFT_SPAWN_CLOSE_CLOSEFROM)
+static int close_the_rest(posix_spawn_file_actions_t *actions, int first)
+{
+    int err = posix_spawn_file_actions_addclosefrom_np(actions, first);
+
+    return err == 0 ? WEFT_OK : spawn_status(err);
+}
+#else
+/* POSIX_SPAWN_CLOEXEC_DEFAULT (set_attributes) closes the rest. */
+static int close_the_rest(posix_spawn_file_actions_t *actions, int first)
+{
+    (void)actions;
+    (void)first;
+    return WEFT_OK;
+}
+#endif
+
 /* The file actions that give the child its files on 0, 1, 2 and 3..,
  * close every other descriptor, and change directory. Each file goes
  * through a close-on-exec copy numbered above every target, so no dup2 can
@@ -143,11 +205,9 @@ static int add_files(posix_spawn_file_actions_t *actions, const weft_sys_spawn_o
         if (err != 0)
             return spawn_status(err);
     }
-#if defined(WEFT_HAVE_SPAWN_CLOSEFROM)
-    err = posix_spawn_file_actions_addclosefrom_np(actions, targets);
-    if (err != 0)
-        return spawn_status(err);
-#endif
+    err = close_the_rest(actions, targets);
+    if (err != WEFT_OK)
+        return err;
     if (opts->cwd != NULL) {
         err = add_chdir(actions, opts->cwd);
         if (err != 0)
@@ -168,8 +228,8 @@ static int set_attributes(posix_spawnattr_t *attr, bool new_group)
     sigemptyset(&none);
     sigemptyset(&defaults);
     sigaddset(&defaults, SIGPIPE);
-#if !defined(WEFT_HAVE_SPAWN_CLOSEFROM)
-    flags |= POSIX_SPAWN_CLOEXEC_DEFAULT; /* configure made sure one of the two exists */
+#if defined(WEFT_SPAWN_CLOSE_CLOEXEC)
+    flags |= POSIX_SPAWN_CLOEXEC_DEFAULT; /* the rest is closed at exec */
 #endif
     if (new_group)
         flags |= POSIX_SPAWN_SETPGROUP;

@@ -1,0 +1,1559 @@
+/* weft_popen and weft_run: subprocess.Popen and subprocess.run.
+ *
+ * The programs the cases start are this test executable again, run as
+ * `<self> --child <mode> args...` (WEFT_CHILD_MODE below): a cat, an echo
+ * of the argument vector, an exit code, a long sleep, and so on. Every
+ * case starts them through the API under test, never through the shell.
+ *
+ * Temporary files and directories go to the current directory (CTest's:
+ * the build tree), named with this process's id, since the cases of this
+ * module may run at the same time. A few cases are for one platform only
+ * (descriptors on POSIX, batch files on Windows); they exist everywhere and
+ * skip themselves elsewhere. */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 200809L /* setenv, fcntl, open, chmod, mkdir, getcwd, kill */
+#endif
+#include "runner.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#include <shellapi.h> /* CommandLineToArgvW */
+#include <direct.h>   /* _mkdir, _rmdir, _getcwd */
+#include <fcntl.h>    /* _O_BINARY */
+#include <io.h>       /* _setmode */
+#else
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+#endif
+
+/* The exit code a killed / terminated child reports: -SIGKILL, -SIGTERM on
+ * POSIX; TerminateProcess's code (1) on Windows. */
+#ifdef _WIN32
+#define KILLED_CODE 1
+#define TERMINATED_CODE 1
+#else
+#define KILLED_CODE (-9)
+#define TERMINATED_CODE (-15)
+#endif
+
+enum { MIB = 1 << 20, BIG = 8 * MIB, CHUNK = 64 * 1024 };
+
+/* ---- Helpers -------------------------------------------------------------------- */
+
+/* argv = {self, "--child", mode, extra..., NULL}; `extra` ends with NULL.
+ * argv must have room for `cap` entries. */
+static void child_argv(const char **argv, size_t cap, const char *mode, ...)
+{
+    va_list ap;
+    const char *arg;
+    size_t n = 0;
+
+    CHECK(cap >= 4);
+    argv[n++] = weft_test_self_path();
+    argv[n++] = "--child";
+    argv[n++] = mode;
+    va_start(ap, mode);
+    while ((arg = va_arg(ap, const char *)) != NULL) {
+        CHECK(n + 1 < cap);
+        argv[n++] = arg;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+}
+
+/* A name in the current directory, unique to this process:
+ * "weft_popen_<stem>_<pid><ext>". */
+static void temp_name(char *buf, size_t cap, const char *stem, const char *ext)
+{
+    int n = snprintf(buf, cap, "weft_popen_%s_%lld%s", stem, (long long)weft_getpid(), ext);
+
+    CHECK(n > 0 && (size_t)n < cap);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+
+    CHECK(f != NULL);
+    CHECK(fputs(text, f) >= 0);
+    CHECK(fclose(f) == 0);
+}
+
+static char *strdup_checked(const char *text)
+{
+    char *copy = malloc(strlen(text) + 1);
+
+    CHECK(copy != NULL);
+    return strcpy(copy, text);
+}
+
+/* Set this process's PATH (NULL: unset it). */
+static void set_parent_path(const char *value)
+{
+#ifdef _WIN32
+    CHECK(SetEnvironmentVariableA("PATH", value));
+#else
+    CHECK((value ? setenv("PATH", value, 1) : unsetenv("PATH")) == 0);
+#endif
+}
+
+/* Wait (within weft_test_long()) for partial_then_sleep to create its
+ * marker file, which says it has written and flushed both lines, and
+ * remove it. The removal is the test: it fails while there is no file,
+ * and on Windows also while the child still has it open. */
+static void wait_for_marker(const char *marker)
+{
+    double t0 = weft_monotonic();
+
+    while (remove(marker) != 0) {
+        CHECK_LT_DBL(weft_monotonic() - t0, weft_test_long());
+        weft_sleep(0.005);
+    }
+}
+
+/* Start argv with opts (checked). */
+static weft_popen *start(const char *const *argv, const weft_popen_opts *opts)
+{
+    weft_popen *p = NULL;
+
+    CHECK_OK(weft_popen_start(&p, argv, opts));
+    CHECK(p != NULL);
+    CHECK_GE_INT(weft_popen_pid(p), 1);
+    return p;
+}
+
+/* The child's stdio in binary mode, so Windows writes what it is given. */
+static void binary_stdio(void)
+{
+#ifdef _WIN32
+    _setmode(_fileno(stdin), _O_BINARY);
+    _setmode(_fileno(stdout), _O_BINARY);
+    _setmode(_fileno(stderr), _O_BINARY);
+#endif
+}
+
+#ifdef _WIN32
+#define DIR_SEP '\\'
+#else
+#define DIR_SEP '/'
+#endif
+
+static bool is_absolute(const char *path)
+{
+#ifdef _WIN32
+    return path[0] == '\\' || path[0] == '/' || (path[0] != '\0' && path[1] == ':');
+#else
+    return path[0] == '/';
+#endif
+}
+
+/* The current directory, into buf. */
+static void current_dir(char *buf, size_t cap)
+{
+#ifdef _WIN32
+    CHECK(_getcwd(buf, (int)cap) != NULL);
+#else
+    CHECK(getcwd(buf, cap) != NULL);
+#endif
+}
+
+/* ---- Child modes ---------------------------------------------------------------- */
+
+/* Copy stdin to stdout to the end; exit with the code of the first
+ * argument (0 without one). */
+WEFT_CHILD_MODE(cat)
+{
+    static char buf[CHUNK];
+    int count;
+    char **args = weft_test_child_args(&count);
+    size_t n;
+
+    binary_stdio();
+    while ((n = fread(buf, 1, sizeof buf, stdin)) > 0) {
+        if (fwrite(buf, 1, n, stdout) != n)
+            return 100;
+    }
+    if (ferror(stdin) || fflush(stdout) != 0)
+        return 101;
+    return count > 0 ? atoi(args[0]) : 0;
+}
+
+/* Each argument, as the child received it, followed by a NUL byte. On
+ * Windows the C runtime's argv is in the ANSI code page, not UTF-8: the
+ * arguments are read from the UTF-16 command line, as CommandLineToArgvW
+ * splits it. */
+WEFT_CHILD_MODE(echo_argv)
+{
+    binary_stdio();
+#ifdef _WIN32
+    {
+        int n = 0, i;
+        wchar_t **w = CommandLineToArgvW(GetCommandLineW(), &n);
+
+        if (w == NULL)
+            return 102;
+        /* w[0..2]: the program, "--child", "echo_argv". */
+        for (i = 3; i < n; i++) {
+            int len = WideCharToMultiByte(CP_UTF8, 0, w[i], -1, NULL, 0, NULL, NULL);
+            char *s = len > 0 ? malloc((size_t)len) : NULL;
+
+            if (s == NULL || WideCharToMultiByte(CP_UTF8, 0, w[i], -1, s, len, NULL, NULL) != len)
+                return 103;
+            fwrite(s, 1, (size_t)len, stdout); /* the NUL too */
+            free(s);
+        }
+        LocalFree(w);
+    }
+#else
+    {
+        int count, i;
+        char **args = weft_test_child_args(&count);
+
+        for (i = 0; i < count; i++)
+            fwrite(args[i], 1, strlen(args[i]) + 1, stdout);
+    }
+#endif
+    return fflush(stdout) == 0 ? 0 : 104;
+}
+
+WEFT_CHILD_MODE(exit_with)
+{
+    int count;
+    char **args = weft_test_child_args(&count);
+
+    return count > 0 ? atoi(args[0]) : 0;
+}
+
+/* Sleep 30 s: "still running" for every case. */
+WEFT_CHILD_MODE(sleep_long)
+{
+    weft_sleep(30.0);
+    return 0;
+}
+
+/* Write args[0] to stdout, flush, then args[1] to stderr; exit with
+ * args[2] (0 without it). */
+WEFT_CHILD_MODE(say)
+{
+    int count;
+    char **args = weft_test_child_args(&count);
+
+    binary_stdio();
+    if (count > 0)
+        fputs(args[0], stdout);
+    fflush(stdout);
+    if (count > 1)
+        fputs(args[1], stderr);
+    fflush(stderr);
+    return count > 2 ? atoi(args[2]) : 0;
+}
+
+/* Write args[0] bytes to stdout (weft_test_pattern(i)) and as many to stderr
+ * (weft_test_pattern(i) ^ 0x5a), alternating 64 KiB chunks, reading nothing: a
+ * parent that reads one pipe to its end before the other deadlocks. */
+WEFT_CHILD_MODE(write_both)
+{
+    static unsigned char buf[CHUNK];
+    int count;
+    char **args = weft_test_child_args(&count);
+    size_t total = count > 0 ? (size_t)strtoul(args[0], NULL, 10) : 0;
+    size_t done = 0, n, i;
+
+    binary_stdio();
+    while (done < total) {
+        n = total - done < CHUNK ? total - done : CHUNK;
+        for (i = 0; i < n; i++)
+            buf[i] = weft_test_pattern(done + i);
+        if (fwrite(buf, 1, n, stdout) != n || fflush(stdout) != 0)
+            return 105;
+        for (i = 0; i < n; i++)
+            buf[i] ^= 0x5a;
+        if (fwrite(buf, 1, n, stderr) != n || fflush(stderr) != 0)
+            return 106;
+        done += n;
+    }
+    return 0;
+}
+
+/* Write a line to stdout and one to stderr, then (when given args[0])
+ * create that file to say so, then sleep 30 s. */
+WEFT_CHILD_MODE(partial_then_sleep)
+{
+    int count;
+    char **args = weft_test_child_args(&count);
+
+    binary_stdio();
+    fputs("partial output\n", stdout);
+    fputs("partial error\n", stderr);
+    if (fflush(stdout) != 0 || fflush(stderr) != 0)
+        return 107;
+    if (count > 0) {
+        FILE *f = fopen(args[0], "wb");
+        if (f == NULL || fclose(f) != 0)
+            return 108;
+    }
+    weft_sleep(30.0);
+    return 0;
+}
+
+/* "NAME=value\n" for each argument NAME, "NAME unset\n" when unset. */
+WEFT_CHILD_MODE(print_env)
+{
+    int count, i;
+    char **args = weft_test_child_args(&count);
+
+    binary_stdio();
+    for (i = 0; i < count; i++) {
+        const char *value = getenv(args[i]);
+
+        if (value)
+            printf("%s=%s\n", args[i], value);
+        else
+            printf("%s unset\n", args[i]);
+    }
+    return 0;
+}
+
+WEFT_CHILD_MODE(print_cwd)
+{
+    char dir[4096];
+
+    binary_stdio();
+    current_dir(dir, sizeof dir);
+    fputs(dir, stdout);
+    return 0;
+}
+
+WEFT_CHILD_MODE(print_pid)
+{
+    printf("%lld", (long long)weft_getpid());
+    return 0;
+}
+
+/* POSIX: the open descriptors among 0..4095, as "0 1 2".
+ * Windows: how many of the handle values given as arguments are open in
+ * this process (the parent's inheritable handles that leaked in). */
+WEFT_CHILD_MODE(fd_count)
+{
+#ifdef _WIN32
+    int count, i, open = 0;
+    char **args = weft_test_child_args(&count);
+
+    for (i = 0; i < count; i++) {
+        DWORD flags;
+        HANDLE h = (HANDLE)(uintptr_t)strtoull(args[i], NULL, 10);
+
+        if (GetHandleInformation(h, &flags))
+            open++;
+    }
+    printf("%d", open);
+#else
+    int fd;
+    bool first = true;
+
+    for (fd = 0; fd < 4096; fd++) {
+        if (fcntl(fd, F_GETFD) != -1) {
+            printf(first ? "%d" : " %d", fd);
+            first = false;
+        }
+    }
+#endif
+    return 0;
+}
+
+/* POSIX: "leader" when the child leads its own process group, else "member". */
+WEFT_CHILD_MODE(print_pgrp)
+{
+#ifdef _WIN32
+    return 77;
+#else
+    fputs(getpgrp() == getpid() ? "leader" : "member", stdout);
+    return 0;
+#endif
+}
+
+/* ---- Start, wait, poll --------------------------------------------------------------- */
+
+WEFT_TEST(popen_wait_exit_codes)
+{
+    static const char *const codes[] = {"0", "3", "42"};
+    const char *argv[8];
+    size_t i;
+
+    for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        weft_popen *p;
+        int code = -12345;
+
+        child_argv(argv, 8, "exit_with", codes[i], NULL);
+        p = start(argv, NULL);
+        CHECK_OK(weft_popen_wait(p, WEFT_FOREVER, &code));
+        CHECK_EQ_INT(code, atoi(codes[i]));
+        /* Reaped: the status stays, for wait and poll alike. */
+        code = -12345;
+        CHECK_OK(weft_popen_wait(p, 0, &code));
+        CHECK_EQ_INT(code, atoi(codes[i]));
+        code = -12345;
+        CHECK_OK(weft_popen_poll(p, &code));
+        CHECK_EQ_INT(code, atoi(codes[i]));
+        CHECK_OK(weft_popen_wait(p, WEFT_FOREVER, NULL)); /* exit_code may be NULL */
+        weft_popen_release(p);
+    }
+}
+
+WEFT_TEST(popen_pid_is_the_childs)
+{
+    const char *argv[8];
+    weft_popen *p;
+    char *out = NULL;
+    size_t out_len = 0;
+    weft_popen_opts opts = {0};
+
+    opts.out = WEFT_STDIO_PIPE;
+    child_argv(argv, 8, "print_pid", NULL);
+    p = start(argv, &opts);
+    CHECK_OK(weft_popen_communicate(p, NULL, 0, &out, &out_len, NULL, NULL, weft_test_long()));
+    CHECK(out != NULL);
+    CHECK_EQ_INT(strtoll(out, NULL, 10), weft_popen_pid(p));
+    CHECK_NE_INT(weft_popen_pid(p), weft_getpid());
+    weft_free(out);
+    weft_popen_release(p);
+}
+
+WEFT_TEST(popen_poll_running_then_exit_code)
+{
+    const char *argv[8];
+    weft_popen *p;
+    weft_popen_opts opts = {0};
+    int code = -12345;
+
+    /* cat runs until its stdin ends: running for sure until communicate
+     * closes it. */
+    opts.in = WEFT_STDIO_PIPE;
+    opts.out = WEFT_STDIO_NULL;
+    child_argv(argv, 8, "cat", "7", NULL);
+    p = start(argv, &opts);
+    CHECK_STATUS(weft_popen_poll(p, &code), WEFT_EAGAIN);
+    CHECK_EQ_INT(code, -12345); /* untouched */
+    CHECK_STATUS(weft_popen_poll(p, NULL), WEFT_EAGAIN);
+    CHECK_STATUS(weft_popen_wait(p, 0, &code), WEFT_ETIMEDOUT);
+    CHECK_OK(weft_popen_communicate(p, NULL, 0, NULL, NULL, NULL, NULL, weft_test_long()));
+    CHECK_OK(weft_popen_poll(p, &code));
+    CHECK_EQ_INT(code, 7);
+    weft_popen_release(p);
+
+    /* A child that ends by itself is seen by poll alone. */
+    child_argv(argv, 8, "exit_with", "3", NULL);
+    p = start(argv, NULL);
+    {
+        double t0 = weft_monotonic();
+        int rc;
+
+        while ((rc = weft_popen_poll(p, &code)) == WEFT_EAGAIN) {
+            CHECK_LT_DBL(weft_monotonic() - t0, weft_test_long());
+            weft_sleep(0.002);
+        }
+        CHECK_OK(rc);
+    }
+    CHECK_EQ_INT(code, 3);
+    weft_popen_release(p);
+}
+
+WEFT_TEST(popen_wait_timeout_then_kill)
+{
+    const char *argv[8];
+    weft_popen *p;
+    weft_popen_opts opts = {0};
+    double t0;
+    int code = -12345;
+
+    opts.out = WEFT_STDIO_NULL;
+    opts.err = WEFT_STDIO_NULL;
+    child_argv(argv, 8, "sleep_long", NULL);
+    p = start(argv, &opts);
+    t0 = weft_monotonic();
+    CHECK_STATUS(weft_popen_wait(p, 0.3, &code), WEFT_ETIMEDOUT);
+    CHECK_ELAPSED(t0, 0.3);
+    CHECK_EQ_INT(code, -12345);
+    CHECK_STATUS(weft_popen_wait(p, 0, &code), WEFT_ETIMEDOUT);
+    CHECK_STATUS(weft_popen_poll(p, &code), WEFT_EAGAIN);
+    CHECK_OK(weft_popen_kill(p));
+    t0 = weft_monotonic();
+    CHECK_OK(weft_popen_wait(p, weft_test_long(), &code));
+    CHECK_LT_DBL(weft_monotonic() - t0, weft_test_slack()); /* not the 30 s sleep */
+    CHECK_EQ_INT(code, KILLED_CODE);
+    weft_popen_release(p);
+}
+
+WEFT_TEST(popen_terminate_running_child)
+{
+    const char *argv[8];
+    weft_popen *p;
+    weft_popen_opts opts = {0};
+    int code = -12345;
+
+    opts.out = WEFT_STDIO_NULL;
+    opts.err = WEFT_STDIO_NULL;
+    child_argv(argv, 8, "sleep_long", NULL);
+    p = start(argv, &opts);
+    CHECK_OK(weft_popen_terminate(p));
+    CHECK_OK(weft_popen_wait(p, weft_test_long(), &code));
+    CHECK_EQ_INT(code, TERMINATED_CODE);
+    weft_popen_release(p);
+}
+
+WEFT_TEST(popen_signal_after_reap_does_nothing)
+{
+    const char *argv[8];
+    weft_popen *p;
+    int code = -12345;
+
+    child_argv(argv, 8, "exit_with", "5", NULL);
+    p = start(argv, NULL);
+    CHECK_OK(weft_popen_wait(p, weft_test_long(), &code));
+    CHECK_EQ_INT(code, 5);
+    /* Reaped: the pid may belong to another process by now; nothing is
+     * sent, and the status stays. */
+    CHECK_OK(weft_popen_terminate(p));
+    CHECK_OK(weft_popen_kill(p));
+    CHECK_OK(weft_popen_kill(p));
+    code = -12345;
+    CHECK_OK(weft_popen_wait(p, 0, &code));
+    CHECK_EQ_INT(code, 5);
+    code = -12345;
+    CHECK_OK(weft_popen_poll(p, &code));
+    CHECK_EQ_INT(code, 5);
+    weft_popen_release(p);
+}
+
+static void *wait_for_child(void *arg)
+{
+    int code = -12345;
+
+    CHECK_OK(weft_popen_wait((weft_popen *)arg, weft_test_long(), &code));
+    return (void *)(intptr_t)code;
+}
+
+WEFT_TEST(popen_wait_from_several_threads)
+{
+    enum { THREADS = 4 };
+    weft_thread *threads[THREADS];
+    const char *argv[8];
+    weft_popen *p;
+    weft_popen_opts opts = {0};
+    int i;
+
+    opts.out = WEFT_STDIO_NULL;
+    opts.err = WEFT_STDIO_NULL;
+    child_argv(argv, 8, "sleep_long", NULL);
+    p = start(argv, &opts);
+    weft_test_start_all(threads, THREADS, wait_for_child, p);
+    weft_test_settle(); /* most likely all blocked in the wait by now */
+    CHECK_OK(weft_popen_kill(p));
+    for (i = 0; i < THREADS; i++)
+        CHECK_EQ_INT((intptr_t)weft_test_join(threads[i]), KILLED_CODE);
+    weft_popen_release(p);
+}
+
+/* ---- Programs that cannot run -------------------------------------------------------- */
+
+WEFT_TEST(popen_missing_program_enoent)
+{
+    static const char *const names[] = {
+#ifdef _WIN32
+        "C:\\weft-no-such-dir\\weft-no-such-program.exe",
+        ".\\weft-no-such-program.exe",
+#else
+        "/weft-no-such-dir/weft-no-such-program",
+        "./weft-no-such-program",
+#endif
+        "weft-no-such-program", /* a bare name: the PATH search finds nothing */
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *argv[] = {names[i], "arg", NULL};
+        weft_popen *p = NULL;
+        int code = -12345;
+
+        CHECK_STATUS(weft_popen_start(&p, argv, NULL), WEFT_ENOENT);
+        CHECK_EQ_PTR(p, NULL);
+        /* run passes start's status through, and runs nothing. */
+        CHECK_STATUS(weft_run(argv, NULL, weft_test_long(), &code, NULL, NULL, NULL, NULL),
+                     WEFT_ENOENT);
+        CHECK_EQ_INT(code, -12345);
+    }
+}
+
+WEFT_TEST(popen_not_executable_eos)
+{
+    char name[128], path[160];
+    weft_popen *p = NULL;
+    int rc;
+
+#ifdef _WIN32
+    /* Not a program, whatever its name says: Windows cannot run it. */
+    temp_name(name, sizeof name, "noexec", ".exe");
+    snprintf(path, sizeof path, ".\\%s", name);
+    write_file(name, "this is not a program\r\n");
+#else
+    temp_name(name, sizeof name, "noexec", "");
+    snprintf(path, sizeof path, "./%s", name);
+    write_file(name, "#!/bin/sh\nexit 0\n");
+    CHECK(chmod(name, 0644) == 0); /* no execute bit for anyone */
+#endif
+    {
+        const char *argv[] = {path, NULL};
+
+        rc = weft_popen_start(&p, argv, NULL);
+        remove(name);
+        CHECK_STATUS(rc, WEFT_EOS);
+        CHECK_EQ_PTR(p, NULL);
+#ifndef _WIN32
+        CHECK_EQ_INT(weft_last_os_error(), EACCES);
+#endif
+    }
+}
+
+/* A bare name is looked for on PATH only, never in the current directory,
+ * even where PATH has empty elements (which exec would read as "."). */
+WEFT_TEST(popen_bare_name_not_from_cwd)
+{
+    char name[128], path[160];
+    int code = -12345;
+
+#ifdef _WIN32
+    char file[160], env_path[] = "PATH=C:\\weft-no-such-dir;;", sysroot[300];
+    const char *env[] = {env_path, NULL, NULL};
+    const char *root = getenv("SystemRoot");
+
+    if (root) {
+        snprintf(sysroot, sizeof sysroot, "SystemRoot=%s", root);
+        env[1] = sysroot;
+    }
+    temp_name(name, sizeof name, "cwd_probe", "");
+    snprintf(file, sizeof file, "%s.bat", name);
+    snprintf(path, sizeof path, ".\\%s", file);
+    write_file(file, "@exit /b 0\r\n");
+#else
+    char env_path[] = "PATH=/weft-no-such-dir::/bin:";
+    const char *env[] = {env_path, NULL};
+    const char *file = name;
+
+    temp_name(name, sizeof name, "cwd_probe", "");
+    snprintf(path, sizeof path, "./%s", name);
+    write_file(name, "#!/bin/sh\nexit 0\n");
+    CHECK(chmod(name, 0755) == 0);
+#endif
+    {
+        const char *parent_path = getenv("PATH");
+        char *saved_path = parent_path ? strdup_checked(parent_path) : NULL;
+        weft_popen_opts opts = {0};
+        const char *by_path[] = {path, NULL};
+        const char *bare[] = {name, NULL};
+        const char *bare_ext[] = {file, NULL};
+        int rc_path, rc_bare, rc_bare_ext, rc_parent_path;
+
+        /* The file runs when named by a path: what follows is no accident. */
+        opts.out = WEFT_STDIO_NULL;
+        rc_path = weft_run(by_path, &opts, weft_test_long(), &code, NULL, NULL, NULL, NULL);
+        opts.env = env;
+        rc_bare = weft_run(bare, &opts, weft_test_long(), NULL, NULL, NULL, NULL, NULL);
+        rc_bare_ext = weft_run(bare_ext, &opts, weft_test_long(), NULL, NULL, NULL, NULL, NULL);
+        /* Without env: the parent's PATH, here with empty elements too. */
+        opts.env = NULL;
+        set_parent_path(env_path + 5);
+        rc_parent_path = weft_run(bare, &opts, weft_test_long(), NULL, NULL, NULL, NULL, NULL);
+        set_parent_path(saved_path);
+        free(saved_path);
+        remove(file);
+        CHECK_OK(rc_path);
+        CHECK_EQ_INT(code, 0);
+        CHECK_STATUS(rc_bare, WEFT_ENOENT);
+        CHECK_STATUS(rc_bare_ext, WEFT_ENOENT);
+        CHECK_STATUS(rc_parent_path, WEFT_ENOENT);
+    }
+}
+
+/* ---- communicate ------------------------------------------------------------------------ */
+
+WEFT_TEST_TIMEOUT(communicate_8mib_through_cat, 120)
+{
+    const char *argv[8];
+    weft_popen *p;
+    weft_popen_opts opts = {0};
+    unsigned char *input = malloc(BIG);
+    char *out = NULL, *err = NULL;
+    size_t out_len = 0, err_len = 99, i;
+    int code = -12345;
+
+    CHECK(input != NULL);
+    for (i = 0; i < BIG; i++)
+        input[i] = weft_test_pattern(i);
+    opts.in = WEFT_STDIO_PIPE;
+    opts.out = WEFT_STDIO_PIPE;
+    opts.err = WEFT_STDIO_PIPE;
+    child_argv(argv, 8, "cat", NULL);
+    p = start(argv, &opts);
+    /* Both pipes fill long before 8 MiB: a communicate that wrote all the
+     * input before reading would deadlock here. */
+    CHECK_OK(weft_popen_communicate(p, input, BIG, &out, &out_len, &err, &err_len,
+                                    4 * weft_test_long()));
+    CHECK_EQ_UINT(out_len, BIG);
+    CHECK(out != NULL);
+    CHECK(memcmp(out, input, BIG) == 0);
+    CHECK_EQ_INT(out[out_len], '\0'); /* NUL-terminated */
+    CHECK_EQ_UINT(err_len, 0);
+    CHECK(err == NULL || err[0] == '\0');
+    CHECK_OK(weft_popen_wait(p, 0, &code));
+    CHECK_EQ_INT(code, 0);
+    weft_free(out);
+    weft_free(err);
+    free(input);
+    weft_popen_release(p);
+}
+
+WEFT_TEST_TIMEOUT(communicate_8mib_on_stdout_and_stderr, 120)
+{
+    const char *argv[8];
+    char size[32];
+    weft_popen *p;
+    weft_popen_opts opts = {0};
+    char *out = NULL, *err = NULL;
+    size_t out_len = 0, err_len = 0, i;
+    int code = -12345;
+
+    snprintf(size, sizeof size, "%d", BIG);
+    opts.in = WEFT_STDIO_NULL;
+    opts.out = WEFT_STDIO_PIPE;
+    opts.err = WEFT_STDIO_PIPE;
+    child_argv(argv, 8, "write_both", size, NULL);
+    p = start(argv, &opts);
+    CHECK_OK(weft_popen_communicate(p, NULL, 0, &out, &out_len, &err, &err_len,
+                                    4 * weft_test_long()));
+    CHECK_EQ_UINT(out_len, BIG);
+    CHECK_EQ_UINT(err_len, BIG);
+    for (i = 0; i < BIG; i++) {
+        if ((unsigned char)out[i] != weft_test_pattern(i) ||
+            (unsigned char)err[i] != (weft_test_pattern(i) ^ 0x5a))
+            weft_test_fail(__FILE__, __LINE__, "byte %lu differs", (unsigned long)i);
+    }
+    CHECK_OK(weft_popen_wait(p, 0, &code));
+    CHECK_EQ_INT(code, 0);
+    weft_free(out);
+    weft_free(err);
+    weft_popen_release(p);
+}
+
+/* A child that stops reading (here: never reads) is not an error of
+ * communicate (Python ignores the broken pipe too). */
+WEFT_TEST(communicate_input_to_child_that_does_not_read)
+{
+    const char *argv[8];
+    weft_popen *p;
+    weft_popen_opts opts = {0};
+    char *input = calloc(1, BIG);
+    int code = -12345;
+
+    CHECK(input != NULL);
+    opts.in = WEFT_STDIO_PIPE;
+    child_argv(argv, 8, "exit_with", "4", NULL);
+    p = start(argv, &opts);
+    CHECK_OK(weft_popen_communicate(p, input, BIG, NULL, NULL, NULL, NULL, weft_test_long()));
+    CHECK_OK(weft_popen_wait(p, 0, &code));
+    CHECK_EQ_INT(code, 4);
+    free(input);
+    weft_popen_release(p);
+}
+
+WEFT_TEST(communicate_timeout_then_collect_the_rest)
+{
+    const char *argv[8];
+    char marker[128];
+    weft_popen *p;
+    weft_popen_opts opts = {0};
+    char *out = NULL, *err = NULL;
+    size_t out_len = 0, err_len = 0;
+    double t0;
+    int code = -12345;
+
+    temp_name(marker, sizeof marker, "marker", ".tmp");
+    remove(marker);
+    opts.out = WEFT_STDIO_PIPE;
+    opts.err = WEFT_STDIO_PIPE;
+    child_argv(argv, 8, "partial_then_sleep", marker, NULL);
+    p = start(argv, &opts);
+    wait_for_marker(marker);
+
+    t0 = weft_monotonic();
+    CHECK_STATUS(weft_popen_communicate(p, NULL, 0, &out, &out_len, &err, &err_len, 0.3),
+                 WEFT_ETIMEDOUT);
+    CHECK_ELAPSED(t0, 0.3);
+    weft_free(out);
+    weft_free(err);
+    out = err = NULL;
+    CHECK_STATUS(weft_popen_poll(p, &code), WEFT_EAGAIN); /* it runs on */
+    /* A second timeout keeps everything too. */
+    CHECK_STATUS(weft_popen_communicate(p, NULL, 0, &out, &out_len, &err, &err_len, 0),
+                 WEFT_ETIMEDOUT);
+    weft_free(out);
+    weft_free(err);
+    out = err = NULL;
+
+    CHECK_OK(weft_popen_kill(p));
+    CHECK_OK(weft_popen_communicate(p, NULL, 0, &out, &out_len, &err, &err_len,
+                                    weft_test_long()));
+    CHECK_EQ_STR(out, "partial output\n");
+    CHECK_EQ_UINT(out_len, strlen("partial output\n"));
+    CHECK_EQ_STR(err, "partial error\n");
+    CHECK_EQ_UINT(err_len, strlen("partial error\n"));
+    CHECK_OK(weft_popen_wait(p, 0, &code));
+    CHECK_EQ_INT(code, KILLED_CODE);
+    weft_free(out);
+    weft_free(err);
+    weft_popen_release(p);
+}
+
+WEFT_TEST(communicate_input_without_stdin_pipe_einval)
+{
+    static const weft_stdio not_piped[] = {WEFT_STDIO_NULL, WEFT_STDIO_INHERIT};
+    const char *argv[8];
+    size_t i;
+
+    for (i = 0; i < 2; i++) {
+        weft_popen *p;
+        weft_popen_opts opts = {0};
+        int code = -12345;
+
+        opts.in = not_piped[i];
+        child_argv(argv, 8, "exit_with", "0", NULL);
+        p = start(argv, &opts);
+        CHECK_STATUS(weft_popen_communicate(p, "x", 1, NULL, NULL, NULL, NULL, weft_test_long()),
+                     WEFT_EINVAL);
+        /* No input is fine. */
+        CHECK_OK(weft_popen_communicate(p, NULL, 0, NULL, NULL, NULL, NULL, weft_test_long()));
+        CHECK_OK(weft_popen_wait(p, 0, &code));
+        CHECK_EQ_INT(code, 0);
+        weft_popen_release(p);
+    }
+}
+
+WEFT_TEST(communicate_input_after_start_einval)
+{
+    const char *argv[8];
+    char marker[128];
+    weft_popen *p;
+    weft_popen_opts opts = {0};
+    char *out = NULL;
+    size_t out_len = 0;
+
+    temp_name(marker, sizeof marker, "marker", ".tmp");
+    remove(marker);
+    opts.in = WEFT_STDIO_PIPE;
+    opts.out = WEFT_STDIO_PIPE;
+    opts.err = WEFT_STDIO_NULL;
+    child_argv(argv, 8, "partial_then_sleep", marker, NULL);
+    p = start(argv, &opts);
+    CHECK_STATUS(weft_popen_communicate(p, "abc", 3, NULL, NULL, NULL, NULL, 0.05),
+                 WEFT_ETIMEDOUT);
+    /* Communication has started: stdin belongs to it now. */
+    CHECK_STATUS(weft_popen_communicate(p, "more", 4, NULL, NULL, NULL, NULL, 0.05),
+                 WEFT_EINVAL);
+    CHECK_STATUS(weft_popen_communicate(p, NULL, 0, NULL, NULL, NULL, NULL, 0.05),
+                 WEFT_ETIMEDOUT);
+    wait_for_marker(marker); /* its line is written: killing it loses nothing */
+    CHECK_OK(weft_popen_kill(p));
+    CHECK_OK(weft_popen_communicate(p, NULL, 0, &out, &out_len, NULL, NULL, weft_test_long()));
+    CHECK_EQ_STR(out, "partial output\n");
+    weft_free(out);
+    weft_popen_release(p);
+}
+
+/* ---- Where the streams go ------------------------------------------------------------- */
+
+WEFT_TEST(popen_stdout_devnull)
+{
+    const char *argv[8];
+    weft_popen *p;
+    weft_popen_opts opts = {0};
+    char *out = (char *)"sentinel", *err = NULL;
+    size_t out_len = 99, err_len = 0;
+    int code = -12345;
+
+    opts.out = WEFT_STDIO_NULL;
+    opts.err = WEFT_STDIO_PIPE;
+    child_argv(argv, 8, "say", "discarded", "kept", "6", NULL);
+    p = start(argv, &opts);
+    CHECK_OK(weft_popen_communicate(p, NULL, 0, &out, &out_len, &err, &err_len,
+                                    weft_test_long()));
+    CHECK_EQ_PTR(out, NULL); /* not piped: NULL and 0 */
+    CHECK_EQ_UINT(out_len, 0);
+    CHECK_EQ_STR(err, "kept");
+    CHECK_OK(weft_popen_wait(p, 0, &code));
+    CHECK_EQ_INT(code, 6);
+    weft_free(err);
+    weft_popen_release(p);
+
+    /* stdin from the null device: the child reads an end of file at once. */
+    opts.in = WEFT_STDIO_NULL;
+    opts.out = WEFT_STDIO_PIPE;
+    opts.err = WEFT_STDIO_INHERIT;
+    child_argv(argv, 8, "cat", NULL);
+    p = start(argv, &opts);
+    CHECK_OK(weft_popen_communicate(p, NULL, 0, &out, &out_len, NULL, NULL, weft_test_long()));
+    CHECK_EQ_UINT(out_len, 0);
+    weft_free(out);
+    CHECK_OK(weft_popen_wait(p, 0, &code));
+    CHECK_EQ_INT(code, 0);
+    weft_popen_release(p);
+}
+
+WEFT_TEST(popen_stderr_to_stdout)
+{
+    const char *argv[8];
+    weft_popen *p;
+    weft_popen_opts opts = {0};
+    char *out = NULL, *err = (char *)"sentinel";
+    size_t out_len = 0, err_len = 99;
+
+    opts.out = WEFT_STDIO_PIPE;
+    opts.err = WEFT_STDIO_STDOUT;
+    child_argv(argv, 8, "say", "to stdout|", "to stderr", NULL);
+    p = start(argv, &opts);
+    CHECK_OK(weft_popen_communicate(p, NULL, 0, &out, &out_len, &err, &err_len,
+                                    weft_test_long()));
+    /* One pipe, in the order the child wrote (it flushed stdout first). */
+    CHECK_EQ_STR(out, "to stdout|to stderr");
+    CHECK_EQ_PTR(err, NULL);
+    CHECK_EQ_UINT(err_len, 0);
+    weft_free(out);
+    weft_popen_release(p);
+}
+
+WEFT_TEST(popen_env)
+{
+    const char *argv[8];
+    char *out = NULL;
+    int code = -12345;
+    weft_popen_opts opts = {0};
+#ifdef _WIN32
+    char sysroot[300];
+    const char *root = getenv("SystemRoot");
+    const char *env[] = {"WEFT_K=a value", "WEFT_EMPTY=", NULL, NULL};
+
+    if (root) {
+        snprintf(sysroot, sizeof sysroot, "SystemRoot=%s", root);
+        env[2] = sysroot;
+    }
+    CHECK(SetEnvironmentVariableA("WEFT_PARENT_ONLY", "1"));
+#else
+    const char *env[] = {"WEFT_K=a value", "WEFT_EMPTY=", NULL};
+
+    CHECK(setenv("WEFT_PARENT_ONLY", "1", 1) == 0);
+#endif
+    child_argv(argv, 8, "print_env", "WEFT_K", "WEFT_EMPTY", "WEFT_PARENT_ONLY", NULL);
+
+    /* The given environment, and nothing else. */
+    opts.env = env;
+    CHECK_OK(weft_run(argv, &opts, weft_test_long(), &code, &out, NULL, NULL, NULL));
+    CHECK_EQ_INT(code, 0);
+    CHECK_EQ_STR(out, "WEFT_K=a value\nWEFT_EMPTY=\nWEFT_PARENT_ONLY unset\n");
+    weft_free(out);
+
+    /* No env: the parent's. */
+    opts.env = NULL;
+    CHECK_OK(weft_run(argv, &opts, weft_test_long(), &code, &out, NULL, NULL, NULL));
+    CHECK_EQ_STR(out, "WEFT_K unset\nWEFT_EMPTY unset\nWEFT_PARENT_ONLY=1\n");
+    weft_free(out);
+}
+
+/* POSIX: a bare name is searched on the PATH of the child's environment
+ * when it has one, not on the parent's. */
+WEFT_TEST(popen_env_path_used_for_search)
+{
+#ifdef _WIN32
+    weft_test_skip("POSIX only (the Windows search is in popen_bare_name_not_from_cwd)");
+#else
+    const char *argv[] = {"sh", "-c", "printf '%s' \"$WEFT_K\"", NULL};
+    const char *good[] = {"PATH=/bin:/usr/bin", "WEFT_K=found through env PATH", NULL};
+    const char *bad[] = {"PATH=/weft-no-such-dir", "WEFT_K=x", NULL};
+    const char *saved = getenv("PATH");
+    char *parent_path = saved ? strdup_checked(saved) : NULL;
+    weft_popen_opts opts = {0};
+    char *out = NULL;
+    int code = -12345, rc_good, rc_bad;
+
+    /* The parent's PATH finds no sh: only the env's can. */
+    set_parent_path("/weft-no-such-dir");
+    opts.env = good;
+    rc_good = weft_run(argv, &opts, weft_test_long(), &code, &out, NULL, NULL, NULL);
+    /* The parent's PATH finds sh, the env's does not. */
+    set_parent_path(parent_path);
+    opts.env = bad;
+    rc_bad = weft_run(argv, &opts, weft_test_long(), NULL, NULL, NULL, NULL, NULL);
+    free(parent_path);
+    CHECK_OK(rc_good);
+    CHECK_EQ_INT(code, 0);
+    CHECK_EQ_STR(out, "found through env PATH");
+    CHECK_STATUS(rc_bad, WEFT_ENOENT);
+    weft_free(out);
+#endif
+}
+
+WEFT_TEST(popen_cwd)
+{
+    const char *argv[8];
+    char name[128], parent[4096], want[4300], self[8300];
+    weft_popen_opts opts = {0};
+    char *out = NULL;
+    int code = -12345, rc;
+
+    snprintf(self, sizeof self, "%s", weft_test_self_path());
+    temp_name(name, sizeof name, "cwd", ".dir");
+    current_dir(parent, sizeof parent);
+#ifdef _WIN32
+    CHECK(_mkdir(name) == 0);
+#else
+    CHECK(mkdir(name, 0700) == 0);
+#endif
+    snprintf(want, sizeof want, "%s%c%s", parent, DIR_SEP, name);
+    /* The program's path made absolute, so the new directory cannot
+     * matter to finding it (a relative one is looked up from there on
+     * POSIX, from the parent's directory on Windows). */
+    child_argv(argv, 8, "print_cwd", NULL);
+    if (!is_absolute(self)) {
+        snprintf(self, sizeof self, "%s%c%s", parent, DIR_SEP, weft_test_self_path());
+        argv[0] = self;
+    }
+    opts.cwd = name;
+    rc = weft_run(argv, &opts, weft_test_long(), &code, &out, NULL, NULL, NULL);
+#ifdef _WIN32
+    _rmdir(name);
+#else
+    rmdir(name);
+#endif
+    CHECK_OK(rc);
+    CHECK_EQ_INT(code, 0);
+    CHECK_EQ_STR(out, want);
+    weft_free(out);
+
+    /* Without cwd: the parent's. */
+    CHECK_OK(weft_run(argv, NULL, weft_test_long(), &code, &out, NULL, NULL, NULL));
+    CHECK_EQ_STR(out, parent);
+    weft_free(out);
+
+    /* A directory that does not exist: the start fails, nothing runs. */
+    {
+        weft_popen *p = NULL;
+
+        opts.cwd = "weft-no-such-directory";
+        CHECK(weft_popen_start(&p, argv, &opts) != WEFT_OK);
+        CHECK_EQ_PTR(p, NULL);
+    }
+}
+
+WEFT_TEST(popen_new_process_group)
+{
+#ifdef _WIN32
+    weft_test_skip("POSIX only (a process group is not visible to a Windows child)");
+#else
+    const char *argv[8];
+    weft_popen_opts opts = {0};
+    char *out = NULL;
+
+    child_argv(argv, 8, "print_pgrp", NULL);
+    CHECK_OK(weft_run(argv, &opts, weft_test_long(), NULL, &out, NULL, NULL, NULL));
+    CHECK_EQ_STR(out, "member");
+    weft_free(out);
+    opts.new_process_group = true;
+    CHECK_OK(weft_run(argv, &opts, weft_test_long(), NULL, &out, NULL, NULL, NULL));
+    CHECK_EQ_STR(out, "leader");
+    weft_free(out);
+#endif
+}
+
+/* ---- weft_run ------------------------------------------------------------------------------ */
+
+WEFT_TEST(run_captures_and_exit_code)
+{
+    const char *argv[8];
+    char *out = NULL, *err = NULL;
+    size_t out_len = 0, err_len = 0;
+    int code = -12345;
+
+    child_argv(argv, 8, "say", "out text", "err text", "9", NULL);
+    CHECK_OK(weft_run(argv, NULL, weft_test_long(), &code, &out, &out_len, &err, &err_len));
+    CHECK_EQ_INT(code, 9);
+    CHECK_EQ_STR(out, "out text");
+    CHECK_EQ_UINT(out_len, 8);
+    CHECK_EQ_STR(err, "err text");
+    CHECK_EQ_UINT(err_len, 8);
+    weft_free(out);
+    weft_free(err);
+
+    /* Only stdout captured; exit_code may be NULL. */
+    {
+        weft_popen_opts opts = {0};
+
+        opts.err = WEFT_STDIO_NULL;
+        CHECK_OK(weft_run(argv, &opts, WEFT_FOREVER, NULL, &out, NULL, NULL, NULL));
+        CHECK_EQ_STR(out, "out text");
+        weft_free(out);
+    }
+}
+
+WEFT_TEST(run_timeout_kills_and_reaps)
+{
+    const char *argv[8];
+    char *out = NULL;
+    size_t out_len = 0;
+    weft_popen_opts opts = {0};
+    double t0;
+    int code = -12345;
+
+    opts.err = WEFT_STDIO_NULL;
+    child_argv(argv, 8, "sleep_long", NULL);
+    t0 = weft_monotonic();
+    CHECK_STATUS(weft_run(argv, &opts, 0.3, &code, &out, &out_len, NULL, NULL), WEFT_ETIMEDOUT);
+    CHECK_ELAPSED(t0, 0.3); /* the kill and the reap take no time to speak of */
+    CHECK_EQ_INT(code, KILLED_CODE); /* reaped: the code is known */
+    CHECK_EQ_UINT(out_len, 0);
+    weft_free(out);
+}
+
+/* What the child wrote before the timeout comes back with WEFT_ETIMEDOUT. */
+WEFT_TEST(run_timeout_keeps_partial_output)
+{
+    const char *argv[8];
+    char *out = NULL, *err = NULL;
+    size_t out_len = 0, err_len = 0;
+    double t0;
+    int code = -12345;
+
+    child_argv(argv, 8, "partial_then_sleep", NULL);
+    t0 = weft_monotonic();
+    /* 2 s: time enough for the child to start and write its lines. */
+    CHECK_STATUS(weft_run(argv, NULL, 2.0, &code, &out, &out_len, &err, &err_len),
+                 WEFT_ETIMEDOUT);
+    CHECK_ELAPSED(t0, 2.0);
+    CHECK_EQ_INT(code, KILLED_CODE);
+    CHECK_EQ_STR(out, "partial output\n");
+    CHECK_EQ_UINT(out_len, strlen("partial output\n"));
+    CHECK_EQ_STR(err, "partial error\n");
+    weft_free(out);
+    weft_free(err);
+}
+
+/* ---- Descriptors and handles ------------------------------------------------------------- */
+
+WEFT_TEST(popen_no_descriptor_leaks_into_child)
+{
+    enum { EXTRA = 100 };
+    const char *argv[EXTRA + 8];
+    char values[EXTRA][24];
+    weft_popen_opts opts = {0};
+    char *out = NULL;
+    int code = -12345, i;
+
+    opts.in = WEFT_STDIO_NULL;
+#ifdef _WIN32
+    {
+        HANDLE handles[EXTRA];
+        SECURITY_ATTRIBUTES sa = {(DWORD)sizeof sa, NULL, TRUE}; /* inheritable */
+
+        argv[0] = weft_test_self_path();
+        argv[1] = "--child";
+        argv[2] = "fd_count";
+        for (i = 0; i < EXTRA; i++) {
+            handles[i] = CreateFileA("NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa,
+                                     OPEN_EXISTING, 0, NULL);
+            CHECK(handles[i] != INVALID_HANDLE_VALUE);
+            snprintf(values[i], sizeof values[i], "%llu",
+                     (unsigned long long)(uintptr_t)handles[i]);
+            argv[3 + i] = values[i];
+        }
+        argv[3 + EXTRA] = NULL;
+        CHECK_OK(weft_run(argv, &opts, weft_test_long(), &code, &out, NULL, NULL, NULL));
+        for (i = 0; i < EXTRA; i++)
+            CloseHandle(handles[i]);
+        CHECK_EQ_INT(code, 0);
+        /* Only the three std handles are inherited, none of ours. */
+        CHECK_EQ_STR(out, "0");
+    }
+#else
+    {
+        int fds[EXTRA], pipe_fds[2];
+
+        (void)values;
+        for (i = 0; i < EXTRA; i++) {
+            fds[i] = open("/dev/null", O_RDONLY); /* no O_CLOEXEC: inheritable */
+            CHECK_GE_INT(fds[i], 3);
+        }
+        CHECK(pipe(pipe_fds) == 0); /* no O_CLOEXEC either */
+        child_argv(argv, EXTRA + 8, "fd_count", NULL);
+        CHECK_OK(weft_run(argv, &opts, weft_test_long(), &code, &out, NULL, NULL, NULL));
+        for (i = 0; i < EXTRA; i++)
+            close(fds[i]);
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+        CHECK_EQ_INT(code, 0);
+        CHECK_EQ_STR(out, "0 1 2");
+    }
+#endif
+    weft_free(out);
+}
+
+/* A released child that still runs is reaped later (at the next start or
+ * release): no zombie stays. */
+WEFT_TEST(popen_release_running_child_no_zombie)
+{
+    const char *argv[8];
+    weft_popen *p;
+    weft_popen_opts opts = {0};
+    int64_t pid;
+
+    /* cat ends when its stdin does, which the release closes. */
+    opts.in = WEFT_STDIO_PIPE;
+    opts.out = WEFT_STDIO_NULL;
+    child_argv(argv, 8, "cat", NULL);
+    p = start(argv, &opts);
+    pid = weft_popen_pid(p);
+    CHECK_STATUS(weft_popen_poll(p, NULL), WEFT_EAGAIN);
+    weft_popen_release(p);
+#ifdef _WIN32
+    (void)pid; /* Windows has no zombies; the release closed the handle */
+#else
+    {
+        double t0 = weft_monotonic();
+
+        /* Each start sweeps the released children that have ended. A
+         * zombie still answers kill(pid, 0); a reaped child does not. */
+        for (;;) {
+            int code = -12345;
+
+            child_argv(argv, 8, "exit_with", "0", NULL);
+            p = start(argv, NULL);
+            CHECK_OK(weft_popen_wait(p, weft_test_long(), &code));
+            weft_popen_release(p);
+            if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+                break;
+            CHECK_LT_DBL(weft_monotonic() - t0, weft_test_long());
+            weft_sleep(0.01);
+        }
+    }
+#endif
+}
+
+/* Released with the communicate threads still running (after a timeout):
+ * they finish on their own and free everything (the ASan build checks). */
+WEFT_TEST(popen_release_during_communication)
+{
+    const char *argv[8];
+    weft_popen *p;
+    weft_popen_opts opts = {0};
+
+    opts.in = WEFT_STDIO_PIPE;
+    opts.out = WEFT_STDIO_PIPE;
+    opts.err = WEFT_STDIO_PIPE;
+    child_argv(argv, 8, "partial_then_sleep", NULL);
+    p = start(argv, &opts);
+    CHECK_STATUS(weft_popen_communicate(p, "input", 5, NULL, NULL, NULL, NULL, 0.05),
+                 WEFT_ETIMEDOUT);
+    CHECK_OK(weft_popen_kill(p));
+    weft_popen_release(p);
+}
+
+/* ---- Arguments ---------------------------------------------------------------------------- */
+
+/* Pieces arguments are made of: what Windows quoting gets wrong (spaces,
+ * tabs, quotes, backslashes before quotes and at the end), shell
+ * metacharacters (which no shell sees here), and non-ASCII UTF-8. */
+static const char *const pieces[] = {
+    "a", "b", "Z", "0", "-", "=", " ", "  ", "\t", "\"", "\"\"", "\\", "\\\\", "\\\"",
+    "'", "*", "?", "$HOME", "&", "|", "%PATH%", "^", "<", ">", "(", ")", ";", "!",
+    "\xc3\xa9",         /* é */
+    "\xe6\xbc\xa2",     /* 漢 */
+    "\xf0\x9f\x98\x80", /* 😀, outside the BMP: a surrogate pair in UTF-16 */
+};
+
+enum { MAX_ARGS = 6, MAX_ARG = 64, BATCH = 8 };
+
+typedef struct vector {
+    int argc;
+    char args[MAX_ARGS][MAX_ARG];
+} vector;
+
+static uint32_t rng(uint64_t *state)
+{
+    *state = *state * 6364136223846793005u + 1442695040888963407u;
+    return (uint32_t)(*state >> 33);
+}
+
+static void random_vector(vector *v, uint64_t *state)
+{
+    int i, k, n;
+
+    v->argc = (int)(rng(state) % (MAX_ARGS + 1));
+    for (i = 0; i < v->argc; i++) {
+        char *a = v->args[i];
+
+        a[0] = '\0';
+        /* 0 pieces (an empty argument) now and then. */
+        n = (int)(rng(state) % 8);
+        for (k = 0; k < n; k++)
+            strcat(a, pieces[rng(state) % (sizeof pieces / sizeof pieces[0])]);
+        /* Trailing backslashes, which the closing quote makes special. */
+        if (rng(state) % 4 == 0) {
+            n = 1 + (int)(rng(state) % 3);
+            for (k = 0; k < n; k++)
+                strcat(a, "\\");
+        }
+    }
+}
+
+/* The vectors every run tries first. */
+static const char *const fixed[][4] = {
+    {"", NULL},
+    {"", "", NULL},
+    {"\"", NULL},
+    {"\\", NULL},
+    {"a\\", "a b\\", "a b\\\\", NULL},
+    {"\\\"", "\\\\\"", "a\\\\\\\"b", NULL},
+    {" ", "\t", " \t ", NULL},
+    {"\"a b\"", "a\"b\"c", "\"\"\"", NULL},
+    {"\xc3\xa9\xe6\xbc\xa2\xf0\x9f\x98\x80", "x \xf0\x9f\x98\x80 y", NULL},
+    {"--child", "echo_argv", "-", NULL},
+};
+
+/* Print a vector with C escapes, for a failure message. */
+static void show_vector(const vector *v)
+{
+    int i;
+    const unsigned char *c;
+
+    fprintf(stderr, "argument vector (%d):", v->argc);
+    for (i = 0; i < v->argc; i++) {
+        fputs(" \"", stderr);
+        for (c = (const unsigned char *)v->args[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                fprintf(stderr, "\\%c", *c);
+            else if (*c < 0x20 || *c >= 0x7f)
+                fprintf(stderr, "\\x%02x", *c);
+            else
+                fputc(*c, stderr);
+        }
+        fputc('"', stderr);
+    }
+    fputc('\n', stderr);
+}
+
+/* Start a batch of children, then collect each one's echo and compare. */
+static void round_trip(const vector *v, int n)
+{
+    const char *argv[BATCH][MAX_ARGS + 4];
+    weft_popen *p[BATCH];
+    weft_popen_opts opts = {0};
+    int b, i;
+
+    opts.in = WEFT_STDIO_NULL;
+    opts.out = WEFT_STDIO_PIPE;
+    for (b = 0; b < n; b++) {
+        int rc;
+
+        argv[b][0] = weft_test_self_path();
+        argv[b][1] = "--child";
+        argv[b][2] = "echo_argv";
+        for (i = 0; i < v[b].argc; i++)
+            argv[b][3 + i] = v[b].args[i];
+        argv[b][3 + v[b].argc] = NULL;
+        rc = weft_popen_start(&p[b], argv[b], &opts);
+        if (rc != WEFT_OK) {
+            show_vector(&v[b]);
+            weft_test_fail(__FILE__, __LINE__, "weft_popen_start: %s", weft_strerror(rc));
+        }
+    }
+    for (b = 0; b < n; b++) {
+        char want[MAX_ARGS * MAX_ARG], *out = NULL;
+        size_t want_len = 0, out_len = 0;
+        int code = -12345, rc;
+
+        for (i = 0; i < v[b].argc; i++) {
+            size_t len = strlen(v[b].args[i]) + 1;
+
+            memcpy(want + want_len, v[b].args[i], len);
+            want_len += len;
+        }
+        rc = weft_popen_communicate(p[b], NULL, 0, &out, &out_len, NULL, NULL, weft_test_long());
+        if (rc == WEFT_OK)
+            rc = weft_popen_wait(p[b], 0, &code);
+        if (rc != WEFT_OK || code != 0 || out_len != want_len ||
+            (want_len > 0 && memcmp(out, want, want_len) != 0)) {
+            show_vector(&v[b]);
+            fprintf(stderr, "echoed %lu bytes:", (unsigned long)out_len);
+            for (i = 0; i < (int)out_len; i++)
+                fprintf(stderr, " %02x", (unsigned char)out[i]);
+            fputc('\n', stderr);
+            weft_test_fail(__FILE__, __LINE__, "no round trip: %s, exit code %d",
+                           weft_strerror(rc), code);
+        }
+        weft_free(out);
+        weft_popen_release(p[b]);
+    }
+}
+
+WEFT_TEST_TIMEOUT(popen_argv_round_trip_random, 120)
+{
+    vector batch[BATCH];
+    uint64_t state = 0x5eed0f3a11ce5ULL;
+    long total = weft_test_iterations(1000), done = 0;
+    size_t f = 0;
+    int n;
+
+    while (done < total) {
+        for (n = 0; n < BATCH && done < total; n++, done++) {
+            vector *v = &batch[n];
+
+            if (f < sizeof fixed / sizeof fixed[0]) {
+                for (v->argc = 0; fixed[f][v->argc] != NULL; v->argc++)
+                    strcpy(v->args[v->argc], fixed[f][v->argc]);
+                f++;
+            } else {
+                random_vector(v, &state);
+            }
+        }
+        round_trip(batch, n);
+    }
+}
+
+/* Windows: a batch file runs (through cmd.exe) with arguments cmd.exe
+ * cannot misread, and arguments it would re-interpret are refused. */
+WEFT_TEST(popen_batch_file_safe_argument)
+{
+#ifdef _WIN32
+    char name[128], path[160];
+    const char *argv[] = {path, "safe arg-1.2,x", NULL};
+    char *out = NULL;
+    int code = -12345, rc;
+
+    temp_name(name, sizeof name, "echo", ".bat");
+    snprintf(path, sizeof path, ".\\%s", name);
+    write_file(name, "@echo off\r\necho [%~1]\r\nexit /b 3\r\n");
+    rc = weft_run(argv, NULL, weft_test_long(), &code, &out, NULL, NULL, NULL);
+    remove(name);
+    CHECK_OK(rc);
+    CHECK_EQ_INT(code, 3);
+    CHECK_EQ_STR(out, "[safe arg-1.2,x]\r\n");
+    weft_free(out);
+#else
+    weft_test_skip("Windows only");
+#endif
+}
+
+WEFT_TEST(popen_batch_file_unsafe_arguments_einval)
+{
+#ifdef _WIN32
+    static const char *const unsafe[] = {
+        "a&b", "a\"b", "\"", "%PATH%", "50%", "a^b", "a|b", "<x", ">x", "(x)", "!x!",
+        "a\nb", "safe\" & calc.exe & \"",
+    };
+    static const char *const exts[] = {".bat", ".cmd", ".BAT"};
+    char name[128], path[160];
+    size_t e, i;
+
+    for (e = 0; e < sizeof exts / sizeof exts[0]; e++) {
+        temp_name(name, sizeof name, "unsafe", exts[e]);
+        snprintf(path, sizeof path, ".\\%s", name);
+        write_file(name, "@echo off\r\necho ran\r\n");
+        for (i = 0; i < sizeof unsafe / sizeof unsafe[0]; i++) {
+            const char *argv[] = {path, "ok", unsafe[i], NULL};
+            weft_popen *p = NULL;
+            int rc = weft_popen_start(&p, argv, NULL);
+
+            if (rc != WEFT_EINVAL) {
+                remove(name);
+                if (p) {
+                    weft_popen_kill(p);
+                    weft_popen_wait(p, weft_test_long(), NULL);
+                    weft_popen_release(p);
+                }
+                weft_test_fail(__FILE__, __LINE__, "%s %s: got %s, want WEFT_EINVAL", name,
+                               unsafe[i], weft_strerror(rc));
+            }
+            CHECK_EQ_PTR(p, NULL);
+        }
+        remove(name);
+    }
+#else
+    weft_test_skip("Windows only");
+#endif
+}
+
+/* ---- Misuse -------------------------------------------------------------------------------- */
+
+WEFT_TEST(popen_invalid_arguments)
+{
+    const char *argv[8];
+    const char *empty[] = {NULL};
+    weft_popen *p = NULL;
+    weft_popen_opts opts = {0};
+    int code = -12345;
+    char *out = NULL;
+
+    child_argv(argv, 8, "exit_with", "0", NULL);
+    CHECK_STATUS(weft_popen_start(NULL, argv, NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_popen_start(&p, NULL, NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_popen_start(&p, empty, NULL), WEFT_EINVAL);
+    opts.in = WEFT_STDIO_STDOUT;
+    CHECK_STATUS(weft_popen_start(&p, argv, &opts), WEFT_EINVAL);
+    opts.in = WEFT_STDIO_INHERIT;
+    opts.out = WEFT_STDIO_STDOUT;
+    CHECK_STATUS(weft_popen_start(&p, argv, &opts), WEFT_EINVAL);
+    opts.out = (weft_stdio)42;
+    CHECK_STATUS(weft_popen_start(&p, argv, &opts), WEFT_EINVAL);
+    opts.out = WEFT_STDIO_INHERIT;
+    opts.err = (weft_stdio)-1;
+    CHECK_STATUS(weft_popen_start(&p, argv, &opts), WEFT_EINVAL);
+    CHECK_EQ_PTR(p, NULL);
+
+    CHECK_STATUS(weft_popen_communicate(NULL, NULL, 0, NULL, NULL, NULL, NULL, 1), WEFT_EINVAL);
+    CHECK_STATUS(weft_popen_wait(NULL, 1, &code), WEFT_EINVAL);
+    CHECK_STATUS(weft_popen_poll(NULL, &code), WEFT_EINVAL);
+    CHECK_STATUS(weft_popen_terminate(NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_popen_kill(NULL), WEFT_EINVAL);
+    CHECK_EQ_INT(weft_popen_pid(NULL), -1);
+    weft_popen_release(NULL); /* harmless */
+    CHECK_EQ_INT(code, -12345);
+
+    CHECK_STATUS(weft_run(NULL, NULL, 1, &code, NULL, NULL, NULL, NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_run(empty, NULL, 1, &code, NULL, NULL, NULL, NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_run(argv, NULL, -2.0, &code, NULL, NULL, NULL, NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_run(argv, NULL, (double)NAN, &code, &out, NULL, NULL, NULL), WEFT_EINVAL);
+    CHECK_EQ_INT(code, -12345); /* nothing ran */
+
+    /* Bad timeouts on a real handle. */
+    opts.err = WEFT_STDIO_INHERIT;
+    opts.in = WEFT_STDIO_PIPE;
+    opts.out = WEFT_STDIO_NULL;
+    child_argv(argv, 8, "cat", NULL);
+    p = start(argv, &opts);
+    CHECK_STATUS(weft_popen_wait(p, -2.0, &code), WEFT_EINVAL);
+    CHECK_STATUS(weft_popen_wait(p, (double)NAN, &code), WEFT_EINVAL);
+    CHECK_STATUS(weft_popen_communicate(p, NULL, 0, NULL, NULL, NULL, NULL, -0.5), WEFT_EINVAL);
+    /* Input with a length but no bytes. */
+    CHECK_STATUS(weft_popen_communicate(p, NULL, 3, NULL, NULL, NULL, NULL, 1), WEFT_EINVAL);
+    CHECK_EQ_INT(code, -12345);
+    CHECK_STATUS(weft_popen_poll(p, NULL), WEFT_EAGAIN); /* none of that touched the child */
+    CHECK_OK(weft_popen_communicate(p, NULL, 0, NULL, NULL, NULL, NULL, weft_test_long()));
+    CHECK_OK(weft_popen_wait(p, 0, &code));
+    CHECK_EQ_INT(code, 0);
+    weft_popen_release(p);
+}
