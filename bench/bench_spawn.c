@@ -1,0 +1,840 @@
+/*
+ * bench_spawn: starting child processes with weft, from a small parent and
+ * from a parent that has touched a lot of memory, against the raw POSIX
+ * calls. POSIX only (CMake does not build it on Windows).
+ *
+ * What is measured
+ *   - Spawn + wait of a trivial program (`true`: --program, by default the
+ *     first `true` on PATH, else /bin/true; every method gets the same
+ *     absolute path, so no method pays for a PATH search): milliseconds per
+ *     program started and waited for, the average over a run of children
+ *     started one after the other (at least --spawns of them, and for at
+ *     least --run-ms: a cheap spawn gets a few hundred, a fork of the large
+ *     parent about ten).
+ *     Competitors: weft_popen_start + weft_popen_wait (+ release);
+ *     weft_run; fork + execv + waitpid; posix_spawn + waitpid (the
+ *     baseline); on Linux vfork + execv + waitpid, a reference only (the
+ *     floor a library could reach by hand, with vfork's hazards).
+ *   - Process start + join: a registered target that returns 0, started by
+ *     weft_process_start with WEFT_START_SPAWN and with WEFT_START_FORK,
+ *     then weft_process_join (+ release); milliseconds per process. Their
+ *     baselines: posix_spawn of this executable with an argument that makes
+ *     it return from main at once (the spawn method's floor: the same exec
+ *     and dynamic linking), and fork + _exit(0) + waitpid (the fork
+ *     method's floor).
+ *   Every child's exit code is checked to be 0.
+ *
+ * The two parents, and why they are measured this way
+ *   The "small" parent is this program as it starts (a few MiB resident).
+ *   The "large" parent is the same process after it has malloc'ed --mem-mib
+ *   MiB (default 2048) and written one byte to every page, so all of it is
+ *   resident and mapped by page tables that a fork() must copy. On Linux
+ *   the block is madvise'd MADV_NOHUGEPAGE before it is touched, so it is
+ *   mapped by 4 KiB pages (a heap grown by many small allocations looks
+ *   like that, and it is fork's worst case); --thp leaves the pages to the
+ *   system's transparent-huge-page setting.
+ *   Both parents are measured in the same process, in every repetition:
+ *   the block is allocated and touched at the start of the repetition's
+ *   large phase and freed (munmap'ed: it is far above malloc's mmap
+ *   threshold) at its end, and the order of the phases alternates (small
+ *   first in even repetitions, large first in odd ones). So small and large
+ *   are measured moments apart under the same conditions, and a drift of
+ *   the machine over the run falls on both alike instead of on whichever
+ *   phase came last. The resident size of each phase is read back from
+ *   /proc/self/smaps_rollup (Linux) and printed, to show the phases really
+ *   differ as intended; the time the touching took is printed too, but is
+ *   never part of a measurement.
+ *
+ * How
+ *   As the other benches: each phase of each repetition runs every
+ *   competitor once, the first one rotating from one repetition to the
+ *   next; reported are the median, minimum and maximum over the
+ *   repetitions, the ratio of the medians to the baseline at the same
+ *   parent size, and the spread of the per-repetition ("paired") ratios.
+ *   Then, per method, large / small, paired within each repetition.
+ *   Head to head: after the rotation, each phase has one run per weft
+ *   spawn competitor in which its children and raw posix_spawn's take
+ *   turns (ABBA...), each child timed on its own; the run's ratio is
+ *   weft's total over posix_spawn's. The rotation's runs of one phase lie
+ *   seconds apart, and on a shared two-CPU machine a neighbour's burst
+ *   moves one of them by 10-30%, more than the bar; in turns, both sides
+ *   see the same moments.
+ *   Then the issue's bars, each at most 1.10: weft's spawn + wait with the
+ *   large parent against its time with the small parent, judged on the
+ *   median of the per-repetition ratios; and weft against raw posix_spawn
+ *   at each size, judged on the median of the head-to-head ratios. The
+ *   ratio of the medians of the tables is printed beside each, unjudged.
+ *   One untimed round at the small parent first pays for faulting in code,
+ *   weft's first-use setup and the page cache of the programs. Each phase
+ *   then opens with an untimed 20 ms run of raw posix_spawn: the first run
+ *   after the block is touched or freed is about 10% slower whoever makes
+ *   it, and rotation alone would leave that on the competitors that happen
+ *   to come first more often.
+ *
+ * Usage: bench_spawn [--smoke] [--reps N] [--spawns N] [--run-ms N]
+ *                    [--mem-mib N] [--program PATH] [--thp] [--verbose]
+ *                    [--only A,B,..]
+ * Environment: WEFT_BENCH_REPS, WEFT_BENCH_SPAWNS, WEFT_BENCH_RUN_MS,
+ *              WEFT_BENCH_MEM_MIB, WEFT_BENCH_PROGRAM (the command line
+ *              wins).
+ */
+#if defined(__linux__)
+#define _GNU_SOURCE /* vfork, madvise's MADV_NOHUGEPAGE */
+#define HAVE_VFORK 1
+#else
+#define _XOPEN_SOURCE 700
+#define HAVE_VFORK 0
+#endif
+
+#include <weft/popen.h>
+#include <weft/process.h>
+#include <weft/time.h>
+
+#define BENCH_NAME "bench_spawn"
+#include "bench_util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#if !defined(__linux__)
+extern char **environ;
+#endif
+
+#define MAX_REPS BENCH_MAX_REPS
+
+/* argv[1] of a child that is to return from main at once: the raw
+ * posix_spawn baseline of the process table. */
+#define EXIT_AT_ONCE "--bench-spawn-exit-at-once"
+
+/* The registered target of the process table. */
+#define TARGET "bench_spawn_noop"
+
+enum { SMALL, LARGE, PHASES };
+
+/* ---- What the children run ----------------------------------------------------------- */
+
+static char *prog_args[2];    /* {the program's absolute path, NULL} */
+static char *self_args[3];    /* {this executable, EXIT_AT_ONCE, NULL}; [0] NULL if unknown */
+
+static int noop_target(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    return 0;
+}
+
+/* The first executable `name` in the directories of PATH, malloc'ed; NULL
+ * when there is none. An empty entry (the current directory) is skipped. */
+static char *find_on_path(const char *name)
+{
+    const char *path = getenv("PATH");
+    char buf[PATH_MAX];
+
+    while (path && *path) {
+        const char *colon = strchr(path, ':');
+        size_t len = colon ? (size_t)(colon - path) : strlen(path);
+
+        if (len > 0 && len + 1 + strlen(name) < sizeof buf) {
+            memcpy(buf, path, len);
+            buf[len] = '/';
+            strcpy(buf + len + 1, name);
+            if (buf[0] == '/' && access(buf, X_OK) == 0)
+                return strdup(buf);
+        }
+        path = colon ? colon + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* This executable's path, malloc'ed, or NULL when it cannot be told. */
+static char *find_self(const char *argv0)
+{
+#if defined(__linux__)
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+
+    if (n > 0) {
+        buf[n] = '\0';
+        return strdup(buf);
+    }
+#endif
+    return argv0 && strchr(argv0, '/') ? realpath(argv0, NULL) : NULL;
+}
+
+/* ---- The competitors -------------------------------------------------------------------
+ * Each starts one child and waits for it; run() times them. */
+
+static void reap(pid_t pid, const char *what)
+{
+    int status = 0;
+    pid_t got;
+
+    do
+        got = waitpid(pid, &status, 0);
+    while (got < 0 && errno == EINTR);
+    if (got != pid)
+        die("%s: waitpid: %s", what, strerror(errno));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        die("%s: the child did not exit with code 0 (wait status 0x%x)", what, (unsigned)status);
+}
+
+static void one_weft_popen(void)
+{
+    weft_popen *p;
+    int code = -1;
+    int rc = weft_popen_start(&p, (const char *const *)prog_args, NULL);
+
+    if (rc != WEFT_OK)
+        die("weft_popen_start(%s): %s", prog_args[0], weft_strerror(rc));
+    rc = weft_popen_wait(p, WEFT_FOREVER, &code);
+    if (rc != WEFT_OK || code != 0)
+        die("weft_popen_wait: %s, exit code %d", weft_strerror(rc), code);
+    weft_popen_release(p);
+}
+
+static void one_weft_run(void)
+{
+    int code = -1;
+    int rc = weft_run((const char *const *)prog_args, NULL, WEFT_FOREVER, &code, NULL, NULL, NULL,
+                      NULL);
+
+    if (rc != WEFT_OK || code != 0)
+        die("weft_run(%s): %s, exit code %d", prog_args[0], weft_strerror(rc), code);
+}
+
+static void one_fork_exec(void)
+{
+    pid_t pid = fork();
+
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        execv(prog_args[0], prog_args);
+        _exit(127);
+    }
+    reap(pid, "fork+execv");
+}
+
+static void posix_spawn_and_reap(char *const *argv, const char *what)
+{
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
+
+    if (rc != 0)
+        die("%s: posix_spawn(%s): %s", what, argv[0], strerror(rc));
+    reap(pid, what);
+}
+
+static void one_posix_spawn(void)
+{
+    posix_spawn_and_reap(prog_args, "posix_spawn");
+}
+
+#if HAVE_VFORK
+/* vfork in a function of its own with nothing to clobber: the child only
+ * calls execv or _exit. */
+static pid_t vfork_exec(void)
+{
+    pid_t pid = vfork();
+
+    if (pid == 0) {
+        execv(prog_args[0], prog_args);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void one_vfork_exec(void)
+{
+    pid_t pid = vfork_exec();
+
+    if (pid < 0)
+        die("vfork: %s", strerror(errno));
+    reap(pid, "vfork+execv");
+}
+#endif
+
+static void one_weft_process(weft_start_method method)
+{
+    weft_process_opts opts = {method, false};
+    weft_process *p;
+    int code = -1;
+    int rc = weft_process_start(&p, TARGET, NULL, 0, &opts);
+
+    if (rc != WEFT_OK)
+        die("weft_process_start(%s): %s", method == WEFT_START_FORK ? "fork" : "spawn",
+            weft_strerror(rc));
+    rc = weft_process_join(p, WEFT_FOREVER);
+    if (rc == WEFT_OK)
+        rc = weft_process_exitcode(p, &code);
+    if (rc != WEFT_OK || code != 0)
+        die("weft_process_join: %s, exit code %d", weft_strerror(rc), code);
+    weft_process_release(p);
+}
+
+static void one_weft_process_spawn(void)
+{
+    one_weft_process(WEFT_START_SPAWN);
+}
+
+static void one_weft_process_fork(void)
+{
+    one_weft_process(WEFT_START_FORK);
+}
+
+static void one_posix_spawn_self(void)
+{
+    posix_spawn_and_reap(self_args, "posix_spawn(self)");
+}
+
+static void one_fork_exit(void)
+{
+    pid_t pid = fork();
+
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0)
+        _exit(0);
+    reap(pid, "fork+_exit");
+}
+
+/* One run: children started and waited for one after the other until at
+ * least min_n of them have been and min_ms have passed. Returns the
+ * milliseconds per child; *count gets how many there were. */
+static double run(void (*one)(void), long min_n, long min_ms, long *count)
+{
+    int64_t t0 = weft_monotonic_ns(), t;
+    long n = 0;
+
+    do {
+        one();
+        n++;
+        t = weft_monotonic_ns() - t0;
+    } while (n < min_n || t < (int64_t)min_ms * 1000000);
+    if (count)
+        *count = n;
+    return (double)t / 1e6 / (double)n;
+}
+
+/* A head-to-head run: children of `a` and of `b` in turns, ABBA..., each
+ * child timed on its own, until each side has had at least min_n and the
+ * run has lasted min_ms. Returns a's time over b's; *count gets the
+ * children of each side. Both sides see the same moments of the machine,
+ * so a stall or a drift that would fall on one whole run of the rotation
+ * falls on both here. */
+static double run_alternating(void (*a)(void), void (*b)(void), long min_n, long min_ms,
+                              long *count)
+{
+    int64_t ta = 0, tb = 0, t0, t1, t2;
+    long n = 0;
+
+    do {
+        void (*first)(void) = n % 2 ? b : a;
+        void (*second)(void) = n % 2 ? a : b;
+
+        t0 = weft_monotonic_ns();
+        first();
+        t1 = weft_monotonic_ns();
+        second();
+        t2 = weft_monotonic_ns();
+        ta += n % 2 ? t2 - t1 : t1 - t0;
+        tb += n % 2 ? t1 - t0 : t2 - t1;
+        n++;
+    } while (n < min_n || ta + tb < (int64_t)min_ms * 1000000);
+    if (count)
+        *count = n;
+    return (double)ta / (double)tb;
+}
+
+enum { T_SPAWN, T_PROCESS };
+
+typedef struct competitor {
+    int table;          /* T_SPAWN or T_PROCESS */
+    const char *family; /* the rows compared with one baseline */
+    const char *name;
+    bool baseline;
+    void (*one)(void);  /* start one child and wait for it */
+} competitor;
+
+static const competitor competitors[] = {
+    {T_SPAWN, "spawn", "weft_popen_start+wait", false, one_weft_popen},
+    {T_SPAWN, "spawn", "weft_run", false, one_weft_run},
+    {T_SPAWN, "spawn", "fork+execv+waitpid", false, one_fork_exec},
+    {T_SPAWN, "spawn", "posix_spawn+waitpid", true, one_posix_spawn},
+#if HAVE_VFORK
+    {T_SPAWN, "spawn", "vfork+execv+waitpid (ref)", false, one_vfork_exec},
+#endif
+    {T_PROCESS, "pspawn", "weft_process SPAWN+join", false, one_weft_process_spawn},
+    {T_PROCESS, "pspawn", "posix_spawn(self)+waitpid", true, one_posix_spawn_self},
+    {T_PROCESS, "pfork", "weft_process FORK+join", false, one_weft_process_fork},
+    {T_PROCESS, "pfork", "fork+_exit+waitpid", true, one_fork_exit},
+};
+
+#define NCOMP ((int)(sizeof competitors / sizeof competitors[0]))
+
+static bool available[NCOMP];
+
+static bool any_available(void)
+{
+    for (int c = 0; c < NCOMP; c++)
+        if (available[c])
+            return true;
+    return false;
+}
+
+static int baseline_of(int c)
+{
+    for (int i = 0; i < NCOMP; i++)
+        if (available[i] && competitors[i].baseline &&
+            strcmp(competitors[i].family, competitors[c].family) == 0)
+            return i;
+    return -1;
+}
+
+static int find_competitor(const char *name)
+{
+    for (int c = 0; c < NCOMP; c++)
+        if (strcmp(competitors[c].name, name) == 0)
+            return c;
+    die("no competitor %s", name);
+}
+
+/* Whether `name` contains one of the comma-separated parts of `only`
+ * (NULL: every name). */
+static bool selected(const char *name, const char *only)
+{
+    char part[128];
+
+    while (only && *only) {
+        size_t len = strcspn(only, ",");
+
+        if (len > 0 && len < sizeof part) {
+            memcpy(part, only, len);
+            part[len] = '\0';
+            if (strstr(name, part))
+                return true;
+        }
+        only += len + (only[len] == ',');
+    }
+    return !only;
+}
+
+/* ---- The large parent ---------------------------------------------------------------- */
+
+typedef struct memory_use {
+    double rss_mib;       /* resident, from /proc/self/smaps_rollup; -1: unknown */
+    double huge_mib;      /* of which anonymous huge pages; -1: unknown */
+} memory_use;
+
+static memory_use read_memory_use(void)
+{
+    memory_use m = {-1, -1};
+#if defined(__linux__)
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    char line[256];
+    long long kb;
+
+    if (!f)
+        return m;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "Rss: %lld kB", &kb) == 1)
+            m.rss_mib = (double)kb / 1024.0;
+        else if (sscanf(line, "AnonHugePages: %lld kB", &kb) == 1)
+            m.huge_mib = (double)kb / 1024.0;
+    }
+    fclose(f);
+#endif
+    return m;
+}
+
+/* malloc `bytes` and write a byte to every page of them, through a
+ * volatile pointer so no store can be dropped. */
+static char *touch_memory(size_t bytes, bool thp)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *block = malloc(bytes);
+    volatile char *v = block;
+
+    if (!block)
+        die("malloc(%zu MiB) failed", bytes >> 20);
+#if defined(__linux__) && defined(MADV_NOHUGEPAGE)
+    if (!thp) {
+        uintptr_t start = ((uintptr_t)block + page - 1) & ~(uintptr_t)(page - 1);
+        uintptr_t end = ((uintptr_t)block + bytes) & ~(uintptr_t)(page - 1);
+
+        if (end > start && madvise((void *)start, end - start, MADV_NOHUGEPAGE) != 0)
+            die("madvise(MADV_NOHUGEPAGE): %s", strerror(errno));
+    }
+#else
+    (void)thp;
+#endif
+    for (size_t off = 0; off < bytes; off += page)
+        v[off] = (char)(off / page) | 1;
+    v[bytes - 1] = 1;
+    return block;
+}
+
+/* ---- Settings ---------------------------------------------------------------------- */
+
+typedef struct settings {
+    int reps;
+    long long spawns;
+    long long run_ms;
+    long long mem_mib;
+    const char *program;
+    bool thp;
+    bool verbose;
+    const char *only; /* NULL, or comma-separated parts of competitor names */
+} settings;
+
+static const char usage[] =
+    "usage: bench_spawn [--smoke] [--reps N] [--spawns N] [--run-ms N] [--mem-mib N]\n"
+    "                   [--program PATH] [--thp] [--verbose] [--only A,B,...]\n"
+    "  --reps N        repetitions, each measuring every competitor once at each\n"
+    "                  parent size (default 11)\n"
+    "  --spawns N      the fewest children a run starts and waits for (default 10)\n"
+    "  --run-ms N      a run goes on starting children until it has also lasted\n"
+    "                  N ms (default 200)\n"
+    "  --mem-mib N     MiB the large parent mallocs and touches (default 2048)\n"
+    "  --program PATH  the trivial program: a path, or a name looked up on PATH\n"
+    "                  once (default: the first `true` on PATH, else /bin/true)\n"
+    "  --thp           leave the large block's pages to the system's transparent\n"
+    "                  huge page setting (default on Linux: MADV_NOHUGEPAGE, 4 KiB\n"
+    "                  pages, fork's worst case)\n"
+    "  --verbose       print every run as it ends, on stderr\n"
+    "  --only A,B      run only the competitors whose names contain A or B\n"
+    "  --smoke         a quick check: 1 repetition, runs of 3 children and 5 ms,\n"
+    "                  a 256 MiB large parent\n"
+    "environment: WEFT_BENCH_REPS, WEFT_BENCH_SPAWNS, WEFT_BENCH_RUN_MS,\n"
+    "  WEFT_BENCH_MEM_MIB, WEFT_BENCH_PROGRAM set the same; the command line wins\n";
+
+/* ---- Output ------------------------------------------------------------------------------- */
+
+static double results[PHASES][NCOMP][MAX_REPS];
+static double counts[PHASES][NCOMP][MAX_REPS]; /* children per run */
+
+/* The head-to-head runs: each weft spawn against raw posix_spawn. */
+static const char *const pair_names[] = {"weft_popen_start+wait", "weft_run"};
+#define NPAIRS ((int)(sizeof pair_names / sizeof pair_names[0]))
+static int pair_comp[NPAIRS];   /* the competitor; -1: not run */
+static double h2h[PHASES][NPAIRS][MAX_REPS];
+static double h2h_counts[PHASES][NPAIRS][MAX_REPS];
+static const char *phase_names[PHASES];
+
+static void print_table(int table, const char *title, int reps)
+{
+    bool any = false;
+
+    for (int c = 0; c < NCOMP; c++)
+        any |= available[c] && competitors[c].table == table;
+    if (!any)
+        return;
+    printf("\n%s (lower is better)\n", title);
+    printf("  ratio = median / median of the baseline row at the same parent size;\n"
+           "  paired = the same ratio within each repetition: median (min-max)\n");
+    printf("  n/run = the median number of children per run\n");
+    printf("%-27s %-9s %6s %9s %9s %9s  %5s  %s\n", "competitor", "parent", "n/run", "median",
+           "min", "max", "ratio", "paired");
+    for (int ph = 0; ph < PHASES; ph++) {
+        for (int c = 0; c < NCOMP; c++) {
+            int b = baseline_of(c);
+
+            if (!available[c] || competitors[c].table != table)
+                continue;
+            printf("%-27s %-9s %6.0f", competitors[c].name, phase_names[ph],
+                   median(counts[ph][c], reps));
+            print_stats(results[ph][c], b < 0 ? NULL : results[ph][b], b == c, reps, "%.3f", 0);
+            printf("%s\n", competitors[c].baseline ? "  <- baseline" : "");
+        }
+    }
+}
+
+/* "x1.02; paired 1.01 (0.97-1.05)" for v against base. */
+static void print_ratio(const double *v, const double *base, int reps)
+{
+    double ratios[MAX_REPS] = {0}, lo, hi;
+
+    paired_ratios(v, base, reps, ratios);
+    min_max(ratios, reps, &lo, &hi);
+    printf("x%.2f; paired %.2f (%.2f-%.2f)", median_ratio(v, base, reps), median(ratios, reps),
+           lo, hi);
+}
+
+static void print_growth(int reps)
+{
+    printf("\nLarge parent / small parent, per method: ratio of medians; paired median (min-max)\n");
+    for (int c = 0; c < NCOMP; c++) {
+        if (!available[c])
+            continue;
+        printf("  %-27s ", competitors[c].name);
+        print_ratio(results[LARGE][c], results[SMALL][c], reps);
+        printf("\n");
+    }
+}
+
+static void print_h2h(int reps)
+{
+    bool any = false;
+
+    for (int k = 0; k < NPAIRS; k++)
+        any |= pair_comp[k] >= 0;
+    if (!any)
+        return;
+    printf("\nHead to head: weft's children and raw posix_spawn's in turns in one run,\n"
+           "each child timed; the ratio weft / posix_spawn of each run (lower is better)\n");
+    printf("%-27s %-9s %6s %9s %9s %9s\n", "weft", "parent", "n/run", "median", "min", "max");
+    for (int ph = 0; ph < PHASES; ph++) {
+        for (int k = 0; k < NPAIRS; k++) {
+            double lo, hi;
+
+            if (pair_comp[k] < 0)
+                continue;
+            min_max(h2h[ph][k], reps, &lo, &hi);
+            printf("%-27s %-9s %6.0f %9.3f %9.3f %9.3f\n", pair_names[k], phase_names[ph],
+                   median(h2h_counts[ph][k], reps), median(h2h[ph][k], reps), lo, hi);
+        }
+    }
+}
+
+/* One bar, at most `bar`: judged on `judged`, with `also` (the ratio of
+ * the medians of the tables) shown beside it. Returns whether it holds. */
+static bool print_bar(const char *what, const char *how, double judged, double lo, double hi,
+                      double also, double bar)
+{
+    bool ok = judged <= bar;
+
+    printf("  %-42s %-12s %5.2f (%4.2f-%4.2f)  %7.2f  %s\n", what, how, judged, lo, hi, also,
+           ok ? "ok" : "MISSED");
+    return ok;
+}
+
+static bool print_bars(int reps)
+{
+    int ps = find_competitor("posix_spawn+waitpid");
+    double ratios[MAX_REPS], lo, hi;
+    bool all = true;
+    int checked = 0;
+    char what[128];
+
+    printf("\nThe bars, each at most 1.10. Judged on: large / small, the paired median (small\n"
+           "and large of the same repetition); weft / posix_spawn, the head-to-head median.\n"
+           "The ratio of the medians of the tables is shown beside, not judged: it compares\n"
+           "runs made seconds apart, which a busy machine skews by more than 10%%.\n");
+    printf("  %-42s %-12s %5s %-11s  %7s  %s\n", "bar", "judged on", "value", "(min-max)",
+           "medians", "verdict");
+    for (int k = 0; k < NPAIRS; k++) {
+        int w = pair_comp[k];
+
+        if (w < 0) {
+            printf("  %-44s n/a: not run with posix_spawn+waitpid\n", pair_names[k]);
+            continue;
+        }
+        checked += 3;
+        paired_ratios(results[LARGE][w], results[SMALL][w], reps, ratios);
+        min_max(ratios, reps, &lo, &hi);
+        snprintf(what, sizeof what, "%s: large / small", pair_names[k]);
+        all &= print_bar(what, "paired", median(ratios, reps), lo, hi,
+                         median_ratio(results[LARGE][w], results[SMALL][w], reps), 1.10);
+        for (int ph = 0; ph < PHASES; ph++) {
+            min_max(h2h[ph][k], reps, &lo, &hi);
+            snprintf(what, sizeof what, "%s / posix_spawn, %s", pair_names[k],
+                     ph == SMALL ? "small" : "large");
+            all &= print_bar(what, "head to head", median(h2h[ph][k], reps), lo, hi,
+                             median_ratio(results[ph][w], results[ph][ps], reps), 1.10);
+        }
+    }
+    if (checked == 0)
+        printf("  verdict: no bar checked\n");
+    else
+        printf("  verdict: %s%s\n", all ? "weft meets every bar" : "WEFT MISSES AT LEAST ONE BAR",
+               checked < 3 * NPAIRS ? " (of those checked)" : "");
+    return all;
+}
+
+/* ---- main ----------------------------------------------------------------------------------- */
+
+/* The untimed run that opens each phase, in milliseconds. */
+#define SETTLE_MS 20
+
+static void run_phase(int phase, int r, const settings *s)
+{
+    fflush(stdout);
+    fflush(stderr);
+    /* The first run after the block was touched or freed is some 10%
+     * slower, whatever runs it (the caches and the kernel's free page
+     * lists are in disarray): an untimed run of raw posix_spawn takes
+     * that, not whichever competitor comes first. */
+    (void)run(one_posix_spawn, 1, SETTLE_MS, NULL);
+    for (int i = 0; i < NCOMP; i++) {
+        int c = (r + i) % NCOMP;
+        long n;
+
+        if (!available[c])
+            continue;
+        results[phase][c][r] = run(competitors[c].one, (long)s->spawns, (long)s->run_ms, &n);
+        counts[phase][c][r] = (double)n;
+        if (s->verbose)
+            fprintf(stderr, "rep %d %-9s %-27s %4ld children %.3f ms\n", r + 1,
+                    phase_names[phase], competitors[c].name, n, results[phase][c][r]);
+    }
+    for (int i = 0; i < NPAIRS; i++) {
+        int k = (r + i) % NPAIRS;
+        long n;
+
+        if (pair_comp[k] < 0)
+            continue;
+        h2h[phase][k][r] = run_alternating(competitors[pair_comp[k]].one, one_posix_spawn,
+                                           (long)s->spawns, (long)s->run_ms, &n);
+        h2h_counts[phase][k][r] = (double)n;
+        if (s->verbose)
+            fprintf(stderr, "rep %d %-9s %-27s %4ld pairs   weft / posix_spawn %.3f\n", r + 1,
+                    phase_names[phase], pair_names[k], n, h2h[phase][k][r]);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    settings s = {.reps = 11, .spawns = 10, .run_ms = 200, .mem_mib = 2048, .program = NULL};
+    const bench_option options[] = {
+        BENCH_OPT_INT("--reps", "WEFT_BENCH_REPS", &s.reps, 1, MAX_REPS, 1),
+        BENCH_OPT_LLONG("--spawns", "WEFT_BENCH_SPAWNS", &s.spawns, 1, 10000000, 3),
+        BENCH_OPT_LLONG("--run-ms", "WEFT_BENCH_RUN_MS", &s.run_ms, 0, 3600000, 5),
+        BENCH_OPT_LLONG("--mem-mib", "WEFT_BENCH_MEM_MIB", &s.mem_mib, 1,
+                        (long long)(SIZE_MAX >> 21), 256),
+        BENCH_OPT_TEXT("--program", "WEFT_BENCH_PROGRAM", &s.program),
+        BENCH_OPT_FLAG("--thp", &s.thp, true),
+        BENCH_OPT_FLAG("--verbose", &s.verbose, true),
+        BENCH_OPT_TEXT("--only", NULL, &s.only),
+    };
+    double touch_ms[MAX_REPS], rss[PHASES][MAX_REPS], huge[PHASES][MAX_REPS];
+    char large_name[32];
+    int64_t started;
+    int rc;
+
+    /* The posix_spawn(self) baseline's child: out before weft is touched. */
+    if (argc == 2 && strcmp(argv[1], EXIT_AT_ONCE) == 0)
+        return 0;
+    /* A child of the spawn start method runs its target in here. */
+    rc = weft_process_register(TARGET, noop_target);
+    if (rc != WEFT_OK)
+        die("weft_process_register: %s", weft_strerror(rc));
+    weft_process_main(argc, argv);
+
+    bench_parse_options(options, BENCH_NOPTS(options), usage, argc, argv);
+    /* A path as given (not resolved: a multi-call binary behind a symbolic
+     * link goes by its argv[0]); a bare name from PATH, here, once. */
+    if (s.program)
+        prog_args[0] = strchr(s.program, '/') ? strdup(s.program) : find_on_path(s.program);
+    else if (!(prog_args[0] = find_on_path("true")))
+        prog_args[0] = strdup("/bin/true");
+    if (!prog_args[0] || access(prog_args[0], X_OK) != 0)
+        die("the program %s is not an executable file on PATH or at that path",
+            s.program ? s.program : "/bin/true");
+    self_args[0] = find_self(argv[0]);
+    self_args[1] = EXIT_AT_ONCE;
+    for (int c = 0; c < NCOMP; c++)
+        available[c] = (competitors[c].one != one_posix_spawn_self || self_args[0]) &&
+                       selected(competitors[c].name, s.only);
+    if (s.only && !any_available())
+        die("--only %s: no competitor's name contains that", s.only);
+    for (int k = 0; k < NPAIRS; k++) {
+        int w = find_competitor(pair_names[k]);
+
+        pair_comp[k] = available[w] && available[find_competitor("posix_spawn+waitpid")] ? w : -1;
+    }
+    snprintf(large_name, sizeof large_name, "%lld MiB", s.mem_mib);
+    phase_names[SMALL] = "small";
+    phase_names[LARGE] = large_name;
+
+    printf("weft bench_spawn: spawn+wait of a program and process start+join, from a small\n"
+           "parent and from one that touched %lld MiB, against the raw POSIX calls\n", s.mem_mib);
+    print_command(argc, argv, options, BENCH_NOPTS(options));
+    printf("settings: %d repetition%s; a run is at least %lld children and %lld ms;\n"
+           "          large parent %lld MiB, %s\n",
+           s.reps, s.reps == 1 ? "" : "s", s.spawns, s.run_ms, s.mem_mib,
+#if defined(__linux__)
+           s.thp ? "pages as the system's THP setting gives them" : "4 KiB pages (MADV_NOHUGEPAGE)"
+#else
+           "pages as the system gives them"
+#endif
+    );
+    printf("program:  %s\n", prog_args[0]);
+    print_build();
+#if defined(WEFT_STATIC)
+    printf("library:  weft linked statically\n");
+#else
+    printf("library:  weft linked as a shared library\n");
+#endif
+    printf("machine:  %d CPUs usable\n", weft_cpu_count());
+    printf("order:    in each repetition a small and a large phase, small first in even\n"
+           "          repetitions and large first in odd ones; the block is allocated and\n"
+           "          touched before the large phase and freed after it; within a phase\n"
+           "          every competitor runs once, the first one rotating, after an untimed\n"
+           "          %d ms run of posix_spawn; then the head-to-head runs\n", SETTLE_MS);
+    if (!self_args[0])
+        printf("note:     this executable's path is unknown; no posix_spawn(self) row\n");
+    fflush(stdout);
+
+    started = weft_monotonic_ns();
+    /* One untimed round: code, weft's first-use setup (the executable's
+     * path, the exit hook), the programs in the page cache. */
+    for (int c = 0; c < NCOMP; c++)
+        if (available[c])
+            (void)run(competitors[c].one, 1, (long)(s.run_ms / 10), NULL);
+
+    for (int r = 0; r < s.reps; r++) {
+        for (int k = 0; k < PHASES; k++) {
+            int phase = r % 2 == 0 ? k : PHASES - 1 - k;
+            memory_use m;
+            char *block = NULL;
+
+            if (phase == LARGE) {
+                int64_t t0 = weft_monotonic_ns();
+                block = touch_memory((size_t)s.mem_mib << 20, s.thp);
+                touch_ms[r] = (double)(weft_monotonic_ns() - t0) / 1e6;
+            }
+            m = read_memory_use();
+            rss[phase][r] = m.rss_mib;
+            huge[phase][r] = m.huge_mib;
+            run_phase(phase, r, &s);
+            free(block);
+        }
+    }
+
+    printf("\nparent:   resident (Rss of /proc/self/smaps_rollup), median over repetitions:\n");
+    for (int ph = 0; ph < PHASES; ph++) {
+        if (median(rss[ph], s.reps) < 0)
+            printf("          %-9s unknown on this system\n", phase_names[ph]);
+        else
+            printf("          %-9s %.1f MiB, of which %.1f MiB anonymous huge pages\n",
+                   phase_names[ph], median(rss[ph], s.reps), median(huge[ph], s.reps));
+    }
+    {
+        double lo, hi;
+
+        min_max(touch_ms, s.reps, &lo, &hi);
+        printf("          touching the block took %.0f ms (%.0f-%.0f), outside every "
+               "measurement\n", median(touch_ms, s.reps), lo, hi);
+    }
+
+    print_table(T_SPAWN, "Spawn + wait of the program: milliseconds per child", s.reps);
+    print_table(T_PROCESS, "Process start + join of a target that returns 0: milliseconds per child",
+                s.reps);
+    print_growth(s.reps);
+    print_h2h(s.reps);
+    print_bars(s.reps);
+    printf("\ntotal time: %.1f s\n", (double)(weft_monotonic_ns() - started) / 1e9);
+    free(prog_args[0]);
+    free(self_args[0]);
+    return 0;
+}
