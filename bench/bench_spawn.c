@@ -770,11 +770,6 @@ int main(int argc, char **argv)
     );
     printf("program:  %s\n", prog_args[0]);
     print_build();
-#if defined(WEFT_STATIC)
-    printf("library:  weft linked statically\n");
-#else
-    printf("library:  weft linked as a shared library\n");
-#endif
     printf("machine:  %d CPUs usable\n", weft_cpu_count());
     printf("order:    in each repetition a small and a large phase, small first in even\n"
            "          repetitions and large first in odd ones; the block is allocated and\n"

@@ -224,11 +224,6 @@ int main(int argc, char **argv)
     printf("settings: %d repetition%s; %lld starts, %lld get/set calls per run\n", s.reps,
            s.reps == 1 ? "" : "s", s.starts, s.ops);
     print_build();
-#if defined(WEFT_STATIC)
-    printf("library:  weft linked statically\n");
-#else
-    printf("library:  weft linked as a shared library\n");
-#endif
     printf("machine:  %d CPUs usable\n", weft_cpu_count());
     printf("order:    each repetition runs every competitor once, the first one rotating\n");
     fflush(stdout);

@@ -311,7 +311,8 @@ static inline void print_stats(const double *v, const double *base, bool is_base
     }
 }
 
-/* "build:    Release, bench compiled by gcc 13.2, weft wait backend futex". */
+/* "build:    Release, bench compiled by gcc 13.2, weft wait backend futex"
+ * and "library:  weft linked statically" (or as a shared library). */
 static inline void print_build(void)
 {
     printf("build:    %s, bench compiled by %s %s, weft wait backend %s\n", WEFT_BENCH_CONFIG,
@@ -328,6 +329,11 @@ static inline void print_build(void)
            "",
 #endif
            WEFT_BENCH_WAIT);
+#if defined(WEFT_STATIC)
+    printf("library:  weft linked statically\n");
+#else
+    printf("library:  weft linked as a shared library\n");
+#endif
 }
 
 #endif /* WEFT_BENCH_UTIL_H */
