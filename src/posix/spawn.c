@@ -192,9 +192,14 @@ static int add_files(posix_spawn_file_actions_t *actions, const weft_sys_spawn_o
         weft_sys_file src = fd < FIRST_PASS ? opts->stdio[fd] : opts->pass[fd - FIRST_PASS];
         bool own = fd < FIRST_PASS && src == WEFT__NO_FILE;
 
-        /* The parent's own standard file is given explicitly too: where
-         * spawn closes every descriptor no action names (macOS), it would
-         * otherwise be lost. */
+#if defined(WEFT_SPAWN_CLOSE_CLOEXEC)
+        /* The parent's own standard file is given explicitly too: spawn
+         * closes every descriptor no action names. */
+#else
+        /* The parent's own standard file is the child's already. */
+        if (own)
+            continue;
+#endif
         copy[fd] = fcntl(own ? fd : (int)src, F_DUPFD_CLOEXEC, targets);
         if (copy[fd] < 0) {
             if (own && errno == EBADF)
