@@ -12,6 +12,10 @@
  */
 #include "internal.h"
 
+/* A waiter's word: WAITING while it looks, PARKED once it may sleep (a
+ * notify must then make the wake-up call), SIGNALED once notified. */
+enum { WAITING = 0, SIGNALED = 1, PARKED = 2 };
+
 typedef struct waiter {
     struct waiter *next;
     struct waiter *prev;
@@ -23,7 +27,7 @@ static void enqueue(weft_cond *cond, waiter *w)
     waiter *tail;
 
     w->next = NULL;
-    w->signaled = 0;
+    w->signaled = WAITING;
     weft__lock(&cond->guard);
     tail = cond->tail;
     w->prev = tail;
@@ -48,17 +52,30 @@ static void unlink_waiter(weft_cond *cond, waiter *w)
         cond->tail = w->prev;
 }
 
-/* Sleep until notified or the deadline. On a timeout the waiter takes itself
- * out of the queue, unless a notify got to it first: then it counts as
- * notified, so a notify(n) never wakes fewer than n. */
+/* Wait until notified or the deadline. First look at the word a few times
+ * with growing pauses, as a contended lock does: a notify that comes within
+ * microseconds (a ping-pong between two threads) then costs neither side a
+ * system call. Then announce the sleep (WAITING -> PARKED) and sleep while
+ * the word says PARKED. On a timeout the waiter takes itself out of the
+ * queue, unless a notify got to it first: then it counts as notified, so a
+ * notify(n) never wakes fewer than n. */
 static int park(weft_cond *cond, waiter *w, int64_t deadline)
 {
+    uint32_t s = WAITING;
+    unsigned round;
     int rc = WEFT_OK;
 
-    while (weft__load(&w->signaled) == 0) {
-        if (weft_sys_wait(&w->signaled, 0, deadline) == WEFT_ETIMEDOUT) {
+    for (round = 0; round < WEFT__SPIN_ROUNDS && deadline != 0 && weft__spinning_pays(); round++) {
+        weft__backoff(round);
+        if (weft__load(&w->signaled) == SIGNALED)
+            return WEFT_OK;
+    }
+    if (!weft__cas(&w->signaled, &s, PARKED))
+        return WEFT_OK; /* notified meanwhile */
+    while (weft__load(&w->signaled) == PARKED) {
+        if (weft_sys_wait(&w->signaled, PARKED, deadline) == WEFT_ETIMEDOUT) {
             weft__lock(&cond->guard);
-            if (weft__load_relaxed(&w->signaled) == 0) {
+            if (weft__load_relaxed(&w->signaled) != SIGNALED) {
                 unlink_waiter(cond, w);
                 rc = WEFT_ETIMEDOUT;
             }
@@ -150,8 +167,9 @@ void weft_cond_notify(weft_cond *cond, size_t n)
     weft__lock(&cond->guard);
     while (n > 0 && (w = cond->head) != NULL) {
         unlink_waiter(cond, w);
-        weft__store(&w->signaled, 1);
-        weft_sys_wake_one(&w->signaled);
+        /* Only a waiter that parked needs the system call. */
+        if (weft__swap(&w->signaled, SIGNALED) == PARKED)
+            weft_sys_wake_one(&w->signaled);
         n--;
     }
     weft__unlock(&cond->guard);

@@ -45,7 +45,7 @@ int weft__deadline_slow(double timeout, int64_t *deadline);
  * WEFT_EINVAL): WEFT_FOREVER or not negative. NaN is not. */
 static inline bool weft__timeout_valid(double timeout)
 {
-    return timeout >= 0.0 || timeout == WEFT_FOREVER;
+    return timeout == WEFT_FOREVER || timeout >= 0.0; /* the common case first */
 }
 
 static inline int weft__deadline(double timeout, int64_t *deadline)
@@ -63,6 +63,26 @@ static inline int weft__begin_wait(const void *object, double timeout, int64_t *
 {
     return object ? weft__deadline(timeout, deadline) : WEFT_EINVAL;
 }
+
+/* ---- Spinning before parking --------------------------------------------------- */
+
+/* A waiter that expects its wait to end soon looks at its word this many
+ * times before it parks, with 1, 2, 4 ... 128 pauses before the looks
+ * (lock.c says how this schedule was measured). */
+#define WEFT__SPIN_ROUNDS 8
+
+/* The pauses before look number `round`. */
+static inline void weft__backoff(unsigned round)
+{
+    unsigned i;
+
+    for (i = 0; i < (1u << round); i++)
+        weft__cpu_relax();
+}
+
+/* Whether spinning can pay at all: false when the process runs on one CPU,
+ * where the thread waited for cannot run while we spin. Asked once. */
+bool weft__spinning_pays(void);
 
 /* ---- The lock word ------------------------------------------------------------ */
 

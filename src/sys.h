@@ -278,4 +278,10 @@ int weft_sys_executable_path(char **out);
 /* The number of CPUs the process may run on (affinity mask), at least 1. */
 int weft_sys_cpu_count(void);
 
+/* Whether the process's threads can run on more than one CPU at once (the
+ * process's affinity, as taskset or a container sets it, not the calling
+ * thread's, which a program may have pinned): only then can spinning for a
+ * thread that holds a lock pay, since on one CPU that thread cannot run. */
+bool weft_sys_several_cpus(void);
+
 #endif /* WEFT_SYS_H */

@@ -28,6 +28,19 @@ int64_t weft_sys_wall_ns(void)
     return clock_ns(CLOCK_REALTIME);
 }
 
+bool weft_sys_several_cpus(void)
+{
+#if defined(__linux__)
+    cpu_set_t set;
+
+    /* The main thread's mask (its id is the pid): the process's as set
+     * from outside, whatever the caller's own. */
+    if (sched_getaffinity(getpid(), sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set) > 1;
+#endif
+    return sysconf(_SC_NPROCESSORS_ONLN) > 1;
+}
+
 int weft_sys_cpu_count(void)
 {
     long n;

@@ -114,3 +114,9 @@ int weft_sys_cpu_count(void)
     }
     return n > 0 ? n : 1;
 }
+
+/* The affinity is the process's on Windows already. */
+bool weft_sys_several_cpus(void)
+{
+    return weft_sys_cpu_count() > 1;
+}
