@@ -1,46 +1,87 @@
 /*
- * bench_lock: weft_lock and weft_rlock against pthread_mutex_t (and, on
- * Linux, a bare three-state futex lock), uncontended and contended.
+ * bench_lock: weft_lock, weft_rlock and weft_cond against pthreads, C11
+ * <threads.h>, GLib, libuv, APR and (on Linux) a bare futex lock and
+ * condition, uncontended, contended and in a condition ping-pong.
  *
  * What is measured
- *   - Uncontended: one thread, acquire + increment + release in a loop,
- *     in nanoseconds per operation.
- *   - Contended: T threads hammer one lock (acquire, increment a shared
- *     counter, release) for a fixed time; the total operations per second,
- *     and fairness = fewest / most operations done by one thread.
+ *   - Uncontended (lock.uncontended, rlock.uncontended): one thread,
+ *     acquire + increment + release in a loop, in nanoseconds per
+ *     operation, timed on the thread's CPU-time clock
+ *     (CLOCK_THREAD_CPUTIME_ID): the loop never blocks, so that is its
+ *     wall time minus the slices other processes took, which on a shared
+ *     machine cut the spread of the repetitions from about 3x to 1.2x.
+ *   - Contended (lock.contended.T, rlock.contended.T): T threads hammer one
+ *     lock (acquire, increment a shared counter, release) for a fixed time;
+ *     the total operations per second, and fairness = fewest / most
+ *     operations done by one thread.
+ *   - Condition ping-pong (cond.pingpong): two threads hand a token back
+ *     and forth through one mutex and one condition variable, each round
+ *     written as Python would: acquire; while the token is not mine, wait;
+ *     pass it; notify one; release. Microseconds per round trip (two
+ *     hand-offs), from the moment both may run to the moment the first
+ *     thread has the token back for the last time.
+ *
+ * The competitors (each family compares like with like)
+ *   lock   weft_lock; pthread_mutex_t (default type, the baseline);
+ *          futex (bare), Drepper's three-state futex mutex
+ *          (futex_lock_ref.c, Linux); GLib GMutex; libuv uv_mutex_t; APR
+ *          apr_thread_mutex_t (APR_THREAD_MUTEX_DEFAULT); C11 mtx_t
+ *          (mtx_plain).
+ *   rlock  weft_rlock; pthread_mutex_t (PTHREAD_MUTEX_RECURSIVE, the
+ *          baseline); GLib GRecMutex; libuv uv_mutex_init_recursive; APR
+ *          APR_THREAD_MUTEX_NESTED; C11 mtx_plain | mtx_recursive.
+ *   cond   weft_lock + weft_cond; pthread_mutex_t + pthread_cond_t (the
+ *          baseline); the bare futex mutex + a sequence-counter futex
+ *          condition (Linux); GMutex + GCond; uv_mutex_t + uv_cond_t; APR
+ *          mutex + apr_thread_cond_t; C11 mtx_t + cnd_t.
+ *   A library that pkg-config did not find at build time (GLib, libuv, APR)
+ *   or a C library without <threads.h> only drops its rows; the output says
+ *   near the top which were skipped.
  *
  * How
- *   Each repetition runs every competitor once, the starting competitor
- *   rotating from one repetition to the next, so that drift (frequency
- *   scaling, a noisy neighbour) falls on all of them alike. Reported are
- *   the median, minimum and maximum over the repetitions, and the ratio of
- *   the medians to the pthread mutex of the same family; the "paired" range
- *   is the spread of the per-repetition ratios.
+ *   Each repetition runs every competitor of every measurement once, the
+ *   starting competitor rotating from one repetition to the next, so that
+ *   drift (frequency scaling, a noisy neighbour) falls on all of them
+ *   alike. Reported are the median, minimum and maximum over the
+ *   repetitions, and the ratio of the medians to the pthread row of the
+ *   same family; the "paired" range is the spread of the per-repetition
+ *   ratios. A summary then sets weft against the best other competitor of
+ *   each family and checks the targets of issue 6 (weft_lock within 1.05x
+ *   of the bare futex lock uncontended and at least as fast contended;
+ *   the ping-pong at most 0.8x pthread's time). Every row is also printed
+ *   as an `@result` line (see bench_result in bench_util.h).
  *
  *   The hammering threads are plain pthreads, so weft's thread API is not
  *   what is measured. On Linux thread i is pinned to the i-th CPU the
  *   process may use (round robin; --no-pin turns this off), so that two
  *   threads on two CPUs really contend across cores: left to the
  *   scheduler, they sometimes share one CPU and take turns by time slice,
- *   which is several times faster and makes the results bimodal. They
- *   start together from a barrier; the window runs from the moment the
- *   last thread reaches the barrier (stamped by that thread) to the moment
- *   the main thread raises the stop flag. Every lock
- *   call is an out-of-line call into another translation unit (libweft,
- *   libc, futex_lock_ref.c), which also keeps the compiler from removing
- *   the loops; the counter it increments is checked afterwards, so a lock
- *   that lost an update would be caught.
+ *   which is several times faster and makes the results bimodal. The two
+ *   ping-pong threads are pinned the same way, to two different CPUs. They
+ *   start together from a barrier; the window runs from the moment the last
+ *   thread reaches the barrier (stamped by that thread) to the moment the
+ *   main thread raises the stop flag (contended) or the first ping-pong
+ *   thread gets its last token (ping-pong). The loops are generated from
+ *   one text per measurement (DEFINE_LOOPS, DEFINE_PINGPONG), so they differ
+ *   only in the calls of the competitor, and every call is an out-of-line
+ *   call into another translation unit (libweft, libc, libglib, libuv,
+ *   libapr, futex_lock_ref.c), which also keeps the compiler from removing
+ *   the loops; the counter the critical section increments is checked
+ *   afterwards, so a lock that lost an update would be caught.
  *
- * Usage: bench_lock [--smoke] [--reps N] [--ms N] [--ops N] [--threads A,B,..]
- *                   [--no-pin] [--verbose] [--only A,B,..]
+ * Usage: bench_lock [--smoke] [--reps N] [--ms N] [--ops N] [--rounds N]
+ *                   [--threads A,B,..] [--no-pin] [--verbose] [--only A,B,..]
+ *                   [--families A,B,..]
  * Environment: WEFT_BENCH_REPS, WEFT_BENCH_MS, WEFT_BENCH_OPS,
- *              WEFT_BENCH_THREADS (the command line wins).
+ *              WEFT_BENCH_ROUNDS, WEFT_BENCH_THREADS (the command line wins).
  */
 /* The build is strict C11, so ask for POSIX: PTHREAD_MUTEX_RECURSIVE,
  * nanosleep, getrusage; on Linux also sched_getaffinity and
  * pthread_attr_setaffinity_np, which only _GNU_SOURCE declares. */
 #if defined(__linux__)
+#ifndef _GNU_SOURCE /* APR's pkg-config flags define it too */
 #define _GNU_SOURCE
+#endif
 #define HAVE_AFFINITY 1
 #else
 #define _XOPEN_SOURCE 700
@@ -48,6 +89,7 @@
 #endif
 
 #include <weft/lock.h>
+#include <weft/sync.h>
 #include <weft/time.h>
 
 #define BENCH_NAME "bench_lock"
@@ -56,6 +98,21 @@
 
 #if defined(WEFT_BENCH_FUTEX_REF)
 #include "futex_lock_ref.h"
+#endif
+#if defined(WEFT_BENCH_HAVE_GLIB)
+#include <glib.h>
+#endif
+#if defined(WEFT_BENCH_HAVE_UV)
+#include <uv.h>
+#endif
+#if defined(WEFT_BENCH_HAVE_APR)
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+#endif
+#if defined(WEFT_BENCH_HAVE_C11_THREADS)
+#include <threads.h>
 #endif
 
 #include <errno.h>
@@ -95,9 +152,9 @@ static void sleep_until(int64_t until)
 }
 
 /* ---- The shared state ----------------------------------------------------------
- * The lock under test, the counter it protects, and the stop flag each sit
- * on their own cache line, so that only the lock's own traffic differs
- * between competitors. */
+ * The lock under test, the condition, the counter the lock protects (with
+ * the ping-pong token), and the stop flag each sit on their own cache line,
+ * so that only the competitor's own traffic differs between competitors. */
 
 static struct {
     alignas(CACHE_LINE) union {
@@ -107,10 +164,47 @@ static struct {
 #if defined(WEFT_BENCH_FUTEX_REF)
         futex_lock_ref fr;
 #endif
+#if defined(WEFT_BENCH_HAVE_GLIB)
+        GMutex gm;
+        GRecMutex grm;
+#endif
+#if defined(WEFT_BENCH_HAVE_UV)
+        uv_mutex_t um;
+#endif
+#if defined(WEFT_BENCH_HAVE_APR)
+        apr_thread_mutex_t *am; /* APR's objects are opaque, made in a pool */
+#endif
+#if defined(WEFT_BENCH_HAVE_C11_THREADS)
+        mtx_t cm;
+#endif
     } lock;
+    alignas(CACHE_LINE) union {
+        weft_cond wc;
+        pthread_cond_t pc;
+#if defined(WEFT_BENCH_FUTEX_REF)
+        futex_cond_ref fc;
+#endif
+#if defined(WEFT_BENCH_HAVE_GLIB)
+        GCond gc;
+#endif
+#if defined(WEFT_BENCH_HAVE_UV)
+        uv_cond_t uc;
+#endif
+#if defined(WEFT_BENCH_HAVE_APR)
+        apr_thread_cond_t *ac;
+#endif
+#if defined(WEFT_BENCH_HAVE_C11_THREADS)
+        cnd_t cc;
+#endif
+    } cv;
     alignas(CACHE_LINE) uint64_t counter; /* protected by the lock */
+    int turn;                             /* ping-pong: whose token; under the lock */
     alignas(CACHE_LINE) atomic_int stop;
     alignas(CACHE_LINE) start_barrier barrier;
+#if defined(WEFT_BENCH_HAVE_APR)
+    apr_pool_t *apr_root; /* made once in main */
+    apr_pool_t *apr_pool; /* one per run, for the run's mutex and condition */
+#endif
 } g;
 
 typedef struct worker {
@@ -120,30 +214,21 @@ typedef struct worker {
 
 static worker workers[MAX_THREADS];
 
-/* ---- The competitors -----------------------------------------------------------
- * Each gets its own loops, generated from the same text, so every call is a
- * direct call and the loops differ only in the two lock calls. */
+/* A ping-pong thread: `me` is 0 or 1; it waits for the token `waits` times
+ * and passes it on the first `passes` of them. */
+typedef struct player {
+    alignas(CACHE_LINE) int me;
+    uint64_t waits;
+    uint64_t passes;
+    int64_t end_ns;
+    pthread_t thread;
+} player;
 
-#define WEFT_LOCK_ACQ                                                          \
-    if (weft_lock_acquire(&g.lock.wl, WEFT_FOREVER) != WEFT_OK)                \
-        die("weft_lock_acquire failed")
-#define WEFT_LOCK_REL                                                          \
-    if (weft_lock_release(&g.lock.wl) != WEFT_OK)                              \
-        die("weft_lock_release failed")
-#define WEFT_RLOCK_ACQ                                                         \
-    if (weft_rlock_acquire(&g.lock.wr, WEFT_FOREVER) != WEFT_OK)               \
-        die("weft_rlock_acquire failed")
-#define WEFT_RLOCK_REL                                                         \
-    if (weft_rlock_release(&g.lock.wr) != WEFT_OK)                             \
-        die("weft_rlock_release failed")
-#define PTHREAD_ACQ                                                            \
-    if (pthread_mutex_lock(&g.lock.pm) != 0)                                   \
-        die("pthread_mutex_lock failed")
-#define PTHREAD_REL                                                            \
-    if (pthread_mutex_unlock(&g.lock.pm) != 0)                                 \
-        die("pthread_mutex_unlock failed")
-#define FUTEX_REF_ACQ futex_lock_ref_acquire(&g.lock.fr)
-#define FUTEX_REF_REL futex_lock_ref_release(&g.lock.fr)
+/* ---- The loops -------------------------------------------------------------------
+ * Generated from one text per measurement, so every call is a direct call
+ * and the loops of two competitors differ only in the calls. ACQ and REL
+ * acquire and release the lock; WAIT waits on the condition (releasing and
+ * reacquiring the lock), SIGNAL wakes one waiter. */
 
 #define DEFINE_LOOPS(tag, ACQ, REL)                                            \
     static void uncontended_##tag(uint64_t ops)                                \
@@ -173,12 +258,52 @@ static worker workers[MAX_THREADS];
         return NULL;                                                           \
     }
 
+#define DEFINE_PINGPONG(tag, ACQ, REL, WAIT, SIGNAL)                           \
+    static void *pingpong_##tag(void *arg)                                     \
+    {                                                                          \
+        player *p = arg;                                                       \
+        ACQ;                                                                   \
+        REL;                                                                   \
+        barrier_wait(&g.barrier);                                              \
+        for (uint64_t i = 0; i < p->waits; i++) {                              \
+            ACQ;                                                               \
+            while (g.turn != p->me)                                            \
+                WAIT;                                                          \
+            if (i < p->passes) {                                               \
+                g.turn = !p->me;                                               \
+                g.counter++;                                                   \
+                SIGNAL;                                                        \
+            }                                                                  \
+            REL;                                                               \
+        }                                                                      \
+        p->end_ns = weft_monotonic_ns();                                       \
+        return NULL;                                                           \
+    }
+
+static void nothing(void) {}
+
+/* ---- weft --------------------------------------------------------------------- */
+
+#define WEFT_LOCK_ACQ                                                          \
+    if (weft_lock_acquire(&g.lock.wl, WEFT_FOREVER) != WEFT_OK)                \
+        die("weft_lock_acquire failed")
+#define WEFT_LOCK_REL                                                          \
+    if (weft_lock_release(&g.lock.wl) != WEFT_OK)                              \
+        die("weft_lock_release failed")
+#define WEFT_RLOCK_ACQ                                                         \
+    if (weft_rlock_acquire(&g.lock.wr, WEFT_FOREVER) != WEFT_OK)               \
+        die("weft_rlock_acquire failed")
+#define WEFT_RLOCK_REL                                                         \
+    if (weft_rlock_release(&g.lock.wr) != WEFT_OK)                             \
+        die("weft_rlock_release failed")
+#define WEFT_COND_WAIT                                                         \
+    if (weft_cond_wait(&g.cv.wc, &g.lock.wl, WEFT_FOREVER) != WEFT_OK)         \
+        die("weft_cond_wait failed")
+#define WEFT_COND_SIGNAL weft_cond_notify(&g.cv.wc, 1)
+
 DEFINE_LOOPS(weft_lock, WEFT_LOCK_ACQ, WEFT_LOCK_REL)
 DEFINE_LOOPS(weft_rlock, WEFT_RLOCK_ACQ, WEFT_RLOCK_REL)
-DEFINE_LOOPS(pthread, PTHREAD_ACQ, PTHREAD_REL)
-#if defined(WEFT_BENCH_FUTEX_REF)
-DEFINE_LOOPS(futex_ref, FUTEX_REF_ACQ, FUTEX_REF_REL)
-#endif
+DEFINE_PINGPONG(weft, WEFT_LOCK_ACQ, WEFT_LOCK_REL, WEFT_COND_WAIT, WEFT_COND_SIGNAL)
 
 static void setup_weft_lock(void)
 {
@@ -191,6 +316,31 @@ static void setup_weft_rlock(void)
     weft_rlock init = WEFT_RLOCK_INIT;
     g.lock.wr = init;
 }
+
+static void setup_weft_cond(void)
+{
+    weft_cond init = WEFT_COND_INIT;
+    setup_weft_lock();
+    g.cv.wc = init;
+}
+
+/* ---- pthreads ----------------------------------------------------------------- */
+
+#define PTHREAD_ACQ                                                            \
+    if (pthread_mutex_lock(&g.lock.pm) != 0)                                   \
+        die("pthread_mutex_lock failed")
+#define PTHREAD_REL                                                            \
+    if (pthread_mutex_unlock(&g.lock.pm) != 0)                                 \
+        die("pthread_mutex_unlock failed")
+#define PTHREAD_WAIT                                                           \
+    if (pthread_cond_wait(&g.cv.pc, &g.lock.pm) != 0)                          \
+        die("pthread_cond_wait failed")
+#define PTHREAD_SIGNAL                                                         \
+    if (pthread_cond_signal(&g.cv.pc) != 0)                                    \
+        die("pthread_cond_signal failed")
+
+DEFINE_LOOPS(pthread, PTHREAD_ACQ, PTHREAD_REL)
+DEFINE_PINGPONG(pthread, PTHREAD_ACQ, PTHREAD_REL, PTHREAD_WAIT, PTHREAD_SIGNAL)
 
 static void setup_pthread_default(void)
 {
@@ -213,63 +363,322 @@ static void teardown_pthread(void)
     check(pthread_mutex_destroy(&g.lock.pm), "pthread_mutex_destroy");
 }
 
+static void setup_pthread_cond(void)
+{
+    setup_pthread_default();
+    check(pthread_cond_init(&g.cv.pc, NULL), "pthread_cond_init");
+}
+
+static void teardown_pthread_cond(void)
+{
+    check(pthread_cond_destroy(&g.cv.pc), "pthread_cond_destroy");
+    teardown_pthread();
+}
+
+/* ---- The bare futex lock and condition (Linux) ------------------------------ */
+
 #if defined(WEFT_BENCH_FUTEX_REF)
+#define FUTEX_REF_ACQ futex_lock_ref_acquire(&g.lock.fr)
+#define FUTEX_REF_REL futex_lock_ref_release(&g.lock.fr)
+#define FUTEX_REF_WAIT futex_cond_ref_wait(&g.cv.fc, &g.lock.fr)
+#define FUTEX_REF_SIGNAL futex_cond_ref_signal(&g.cv.fc)
+
+DEFINE_LOOPS(futex_ref, FUTEX_REF_ACQ, FUTEX_REF_REL)
+DEFINE_PINGPONG(futex_ref, FUTEX_REF_ACQ, FUTEX_REF_REL, FUTEX_REF_WAIT, FUTEX_REF_SIGNAL)
+
 static void setup_futex_ref(void)
 {
     futex_lock_ref init = FUTEX_LOCK_REF_INIT;
     g.lock.fr = init;
 }
+
+static void setup_futex_ref_cond(void)
+{
+    futex_cond_ref init = FUTEX_COND_REF_INIT;
+    setup_futex_ref();
+    g.cv.fc = init;
+}
 #endif
 
-static void teardown_nothing(void) {}
+/* ---- GLib: GMutex, GRecMutex, GCond ------------------------------------------- */
+
+#if defined(WEFT_BENCH_HAVE_GLIB)
+#define GLIB_ACQ g_mutex_lock(&g.lock.gm)
+#define GLIB_REL g_mutex_unlock(&g.lock.gm)
+#define GLIB_REC_ACQ g_rec_mutex_lock(&g.lock.grm)
+#define GLIB_REC_REL g_rec_mutex_unlock(&g.lock.grm)
+#define GLIB_WAIT g_cond_wait(&g.cv.gc, &g.lock.gm)
+#define GLIB_SIGNAL g_cond_signal(&g.cv.gc)
+
+DEFINE_LOOPS(glib, GLIB_ACQ, GLIB_REL)
+DEFINE_LOOPS(glib_rec, GLIB_REC_ACQ, GLIB_REC_REL)
+DEFINE_PINGPONG(glib, GLIB_ACQ, GLIB_REL, GLIB_WAIT, GLIB_SIGNAL)
+
+static void setup_glib(void) { g_mutex_init(&g.lock.gm); }
+static void teardown_glib(void) { g_mutex_clear(&g.lock.gm); }
+static void setup_glib_rec(void) { g_rec_mutex_init(&g.lock.grm); }
+static void teardown_glib_rec(void) { g_rec_mutex_clear(&g.lock.grm); }
+
+static void setup_glib_cond(void)
+{
+    setup_glib();
+    g_cond_init(&g.cv.gc);
+}
+
+static void teardown_glib_cond(void)
+{
+    g_cond_clear(&g.cv.gc);
+    teardown_glib();
+}
+#endif
+
+/* ---- libuv: uv_mutex_t, uv_cond_t --------------------------------------------- */
+
+#if defined(WEFT_BENCH_HAVE_UV)
+#define UV_ACQ uv_mutex_lock(&g.lock.um)
+#define UV_REL uv_mutex_unlock(&g.lock.um)
+#define UV_WAIT uv_cond_wait(&g.cv.uc, &g.lock.um)
+#define UV_SIGNAL uv_cond_signal(&g.cv.uc)
+
+DEFINE_LOOPS(uv, UV_ACQ, UV_REL)
+DEFINE_PINGPONG(uv, UV_ACQ, UV_REL, UV_WAIT, UV_SIGNAL)
+
+static void setup_uv(void) { check(uv_mutex_init(&g.lock.um), "uv_mutex_init"); }
+static void setup_uv_recursive(void)
+{
+    check(uv_mutex_init_recursive(&g.lock.um), "uv_mutex_init_recursive");
+}
+static void teardown_uv(void) { uv_mutex_destroy(&g.lock.um); }
+
+static void setup_uv_cond(void)
+{
+    setup_uv();
+    check(uv_cond_init(&g.cv.uc), "uv_cond_init");
+}
+
+static void teardown_uv_cond(void)
+{
+    uv_cond_destroy(&g.cv.uc);
+    teardown_uv();
+}
+#endif
+
+/* ---- APR: apr_thread_mutex_t, apr_thread_cond_t -------------------------------- */
+
+#if defined(WEFT_BENCH_HAVE_APR)
+#define APR_ACQ                                                                \
+    if (apr_thread_mutex_lock(g.lock.am) != APR_SUCCESS)                       \
+        die("apr_thread_mutex_lock failed")
+#define APR_REL                                                                \
+    if (apr_thread_mutex_unlock(g.lock.am) != APR_SUCCESS)                     \
+        die("apr_thread_mutex_unlock failed")
+#define APR_WAIT                                                               \
+    if (apr_thread_cond_wait(g.cv.ac, g.lock.am) != APR_SUCCESS)               \
+        die("apr_thread_cond_wait failed")
+#define APR_SIGNAL                                                             \
+    if (apr_thread_cond_signal(g.cv.ac) != APR_SUCCESS)                        \
+        die("apr_thread_cond_signal failed")
+
+DEFINE_LOOPS(apr, APR_ACQ, APR_REL)
+DEFINE_PINGPONG(apr, APR_ACQ, APR_REL, APR_WAIT, APR_SIGNAL)
+
+/* Each run makes its objects in a pool of its own, destroyed after it. */
+static void setup_apr_mutex(unsigned flags)
+{
+    check(apr_pool_create(&g.apr_pool, g.apr_root), "apr_pool_create");
+    check(apr_thread_mutex_create(&g.lock.am, flags, g.apr_pool), "apr_thread_mutex_create");
+}
+
+static void setup_apr(void) { setup_apr_mutex(APR_THREAD_MUTEX_DEFAULT); }
+static void setup_apr_nested(void) { setup_apr_mutex(APR_THREAD_MUTEX_NESTED); }
+
+static void teardown_apr(void)
+{
+    check(apr_thread_mutex_destroy(g.lock.am), "apr_thread_mutex_destroy");
+    apr_pool_destroy(g.apr_pool);
+}
+
+static void setup_apr_cond(void)
+{
+    setup_apr();
+    check(apr_thread_cond_create(&g.cv.ac, g.apr_pool), "apr_thread_cond_create");
+}
+
+static void teardown_apr_cond(void)
+{
+    check(apr_thread_cond_destroy(g.cv.ac), "apr_thread_cond_destroy");
+    teardown_apr();
+}
+#endif
+
+/* ---- C11 <threads.h>: mtx_t, cnd_t ---------------------------------------------- */
+
+#if defined(WEFT_BENCH_HAVE_C11_THREADS)
+#define C11_ACQ                                                                \
+    if (mtx_lock(&g.lock.cm) != thrd_success)                                  \
+        die("mtx_lock failed")
+#define C11_REL                                                                \
+    if (mtx_unlock(&g.lock.cm) != thrd_success)                                \
+        die("mtx_unlock failed")
+#define C11_WAIT                                                               \
+    if (cnd_wait(&g.cv.cc, &g.lock.cm) != thrd_success)                        \
+        die("cnd_wait failed")
+#define C11_SIGNAL                                                             \
+    if (cnd_signal(&g.cv.cc) != thrd_success)                                  \
+        die("cnd_signal failed")
+
+DEFINE_LOOPS(c11, C11_ACQ, C11_REL)
+DEFINE_PINGPONG(c11, C11_ACQ, C11_REL, C11_WAIT, C11_SIGNAL)
+
+static void setup_c11_type(int type)
+{
+    if (mtx_init(&g.lock.cm, type) != thrd_success)
+        die("mtx_init failed");
+}
+
+static void setup_c11(void) { setup_c11_type(mtx_plain); }
+static void setup_c11_recursive(void) { setup_c11_type(mtx_plain | mtx_recursive); }
+static void teardown_c11(void) { mtx_destroy(&g.lock.cm); }
+
+static void setup_c11_cond(void)
+{
+    setup_c11();
+    if (cnd_init(&g.cv.cc) != thrd_success)
+        die("cnd_init failed");
+}
+
+static void teardown_c11_cond(void)
+{
+    cnd_destroy(&g.cv.cc);
+    teardown_c11();
+}
+#endif
+
+/* ---- The table ----------------------------------------------------------------- */
 
 typedef struct competitor {
-    const char *family;   /* "lock" or "rlock" */
-    const char *name;
-    bool baseline;        /* the pthread mutex the family is compared with */
+    const char *family;   /* "lock", "rlock" or "cond" */
+    const char *name;     /* as in the @result lines: "weft", "GLib GMutex", ... */
+    const char *what;     /* what exactly runs, for the legend */
+    bool baseline;        /* the pthread row the family's ratios are taken to */
     void (*setup)(void);
     void (*teardown)(void);
-    void (*uncontended)(uint64_t ops);
-    void *(*hammer)(void *arg);
+    void (*uncontended)(uint64_t ops); /* lock and rlock */
+    void *(*hammer)(void *arg);        /* lock and rlock */
+    void *(*pingpong)(void *arg);      /* cond */
 } competitor;
 
+#define LOCK_ROW(family, name, what, baseline, tag, setup, teardown)           \
+    {family, name, what, baseline, setup, teardown, uncontended_##tag, hammer_##tag, NULL}
+#define COND_ROW(name, what, baseline, tag, setup, teardown)                   \
+    {"cond", name, what, baseline, setup, teardown, NULL, NULL, pingpong_##tag}
+
 static const competitor competitors[] = {
-    {"lock", "weft_lock", false, setup_weft_lock, teardown_nothing,
-     uncontended_weft_lock, hammer_weft_lock},
-    {"lock", "pthread_mutex (default)", true, setup_pthread_default,
-     teardown_pthread, uncontended_pthread, hammer_pthread},
+    LOCK_ROW("lock", "weft", "weft_lock", false, weft_lock, setup_weft_lock, nothing),
+    LOCK_ROW("lock", "pthread", "pthread_mutex_t, default type", true, pthread,
+             setup_pthread_default, teardown_pthread),
 #if defined(WEFT_BENCH_FUTEX_REF)
-    {"lock", "futex_ref (Drepper mutex 2)", false, setup_futex_ref,
-     teardown_nothing, uncontended_futex_ref, hammer_futex_ref},
+    LOCK_ROW("lock", "futex (bare)", "Drepper's three-state futex mutex (futex_lock_ref.c)",
+             false, futex_ref, setup_futex_ref, nothing),
 #endif
-    {"rlock", "weft_rlock", false, setup_weft_rlock, teardown_nothing,
-     uncontended_weft_rlock, hammer_weft_rlock},
-    {"rlock", "pthread_mutex (recursive)", true, setup_pthread_recursive,
-     teardown_pthread, uncontended_pthread, hammer_pthread},
+#if defined(WEFT_BENCH_HAVE_GLIB)
+    LOCK_ROW("lock", "GLib GMutex", "GMutex", false, glib, setup_glib, teardown_glib),
+#endif
+#if defined(WEFT_BENCH_HAVE_UV)
+    LOCK_ROW("lock", "libuv uv_mutex", "uv_mutex_t from uv_mutex_init", false, uv, setup_uv,
+             teardown_uv),
+#endif
+#if defined(WEFT_BENCH_HAVE_APR)
+    LOCK_ROW("lock", "APR apr_thread_mutex", "apr_thread_mutex_t, APR_THREAD_MUTEX_DEFAULT",
+             false, apr, setup_apr, teardown_apr),
+#endif
+#if defined(WEFT_BENCH_HAVE_C11_THREADS)
+    LOCK_ROW("lock", "C11 threads", "mtx_t, mtx_plain", false, c11, setup_c11, teardown_c11),
+#endif
+
+    LOCK_ROW("rlock", "weft", "weft_rlock", false, weft_rlock, setup_weft_rlock, nothing),
+    LOCK_ROW("rlock", "pthread", "pthread_mutex_t, PTHREAD_MUTEX_RECURSIVE", true, pthread,
+             setup_pthread_recursive, teardown_pthread),
+#if defined(WEFT_BENCH_HAVE_GLIB)
+    LOCK_ROW("rlock", "GLib GRecMutex", "GRecMutex", false, glib_rec, setup_glib_rec,
+             teardown_glib_rec),
+#endif
+#if defined(WEFT_BENCH_HAVE_UV)
+    LOCK_ROW("rlock", "libuv uv_mutex (recursive)", "uv_mutex_t from uv_mutex_init_recursive",
+             false, uv, setup_uv_recursive, teardown_uv),
+#endif
+#if defined(WEFT_BENCH_HAVE_APR)
+    LOCK_ROW("rlock", "APR apr_thread_mutex (nested)",
+             "apr_thread_mutex_t, APR_THREAD_MUTEX_NESTED", false, apr, setup_apr_nested,
+             teardown_apr),
+#endif
+#if defined(WEFT_BENCH_HAVE_C11_THREADS)
+    LOCK_ROW("rlock", "C11 threads", "mtx_t, mtx_plain | mtx_recursive", false, c11,
+             setup_c11_recursive, teardown_c11),
+#endif
+
+    COND_ROW("weft", "weft_lock + weft_cond", false, weft, setup_weft_cond, nothing),
+    COND_ROW("pthread", "pthread_mutex_t + pthread_cond_t", true, pthread, setup_pthread_cond,
+             teardown_pthread_cond),
+#if defined(WEFT_BENCH_FUTEX_REF)
+    COND_ROW("futex (bare)", "the bare futex mutex + a sequence-counter futex condition",
+             false, futex_ref, setup_futex_ref_cond, nothing),
+#endif
+#if defined(WEFT_BENCH_HAVE_GLIB)
+    COND_ROW("GLib GCond", "GMutex + GCond", false, glib, setup_glib_cond, teardown_glib_cond),
+#endif
+#if defined(WEFT_BENCH_HAVE_UV)
+    COND_ROW("libuv uv_cond", "uv_mutex_t + uv_cond_t", false, uv, setup_uv_cond,
+             teardown_uv_cond),
+#endif
+#if defined(WEFT_BENCH_HAVE_APR)
+    COND_ROW("APR apr_thread_cond", "apr_thread_mutex_t + apr_thread_cond_t", false, apr,
+             setup_apr_cond, teardown_apr_cond),
+#endif
+#if defined(WEFT_BENCH_HAVE_C11_THREADS)
+    COND_ROW("C11 threads", "mtx_t + cnd_t", false, c11, setup_c11_cond, teardown_c11_cond),
+#endif
 };
 
 #define NCOMP ((int)(sizeof competitors / sizeof competitors[0]))
 
+
 static bool active[NCOMP];
 
-/* Whether `name` contains one of the comma-separated parts of `only`. */
-static bool selected(const char *name, const char *only)
+/* Whether `name` contains one of the comma-separated parts of `list`
+ * (NULL: everything); exact, when `exact`, compares whole names. */
+static bool selected(const char *name, const char *list, bool exact)
 {
-    const char *p = only;
+    const char *p = list;
 
-    if (!only)
+    if (!list)
         return true;
     while (*p) {
         size_t n = strcspn(p, ",");
-        for (const char *q = name; n && *q; q++)
-            if (strncmp(q, p, n) == 0)
+        if (exact) {
+            if (n && strlen(name) == n && strncmp(name, p, n) == 0)
                 return true;
+        } else {
+            for (const char *q = name; n && *q; q++)
+                if (strncmp(q, p, n) == 0)
+                    return true;
+        }
         p += n + (p[n] == ',');
     }
     return false;
 }
 
-/* The pthread mutex of the competitor's family; -1 when it does not run. */
+/* The competitor of `family` named `name` if it runs, else -1. */
+static int find_competitor(const char *family, const char *name)
+{
+    for (int i = 0; i < NCOMP; i++)
+        if (active[i] && strcmp(competitors[i].family, family) == 0 &&
+            strcmp(competitors[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+/* The pthread row of the competitor's family; -1 when it does not run. */
 static int baseline_of(int c)
 {
     for (int i = 0; i < NCOMP; i++)
@@ -281,7 +690,19 @@ static int baseline_of(int c)
 
 /* ---- One measurement -------------------------------------------------------- */
 
-/* Nanoseconds per acquire+release, one thread. */
+/* The calling thread's CPU time in nanoseconds: the time slices that other
+ * processes take from an uncontended loop are not counted, so the loop's
+ * own cost stays measurable on a busy machine. */
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        die("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed: errno %d", errno);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Nanoseconds of CPU time per acquire+release, one thread. */
 static double run_uncontended(const competitor *c, uint64_t ops)
 {
     int64_t t0, t1;
@@ -290,11 +711,11 @@ static double run_uncontended(const competitor *c, uint64_t ops)
     g.counter = 0;
     c->uncontended(ops / 16 + 1); /* warm the caches and branch predictors */
     g.counter = 0;
-    t0 = weft_monotonic_ns();
+    t0 = thread_cpu_ns();
     c->uncontended(ops);
-    t1 = weft_monotonic_ns();
+    t1 = thread_cpu_ns();
     if (g.counter != ops)
-        die("%s: counter %llu after %llu uncontended operations", c->name,
+        die("%s %s: counter %llu after %llu uncontended operations", c->family, c->name,
             (unsigned long long)g.counter, (unsigned long long)ops);
     c->teardown();
     return (double)(t1 - t0) / (double)ops;
@@ -337,13 +758,51 @@ static contended_result run_contended(const competitor *c, int nthreads, int dur
     csw1 = context_switches();
     barrier_destroy(&g.barrier);
     if (g.counter != total)
-        die("%s: counter %llu, but the threads did %llu operations: the lock "
-            "let two threads in", c->name, (unsigned long long)g.counter,
+        die("%s %s: counter %llu, but the threads did %llu operations: the lock "
+            "let two threads in", c->family, c->name, (unsigned long long)g.counter,
             (unsigned long long)total);
     c->teardown();
     r.mops = (double)total / (double)(t1 - t0) * 1e3;
     r.fairness = hi ? (double)lo / (double)hi : 0.0;
     r.csw = total ? (double)(csw1 - csw0) * 1000.0 / (double)total : 0.0;
+    return r;
+}
+
+typedef struct pingpong_result {
+    double us;  /* microseconds per round trip */
+    double csw; /* context switches of the process per round trip */
+} pingpong_result;
+
+static pingpong_result run_pingpong(const competitor *c, uint64_t rounds)
+{
+    pingpong_result r;
+    player p[2];
+    int64_t t0;
+    long csw0;
+
+    c->setup();
+    g.counter = 0;
+    g.turn = 0;
+    csw0 = context_switches();
+    barrier_init(&g.barrier, 3);
+    for (int i = 0; i < 2; i++) {
+        p[i].me = i;
+        /* Thread 0 passes first and waits once more, for the last return. */
+        p[i].passes = rounds;
+        p[i].waits = rounds + (i == 0);
+        p[i].end_ns = 0;
+        bench_start_thread(&p[i].thread, i, c->pingpong, &p[i]);
+    }
+    t0 = barrier_wait(&g.barrier);
+    for (int i = 0; i < 2; i++)
+        check(pthread_join(p[i].thread, NULL), "pthread_join");
+    r.csw = (double)(context_switches() - csw0) / (double)rounds;
+    barrier_destroy(&g.barrier);
+    if (g.counter != 2 * rounds || g.turn != 0)
+        die("%s %s: %llu hand-offs after %llu round trips", c->family, c->name,
+            (unsigned long long)g.counter, (unsigned long long)rounds);
+    c->teardown();
+    r.us = (double)(p[0].end_ns - t0) / (double)rounds / 1e3;
     return r;
 }
 
@@ -353,11 +812,13 @@ typedef struct settings {
     int reps;
     int duration_ms;
     long long ops;
+    long long rounds;
     int threads[MAX_THREAD_COUNTS];
     int nthread_counts;
     bool pin;
     bool verbose;
-    const char *only; /* NULL, or comma-separated parts of competitor names */
+    const char *only;     /* NULL, or comma-separated parts of competitor names */
+    const char *families; /* NULL, or comma-separated family names */
 } settings;
 
 static void parse_threads(void *ctx, const char *text, const char *what)
@@ -368,138 +829,310 @@ static void parse_threads(void *ctx, const char *text, const char *what)
 }
 
 static const char usage[] =
-    "usage: bench_lock [--smoke] [--reps N] [--ms N] [--ops N] [--threads A,B,...]\n"
-    "                  [--no-pin] [--verbose] [--only A,B,...]\n"
-    "  --reps N        repetitions, every competitor once each (default 11)\n"
-    "  --ms N          duration of each contended run in ms (default 200)\n"
-    "  --ops N         operations per uncontended run (default 4000000)\n"
-    "  --threads A,B   thread counts of the contended runs (default 2,8)\n"
-    "  --smoke         a quick check: 1 repetition, 20 ms, 200000 ops\n"
-    "  --no-pin        leave the hammering threads to the scheduler (Linux pins\n"
-    "                  thread i to the i-th usable CPU, round robin)\n"
-    "  --verbose       print every run as it ends, on stderr\n"
-    "  --only A,B      run only the competitors whose names contain A or B\n"
-    "                  (for perf or valgrind; ratios need the pthread rows)\n"
-    "environment: WEFT_BENCH_REPS, WEFT_BENCH_MS, WEFT_BENCH_OPS,\n"
+    "usage: bench_lock [--smoke] [--reps N] [--ms N] [--ops N] [--rounds N]\n"
+    "                  [--threads A,B,...] [--no-pin] [--verbose] [--only A,B,...]\n"
+    "                  [--families A,B,...]\n"
+    "  --reps N          repetitions, every competitor once each (default 11)\n"
+    "  --ms N            duration of each contended run in ms (default 200)\n"
+    "  --ops N           operations per uncontended run (default 4000000)\n"
+    "  --rounds N        round trips per condition ping-pong run (default 5000)\n"
+    "  --threads A,B     thread counts of the contended runs (default 2,8)\n"
+    "  --smoke           a quick check: 1 repetition, 20 ms, 200000 ops, 500 rounds\n"
+    "  --no-pin          leave the threads to the scheduler (Linux pins thread i\n"
+    "                    to the i-th usable CPU, round robin)\n"
+    "  --verbose         print every run as it ends, on stderr\n"
+    "  --only A,B        run only the competitors whose names contain A or B\n"
+    "                    (for perf or valgrind; ratios need the pthread rows)\n"
+    "  --families A,B    run only these families: lock, rlock, cond\n"
+    "environment: WEFT_BENCH_REPS, WEFT_BENCH_MS, WEFT_BENCH_OPS, WEFT_BENCH_ROUNDS,\n"
     "  WEFT_BENCH_THREADS set the same; the command line wins\n";
 
-/* ---- Output -------------------------------------------------------------------- */
-
-/* One table row: family, name and the statistics columns. */
-static void print_row(int c, const double *v, const double *base, int reps,
-                      const char *fmt_value)
-{
-    printf("%-6s %-28s", competitors[c].family, competitors[c].name);
-    print_stats(v, base, competitors[c].baseline, reps, fmt_value, 17);
-}
-
-/* ---- main ----------------------------------------------------------------------- */
+/* ---- Results ------------------------------------------------------------------- */
 
 static double uncontended_ns[NCOMP][MAX_REPS];
 static double contended_mops[MAX_THREAD_COUNTS][NCOMP][MAX_REPS];
 static double contended_fair[MAX_THREAD_COUNTS][NCOMP][MAX_REPS];
 static double contended_csw[MAX_THREAD_COUNTS][NCOMP][MAX_REPS];
+static double pingpong_us[NCOMP][MAX_REPS];
+static double pingpong_csw[NCOMP][MAX_REPS];
 
-#if defined(WEFT_BENCH_FUTEX_REF)
-/* weft_lock against the bare futex lock, when both ran. */
-static void print_floor(const settings *s)
+/* One measurement of one family: a table, its @result lines and a line of
+ * the summary. */
+typedef struct measure {
+    const char *family;       /* "lock", "rlock", "cond" */
+    char key[40];             /* the @result family: "lock.contended.8" */
+    char title[120];
+    const char *unit;         /* "ns/op", "Mops/s", "us" */
+    const char *fmt;          /* for the values */
+    bool higher_is_better;
+    double (*v)[MAX_REPS];    /* v[c][r] */
+    double (*fair)[MAX_REPS]; /* contended: fairness, else NULL */
+    double (*csw)[MAX_REPS];  /* context switches per unit of work, or NULL */
+    const char *csw_label;    /* "csw/kop", "csw/rt" */
+} measure;
+
+#define MAX_MEASURES (2 + 2 * MAX_THREAD_COUNTS + 1)
+
+static bool family_has_rows(const char *family)
 {
-    int w = -1, f = -1;
-    double ratio;
+    for (int c = 0; c < NCOMP; c++)
+        if (active[c] && strcmp(competitors[c].family, family) == 0)
+            return true;
+    return false;
+}
+
+/* The measurements this run makes, in the order of the output. */
+static int list_measures(const settings *s, measure *m)
+{
+    static const char *const lock_families[] = {"lock", "rlock"};
+    int n = 0;
+
+    for (int f = 0; f < 2; f++) {
+        const char *fam = lock_families[f];
+
+        if (!family_has_rows(fam))
+            continue;
+        m[n] = (measure){.family = fam, .unit = "ns/op", .fmt = "%.2f", .v = uncontended_ns};
+        snprintf(m[n].key, sizeof m[n].key, "%s.uncontended", fam);
+        snprintf(m[n].title, sizeof m[n].title,
+                 "%s: acquire+release, one thread, ns of CPU time per op (lower is better)",
+                 m[n].key);
+        n++;
+        for (int t = 0; t < s->nthread_counts; t++) {
+            m[n] = (measure){.family = fam, .unit = "Mops/s", .fmt = "%.3f",
+                             .higher_is_better = true, .v = contended_mops[t],
+                             .fair = contended_fair[t], .csw = contended_csw[t],
+                             .csw_label = "csw/kop"};
+            snprintf(m[n].key, sizeof m[n].key, "%s.contended.%d", fam, s->threads[t]);
+            snprintf(m[n].title, sizeof m[n].title,
+                     "%s: %d threads on one lock, total Mops/s (higher is better)", m[n].key,
+                     s->threads[t]);
+            n++;
+        }
+    }
+    if (family_has_rows("cond")) {
+        m[n] = (measure){.family = "cond", .unit = "us", .fmt = "%.2f", .v = pingpong_us,
+                         .csw = pingpong_csw, .csw_label = "csw/rt"};
+        snprintf(m[n].key, sizeof m[n].key, "cond.pingpong");
+        snprintf(m[n].title, sizeof m[n].title,
+                 "cond.pingpong: two threads pass a token through a mutex + condition, "
+                 "us per round trip (lower is better)");
+        n++;
+    }
+    return n;
+}
+
+static void print_table(const measure *m, int reps)
+{
+    printf("\n%s\n", m->title);
+    printf("  ratio = median / median of the family's pthread row (%s); "
+           "paired = the same ratio\n  within each repetition: median (min-max)\n",
+           m->higher_is_better ? "above 1.00 is faster" : "below 1.00 is faster");
+    if (m->fair)
+        printf("  fairness = fewest / most operations of one thread (1.00 = even): "
+               "median (min-max)\n");
+    if (m->csw)
+        printf("  %s = context switches of the process per %s (median)\n", m->csw_label,
+               m->fair ? "1000 operations" : "round trip");
+    printf("%-6s %-30s %9s %9s %9s  %5s  %-17s", "family", "competitor", "median", "min", "max",
+           "ratio", "paired");
+    if (m->fair)
+        printf("  %-17s", "fairness");
+    if (m->csw)
+        printf(" %s", m->csw_label);
+    printf("\n");
+    for (int c = 0; c < NCOMP; c++) {
+        int b = baseline_of(c);
+
+        if (!active[c] || strcmp(competitors[c].family, m->family) != 0)
+            continue;
+        printf("%-6s %-30s", competitors[c].family, competitors[c].name);
+        print_stats(m->v[c], b < 0 ? NULL : m->v[b], competitors[c].baseline, reps, m->fmt, 17);
+        if (m->fair) {
+            double flo, fhi;
+
+            min_max(m->fair[c], reps, &flo, &fhi);
+            printf("  %.2f (%.2f-%.2f)", median(m->fair[c], reps), flo, fhi);
+        }
+        if (m->csw)
+            printf("  %7.2f", median(m->csw[c], reps));
+        printf("\n");
+    }
+    for (int c = 0; c < NCOMP; c++)
+        if (active[c] && strcmp(competitors[c].family, m->family) == 0)
+            bench_result(m->key, competitors[c].name, m->v[c], reps, m->unit,
+                         m->higher_is_better);
+}
+
+/* weft's speed relative to another row: above 1 weft is faster. */
+static double speed(const measure *m, double weft, double other)
+{
+    if (weft <= 0 || other <= 0)
+        return 0.0;
+    return m->higher_is_better ? weft / other : other / weft;
+}
+
+/* The summary line of one measurement: weft against the best other row. */
+static void print_summary_line(const measure *m, int reps)
+{
+    int w = find_competitor(m->family, "weft"), best = -1;
+    double sp[MAX_REPS] = {0}, lo, hi;
 
     for (int c = 0; c < NCOMP; c++) {
-        if (active[c] && strcmp(competitors[c].name, "weft_lock") == 0)
-            w = c;
-        else if (active[c] && strncmp(competitors[c].name, "futex_ref", 9) == 0)
-            f = c;
+        if (!active[c] || c == w || strcmp(competitors[c].family, m->family) != 0)
+            continue;
+        if (best < 0 || speed(m, median(m->v[c], reps), median(m->v[best], reps)) > 1.0)
+            best = c;
     }
-    if (w < 0 || f < 0)
+    if (w < 0 || best < 0)
         return;
-    printf("Against the bare futex floor: weft_lock / futex_ref (ratio of medians; paired "
-           "median)\n");
-    ratio = median(uncontended_ns[w], s->reps) / median(uncontended_ns[f], s->reps);
-    printf("  %-10s uncontended   time x%.2f; x%.2f\n", "weft_lock", ratio,
-           paired_median(uncontended_ns[w], uncontended_ns[f], s->reps));
-    for (int t = 0; t < s->nthread_counts; t++) {
-        ratio = median(contended_mops[t][w], s->reps) / median(contended_mops[t][f], s->reps);
-        printf("  %-10s %2d threads    rate x%.2f; x%.2f\n", "weft_lock", s->threads[t], ratio,
-               paired_median(contended_mops[t][w], contended_mops[t][f], s->reps));
-    }
+    for (int r = 0; r < reps; r++)
+        sp[r] = speed(m, m->v[w][r], m->v[best][r]);
+    min_max(sp, reps, &lo, &hi);
+    printf("  %-18s %-30s x%.2f; paired x%.2f (%.2f-%.2f)  %s\n", m->key,
+           competitors[best].name, speed(m, median(m->v[w], reps), median(m->v[best], reps)),
+           median(sp, reps), lo, hi,
+           verdict(m->v[w], m->v[best], reps, !m->higher_is_better));
 }
+
+/* One target of issue 6: weft's row over another's (time for
+ * lower-is-better, rate otherwise) against a bound. "met" when both the
+ * ratio of the medians and the median of the paired ratios are within it,
+ * "MISSED" when neither is, "unclear" when they disagree (a noisy run). */
+static void print_target(const measure *m, const char *other, bool at_most, double bound,
+                         int reps)
+{
+    int w = find_competitor(m->family, "weft"), o = find_competitor(m->family, other);
+    double ratio, paired;
+    bool ratio_ok, paired_ok;
+
+    if (w < 0 || o < 0) {
+        printf("  %-18s weft / %-16s n/a: one of them did not run\n", m->key, other);
+        return;
+    }
+    ratio = median_ratio(m->v[w], m->v[o], reps);
+    paired = paired_median(m->v[w], m->v[o], reps);
+    ratio_ok = at_most ? ratio <= bound : ratio >= bound;
+    paired_ok = at_most ? paired <= bound : paired >= bound;
+    printf("  %-18s weft / %-16s %s x%.2f (paired x%.2f): target %s %.2f  %s\n", m->key, other,
+           m->higher_is_better ? "rate" : "time", ratio, paired, at_most ? "<=" : ">=", bound,
+           ratio_ok && paired_ok ? "met" : !ratio_ok && !paired_ok ? "MISSED" : "unclear (noisy)");
+}
+
+/* ---- main ----------------------------------------------------------------------- */
+
+static void print_header(int argc, char **argv, const settings *s, const bench_option *options,
+                         size_t noptions)
+{
+    printf("weft bench_lock: weft_lock / weft_rlock / weft_cond against pthreads, C11 threads, "
+           "GLib, libuv, APR and a bare futex lock\n");
+    print_command(argc, argv, options, noptions);
+    printf("settings: %d repetition%s; uncontended %lld ops per run; contended %d ms per run "
+           "with",
+           s->reps, s->reps == 1 ? "" : "s", s->ops, s->duration_ms);
+    for (int t = 0; t < s->nthread_counts; t++)
+        printf("%s %d", t ? "," : "", s->threads[t]);
+    printf(" threads; ping-pong %lld round trips per run\n", s->rounds);
+    print_build();
+    printf("machine:  %d CPUs usable; threads %s\n", weft_cpu_count(),
+           s->pin ? "pinned round robin, thread i to the i-th usable CPU"
+                  : "not pinned (left to the scheduler)");
+    print_skipped();
+#if !defined(WEFT_BENCH_FUTEX_REF)
+    printf("          futex (bare): Linux only\n");
 #endif
+    printf("order:    each repetition runs every competitor once, the first one rotating\n");
+    printf("competitors:\n");
+    for (int c = 0; c < NCOMP; c++)
+        if (active[c])
+            printf("  %-6s %-30s %s\n", competitors[c].family, competitors[c].name,
+                   competitors[c].what);
+    fflush(stdout);
+}
 
 int main(int argc, char **argv)
 {
-    settings s = {.reps = 11, .duration_ms = 200, .ops = 4000000, .threads = {2, 8},
-                  .nthread_counts = 2, .pin = HAVE_AFFINITY, .verbose = false, .only = NULL};
+    settings s = {.reps = 11, .duration_ms = 200, .ops = 4000000, .rounds = 5000,
+                  .threads = {2, 8}, .nthread_counts = 2, .pin = HAVE_AFFINITY,
+                  .verbose = false, .only = NULL, .families = NULL};
     const bench_option options[] = {
         BENCH_OPT_INT("--reps", "WEFT_BENCH_REPS", &s.reps, 1, MAX_REPS, 1),
         BENCH_OPT_INT("--ms", "WEFT_BENCH_MS", &s.duration_ms, 1, 600000, 20),
         BENCH_OPT_LLONG("--ops", "WEFT_BENCH_OPS", &s.ops, 1, 1000000000000LL, 200000),
+        BENCH_OPT_LLONG("--rounds", "WEFT_BENCH_ROUNDS", &s.rounds, 1, 1000000000LL, 500),
         BENCH_OPT_CUSTOM("--threads", "WEFT_BENCH_THREADS", parse_threads, &s),
         BENCH_OPT_FLAG("--no-pin", &s.pin, false),
         BENCH_OPT_FLAG("--verbose", &s.verbose, true),
         BENCH_OPT_TEXT("--only", NULL, &s.only),
+        BENCH_OPT_TEXT("--families", NULL, &s.families),
     };
-    int ncontended, nactive = 0, order[NCOMP];
+    measure measures[MAX_MEASURES];
+    int nlock = 0, ncond = 0, ncontended, nmeasures;
+    int lock_order[NCOMP], cond_order[NCOMP];
     int64_t started;
     bool progress;
 
     bench_parse_options(options, BENCH_NOPTS(options), usage, argc, argv);
     find_usable_cpus();
     pin_threads = s.pin;
-    for (int c = 0; c < NCOMP; c++)
-        if ((active[c] = selected(competitors[c].name, s.only)))
-            order[nactive++] = c;
-    if (nactive == 0)
-        die("--only %s: no competitor's name contains that", s.only);
-    ncontended = s.nthread_counts * nactive;
+    for (int c = 0; c < NCOMP; c++) {
+        active[c] = selected(competitors[c].name, s.only, false) &&
+                    selected(competitors[c].family, s.families, true);
+        if (active[c] && competitors[c].pingpong)
+            cond_order[ncond++] = c;
+        else if (active[c])
+            lock_order[nlock++] = c;
+    }
+    if (nlock + ncond == 0)
+        die("--only / --families: no competitor matches");
+    ncontended = s.nthread_counts * nlock;
     progress = !s.verbose && isatty(STDERR_FILENO) != 0;
+#if defined(WEFT_BENCH_HAVE_APR)
+    check(apr_initialize(), "apr_initialize");
+    check(apr_pool_create(&g.apr_root, NULL), "apr_pool_create");
+#endif
 
-    printf("weft bench_lock: weft_lock / weft_rlock against pthread_mutex_t\n");
-    print_command(argc, argv, options, BENCH_NOPTS(options));
-    printf("settings: %d repetition%s; uncontended %lld ops per run; contended "
-           "%d ms per run with",
-           s.reps, s.reps == 1 ? "" : "s", s.ops, s.duration_ms);
-    for (int t = 0; t < s.nthread_counts; t++)
-        printf("%s %d", t ? "," : "", s.threads[t]);
-    printf(" threads\n");
-    print_build();
-    printf("machine:  %d CPUs usable; hammering threads %s\n", weft_cpu_count(),
-           s.pin ? "pinned round robin, thread i to the i-th usable CPU"
-                 : "not pinned (left to the scheduler)");
-    printf("order:    each repetition runs every competitor once, the first one "
-           "rotating\n");
-    fflush(stdout);
-
+    print_header(argc, argv, &s, options, BENCH_NOPTS(options));
     started = weft_monotonic_ns();
 
     /* One untimed round, so the first timed competitor is not the one that
      * pays for faulting in code, stacks and weft's main-thread record. */
-    for (int i = 0; i < nactive; i++) {
-        (void)run_uncontended(&competitors[order[i]], (uint64_t)(s.ops / 16 + 1));
-        (void)run_contended(&competitors[order[i]], s.threads[0], 5);
+    for (int i = 0; i < nlock; i++) {
+        (void)run_uncontended(&competitors[lock_order[i]], (uint64_t)(s.ops / 16 + 1));
+        (void)run_contended(&competitors[lock_order[i]], s.threads[0], 5);
     }
+    for (int i = 0; i < ncond; i++)
+        (void)run_pingpong(&competitors[cond_order[i]], (uint64_t)(s.rounds / 16 + 1));
 
     for (int r = 0; r < s.reps; r++) {
-        for (int i = 0; i < nactive; i++) {
-            int c = order[(r + i) % nactive];
+        for (int i = 0; i < nlock; i++) {
+            int c = lock_order[(r + i) % nlock];
             uncontended_ns[c][r] = run_uncontended(&competitors[c], (uint64_t)s.ops);
             if (s.verbose)
-                fprintf(stderr, "rep %2d  uncontended      %-28s %8.2f ns/op\n", r + 1,
-                        competitors[c].name, uncontended_ns[c][r]);
+                fprintf(stderr, "rep %2d  uncontended      %-6s %-30s %8.2f ns/op\n", r + 1,
+                        competitors[c].family, competitors[c].name, uncontended_ns[c][r]);
         }
         for (int i = 0; i < ncontended; i++) {
             int k = (r + i) % ncontended;
-            int t = k / nactive, c = order[k % nactive];
+            int t = k / nlock, c = lock_order[k % nlock];
             contended_result res = run_contended(&competitors[c], s.threads[t], s.duration_ms);
             contended_mops[t][c][r] = res.mops;
             contended_fair[t][c][r] = res.fairness;
             contended_csw[t][c][r] = res.csw;
             if (s.verbose)
-                fprintf(stderr, "rep %2d  %2d threads       %-28s %8.3f Mops/s  fairness %.2f  csw/kop %.2f\n",
-                        r + 1, s.threads[t], competitors[c].name, res.mops, res.fairness,
+                fprintf(stderr, "rep %2d  %2d threads       %-6s %-30s %8.3f Mops/s  "
+                        "fairness %.2f  csw/kop %.2f\n", r + 1, s.threads[t],
+                        competitors[c].family, competitors[c].name, res.mops, res.fairness,
                         res.csw);
+        }
+        for (int i = 0; i < ncond; i++) {
+            int c = cond_order[(r + i) % ncond];
+            pingpong_result res = run_pingpong(&competitors[c], (uint64_t)s.rounds);
+            pingpong_us[c][r] = res.us;
+            pingpong_csw[c][r] = res.csw;
+            if (s.verbose)
+                fprintf(stderr, "rep %2d  ping-pong        %-6s %-30s %8.2f us/rt  csw/rt %.2f\n",
+                        r + 1, competitors[c].family, competitors[c].name, res.us, res.csw);
         }
         if (progress)
             fprintf(stderr, "\rrepetition %d/%d done", r + 1, s.reps);
@@ -507,64 +1140,30 @@ int main(int argc, char **argv)
     if (progress)
         fprintf(stderr, "\r%30s\r", "");
 
-    printf("\nUncontended acquire+release, one thread: ns/op (lower is better)\n");
-    printf("  ratio = median / median of the family's pthread mutex; below 1.00 "
-           "weft is faster\n");
-    printf("  paired = the same ratio within each repetition: median (min-max)\n");
-    printf("%-6s %-28s %9s %9s %9s  %5s  %-17s\n", "family", "competitor", "median",
-           "min", "max", "ratio", "paired");
-    for (int i = 0; i < nactive; i++) {
-        int c = order[i], b = baseline_of(c);
-        print_row(c, uncontended_ns[c], b < 0 ? NULL : uncontended_ns[b], s.reps, "%.2f");
-        printf("\n");
+    nmeasures = list_measures(&s, measures);
+    for (int i = 0; i < nmeasures; i++)
+        print_table(&measures[i], s.reps);
+
+    printf("\nSummary: weft against the best other competitor of each family\n");
+    printf("  speed = how much faster weft is (above 1.00 weft is faster): ratio of medians; "
+           "paired median (min-max)\n");
+    for (int i = 0; i < nmeasures; i++)
+        print_summary_line(&measures[i], s.reps);
+
+    printf("\nTargets (issue 6): \"met\" needs the ratio of medians and the paired median both "
+           "within the bound\n");
+    for (int i = 0; i < nmeasures; i++) {
+        if (strcmp(measures[i].family, "lock") == 0)
+            print_target(&measures[i], "futex (bare)", !measures[i].higher_is_better,
+                         measures[i].higher_is_better ? 1.0 : 1.05, s.reps);
+        else if (strcmp(measures[i].family, "cond") == 0)
+            print_target(&measures[i], "pthread", true, 0.8, s.reps);
     }
 
-    for (int t = 0; t < s.nthread_counts; t++) {
-        printf("\nContended, %d threads on one lock: total Mops/s (higher is better)\n",
-               s.threads[t]);
-        printf("  ratio = median / median of the family's pthread mutex; above 1.00 "
-               "weft is faster\n");
-        printf("  paired = the same ratio within each repetition: median (min-max)\n");
-        printf("  fairness = fewest / most operations of one thread (1.00 = even): "
-               "median (min-max)\n");
-        printf("  csw/kop = context switches of the process per 1000 operations "
-               "(median)\n");
-        printf("%-6s %-28s %9s %9s %9s  %5s  %-17s  %-17s %s\n", "family", "competitor",
-               "median", "min", "max", "ratio", "paired", "fairness", "csw/kop");
-        for (int i = 0; i < nactive; i++) {
-            int c = order[i], b = baseline_of(c);
-            double flo, fhi;
-            print_row(c, contended_mops[t][c], b < 0 ? NULL : contended_mops[t][b],
-                      s.reps, "%.3f");
-            min_max(contended_fair[t][c], s.reps, &flo, &fhi);
-            printf("  %.2f (%.2f-%.2f)  %7.2f\n", median(contended_fair[t][c], s.reps), flo,
-                   fhi, median(contended_csw[t][c], s.reps));
-        }
-    }
-
-    printf("\nSummary: weft against the pthread mutex (ratio of medians; paired median)\n");
-    for (int i = 0; i < nactive; i++) {
-        int c = order[i], b = baseline_of(c);
-        double ratio;
-
-        if (b < 0 || strncmp(competitors[c].name, "weft_", 5) != 0)
-            continue;
-        ratio = median(uncontended_ns[c], s.reps) / median(uncontended_ns[b], s.reps);
-        printf("  %-10s uncontended   time x%.2f; x%.2f   %s\n", competitors[c].name, ratio,
-               paired_median(uncontended_ns[c], uncontended_ns[b], s.reps),
-               verdict(uncontended_ns[c], uncontended_ns[b], s.reps, true));
-        for (int t = 0; t < s.nthread_counts; t++) {
-            ratio = median(contended_mops[t][c], s.reps) /
-                    median(contended_mops[t][b], s.reps);
-            printf("  %-10s %2d threads    rate x%.2f; x%.2f   %s\n", competitors[c].name,
-                   s.threads[t], ratio,
-                   paired_median(contended_mops[t][c], contended_mops[t][b], s.reps),
-                   verdict(contended_mops[t][c], contended_mops[t][b], s.reps, false));
-        }
-    }
-#if defined(WEFT_BENCH_FUTEX_REF)
-    print_floor(&s);
-#endif
     printf("\ntotal time: %.1f s\n", (double)(weft_monotonic_ns() - started) / 1e9);
+#if defined(WEFT_BENCH_HAVE_APR)
+    apr_pool_destroy(g.apr_root);
+    apr_terminate();
+#endif
     return 0;
 }

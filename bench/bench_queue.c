@@ -1,50 +1,92 @@
 /*
  * bench_queue: weft_queue and weft_executor against what a C programmer
- * would write by hand with pthreads.
+ * would write by hand with pthreads, and against the queues and pools of
+ * GLib, libuv and APR-util where those were found at build time.
  *
  * What is measured
  *   - Queue throughput: P producer and P consumer threads (1P/1C, 2P/2C,
  *     4P/4C by default) move --items items through one FIFO queue, bounded
  *     to --maxsize (1024) or unbounded; millions of items per second, from
  *     the moment every thread may run to the moment the last consumer has
- *     its last item. Competitors: weft_queue (WEFT_QUEUE_FIFO) and a plain
- *     ring: a power-of-two ring buffer (growing by doubling when unbounded)
- *     under one pthread_mutex_t, with the textbook two conditions:
- *     pthread_cond_signal(not_empty) after every put, and, when bounded,
- *     pthread_cond_signal(not_full) after every get (an unbounded ring has
- *     no putter that may wait, so it never signals not_full).
- *     Each producer puts items/P distinct non-NULL values; the last
- *     producer to finish puts one NULL sentinel per consumer; every
- *     consumer counts and sums what it gets, and the totals are checked.
+ *     its last item. Each producer puts items/P distinct non-NULL values;
+ *     the last producer to finish puts one NULL sentinel per consumer;
+ *     every consumer counts and sums what it gets, and the totals are
+ *     checked. Competitors:
+ *       weft              weft_queue (WEFT_QUEUE_FIFO), bounded and unbounded;
+ *       plain ring        (the baseline) a power-of-two ring buffer (growing
+ *                         by doubling when unbounded) under one
+ *                         pthread_mutex_t, with the textbook two conditions:
+ *                         pthread_cond_signal(not_empty) after every put,
+ *                         and, when bounded, pthread_cond_signal(not_full)
+ *                         after every get;
+ *       GLib GAsyncQueue  unbounded shapes only (it has no bound); it takes
+ *                         no NULL item, so the sentinel travels as the
+ *                         address of a static byte;
+ *       APR apr_queue     bounded shapes only (apr_queue_push blocks when
+ *                         full; there is no unbounded form), from a pool of
+ *                         its own under one root pool (apr_initialize once).
  *   - Executor throughput: submit --tasks empty tasks (fn returns its arg),
- *     then wait for every result in order; tasks per second.
+ *     then wait for every result in order; million calls per second.
  *   - Executor round trip: submit one empty task, wait for its result,
- *     give the future back; repeated --trips times; microseconds per trip.
- *     Competitors: weft_executor with 2 workers against a plain pool: 2
- *     pthreads taking tasks from a mutex + condition-variable list; each
- *     task is malloc'ed with its own done flag, mutex and condition (as a
- *     future would be) and freed after its result is read.
+ *     release what the submit made; repeated --trips times; microseconds
+ *     per trip.
+ *     Every pool has 2 workers and is warmed (2 x 2 tasks, untimed) before
+ *     the clock starts; every task is allocated per submit and the
+ *     submitter waits for that task's own result, as with a future:
+ *       weft              weft_executor_submit + weft_future_result;
+ *       plain pool        (the baseline) 2 pthreads taking tasks from a
+ *                         mutex + condition list; each task is malloc'ed
+ *                         with its own done flag, mutex and condition,
+ *                         signalled by the worker, and freed after its
+ *                         result is read;
+ *       GLib GThreadPool  g_thread_pool_new(2 threads, exclusive=FALSE); the
+ *                         task is the plain pool's (done flag, mutex,
+ *                         condition), so the two differ only in the pool;
+ *       libuv uv_queue_work  libuv's thread pool, sized to 2 by setting
+ *                         UV_THREADPOOL_SIZE=2 before its first use. libuv
+ *                         lets only the loop's own thread call
+ *                         uv_queue_work, and hands each result back by
+ *                         running the after-work callback on that thread,
+ *                         so the fair setup is the one libuv is written
+ *                         for: the submitting thread owns a uv_loop_t and
+ *                         runs uv_run(UV_RUN_ONCE) until the task's
+ *                         after-work callback has marked it done (its
+ *                         "future"). A loop in a thread of its own would
+ *                         add two hand-offs per task that no other
+ *                         competitor pays (uv_async_send to reach the
+ *                         loop thread, a condition back to the submitter).
+ *                         libuv's pool threads live as long as the
+ *                         process; the others start theirs per run, before
+ *                         the clock starts.
  *
  * How
  *   As bench_lock: each repetition runs every competitor of every shape
  *   once, the first one rotating from one repetition to the next, so that
  *   drift falls on all alike; reported are the median, minimum and maximum
  *   over the repetitions, the ratio of the medians to the plain competitor
- *   and the spread of the per-repetition ("paired") ratios. The queue
- *   threads are plain pthreads; on Linux producer i is pinned to usable
- *   CPU 2i and consumer i to CPU 2i+1 (round robin; --no-pin turns this
- *   off), so that a 1P/1C pair really runs on two CPUs. csw/kitem is the
- *   process's context switches (getrusage) per 1000 items or tasks: a
- *   hint at how often a side slept.
+ *   and the spread of the per-repetition ("paired") ratios; the summary
+ *   gives weft's paired ratio to every competitor of every family and
+ *   checks the targets of issue 6. The queue threads are plain pthreads;
+ *   on Linux producer i is pinned to usable CPU 2i and consumer i to CPU
+ *   2i+1 (round robin; --no-pin turns this off), so that a 1P/1C pair
+ *   really runs on two CPUs. csw/kitem is the process's context switches
+ *   (getrusage) per 1000 items or tasks: a hint at how often a side slept;
+ *   cpu ns is the CPU time of the whole process (user + system, every
+ *   thread, libuv's and GLib's included) per item or task: the work each
+ *   competitor costs, which other load on the machine disturbs less than
+ *   the rate does.
+ *   Every measured row is also printed as an "@result" line (bench_util.h).
  *
  * Usage: bench_queue [--smoke] [--reps N] [--items N] [--maxsize N]
  *                    [--pairs A,B,..] [--tasks N] [--trips N] [--no-pin]
- *                    [--verbose]
+ *                    [--verbose] [--only A,B,..] [--families queue,executor]
  * Environment: WEFT_BENCH_REPS, WEFT_BENCH_ITEMS, WEFT_BENCH_TASKS,
  *              WEFT_BENCH_TRIPS (the command line wins).
  */
 #if defined(__linux__)
+#ifndef _GNU_SOURCE /* APR's pkg-config flags define it too */
 #define _GNU_SOURCE
+#endif
 #define HAVE_AFFINITY 1
 #else
 #define _XOPEN_SOURCE 700
@@ -59,6 +101,7 @@
 #include "bench_util.h"
 #include "bench_threads.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -68,6 +111,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#ifdef WEFT_BENCH_HAVE_GLIB
+#include <glib.h>
+#endif
+#ifdef WEFT_BENCH_HAVE_UV
+#include <uv.h>
+#endif
+#ifdef WEFT_BENCH_HAVE_APRUTIL
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_queue.h>
+#endif
 
 #define MAX_REPS BENCH_MAX_REPS
 #define MAX_PAIRS 32
@@ -203,9 +258,117 @@ static void wq_destroy(void *queue)
     weft_queue_destroy(queue);
 }
 
+/* ---- GLib GAsyncQueue (unbounded only) ---------------------------------------------------
+ * It refuses NULL items, so the sentinel NULL travels as &gaq_null. */
+
+#ifdef WEFT_BENCH_HAVE_GLIB
+static char gaq_null;
+
+static void *gaq_create(size_t maxsize)
+{
+    (void)maxsize; /* unbounded shapes only */
+    return g_async_queue_new();
+}
+
+static void gaq_put(void *queue, void *item)
+{
+    g_async_queue_push(queue, item ? item : &gaq_null);
+}
+
+static void *gaq_get(void *queue)
+{
+    void *item = g_async_queue_pop(queue);
+
+    return item == &gaq_null ? NULL : item;
+}
+
+static void gaq_destroy(void *queue)
+{
+    g_async_queue_unref(queue);
+}
+#endif
+
+/* ---- APR-util apr_queue (bounded only) ---------------------------------------------------
+ * Each queue lives in a pool of its own under apr_root, destroyed with it.
+ * A push or pop interrupted by a signal returns APR_EINTR: try again. */
+
+#ifdef WEFT_BENCH_HAVE_APRUTIL
+static apr_pool_t *apr_root;
+
+typedef struct apr_bounded {
+    apr_pool_t *pool;
+    apr_queue_t *queue;
+} apr_bounded;
+
+static void apr_check(apr_status_t rc, const char *what)
+{
+    char buf[128];
+
+    if (rc != APR_SUCCESS)
+        die("%s failed: %s", what, apr_strerror(rc, buf, sizeof buf));
+}
+
+static void apr_start(void)
+{
+    apr_check(apr_initialize(), "apr_initialize");
+    atexit(apr_terminate);
+    apr_check(apr_pool_create(&apr_root, NULL), "apr_pool_create");
+}
+
+static void *aq_create(size_t maxsize)
+{
+    apr_pool_t *pool;
+    apr_bounded *b;
+
+    if (maxsize == 0 || maxsize > UINT_MAX)
+        die("apr_queue: bound %zu out of range", maxsize);
+    apr_check(apr_pool_create(&pool, apr_root), "apr_pool_create");
+    b = apr_palloc(pool, sizeof *b);
+    if (!b)
+        die("out of memory");
+    b->pool = pool;
+    apr_check(apr_queue_create(&b->queue, (unsigned)maxsize, pool), "apr_queue_create");
+    return b;
+}
+
+static void aq_put(void *queue, void *item)
+{
+    apr_bounded *b = queue;
+    apr_status_t rc;
+
+    while ((rc = apr_queue_push(b->queue, item)) == APR_EINTR)
+        ;
+    apr_check(rc, "apr_queue_push");
+}
+
+static void *aq_get(void *queue)
+{
+    apr_bounded *b = queue;
+    void *item = NULL;
+    apr_status_t rc;
+
+    while ((rc = apr_queue_pop(b->queue, &item)) == APR_EINTR)
+        ;
+    apr_check(rc, "apr_queue_pop");
+    return item;
+}
+
+static void aq_destroy(void *queue)
+{
+    apr_bounded *b = queue;
+
+    apr_pool_destroy(b->pool); /* runs the queue's cleanup too */
+}
+#endif
+
+/* ---- The queue competitors ---------------------------------------------------------------- */
+
+enum { BOTH, BOUNDED_ONLY, UNBOUNDED_ONLY };
+
 typedef struct queue_competitor {
     const char *name;
     bool baseline;
+    int shapes; /* BOTH, BOUNDED_ONLY or UNBOUNDED_ONLY */
     void *(*create)(size_t maxsize);
     void (*put)(void *queue, void *item);
     void *(*get)(void *queue);
@@ -213,11 +376,22 @@ typedef struct queue_competitor {
 } queue_competitor;
 
 static const queue_competitor queue_competitors[] = {
-    {"weft_queue", false, wq_create, wq_put, wq_get, wq_destroy},
-    {"plain ring", true, ring_create, ring_put, ring_get, ring_destroy},
+    {"weft", false, BOTH, wq_create, wq_put, wq_get, wq_destroy},
+    {"plain ring", true, BOTH, ring_create, ring_put, ring_get, ring_destroy},
+#ifdef WEFT_BENCH_HAVE_GLIB
+    {"GLib GAsyncQueue", false, UNBOUNDED_ONLY, gaq_create, gaq_put, gaq_get, gaq_destroy},
+#endif
+#ifdef WEFT_BENCH_HAVE_APRUTIL
+    {"APR apr_queue", false, BOUNDED_ONLY, aq_create, aq_put, aq_get, aq_destroy},
+#endif
 };
 
 #define NQCOMP ((int)(sizeof queue_competitors / sizeof queue_competitors[0]))
+
+static bool queue_fits(const queue_competitor *c, size_t maxsize)
+{
+    return c->shapes == BOTH || (c->shapes == BOUNDED_ONLY) == (maxsize != 0);
+}
 
 /* ---- One queue run ---------------------------------------------------------------------- */
 
@@ -278,7 +452,35 @@ static void *consumer_fn(void *arg)
 typedef struct run_result {
     double value; /* the rate or the time */
     double csw;   /* context switches per 1000 items or tasks */
+    double cpu;   /* CPU time of the process per item or task, ns */
 } run_result;
+
+/* The process's context switches and CPU time (user + system) so far. */
+typedef struct rusage_sample {
+    long csw;
+    int64_t cpu_ns;
+} rusage_sample;
+
+static rusage_sample usage_sample(void)
+{
+    struct rusage ru;
+    rusage_sample u;
+
+    check(getrusage(RUSAGE_SELF, &ru), "getrusage");
+    u.csw = ru.ru_nvcsw + ru.ru_nivcsw;
+    u.cpu_ns = ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
+               ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
+    return u;
+}
+
+/* csw and cpu of `r`: what happened since u0, per 1000 items and per item. */
+static void usage_since(run_result *r, rusage_sample u0, uint64_t items)
+{
+    rusage_sample u1 = usage_sample();
+
+    r->csw = (double)(u1.csw - u0.csw) * 1000.0 / (double)items;
+    r->cpu = (double)(u1.cpu_ns - u0.cpu_ns) / (double)items;
+}
 
 /* Million items per second through the queue. */
 static run_result run_queue(const queue_competitor *c, int pairs, size_t maxsize, uint64_t items)
@@ -286,7 +488,7 @@ static run_result run_queue(const queue_competitor *c, int pairs, size_t maxsize
     uint64_t per = items / (uint64_t)pairs, total = per * (uint64_t)pairs;
     uint64_t got = 0, sum = 0, want_sum = total * (total + 1) / 2;
     int64_t end = 0;
-    long csw0;
+    rusage_sample u0;
     run_result res;
 
     qrun.comp = c;
@@ -294,7 +496,7 @@ static run_result run_queue(const queue_competitor *c, int pairs, size_t maxsize
     qrun.consumers = pairs;
     atomic_store(&qrun.producers_left, pairs);
     barrier_init(&qrun.barrier, 2 * pairs);
-    csw0 = context_switches();
+    u0 = usage_sample();
     for (int i = 0; i < pairs; i++) {
         producers[i].first = 1 + (uint64_t)i * per;
         producers[i].n = per;
@@ -306,7 +508,7 @@ static run_result run_queue(const queue_competitor *c, int pairs, size_t maxsize
         check(pthread_join(producers[i].thread, NULL), "pthread_join");
         check(pthread_join(consumers[i].thread, NULL), "pthread_join");
     }
-    res.csw = (double)(context_switches() - csw0) * 1000.0 / (double)total;
+    usage_since(&res, u0, total);
     for (int i = 0; i < pairs; i++) {
         got += consumers[i].n;
         sum += consumers[i].sum;
@@ -323,12 +525,13 @@ static run_result run_queue(const queue_competitor *c, int pairs, size_t maxsize
     return res;
 }
 
-/* ---- The plain pool --------------------------------------------------------------------------
- * A fixed pool of pthreads taking tasks from a mutex + condition list; each
- * task carries its own done flag, mutex and condition, like a future. */
+/* ---- A task with its own completion ------------------------------------------------------------
+ * What the plain pool and GThreadPool run: malloc'ed per submit, with its
+ * own done flag, mutex and condition, like a future; the submitter waits
+ * for it, reads the result and frees it. */
 
 typedef struct ptask {
-    struct ptask *next;
+    struct ptask *next; /* in the plain pool's list */
     void *(*fn)(void *arg);
     void *arg;
     void *result;
@@ -336,6 +539,56 @@ typedef struct ptask {
     pthread_mutex_t mutex;
     pthread_cond_t cond;
 } ptask;
+
+static ptask *task_new(void *(*fn)(void *), void *arg)
+{
+    ptask *t = malloc(sizeof *t);
+
+    if (!t)
+        die("out of memory");
+    t->next = NULL;
+    t->fn = fn;
+    t->arg = arg;
+    t->result = NULL;
+    t->done = false;
+    check(pthread_mutex_init(&t->mutex, NULL), "pthread_mutex_init");
+    check(pthread_cond_init(&t->cond, NULL), "pthread_cond_init");
+    return t;
+}
+
+/* On a worker: run the task and signal its submitter. */
+static void task_run(ptask *t)
+{
+    void *result = t->fn(t->arg);
+
+    check(pthread_mutex_lock(&t->mutex), "pthread_mutex_lock");
+    t->result = result;
+    t->done = true;
+    check(pthread_cond_signal(&t->cond), "pthread_cond_signal");
+    check(pthread_mutex_unlock(&t->mutex), "pthread_mutex_unlock");
+}
+
+/* Wait for the task, free it, return its result. `pool` is unused: this
+ * is the `result` of the competitors that run ptasks. */
+static void *task_result(void *pool, void *handle)
+{
+    ptask *t = handle;
+    void *result;
+
+    (void)pool;
+    check(pthread_mutex_lock(&t->mutex), "pthread_mutex_lock");
+    while (!t->done)
+        check(pthread_cond_wait(&t->cond, &t->mutex), "pthread_cond_wait");
+    result = t->result;
+    check(pthread_mutex_unlock(&t->mutex), "pthread_mutex_unlock");
+    check(pthread_cond_destroy(&t->cond), "pthread_cond_destroy");
+    check(pthread_mutex_destroy(&t->mutex), "pthread_mutex_destroy");
+    free(t);
+    return result;
+}
+
+/* ---- The plain pool --------------------------------------------------------------------------
+ * A fixed pool of pthreads taking tasks from a mutex + condition list. */
 
 typedef struct plain_pool {
     pthread_mutex_t mutex;
@@ -364,15 +617,11 @@ static void *pool_worker(void *arg)
         check(pthread_mutex_unlock(&p->mutex), "pthread_mutex_unlock");
         if (!t)
             return NULL; /* stopped and drained */
-        t->result = t->fn(t->arg);
-        check(pthread_mutex_lock(&t->mutex), "pthread_mutex_lock");
-        t->done = true;
-        check(pthread_cond_signal(&t->cond), "pthread_cond_signal");
-        check(pthread_mutex_unlock(&t->mutex), "pthread_mutex_unlock");
+        task_run(t);
     }
 }
 
-static plain_pool *pool_create(void)
+static void *pool_create(void)
 {
     plain_pool *p = calloc(1, sizeof *p);
 
@@ -385,19 +634,11 @@ static plain_pool *pool_create(void)
     return p;
 }
 
-static ptask *pool_submit(plain_pool *p, void *(*fn)(void *), void *arg)
+static void *pool_submit(void *pool, void *(*fn)(void *), void *arg)
 {
-    ptask *t = malloc(sizeof *t);
+    plain_pool *p = pool;
+    ptask *t = task_new(fn, arg);
 
-    if (!t)
-        die("out of memory");
-    t->next = NULL;
-    t->fn = fn;
-    t->arg = arg;
-    t->result = NULL;
-    t->done = false;
-    check(pthread_mutex_init(&t->mutex, NULL), "pthread_mutex_init");
-    check(pthread_cond_init(&t->cond, NULL), "pthread_cond_init");
     check(pthread_mutex_lock(&p->mutex), "pthread_mutex_lock");
     if (p->tail)
         p->tail->next = t;
@@ -409,24 +650,10 @@ static ptask *pool_submit(plain_pool *p, void *(*fn)(void *), void *arg)
     return t;
 }
 
-/* Wait for the task, free it, return its result. */
-static void *pool_result(ptask *t)
+static void pool_destroy(void *pool)
 {
-    void *result;
+    plain_pool *p = pool;
 
-    check(pthread_mutex_lock(&t->mutex), "pthread_mutex_lock");
-    while (!t->done)
-        check(pthread_cond_wait(&t->cond, &t->mutex), "pthread_cond_wait");
-    result = t->result;
-    check(pthread_mutex_unlock(&t->mutex), "pthread_mutex_unlock");
-    check(pthread_cond_destroy(&t->cond), "pthread_cond_destroy");
-    check(pthread_mutex_destroy(&t->mutex), "pthread_mutex_destroy");
-    free(t);
-    return result;
-}
-
-static void pool_destroy(plain_pool *p)
-{
     check(pthread_mutex_lock(&p->mutex), "pthread_mutex_lock");
     p->stop = true;
     check(pthread_cond_broadcast(&p->not_empty), "pthread_cond_broadcast");
@@ -438,156 +665,235 @@ static void pool_destroy(plain_pool *p)
     free(p);
 }
 
-/* ---- The executor competitors ----------------------------------------------------------------
- * The task is empty: it returns its argument, which is checked. */
+/* ---- weft_executor ------------------------------------------------------------------------------ */
 
+static void *wex_create(void)
+{
+    weft_executor *ex;
+
+    if (weft_executor_create(&ex, POOL_WORKERS, "bench") != WEFT_OK)
+        die("weft_executor_create failed");
+    return ex;
+}
+
+static void *wex_submit(void *pool, void *(*fn)(void *), void *arg)
+{
+    weft_future *f;
+    int rc = weft_executor_submit(pool, &f, fn, arg);
+
+    if (rc != WEFT_OK)
+        die("weft_executor_submit failed: %d", rc);
+    return f;
+}
+
+static void *wex_result(void *pool, void *handle)
+{
+    void *result = NULL;
+    int rc = weft_future_result(handle, WEFT_FOREVER, &result);
+
+    (void)pool;
+    if (rc != WEFT_OK)
+        die("weft_future_result failed: %d", rc);
+    weft_future_release(handle);
+    return result;
+}
+
+static void wex_destroy(void *pool)
+{
+    weft_executor_destroy(pool);
+}
+
+/* ---- GLib GThreadPool ------------------------------------------------------------------------------
+ * Not exclusive (threads shared with GLib's other pools, as by default),
+ * at most POOL_WORKERS of them running this pool's tasks: ptasks. */
+
+#ifdef WEFT_BENCH_HAVE_GLIB
+static void gpool_run(gpointer data, gpointer user_data)
+{
+    (void)user_data;
+    task_run(data);
+}
+
+static void *gpool_create(void)
+{
+    GError *err = NULL;
+    GThreadPool *p = g_thread_pool_new(gpool_run, NULL, POOL_WORKERS, FALSE, &err);
+
+    if (!p)
+        die("g_thread_pool_new failed: %s", err ? err->message : "no reason given");
+    return p;
+}
+
+static void *gpool_submit(void *pool, void *(*fn)(void *), void *arg)
+{
+    GError *err = NULL;
+    ptask *t = task_new(fn, arg);
+
+    if (!g_thread_pool_push(pool, t, &err))
+        die("g_thread_pool_push failed: %s", err ? err->message : "no reason given");
+    return t;
+}
+
+static void gpool_destroy(void *pool)
+{
+    g_thread_pool_free(pool, FALSE, TRUE); /* wait for queued tasks */
+}
+#endif
+
+/* ---- libuv uv_queue_work -----------------------------------------------------------------------------
+ * The submitting thread owns the loop and runs it until the task's
+ * after-work callback (on that thread) has marked it done; see the head
+ * comment for why. The pool is libuv's process-wide one, UV_THREADPOOL_SIZE
+ * workers (set to POOL_WORKERS in main before its first use). */
+
+#ifdef WEFT_BENCH_HAVE_UV
+typedef struct uv_task {
+    uv_work_t req; /* req.data: the task */
+    void *(*fn)(void *arg);
+    void *arg;
+    void *result;
+    bool done; /* set on the loop's thread: no lock */
+} uv_task;
+
+static void uv_check(int rc, const char *what)
+{
+    if (rc != 0)
+        die("%s failed: %s", what, uv_strerror(rc));
+}
+
+static void uvt_work(uv_work_t *req)
+{
+    uv_task *t = req->data;
+
+    t->result = t->fn(t->arg);
+}
+
+static void uvt_after_work(uv_work_t *req, int status)
+{
+    uv_task *t = req->data;
+
+    uv_check(status, "uv_queue_work (after work)");
+    t->done = true;
+}
+
+static void *uvt_create(void)
+{
+    uv_loop_t *loop = malloc(sizeof *loop);
+
+    if (!loop)
+        die("out of memory");
+    uv_check(uv_loop_init(loop), "uv_loop_init");
+    return loop;
+}
+
+static void *uvt_submit(void *pool, void *(*fn)(void *), void *arg)
+{
+    uv_task *t = malloc(sizeof *t);
+
+    if (!t)
+        die("out of memory");
+    t->req.data = t;
+    t->fn = fn;
+    t->arg = arg;
+    t->result = NULL;
+    t->done = false;
+    uv_check(uv_queue_work(pool, &t->req, uvt_work, uvt_after_work), "uv_queue_work");
+    return t;
+}
+
+static void *uvt_result(void *pool, void *handle)
+{
+    uv_task *t = handle;
+    void *result;
+
+    while (!t->done)
+        (void)uv_run(pool, UV_RUN_ONCE);
+    result = t->result;
+    free(t);
+    return result;
+}
+
+static void uvt_destroy(void *pool)
+{
+    (void)uv_run(pool, UV_RUN_DEFAULT); /* nothing is left; closes nothing */
+    uv_check(uv_loop_close(pool), "uv_loop_close");
+    free(pool);
+}
+#endif
+
+/* ---- The executor competitors ------------------------------------------------------------------------
+ * create starts a pool of POOL_WORKERS; submit hands it one call and
+ * returns what to wait on; result waits for that call, releases what
+ * submit made and returns the call's result; destroy waits for the pool's
+ * threads (or, for libuv, closes the loop). */
+
+typedef struct exec_competitor {
+    const char *name;
+    bool baseline;
+    void *(*create)(void);
+    void *(*submit)(void *pool, void *(*fn)(void *), void *arg);
+    void *(*result)(void *pool, void *handle);
+    void (*destroy)(void *pool);
+} exec_competitor;
+
+static const exec_competitor exec_competitors[] = {
+    {"weft", false, wex_create, wex_submit, wex_result, wex_destroy},
+    {"plain pool", true, pool_create, pool_submit, task_result, pool_destroy},
+#ifdef WEFT_BENCH_HAVE_GLIB
+    {"GLib GThreadPool", false, gpool_create, gpool_submit, task_result, gpool_destroy},
+#endif
+#ifdef WEFT_BENCH_HAVE_UV
+    {"libuv uv_queue_work", false, uvt_create, uvt_submit, uvt_result, uvt_destroy},
+#endif
+};
+
+#define NECOMP ((int)(sizeof exec_competitors / sizeof exec_competitors[0]))
+
+/* The task is empty: it returns its argument, which is checked. */
 static void *empty_task(void *arg)
 {
     return arg;
 }
 
-static void **slots; /* a throughput run's futures or tasks, --tasks of them */
+static void **slots; /* a throughput run's handles, --tasks of them */
 
 static void *task_arg(uint64_t i)
 {
     return (void *)(uintptr_t)(i + 1);
 }
 
-static weft_executor *new_executor(void)
+static void exec_check(const exec_competitor *c, void *result, uint64_t i)
 {
-    weft_executor *ex;
-    weft_future *f[2 * POOL_WORKERS];
-
-    if (weft_executor_create(&ex, POOL_WORKERS, "bench") != WEFT_OK)
-        die("weft_executor_create failed");
-    /* Untimed: let the workers start. */
-    for (int i = 0; i < 2 * POOL_WORKERS; i++)
-        if (weft_executor_submit(ex, &f[i], empty_task, task_arg(0)) != WEFT_OK)
-            die("weft_executor_submit failed");
-    for (int i = 0; i < 2 * POOL_WORKERS; i++) {
-        if (weft_future_result(f[i], WEFT_FOREVER, NULL) != WEFT_OK)
-            die("weft_future_result failed");
-        weft_future_release(f[i]);
-    }
-    return ex;
-}
-
-static void weft_wait(weft_future *f, uint64_t i)
-{
-    void *result = NULL;
-    int rc = weft_future_result(f, WEFT_FOREVER, &result);
-
-    if (rc != WEFT_OK || result != task_arg(i))
-        die("weft_future_result: status %d, result %p, expected %p", rc, result, task_arg(i));
-    weft_future_release(f);
-}
-
-static double throughput_weft(uint64_t n)
-{
-    weft_executor *ex = new_executor();
-    int64_t t0 = weft_monotonic_ns(), t1;
-
-    for (uint64_t i = 0; i < n; i++) {
-        weft_future *f;
-        int rc = weft_executor_submit(ex, &f, empty_task, task_arg(i));
-        if (rc != WEFT_OK)
-            die("weft_executor_submit failed: %d", rc);
-        slots[i] = f;
-    }
-    for (uint64_t i = 0; i < n; i++)
-        weft_wait(slots[i], i);
-    t1 = weft_monotonic_ns();
-    weft_executor_destroy(ex);
-    return (double)n / (double)(t1 - t0) * 1e9; /* tasks per second */
-}
-
-static double roundtrip_weft(uint64_t n)
-{
-    weft_executor *ex = new_executor();
-    int64_t t0 = weft_monotonic_ns(), t1;
-
-    for (uint64_t i = 0; i < n; i++) {
-        weft_future *f;
-        int rc = weft_executor_submit(ex, &f, empty_task, task_arg(i));
-        if (rc != WEFT_OK)
-            die("weft_executor_submit failed: %d", rc);
-        weft_wait(f, i);
-    }
-    t1 = weft_monotonic_ns();
-    weft_executor_destroy(ex);
-    return (double)(t1 - t0) / 1e3 / (double)n; /* microseconds per trip */
-}
-
-static plain_pool *new_pool(void)
-{
-    plain_pool *p = pool_create();
-    ptask *t[2 * POOL_WORKERS];
-
-    for (int i = 0; i < 2 * POOL_WORKERS; i++)
-        t[i] = pool_submit(p, empty_task, task_arg(0));
-    for (int i = 0; i < 2 * POOL_WORKERS; i++)
-        (void)pool_result(t[i]);
-    return p;
-}
-
-static void pool_wait(ptask *t, uint64_t i)
-{
-    void *result = pool_result(t);
-
     if (result != task_arg(i))
-        die("plain pool: result %p, expected %p", result, task_arg(i));
+        die("%s: result %p, expected %p", c->name, result, task_arg(i));
 }
 
-static double throughput_pool(uint64_t n)
+/* Throughput (calls per second) or round trip (microseconds per trip) of
+ * n calls, on a pool that was started and warmed before the clock. */
+static double exec_measure(const exec_competitor *c, bool roundtrip, uint64_t n)
 {
-    plain_pool *p = new_pool();
-    int64_t t0 = weft_monotonic_ns(), t1;
+    void *pool = c->create();
+    void *warm[2 * POOL_WORKERS];
+    int64_t t0, t1;
 
-    for (uint64_t i = 0; i < n; i++)
-        slots[i] = pool_submit(p, empty_task, task_arg(i));
-    for (uint64_t i = 0; i < n; i++)
-        pool_wait(slots[i], i);
+    for (int i = 0; i < 2 * POOL_WORKERS; i++)
+        warm[i] = c->submit(pool, empty_task, task_arg(0));
+    for (int i = 0; i < 2 * POOL_WORKERS; i++)
+        exec_check(c, c->result(pool, warm[i]), 0);
+
+    t0 = weft_monotonic_ns();
+    if (roundtrip) {
+        for (uint64_t i = 0; i < n; i++)
+            exec_check(c, c->result(pool, c->submit(pool, empty_task, task_arg(i))), i);
+    } else {
+        for (uint64_t i = 0; i < n; i++)
+            slots[i] = c->submit(pool, empty_task, task_arg(i));
+        for (uint64_t i = 0; i < n; i++)
+            exec_check(c, c->result(pool, slots[i]), i);
+    }
     t1 = weft_monotonic_ns();
-    pool_destroy(p);
-    return (double)n / (double)(t1 - t0) * 1e9;
-}
-
-static double roundtrip_pool(uint64_t n)
-{
-    plain_pool *p = new_pool();
-    int64_t t0 = weft_monotonic_ns(), t1;
-
-    for (uint64_t i = 0; i < n; i++)
-        pool_wait(pool_submit(p, empty_task, task_arg(i)), i);
-    t1 = weft_monotonic_ns();
-    pool_destroy(p);
-    return (double)(t1 - t0) / 1e3 / (double)n;
-}
-
-typedef struct exec_competitor {
-    const char *family; /* "submit" (throughput) or "trip" (round trip) */
-    const char *name;
-    bool baseline;
-    bool roundtrip;
-    double (*run)(uint64_t n);
-} exec_competitor;
-
-static const exec_competitor exec_competitors[] = {
-    {"submit", "weft_executor", false, false, throughput_weft},
-    {"submit", "plain pool", true, false, throughput_pool},
-    {"trip", "weft_executor", false, true, roundtrip_weft},
-    {"trip", "plain pool", true, true, roundtrip_pool},
-};
-
-#define NECOMP ((int)(sizeof exec_competitors / sizeof exec_competitors[0]))
-
-static int exec_baseline_of(int c)
-{
-    for (int i = 0; i < NECOMP; i++)
-        if (exec_competitors[i].baseline &&
-            strcmp(exec_competitors[i].family, exec_competitors[c].family) == 0)
-            return i;
-    return -1;
+    c->destroy(pool);
+    return roundtrip ? (double)(t1 - t0) / 1e3 / (double)n : (double)n / (double)(t1 - t0) * 1e9;
 }
 
 /* ---- Settings ---------------------------------------------------------------------------------- */
@@ -602,7 +908,24 @@ typedef struct settings {
     long long trips;
     bool pin;
     bool verbose;
+    const char *only;   /* NULL, or comma-separated parts of competitor names */
+    const char *groups; /* NULL, or "queue", "executor" or both */
 } settings;
+
+/* Whether `name` contains one of the comma-separated parts of `list`
+ * (NULL: everything matches). */
+static bool matches(const char *name, const char *list)
+{
+    if (!list)
+        return true;
+    for (const char *p = list; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+        size_t n = strcspn(p, ",");
+        for (const char *q = name; n && *q; q++)
+            if (strncmp(q, p, n) == 0)
+                return true;
+    }
+    return false;
+}
 
 static void parse_pairs(void *ctx, const char *text, const char *what)
 {
@@ -613,7 +936,8 @@ static void parse_pairs(void *ctx, const char *text, const char *what)
 
 static const char usage[] =
     "usage: bench_queue [--smoke] [--reps N] [--items N] [--maxsize N] [--pairs A,B,...]\n"
-    "                   [--tasks N] [--trips N] [--no-pin] [--verbose]\n"
+    "                   [--tasks N] [--trips N] [--no-pin] [--verbose] [--only A,B,...]\n"
+    "                   [--families A,B]\n"
     "  --reps N        repetitions, every competitor once each (default 7)\n"
     "  --items N       items through the queue per run, all producers (default 2000000)\n"
     "  --maxsize N     the bound of the bounded queues (default 1024)\n"
@@ -624,29 +948,47 @@ static const char usage[] =
     "  --no-pin        leave the queue threads to the scheduler (Linux pins producer i\n"
     "                  to the 2i-th usable CPU, consumer i to the (2i+1)-th, round robin)\n"
     "  --verbose       print every run as it ends, on stderr\n"
+    "  --only A,B      run only the competitors whose names contain A or B (weft and\n"
+    "                  the plain baselines always run, for the ratios)\n"
+    "  --families A,B  run only these families: queue, executor\n"
+    "competitors: weft, plain ring, GLib GAsyncQueue (unbounded), APR apr_queue (bounded);\n"
+    "  weft, plain pool, GLib GThreadPool, libuv uv_queue_work (executor); those whose\n"
+    "  library was not found at build time are skipped\n"
     "environment: WEFT_BENCH_REPS, WEFT_BENCH_ITEMS, WEFT_BENCH_TASKS,\n"
     "  WEFT_BENCH_TRIPS set the same; the command line wins\n";
 
-/* ---- Output ---------------------------------------------------------------------------------------- */
-
-/* One row: median, min, max, ratio of the medians to the baseline, and the
- * median (min-max) of the per-repetition ratios; then the csw column. */
-static void print_row(const char *what, const char *name, bool is_base, const double *v,
-                      const double *base, const double *csw, int reps, const char *fmt)
-{
-    printf("%-12s %-14s", what, name);
-    print_stats(v, base, is_base, reps, fmt, 17);
-    printf("  %8.2f\n", median(csw, reps));
-}
-
-/* ---- main ---------------------------------------------------------------------------------------------- */
+/* ---- Families ------------------------------------------------------------------------------------
+ * After the runs, each family (a queue shape, executor throughput, executor
+ * round trip) gathers its rows, for the tables, the @result lines, the
+ * summary and the targets. */
 
 #define NSHAPES (2 * MAX_PAIR_COUNTS) /* every pair count, bounded and unbounded */
+#define MAX_ROWS (NQCOMP > NECOMP ? NQCOMP : NECOMP)
+#define MAX_FAMILIES (NSHAPES + 2)
+
+typedef struct family {
+    bool queue;      /* a queue shape, else an executor family */
+    char id[40];     /* for bench_result: "queue.bounded.1p1c" */
+    char label[24];  /* the table's first column: "1P/1C 1024" */
+    const char *unit;
+    bool higher;     /* higher is better */
+    int nrows, weft, base;
+    const char *name[MAX_ROWS];
+    const double *v[MAX_ROWS];
+    const double *csw[MAX_ROWS];
+    const double *cpu[MAX_ROWS];
+} family;
 
 static double queue_rate[NSHAPES][NQCOMP][MAX_REPS];
 static double queue_csw[NSHAPES][NQCOMP][MAX_REPS];
-static double exec_value[NECOMP][MAX_REPS];
-static double exec_csw[NECOMP][MAX_REPS];
+static double queue_cpu[NSHAPES][NQCOMP][MAX_REPS];
+static double exec_value[2][NECOMP][MAX_REPS]; /* [0]: Mcalls/s, [1]: us per trip */
+static double exec_csw[2][NECOMP][MAX_REPS];
+static double exec_cpu[2][NECOMP][MAX_REPS];
+static family families[MAX_FAMILIES];
+static int nfamilies;
+static bool queue_active[NQCOMP], exec_active[NECOMP]; /* --only */
+static bool run_queues, run_executors;                /* --families */
 
 static int shape_pairs(const settings *s, int shape)
 {
@@ -668,14 +1010,177 @@ static void shape_name(const settings *s, int shape, char *buf, size_t size)
         snprintf(buf, size, "%dP/%dC %zu", p, p, shape_maxsize(s, shape));
 }
 
-static run_result run_exec(const exec_competitor *c, const settings *s)
+static family *new_family(bool queue, const char *unit, bool higher)
 {
-    uint64_t n = (uint64_t)(c->roundtrip ? s->trips : s->tasks);
-    long csw0 = context_switches();
+    family *f = &families[nfamilies++];
+
+    f->queue = queue;
+    f->unit = unit;
+    f->higher = higher;
+    f->nrows = 0;
+    f->weft = f->base = -1;
+    return f;
+}
+
+static void add_row(family *f, const char *name, bool baseline, const double *v, const double *csw,
+                    const double *cpu)
+{
+    if (strcmp(name, "weft") == 0)
+        f->weft = f->nrows;
+    if (baseline)
+        f->base = f->nrows;
+    f->name[f->nrows] = name;
+    f->v[f->nrows] = v;
+    f->csw[f->nrows] = csw;
+    f->cpu[f->nrows] = cpu;
+    f->nrows++;
+}
+
+static void gather_families(const settings *s, int nshapes)
+{
+    for (int shape = 0; run_queues && shape < nshapes; shape++) {
+        family *f = new_family(true, "Mitems/s", true);
+        int p = shape_pairs(s, shape);
+
+        snprintf(f->id, sizeof f->id, "queue.%s.%dp%dc", shape % 2 ? "unbounded" : "bounded", p, p);
+        shape_name(s, shape, f->label, sizeof f->label);
+        for (int c = 0; c < NQCOMP; c++)
+            if (queue_active[c] && queue_fits(&queue_competitors[c], shape_maxsize(s, shape)))
+                add_row(f, queue_competitors[c].name, queue_competitors[c].baseline,
+                        queue_rate[shape][c], queue_csw[shape][c], queue_cpu[shape][c]);
+    }
+    for (int mode = 0; run_executors && mode < 2; mode++) {
+        family *f = new_family(false, mode ? "us" : "Mcalls/s", !mode);
+
+        snprintf(f->id, sizeof f->id, "executor.%s", mode ? "roundtrip" : "throughput");
+        snprintf(f->label, sizeof f->label, "%s", mode ? "round trip" : "throughput");
+        for (int c = 0; c < NECOMP; c++)
+            if (exec_active[c])
+                add_row(f, exec_competitors[c].name, exec_competitors[c].baseline,
+                        exec_value[mode][c], exec_csw[mode][c], exec_cpu[mode][c]);
+    }
+}
+
+static int find_row(const family *f, const char *name)
+{
+    for (int k = 0; k < f->nrows; k++)
+        if (strcmp(f->name[k], name) == 0)
+            return k;
+    return -1;
+}
+
+/* ---- Output ---------------------------------------------------------------------------------------- */
+
+static void print_header(const char *what, const char *unit_column)
+{
+    printf("%-12s %-20s %9s %9s %9s  %5s  %-17s  %9s  %7s\n", what, "competitor", "median", "min",
+           "max", "ratio", "paired", unit_column, "cpu ns");
+}
+
+/* The family's rows: median, min, max, ratio of the medians to the
+ * baseline, the median (min-max) of the per-repetition ratios; then the
+ * csw and cpu columns. */
+static void print_family(const family *f, int reps, const char *fmt)
+{
+    for (int k = 0; k < f->nrows; k++) {
+        printf("%-12s %-20s", f->label, f->name[k]);
+        print_stats(f->v[k], f->base >= 0 ? f->v[f->base] : NULL, k == f->base, reps, fmt, 17);
+        printf("  %9.2f  %7.0f\n", median(f->csw[k], reps), median(f->cpu[k], reps));
+    }
+}
+
+/* weft against every other row of every family, the best one marked. */
+static void print_summary(int reps)
+{
+    printf("\nSummary: weft / each competitor, ratio of medians; paired median; verdict\n");
+    printf("  rate: above 1.00 weft is faster; time: below 1.00 weft is faster;"
+           " * the family's best competitor\n");
+    for (int i = 0; i < nfamilies; i++) {
+        const family *f = &families[i];
+        int best = -1;
+
+        for (int k = 0; k < f->nrows; k++) {
+            double m = median(f->v[k], reps);
+            if (k == f->weft)
+                continue;
+            if (best < 0 || (f->higher ? m > median(f->v[best], reps) : m < median(f->v[best], reps)))
+                best = k;
+        }
+        for (int k = 0; k < f->nrows; k++) {
+            if (k == f->weft)
+                continue;
+            printf("  %-20s %c %-20s %s x%5.2f; x%5.2f   %s\n", f->id, k == best ? '*' : ' ',
+                   f->name[k], f->higher ? "rate" : "time", median_ratio(f->v[f->weft], f->v[k], reps),
+                   paired_median(f->v[f->weft], f->v[k], reps),
+                   verdict(f->v[f->weft], f->v[k], reps, !f->higher));
+        }
+    }
+}
+
+/* The bars of issue 6 that this bench measures, on the paired median of
+ * weft / competitor (time for round trips, rate for the rest). */
+static const struct {
+    const char *family; /* a family id, or a prefix ending in '.' */
+    const char *competitor;
+    bool at_least; /* the ratio must be >= bar (rates); else <= bar (times) */
+    double bar;
+} targets[] = {
+    {"queue.", "plain ring", true, 1.0},
+    {"queue.unbounded.", "GLib GAsyncQueue", true, 3.0},
+    {"executor.throughput", "GLib GThreadPool", true, 3.0},
+    {"executor.roundtrip", "GLib GThreadPool", false, 1.0},
+};
+
+static void print_targets(int reps)
+{
+    size_t n = sizeof targets / sizeof targets[0];
+    int met = 0, missed = 0;
+
+    printf("\nTargets (issue 6), on the paired median of weft / competitor:\n");
+    for (size_t t = 0; t < n; t++) {
+        size_t len = strlen(targets[t].family);
+        bool prefix = targets[t].family[len - 1] == '.';
+        bool any = false;
+
+        for (int i = 0; i < nfamilies; i++) {
+            const family *f = &families[i];
+            int k = find_row(f, targets[t].competitor);
+            double r;
+            bool ok;
+
+            if (prefix ? strncmp(f->id, targets[t].family, len) != 0
+                       : strcmp(f->id, targets[t].family) != 0)
+                continue;
+            if (k < 0 || f->weft < 0)
+                continue;
+            any = true;
+            r = paired_median(f->v[f->weft], f->v[k], reps);
+            ok = targets[t].at_least ? r >= targets[t].bar : r <= targets[t].bar;
+            met += ok;
+            missed += !ok;
+            printf("  %-20s %s %s %.2fx %-18s x%5.2f  %s\n", f->id, f->higher ? "rate" : "time",
+                   targets[t].at_least ? ">=" : "<=", targets[t].bar, targets[t].competitor, r,
+                   ok ? "met" : "MISSED");
+        }
+        if (!any)
+            printf("  %-20s %s: not measured (its library skipped at build time, or the shape not in --pairs)\n", targets[t].family,
+                   targets[t].competitor);
+    }
+    printf("  %d met, %d missed\n", met, missed);
+}
+
+/* ---- main ---------------------------------------------------------------------------------------------- */
+
+static run_result run_exec(const exec_competitor *c, bool roundtrip, const settings *s)
+{
+    uint64_t n = (uint64_t)(roundtrip ? s->trips : s->tasks);
+    rusage_sample u0 = usage_sample();
     run_result r;
 
-    r.value = c->run(n);
-    r.csw = (double)(context_switches() - csw0) * 1000.0 / (double)n;
+    r.value = exec_measure(c, roundtrip, n);
+    if (!roundtrip)
+        r.value /= 1e6; /* Mcalls/s */
+    usage_since(&r, u0, n);
     return r;
 }
 
@@ -683,16 +1188,18 @@ int main(int argc, char **argv)
 {
     settings s = {.reps = 7, .items = 2000000, .maxsize = 1024, .pairs = {1, 2, 4},
                   .npair_counts = 3, .tasks = 100000, .trips = 50000, .pin = HAVE_AFFINITY,
-                  .verbose = false};
+                  .verbose = false, .only = NULL, .groups = NULL};
     const bench_option options[] = {
         BENCH_OPT_INT("--reps", "WEFT_BENCH_REPS", &s.reps, 1, MAX_REPS, 1),
         BENCH_OPT_LLONG("--items", "WEFT_BENCH_ITEMS", &s.items, 1, 1000000000000LL, 20000),
-        BENCH_OPT_LLONG("--maxsize", NULL, &s.maxsize, 1, 1LL << 30, 0),
+        BENCH_OPT_LLONG("--maxsize", NULL, &s.maxsize, 1, UINT_MAX, 0),
         BENCH_OPT_CUSTOM("--pairs", NULL, parse_pairs, &s),
         BENCH_OPT_LLONG("--tasks", "WEFT_BENCH_TASKS", &s.tasks, 1, 100000000, 5000),
         BENCH_OPT_LLONG("--trips", "WEFT_BENCH_TRIPS", &s.trips, 1, 1000000000000LL, 1000),
         BENCH_OPT_FLAG("--no-pin", &s.pin, false),
         BENCH_OPT_FLAG("--verbose", &s.verbose, true),
+        BENCH_OPT_TEXT("--only", NULL, &s.only),
+        BENCH_OPT_TEXT("--families", NULL, &s.groups),
     };
     int nshapes, nqruns;
     int64_t started;
@@ -703,6 +1210,18 @@ int main(int argc, char **argv)
     for (int t = 0; t < s.npair_counts; t++)
         if (s.items < s.pairs[t])
             die("--items %lld: fewer items than producers (%d)", s.items, s.pairs[t]);
+    run_queues = matches("queue", s.groups);
+    run_executors = matches("executor", s.groups);
+    if (!run_queues && !run_executors)
+        die("--families %s: expected queue, executor or both", s.groups);
+    for (int c = 0; c < NQCOMP; c++)
+        queue_active[c] = run_queues && (queue_competitors[c].baseline ||
+                                         strcmp(queue_competitors[c].name, "weft") == 0 ||
+                                         matches(queue_competitors[c].name, s.only));
+    for (int c = 0; c < NECOMP; c++)
+        exec_active[c] = run_executors && (exec_competitors[c].baseline ||
+                                           strcmp(exec_competitors[c].name, "weft") == 0 ||
+                                           matches(exec_competitors[c].name, s.only));
     find_usable_cpus();
     pin_threads = s.pin;
     nshapes = 2 * s.npair_counts;
@@ -711,10 +1230,18 @@ int main(int argc, char **argv)
     slots = malloc((size_t)s.tasks * sizeof *slots);
     if (!slots)
         die("out of memory");
+#ifdef WEFT_BENCH_HAVE_UV
+    /* Read once, by libuv's first uv_queue_work: as many workers as the others. */
+    check(setenv("UV_THREADPOOL_SIZE", "2", 1), "setenv UV_THREADPOOL_SIZE");
+#endif
+#ifdef WEFT_BENCH_HAVE_APRUTIL
+    apr_start();
+#endif
 
     printf("weft bench_queue: weft_queue and weft_executor against a plain mutex+condvar "
-           "ring and pool\n");
+           "ring and pool, GLib, libuv and APR-util\n");
     print_command(argc, argv, options, BENCH_NOPTS(options));
+    print_skipped();
     printf("settings: %d repetition%s; queue: %lld items per run, bounded to %lld or "
            "unbounded, with",
            s.reps, s.reps == 1 ? "" : "s", s.items, s.maxsize);
@@ -723,6 +1250,9 @@ int main(int argc, char **argv)
     printf(";\n          executor (%d workers): %lld tasks per throughput run, %lld round "
            "trips per run\n",
            POOL_WORKERS, s.tasks, s.trips);
+    if (s.only || s.groups)
+        printf("          only: %s; families: %s\n", s.only ? s.only : "every competitor",
+               s.groups ? s.groups : "queue, executor");
     print_build();
     printf("machine:  %d CPUs usable; queue threads %s\n", weft_cpu_count(),
            s.pin ? "pinned round robin, producer i to CPU 2i, consumer i to CPU 2i+1"
@@ -732,121 +1262,104 @@ int main(int argc, char **argv)
 
     started = weft_monotonic_ns();
 
-    /* One untimed round: faulting in code, stacks and the allocator's arenas. */
+    /* One untimed round: faulting in code, stacks, the allocator's arenas
+     * and libuv's and GLib's threads. */
     for (int c = 0; c < NQCOMP; c++)
-        (void)run_queue(&queue_competitors[c], s.pairs[0], (size_t)s.maxsize,
-                        (uint64_t)(s.items / 16 + s.pairs[0]));
+        for (int b = 0; queue_active[c] && b < 2; b++)
+            if (queue_fits(&queue_competitors[c], b ? 0 : (size_t)s.maxsize))
+                (void)run_queue(&queue_competitors[c], s.pairs[0], b ? 0 : (size_t)s.maxsize,
+                                (uint64_t)(s.items / 16 + s.pairs[0]));
     for (int c = 0; c < NECOMP; c++)
-        (void)exec_competitors[c].run((uint64_t)(exec_competitors[c].roundtrip ? s.trips : s.tasks) / 16 + 1);
+        for (int mode = 0; exec_active[c] && mode < 2; mode++)
+            (void)exec_measure(&exec_competitors[c], mode,
+                               (uint64_t)(mode ? s.trips : s.tasks) / 16 + 1);
 
     for (int r = 0; r < s.reps; r++) {
         for (int i = 0; i < nqruns; i++) {
             int k = (r + i) % nqruns;
             int shape = k / NQCOMP, c = k % NQCOMP;
-            run_result res = run_queue(&queue_competitors[c], shape_pairs(&s, shape),
-                                       shape_maxsize(&s, shape), (uint64_t)s.items);
+            run_result res;
+
+            if (!queue_active[c] || !queue_fits(&queue_competitors[c], shape_maxsize(&s, shape)))
+                continue;
+            res = run_queue(&queue_competitors[c], shape_pairs(&s, shape),
+                            shape_maxsize(&s, shape), (uint64_t)s.items);
             queue_rate[shape][c][r] = res.value;
             queue_csw[shape][c][r] = res.csw;
+            queue_cpu[shape][c][r] = res.cpu;
             if (s.verbose) {
                 shape_name(&s, shape, name, sizeof name);
-                fprintf(stderr, "rep %2d  queue %-14s %-14s %8.3f Mitems/s  csw/kitem %.2f\n",
-                        r + 1, name, queue_competitors[c].name, res.value, res.csw);
+                fprintf(stderr, "rep %2d  queue %-12s %-20s %8.3f Mitems/s  csw/kitem %.2f  "
+                        "cpu %.0f ns/item\n",
+                        r + 1, name, queue_competitors[c].name, res.value, res.csw, res.cpu);
             }
         }
-        for (int i = 0; i < NECOMP; i++) {
-            int c = (r + i) % NECOMP;
-            run_result res = run_exec(&exec_competitors[c], &s);
-            exec_value[c][r] = res.value;
-            exec_csw[c][r] = res.csw;
+        for (int i = 0; i < 2 * NECOMP; i++) {
+            int k = (r + i) % (2 * NECOMP);
+            int mode = k / NECOMP, c = k % NECOMP;
+            run_result res;
+
+            if (!exec_active[c])
+                continue;
+            res = run_exec(&exec_competitors[c], mode != 0, &s);
+            exec_value[mode][c][r] = res.value;
+            exec_csw[mode][c][r] = res.csw;
+            exec_cpu[mode][c][r] = res.cpu;
             if (s.verbose)
-                fprintf(stderr, "rep %2d  %-6s %-14s %10.3f %s  csw/ktask %.2f\n", r + 1,
-                        exec_competitors[c].family, exec_competitors[c].name,
-                        exec_competitors[c].roundtrip ? res.value : res.value / 1e6,
-                        exec_competitors[c].roundtrip ? "us/trip" : "Mtasks/s", res.csw);
+                fprintf(stderr, "rep %2d  executor %-10s %-20s %10.3f %s  csw/ktask %.2f  "
+                        "cpu %.0f ns/task\n", r + 1, mode ? "round trip" : "throughput",
+                        exec_competitors[c].name, res.value, mode ? "us/trip" : "Mcalls/s",
+                        res.csw, res.cpu);
         }
         if (progress)
             fprintf(stderr, "\rrepetition %d/%d done", r + 1, s.reps);
     }
     if (progress)
         fprintf(stderr, "\r%30s\r", "");
+    gather_families(&s, nshapes);
 
-    printf("\nQueue throughput, FIFO, P producers and P consumers: Mitems/s (higher is better)\n");
-    printf("  ratio = median / median of the plain ring; above 1.00 weft is faster\n");
-    printf("  paired = the same ratio within each repetition: median (min-max)\n");
-    printf("  csw/kitem = context switches of the process per 1000 items (median)\n");
-    printf("%-12s %-14s %9s %9s %9s  %5s  %-17s  %8s\n", "shape", "competitor", "median", "min",
-           "max", "ratio", "paired", "csw/kitem");
-    for (int shape = 0; shape < nshapes; shape++) {
-        int b = 0;
-
-        for (int c = 0; c < NQCOMP; c++)
-            if (queue_competitors[c].baseline)
-                b = c;
-        shape_name(&s, shape, name, sizeof name);
-        for (int c = 0; c < NQCOMP; c++)
-            print_row(name, queue_competitors[c].name, c == b, queue_rate[shape][c],
-                      queue_rate[shape][b], queue_csw[shape][c], s.reps, "%.3f");
+    if (run_queues) {
+        printf("\nQueue throughput, FIFO, P producers and P consumers: Mitems/s (higher is "
+               "better)\n");
+        printf("  ratio = median / median of the plain ring; above 1.00 faster than it\n");
+        printf("  paired = the same ratio within each repetition: median (min-max)\n");
+        printf("  csw/kitem = context switches of the process per 1000 items (median)\n");
+        printf("  cpu ns = CPU time of the process (all threads, user + system) per item (median)\n");
+        print_header("shape", "csw/kitem");
+        for (int i = 0; i < nfamilies; i++)
+            if (families[i].queue)
+                print_family(&families[i], s.reps, "%.3f");
     }
+    for (int i = 0; i < nfamilies; i++) {
+        const family *f = &families[i];
 
-    for (int roundtrip = 0; roundtrip < 2; roundtrip++) {
-        double scaled[NECOMP][MAX_REPS];
-
-        if (!roundtrip) {
+        if (f->queue)
+            continue;
+        if (f->higher)
             printf("\nExecutor throughput, %lld empty tasks submitted, then every result "
-                   "waited for: Mtasks/s (higher is better)\n",
+                   "waited for: Mcalls/s (higher is better)\n"
+                   "  ratio = median / median of the plain pool; above 1.00 faster than it\n",
                    s.tasks);
-            printf("  ratio = median / median of the plain pool; above 1.00 weft is faster\n");
-        } else {
+        else
             printf("\nExecutor round trip, submit one empty task and wait for its result: "
-                   "us/trip (lower is better)\n");
-            printf("  ratio = median / median of the plain pool; below 1.00 weft is faster\n");
-        }
+                   "us/trip (lower is better)\n"
+                   "  ratio = median / median of the plain pool; below 1.00 faster than it\n");
         printf("  paired = the same ratio within each repetition: median (min-max)\n");
         printf("  csw/ktask = context switches of the process per 1000 tasks (median)\n");
-        printf("%-12s %-14s %9s %9s %9s  %5s  %-17s  %8s\n", "what", "competitor", "median",
-               "min", "max", "ratio", "paired", "csw/ktask");
-        for (int c = 0; c < NECOMP; c++)
-            for (int r = 0; r < s.reps; r++)
-                scaled[c][r] = exec_competitors[c].roundtrip ? exec_value[c][r]
-                                                             : exec_value[c][r] / 1e6;
-        for (int c = 0; c < NECOMP; c++) {
-            int b = exec_baseline_of(c);
-
-            if (exec_competitors[c].roundtrip != (roundtrip != 0))
-                continue;
-            print_row(exec_competitors[c].family, exec_competitors[c].name, b == c, scaled[c],
-                      scaled[b], exec_csw[c], s.reps, roundtrip ? "%.2f" : "%.3f");
-        }
+        printf("  cpu ns = CPU time of the process (all threads, user + system) per task (median)\n");
+        print_header("what", "csw/ktask");
+        print_family(f, s.reps, f->higher ? "%.3f" : "%.2f");
     }
 
-    printf("\nSummary: weft / plain (ratio of medians; paired median)\n");
-    for (int shape = 0; shape < nshapes; shape++) {
-        int w = 0, b = 0;
+    print_summary(s.reps);
+    print_targets(s.reps);
 
-        for (int c = 0; c < NQCOMP; c++) {
-            if (queue_competitors[c].baseline)
-                b = c;
-            else
-                w = c;
-        }
-        shape_name(&s, shape, name, sizeof name);
-        printf("  weft_queue    %-14s rate x%.2f; x%.2f   %s\n", name,
-               median(queue_rate[shape][w], s.reps) / median(queue_rate[shape][b], s.reps),
-               paired_median(queue_rate[shape][w], queue_rate[shape][b], s.reps),
-               verdict(queue_rate[shape][w], queue_rate[shape][b], s.reps, false));
-    }
-    for (int c = 0; c < NECOMP; c++) {
-        int b = exec_baseline_of(c);
+    printf("\n");
+    for (int i = 0; i < nfamilies; i++)
+        for (int k = 0; k < families[i].nrows; k++)
+            bench_result(families[i].id, families[i].name[k], families[i].v[k], s.reps,
+                         families[i].unit, families[i].higher);
 
-        if (b == c)
-            continue;
-        printf("  %-13s %-14s %s x%.2f; x%.2f   %s\n", exec_competitors[c].name,
-               exec_competitors[c].roundtrip ? "round trip" : "throughput",
-               exec_competitors[c].roundtrip ? "time" : "rate",
-               median(exec_value[c], s.reps) / median(exec_value[b], s.reps),
-               paired_median(exec_value[c], exec_value[b], s.reps),
-               verdict(exec_value[c], exec_value[b], s.reps, exec_competitors[c].roundtrip));
-    }
     printf("\ntotal time: %.1f s\n", (double)(weft_monotonic_ns() - started) / 1e9);
     free(slots);
     return 0;

@@ -1,20 +1,39 @@
 /*
  * bench_spawn: starting child processes with weft, from a small parent and
  * from a parent that has touched a lot of memory, against the raw POSIX
- * calls. POSIX only (CMake does not build it on Windows).
+ * calls, GLib, libuv and APR. POSIX only (CMake does not build it on
+ * Windows).
  *
  * What is measured
  *   - Spawn + wait of a trivial program (`true`: --program, by default the
  *     first `true` on PATH, else /bin/true; every method gets the same
  *     absolute path, so no method pays for a PATH search): milliseconds per
- *     program started and waited for, the average over a run of children
- *     started one after the other (at least --spawns of them, and for at
- *     least --run-ms: a cheap spawn gets a few hundred, a fork of the large
- *     parent about ten).
+ *     program started and waited for, children started one after the other
+ *     (see How for the turns they are timed in).
  *     Competitors: weft_popen_start + weft_popen_wait (+ release);
  *     weft_run; fork + execv + waitpid; posix_spawn + waitpid (the
  *     baseline); on Linux vfork + execv + waitpid, a reference only (the
- *     floor a library could reach by hand, with vfork's hazards).
+ *     floor a library could reach by hand, with vfork's hazards); and, where
+ *     their library was found at build time (CMake defines
+ *     WEFT_BENCH_HAVE_GLIB, _UV, _APR; the header of the output names those
+ *     left out):
+ *       GLib   g_spawn_sync, GLib's one call to run a program and wait for
+ *              it (g_spawn_async + G_SPAWN_DO_NOT_REAP_CHILD + waitpid takes
+ *              the same path), with the default flags: the child's other
+ *              descriptors are closed, as weft closes them, and GLib 2.74
+ *              forks to do that; and, for reference, with
+ *              G_SPAWN_LEAVE_DESCRIPTORS_OPEN, which lets it posix_spawn
+ *              (descriptors then leak into the child, as with the raw
+ *              posix_spawn row);
+ *       libuv  uv_spawn on a loop, then uv_run until the exit callback has
+ *              closed the handle (libuv 1.44 forks); a loop of its own per
+ *              run, made and closed outside the timing, so that libuv's
+ *              SIGCHLD handler is installed only during libuv's runs;
+ *       APR    apr_proc_create (APR_PROGRAM_ENV: this environment, no PATH
+ *              search) + apr_proc_wait, in a pool cleared after each child
+ *              (APR 1.7 forks).
+ *     weft's row of the family (the `@result` competitor "weft") is
+ *     weft_popen_start+wait; weft_run's is "weft_run".
  *   - Process start + join: a registered target that returns 0, started by
  *     weft_process_start with WEFT_START_SPAWN and with WEFT_START_FORK,
  *     then weft_process_join (+ release); milliseconds per process. Their
@@ -46,24 +65,33 @@
  *   never part of a measurement.
  *
  * How
- *   As the other benches: each phase of each repetition runs every
- *   competitor once, the first one rotating from one repetition to the
- *   next; reported are the median, minimum and maximum over the
- *   repetitions, the ratio of the medians to the baseline at the same
- *   parent size, and the spread of the per-repetition ("paired") ratios.
- *   Then, per method, large / small, paired within each repetition.
- *   Head to head: after the rotation, each phase has one run per weft
- *   spawn competitor in which its children and raw posix_spawn's take
- *   turns (ABBA...), each child timed on its own; the run's ratio is
- *   weft's total over posix_spawn's. The rotation's runs of one phase lie
- *   seconds apart, and on a shared two-CPU machine a neighbour's burst
- *   moves one of them by 10-30%, more than the bar; in turns, both sides
- *   see the same moments.
+ *   In each phase of each repetition the competitors take turns: round
+ *   after round, each starts and waits for children one after the other
+ *   for --slice-ms (at least one child: a fork of the large parent makes
+ *   a turn of one child, a cheap spawn one of a few), the first one
+ *   rotating from round to round, until there have been --spawns rounds
+ *   and --run-ms ms. A competitor's value for the repetition is the median
+ *   of its turns' milliseconds per child. Runs made one competitor after
+ *   the other would lie seconds apart, and on a shared two-CPU machine a
+ *   neighbour's burst moves one of them by 10-30%, more than the
+ *   differences sought; in turns every competitor sees the same moments,
+ *   and the median leaves out the turns a burst hit. Reported are the
+ *   median, minimum and maximum over the repetitions, the ratio of the
+ *   medians to the baseline at the same parent size, and the spread of the
+ *   per-repetition ("paired") ratios. Then, per method, large / small,
+ *   paired within each repetition.
+ *   Head to head: after the turns, each phase has one run per weft spawn
+ *   competitor in which its children and raw posix_spawn's alternate
+ *   (ABBA...), each child timed on its own; the run's ratio is weft's
+ *   total over posix_spawn's: the finest pairing, for the bars.
  *   Then the issue's bars, each at most 1.10: weft's spawn + wait with the
  *   large parent against its time with the small parent, judged on the
  *   median of the per-repetition ratios; and weft against raw posix_spawn
  *   at each size, judged on the median of the head-to-head ratios. The
  *   ratio of the medians of the tables is printed beside each, unjudged.
+ *   Last, weft against every other row of its family at each parent size,
+ *   and one machine-readable `@result` line per row: families spawn.small
+ *   and spawn.large, process.spawn.small/.large, process.fork.small/.large.
  *   One untimed round at the small parent first pays for faulting in code,
  *   weft's first-use setup and the page cache of the programs. Each phase
  *   then opens with an untimed 20 ms run of raw posix_spawn: the first run
@@ -72,14 +100,16 @@
  *   to come first more often.
  *
  * Usage: bench_spawn [--smoke] [--reps N] [--spawns N] [--run-ms N]
- *                    [--mem-mib N] [--program PATH] [--thp] [--verbose]
- *                    [--only A,B,..]
+ *                    [--slice-ms N] [--mem-mib N] [--program PATH] [--thp]
+ *                    [--verbose] [--only A,B,..]
  * Environment: WEFT_BENCH_REPS, WEFT_BENCH_SPAWNS, WEFT_BENCH_RUN_MS,
- *              WEFT_BENCH_MEM_MIB, WEFT_BENCH_PROGRAM (the command line
- *              wins).
+ *              WEFT_BENCH_SLICE_MS, WEFT_BENCH_MEM_MIB, WEFT_BENCH_PROGRAM
+ *              (the command line wins).
  */
 #if defined(__linux__)
+#ifndef _GNU_SOURCE /* APR's pkg-config flags define it too */
 #define _GNU_SOURCE /* vfork, madvise's MADV_NOHUGEPAGE */
+#endif
 #define HAVE_VFORK 1
 #else
 #define _XOPEN_SOURCE 700
@@ -105,6 +135,18 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#if defined(WEFT_BENCH_HAVE_GLIB)
+#include <glib.h>
+#endif
+#if defined(WEFT_BENCH_HAVE_UV)
+#include <uv.h>
+#endif
+#if defined(WEFT_BENCH_HAVE_APR)
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_thread_proc.h>
+#endif
 
 #if !defined(__linux__)
 extern char **environ;
@@ -308,6 +350,140 @@ static void one_fork_exit(void)
     reap(pid, "fork+_exit");
 }
 
+/* ---- The other libraries' ways to run a program and wait for it ----------------------- */
+
+#if defined(WEFT_BENCH_HAVE_GLIB)
+/* GLib's one call to run a program and wait for it. With the default
+ * flags GLib closes the child's other descriptors, as weft does, and on
+ * GLib 2.74 that path forks; G_SPAWN_LEAVE_DESCRIPTORS_OPEN lets it use
+ * posix_spawn (descriptors then leak into the child, as with the raw
+ * posix_spawn row). g_spawn_async with G_SPAWN_DO_NOT_REAP_CHILD and a
+ * waitpid goes down the same path. */
+static void glib_spawn_sync(GSpawnFlags flags, const char *what)
+{
+    GError *error = NULL;
+    gint status = 0;
+
+    if (!g_spawn_sync(NULL, prog_args, NULL, flags, NULL, NULL, NULL, NULL, &status, &error))
+        die("%s(%s): %s", what, prog_args[0], error ? error->message : "failed");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        die("%s: the child did not exit with code 0 (wait status 0x%x)", what, (unsigned)status);
+}
+
+static void one_glib_spawn(void)
+{
+    glib_spawn_sync(G_SPAWN_DEFAULT, "g_spawn_sync");
+}
+
+static void one_glib_spawn_fds_open(void)
+{
+    glib_spawn_sync(G_SPAWN_LEAVE_DESCRIPTORS_OPEN, "g_spawn_sync(LEAVE_DESCRIPTORS_OPEN)");
+}
+#endif
+
+#if defined(WEFT_BENCH_HAVE_UV)
+/* A loop of its own for each run: libuv watches its children with a
+ * SIGCHLD handler that lives as long as the loop, and no other
+ * competitor's children should wake it. The loop's setup is paid once per
+ * run, outside the children. */
+static uv_loop_t uv_loop;
+static int64_t uv_status;
+static bool uv_exited;
+
+static void setup_uv(void)
+{
+    int rc = uv_loop_init(&uv_loop);
+
+    if (rc != 0)
+        die("uv_loop_init: %s", uv_strerror(rc));
+}
+
+static void teardown_uv(void)
+{
+    int rc = uv_loop_close(&uv_loop);
+
+    if (rc != 0)
+        die("uv_loop_close: %s", uv_strerror(rc));
+}
+
+static void on_uv_exit(uv_process_t *process, int64_t status, int signal)
+{
+    uv_status = signal ? -signal : status;
+    uv_exited = true;
+    uv_close((uv_handle_t *)process, NULL);
+}
+
+/* uv_spawn, then run the loop until the exit callback has closed the
+ * handle. */
+static void one_uv_spawn(void)
+{
+    uv_process_t process;
+    uv_process_options_t options;
+    int rc;
+
+    memset(&options, 0, sizeof options);
+    options.exit_cb = on_uv_exit;
+    options.file = prog_args[0];
+    options.args = prog_args;
+    uv_exited = false;
+    rc = uv_spawn(&uv_loop, &process, &options);
+    if (rc != 0)
+        die("uv_spawn(%s): %s", prog_args[0], uv_strerror(rc));
+    rc = uv_run(&uv_loop, UV_RUN_DEFAULT);
+    if (rc != 0 || !uv_exited || uv_status != 0)
+        die("uv_run: %d, the child %s with %lld", rc, uv_exited ? "exited" : "did not exit",
+            (long long)uv_status);
+}
+#endif
+
+#if defined(WEFT_BENCH_HAVE_APR)
+/* The children's records and attributes come from a pool that is cleared
+ * after each child (else it grows by them), made and destroyed per run. */
+static apr_pool_t *apr_run_pool;
+
+static void setup_apr(void)
+{
+    static bool initialised;
+
+    if (!initialised) {
+        initialised = true;
+        if (apr_initialize() != APR_SUCCESS)
+            die("apr_initialize failed");
+        atexit(apr_terminate);
+    }
+    if (apr_pool_create(&apr_run_pool, NULL) != APR_SUCCESS)
+        die("apr_pool_create failed");
+}
+
+static void teardown_apr(void)
+{
+    apr_pool_destroy(apr_run_pool);
+}
+
+/* apr_proc_create with the program's path and this environment
+ * (APR_PROGRAM_ENV: no PATH search), then apr_proc_wait. */
+static void one_apr_proc(void)
+{
+    apr_procattr_t *attr;
+    apr_proc_t proc;
+    apr_exit_why_e why;
+    int code = -1;
+    apr_status_t rv;
+
+    if (apr_procattr_create(&attr, apr_run_pool) != APR_SUCCESS ||
+        apr_procattr_cmdtype_set(attr, APR_PROGRAM_ENV) != APR_SUCCESS)
+        die("apr_procattr_create failed");
+    rv = apr_proc_create(&proc, prog_args[0], (const char *const *)prog_args, NULL, attr,
+                         apr_run_pool);
+    if (rv != APR_SUCCESS)
+        die("apr_proc_create(%s): error %d", prog_args[0], (int)rv);
+    rv = apr_proc_wait(&proc, &code, &why, APR_WAIT);
+    if (rv != APR_CHILD_DONE || why != APR_PROC_EXIT || code != 0)
+        die("apr_proc_wait: status %d, why %d, exit code %d", (int)rv, (int)why, code);
+    apr_pool_clear(apr_run_pool);
+}
+#endif
+
 /* One run: children started and waited for one after the other until at
  * least min_n of them have been and min_ms have passed. Returns the
  * milliseconds per child; *count gets how many there were. */
@@ -360,29 +536,65 @@ enum { T_SPAWN, T_PROCESS };
 
 typedef struct competitor {
     int table;          /* T_SPAWN or T_PROCESS */
-    const char *family; /* the rows compared with one baseline */
-    const char *name;
+    const char *family; /* the rows compared with one baseline; the @result
+                           family is this and ".small" or ".large" */
+    const char *name;   /* in the tables, and what --only matches */
+    const char *result; /* the competitor of the @result lines */
     bool baseline;
     void (*one)(void);  /* start one child and wait for it */
+    void (*setup)(void);    /* before each run of `one`, untimed; or NULL */
+    void (*teardown)(void); /* after it; or NULL */
 } competitor;
 
 static const competitor competitors[] = {
-    {T_SPAWN, "spawn", "weft_popen_start+wait", false, one_weft_popen},
-    {T_SPAWN, "spawn", "weft_run", false, one_weft_run},
-    {T_SPAWN, "spawn", "fork+execv+waitpid", false, one_fork_exec},
-    {T_SPAWN, "spawn", "posix_spawn+waitpid", true, one_posix_spawn},
+    {T_SPAWN, "spawn", "weft_popen_start+wait", "weft", false, one_weft_popen, NULL, NULL},
+    {T_SPAWN, "spawn", "weft_run", "weft_run", false, one_weft_run, NULL, NULL},
+    {T_SPAWN, "spawn", "fork+execv+waitpid", "fork+execv", false, one_fork_exec, NULL, NULL},
+    {T_SPAWN, "spawn", "posix_spawn+waitpid", "posix_spawn", true, one_posix_spawn, NULL, NULL},
 #if HAVE_VFORK
-    {T_SPAWN, "spawn", "vfork+execv+waitpid (ref)", false, one_vfork_exec},
+    {T_SPAWN, "spawn", "vfork+execv+waitpid (ref)", "vfork+execv (ref)", false, one_vfork_exec,
+     NULL, NULL},
 #endif
-    {T_PROCESS, "pspawn", "weft_process SPAWN+join", false, one_weft_process_spawn},
-    {T_PROCESS, "pspawn", "posix_spawn(self)+waitpid", true, one_posix_spawn_self},
-    {T_PROCESS, "pfork", "weft_process FORK+join", false, one_weft_process_fork},
-    {T_PROCESS, "pfork", "fork+_exit+waitpid", true, one_fork_exit},
+#if defined(WEFT_BENCH_HAVE_GLIB)
+    {T_SPAWN, "spawn", "GLib g_spawn_sync", "GLib g_spawn_sync", false, one_glib_spawn, NULL,
+     NULL},
+    {T_SPAWN, "spawn", "GLib g_spawn_sync, fds open", "GLib g_spawn_sync (fds left open)", false,
+     one_glib_spawn_fds_open, NULL, NULL},
+#endif
+#if defined(WEFT_BENCH_HAVE_UV)
+    {T_SPAWN, "spawn", "libuv uv_spawn+uv_run", "libuv uv_spawn", false, one_uv_spawn, setup_uv,
+     teardown_uv},
+#endif
+#if defined(WEFT_BENCH_HAVE_APR)
+    {T_SPAWN, "spawn", "APR apr_proc_create+wait", "APR apr_proc_create", false, one_apr_proc,
+     setup_apr, teardown_apr},
+#endif
+    {T_PROCESS, "process.spawn", "weft_process SPAWN+join", "weft", false, one_weft_process_spawn,
+     NULL, NULL},
+    {T_PROCESS, "process.spawn", "posix_spawn(self)+waitpid", "posix_spawn(self)", true,
+     one_posix_spawn_self, NULL, NULL},
+    {T_PROCESS, "process.fork", "weft_process FORK+join", "weft", false, one_weft_process_fork,
+     NULL, NULL},
+    {T_PROCESS, "process.fork", "fork+_exit+waitpid", "fork+_exit", true, one_fork_exit, NULL,
+     NULL},
 };
 
 #define NCOMP ((int)(sizeof competitors / sizeof competitors[0]))
 
 static bool available[NCOMP];
+
+/* One run of competitor c, between its setup and teardown. */
+static double run_competitor(int c, long min_n, long min_ms, long *count)
+{
+    double ms;
+
+    if (competitors[c].setup)
+        competitors[c].setup();
+    ms = run(competitors[c].one, min_n, min_ms, count);
+    if (competitors[c].teardown)
+        competitors[c].teardown();
+    return ms;
+}
 
 static bool any_available(void)
 {
@@ -490,6 +702,7 @@ typedef struct settings {
     int reps;
     long long spawns;
     long long run_ms;
+    long long slice_ms;
     long long mem_mib;
     const char *program;
     bool thp;
@@ -498,13 +711,18 @@ typedef struct settings {
 } settings;
 
 static const char usage[] =
-    "usage: bench_spawn [--smoke] [--reps N] [--spawns N] [--run-ms N] [--mem-mib N]\n"
-    "                   [--program PATH] [--thp] [--verbose] [--only A,B,...]\n"
-    "  --reps N        repetitions, each measuring every competitor once at each\n"
-    "                  parent size (default 11)\n"
-    "  --spawns N      the fewest children a run starts and waits for (default 10)\n"
-    "  --run-ms N      a run goes on starting children until it has also lasted\n"
-    "                  N ms (default 200)\n"
+    "usage: bench_spawn [--smoke] [--reps N] [--spawns N] [--run-ms N] [--slice-ms N]\n"
+    "                   [--mem-mib N] [--program PATH] [--thp] [--verbose]\n"
+    "                   [--only A,B,...]\n"
+    "  --reps N        repetitions, each measuring every competitor at each parent\n"
+    "                  size (default 11)\n"
+    "  --spawns N      the fewest turns of each competitor in a phase, and the\n"
+    "                  fewest children of each side of a head-to-head run\n"
+    "                  (default 10)\n"
+    "  --run-ms N      the turns of a phase, and a head-to-head run, go on until\n"
+    "                  they have also lasted N ms (default 200)\n"
+    "  --slice-ms N    a competitor's turn starts children until it has lasted\n"
+    "                  N ms, and at least one (default 5)\n"
     "  --mem-mib N     MiB the large parent mallocs and touches (default 2048)\n"
     "  --program PATH  the trivial program: a path, or a name looked up on PATH\n"
     "                  once (default: the first `true` on PATH, else /bin/true)\n"
@@ -513,15 +731,21 @@ static const char usage[] =
     "                  pages, fork's worst case)\n"
     "  --verbose       print every run as it ends, on stderr\n"
     "  --only A,B      run only the competitors whose names contain A or B\n"
-    "  --smoke         a quick check: 1 repetition, runs of 3 children and 5 ms,\n"
-    "                  a 256 MiB large parent\n"
+    "  --smoke         a quick check: 1 repetition, 3 turns and 5 ms, turns of\n"
+    "                  1 ms, a 256 MiB large parent\n"
     "environment: WEFT_BENCH_REPS, WEFT_BENCH_SPAWNS, WEFT_BENCH_RUN_MS,\n"
-    "  WEFT_BENCH_MEM_MIB, WEFT_BENCH_PROGRAM set the same; the command line wins\n";
+    "  WEFT_BENCH_SLICE_MS, WEFT_BENCH_MEM_MIB, WEFT_BENCH_PROGRAM set the same;\n"
+    "  the command line wins\n";
 
 /* ---- Output ------------------------------------------------------------------------------- */
 
 static double results[PHASES][NCOMP][MAX_REPS];
-static double counts[PHASES][NCOMP][MAX_REPS]; /* children per run */
+static double counts[PHASES][NCOMP][MAX_REPS]; /* children per phase */
+
+/* One phase's turns: each competitor's milliseconds per child, one value
+ * per turn (grown as needed). */
+static double *turn_ms[NCOMP];
+static size_t turn_cap[NCOMP];
 
 /* The head-to-head runs: each weft spawn against raw posix_spawn. */
 static const char *const pair_names[] = {"weft_popen_start+wait", "weft_run"};
@@ -542,7 +766,7 @@ static void print_table(int table, const char *title, int reps)
     printf("\n%s (lower is better)\n", title);
     printf("  ratio = median / median of the baseline row at the same parent size;\n"
            "  paired = the same ratio within each repetition: median (min-max)\n");
-    printf("  n/run = the median number of children per run\n");
+    printf("  n/run = the median number of children per phase (a repetition's turns)\n");
     printf("%-27s %-9s %6s %9s %9s %9s  %5s  %s\n", "competitor", "parent", "n/run", "median",
            "min", "max", "ratio", "paired");
     for (int ph = 0; ph < PHASES; ph++) {
@@ -661,10 +885,119 @@ static bool print_bars(int reps)
     return all;
 }
 
+/* weft against every other row of its family, at each parent size: the
+ * time ratio weft / other (below 1.00 weft is faster), and the best other. */
+static void print_summary(int reps)
+{
+    printf("\nSummary: weft against every other competitor at the same parent size; time\n"
+           "ratio weft / other, ratio of medians; paired median (min-max); below 1.00 weft\n"
+           "is faster. weft's row of the spawn family is weft_popen_start+wait.\n");
+    for (int ph = 0; ph < PHASES; ph++) {
+        for (int w = 0; w < NCOMP; w++) {
+            int best = -1;
+
+            if (!available[w] || strcmp(competitors[w].result, "weft") != 0)
+                continue;
+            for (int c = 0; c < NCOMP; c++) {
+                double ratios[MAX_REPS] = {0}, lo, hi;
+
+                if (c == w || !available[c] || strcmp(competitors[c].family, competitors[w].family))
+                    continue;
+                if (best < 0 || median(results[ph][c], reps) < median(results[ph][best], reps))
+                    best = c;
+                paired_ratios(results[ph][w], results[ph][c], reps, ratios);
+                min_max(ratios, reps, &lo, &hi);
+                printf("  %-13s %-9s vs %-27s x%6.3f; %6.3f (%.3f-%.3f)  %s\n",
+                       competitors[w].family, phase_names[ph], competitors[c].name,
+                       median_ratio(results[ph][w], results[ph][c], reps), median(ratios, reps),
+                       lo, hi, verdict(results[ph][w], results[ph][c], reps, true));
+            }
+            if (best >= 0)
+                printf("  %-13s %-9s best other: %s; weft x%.3f of it (paired %.3f)\n",
+                       competitors[w].family, phase_names[ph], competitors[best].name,
+                       median_ratio(results[ph][w], results[ph][best], reps),
+                       paired_median(results[ph][w], results[ph][best], reps));
+        }
+    }
+}
+
+/* One @result line per row and parent size: family "spawn.small",
+ * "spawn.large", "process.spawn.small", ..., milliseconds per child. */
+static void print_results(int reps)
+{
+    char family[64];
+
+    for (int ph = 0; ph < PHASES; ph++) {
+        for (int c = 0; c < NCOMP; c++) {
+            if (!available[c])
+                continue;
+            snprintf(family, sizeof family, "%s.%s", competitors[c].family,
+                     ph == SMALL ? "small" : "large");
+            bench_result(family, competitors[c].result, results[ph][c], reps, "ms", false);
+        }
+    }
+}
+
 /* ---- main ----------------------------------------------------------------------------------- */
 
 /* The untimed run that opens each phase, in milliseconds. */
 #define SETTLE_MS 20
+
+/* The median of v[0..n-1], which it sorts. */
+static double median_in_place(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, compare_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+/* The competitors of one phase in turns: round after round, each runs a
+ * turn (children one after the other for --slice-ms, at least one), the
+ * first one rotating from round to round, until there have been --spawns
+ * rounds and --run-ms ms. A competitor's result is the median of its
+ * turns' milliseconds per child: every competitor sees the same moments
+ * of the machine, and the turns a neighbour's burst hit fall out. */
+static void run_turns(int phase, int r, const settings *s)
+{
+    int list[NCOMP], nlist = 0;
+    size_t nturns[NCOMP] = {0};
+    long children[NCOMP] = {0};
+    long rounds = 0;
+    int64_t t0 = weft_monotonic_ns();
+
+    for (int c = 0; c < NCOMP; c++)
+        if (available[c])
+            list[nlist++] = c;
+    do {
+        for (int k = 0; k < nlist; k++) {
+            int c = list[(rounds + r + k) % nlist];
+            long n;
+            double ms = run_competitor(c, 1, (long)s->slice_ms, &n);
+
+            if (nturns[c] == turn_cap[c]) {
+                size_t cap = turn_cap[c] ? 2 * turn_cap[c] : 64;
+                double *grown = realloc(turn_ms[c], cap * sizeof *grown);
+
+                if (!grown)
+                    die("out of memory");
+                turn_ms[c] = grown;
+                turn_cap[c] = cap;
+            }
+            turn_ms[c][nturns[c]++] = ms;
+            children[c] += n;
+        }
+        rounds++;
+    } while (rounds < s->spawns || weft_monotonic_ns() - t0 < (int64_t)s->run_ms * 1000000);
+    for (int k = 0; k < nlist; k++) {
+        int c = list[k];
+
+        results[phase][c][r] = median_in_place(turn_ms[c], nturns[c]);
+        counts[phase][c][r] = (double)children[c];
+        if (s->verbose)
+            fprintf(stderr, "rep %d %-9s %-27s %4ld children in %zu turns, median %.3f ms\n",
+                    r + 1, phase_names[phase], competitors[c].name, children[c], nturns[c],
+                    results[phase][c][r]);
+    }
+}
 
 static void run_phase(int phase, int r, const settings *s)
 {
@@ -675,18 +1008,7 @@ static void run_phase(int phase, int r, const settings *s)
      * lists are in disarray): an untimed run of raw posix_spawn takes
      * that, not whichever competitor comes first. */
     (void)run(one_posix_spawn, 1, SETTLE_MS, NULL);
-    for (int i = 0; i < NCOMP; i++) {
-        int c = (r + i) % NCOMP;
-        long n;
-
-        if (!available[c])
-            continue;
-        results[phase][c][r] = run(competitors[c].one, (long)s->spawns, (long)s->run_ms, &n);
-        counts[phase][c][r] = (double)n;
-        if (s->verbose)
-            fprintf(stderr, "rep %d %-9s %-27s %4ld children %.3f ms\n", r + 1,
-                    phase_names[phase], competitors[c].name, n, results[phase][c][r]);
-    }
+    run_turns(phase, r, s);
     for (int i = 0; i < NPAIRS; i++) {
         int k = (r + i) % NPAIRS;
         long n;
@@ -704,11 +1026,13 @@ static void run_phase(int phase, int r, const settings *s)
 
 int main(int argc, char **argv)
 {
-    settings s = {.reps = 11, .spawns = 10, .run_ms = 200, .mem_mib = 2048, .program = NULL};
+    settings s = {.reps = 11, .spawns = 10, .run_ms = 200, .slice_ms = 5, .mem_mib = 2048,
+                  .program = NULL};
     const bench_option options[] = {
         BENCH_OPT_INT("--reps", "WEFT_BENCH_REPS", &s.reps, 1, MAX_REPS, 1),
         BENCH_OPT_LLONG("--spawns", "WEFT_BENCH_SPAWNS", &s.spawns, 1, 10000000, 3),
         BENCH_OPT_LLONG("--run-ms", "WEFT_BENCH_RUN_MS", &s.run_ms, 0, 3600000, 5),
+        BENCH_OPT_LLONG("--slice-ms", "WEFT_BENCH_SLICE_MS", &s.slice_ms, 0, 3600000, 1),
         BENCH_OPT_LLONG("--mem-mib", "WEFT_BENCH_MEM_MIB", &s.mem_mib, 1,
                         (long long)(SIZE_MAX >> 21), 256),
         BENCH_OPT_TEXT("--program", "WEFT_BENCH_PROGRAM", &s.program),
@@ -759,23 +1083,27 @@ int main(int argc, char **argv)
     printf("weft bench_spawn: spawn+wait of a program and process start+join, from a small\n"
            "parent and from one that touched %lld MiB, against the raw POSIX calls\n", s.mem_mib);
     print_command(argc, argv, options, BENCH_NOPTS(options));
-    printf("settings: %d repetition%s; a run is at least %lld children and %lld ms;\n"
-           "          large parent %lld MiB, %s\n",
-           s.reps, s.reps == 1 ? "" : "s", s.spawns, s.run_ms, s.mem_mib,
+    printf("settings: %d repetition%s; a phase is at least %lld turns of every competitor\n"
+           "          and %lld ms, a turn at least %lld ms; a head-to-head run at least\n"
+           "          %lld pairs and %lld ms; large parent %lld MiB, %s\n",
+           s.reps, s.reps == 1 ? "" : "s", s.spawns, s.run_ms, s.slice_ms, s.spawns, s.run_ms,
+           s.mem_mib,
 #if defined(__linux__)
            s.thp ? "pages as the system's THP setting gives them" : "4 KiB pages (MADV_NOHUGEPAGE)"
 #else
            "pages as the system gives them"
 #endif
     );
+    print_skipped();
     printf("program:  %s\n", prog_args[0]);
     print_build();
     printf("machine:  %d CPUs usable\n", weft_cpu_count());
     printf("order:    in each repetition a small and a large phase, small first in even\n"
            "          repetitions and large first in odd ones; the block is allocated and\n"
-           "          touched before the large phase and freed after it; within a phase\n"
-           "          every competitor runs once, the first one rotating, after an untimed\n"
-           "          %d ms run of posix_spawn; then the head-to-head runs\n", SETTLE_MS);
+           "          touched before the large phase and freed after it; within a phase,\n"
+           "          after an untimed %d ms run of posix_spawn, the competitors take\n"
+           "          turns, the first one rotating; then the head-to-head runs\n",
+           SETTLE_MS);
     if (!self_args[0])
         printf("note:     this executable's path is unknown; no posix_spawn(self) row\n");
     fflush(stdout);
@@ -785,7 +1113,7 @@ int main(int argc, char **argv)
      * path, the exit hook), the programs in the page cache. */
     for (int c = 0; c < NCOMP; c++)
         if (available[c])
-            (void)run(competitors[c].one, 1, (long)(s.run_ms / 10), NULL);
+            (void)run_competitor(c, 1, (long)(s.run_ms / 10), NULL);
 
     for (int r = 0; r < s.reps; r++) {
         for (int k = 0; k < PHASES; k++) {
@@ -828,8 +1156,13 @@ int main(int argc, char **argv)
     print_growth(s.reps);
     print_h2h(s.reps);
     print_bars(s.reps);
+    print_summary(s.reps);
+    printf("\n");
+    print_results(s.reps);
     printf("\ntotal time: %.1f s\n", (double)(weft_monotonic_ns() - started) / 1e9);
     free(prog_args[0]);
     free(self_args[0]);
+    for (int c = 0; c < NCOMP; c++)
+        free(turn_ms[c]);
     return 0;
 }

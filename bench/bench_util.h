@@ -311,6 +311,58 @@ static inline void print_stats(const double *v, const double *base, bool is_base
     }
 }
 
+/*
+ * One machine-readable line per measured row, for bench/report.py (which
+ * builds bench/RESULTS.md and the chart from every bench's output):
+ *
+ *   @result<TAB>family<TAB>competitor<TAB>median<TAB>min<TAB>max<TAB>unit<TAB>better
+ *
+ * `family` names what is compared (e.g. "lock.uncontended", see
+ * bench/report.py for the list), `competitor` the implementation ("weft",
+ * "pthread", "GLib GMutex", ...), `better` is "lower" (times) or "higher"
+ * (throughput). Rows of one family are measured in the same run,
+ * interleaved, so their ratios mean something.
+ */
+static inline void bench_result(const char *family, const char *competitor, const double *v,
+                                int reps, const char *unit, bool higher_is_better)
+{
+    double lo, hi;
+
+    min_max(v, reps, &lo, &hi);
+    printf("@result\t%s\t%s\t%.6g\t%.6g\t%.6g\t%s\t%s\n", family, competitor, median(v, reps),
+           lo, hi, unit, higher_is_better ? "higher" : "lower");
+}
+
+/* "skipped:  ..." : the competitor libraries this build was made without
+ * (pkg-config did not find them), whose rows every bench leaves out; or
+ * "none". */
+static inline void print_skipped(void)
+{
+    static const char *const missing[] = {
+#if !defined(WEFT_BENCH_HAVE_C11_THREADS)
+        "C11 threads (no <threads.h>)",
+#endif
+#if !defined(WEFT_BENCH_HAVE_GLIB)
+        "GLib (glib-2.0, gthread-2.0)",
+#endif
+#if !defined(WEFT_BENCH_HAVE_UV)
+        "libuv",
+#endif
+#if !defined(WEFT_BENCH_HAVE_APR)
+        "APR (apr-1)",
+#endif
+#if !defined(WEFT_BENCH_HAVE_APRUTIL)
+        "APR-util (apr-util-1: apr_queue)",
+#endif
+        NULL};
+    int i;
+
+    printf("skipped:  ");
+    for (i = 0; missing[i]; i++)
+        printf("%s%s", i ? ", " : "", missing[i]);
+    printf(i ? ": not found at build time\n" : "none (every competitor library was found at build time)\n");
+}
+
 /* "build:    Release, bench compiled by gcc 13.2, weft wait backend futex"
  * and "library:  weft linked statically" (or as a shared library). */
 static inline void print_build(void)

@@ -1,7 +1,7 @@
 /*
- * Drepper's three-state futex mutex (mutex 2), the bare-futex floor that
- * bench_lock shows next to weft_lock and pthread_mutex_t. See the header for
- * the meaning of the state word.
+ * Drepper's three-state futex mutex (mutex 2) and a sequence-counter
+ * condition, the bare-futex floor that bench_lock shows next to weft_lock,
+ * weft_cond and pthreads. See the header for the meaning of the words.
  *
  * Acquire: one compare-and-swap 0 -> 1 when the lock is free. Otherwise the
  * waiter marks the word 2 ("someone may sleep") before it sleeps, and from
@@ -12,7 +12,9 @@
  * Release: one decrement. From 1 it reaches 0 and nobody needs waking. From
  * 2 the word is reset to 0 and one sleeper is woken.
  */
+#ifndef _GNU_SOURCE /* APR's pkg-config flags define it too */
 #define _GNU_SOURCE /* syscall() */
+#endif
 
 #include "futex_lock_ref.h"
 
@@ -64,4 +66,21 @@ void futex_lock_ref_release(futex_lock_ref *lock)
         __atomic_store_n(&lock->state, 0, __ATOMIC_RELEASE);
         futex_wake_one(&lock->state);
     }
+}
+
+void futex_cond_ref_wait(futex_cond_ref *cond, futex_lock_ref *lock)
+{
+    /* Read under the lock: a signal that comes later changes the counter,
+     * and then the futex wait returns at once. */
+    uint32_t seq = __atomic_load_n(&cond->seq, __ATOMIC_RELAXED);
+
+    futex_lock_ref_release(lock);
+    futex_wait(&cond->seq, seq);
+    futex_lock_ref_acquire(lock);
+}
+
+void futex_cond_ref_signal(futex_cond_ref *cond)
+{
+    __atomic_fetch_add(&cond->seq, 1, __ATOMIC_RELAXED);
+    futex_wake_one(&cond->seq);
 }

@@ -11,9 +11,12 @@ if [[ $# -gt 0 ]]; then
 else
   # make + gcc: the README's commands; ninja, clang and its sanitizer
   # runtimes: the presets; mingw-w64 + Wine: the Windows builds and their
-  # tests; pkg-config: ci/consume.sh.
+  # tests; pkg-config: ci/consume.sh and the benchmarks' competitors, which
+  # are GLib, libuv, APR and APR-util (ci/bench.sh); python3: the benchmarks'
+  # Python reference and their report.
   wanted=(cmake make gcc libc6-dev ninja-build clang pkg-config
-          gcc-mingw-w64-x86-64 wine wine64)
+          gcc-mingw-w64-x86-64 wine wine64
+          libglib2.0-dev libuv1-dev libapr1-dev libaprutil1-dev python3)
   # The sanitizer runtimes are a package of their own on Debian 12 and later.
   if command -v apt-cache >/dev/null 2>&1 &&
      apt-cache show libclang-rt-dev >/dev/null 2>&1; then

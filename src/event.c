@@ -43,6 +43,7 @@ int weft_event_wait(weft_event *event, double timeout)
 {
     int64_t deadline;
     uint32_t seen;
+    unsigned round;
     int rc;
 
     rc = weft__begin_wait(event, timeout, &deadline);
@@ -53,6 +54,14 @@ int weft_event_wait(weft_event *event, double timeout)
         return WEFT_OK;
     if (deadline == 0)
         return WEFT_ETIMEDOUT;
+    /* A set that comes within microseconds (a future's result, a hand-off
+     * between two threads) is seen without parking, and spares the setter
+     * its wake-up call. */
+    for (round = 0; round < WEFT__SPIN_ROUNDS && weft__spinning_pays(); round++) {
+        weft__backoff(round);
+        if (weft__load(&event->state) != seen)
+            return WEFT_OK;
+    }
     weft__fetch_add(&event->waiters, 1);
     while (weft__load(&event->state) == seen) {
         if (weft_sys_wait(&event->state, seen, deadline) == WEFT_ETIMEDOUT) {

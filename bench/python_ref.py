@@ -1,0 +1,417 @@
+#!/usr/bin/env python3
+"""python_ref.py: Python 3's own threading, queue, concurrent.futures and
+subprocess, measured the way the C benches measure weft, for reference.
+
+weft gives C programs Python's concurrency model; this shows what the same
+operations cost in Python itself. Every measured row also prints the
+machine-readable line the C benches print (bench_result() in bench_util.h):
+
+    @result<TAB>family<TAB>competitor<TAB>median<TAB>min<TAB>max<TAB>unit<TAB>better
+
+which bench/report.py collects into bench/RESULTS.md. The numbers include
+the interpreter's own cost (a loop iteration, a method call, the GIL's
+hand-offs): they say what a Python program pays, not what the underlying
+C primitive costs.
+
+    python3 bench/python_ref.py            the full run (about 15 s)
+    python3 bench/python_ref.py --smoke    a quick check, one repetition
+    python3 bench/python_ref.py --help     the options
+
+Standard library only; any Python 3.8 or later.
+"""
+
+import argparse
+import gc
+import os
+import platform
+import queue
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+if sys.version_info < (3, 8):
+    sys.exit("python_ref.py: needs Python 3.8 or later, this is " + platform.python_version())
+
+LOCK = "Python threading.Lock"
+QUEUE = "Python queue.Queue"
+FUTURES = "Python concurrent.futures"
+THREAD = "Python threading.Thread"
+LOCAL = "Python threading.local"
+SUBPROCESS = "Python subprocess.run"
+
+# How much work one run does: (full, smoke).
+SIZES = {
+    "reps": (7, 1),
+    "lock_ops": (1000000, 50000),
+    "contended_ms": (200, 20),
+    "queue_items": (40000, 2000),
+    "queue_bound": (1024, 1024),
+    "pool_tasks": (20000, 1000),
+    "trips": (2000, 200),
+    "starts": (500, 50),
+    "local_gets": (1000000, 50000),
+    "spawns": (40, 5),
+}
+
+perf = time.perf_counter
+
+
+def noop():
+    return None
+
+
+# ---- The measurements ------------------------------------------------------
+# Each returns the value of one run, or (value, fairness) for the contended
+# lock: fewest / most operations of one thread.
+
+
+def lock_uncontended(cfg):
+    """acquire, increment a counter, release, in a loop: ns per operation."""
+    lock = threading.Lock()
+    acquire, release = lock.acquire, lock.release
+    n = cfg.lock_ops
+    counter = 0
+    t0 = perf()
+    for _ in range(n):
+        acquire()
+        counter += 1
+        release()
+    elapsed = perf() - t0
+    if counter != n:
+        raise SystemExit("python_ref.py: lock.uncontended: counter %d after %d operations" % (counter, n))
+    return elapsed / n * 1e9
+
+
+def lock_contended(nthreads):
+    """nthreads threads hammer one Lock (acquire, increment a shared counter,
+    release) for a fixed time: total Mops/s, and the fairness."""
+
+    def run(cfg):
+        lock = threading.Lock()
+        stop = [False]
+        counts = [0] * nthreads
+        shared = [0]
+        barrier = threading.Barrier(nthreads + 1)
+
+        def worker(index):
+            acquire, release = lock.acquire, lock.release
+            done = 0
+            barrier.wait()
+            while not stop[0]:
+                for _ in range(64):
+                    acquire()
+                    shared[0] += 1
+                    release()
+                done += 64
+            counts[index] = done
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(nthreads)]
+        for t in threads:
+            t.start()
+        barrier.wait()
+        t0 = perf()
+        time.sleep(cfg.contended_ms / 1000.0)
+        stop[0] = True
+        for t in threads:
+            t.join()
+        elapsed = perf() - t0
+        total = sum(counts)
+        if shared[0] != total:
+            raise SystemExit("python_ref.py: lock.contended.%d: counter %d, but the threads did %d "
+                             "operations" % (nthreads, shared[0], total))
+        fairness = min(counts) / max(counts) if max(counts) else 0.0
+        return total / elapsed / 1e6, fairness
+
+    return run
+
+
+def queue_throughput(pairs, bounded):
+    """pairs producers put, pairs consumers get, through one queue.Queue:
+    Mitems/s from the start barrier to the last join."""
+
+    def run(cfg):
+        q = queue.Queue(cfg.queue_bound if bounded else 0)
+        per_thread = cfg.queue_items // pairs
+        barrier = threading.Barrier(2 * pairs + 1)
+        got = [0] * pairs
+
+        def producer():
+            put = q.put
+            barrier.wait()
+            for i in range(per_thread):
+                put(i)
+
+        def consumer(index):
+            get = q.get
+            barrier.wait()
+            for _ in range(per_thread):
+                get()
+            got[index] = per_thread
+
+        threads = [threading.Thread(target=producer) for _ in range(pairs)]
+        threads += [threading.Thread(target=consumer, args=(i,)) for i in range(pairs)]
+        for t in threads:
+            t.start()
+        barrier.wait()
+        t0 = perf()
+        for t in threads:
+            t.join()
+        elapsed = perf() - t0
+        if sum(got) != per_thread * pairs or not q.empty():
+            raise SystemExit("python_ref.py: queue: items lost or left over")
+        return per_thread * pairs / elapsed / 1e6
+
+    return run
+
+
+def started_pool():
+    """A ThreadPoolExecutor(2) whose two workers are both running (it starts
+    them lazily, one per submit that finds none idle)."""
+    pool = ThreadPoolExecutor(2)
+    barrier = threading.Barrier(3)
+    futures = [pool.submit(barrier.wait) for _ in range(2)]
+    barrier.wait()
+    for f in futures:
+        f.result()
+    return pool
+
+
+def executor_roundtrip(cfg):
+    """submit one empty call, wait for its result: us per round trip."""
+    pool = started_pool()
+    try:
+        submit = pool.submit
+        n = cfg.trips
+        t0 = perf()
+        for _ in range(n):
+            submit(noop).result()
+        elapsed = perf() - t0
+    finally:
+        pool.shutdown()
+    return elapsed / n * 1e6
+
+
+def executor_throughput(cfg):
+    """submit n empty calls, then wait for every result: Mcalls/s."""
+    pool = started_pool()
+    try:
+        submit = pool.submit
+        n = cfg.pool_tasks
+        t0 = perf()
+        futures = [submit(noop) for _ in range(n)]
+        for f in futures:
+            f.result()
+        elapsed = perf() - t0
+    finally:
+        pool.shutdown()
+    return n / elapsed / 1e6
+
+
+def thread_start_join(cfg):
+    """threading.Thread(target=noop).start() then join(), one after the
+    other: us per thread."""
+    n = cfg.starts
+    Thread = threading.Thread
+    t0 = perf()
+    for _ in range(n):
+        t = Thread(target=noop)
+        t.start()
+        t.join()
+    elapsed = perf() - t0
+    return elapsed / n * 1e6
+
+
+def local_get(cfg):
+    """read an attribute of a threading.local that holds a value: ns per
+    read, the loop included."""
+    local = threading.local()
+    local.value = 1
+    n = cfg.local_gets
+    t0 = perf()
+    for _ in range(n):
+        local.value
+    elapsed = perf() - t0
+    return elapsed / n * 1e9
+
+
+def empty_loop(cfg):
+    """The loop alone, for the note under the table (not a result)."""
+    n = cfg.local_gets
+    t0 = perf()
+    for _ in range(n):
+        pass
+    return (perf() - t0) / n * 1e9
+
+
+def spawn_small(cfg):
+    """subprocess.run(['true']) from this (small) interpreter: ms per child."""
+    n = cfg.spawns
+    t0 = perf()
+    for _ in range(n):
+        subprocess.run(["true"], check=True)
+    elapsed = perf() - t0
+    return elapsed / n * 1e3
+
+
+# (family, competitor, unit, higher is better, function); the order of the
+# table. The empty loop has no family: it is printed as a note only.
+MEASUREMENTS = [
+    ("lock.uncontended", LOCK, "ns/op", False, lock_uncontended),
+    ("lock.contended.2", LOCK, "Mops/s", True, lock_contended(2)),
+    ("lock.contended.8", LOCK, "Mops/s", True, lock_contended(8)),
+    ("queue.bounded.1p1c", QUEUE, "Mitems/s", True, queue_throughput(1, True)),
+    ("queue.bounded.2p2c", QUEUE, "Mitems/s", True, queue_throughput(2, True)),
+    ("queue.bounded.4p4c", QUEUE, "Mitems/s", True, queue_throughput(4, True)),
+    ("queue.unbounded.1p1c", QUEUE, "Mitems/s", True, queue_throughput(1, False)),
+    ("queue.unbounded.2p2c", QUEUE, "Mitems/s", True, queue_throughput(2, False)),
+    ("queue.unbounded.4p4c", QUEUE, "Mitems/s", True, queue_throughput(4, False)),
+    ("executor.roundtrip", FUTURES, "us", False, executor_roundtrip),
+    ("executor.throughput", FUTURES, "Mcalls/s", True, executor_throughput),
+    ("thread.start_join", THREAD, "us", False, thread_start_join),
+    ("local.get", LOCAL, "ns", False, local_get),
+    ("spawn.small", SUBPROCESS, "ms", False, spawn_small),
+    (None, "(empty loop)", "ns", False, empty_loop),
+]
+
+
+# ---- Statistics and output ---------------------------------------------------
+
+
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2.0
+
+
+def fmt_value(x):
+    """Like the C tables: three decimals under 100, fewer above."""
+    if x >= 1000:
+        return "%.0f" % x
+    if x >= 100:
+        return "%.1f" % x
+    return "%.3f" % x
+
+
+def result_line(family, competitor, values, unit, higher):
+    """The line bench_result() prints, byte for byte (%.6g)."""
+    return "@result\t%s\t%s\t%.6g\t%.6g\t%.6g\t%s\t%s" % (
+        family, competitor, median(values), min(values), max(values), unit,
+        "higher" if higher else "lower")
+
+
+def cpus_usable():
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 0
+
+
+def gil_text():
+    is_enabled = getattr(sys, "_is_gil_enabled", None)
+    if is_enabled is None:
+        return "with the GIL"
+    return "GIL enabled" if is_enabled() else "free-threaded, GIL disabled"
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="python_ref.py",
+        description="Python 3 reference for weft's benches: threading.Lock, queue.Queue, "
+                    "concurrent.futures.ThreadPoolExecutor, threading.Thread, threading.local "
+                    "and subprocess.run, with the @result lines bench/report.py reads.")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a quick check: one repetition, short runs (a few seconds)")
+    parser.add_argument("--reps", type=int, metavar="N",
+                        help="repetitions (default %d, --smoke %d; env WEFT_BENCH_REPS)"
+                             % SIZES["reps"])
+    parser.add_argument("--only", metavar="PREFIX", action="append", default=[],
+                        help="only the families that start with PREFIX (repeatable), "
+                             "e.g. --only queue.bounded")
+    args = parser.parse_args(argv)
+    which = 1 if args.smoke else 0
+    for key, pair in SIZES.items():
+        setattr(args, key if key != "reps" else "default_reps", pair[which])
+    if args.reps is None:
+        env = os.environ.get("WEFT_BENCH_REPS", "")
+        args.reps = int(env) if env.isdigit() else args.default_reps
+    if not 1 <= args.reps <= 1000:
+        parser.error("--reps: expected an integer from 1 to 1000")
+    return args
+
+
+def main(argv):
+    cfg = parse_args(argv)
+    started = perf()
+    chosen = [m for m in MEASUREMENTS
+              if m[0] is None or not cfg.only or any(m[0].startswith(p) for p in cfg.only)]
+    if all(m[0] is None for m in chosen):
+        raise SystemExit("python_ref.py: --only matches no family")
+
+    env = os.environ.get("WEFT_BENCH_REPS", "")
+    command = ("WEFT_BENCH_REPS=%s " % shlex.quote(env) if env else "") + " ".join(
+        shlex.quote(a) for a in [os.path.basename(sys.executable) or "python3"] + sys.argv)
+    uname = platform.uname()
+    print("weft python_ref: Python 3's threading, queue, concurrent.futures and subprocess, "
+          "for reference")
+    print("command:  %s" % command)
+    print("settings: %d repetition%s; lock %d ops uncontended, %d ms contended with 2, 8 threads;"
+          % (cfg.reps, "" if cfg.reps == 1 else "s", cfg.lock_ops, cfg.contended_ms))
+    print("          queue %d items per run, bounded to %d or unbounded, 1P/1C, 2P/2C, 4P/4C;"
+          % (cfg.queue_items, cfg.queue_bound))
+    print("          executor (2 workers) %d tasks per throughput run, %d round trips;"
+          % (cfg.pool_tasks, cfg.trips))
+    print("          %d thread starts, %d local reads, %d spawns per run"
+          % (cfg.starts, cfg.local_gets, cfg.spawns))
+    print("build:    %s %s (%s), %s, switch interval %g ms"
+          % (platform.python_implementation(), platform.python_version(),
+             platform.python_compiler(), gil_text(), sys.getswitchinterval() * 1e3))
+    print("library:  the standard library of %s" % sys.executable)
+    print("machine:  %d CPUs usable; %s %s %s" % (cpus_usable(), uname.system, uname.release,
+                                                 uname.machine))
+    print("order:    each repetition runs every measurement once, the first one rotating")
+    sys.stdout.flush()
+
+    values = [[] for _ in chosen]
+    fairness = [[] for _ in chosen]
+    for rep in range(cfg.reps):
+        for k in range(len(chosen)):
+            i = (rep + k) % len(chosen)
+            gc.collect()
+            got = chosen[i][4](cfg)
+            if isinstance(got, tuple):
+                values[i].append(got[0])
+                fairness[i].append(got[1])
+            else:
+                values[i].append(got)
+
+    print()
+    print("Python reference: median, min and max over the repetitions")
+    print("  fairness = fewest / most operations of one thread (1.00 = even): median (min-max)")
+    print("%-22s %-28s %10s %10s %10s  %-9s %-6s  %s"
+          % ("family", "competitor", "median", "min", "max", "unit", "better", "fairness"))
+    loop_ns = None
+    for (family, competitor, unit, higher, _), v, f in zip(chosen, values, fairness):
+        if family is None:
+            loop_ns = median(v)
+            continue
+        fair = ("%.2f (%.2f-%.2f)" % (median(f), min(f), max(f))) if f else ""
+        print("%-22s %-28s %10s %10s %10s  %-9s %-6s  %s"
+              % (family, competitor, fmt_value(median(v)), fmt_value(min(v)), fmt_value(max(v)),
+                 unit, "higher" if higher else "lower", fair))
+    if loop_ns is not None:
+        print("  the ns/op rows include the loop: an empty `for _ in range(n)` iteration takes "
+              "%.2f ns here" % loop_ns)
+    print()
+    for (family, competitor, unit, higher, _), v in zip(chosen, values):
+        if family is not None:
+            print(result_line(family, competitor, v, unit, higher))
+    print()
+    print("total time: %.1f s" % (perf() - started))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
