@@ -25,7 +25,8 @@ DIR (default: the directory of this script, bench/):
 
 Rows whose competitor starts with "Python " (python_ref.py) are references:
 they appear in the tables, marked so, but never count as the best
-competitor. --command records how the outputs were made (ci/bench.sh passes
+competitor; neither do weft's own variants and the rows a bench marks
+"(ref)" or "(fds left open)", which do not offer weft's semantics. --command records how the outputs were made (ci/bench.sh passes
 its own command line). Standard library only; Python 3.8 or later.
 """
 
@@ -80,6 +81,15 @@ HEADER_RE = re.compile(r"^([a-z][a-z0-9 _-]*):(?:\s+(.*))?$")
 def is_reference(competitor):
     """Python's rows are a reference, not a C library weft competes with."""
     return competitor.startswith("Python ")
+
+
+def is_comparable(competitor):
+    """Whether a row offers weft's semantics, so that it may be the best
+    competitor: not weft's own variants (weft_run), and not the rows a
+    bench marks as hand-rolled references or as keeping other semantics
+    ("(ref)", "(fds left open)": a spawn that leaks descriptors)."""
+    return not (competitor.startswith("weft") or is_reference(competitor) or
+                "(ref)" in competitor or "(fds left open)" in competitor)
 
 
 def fmt(x):
@@ -240,10 +250,10 @@ class Family:
         return [r for r in self.rows if r is not self.weft]
 
     def best(self):
-        """The fastest non-weft, non-reference row, with weft's speed
-        relative to it; (None, None) when there is none."""
+        """The fastest row with weft's semantics (is_comparable), with
+        weft's speed relative to it; (None, None) when there is none."""
         candidates = [(speed_of_weft(r), r) for r in self.others()
-                      if r.competitor != "weft" and not is_reference(r.competitor)]
+                      if is_comparable(r.competitor)]
         candidates = [(s, r) for s, r in candidates if s is not None]
         if not candidates:
             return None, None
