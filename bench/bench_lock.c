@@ -99,21 +99,7 @@
 #if defined(WEFT_BENCH_FUTEX_REF)
 #include "futex_lock_ref.h"
 #endif
-#if defined(WEFT_BENCH_HAVE_GLIB)
-#include <glib.h>
-#endif
-#if defined(WEFT_BENCH_HAVE_UV)
-#include <uv.h>
-#endif
-#if defined(WEFT_BENCH_HAVE_APR)
-#include <apr_general.h>
-#include <apr_pools.h>
-#include <apr_thread_cond.h>
-#include <apr_thread_mutex.h>
-#endif
-#if defined(WEFT_BENCH_HAVE_C11_THREADS)
-#include <threads.h>
-#endif
+#include "bench_competitors.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -645,29 +631,6 @@ static const competitor competitors[] = {
 
 static bool active[NCOMP];
 
-/* Whether `name` contains one of the comma-separated parts of `list`
- * (NULL: everything); exact, when `exact`, compares whole names. */
-static bool selected(const char *name, const char *list, bool exact)
-{
-    const char *p = list;
-
-    if (!list)
-        return true;
-    while (*p) {
-        size_t n = strcspn(p, ",");
-        if (exact) {
-            if (n && strlen(name) == n && strncmp(name, p, n) == 0)
-                return true;
-        } else {
-            for (const char *q = name; n && *q; q++)
-                if (strncmp(q, p, n) == 0)
-                    return true;
-        }
-        p += n + (p[n] == ',');
-    }
-    return false;
-}
-
 /* The competitor of `family` named `name` if it runs, else -1. */
 static int find_competitor(const char *family, const char *name)
 {
@@ -1076,8 +1039,8 @@ int main(int argc, char **argv)
     find_usable_cpus();
     pin_threads = s.pin;
     for (int c = 0; c < NCOMP; c++) {
-        active[c] = selected(competitors[c].name, s.only, false) &&
-                    selected(competitors[c].family, s.families, true);
+        active[c] = bench_selected(competitors[c].name, s.only, false) &&
+                    bench_selected(competitors[c].family, s.families, true);
         if (active[c] && competitors[c].pingpong)
             cond_order[ncond++] = c;
         else if (active[c])

@@ -112,17 +112,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifdef WEFT_BENCH_HAVE_GLIB
-#include <glib.h>
-#endif
-#ifdef WEFT_BENCH_HAVE_UV
-#include <uv.h>
-#endif
-#ifdef WEFT_BENCH_HAVE_APRUTIL
-#include <apr_general.h>
-#include <apr_pools.h>
-#include <apr_queue.h>
-#endif
+#include "bench_competitors.h"
 
 #define MAX_REPS BENCH_MAX_REPS
 #define MAX_PAIRS 32
@@ -912,21 +902,6 @@ typedef struct settings {
     const char *groups; /* NULL, or "queue", "executor" or both */
 } settings;
 
-/* Whether `name` contains one of the comma-separated parts of `list`
- * (NULL: everything matches). */
-static bool matches(const char *name, const char *list)
-{
-    if (!list)
-        return true;
-    for (const char *p = list; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
-        size_t n = strcspn(p, ",");
-        for (const char *q = name; n && *q; q++)
-            if (strncmp(q, p, n) == 0)
-                return true;
-    }
-    return false;
-}
-
 static void parse_pairs(void *ctx, const char *text, const char *what)
 {
     settings *s = ctx;
@@ -1210,18 +1185,18 @@ int main(int argc, char **argv)
     for (int t = 0; t < s.npair_counts; t++)
         if (s.items < s.pairs[t])
             die("--items %lld: fewer items than producers (%d)", s.items, s.pairs[t]);
-    run_queues = matches("queue", s.groups);
-    run_executors = matches("executor", s.groups);
+    run_queues = bench_selected("queue", s.groups, true);
+    run_executors = bench_selected("executor", s.groups, true);
     if (!run_queues && !run_executors)
         die("--families %s: expected queue, executor or both", s.groups);
     for (int c = 0; c < NQCOMP; c++)
         queue_active[c] = run_queues && (queue_competitors[c].baseline ||
                                          strcmp(queue_competitors[c].name, "weft") == 0 ||
-                                         matches(queue_competitors[c].name, s.only));
+                                         bench_selected(queue_competitors[c].name, s.only, false));
     for (int c = 0; c < NECOMP; c++)
         exec_active[c] = run_executors && (exec_competitors[c].baseline ||
                                            strcmp(exec_competitors[c].name, "weft") == 0 ||
-                                           matches(exec_competitors[c].name, s.only));
+                                           bench_selected(exec_competitors[c].name, s.only, false));
     find_usable_cpus();
     pin_threads = s.pin;
     nshapes = 2 * s.npair_counts;

@@ -20,15 +20,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #endif
-#if defined(WEFT_BENCH_HAVE_C11_THREADS)
-#include <threads.h>
-#endif
-#if defined(WEFT_BENCH_HAVE_GLIB)
-#include <glib.h>
-#endif
-#if defined(WEFT_BENCH_HAVE_UV)
-#include <uv.h>
-#endif
+#include "bench_competitors.h"
 
 /* One row: what it is, weft's size, then the others' "name size" text. */
 static void row(const char *what, size_t weft, const char *others)

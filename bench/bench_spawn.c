@@ -136,17 +136,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if defined(WEFT_BENCH_HAVE_GLIB)
-#include <glib.h>
-#endif
-#if defined(WEFT_BENCH_HAVE_UV)
-#include <uv.h>
-#endif
-#if defined(WEFT_BENCH_HAVE_APR)
-#include <apr_general.h>
-#include <apr_pools.h>
-#include <apr_thread_proc.h>
-#endif
+#include "bench_competitors.h"
 
 #if !defined(__linux__)
 extern char **environ;

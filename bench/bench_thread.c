@@ -72,20 +72,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(WEFT_BENCH_HAVE_C11_THREADS)
-#include <threads.h>
-#endif
-#if defined(WEFT_BENCH_HAVE_GLIB)
-#include <glib.h>
-#endif
-#if defined(WEFT_BENCH_HAVE_UV)
-#include <uv.h>
-#endif
-#if defined(WEFT_BENCH_HAVE_APR)
-#include <apr_general.h>
-#include <apr_pools.h>
-#include <apr_thread_proc.h>
-#endif
+#include "bench_competitors.h"
 
 #define MAX_REPS BENCH_MAX_REPS
 

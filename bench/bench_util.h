@@ -269,6 +269,29 @@ static inline void print_command(int argc, char **argv, const bench_option *opts
     printf("\n");
 }
 
+/* Whether `name` contains one of the comma-separated parts of `list`
+ * (NULL: everything); exact, when `exact`, compares whole names. */
+static inline bool bench_selected(const char *name, const char *list, bool exact)
+{
+    const char *p = list;
+
+    if (!list)
+        return true;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (exact) {
+            if (n && strlen(name) == n && strncmp(name, p, n) == 0)
+                return true;
+        } else {
+            for (const char *q = name; n && *q; q++)
+                if (strncmp(q, p, n) == 0)
+                    return true;
+        }
+        p += n + (p[n] == ',');
+    }
+    return false;
+}
+
 /* ---- Tables ---------------------------------------------------------------- */
 
 /* The ratio of the medians of v and base (0 when base's is not positive). */

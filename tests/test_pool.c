@@ -162,7 +162,26 @@ WEFT_TEST(one_worker_keeps_order)
 
 WEFT_TEST(default_size_is_cpu_count)
 {
-    map_squares_in_order(WEFT_START_DEFAULT, 0);
+    enum { N = 32 };
+    int values[N], pids[N];
+    weft_buffer items[N];
+    weft_pool_result results[N];
+    weft_pool *pool = make_pool(0, WEFT_START_DEFAULT);
+    size_t i, j, distinct = 0;
+
+    int_items(values, items, N);
+    CHECK_OK(weft_pool_map(pool, "whoami", items, N, results));
+    for (i = 0; i < N; i++) {
+        pids[i] = results[i].value;
+        for (j = 0; j < i && pids[j] != pids[i]; j++)
+            ;
+        distinct += j == i;
+    }
+    free_results(results, N);
+    /* No more workers than CPUs served the map. */
+    CHECK_GE_INT(distinct, 1);
+    CHECK_LE_INT(distinct, weft_cpu_count());
+    weft_pool_destroy(pool);
 }
 
 WEFT_TEST(workers_are_other_processes)

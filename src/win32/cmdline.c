@@ -119,6 +119,19 @@ static void put_argument(wbuf *b, const wchar_t *arg)
     put(b, L'"');
 }
 
+/* `s` as it is, in quotes when it is empty or holds one of `specials`;
+ * nothing inside is escaped (for readers that know no escapes). */
+static void put_quoted_if(wbuf *b, const wchar_t *s, const wchar_t *specials)
+{
+    bool quote = *s == 0 || wcspbrk(s, specials) != NULL;
+
+    if (quote)
+        put(b, L'"');
+    put_string(b, s);
+    if (quote)
+        put(b, L'"');
+}
+
 /*
  * argv[0] is read by other rules: up to the next quote if it starts with
  * one, else up to a space or tab, with no escapes at all. So it is quoted
@@ -128,13 +141,7 @@ static void put_argument(wbuf *b, const wchar_t *arg)
  */
 static void put_program(wbuf *b, const wchar_t *argv0)
 {
-    bool quote = *argv0 == 0 || wcspbrk(argv0, L" \t") != NULL;
-
-    if (quote)
-        put(b, L'"');
-    put_string(b, argv0);
-    if (quote)
-        put(b, L'"');
+    put_quoted_if(b, argv0, L" \t");
 }
 
 /* Whether the argument list can still fit after adding `arg`; checked
@@ -188,13 +195,7 @@ static bool batch_safe(const wchar_t *arg)
  */
 static void put_batch_argument(wbuf *b, const wchar_t *arg)
 {
-    bool quote = *arg == 0 || wcspbrk(arg, L" ,;=") != NULL;
-
-    if (quote)
-        put(b, L'"');
-    put_string(b, arg);
-    if (quote)
-        put(b, L'"');
+    put_quoted_if(b, arg, L" ,;=");
 }
 
 /*
