@@ -9,7 +9,9 @@
 #                  (skipped with MSVC, which has no such command line)
 #   add_subdirectory  ci/consumer/add_subdirectory: weft's source tree inside
 #                  a user's build
-# Each consumer must print "consumer <how>: <kind> weft OK, counter 20000".
+# Each consumer must print "consumer <how>: <kind> weft <version> OK, counter
+# 20000", where <version> is weft_version(), which must equal the source
+# tree's WEFT_VERSION_STRING (include/weft/version.h).
 # The last line is "consume: N passed, N failed".
 #
 # Environment: CC (default cc), WEFT_CI_GENERATOR, WEFT_CI_JOBS (see lib.sh).
@@ -24,6 +26,8 @@ case $kinds in
 esac
 
 work="$WEFT_ROOT/build-consume"
+weft_version=$(sed -n 's/^#define WEFT_VERSION_STRING "\([^"]*\)".*/\1/p' "$WEFT_ROOT/include/weft/version.h")
+[[ -n $weft_version ]] || ci_die "no WEFT_VERSION_STRING in include/weft/version.h"
 rm -rf "$work"
 mkdir -p "$work"
 
@@ -43,7 +47,7 @@ check_run() {
   if ((status == 0)); then
     out=${out//$'\r'/}
     printf '%s\n' "$out"
-    if [[ $out == "consumer $how: $kind weft OK, counter 20000" ]]; then
+    if [[ $out == "consumer $how: $kind weft $weft_version OK, counter 20000" ]]; then
       pass "$what"
       return 0
     fi
@@ -87,7 +91,7 @@ for kind in $kinds; do
   (cd "$prefix" && find . -type f -o -type l | LC_ALL=C sort)
   missing=0
   for f in include/weft.h include/weft/base.h include/weft/lock.h include/weft/sync.h \
-           include/weft/thread.h include/weft/time.h; do
+           include/weft/thread.h include/weft/time.h include/weft/version.h; do
     [[ -f $prefix/$f ]] || { echo "missing: $f"; missing=1; }
   done
   config=$(find "$prefix" -name weftConfig.cmake | head -n 1)

@@ -13,10 +13,11 @@ else
   # runtimes: the presets; mingw-w64 + Wine: the Windows builds and their
   # tests; pkg-config: ci/consume.sh and the benchmarks' competitors, which
   # are GLib, libuv, APR and APR-util (ci/bench.sh); python3: the benchmarks'
-  # Python reference and their report.
+  # Python reference and their report; doxygen: the API reference
+  # (ci/docs.sh; no graphviz, the reference has no diagrams).
   wanted=(cmake make gcc libc6-dev ninja-build clang pkg-config
           gcc-mingw-w64-x86-64 wine wine64
-          libglib2.0-dev libuv1-dev libapr1-dev libaprutil1-dev python3)
+          libglib2.0-dev libuv1-dev libapr1-dev libaprutil1-dev python3 doxygen)
   # The sanitizer runtimes are a package of their own on Debian 12 and later.
   if command -v apt-cache >/dev/null 2>&1 &&
      apt-cache show libclang-rt-dev >/dev/null 2>&1; then

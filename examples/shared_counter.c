@@ -39,10 +39,6 @@
 #define N_INCREMENTS 10000 /* per worker, under the Lock */
 #define N_PAIRS 1000       /* per worker, under the RLock, two levels deep */
 
-/* Fail loudly: print what went wrong and end the process with status 1 at
- * once (_Exit, like os._exit), from any thread, without waiting for the
- * others, which may be blocked on something the failed one never does. */
-/* The call succeeded (WEFT_OK); otherwise print the status and fail. */
 /* threading.Lock around the shared counter. No allocation, no init call. */
 static weft_lock counter_lock = WEFT_LOCK_INIT;
 static long counter;

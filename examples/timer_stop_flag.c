@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Fail loudly and end at once (os._exit), from any thread. */
 #define TICKS_BEFORE_EXIT 3
 
 /* threading.Semaphore(0): one release per tick; main waits for a few. */

@@ -80,8 +80,6 @@ static size_t n_fetched;
 static size_t n_parsed;
 static char titles[N_HOSTS][TITLE_MAX];
 
-/* Fail loudly: print what went wrong and end the process at once with
- * status 1 (_Exit, like os._exit), from any thread. */
 /* The simulated latency of a host: 10 to 50 ms, the same on every run. */
 static double latency_of(size_t index)
 {

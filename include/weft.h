@@ -7,6 +7,7 @@
 #define WEFT_H
 
 #include "weft/base.h"
+#include "weft/version.h"
 #include "weft/time.h"
 #include "weft/lock.h"
 #include "weft/sync.h"

@@ -84,13 +84,24 @@ static inline uint64_t weft__load64(const uint64_t *p) { return __atomic_load_n(
 static inline void weft__store64(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline uint64_t weft__fetch_add64(uint64_t *p, uint64_t v) { return __atomic_fetch_add(p, v, WEFT__SC); }
 
-/* Relaxed size_t accesses, for a counter written under a lock and peeked
- * at without it. */
-static inline size_t weft__load_size(const size_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-static inline void weft__store_size(size_t *p, size_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+/* Sequentially consistent size_t accesses: counters one side writes and the
+ * other reads, in a store-then-check handshake (see queue.c). */
+static inline size_t weft__load_size(const size_t *p) { return __atomic_load_n(p, WEFT__SC); }
+static inline void weft__store_size(size_t *p, size_t v) { __atomic_store_n(p, v, WEFT__SC); }
+static inline bool weft__cas_size(size_t *p, size_t *expected, size_t desired)
+{
+    return __atomic_compare_exchange_n(p, expected, desired, false, WEFT__SC, WEFT__SC);
+}
 
 static inline void *weft__load_ptr(void *const *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline void weft__store_ptr(void **p, void *v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static inline void *weft__swap_ptr(void **p, void *v) { return __atomic_exchange_n(p, v, WEFT__SC); }
+static inline void *weft__load_ptr_sc(void *const *p) { return __atomic_load_n(p, WEFT__SC); }
+
+/* A full fence: the stores before it are visible to every thread before
+ * any load after it is made (the "store, then check" half of a handshake
+ * whose store is not itself sequentially consistent). */
+static inline void weft__fence_sc(void) { __atomic_thread_fence(WEFT__SC); }
 
 /* A hint inside spin loops. */
 static inline void weft__cpu_relax(void)
@@ -156,8 +167,24 @@ static inline void weft__store64(uint64_t *p, uint64_t v)
 }
 static inline uint64_t weft__fetch_add64(uint64_t *p, uint64_t v) { return (uint64_t)_InterlockedExchangeAdd64((volatile __int64 *)p, (__int64)v); }
 
-static inline size_t weft__load_size(const size_t *p) { return *(const volatile size_t *)p; }
-static inline void weft__store_size(size_t *p, size_t v) { *(volatile size_t *)p = v; }
+#if defined(_WIN64)
+static inline size_t weft__load_size(const size_t *p) { return (size_t)_InterlockedOr64((volatile __int64 *)p, 0); }
+static inline void weft__store_size(size_t *p, size_t v) { _InterlockedExchange64((volatile __int64 *)p, (__int64)v); }
+static inline bool weft__cas_size(size_t *p, size_t *expected, size_t desired)
+{
+    size_t seen = (size_t)_InterlockedCompareExchange64((volatile __int64 *)p, (__int64)desired, (__int64)*expected);
+#else
+static inline size_t weft__load_size(const size_t *p) { return (size_t)_InterlockedOr((volatile long *)p, 0); }
+static inline void weft__store_size(size_t *p, size_t v) { _InterlockedExchange((volatile long *)p, (long)v); }
+static inline bool weft__cas_size(size_t *p, size_t *expected, size_t desired)
+{
+    size_t seen = (size_t)_InterlockedCompareExchange((volatile long *)p, (long)desired, (long)*expected);
+#endif
+    if (seen == *expected)
+        return true;
+    *expected = seen;
+    return false;
+}
 
 static inline void *weft__load_ptr(void *const *p)
 {
@@ -169,6 +196,19 @@ static inline void weft__store_ptr(void **p, void *v)
 {
     WEFT__BARRIER();
     *(void *volatile *)p = v;
+}
+static inline void *weft__swap_ptr(void **p, void *v) { return _InterlockedExchangePointer((void *volatile *)p, v); }
+static inline void *weft__load_ptr_sc(void *const *p) { return _InterlockedCompareExchangePointer((void *volatile *)p, NULL, NULL); }
+
+static inline void weft__fence_sc(void)
+{
+#if defined(_M_ARM64) || defined(_M_ARM)
+    __dmb(_ARM64_BARRIER_ISH);
+#elif defined(_M_X64)
+    __faststorefence();
+#else
+    _mm_mfence();
+#endif
 }
 
 #if defined(_M_ARM64) || defined(_M_ARM)

@@ -66,10 +66,7 @@ void weft__child_started(weft__child *c, const weft_sys_child *sys)
     c->sys = *sys;
     c->started = true;
     weft__lock(&list_lock);
-    c->next = list_head;
-    if (list_head)
-        list_head->prev = c;
-    list_head = c;
+    WEFT__LIST_PUSH(list_head, c, next, prev);
     weft__unlock(&list_lock);
 }
 
@@ -93,12 +90,7 @@ static void free_if_done(weft__child *c)
 {
     if (c->refs != 0 || !weft__load(&c->reaped))
         return;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        list_head = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    WEFT__LIST_REMOVE(list_head, c, next, prev);
     weft_sys_child_close(&c->sys);
     free(c);
 }

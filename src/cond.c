@@ -86,16 +86,43 @@ static int park(weft_cond *cond, waiter *w, int64_t deadline)
     return rc;
 }
 
+/* With `w` linked in and `lock` held: release it, park, take it again. */
+static int wait_linked(weft_cond *cond, waiter *w, weft_lock *lock, int64_t deadline)
+{
+    int rc;
+
+    weft__unlock(lock);
+    rc = park(cond, w, deadline);
+    weft__lock(lock);
+    return rc;
+}
+
 int weft__cond_wait_until(weft_cond *cond, weft_lock *lock, int64_t deadline)
 {
     waiter w;
-    int rc;
 
     enqueue(cond, &w);
-    weft__unlock(lock);
-    rc = park(cond, &w, deadline);
-    weft__lock(lock);
-    return rc;
+    return wait_linked(cond, &w, lock, deadline);
+}
+
+int weft__cond_wait_unless(weft_cond *cond, weft_lock *lock, bool (*ready)(void *arg),
+                           void *arg, int64_t deadline)
+{
+    waiter w;
+
+    enqueue(cond, &w);
+    /* Pairs with the notifier's sequentially consistent store of its
+     * change and load of `head`: it sees this waiter, or ready() sees the
+     * change. */
+    weft__fence_sc();
+    if (ready(arg)) {
+        weft__lock(&cond->guard);
+        if (weft__load_relaxed(&w.signaled) != SIGNALED)
+            unlink_waiter(cond, &w);
+        weft__unlock(&cond->guard);
+        return WEFT_OK;
+    }
+    return wait_linked(cond, &w, lock, deadline);
 }
 
 int weft_cond_wait(weft_cond *cond, weft_lock *lock, double timeout)
@@ -161,8 +188,10 @@ void weft_cond_notify(weft_cond *cond, size_t n)
     waiter *w;
 
     /* Nobody waiting is the common case; a waiter links itself in before it
-     * releases the caller's lock, so under that lock this read is exact. */
-    if (!cond || n == 0 || weft__load_ptr(&cond->head) == NULL)
+     * releases the caller's lock, so under that lock this read is exact.
+     * Sequentially consistent for weft__cond_wait_unless's notifiers, who
+     * do not hold that lock. */
+    if (!cond || n == 0 || weft__load_ptr_sc(&cond->head) == NULL)
         return;
     weft__lock(&cond->guard);
     while (n > 0 && (w = cond->head) != NULL) {

@@ -6,7 +6,7 @@
  * Future state word (weft_future.state), changed under the future's lock,
  * read without it by done() and cancelled():
  *
- *   PENDING --(a worker takes it)--> RUNNING --(fn returned)--> FINISHED
+ *   PENDING --(a worker takes it)--> FUTURE_RUNNING --(fn returned)--> FINISHED
  *      \--(cancel, shutdown(cancel_futures))--> CANCELLED
  *
  * FINISHED and CANCELLED are "done" and final. The change to a done state
@@ -48,7 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { PENDING = 0, RUNNING = 1, FINISHED = 2, CANCELLED = 3 };
+enum { PENDING = 0, FUTURE_RUNNING = 1, FINISHED = 2, CANCELLED = 3 };
 
 typedef struct callback {
     void (*fn)(weft_future *future, void *arg);
@@ -58,7 +58,7 @@ typedef struct callback {
 
 struct weft_future {
     uint32_t refs;
-    uint32_t state;        /* PENDING, RUNNING, FINISHED, CANCELLED */
+    uint32_t state;        /* PENDING, FUTURE_RUNNING, FINISHED, CANCELLED */
     weft_lock lock;        /* guards state changes, result, callbacks */
     weft_event done;       /* set once the state is FINISHED or CANCELLED */
     void *(*fn)(void *arg);
@@ -281,7 +281,7 @@ int weft_futures_wait(weft_future *const fs[], size_t n, double timeout, weft_wa
 
 /* ---- Executors ---------------------------------------------------------------- */
 
-static weft_lock registry_lock; /* guards the list below, the counter, the flag */
+static weft_lock executor_registry_lock; /* guards the list below, the counter, the flag */
 static weft_executor *registry;
 static uint32_t unnamed_count;  /* executors given no prefix so far */
 static bool exit_handler_registered;
@@ -303,12 +303,7 @@ static void registry_remove_locked(weft_executor *ex)
 {
     if (!ex->registered)
         return;
-    if (ex->reg_prev)
-        ex->reg_prev->reg_next = ex->reg_next;
-    else
-        registry = ex->reg_next;
-    if (ex->reg_next)
-        ex->reg_next->reg_prev = ex->reg_prev;
+    WEFT__LIST_REMOVE(registry, ex, reg_next, reg_prev);
     ex->reg_prev = ex->reg_next = NULL;
     ex->registered = false;
 }
@@ -325,7 +320,7 @@ static void run_future(weft_future *f)
         future_unref(f);
         return;
     }
-    weft__store(&f->state, RUNNING);
+    weft__store(&f->state, FUTURE_RUNNING);
     weft__unlock(&f->lock);
 
     result = f->fn(f->arg);
@@ -370,13 +365,13 @@ static void exit_handler(void *unused)
 
     (void)unused;
     for (;;) {
-        weft__lock(&registry_lock);
+        weft__lock(&executor_registry_lock);
         ex = registry;
         if (ex) {
             registry_remove_locked(ex);
             weft__fetch_add(&ex->refs, 1);
         }
-        weft__unlock(&registry_lock);
+        weft__unlock(&executor_registry_lock);
         if (!ex)
             return;
         weft_executor_shutdown(ex, true, false);
@@ -402,7 +397,7 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
     ex->max_workers = max_workers;
     ex->refs = 1;
 
-    weft__lock(&registry_lock);
+    weft__lock(&executor_registry_lock);
     if (!exit_handler_registered) {
         rc = weft_atexit(exit_handler, NULL);
         exit_handler_registered = rc == WEFT_OK;
@@ -421,13 +416,10 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
             rc = WEFT_ENOMEM;
     }
     if (rc == WEFT_OK) {
-        ex->reg_next = registry;
-        if (registry)
-            registry->reg_prev = ex;
-        registry = ex;
+        WEFT__LIST_PUSH(registry, ex, reg_next, reg_prev);
         ex->registered = true;
     }
-    weft__unlock(&registry_lock);
+    weft__unlock(&executor_registry_lock);
     if (rc != WEFT_OK) {
         free(ex->prefix);
         free(ex);
@@ -562,9 +554,9 @@ void weft_executor_destroy(weft_executor *executor)
     if (!executor)
         return;
     weft_executor_shutdown(executor, true, false);
-    weft__lock(&registry_lock);
+    weft__lock(&executor_registry_lock);
     registry_remove_locked(executor);
-    weft__unlock(&registry_lock);
+    weft__unlock(&executor_registry_lock);
     executor_unref(executor);
 }
 

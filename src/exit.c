@@ -2,10 +2,10 @@
  * The orderly exit (sys.exit) and the immediate one (os._exit), and the
  * weft_atexit handlers. The order is documented in weft/exit.h.
  *
- *   phase  0  running
- *          1  exiting: stops requested, non-daemon threads being joined
- *          2  the handlers run (new threads are still allowed)
- *          3  done: the process is on its way out; no new threads
+ *   exit_phase  0  running
+ *               1  exiting: stops requested, non-daemon threads being joined
+ *               2  the handlers run (new threads are still allowed)
+ *               3  done: the process is on its way out; no new threads
  *
  * The exit runs once, on the thread that started it (`exiting_thread`).
  * That thread may come back: from a handler calling weft_exit, or through
@@ -26,7 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { RUNNING = 0, JOINING = 1, HANDLERS = 2, DONE = 3 };
+enum { EXIT_RUNNING = 0, JOINING = 1, HANDLERS = 2, EXIT_DONE = 3 };
 
 typedef struct handler {
     void (*fn)(void *arg);
@@ -37,7 +37,7 @@ static weft_lock handlers_lock; /* guards the handler stack */
 static handler *handlers;
 static size_t handler_count, handler_cap;
 
-static uint32_t phase;
+static uint32_t exit_phase;
 static uint64_t exiting_thread; /* native id of the thread running the exit */
 static uint32_t in_c_exit;      /* the C atexit hook was entered */
 static uint32_t never;          /* a word nobody wakes, to wait forever on */
@@ -116,7 +116,7 @@ static void finish_exit(void)
     self = weft__self_if_known();
     if (self)
         weft__locals_thread_end(self);
-    weft__store(&phase, DONE);
+    weft__store(&exit_phase, EXIT_DONE);
 }
 
 /* Run the orderly exit, or the rest of it when the caller is already the
@@ -124,15 +124,15 @@ static void finish_exit(void)
 static void orderly_exit(void)
 {
     uint64_t me = weft_sys_thread_native_id();
-    uint32_t expected = RUNNING;
+    uint32_t expected = EXIT_RUNNING;
 
-    if (weft__cas(&phase, &expected, JOINING)) {
+    if (weft__cas(&exit_phase, &expected, JOINING)) {
         weft__store64(&exiting_thread, me);
         if (!weft_sys_other_threads_gone()) {
             weft__threads_request_stop();
             weft__threads_join_non_daemon();
         }
-        weft__store(&phase, HANDLERS);
+        weft__store(&exit_phase, HANDLERS);
         finish_exit();
         return;
     }
@@ -141,7 +141,7 @@ static void orderly_exit(void)
          * (the C exit hook after weft_exit, or a DLL's own exit table
          * after the process-wide one): nothing is left, and the locks
          * finish_exit takes may belong to threads the OS has killed. */
-        if (weft__load(&phase) != DONE)
+        if (weft__load(&exit_phase) != EXIT_DONE)
             finish_exit();
         return;
     }
@@ -174,12 +174,12 @@ void weft__exit_hook_install(void)
 
 int weft__exit_allows_threads(void)
 {
-    return weft__load(&phase) == DONE ? WEFT_ESHUTDOWN : WEFT_OK;
+    return weft__load(&exit_phase) == EXIT_DONE ? WEFT_ESHUTDOWN : WEFT_OK;
 }
 
 static bool exit_under_way(void)
 {
-    return weft__load_relaxed(&phase) != RUNNING;
+    return weft__load_relaxed(&exit_phase) != EXIT_RUNNING;
 }
 
 /* Called by the backend on an ordinary thread, never in a signal handler. */

@@ -100,6 +100,13 @@ void weft__unlock(weft_lock *lock);
 /* weft_cond_wait by a deadline, without argument checks: `lock` is held. */
 int weft__cond_wait_until(weft_cond *cond, weft_lock *lock, int64_t deadline);
 
+/* The same for state that notifiers change without holding `lock`: they
+ * store the change with a sequentially consistent store, then notify. The
+ * waiter links itself in, then asks ready(arg) once more (with `lock`
+ * held) and returns WEFT_OK at once if it holds. */
+int weft__cond_wait_unless(weft_cond *cond, weft_lock *lock, bool (*ready)(void *arg),
+                           void *arg, int64_t deadline);
+
 /* ---- The seq channel ------------------------------------------------------------ */
 
 /*
@@ -117,6 +124,31 @@ int weft__seq_wait(uint32_t *seq, uint32_t *waiters, weft_lock *lock, int64_t de
 
 /* With the guarding lock held: bump *seq and wake every waiter. */
 void weft__seq_wake_all(uint32_t *seq, const uint32_t *waiters);
+
+/* ---- Intrusive lists ------------------------------------------------------------ */
+
+/* A doubly linked list threaded through its nodes' members `next` and
+ * `prev` (named by the caller); `head` is the list's first node or NULL.
+ * The registries of threads, thread-local tables, executors and children
+ * use these, each under its own lock. */
+#define WEFT__LIST_PUSH(head, node, next, prev)                                              \
+    do {                                                                                     \
+        (node)->prev = NULL;                                                                 \
+        (node)->next = (head);                                                               \
+        if (head)                                                                            \
+            (head)->prev = (node);                                                           \
+        (head) = (node);                                                                     \
+    } while (0)
+
+#define WEFT__LIST_REMOVE(head, node, next, prev)                                            \
+    do {                                                                                     \
+        if ((node)->prev)                                                                    \
+            (node)->prev->next = (node)->next;                                               \
+        else                                                                                 \
+            (head) = (node)->next;                                                           \
+        if ((node)->next)                                                                    \
+            (node)->next->prev = (node)->prev;                                               \
+    } while (0)
 
 /* ---- Threads -------------------------------------------------------------------- */
 

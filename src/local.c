@@ -224,11 +224,7 @@ static WEFT__NOINLINE int set_slow(size_t index, void *value)
     tab->values = values;
     tab->cap = ncap;
     if (fresh) {
-        tab->prev = NULL;
-        tab->next = tables;
-        if (tables)
-            tables->prev = tab;
-        tables = tab;
+        WEFT__LIST_PUSH(tables, tab, next, prev);
         *weft__thread_locals(t) = tab;
     }
     weft__unlock(&lock);
@@ -379,12 +375,7 @@ void weft__locals_thread_end(weft_thread *t)
     /* Whatever the last round's destructors set is dropped, as pthreads
      * does after PTHREAD_DESTRUCTOR_ITERATIONS. */
     weft__lock(&lock);
-    if (tab->prev)
-        tab->prev->next = tab->next;
-    else
-        tables = tab->next;
-    if (tab->next)
-        tab->next->prev = tab->prev;
+    WEFT__LIST_REMOVE(tables, tab, next, prev);
     *slot = NULL;
     weft__unlock(&lock);
 

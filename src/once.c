@@ -8,7 +8,7 @@
  */
 #include "internal.h"
 
-enum { NEW = 0, RUNNING = 1, RUNNING_WAITED = 2, DONE = 3 };
+enum { NEW = 0, ONCE_RUNNING = 1, RUNNING_WAITED = 2, ONCE_DONE = 3 };
 
 void weft_call_once(weft_once *once, void (*fn)(void *arg), void *arg)
 {
@@ -17,17 +17,17 @@ void weft_call_once(weft_once *once, void (*fn)(void *arg), void *arg)
     if (!once || !fn)
         return;
     s = weft__load(&once->state);
-    if (s == DONE)
+    if (s == ONCE_DONE)
         return;
-    if (s == NEW && weft__cas(&once->state, &s, RUNNING)) {
+    if (s == NEW && weft__cas(&once->state, &s, ONCE_RUNNING)) {
         fn(arg);
-        if (weft__swap(&once->state, DONE) == RUNNING_WAITED)
+        if (weft__swap(&once->state, ONCE_DONE) == RUNNING_WAITED)
             weft_sys_wake_all(&once->state);
         return;
     }
     /* Another thread runs fn: wait for it. */
-    while (s != DONE) {
-        if (s == RUNNING && !weft__cas(&once->state, &s, RUNNING_WAITED))
+    while (s != ONCE_DONE) {
+        if (s == ONCE_RUNNING && !weft__cas(&once->state, &s, RUNNING_WAITED))
             continue; /* s now holds the state seen instead */
         weft_sys_wait(&once->state, RUNNING_WAITED, WEFT__NO_DEADLINE);
         s = weft__load(&once->state);

@@ -56,7 +56,7 @@ static void popen_free(weft_popen *p)
     free(p);
 }
 
-static void unref(weft_popen *p)
+static void popen_unref(weft_popen *p)
 {
     uint32_t left;
 
@@ -75,7 +75,9 @@ static void unref(weft_popen *p)
 static int child_end(weft_stdio how, int which, weft_sys_file *child, bool *owned,
                      weft_sys_file *parent)
 {
-    weft_sys_file r, w;
+    /* Set, for a compiler that inlines weft_sys_pipe (the amalgamation) and
+     * cannot tell that a failed pipe never returns WEFT_OK. */
+    weft_sys_file r = WEFT__NO_FILE, w = WEFT__NO_FILE;
     int rc;
 
     *child = WEFT__NO_FILE;
@@ -176,7 +178,7 @@ static void thread_done(weft_popen *p)
 {
     weft__fetch_sub(&p->running, 1);
     weft_sys_wake_all(&p->running);
-    unref(p);
+    popen_unref(p);
 }
 
 static void *write_input(void *arg)
@@ -261,7 +263,7 @@ static int start_helper(weft_popen *p, void *(*fn)(void *), void *arg)
     rc = weft_thread_start(&t, fn, arg, &opts);
     if (rc != WEFT_OK) {
         weft__fetch_sub(&p->running, 1);
-        unref(p);
+        popen_unref(p);
         return rc;
     }
     weft_thread_release(t);
@@ -444,7 +446,7 @@ int64_t weft_popen_pid(const weft_popen *popen)
 void weft_popen_release(weft_popen *popen)
 {
     if (popen)
-        unref(popen);
+        popen_unref(popen);
 }
 
 int weft_run(const char *const argv[], const weft_popen_opts *opts, double timeout,
@@ -473,6 +475,6 @@ int weft_run(const char *const argv[], const weft_popen_opts *opts, double timeo
     }
     if (weft__child_wait(p->child, WEFT__NO_DEADLINE, &code) == WEFT_OK && exit_code)
         *exit_code = code;
-    unref(p);
+    popen_unref(p);
     return rc;
 }

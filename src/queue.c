@@ -1,44 +1,100 @@
 /*
- * queue.Queue, LifoQueue and PriorityQueue, following the structure of
- * CPython's Lib/queue.py: one lock, three conditions (not_empty, not_full,
- * all_tasks_done), a count of unfinished tasks, and Python 3.13's shutdown.
+ * queue.Queue, LifoQueue and PriorityQueue with the semantics of CPython's
+ * Lib/queue.py: maxsize, task_done and join, and Python 3.13's shutdown.
  *
- * The items live in one growable array of entries, used as a ring (FIFO),
- * a stack (LIFO) or a binary heap (PRIORITY). A heap entry carries the
- * sequence number of its put, so equal items come out first in, first out.
+ * Two counters carry the state every kind shares: `tail`, the items put so
+ * far, and `head`, the items taken so far (an immediate shutdown's dropped
+ * items included). The size is tail - head; the unfinished tasks are
+ * tail - done, `done` counting task_done calls and dropped items.
  *
- * A getter that finds the queue empty first looks again a few times, with
- * growing pauses and without the lock, at `count` (written under the lock
- * with relaxed atomic stores for that), before it parks: an item that a
- * producer puts a moment later is then taken without two system calls.
+ * A FIFO queue has a lock for each end, so a producer and a consumer on
+ * different CPUs do not pass one lock's cache line back and forth for every
+ * item. Its items live in a list of fixed-size chunks: a put writes the
+ * next slot of the last chunk and then publishes tail; a get reads the slot
+ * at head once it has seen tail pass head. Each end keeps the other end's
+ * counter as last read (`tail_seen`, `head_seen`) and reads it again only
+ * when that copy says the queue is empty, or full. A consumer that leaves a
+ * chunk keeps it as the spare the producer takes next, so a queue in steady
+ * use does not allocate. LIFO and PRIORITY queues keep a stack or a heap in
+ * one array under the put lock, which their gets take too.
+ *
+ * Sleeping (a getter on an empty queue, a putter on a full one, a joiner)
+ * is a wait on a weft_cond. The other end changes the queue without the
+ * sleeper's lock, so the wait is weft__cond_wait_unless: the sleeper links
+ * itself in and then looks at the queue once more; the other end publishes
+ * its change and then looks for waiters, and one of the two sees the
+ * other. Getters and putters first look a few more times without their
+ * lock: an item put (or taken) a moment later then costs no system call on
+ * either side.
  */
 #include "internal.h"
 
 #include <stdlib.h>
 
-enum { RUNNING = 0, SHUT_DOWN = 1, SHUT_DOWN_NOW = 2 };
+enum { QUEUE_OPEN = 0, QUEUE_SHUT_DOWN = 1, QUEUE_SHUT_DOWN_NOW = 2 };
 
+/* Item slots per chunk: a chunk is 1 KiB on a 64-bit target. */
+#define CHUNK_SLOTS 127
+
+typedef struct chunk {
+    struct chunk *next; /* set by the producer before it publishes a slot here */
+    void *slots[CHUNK_SLOTS];
+} chunk;
+
+/* A stack or heap entry; seq orders equal items of a PRIORITY queue. */
 typedef struct entry {
     void *item;
     uint64_t seq;
 } entry;
 
+/* Padding that keeps the fields before it and after it on different cache
+ * lines, whatever the alignment of the queue. */
+#define CACHE_LINE_GAP(name) char name[64]
+
 struct weft_queue {
-    weft_lock lock;
+    /* The put end, written under put_lock. The get end reads only `tail`,
+     * which has a line of its own so those reads leave the rest alone. */
+    weft_lock put_lock;
+    size_t head_seen; /* head as last read here; never ahead of head */
+    chunk *tail_chunk;
+    size_t tail_slot;
+    CACHE_LINE_GAP(gap_put);
+    size_t tail; /* items put so far, published once the item is in place */
+    CACHE_LINE_GAP(gap_tail);
+    /* The get end, written under the lock get_lock_of() names; the same. */
+    weft_lock get_lock; /* FIFO only */
+    size_t tail_seen;   /* tail as last read here; never behind head */
+    chunk *head_chunk;
+    size_t head_slot;
+    CACHE_LINE_GAP(gap_get);
+    size_t head; /* items taken (or dropped) so far */
+    CACHE_LINE_GAP(gap_head);
+    /* Read by both ends, written when a thread sleeps or at shutdown. */
     weft_cond not_empty;
     weft_cond not_full;
     weft_cond all_done;
+    uint32_t state;
     weft_queue_kind kind;
     size_t maxsize;
     int (*compare)(const void *a, const void *b);
-    entry *buf;
+    void *spare;      /* FIFO: an emptied chunk for the put end to reuse */
+    entry *array;     /* LIFO and PRIORITY, under put_lock */
     size_t cap;
-    size_t head;       /* FIFO: where the oldest entry is */
-    size_t count;      /* written under the lock; peeked at without it */
     uint64_t next_seq; /* PRIORITY: the order of puts */
-    size_t unfinished; /* items put and not yet marked done */
-    int state;
+    CACHE_LINE_GAP(gap_shared);
+    size_t done; /* task_done calls so far, plus dropped items */
 };
+
+static bool is_fifo(const weft_queue *q)
+{
+    return q->kind == WEFT_QUEUE_FIFO;
+}
+
+/* The lock that guards the get end: LIFO and PRIORITY queues have one. */
+static weft_lock *get_lock_of(weft_queue *q)
+{
+    return is_fifo(q) ? &q->get_lock : &q->put_lock;
+}
 
 int weft_queue_create(weft_queue **out, const weft_queue_opts *opts)
 {
@@ -61,14 +117,62 @@ int weft_queue_create(weft_queue **out, const weft_queue_opts *opts)
     q->kind = opts->kind;
     q->maxsize = opts->maxsize;
     q->compare = opts->compare;
+    if (is_fifo(q)) {
+        q->tail_chunk = q->head_chunk = calloc(1, sizeof(chunk));
+        if (!q->tail_chunk) {
+            free(q);
+            return WEFT_ENOMEM;
+        }
+    }
     *out = q;
     return WEFT_OK;
 }
 
-/* ---- The storage: ring, stack or heap ---------------------------------------------- */
+static bool is_open(const weft_queue *q)
+{
+    return weft__load_sc(&q->state) == QUEUE_OPEN;
+}
+
+/* ---- The FIFO's chunks --------------------------------------------------------- */
+
+static int chunk_put(weft_queue *q, void *item)
+{
+    if (q->tail_slot == CHUNK_SLOTS) {
+        chunk *c = weft__swap_ptr(&q->spare, NULL);
+
+        if (!c && !(c = malloc(sizeof *c)))
+            return WEFT_ENOMEM;
+        c->next = NULL;
+        q->tail_chunk->next = c;
+        q->tail_chunk = c;
+        q->tail_slot = 0;
+    }
+    q->tail_chunk->slots[q->tail_slot++] = item;
+    return WEFT_OK;
+}
+
+/* Move the get end to the next chunk; the producer is done with this one,
+ * since it has published a slot in the next. */
+static void chunk_leave(weft_queue *q)
+{
+    chunk *used = q->head_chunk;
+
+    q->head_chunk = used->next;
+    q->head_slot = 0;
+    free(weft__swap_ptr(&q->spare, used));
+}
+
+static void *chunk_take(weft_queue *q)
+{
+    if (q->head_slot == CHUNK_SLOTS)
+        chunk_leave(q);
+    return q->head_chunk->slots[q->head_slot++];
+}
+
+/* ---- The stack and the heap (LIFO, PRIORITY) ---------------------------------- */
 
 /* Whether heap entry a must come out before b. */
-static bool before(const weft_queue *q, const entry *a, const entry *b)
+static bool heap_before(const weft_queue *q, const entry *a, const entry *b)
 {
     int c = q->compare(a->item, b->item);
 
@@ -83,139 +187,164 @@ static void swap_entries(entry *a, entry *b)
     *b = t;
 }
 
-/* Room for one more entry; a ring is laid out from 0 again when it grows. */
-static int reserve(weft_queue *q)
+static int array_put(weft_queue *q, void *item)
 {
-    size_t cap, i;
-    entry *grown;
+    size_t count = q->tail - q->head, i, parent;
 
-    if (q->count < q->cap)
-        return WEFT_OK;
-    cap = q->cap ? q->cap * 2 : 16;
-    if (cap < q->cap || cap > SIZE_MAX / sizeof *grown)
-        return WEFT_ENOMEM;
-    grown = malloc(cap * sizeof *grown);
-    if (!grown)
-        return WEFT_ENOMEM;
-    for (i = 0; i < q->count; i++)
-        grown[i] = q->buf[(q->head + i) % q->cap];
-    free(q->buf);
-    q->buf = grown;
-    q->cap = cap;
-    q->head = 0;
-    return WEFT_OK;
-}
+    if (count == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 16;
+        entry *grown;
 
-static int push(weft_queue *q, void *item)
-{
-    size_t i, parent;
-    int rc = reserve(q);
-
-    if (rc != WEFT_OK)
-        return rc;
-    switch (q->kind) {
-    case WEFT_QUEUE_FIFO:
-        q->buf[(q->head + q->count) % q->cap] = (entry){item, 0};
-        break;
-    case WEFT_QUEUE_LIFO:
-        q->buf[q->count] = (entry){item, 0};
-        break;
-    case WEFT_QUEUE_PRIORITY:
-        i = q->count;
-        q->buf[i] = (entry){item, q->next_seq++};
-        for (; i > 0; i = parent) {
-            parent = (i - 1) / 2;
-            if (!before(q, &q->buf[i], &q->buf[parent]))
-                break;
-            swap_entries(&q->buf[i], &q->buf[parent]);
-        }
-        break;
+        if (cap < q->cap || cap > SIZE_MAX / sizeof *grown)
+            return WEFT_ENOMEM;
+        grown = realloc(q->array, cap * sizeof *grown);
+        if (!grown)
+            return WEFT_ENOMEM;
+        q->array = grown;
+        q->cap = cap;
     }
-    weft__store_size(&q->count, q->count + 1);
+    q->array[count] = (entry){item, q->next_seq++};
+    if (q->kind == WEFT_QUEUE_PRIORITY) {
+        for (i = count; i > 0; i = parent) {
+            parent = (i - 1) / 2;
+            if (!heap_before(q, &q->array[i], &q->array[parent]))
+                break;
+            swap_entries(&q->array[i], &q->array[parent]);
+        }
+    }
     return WEFT_OK;
 }
 
-static void *pop(weft_queue *q)
+static void *array_take(weft_queue *q)
 {
-    size_t i, child;
+    size_t count = q->tail - q->head - 1, i, child;
     void *item;
 
-    weft__store_size(&q->count, q->count - 1);
-    switch (q->kind) {
-    case WEFT_QUEUE_FIFO:
-        item = q->buf[q->head].item;
-        q->head = (q->head + 1) % q->cap;
-        return item;
-    case WEFT_QUEUE_LIFO:
-        return q->buf[q->count].item;
-    default: /* WEFT_QUEUE_PRIORITY */
-        item = q->buf[0].item;
-        q->buf[0] = q->buf[q->count];
-        for (i = 0; (child = 2 * i + 1) < q->count; i = child) {
-            if (child + 1 < q->count && before(q, &q->buf[child + 1], &q->buf[child]))
-                child++;
-            if (!before(q, &q->buf[child], &q->buf[i]))
-                break;
-            swap_entries(&q->buf[i], &q->buf[child]);
-        }
-        return item;
+    if (q->kind == WEFT_QUEUE_LIFO)
+        return q->array[count].item;
+    item = q->array[0].item;
+    q->array[0] = q->array[count];
+    for (i = 0; (child = 2 * i + 1) < count; i = child) {
+        if (child + 1 < count && heap_before(q, &q->array[child + 1], &q->array[child]))
+            child++;
+        if (!heap_before(q, &q->array[child], &q->array[i]))
+            break;
+        swap_entries(&q->array[i], &q->array[child]);
     }
+    return item;
 }
 
-/* ---- Put, get, task_done, join --------------------------------------------------- */
+/* ---- Put and get ---------------------------------------------------------------- */
 
-/* Without the lock: wait a little for an item to appear. */
-static void spin_for_item(const weft_queue *q)
+/* With the put lock: whether there is room for one more item. */
+static bool has_room(weft_queue *q)
 {
-    unsigned round, i;
+    if (q->maxsize == 0 || q->tail - q->head_seen < q->maxsize)
+        return true;
+    q->head_seen = weft__load_size(&q->head);
+    return q->tail - q->head_seen < q->maxsize;
+}
 
-    for (round = 0; round < 8; round++) {
-        for (i = 0; i < (1u << round); i++)
-            weft__cpu_relax();
-        if (weft__load_size(&q->count) != 0)
+static bool may_put(void *q)
+{
+    return has_room(q) || !is_open(q);
+}
+
+/* With the get lock: whether an item is there to take. */
+static bool has_item(weft_queue *q)
+{
+    if (q->head != q->tail_seen)
+        return true;
+    q->tail_seen = weft__load_size(&q->tail);
+    return q->head != q->tail_seen;
+}
+
+static bool may_get(void *q)
+{
+    return has_item(q) || !is_open(q);
+}
+
+/* Without a lock: whether an item seems to be there. */
+static bool item_in_sight(const weft_queue *q)
+{
+    return weft__load_size(&q->tail) != weft__load_size(&q->head);
+}
+
+/* A putter that finds the queue full waits (while it spins) for this much
+ * room, or a quarter of maxsize if that is less, rather than for one slot:
+ * the consumer then takes a run of items while the producer stays off the
+ * get end's cache line, and the producer fills the run without reading
+ * head again. One slot at a time measured half the throughput. */
+#define ROOM_BATCH 64
+
+static bool room_in_sight(const weft_queue *q)
+{
+    size_t head = weft__load_size(&q->head);
+    size_t want = q->maxsize / 4 < ROOM_BATCH ? q->maxsize / 4 : ROOM_BATCH;
+
+    return weft__load_size(&q->tail) - head + (want ? want : 1) <= q->maxsize;
+}
+
+/* Without a lock: look a few times, with growing pauses, for what the
+ * caller waits for, before it waits on a condition. */
+static void spin_for(const weft_queue *q, bool (*in_sight)(const weft_queue *))
+{
+    unsigned round;
+
+    if (!weft__spinning_pays())
+        return;
+    for (round = 0; round < WEFT__SPIN_ROUNDS; round++) {
+        weft__backoff(round);
+        if (in_sight(q))
             return;
     }
-}
-
-static bool is_full(const weft_queue *q)
-{
-    return q->maxsize != 0 && q->count >= q->maxsize;
 }
 
 int weft_queue_put(weft_queue *q, void *item, double timeout)
 {
     int64_t deadline;
+    bool spun = false;
     int rc;
 
     rc = weft__begin_wait(q, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
-    weft__lock(&q->lock);
+    weft__lock(&q->put_lock);
     for (;;) {
-        if (q->state != RUNNING) {
+        if (!is_open(q)) {
             rc = WEFT_ESHUTDOWN;
             break;
         }
-        if (!is_full(q)) {
-            rc = push(q, item);
-            if (rc == WEFT_OK) {
-                q->unfinished++;
-                weft_cond_notify(&q->not_empty, 1);
-            }
+        if (has_room(q)) {
+            rc = is_fifo(q) ? chunk_put(q, item) : array_put(q, item);
+            if (rc == WEFT_OK)
+                weft__store_size(&q->tail, q->tail + 1);
             break;
         }
-        if (weft__cond_wait_until(&q->not_full, &q->lock, deadline) == WEFT_ETIMEDOUT &&
-            q->state == RUNNING && is_full(q)) {
+        if (deadline != 0 && !spun) {
+            spun = true;
+            weft__unlock(&q->put_lock);
+            spin_for(q, room_in_sight);
+            weft__lock(&q->put_lock);
+            continue;
+        }
+        if (deadline == 0 ||
+            (weft__cond_wait_unless(&q->not_full, &q->put_lock, may_put, q, deadline) ==
+                 WEFT_ETIMEDOUT &&
+             !may_put(q))) {
             rc = WEFT_EFULL;
             break;
         }
     }
-    weft__unlock(&q->lock);
+    weft__unlock(&q->put_lock);
+    if (rc == WEFT_OK)
+        weft_cond_notify(&q->not_empty, 1);
     return rc;
 }
 
 int weft_queue_get(weft_queue *q, void **item, double timeout)
 {
+    weft_lock *lock;
     int64_t deadline;
     bool spun = false;
     int rc;
@@ -223,47 +352,65 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
     rc = weft__begin_wait(q && item ? q : NULL, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
-    weft__lock(&q->lock);
+    lock = get_lock_of(q);
+    weft__lock(lock);
     for (;;) {
-        if (q->count > 0) {
-            *item = pop(q);
-            weft_cond_notify(&q->not_full, 1);
+        if (has_item(q)) {
+            *item = is_fifo(q) ? chunk_take(q) : array_take(q);
+            weft__store_size(&q->head, q->head + 1);
             break;
         }
-        if (q->state != RUNNING) {
+        if (!is_open(q)) {
             rc = WEFT_ESHUTDOWN;
             break;
         }
         if (deadline != 0 && !spun) {
             spun = true;
-            weft__unlock(&q->lock);
-            spin_for_item(q);
-            weft__lock(&q->lock);
+            weft__unlock(lock);
+            spin_for(q, item_in_sight);
+            weft__lock(lock);
             continue;
         }
-        if (weft__cond_wait_until(&q->not_empty, &q->lock, deadline) == WEFT_ETIMEDOUT &&
-            q->count == 0 && q->state == RUNNING) {
+        if (deadline == 0 ||
+            (weft__cond_wait_unless(&q->not_empty, lock, may_get, q, deadline) ==
+                 WEFT_ETIMEDOUT &&
+             !may_get(q))) {
             rc = WEFT_EEMPTY;
             break;
         }
     }
-    weft__unlock(&q->lock);
+    weft__unlock(lock);
+    if (rc == WEFT_OK && q->maxsize != 0)
+        weft_cond_notify(&q->not_full, 1);
     return rc;
+}
+
+/* ---- task_done and join --------------------------------------------------------- */
+
+/* Whether every item put has been marked done (read done first: tail only
+ * grows, so a done equal to a later tail was equal to tail then too). */
+static bool all_done(void *queue)
+{
+    weft_queue *q = queue;
+    size_t done = weft__load_size(&q->done);
+
+    return done == weft__load_size(&q->tail);
 }
 
 int weft_queue_task_done(weft_queue *q)
 {
-    int rc = WEFT_OK;
+    size_t done;
 
     if (!q)
         return WEFT_EINVAL;
-    weft__lock(&q->lock);
-    if (q->unfinished == 0)
-        rc = WEFT_EINVAL; /* task_done() called too many times */
-    else if (--q->unfinished == 0)
+    done = weft__load_size(&q->done);
+    do {
+        if (done == weft__load_size(&q->tail))
+            return WEFT_EINVAL; /* task_done() called too many times */
+    } while (!weft__cas_size(&q->done, &done, done + 1));
+    if (done + 1 == weft__load_size(&q->tail))
         weft_cond_notify_all(&q->all_done);
-    weft__unlock(&q->lock);
-    return rc;
+    return WEFT_OK;
 }
 
 int weft_queue_join(weft_queue *q, double timeout)
@@ -274,39 +421,32 @@ int weft_queue_join(weft_queue *q, double timeout)
     rc = weft__begin_wait(q, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
-    weft__lock(&q->lock);
-    while (q->unfinished > 0) {
-        if (weft__cond_wait_until(&q->all_done, &q->lock, deadline) == WEFT_ETIMEDOUT &&
-            q->unfinished > 0) {
+    /* Joiners wait under the put lock, which task_done never takes. */
+    weft__lock(&q->put_lock);
+    while (!all_done(q)) {
+        if (weft__cond_wait_unless(&q->all_done, &q->put_lock, all_done, q, deadline) ==
+                WEFT_ETIMEDOUT &&
+            !all_done(q)) {
             rc = WEFT_ETIMEDOUT;
             break;
         }
     }
-    weft__unlock(&q->lock);
+    weft__unlock(&q->put_lock);
     return rc;
 }
 
 /* ---- Snapshots, shutdown, destroy ------------------------------------------------- */
 
-/* The snapshots take the lock of a queue passed as const: the queue itself
- * is never a const object (weft_queue_create allocates it). */
-static size_t locked_count(const weft_queue *queue, bool *full)
-{
-    weft_queue *q = (weft_queue *)queue;
-    size_t n;
-
-    weft__lock(&q->lock);
-    n = q->count;
-    *full = is_full(q);
-    weft__unlock(&q->lock);
-    return n;
-}
-
 size_t weft_queue_size(const weft_queue *q)
 {
-    bool full;
+    size_t head, n;
 
-    return q ? locked_count(q, &full) : 0;
+    if (!q)
+        return 0;
+    head = weft__load_size(&q->head); /* first: then tail - head cannot wrap */
+    n = weft__load_size(&q->tail) - head;
+    /* Gets and puts between the two reads can make n overshoot. */
+    return q->maxsize != 0 && n > q->maxsize ? q->maxsize : n;
 }
 
 bool weft_queue_empty(const weft_queue *q)
@@ -316,37 +456,67 @@ bool weft_queue_empty(const weft_queue *q)
 
 bool weft_queue_full(const weft_queue *q)
 {
-    bool full = false;
+    return q && q->maxsize != 0 && weft_queue_size(q) >= q->maxsize;
+}
 
-    if (q)
-        locked_count(q, &full);
-    return full;
+/* Free the chunks from `c` on, up to (not including) `last`. */
+static void free_chunks(chunk *c, const chunk *last)
+{
+    while (c != last) {
+        chunk *next = c->next;
+
+        free(c);
+        c = next;
+    }
+}
+
+/* With both locks: drop every item unseen; they count as done (never below
+ * zero unfinished, as in Python, whose task_done may run ahead of gets). */
+static void drop_items(weft_queue *q)
+{
+    size_t dropped = q->tail - q->head, done = weft__load_size(&q->done);
+
+    while (!weft__cas_size(&q->done, &done,
+                           q->tail - done > dropped ? done + dropped : q->tail))
+        ;
+    if (is_fifo(q)) {
+        free_chunks(q->head_chunk, q->tail_chunk);
+        q->head_chunk = q->tail_chunk;
+        q->head_slot = q->tail_slot;
+    }
+    q->tail_seen = q->tail;
+    weft__store_size(&q->head, q->tail);
 }
 
 void weft_queue_shutdown(weft_queue *q, bool immediate)
 {
     if (!q)
         return;
-    weft__lock(&q->lock);
+    weft__lock(&q->put_lock);
+    if (is_fifo(q))
+        weft__lock(&q->get_lock);
     if (immediate) {
-        /* The items are dropped unseen and count as done, as in Python. */
-        q->unfinished = q->unfinished > q->count ? q->unfinished - q->count : 0;
-        weft__store_size(&q->count, 0);
-        q->head = 0;
-        q->state = SHUT_DOWN_NOW;
-        weft_cond_notify_all(&q->all_done);
-    } else if (q->state == RUNNING) {
-        q->state = SHUT_DOWN;
+        drop_items(q);
+        weft__swap(&q->state, QUEUE_SHUT_DOWN_NOW);
+    } else if (q->state == QUEUE_OPEN) {
+        weft__swap(&q->state, QUEUE_SHUT_DOWN);
     }
+    if (is_fifo(q))
+        weft__unlock(&q->get_lock);
+    weft__unlock(&q->put_lock);
     weft_cond_notify_all(&q->not_empty);
     weft_cond_notify_all(&q->not_full);
-    weft__unlock(&q->lock);
+    if (immediate)
+        weft_cond_notify_all(&q->all_done);
 }
 
 void weft_queue_destroy(weft_queue *q)
 {
     if (!q)
         return;
-    free(q->buf);
+    if (is_fifo(q))
+        free_chunks(q->head_chunk, NULL);
+    free(q->spare);
+    free(q->array);
     free(q);
 }

@@ -5,7 +5,7 @@
  */
 #include "internal.h"
 
-static int acquire_slow(weft_rlock *rlock, double timeout)
+static int rlock_acquire_slow(weft_rlock *rlock, double timeout)
 {
     int64_t deadline;
     uint64_t me;
@@ -49,7 +49,7 @@ int weft_rlock_acquire(weft_rlock *rlock, double timeout)
             return WEFT_OK;
         }
     }
-    return acquire_slow(rlock, timeout);
+    return rlock_acquire_slow(rlock, timeout);
 }
 
 int weft_rlock_release(weft_rlock *rlock)

@@ -141,11 +141,7 @@ static weft_thread *new_record(void)
 /* Under the registry lock. */
 static void registry_link(weft_thread *t)
 {
-    t->prev = NULL;
-    t->next = registry_head;
-    if (registry_head)
-        registry_head->prev = t;
-    registry_head = t;
+    WEFT__LIST_PUSH(registry_head, t, next, prev);
     registry_count++;
     t->registered = true;
 }
@@ -161,12 +157,7 @@ static void registry_remove(weft_thread *t)
 {
     weft__lock(&registry_lock);
     if (t->registered) {
-        if (t->prev)
-            t->prev->next = t->next;
-        else
-            registry_head = t->next;
-        if (t->next)
-            t->next->prev = t->prev;
+        WEFT__LIST_REMOVE(registry_head, t, next, prev);
         registry_count--;
         t->registered = false;
     }

@@ -231,6 +231,34 @@ WEFT_TEST(queue_fifo_order)
     weft_queue_destroy(q);
 }
 
+/* Thousands of items: a FIFO crosses many of its chunks, in order, and an
+ * immediate shutdown drops several chunks' worth (ASan sees them freed). */
+WEFT_TEST(queue_fifo_many_items)
+{
+    weft_queue *q = make_queue(WEFT_QUEUE_FIFO, 0, NULL);
+    void *got;
+    uintptr_t i;
+
+    for (i = 1; i <= 5000; i++)
+        CHECK_OK(weft_queue_put(q, ITEM(i), 0));
+    CHECK_EQ_UINT(weft_queue_size(q), 5000);
+    for (i = 1; i <= 2000; i++)
+        get_expect(q, ITEM(i));
+    for (i = 5001; i <= 6000; i++)
+        CHECK_OK(weft_queue_put(q, ITEM(i), 0));
+    for (i = 2001; i <= 3000; i++)
+        get_expect(q, ITEM(i));
+    CHECK_EQ_UINT(weft_queue_size(q), 3000);
+    for (i = 1; i <= 3000; i++)
+        CHECK_OK(weft_queue_task_done(q));
+    weft_queue_shutdown(q, true);
+    CHECK_EQ_UINT(weft_queue_size(q), 0);
+    CHECK_STATUS(weft_queue_get(q, &got, 0), WEFT_ESHUTDOWN);
+    CHECK_OK(weft_queue_join(q, 0));
+    CHECK_STATUS(weft_queue_task_done(q), WEFT_EINVAL);
+    weft_queue_destroy(q);
+}
+
 WEFT_TEST(queue_fifo_bounded_wraps)
 {
     weft_queue *q = make_queue(WEFT_QUEUE_FIFO, 5, NULL);
@@ -1237,7 +1265,7 @@ static int compare_ids(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void run_stress(weft_queue_kind kind, long per_producer)
+static void run_stress(weft_queue_kind kind, size_t bound, long per_producer)
 {
     weft_thread *producers[STRESS_PRODUCERS], *consumers[STRESS_CONSUMERS];
     producer ps[STRESS_PRODUCERS];
@@ -1248,7 +1276,7 @@ static void run_stress(weft_queue_kind kind, long per_producer)
     int k;
 
     memset(&s, 0, sizeof s);
-    s.q = make_queue(kind, STRESS_BOUND, kind == WEFT_QUEUE_PRIORITY ? compare_ids : NULL);
+    s.q = make_queue(kind, bound, kind == WEFT_QUEUE_PRIORITY ? compare_ids : NULL);
     s.per_producer = per_producer;
     total = STRESS_PRODUCERS * per_producer;
     s.seen = calloc((size_t)total, 1);
@@ -1303,15 +1331,27 @@ static void run_stress(weft_queue_kind kind, long per_producer)
 
 WEFT_TEST_TIMEOUT(queue_stress_fifo, 120)
 {
-    run_stress(WEFT_QUEUE_FIFO, weft_test_iterations(250000));
+    run_stress(WEFT_QUEUE_FIFO, STRESS_BOUND, weft_test_iterations(250000));
+}
+
+/* A FIFO keeps its items in chunks of a little over a hundred: a bound of
+ * several chunks, and no bound, make the ends cross chunks all the time. */
+WEFT_TEST_TIMEOUT(queue_stress_fifo_bound_1000, 120)
+{
+    run_stress(WEFT_QUEUE_FIFO, 1000, weft_test_iterations(250000));
+}
+
+WEFT_TEST_TIMEOUT(queue_stress_fifo_unbounded, 120)
+{
+    run_stress(WEFT_QUEUE_FIFO, 0, weft_test_iterations(250000));
 }
 
 WEFT_TEST_TIMEOUT(queue_stress_lifo, 120)
 {
-    run_stress(WEFT_QUEUE_LIFO, weft_test_iterations(50000));
+    run_stress(WEFT_QUEUE_LIFO, STRESS_BOUND, weft_test_iterations(50000));
 }
 
 WEFT_TEST_TIMEOUT(queue_stress_priority, 120)
 {
-    run_stress(WEFT_QUEUE_PRIORITY, weft_test_iterations(50000));
+    run_stress(WEFT_QUEUE_PRIORITY, STRESS_BOUND, weft_test_iterations(50000));
 }

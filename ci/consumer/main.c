@@ -1,12 +1,14 @@
 /*
  * A tiny program that uses an installed (or add_subdirectory'd) weft, as a
  * user's project would: ci/consume.sh builds it three ways and checks that
- * it prints "consumer <how>: <kind> weft OK, counter 20000".
- * CONSUMER_HOW names the way it was built.
+ * it prints "consumer <how>: <kind> weft <version> OK, counter 20000".
+ * CONSUMER_HOW names the way it was built. The version is the library's,
+ * and must be the one of the header the program was compiled with.
  */
 #include <weft.h>
 
 #include <stdio.h>
+#include <string.h>
 
 #ifndef CONSUMER_HOW
 #define CONSUMER_HOW "unknown"
@@ -52,7 +54,8 @@ int main(void)
 #else
     const char *kind = "shared";
 #endif
-    printf("consumer %s: %s weft %s, counter %ld\n", CONSUMER_HOW, kind,
+    ok = ok && strcmp(weft_version(), WEFT_VERSION_STRING) == 0;
+    printf("consumer %s: %s weft %s %s, counter %ld\n", CONSUMER_HOW, kind, weft_version(),
            ok ? "OK" : "FAILED", counter);
     return ok && counter == 20000 ? 0 : 1;
 }

@@ -15,6 +15,12 @@
  * - any other negative value, and NaN, is `WEFT_EINVAL` (Python raises
  *   ValueError for a negative timeout other than -1).
  * Spurious wake-ups are never visible: every wait loops to its deadline.
+ *
+ * Threads: every function may be called from any thread, at the same time
+ * as any other, unless its "Thread safety" paragraph says otherwise. That
+ * paragraph also says whether the call blocks and for how long. "Never
+ * blocks" means the call does not wait for another thread or process to do
+ * something; it may still take one of weft's internal locks for a moment.
  */
 #ifndef WEFT_BASE_H
 #define WEFT_BASE_H
@@ -23,9 +29,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* WEFT_API marks the public functions. A static library (or the
- * amalgamation) is used with WEFT_STATIC defined, which the CMake target and
- * weft.pc set for their users; a shared build exports these symbols only. */
+/**
+ * \def WEFT_API
+ * Marks the public functions. A static library (or the amalgamation) is
+ * used with WEFT_STATIC defined, which the CMake target and weft.pc set for
+ * their users; a shared build exports these symbols only.
+ */
 #if defined(WEFT_STATIC)
 #  define WEFT_API
 #elif defined(_WIN32) || defined(__CYGWIN__)
@@ -40,7 +49,11 @@
 #  define WEFT_API
 #endif
 
-/* WEFT_NORETURN: the `noreturn` of <stdnoreturn.h>, usable from C and C++. */
+/**
+ * \def WEFT_NORETURN
+ * The `noreturn` of <stdnoreturn.h>, usable from C and C++: marks
+ * weft_exit(), weft_exit_now() and weft_thread_exit().
+ */
 #if defined(__cplusplus)
 #  define WEFT_NORETURN [[noreturn]]
 #elif defined(_MSC_VER)
@@ -58,7 +71,8 @@ extern "C" {
 
 /**
  * The status codes: X(name, value, description). One table yields the enum,
- * weft_strerror() and the names, so they cannot disagree.
+ * weft_strerror() and the names, so they cannot disagree. Each function's
+ * documentation says which of them it can return, and when.
  */
 #define WEFT_STATUS_MAP(X)                                                     \
     X(OK, 0, "success")                                                        \
@@ -77,7 +91,7 @@ extern "C" {
     X(EOS, -13, "an operating system call failed")                             \
     X(ECHILD, -14, "a child process ended before it finished its work")
 
-/** Status codes returned by weft functions. */
+/** Status codes returned by weft functions: `WEFT_OK` (0) or negative. */
 enum weft_status {
 #define WEFT_STATUS_ENUM(name, value, text) WEFT_##name = (value),
     WEFT_STATUS_MAP(WEFT_STATUS_ENUM)
@@ -91,7 +105,7 @@ enum weft_status {
  * \returns a static string such as "WEFT_ETIMEDOUT: the timeout expired";
  *          "unknown weft status" for a value that is not a status code.
  *          Never NULL.
- * \threadsafety Safe from any thread.
+ * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API const char *weft_strerror(int status);
 
@@ -100,14 +114,15 @@ WEFT_API const char *weft_strerror(int status);
  *
  * \returns errno (POSIX) or GetLastError() (Windows) as recorded when a weft
  *          function of this thread last returned `WEFT_EOS`; 0 if none did.
- * \threadsafety Per thread: each thread sees its own value.
+ * \threadsafety Per thread: each thread sees its own value. Never blocks.
  */
 WEFT_API int weft_last_os_error(void);
 
 /**
  * Free a buffer that weft allocated for the caller (the output of
  * weft_popen_communicate() and weft_run(), a pool result's bytes).
- * NULL is ignored.
+ *
+ * \param buffer the buffer; NULL is ignored.
  * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API void weft_free(void *buffer);

@@ -61,6 +61,8 @@ typedef enum weft_wait_mode {
 
 /**
  * Make an executor (ThreadPoolExecutor(max_workers, thread_name_prefix)).
+ * \param out receives the executor; give it back with
+ *        weft_executor_destroy().
  * \param max_workers 0: min(32, weft_cpu_count() + 4), as Python.
  * \param name_prefix NULL: "ThreadPoolExecutor-N" (N counting executors
  *        from 0, as Python); the workers are "<prefix>_0", "<prefix>_1"...
@@ -72,10 +74,15 @@ WEFT_API int weft_executor_create(weft_executor **out, size_t max_workers,
 
 /**
  * Schedule `fn(arg)` (Executor.submit()).
+ * \param executor the executor.
  * \param out receives the future; give it back with weft_future_release().
+ * \param fn the call; its return value is the future's result.
+ * \param arg passed to `fn`.
  * \returns `WEFT_OK`; `WEFT_ESHUTDOWN` after weft_executor_shutdown();
- *          `WEFT_EINVAL` for NULL arguments; `WEFT_ENOMEM`; a status of
- *          weft_thread_start() when no worker exists and none could start.
+ *          `WEFT_EINVAL` for a NULL `executor`, `out` or `fn`;
+ *          `WEFT_ENOMEM`; a status of weft_thread_start() (`WEFT_EAGAIN`,
+ *          `WEFT_EOS`...) when no worker exists and none could start. On
+ *          failure `*out` is NULL (unless `out` is NULL) and nothing runs.
  * \threadsafety Safe from any thread. Never blocks (it may start a worker).
  */
 WEFT_API int weft_executor_submit(weft_executor *executor, weft_future **out,
@@ -84,6 +91,11 @@ WEFT_API int weft_executor_submit(weft_executor *executor, weft_future **out,
 /**
  * Run `fn` over `args[0..n)` on the pool and store the results in input
  * order (Executor.map()), waiting for all of them.
+ * \param executor the executor.
+ * \param fn the call, run once per argument.
+ * \param args the `n` arguments; may be NULL when `n` is 0.
+ * \param results receives the `n` results; may be NULL when `n` is 0.
+ * \param n how many calls; 0 returns `WEFT_OK` at once.
  * \param timeout one deadline for the whole map, from the call.
  * \returns `WEFT_OK` with `results[i] = fn(args[i])`; `WEFT_ETIMEDOUT`
  *          when not all finished in time (the calls not yet started are
@@ -91,8 +103,12 @@ WEFT_API int weft_executor_submit(weft_executor *executor, weft_future **out,
  *          `results` holds the ones that finished, NULL elsewhere);
  *          `WEFT_ECANCELED` when another thread's
  *          weft_executor_shutdown(cancel_futures) cancelled some of them;
- *          `WEFT_ESHUTDOWN`, `WEFT_EINVAL`, `WEFT_ENOMEM` as submit
- *          (nothing was scheduled, or what was is cancelled).
+ *          `WEFT_EINVAL` for a NULL `executor` or `fn`, NULL `args` or
+ *          `results` with `n` > 0, or a bad timeout; `WEFT_ESHUTDOWN`,
+ *          `WEFT_ENOMEM` or a weft_thread_start() status as for submit
+ *          (of the calls already scheduled, those not started are then
+ *          cancelled and the others run on; `results` holds the ones that
+ *          finished, NULL elsewhere).
  * \threadsafety Safe from any thread. Blocks up to `timeout`.
  */
 WEFT_API int weft_executor_map(weft_executor *executor, void *(*fn)(void *arg),
@@ -102,7 +118,11 @@ WEFT_API int weft_executor_map(weft_executor *executor, void *(*fn)(void *arg),
  * Executor.shutdown(wait, cancel_futures): no submission is accepted from
  * now on; with `cancel_futures` the pending futures are cancelled; with
  * `wait` the call returns when every running and pending call has finished
- * and the workers have ended. Calling it again is fine. NULL does nothing.
+ * and the workers have ended. Calling it again is fine.
+ * \param executor the executor; NULL does nothing.
+ * \param wait wait for the calls and the workers.
+ * \param cancel_futures cancel the calls that have not started (their
+ *        done callbacks run on the calling thread).
  * \threadsafety Safe from any thread but a worker of this executor when
  *          `wait` is true. Blocks while calls run when `wait` is true.
  */
@@ -110,7 +130,8 @@ WEFT_API void weft_executor_shutdown(weft_executor *executor, bool wait, bool ca
 
 /**
  * Shut down with wait (pending calls still run) and give back the handle.
- * Futures the caller still holds stay valid. NULL does nothing.
+ * Futures the caller still holds stay valid.
+ * \param executor the executor; NULL does nothing.
  * \threadsafety As weft_executor_shutdown() with `wait`. Blocks likewise.
  */
 WEFT_API void weft_executor_destroy(weft_executor *executor);
@@ -118,6 +139,8 @@ WEFT_API void weft_executor_destroy(weft_executor *executor);
 /**
  * Wait for the future's call to finish and get its result
  * (Future.result(timeout)).
+ * \param future the future.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
  * \param result receives what `fn` returned; NULL is fine.
  * \returns `WEFT_OK`; `WEFT_ETIMEDOUT`; `WEFT_ECANCELED` when the future
  *          was cancelled; `WEFT_EINVAL` for NULL or a bad timeout.
@@ -125,25 +148,40 @@ WEFT_API void weft_executor_destroy(weft_executor *executor);
  */
 WEFT_API int weft_future_result(weft_future *future, double timeout, void **result);
 
-/** Whether the future finished or was cancelled (Future.done()). False for
- *  NULL. Never blocks. */
+/**
+ * Whether the future finished or was cancelled (Future.done()).
+ * \param future the future.
+ * \returns a snapshot (once true, it stays true); false for NULL.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API bool weft_future_done(const weft_future *future);
 
 /**
- * Cancel the future if its call has not started (Future.cancel()).
+ * Cancel the future if its call has not started (Future.cancel()). Its
+ * done callbacks then run on the calling thread.
+ * \param future the future.
  * \returns true when it is now cancelled (also when it already was); false
- *          when it runs or has finished, or for NULL. Never blocks.
+ *          when it runs or has finished, or for NULL.
+ * \threadsafety Safe from any thread. Never blocks (but the callbacks
+ *          may).
  */
 WEFT_API bool weft_future_cancel(weft_future *future);
 
-/** Whether the future was cancelled (Future.cancelled()). False for NULL.
- *  Never blocks. */
+/**
+ * Whether the future was cancelled (Future.cancelled()).
+ * \param future the future.
+ * \returns a snapshot (once true, it stays true); false for NULL.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API bool weft_future_cancelled(const weft_future *future);
 
 /**
  * Call `fn(future, arg)` once the future is done (finished or cancelled);
  * at once, on the calling thread, when it already is. Callbacks run in the
  * order added, each exactly once, on the thread that completes the future.
+ * \param future the future.
+ * \param fn the callback, given the future and `arg`.
+ * \param arg passed to `fn`.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL; `WEFT_ENOMEM`.
  * \threadsafety Safe from any thread. Never blocks (but the callback may).
  */
@@ -151,19 +189,29 @@ WEFT_API int weft_future_add_done_callback(weft_future *future,
                                            void (*fn)(weft_future *future, void *arg), void *arg);
 
 /**
- * concurrent.futures.wait(fs, timeout, return_when).
+ * concurrent.futures.wait(fs, timeout, return_when). Use
+ * weft_future_done() afterwards to tell which futures are done.
+ * \param fs the futures, of any executors.
+ * \param n how many; 0 returns `WEFT_OK` at once (after the checks of
+ *        `timeout` and `mode`).
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
+ * \param mode what to wait for.
  * \returns `WEFT_OK` when `mode` is satisfied (for FIRST_COMPLETED: at
  *          least one future is done; a future already done satisfies it
- *          at once); `WEFT_ETIMEDOUT`; `WEFT_EINVAL` for NULL `fs` (with
- *          n > 0), a NULL element, an unknown `mode` or a bad timeout
- *          (checked first). Otherwise n == 0 returns `WEFT_OK` at once. Use weft_future_done() to tell which.
+ *          at once); `WEFT_ETIMEDOUT`; `WEFT_EINVAL` for a bad timeout, an
+ *          unknown `mode`, a NULL `fs` with `n` > 0, or a NULL element.
  * \threadsafety Safe from any thread. Blocks up to `timeout`.
  */
 WEFT_API int weft_futures_wait(weft_future *const fs[], size_t n, double timeout,
                                weft_wait_mode mode);
 
-/** Give back a future from weft_executor_submit(). Its call still runs
- *  unless cancelled. NULL does nothing. Never blocks. */
+/**
+ * Give back a future from weft_executor_submit(). Its call still runs
+ * unless cancelled.
+ * \param future the future; NULL does nothing.
+ * \threadsafety The handle must not be used after this call, by any
+ *          thread. Never blocks.
+ */
 WEFT_API void weft_future_release(weft_future *future);
 
 #ifdef __cplusplus

@@ -33,6 +33,8 @@ extern "C" {
  * Register `fn(arg)` to run at the orderly exit (atexit.register()).
  * Handlers run last registered first; a handler may register or unregister
  * others, and one registered while handlers run runs too.
+ * \param fn the handler.
+ * \param arg passed to `fn`.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `fn`; `WEFT_ENOMEM`.
  * \threadsafety Safe from any thread. Never blocks.
  */
@@ -40,6 +42,9 @@ WEFT_API int weft_atexit(void (*fn)(void *arg), void *arg);
 
 /**
  * Remove every registration of `fn` with `arg` (atexit.unregister()).
+ * \param fn the handler.
+ * \param arg the argument it was registered with: registrations of `fn`
+ *        with another argument stay.
  * \returns `WEFT_OK`; `WEFT_ENOENT` when none was registered; `WEFT_EINVAL`
  *          for a NULL `fn`.
  * \threadsafety Safe from any thread. Never blocks.
@@ -48,14 +53,19 @@ WEFT_API int weft_atexit_unregister(void (*fn)(void *arg), void *arg);
 
 /**
  * sys.exit(code): the orderly exit described above, then exit with `code`.
- * \threadsafety Safe from any thread. Blocks while non-daemon threads and
- *          child processes run; never returns.
+ * \param code the process's exit code.
+ * \threadsafety Safe from any thread. Blocks while non-daemon threads,
+ *          the handlers and child processes run; never returns. While
+ *          another thread runs the exit, a call from any other thread but
+ *          the main one ends the calling thread, and one from the main
+ *          thread waits for the process to end.
  */
 WEFT_API WEFT_NORETURN void weft_exit(int code);
 
 /**
  * os._exit(code): end the process now. No handler runs, nothing is
  * flushed, no thread is waited for.
+ * \param code the process's exit code.
  * \threadsafety Safe from any thread. Never returns.
  */
 WEFT_API WEFT_NORETURN void weft_exit_now(int code);
@@ -70,7 +80,9 @@ WEFT_API WEFT_NORETURN void weft_exit_now(int code);
  * signal while that exit runs (or one during any orderly exit) ends the
  * process at once, like weft_exit_now(). Calling it again changes nothing.
  *
- * \returns `WEFT_OK`; `WEFT_EOS` when the OS refused (weft_last_os_error()).
+ * \returns `WEFT_OK`; `WEFT_EAGAIN` or `WEFT_ENOMEM` when the thread or
+ *          pipe that carries signals to it could not be made (POSIX);
+ *          `WEFT_EOS` when the OS refused otherwise (weft_last_os_error()).
  * \threadsafety Safe from any thread. Never blocks. It replaces the
  *          program's own handlers for these signals.
  */

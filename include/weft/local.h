@@ -49,9 +49,11 @@ typedef struct weft_local weft_local;
  * \param out receives the local; give it back with weft_local_destroy().
  * \param destructor called with each non-NULL value when its thread ends or
  *        the local is destroyed (see the overview); NULL for none.
- * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `out`; `WEFT_ENOMEM`. On
- *          failure `*out` is NULL.
- * \threadsafety Safe from any thread. Takes an internal lock briefly.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `out`; `WEFT_ENOMEM`;
+ *          `WEFT_EAGAIN` or `WEFT_EOS` when weft's one-time set-up on first
+ *          use (its thread-local slot, its fork handlers) fails. On failure
+ *          `*out` is NULL (unless `out` is NULL).
+ * \threadsafety Safe from any thread. Never blocks.
  * \sa weft_local_destroy()
  */
 WEFT_API int weft_local_create(weft_local **out, void (*destructor)(void *value));

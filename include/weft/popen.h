@@ -59,7 +59,11 @@ typedef enum weft_stdio {
 typedef struct weft_popen_opts {
     const char *cwd;                /**< NULL: the parent's */
     const char *const *env;         /**< NULL: inherit; else "K=V" entries, NULL-terminated */
+    /** @{ */
+    /** Where the child's stdin, stdout and stderr go (`in`, `out`, `err`);
+     *  `WEFT_STDIO_INHERIT` when zero-filled. */
     weft_stdio in, out, err;
+    /** @} */
     bool new_process_group;         /**< setpgid(0, 0) / CREATE_NEW_PROCESS_GROUP */
 } weft_popen_opts;
 
@@ -68,13 +72,17 @@ typedef struct weft_popen weft_popen;
 
 /**
  * Start a program (Popen(argv, ...)).
+ * \param out receives the handle; give it back with weft_popen_release().
  * \param argv the program and its arguments, NULL-terminated, UTF-8.
+ * \param opts directory, environment and standard streams; NULL: all
+ *        inherited.
  * \returns `WEFT_OK` with a handle in `*out`; `WEFT_ENOENT` when the
  *          program does not exist; `WEFT_EINVAL` for NULL `out` or `argv`,
- *          an empty `argv`, `WEFT_STDIO_STDOUT` for stdin or stdout, or an
- *          argument Windows cannot pass (see above); `WEFT_ENOMEM`;
- *          `WEFT_EOS` with the OS error (e.g. EACCES for a file that is not
- *          executable).
+ *          an empty `argv`, an unknown `weft_stdio` value or
+ *          `WEFT_STDIO_STDOUT` for stdin or stdout, or a string Windows
+ *          cannot pass (see above); `WEFT_EAGAIN` when no file descriptor
+ *          is left for a pipe; `WEFT_ENOMEM`; `WEFT_EOS` with the OS error
+ *          (e.g. EACCES for a file that is not executable).
  * \threadsafety Safe from any thread. Blocks only while the OS starts it.
  */
 WEFT_API int weft_popen_start(weft_popen **out, const char *const argv[],
@@ -86,13 +94,25 @@ WEFT_API int weft_popen_start(weft_popen **out, const char *const argv[],
  * deadlocks on full pipes: each piped stream has a thread of its own. On
  * `WEFT_ETIMEDOUT` nothing is lost: a later call (without input) goes on
  * and returns everything read since the first, as Python does.
- * \param out, err where to put a NUL-terminated copy of the stream (free
- *          with weft_free()) and its length; NULL for a stream the caller
- *          does not want. A stream that is not piped gives NULL and 0.
+ * \param popen the child.
+ * \param input bytes for the child's stdin (which must be piped); NULL is
+ *        fine when `input_len` is 0. Without input, a piped stdin is closed.
+ * \param input_len how many bytes.
+ * \param out receives a NUL-terminated copy of stdout (free it with
+ *        weft_free()); NULL when the caller does not want it. NULL is
+ *        stored when stdout is not piped, or nothing was read.
+ * \param out_len receives the length of `*out`; may be NULL.
+ * \param err as `out`, for stderr.
+ * \param err_len as `out_len`, for stderr.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
  * \returns `WEFT_OK`; `WEFT_ETIMEDOUT` (the child runs on; its output is
- *          kept); `WEFT_EINVAL` for NULL, a bad timeout, input when stdin
- *          is not piped, or input after communication started;
- *          `WEFT_ENOMEM`; `WEFT_EOS`.
+ *          kept for the next call); `WEFT_EINVAL` for NULL, a bad timeout,
+ *          NULL `input` with `input_len` > 0, input when stdin is not
+ *          piped, or input after communication started (nothing is stored
+ *          then); `WEFT_ENOMEM`; `WEFT_EOS` (a pipe or the wait failed); a
+ *          status of weft_thread_start() when a stream's thread could not
+ *          start. On every failure but `WEFT_EINVAL`, `*out` and `*err` are
+ *          NULL.
  * \threadsafety One caller at a time per handle. Blocks up to `timeout`.
  */
 WEFT_API int weft_popen_communicate(weft_popen *popen, const void *input, size_t input_len,
@@ -101,9 +121,12 @@ WEFT_API int weft_popen_communicate(weft_popen *popen, const void *input, size_t
 
 /**
  * Wait for the child to end and reap it (wait(timeout)).
+ * \param popen the child.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
  * \param exit_code its exit status, or -N when signal N ended it (POSIX);
  *          may be NULL.
- * \returns `WEFT_OK`; `WEFT_ETIMEDOUT`; `WEFT_EINVAL`; `WEFT_EOS`.
+ * \returns `WEFT_OK`; `WEFT_ETIMEDOUT`; `WEFT_EINVAL` for NULL or a bad
+ *          timeout; `WEFT_EOS`.
  * \threadsafety Safe from several threads at once. Blocks up to `timeout`,
  *          woken by the child's end (no polling on Linux and Windows).
  */
@@ -111,28 +134,50 @@ WEFT_API int weft_popen_wait(weft_popen *popen, double timeout, int *exit_code);
 
 /**
  * Reap the child if it has ended (poll()).
- * \returns `WEFT_OK` with `*exit_code` (may be NULL) as for
- *          weft_popen_wait(); `WEFT_EAGAIN` while it runs; `WEFT_EINVAL`;
- *          `WEFT_EOS`. Never blocks.
+ * \param popen the child.
+ * \param exit_code receives the exit code as for weft_popen_wait(); may be
+ *        NULL.
+ * \returns `WEFT_OK` with `*exit_code`; `WEFT_EAGAIN` while it runs;
+ *          `WEFT_EINVAL` for NULL.
+ * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API int weft_popen_poll(weft_popen *popen, int *exit_code);
 
 /**
- * SIGTERM / TerminateProcess (terminate()); a child already reaped is never
- * signalled. \returns `WEFT_OK` (also when it has ended); `WEFT_EINVAL`;
- * `WEFT_EOS`. Never blocks.
+ * Ask the child to end: SIGTERM on POSIX, TerminateProcess on Windows
+ * (terminate()). A child already reaped is never signalled, so a recycled
+ * pid is never hit.
+ * \param popen the child.
+ * \returns `WEFT_OK` (also when it has ended); `WEFT_EINVAL` for NULL;
+ *          `WEFT_EOS`.
+ * \threadsafety Safe from any thread. Never blocks: it does not wait for
+ *          the child to end.
  */
 WEFT_API int weft_popen_terminate(weft_popen *popen);
 
-/** As weft_popen_terminate() with SIGKILL (kill()). */
+/**
+ * End the child at once: SIGKILL on POSIX, TerminateProcess on Windows
+ * (kill()). Otherwise as weft_popen_terminate().
+ * \param popen the child.
+ * \returns `WEFT_OK` (also when it has ended); `WEFT_EINVAL` for NULL;
+ *          `WEFT_EOS`.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API int weft_popen_kill(weft_popen *popen);
 
-/** The child's process id (pid); -1 for NULL. Never blocks. */
+/**
+ * The child's process id (pid).
+ * \param popen the child.
+ * \returns the pid, also after the child has ended; -1 for NULL.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API int64_t weft_popen_pid(const weft_popen *popen);
 
 /**
  * Give the handle back: the parent's ends of the pipes are closed; a child
- * still running goes on and is reaped when it ends. NULL is ignored.
+ * still running goes on and is reaped when it ends. A communicate() that
+ * timed out keeps its threads until the child's output ends.
+ * \param popen the handle; NULL is ignored.
  * \threadsafety Not while another thread uses the handle. Never blocks.
  */
 WEFT_API void weft_popen_release(weft_popen *popen);
@@ -143,9 +188,18 @@ WEFT_API void weft_popen_release(weft_popen *popen);
  * leaves it as `opts` says. When `timeout` expires the child is killed and
  * reaped, and `WEFT_ETIMEDOUT` is returned with what it wrote until then
  * and its exit code (-9 on POSIX).
- * \returns `WEFT_OK` with `*exit_code` (may be NULL); `WEFT_ETIMEDOUT`;
- *          the statuses of weft_popen_start() and weft_popen_communicate().
- * \threadsafety Safe from any thread. Blocks up to `timeout`.
+ * \param argv the program and its arguments, as for weft_popen_start().
+ * \param opts as for weft_popen_start(); NULL: all inherited.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
+ * \param exit_code receives the exit code, as for weft_popen_wait(); may be
+ *        NULL.
+ * \param out, out_len, err, err_len as for weft_popen_communicate().
+ * \returns `WEFT_OK` with `*exit_code`; `WEFT_ETIMEDOUT`; `WEFT_EINVAL` for
+ *          a bad timeout; the statuses of weft_popen_start() and
+ *          weft_popen_communicate().
+ * \threadsafety Safe from any thread. Blocks up to `timeout`, then until
+ *          the killed child has ended; when the communication fails
+ *          otherwise, it waits for the child to end without a limit.
  */
 WEFT_API int weft_run(const char *const argv[], const weft_popen_opts *opts, double timeout,
                       int *exit_code, char **out, size_t *out_len, char **err, size_t *err_len);

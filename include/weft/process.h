@@ -61,7 +61,7 @@ typedef enum weft_start_method {
 
 /** Options of weft_process_start(); NULL means all zero. */
 typedef struct weft_process_opts {
-    weft_start_method method;
+    weft_start_method method; /**< how the child begins; spawn when zero-filled */
     bool daemon; /**< terminated, not waited for, at the parent's exit */
 } weft_process_opts;
 
@@ -72,6 +72,8 @@ typedef struct weft_process weft_process;
  * Register `fn` as the target `name`. Register every target before
  * weft_process_main(), in the same order in every run, since a spawned
  * child finds its target by this name.
+ * \param name the target's name, copied.
+ * \param fn the function.
  * \returns `WEFT_OK` (also for registering the same pair again);
  *          `WEFT_EINVAL` for a NULL or empty name or NULL `fn`, or a name
  *          already registered with another function; `WEFT_ENOMEM`.
@@ -86,20 +88,29 @@ WEFT_API int weft_process_register(const char *name, weft_process_fn fn);
  * weft_exit(); anywhere else it returns at once. (Python's spawn bootstrap
  * and freeze_support().) A child whose target is not registered writes a
  * message on stderr and exits with code 1.
- * \threadsafety Call from main() only. Does not return in a child.
+ * \param argc main()'s argc.
+ * \param argv main()'s argv.
+ * \threadsafety Call from main() only. Never blocks where it returns; in
+ *          a child it does not return.
  */
 WEFT_API void weft_process_main(int argc, char **argv);
 
 /**
  * Start the target `target` with a copy of the `len` bytes at `arg` in a
  * new child process (Process(target=...).start()).
+ * \param out receives the handle; give it back with weft_process_release().
+ * \param target the name a target was registered under.
+ * \param arg the argument bytes; NULL is fine when `len` is 0.
+ * \param len how many bytes.
  * \param opts NULL: the default method (spawn), not a daemon.
  * \returns `WEFT_OK` with a handle in `*out`; `WEFT_ENOENT` when no target
  *          has that name; `WEFT_EINVAL` for NULL `out` or `target`, NULL
  *          `arg` with `len` > 0, an unknown method, or the fork method on
  *          Windows; `WEFT_ESHUTDOWN` once the orderly exit has passed its
  *          handlers; `WEFT_ECHILD` when a spawned child ended before it read
- *          its argument; `WEFT_ENOMEM`; `WEFT_EOS`.
+ *          its argument; `WEFT_EAGAIN` when no file descriptor is left for
+ *          its pipe, or fork() finds no room for a process; `WEFT_ENOMEM`;
+ *          `WEFT_EOS`.
  * \threadsafety Safe from any thread. Blocks until the child has the
  *          argument bytes (the spawn method writes them into a pipe).
  */
@@ -108,6 +119,8 @@ WEFT_API int weft_process_start(weft_process **out, const char *target, const vo
 
 /**
  * Wait for the child to end (join(timeout)) and reap it.
+ * \param process the child.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
  * \returns `WEFT_OK` once it has ended; `WEFT_ETIMEDOUT`; `WEFT_EINVAL` for
  *          NULL or a bad timeout; `WEFT_EOS`.
  * \threadsafety Safe from several threads at once. Blocks up to `timeout`,
@@ -117,7 +130,9 @@ WEFT_API int weft_process_join(weft_process *process, double timeout);
 
 /**
  * Whether the child still runs (is_alive()); reaps it if it has ended.
- * \returns false for NULL. \threadsafety Safe from any thread. Never blocks.
+ * \param process the child.
+ * \returns true while it runs; false once it has ended, and for NULL.
+ * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API bool weft_process_is_alive(weft_process *process);
 
@@ -125,37 +140,60 @@ WEFT_API bool weft_process_is_alive(weft_process *process);
  * The child's exit code (exitcode): the target's return value, or -N when
  * signal N ended it (POSIX). On Windows: 1 after weft_process_terminate()
  * or weft_process_kill(), 3 after abort(), and the NTSTATUS code of a
- * crash (such as 0xC0000005) as a negative int.
+ * crash (such as 0xC0000005) as a negative int. Reaps the child if it has
+ * ended.
+ * \param process the child.
+ * \param code receives the exit code.
  * \returns `WEFT_OK` with `*code`; `WEFT_EAGAIN` while it runs;
- *          `WEFT_EINVAL` for NULL arguments; `WEFT_EOS`.
+ *          `WEFT_EINVAL` for NULL arguments.
  * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API int weft_process_exitcode(weft_process *process, int *code);
 
-/** The child's process id (pid); -1 for NULL. Never blocks. */
+/**
+ * The child's process id (pid).
+ * \param process the child.
+ * \returns the pid, also after the child has ended; -1 for NULL.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API int64_t weft_process_pid(const weft_process *process);
 
 /**
  * Ask the child to end: SIGTERM on POSIX, TerminateProcess on Windows
  * (terminate()). A child already reaped is never signalled, so a recycled
  * pid is never hit.
+ * \param process the child.
  * \returns `WEFT_OK` (also when it has already ended); `WEFT_EINVAL` for
- *          NULL; `WEFT_EOS`. \threadsafety Safe from any thread. Never blocks.
+ *          NULL; `WEFT_EOS`.
+ * \threadsafety Safe from any thread. Never blocks: it does not wait for
+ *          the child to end.
  */
 WEFT_API int weft_process_terminate(weft_process *process);
 
-/** As weft_process_terminate() with SIGKILL (kill()). */
+/**
+ * End the child at once: SIGKILL on POSIX, TerminateProcess on Windows
+ * (kill()). Otherwise as weft_process_terminate().
+ * \param process the child.
+ * \returns `WEFT_OK` (also when it has already ended); `WEFT_EINVAL` for
+ *          NULL; `WEFT_EOS`.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API int weft_process_kill(weft_process *process);
 
 /**
  * Give the handle back. A child still running goes on; it is reaped when
  * it ends (no zombie stays behind), and the parent's orderly exit still
- * waits for it (or terminates it, for a daemon). NULL is ignored.
+ * waits for it (or terminates it, for a daemon).
+ * \param process the handle; NULL is ignored.
  * \threadsafety Not while another thread uses the same handle. Never blocks.
  */
 WEFT_API void weft_process_release(weft_process *process);
 
-/** The calling process's id (os.getpid()). Never blocks. */
+/**
+ * The calling process's id (os.getpid()).
+ * \returns the pid.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API int64_t weft_getpid(void);
 
 /* ---- Pool ------------------------------------------------------------------ */
@@ -171,25 +209,34 @@ typedef struct weft_pool_opts {
 
 /** One input of weft_pool_map(). */
 typedef struct weft_buffer {
-    const void *data;
-    size_t len;
+    const void *data; /**< the bytes; NULL is fine when `len` is 0 */
+    size_t len;       /**< how many */
 } weft_buffer;
 
 /** One result of weft_pool_map(), in input order. */
 typedef struct weft_pool_result {
     /** `WEFT_OK`: the target returned; `WEFT_ECHILD`: the worker ended
-     *  (crashed, was killed, exited) while running this input. */
+     *  (crashed, was killed, exited) while running this input, or the pool
+     *  was terminated before it ran; `WEFT_ENOENT`: the worker had no such
+     *  target; another status when no worker could be started for it
+     *  (as weft_process_start()) or the pipes to it failed. */
     int status;
     int value;  /**< the target's return value (when status is `WEFT_OK`) */
     void *data; /**< bytes the target gave weft_process_reply(); free with weft_free() */
-    size_t len;
+    size_t len; /**< how many bytes `data` holds; `data` is NULL when 0 */
 } weft_pool_result;
 
 /**
  * Start a pool of worker processes (Pool(processes)). Workers are daemon
  * children: an orderly exit terminates those of a pool not yet destroyed.
- * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL `out`, a negative count or a
- *          method this platform lacks; `WEFT_ENOMEM`; `WEFT_EOS`.
+ * \param out receives the pool; give it back with weft_pool_destroy().
+ * \param opts the number of workers and how they start; NULL: one worker
+ *        per CPU, spawned.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL `out`, a negative count, an
+ *          unknown method or one this platform lacks; a status of
+ *          weft_process_start() when a worker could not start
+ *          (`WEFT_EAGAIN`, `WEFT_ENOMEM`, `WEFT_ESHUTDOWN`, `WEFT_EOS`...);
+ *          nothing is left running then.
  * \threadsafety Safe from any thread. Blocks while the workers start.
  */
 WEFT_API int weft_pool_create(weft_pool **out, const weft_pool_opts *opts);
@@ -199,12 +246,20 @@ WEFT_API int weft_pool_create(weft_pool **out, const weft_pool_opts *opts);
  * outcome in `results[i]` (Pool.map). A worker that ends in the middle of
  * an input makes that input's status `WEFT_ECHILD` and is replaced; the
  * other inputs still run. Maps from several threads take turns.
+ * \param pool the pool.
+ * \param target the name a target was registered under.
+ * \param items the `count` inputs.
+ * \param results receives the `count` outcomes; free each `data` with
+ *        weft_free().
+ * \param count how many inputs.
  * \returns `WEFT_OK` when every input's status is `WEFT_OK`, else the
  *          first failed input's status (every result is filled either way);
  *          `WEFT_ENOENT` for an unregistered target; `WEFT_ESHUTDOWN` after
  *          weft_pool_close() or weft_pool_terminate(); `WEFT_EINVAL` for
- *          NULL arguments (`items` and `results` may be NULL when `count`
- *          is 0); `WEFT_ENOMEM`; `WEFT_EOS` when no worker could be started.
+ *          NULL `pool` or `target`, NULL `items` or `results` with `count`
+ *          > 0, or an item with NULL `data` and `len` > 0; `WEFT_ENOMEM`.
+ *          Nothing is run, and `results` is not touched, when the status
+ *          comes from these checks.
  * \threadsafety Safe from any thread. Blocks until every input is done.
  */
 WEFT_API int weft_pool_map(weft_pool *pool, const char *target, const weft_buffer *items,
@@ -213,36 +268,54 @@ WEFT_API int weft_pool_map(weft_pool *pool, const char *target, const weft_buffe
 /**
  * In a target run by a pool worker: make `data` (copied) the bytes of this
  * input's result, replacing any given before (what a Python target
- * returns). \returns `WEFT_OK`; `WEFT_EINVAL` outside a pool worker, or for
- * NULL `data` with `len` > 0; `WEFT_ENOMEM`. Never blocks.
+ * returns).
+ * \param data the bytes; NULL is fine when `len` is 0.
+ * \param len how many bytes.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` outside a pool worker, or for NULL
+ *          `data` with `len` > 0; `WEFT_ENOMEM`.
+ * \threadsafety Safe from any thread of the worker. Never blocks.
  */
 WEFT_API int weft_process_reply(const void *data, size_t len);
 
 /**
- * No more maps (close()): the workers end once they are idle.
- * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL. Never blocks.
+ * No more maps (close()): a later weft_pool_map() returns
+ * `WEFT_ESHUTDOWN`. The workers stay until weft_pool_join() ends them,
+ * after the maps still running.
+ * \param pool the pool.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL.
+ * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API int weft_pool_close(weft_pool *pool);
 
 /**
  * End the workers now (terminate()): each is killed; a map still running
- * returns with the unfinished inputs failed.
- * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL. Never blocks long.
+ * returns with the unfinished inputs failed (`WEFT_ECHILD`), and no later
+ * map runs.
+ * \param pool the pool.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL.
+ * \threadsafety Safe from any thread. Never blocks: it does not wait for
+ *          the workers to end (weft_pool_join() does).
  */
 WEFT_API int weft_pool_terminate(weft_pool *pool);
 
 /**
  * Wait for every worker to end (join()), after weft_pool_close() or
- * weft_pool_terminate().
+ * weft_pool_terminate(): after close, each worker is told to stop once the
+ * maps still running are done.
+ * \param pool the pool.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL or a pool still open (Python
- *          raises ValueError). \threadsafety Blocks until the workers end.
+ *          raises ValueError).
+ * \threadsafety Safe from any thread. Blocks until running maps have
+ *          finished and the workers have ended.
  */
 WEFT_API int weft_pool_join(weft_pool *pool);
 
 /**
  * Terminate the workers if they still run, wait for them and free the
- * pool (leaving a `with Pool() as p:` block). NULL is ignored.
- * \threadsafety Not while another thread uses the pool.
+ * pool (leaving a `with Pool() as p:` block).
+ * \param pool the pool; NULL is ignored.
+ * \threadsafety Not while another thread uses the pool. Blocks until the
+ *          killed workers have ended.
  */
 WEFT_API void weft_pool_destroy(weft_pool *pool);
 

@@ -31,7 +31,7 @@ typedef enum weft_queue_kind {
 
 /** Options for weft_queue_create(); NULL means an unbounded FIFO. */
 typedef struct weft_queue_opts {
-    weft_queue_kind kind;
+    weft_queue_kind kind; /**< the order; WEFT_QUEUE_FIFO when zero-filled */
     size_t maxsize; /**< 0: unbounded; else puts wait while the queue holds this many */
     /** PRIORITY only, required there: negative, 0 or positive as a is
      *  smaller than, equal to or greater than b. Called with the queue's
@@ -40,7 +40,9 @@ typedef struct weft_queue_opts {
 } weft_queue_opts;
 
 /**
- * Make a queue.
+ * Make a queue (queue.Queue(maxsize), LifoQueue, PriorityQueue).
+ * \param out receives the queue; give it back with weft_queue_destroy().
+ * \param opts the kind, size limit and order; NULL for an unbounded FIFO.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `out`, an unknown kind, or a
  *          PRIORITY queue without `compare`; `WEFT_ENOMEM`. On failure
  *          `*out` is NULL.
@@ -51,6 +53,8 @@ WEFT_API int weft_queue_create(weft_queue **out, const weft_queue_opts *opts);
 /**
  * Put an item (Queue.put(item, timeout=...)), waiting while the queue is
  * full.
+ * \param queue the queue.
+ * \param item the item; NULL is an item too.
  * \param timeout `WEFT_FOREVER`, 0 (put_nowait) or the longest wait.
  * \returns `WEFT_OK`; `WEFT_EFULL` when it stayed full until the timeout
  *          (queue.Full); `WEFT_ESHUTDOWN` once the queue is shut down,
@@ -63,6 +67,7 @@ WEFT_API int weft_queue_put(weft_queue *queue, void *item, double timeout);
 
 /**
  * Take an item (Queue.get(timeout=...)), waiting while the queue is empty.
+ * \param queue the queue.
  * \param item receives the item.
  * \param timeout `WEFT_FOREVER`, 0 (get_nowait) or the longest wait.
  * \returns `WEFT_OK`; `WEFT_EEMPTY` when it stayed empty until the timeout
@@ -76,6 +81,7 @@ WEFT_API int weft_queue_get(weft_queue *queue, void **item, double timeout);
 /**
  * Mark one task done (Queue.task_done()): call it once for each item a
  * consumer got and finished with.
+ * \param queue the queue.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL, or when called more often
  *          than items were put (ValueError in Python; nothing changes).
  * \threadsafety Safe from any thread. Never blocks.
@@ -83,19 +89,36 @@ WEFT_API int weft_queue_get(weft_queue *queue, void **item, double timeout);
 WEFT_API int weft_queue_task_done(weft_queue *queue);
 
 /**
- * Wait until every item put has been marked done (Queue.join()).
- * \returns `WEFT_OK`; `WEFT_ETIMEDOUT`; `WEFT_EINVAL` for NULL or a bad
- *          timeout.
+ * Wait until every item put has been marked done (Queue.join()). Items
+ * dropped by an immediate shutdown count as done.
+ * \param queue the queue.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
+ * \returns `WEFT_OK` when no task is unfinished; `WEFT_ETIMEDOUT`;
+ *          `WEFT_EINVAL` for NULL or a bad timeout.
  * \threadsafety Safe from any thread. Blocks up to `timeout`.
  */
 WEFT_API int weft_queue_join(weft_queue *queue, double timeout);
 
-/** The number of items in the queue: a snapshot; 0 for NULL. Never blocks. */
+/**
+ * The number of items in the queue (Queue.qsize()).
+ * \param queue the queue.
+ * \returns a snapshot; 0 for NULL.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API size_t weft_queue_size(const weft_queue *queue);
-/** Whether the queue holds no item: a snapshot; true for NULL. Never blocks. */
+/**
+ * Whether the queue holds no item (Queue.empty()).
+ * \param queue the queue.
+ * \returns a snapshot; true for NULL.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API bool weft_queue_empty(const weft_queue *queue);
-/** Whether a bounded queue holds maxsize items: a snapshot; false for NULL
- *  and for unbounded queues. Never blocks. */
+/**
+ * Whether a bounded queue holds maxsize items (Queue.full()).
+ * \param queue the queue.
+ * \returns a snapshot; false for NULL and for unbounded queues.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API bool weft_queue_full(const weft_queue *queue);
 
 /**
@@ -104,15 +127,19 @@ WEFT_API bool weft_queue_full(const weft_queue *queue);
  * items left, then fail with `WEFT_ESHUTDOWN`. Immediate: the items left
  * are dropped (never touched; counted done for weft_queue_join) and gets
  * fail at once. Every blocked putter and getter is woken. Calling it again
- * may turn a plain shutdown into an immediate one. NULL does nothing.
+ * may turn a plain shutdown into an immediate one.
+ * \param queue the queue; NULL does nothing.
+ * \param immediate drop the items left instead of handing them out.
  * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API void weft_queue_shutdown(weft_queue *queue, bool immediate);
 
 /**
  * Free the queue. Items still in it are not touched (free them first if
- * they need it). No thread may use the queue any more, nor be blocked in
- * it. NULL does nothing.
+ * they need it).
+ * \param queue the queue; NULL does nothing.
+ * \threadsafety No thread may use the queue any more, nor be blocked in
+ *          it. Never blocks.
  */
 WEFT_API void weft_queue_destroy(weft_queue *queue);
 

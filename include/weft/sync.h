@@ -24,10 +24,10 @@ extern "C" {
  * Waiters are woken in the order they began to wait.
  */
 typedef struct weft_cond {
-    weft_lock guard; /* private: guards the waiter list */
-    uint32_t unused; /* private */
-    void *head;      /* private: oldest waiter */
-    void *tail;      /* private: newest waiter */
+    weft_lock guard; /**< private: guards the waiter list */
+    uint32_t unused; /**< private */
+    void *head;      /**< private: oldest waiter */
+    void *tail;      /**< private: newest waiter */
 } weft_cond;
 
 /** A static initialiser for a weft_cond (zero-filling is the same). */
@@ -52,8 +52,14 @@ WEFT_API int weft_cond_wait(weft_cond *cond, weft_lock *lock, double timeout);
  * weft_cond_wait() with an rlock: releases every level the caller holds
  * while waiting and restores them all before returning.
  *
- * \returns as weft_cond_wait(); `WEFT_EPERM` when the caller does not own
- *          `rlock`; `WEFT_ENOMEM` as for weft_rlock_acquire().
+ * \param cond the condition.
+ * \param rlock an rlock the caller owns.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
+ * \returns `WEFT_OK` when notified; `WEFT_ETIMEDOUT` when the time ran out;
+ *          `WEFT_EPERM` when the caller does not own `rlock` (nothing
+ *          changes); `WEFT_EINVAL` for NULL or a bad timeout.
+ * \threadsafety Safe from any thread. Blocks up to `timeout`, plus the time
+ *          to get the rlock back.
  */
 WEFT_API int weft_cond_wait_rlock(weft_cond *cond, weft_rlock *rlock, double timeout);
 
@@ -62,23 +68,39 @@ WEFT_API int weft_cond_wait_rlock(weft_cond *cond, weft_rlock *rlock, double tim
  * for the whole wait however often the caller is woken. `pred` is called
  * with `lock` held, first before any waiting.
  *
+ * \param cond the condition.
+ * \param lock a lock the caller holds.
+ * \param pred the predicate.
+ * \param arg passed to `pred`.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds, for the
+ *        whole wait.
  * \returns `WEFT_OK` when the predicate holds; `WEFT_ETIMEDOUT` when it
  *          still does not at the deadline (it is checked once more then);
- *          `WEFT_EPERM` when `lock` is not locked; `WEFT_EINVAL` for NULL
- *          or a bad timeout.
+ *          `WEFT_EPERM` when `lock` is not locked; `WEFT_EINVAL` for a NULL
+ *          `cond`, `lock` or `pred`, or a bad timeout.
+ * \threadsafety Safe from any thread. Blocks up to `timeout`, plus the time
+ *          to get the lock back after each wake-up.
  */
 WEFT_API int weft_cond_wait_for(weft_cond *cond, weft_lock *lock,
                                 bool (*pred)(void *arg), void *arg, double timeout);
 
 /**
  * Wake up to `n` waiters, oldest first (Condition.notify(n)). Exactly
- * min(n, waiting) threads are woken. Python requires the caller to hold the
- * lock; weft does not check it, but a notify without it may miss a thread
- * that is about to wait. NULL does nothing. Never blocks.
+ * min(n, waiting) threads are woken.
+ *
+ * \param cond the condition; NULL does nothing.
+ * \param n how many waiters to wake; 0 wakes none.
+ * \threadsafety Safe from any thread. Python requires the caller to hold
+ *          the lock; weft does not check it, but a notify without it may
+ *          miss a thread that is about to wait. Never blocks.
  */
 WEFT_API void weft_cond_notify(weft_cond *cond, size_t n);
 
-/** Wake every waiter (Condition.notify_all()). NULL does nothing. Never blocks. */
+/**
+ * Wake every waiter (Condition.notify_all()).
+ * \param cond the condition; NULL does nothing.
+ * \threadsafety As weft_cond_notify(). Never blocks.
+ */
 WEFT_API void weft_cond_notify_all(weft_cond *cond);
 
 /**
@@ -86,10 +108,10 @@ WEFT_API void weft_cond_notify_all(weft_cond *cond);
  * acquire decrements, waiting while it is 0, and release increments.
  */
 typedef struct weft_sem {
-    uint32_t value;   /* private */
-    uint32_t waiters; /* private */
-    uint32_t bound;   /* private: the initial value of a bounded semaphore */
-    uint32_t bounded; /* private */
+    uint32_t value;   /**< private */
+    uint32_t waiters; /**< private */
+    uint32_t bound;   /**< private: the initial value of a bounded semaphore */
+    uint32_t bounded; /**< private */
 } weft_sem;
 
 /** A static initialiser: a semaphore with value `n` (zero-filling: value 0). */
@@ -98,14 +120,19 @@ typedef struct weft_sem {
 #define WEFT_BOUNDED_SEM_INIT(n) {(n), 0, (n), 1}
 
 /**
- * Initialise a semaphore with `value`; bounded: release may never raise it
- * above `value`. Must not be called while threads use the semaphore.
- * NULL does nothing.
+ * Initialise a semaphore with `value` (what WEFT_SEM_INIT() and
+ * WEFT_BOUNDED_SEM_INIT() do statically).
+ * \param sem the semaphore; NULL does nothing.
+ * \param value the initial value.
+ * \param bounded true: release may never raise the value above `value`.
+ * \threadsafety Not while any thread uses the semaphore. Never blocks.
  */
 WEFT_API void weft_sem_init(weft_sem *sem, uint32_t value, bool bounded);
 
 /**
  * Decrement the value, waiting while it is 0.
+ * \param sem the semaphore.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
  * \returns `WEFT_OK`; `WEFT_ETIMEDOUT` (nothing changed); `WEFT_EINVAL`
  *          for NULL or a bad timeout.
  * \threadsafety Safe from any thread. Blocks up to `timeout`.
@@ -114,6 +141,8 @@ WEFT_API int weft_sem_acquire(weft_sem *sem, double timeout);
 
 /**
  * Add `n` to the value and wake up to `n` waiters.
+ * \param sem the semaphore.
+ * \param n how much to add; at least 1.
  * \returns `WEFT_OK`; `WEFT_EOVERFLOW` when a bounded semaphore would pass
  *          its initial value, or any semaphore 2^32-1 (nothing is released
  *          then); `WEFT_EINVAL` for NULL or `n` == 0.
@@ -121,29 +150,49 @@ WEFT_API int weft_sem_acquire(weft_sem *sem, double timeout);
  */
 WEFT_API int weft_sem_release(weft_sem *sem, uint32_t n);
 
-/** The current value: a snapshot; 0 for NULL. Never blocks. */
+/**
+ * The current value.
+ * \param sem the semaphore.
+ * \returns the value, a snapshot; 0 for NULL.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API uint32_t weft_sem_value(const weft_sem *sem);
 
 /** threading.Event: a flag that threads can wait to see set. */
 typedef struct weft_event {
-    uint32_t state;   /* private: bit 0 set, bits 1.. the number of sets */
-    uint32_t waiters; /* private */
+    uint32_t state;   /**< private: bit 0 set, bits 1.. the number of sets */
+    uint32_t waiters; /**< private */
 } weft_event;
 
 /** A static initialiser for a clear weft_event (zero-filling is the same). */
 #define WEFT_EVENT_INIT {0, 0}
 
-/** Set the flag and wake every waiter. NULL does nothing. Never blocks. */
+/**
+ * Set the flag and wake every waiter (Event.set()).
+ * \param event the event; NULL does nothing.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API void weft_event_set(weft_event *event);
 
-/** Clear the flag. NULL does nothing. Never blocks. */
+/**
+ * Clear the flag (Event.clear()).
+ * \param event the event; NULL does nothing.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API void weft_event_clear(weft_event *event);
 
-/** Whether the flag is set: a snapshot; false for NULL. Never blocks. */
+/**
+ * Whether the flag is set (Event.is_set()).
+ * \param event the event.
+ * \returns the flag, a snapshot; false for NULL.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API bool weft_event_is_set(const weft_event *event);
 
 /**
- * Wait until the flag is set.
+ * Wait until the flag is set (Event.wait(timeout)).
+ * \param event the event.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
  * \returns `WEFT_OK` when the flag was set during the wait or already set,
  *          even if it was cleared again before the waiter ran (Python
  *          semantics); `WEFT_ETIMEDOUT` when it was not set in time;
@@ -157,12 +206,12 @@ WEFT_API int weft_event_wait(weft_event *event, double timeout);
  * all go on together; the barrier is then ready for the next round.
  */
 typedef struct weft_barrier {
-    weft_lock lock;   /* private */
-    uint32_t parties; /* private */
-    uint32_t count;   /* private: threads inside wait() */
-    uint32_t phase;   /* private: filling, draining, resetting or broken */
-    uint32_t seq;     /* private: bumped on every phase change */
-    uint32_t waiters; /* private */
+    weft_lock lock;   /**< private */
+    uint32_t parties; /**< private */
+    uint32_t count;   /**< private: threads inside wait() */
+    uint32_t phase;   /**< private: filling, draining, resetting or broken */
+    uint32_t seq;     /**< private: bumped on every phase change */
+    uint32_t waiters; /**< private */
 } weft_barrier;
 
 /** A static initialiser for a barrier of `parties` threads. A zero-filled
@@ -170,41 +219,60 @@ typedef struct weft_barrier {
 #define WEFT_BARRIER_INIT(parties) {WEFT_LOCK_INIT, (parties), 0, 0, 0, 0}
 
 /**
- * Initialise a barrier for `parties` threads (0 makes every wait return
- * `WEFT_EINVAL`). Must not be called while threads use it. NULL does nothing.
+ * Initialise a barrier (what WEFT_BARRIER_INIT() does statically).
+ * \param barrier the barrier; NULL does nothing.
+ * \param parties how many threads each round waits for; 0 makes every
+ *        wait return `WEFT_EINVAL`.
+ * \threadsafety Not while any thread uses the barrier. Never blocks.
  */
 WEFT_API void weft_barrier_init(weft_barrier *barrier, uint32_t parties);
 
 /**
- * Wait until `parties` threads have called this.
+ * Wait until `parties` threads have called this (Barrier.wait(timeout)).
  *
+ * \param barrier the barrier.
  * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds; when it
  *        runs out the barrier breaks, as in Python.
  * \returns the arrival index, 0 for the first thread to arrive up to
  *          parties-1 for the last; `WEFT_EBROKEN` when the barrier is or
  *          becomes broken (abort, reset or a timeout) while waiting;
  *          `WEFT_EINVAL` for NULL, 0 parties or a bad timeout.
- * \threadsafety Safe from any thread. Blocks up to `timeout`.
+ * \threadsafety Safe from any thread. Blocks up to `timeout`, and first,
+ *          without a limit, while the threads of the previous round are
+ *          still leaving (a moment).
  */
 WEFT_API int weft_barrier_wait(weft_barrier *barrier, double timeout);
 
 /**
- * Break the barrier: current and future waits return `WEFT_EBROKEN` until
- * weft_barrier_reset(). NULL does nothing. Never blocks.
+ * Break the barrier (Barrier.abort()): current and future waits return
+ * `WEFT_EBROKEN` until weft_barrier_reset().
+ * \param barrier the barrier; NULL does nothing.
+ * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API void weft_barrier_abort(weft_barrier *barrier);
 
 /**
- * Return the barrier to its empty, unbroken state; threads waiting on it
- * get `WEFT_EBROKEN`. NULL does nothing. Blocks only briefly, on the
- * barrier's internal lock.
+ * Return the barrier to its empty, unbroken state (Barrier.reset());
+ * threads waiting on it get `WEFT_EBROKEN`.
+ * \param barrier the barrier; NULL does nothing.
+ * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API void weft_barrier_reset(weft_barrier *barrier);
 
-/** Whether the barrier is broken: a snapshot; false for NULL. */
+/**
+ * Whether the barrier is broken (Barrier.broken).
+ * \param barrier the barrier.
+ * \returns a snapshot; false for NULL.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API bool weft_barrier_broken(const weft_barrier *barrier);
 
-/** How many threads wait in the current round: a snapshot; 0 for NULL. */
+/**
+ * How many threads wait in the current round (Barrier.n_waiting).
+ * \param barrier the barrier.
+ * \returns a snapshot; 0 for NULL.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API uint32_t weft_barrier_n_waiting(const weft_barrier *barrier);
 
 #ifdef __cplusplus

@@ -43,8 +43,11 @@ typedef struct weft_thread_opts {
  * \param opts NULL for the defaults.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `out` or `fn`, or a stack
  *          size the OS refuses; `WEFT_ENOMEM`; `WEFT_EAGAIN` when the OS
- *          has no resources for another thread; `WEFT_EOS` for another OS
- *          failure. On failure `*out` is NULL and nothing was started.
+ *          has no resources for another thread (or, on weft's first use,
+ *          no thread-local slot); `WEFT_ESHUTDOWN` once an orderly exit
+ *          has run its handlers (weft/exit.h); `WEFT_EOS` for another OS
+ *          failure. On failure `*out` is NULL (unless `out` is NULL) and
+ *          nothing was started.
  * \threadsafety Safe from any thread. Does not wait for the thread to run.
  */
 WEFT_API int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
@@ -66,10 +69,12 @@ WEFT_API int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
 WEFT_API int weft_thread_join(weft_thread *thread, double timeout, void **result);
 
 /**
- * Whether the thread is running (Thread.is_alive()): true from
- * weft_thread_start() until its function has returned; always true for
- * threads weft did not start, while they are known. False for NULL.
- * Never blocks.
+ * Whether the thread is running (Thread.is_alive()).
+ * \param thread the thread.
+ * \returns true from weft_thread_start() until its function has returned;
+ *          always true for threads weft did not start, while they are
+ *          known; false for NULL.
+ * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API bool weft_thread_is_alive(const weft_thread *thread);
 
@@ -80,34 +85,53 @@ WEFT_API bool weft_thread_is_alive(const weft_thread *thread);
  * Windows, the BSDs; on macOS a thread can only name itself, so there the
  * OS-visible name of another thread keeps its old value).
  *
+ * \param thread the thread.
+ * \param name the new name, copied.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL thread or name;
- *          `WEFT_ENOMEM`. Earlier names stay valid while the record lives.
- * \threadsafety Safe from any thread. Never blocks.
+ *          `WEFT_ENOMEM` (the name is then unchanged). Earlier names stay
+ *          valid while the record lives.
+ * \threadsafety Safe from any thread. Never blocks (renames of the same
+ *          thread take turns).
  */
 WEFT_API int weft_thread_set_name(weft_thread *thread, const char *name);
 
 /**
- * The thread's name: "MainThread", "Thread-N", "Dummy-N" or the name given.
+ * The thread's name (Thread.name): "MainThread", "Thread-N", "Dummy-N" or
+ * the name given.
+ * \param thread the thread.
  * \returns a string owned by the thread record, valid while the handle is
  *          held (or, for a borrowed record, while the thread lives); NULL
- *          for NULL. Never blocks.
+ *          for NULL.
+ * \threadsafety Safe from any thread, also while another renames the
+ *          thread. Never blocks.
  */
 WEFT_API const char *weft_thread_name(const weft_thread *thread);
 
-/** Whether the thread is a daemon thread; false for NULL. Never blocks. */
+/**
+ * Whether the thread is a daemon thread (Thread.daemon).
+ * \param thread the thread.
+ * \returns the flag given at start (true for "Dummy" threads, as in
+ *          Python); false for NULL.
+ * \threadsafety Safe from any thread. Never blocks.
+ */
 WEFT_API bool weft_thread_is_daemon(const weft_thread *thread);
 
 /**
- * The thread's identifier (threading.get_ident()), unique in the process
- * and never reused, even after the thread ends; never 0. 0 for NULL.
- * Never blocks.
+ * The thread's identifier (Thread.ident, threading.get_ident()).
+ * \param thread the thread.
+ * \returns an identifier unique in the process and never reused, even
+ *          after the thread ends; never 0 for a thread; 0 for NULL.
+ * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API uint64_t weft_thread_ident(const weft_thread *thread);
 
 /**
- * The operating system's id of the thread (Thread.native_id): the Linux TID,
- * the Windows thread id, the macOS thread id. Blocks only until a newly
- * started thread has begun to run. 0 for NULL.
+ * The operating system's id of the thread (Thread.native_id).
+ * \param thread the thread.
+ * \returns the Linux TID, the Windows thread id, the macOS thread id; 0
+ *          for NULL.
+ * \threadsafety Safe from any thread. Blocks only until a newly started
+ *          thread has begun to run.
  */
 WEFT_API uint64_t weft_thread_native_id(weft_thread *thread);
 
@@ -129,9 +153,10 @@ WEFT_API weft_thread *weft_thread_current(void);
 WEFT_API weft_thread *weft_thread_main(void);
 
 /**
- * How many threads are alive (threading.active_count()): weft's running
- * threads plus the main thread and the "Dummy" threads weft knows of.
- * Never blocks.
+ * How many threads are alive (threading.active_count()).
+ * \returns weft's running threads plus the main thread and the "Dummy"
+ *          threads weft knows of: a snapshot.
+ * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API size_t weft_thread_active_count(void);
 
@@ -143,7 +168,8 @@ WEFT_API size_t weft_thread_active_count(void);
  *        NULL is fine with `cap` 0.
  * \param cap the room in `out`.
  * \returns how many threads are alive; when that exceeds `cap`, only `cap`
- *          were stored. Never blocks.
+ *          were stored.
+ * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API size_t weft_thread_enumerate(weft_thread **out, size_t cap);
 
@@ -151,14 +177,18 @@ WEFT_API size_t weft_thread_enumerate(weft_thread **out, size_t cap);
  * Ask the thread to stop, cooperatively (like C++20 std::jthread): from now
  * on weft_stop_requested() is true in it and weft_sleep() there returns
  * `WEFT_ECANCELED` at once. Nothing is interrupted otherwise.
+ * \param thread the thread.
  * \returns `WEFT_OK`, also for a thread that has ended; `WEFT_EINVAL` for
- *          NULL. Never blocks.
+ *          NULL.
+ * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API int weft_thread_request_stop(weft_thread *thread);
 
 /**
  * Whether a stop was requested for the calling thread.
- * \returns true after weft_thread_request_stop() on the calling thread.
+ * \returns true after weft_thread_request_stop() on the calling thread
+ *          (an orderly exit requests it for every thread but its own).
+ * \threadsafety Safe from any thread; the answer is about the caller.
  *          Never blocks.
  */
 WEFT_API bool weft_stop_requested(void);
@@ -168,7 +198,10 @@ WEFT_API bool weft_stop_requested(void);
  * (_thread.exit_thread()): joiners get `result` and its weft_local values
  * are destroyed. In a thread weft did not start it ends that thread. In the
  * main thread it is weft_exit(0).
- * \threadsafety Called by the thread that ends. Never returns.
+ * \param result what weft_thread_join() hands to joiners.
+ * \threadsafety Called by the thread that ends. Blocks only while its
+ *          weft_local destructors run (and, in the main thread, as
+ *          weft_exit()). Never returns.
  */
 WEFT_API WEFT_NORETURN void weft_thread_exit(void *result);
 
@@ -178,8 +211,12 @@ WEFT_API WEFT_NORETURN void weft_thread_exit(void *result);
  * (Timer.cancel()). The thread is named "Thread-N" like any other; join and
  * release it as any thread (its result is NULL).
  *
+ * \param out receives the handle; give it back with weft_thread_release().
+ * \param interval seconds to wait before calling `fn`; 0 calls it at once.
+ * \param fn the function to call.
+ * \param arg passed to `fn`.
  * \returns as weft_thread_start(); `WEFT_EINVAL` also for a negative or NaN
- *          interval.
+ *          interval (`WEFT_FOREVER` included).
  * \threadsafety Safe from any thread. Does not wait.
  */
 WEFT_API int weft_timer_start(weft_thread **out, double interval, void (*fn)(void *arg),
@@ -190,7 +227,9 @@ WEFT_API int weft_timer_start(weft_thread **out, double interval, void (*fn)(voi
  * frees its record when it ends; a thread that ended and was not joined has
  * its OS resources freed. NULL does nothing; so does a borrowed record from
  * weft_thread_current() of a thread weft did not start.
- * \threadsafety The handle must not be used after this call. Never blocks.
+ * \param thread the handle.
+ * \threadsafety The handle must not be used after this call, by any
+ *          thread. Never blocks.
  */
 WEFT_API void weft_thread_release(weft_thread *thread);
 

@@ -18,22 +18,23 @@ extern "C" {
 /**
  * Seconds on the monotonic clock, from an unspecified origin.
  * \returns the monotonic time in seconds (nanosecond resolution where the OS
- *          gives it). Never blocks. \threadsafety Safe from any thread.
+ *          gives it).
+ * \threadsafety Safe from any thread. Never blocks.
  * \sa weft_monotonic_ns
  */
 WEFT_API double weft_monotonic(void);
 
 /**
  * Nanoseconds on the monotonic clock, from an unspecified origin.
- * \returns the monotonic time in nanoseconds. Never blocks.
- * \threadsafety Safe from any thread.
+ * \returns the monotonic time in nanoseconds.
+ * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API int64_t weft_monotonic_ns(void);
 
 /**
  * Seconds since the Unix epoch on the wall clock (time.time()).
- * \returns the wall-clock time in seconds. Never blocks.
- * \threadsafety Safe from any thread.
+ * \returns the wall-clock time in seconds.
+ * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API double weft_time(void);
 
@@ -48,7 +49,8 @@ WEFT_API double weft_time(void);
  *          before the call); `WEFT_EINVAL` for a negative value other than
  *          `WEFT_FOREVER`, or NaN; `WEFT_ENOMEM` if the calling thread was
  *          not started by weft and its record could not be allocated.
- * \threadsafety Safe from any thread. Blocks for up to `seconds`.
+ * \threadsafety Safe from any thread. Blocks for up to `seconds`; 0 only
+ *          yields the processor to other threads, as time.sleep(0) does.
  * \sa weft_thread_request_stop
  */
 WEFT_API int weft_sleep(double seconds);
@@ -56,8 +58,8 @@ WEFT_API int weft_sleep(double seconds);
 /**
  * The number of CPUs this process may run on (its affinity mask where the OS
  * has one), like os.process_cpu_count().
- * \returns a count of at least 1. Never blocks.
- * \threadsafety Safe from any thread.
+ * \returns a count of at least 1.
+ * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API int weft_cpu_count(void);
 

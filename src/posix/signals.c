@@ -22,7 +22,7 @@ static volatile sig_atomic_t signal_seen;
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 static int install_status;
 
-static void handler(int sig)
+static void signal_handler(int sig)
 {
     int saved = errno;
     unsigned char byte = (unsigned char)sig;
@@ -57,7 +57,7 @@ static void install(void)
     struct sigaction sa;
     pthread_attr_t attr;
     pthread_t thread;
-    weft_sys_file ends[2];
+    weft_sys_file ends[2] = {WEFT__NO_FILE, WEFT__NO_FILE}; /* as in popen.c's child_end */
     size_t i;
     int err;
 
@@ -78,7 +78,7 @@ static void install(void)
     }
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    sa.sa_handler = handler;
+    sa.sa_handler = signal_handler;
     for (i = 0; i < sizeof shutdown_signals / sizeof shutdown_signals[0]; i++) {
         if (sigaction(shutdown_signals[i], &sa, NULL) != 0) {
             install_status = weft__status_from_errno(errno);

@@ -23,18 +23,18 @@
 #define BUCKET_BITS 8
 #define BUCKETS (1u << BUCKET_BITS)
 
-typedef struct waiter {
-    struct waiter *next;
-    struct waiter *prev;
+typedef struct parked {
+    struct parked *next;
+    struct parked *prev;
     const uint32_t *addr;
     pthread_cond_t cond;
     bool woken;
-} waiter;
+} parked;
 
 typedef struct bucket {
     _Alignas(64) pthread_mutex_t mutex; /* one cache line per bucket */
-    waiter *head;
-    waiter *tail;
+    parked *head;
+    parked *tail;
 } bucket;
 
 static bucket buckets[BUCKETS];
@@ -91,7 +91,7 @@ static void unlock_bucket(bucket *b)
     pthread_mutex_unlock(&b->mutex);
 }
 
-static void unlink_waiter(bucket *b, waiter *w)
+static void unlink_parked(bucket *b, parked *w)
 {
     if (w->prev)
         w->prev->next = w->next;
@@ -104,7 +104,7 @@ static void unlink_waiter(bucket *b, waiter *w)
 }
 
 /* Sleep on w->cond until the deadline; returns the pthread error. */
-static int sleep_until(bucket *b, waiter *w, int64_t deadline_ns)
+static int sleep_until(bucket *b, parked *w, int64_t deadline_ns)
 {
     struct timespec ts;
 
@@ -129,7 +129,7 @@ static int sleep_until(bucket *b, waiter *w, int64_t deadline_ns)
 int weft_sys_wait(const uint32_t *addr, uint32_t expected, int64_t deadline_ns)
 {
     bucket *b = bucket_of(addr);
-    waiter w;
+    parked w;
     int rc = WEFT_OK;
     int err;
 
@@ -160,7 +160,7 @@ int weft_sys_wait(const uint32_t *addr, uint32_t expected, int64_t deadline_ns)
         err = sleep_until(b, &w, deadline_ns);
         if (err == ETIMEDOUT) {
             if (!w.woken) {
-                unlink_waiter(b, &w);
+                unlink_parked(b, &w);
                 rc = WEFT_ETIMEDOUT;
             }
             break;
@@ -174,14 +174,14 @@ int weft_sys_wait(const uint32_t *addr, uint32_t expected, int64_t deadline_ns)
 static void wake(const uint32_t *addr, bool all)
 {
     bucket *b = bucket_of(addr);
-    waiter *w, *next;
+    parked *w, *next;
 
     lock_bucket(b);
     for (w = b->head; w; w = next) {
         next = w->next;
         if (w->addr != addr)
             continue;
-        unlink_waiter(b, w);
+        unlink_parked(b, w);
         w->woken = true;
         pthread_cond_signal(&w->cond);
         if (!all)

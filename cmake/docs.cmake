@@ -1,0 +1,28 @@
+# The API reference, included by CMakeLists.txt when weft is the top-level
+# project. When Doxygen is installed, `cmake --build <build> --target docs`
+# writes the HTML to <build>/docs/html and Doxygen's warnings to
+# <build>/docs/warnings.log (ci/docs.sh fails when that log is not empty).
+# Without Doxygen there is no docs target, and the rest of the build is
+# unaffected.
+
+find_package(Doxygen QUIET)
+if(NOT DOXYGEN_FOUND)
+  message(STATUS "weft: Doxygen not found, no docs target")
+  return()
+endif()
+
+set(WEFT_DOCS_DIR "${PROJECT_BINARY_DIR}/docs")
+configure_file("${PROJECT_SOURCE_DIR}/docs/Doxyfile.in" "${WEFT_DOCS_DIR}/Doxyfile" @ONLY)
+
+file(GLOB _weft_public_headers CONFIGURE_DEPENDS
+     "${PROJECT_SOURCE_DIR}/include/weft.h" "${PROJECT_SOURCE_DIR}/include/weft/*.h")
+# The HTML is removed first so that pages of symbols that no longer exist
+# do not linger; Doxygen rewrites the warnings log on every run.
+add_custom_target(docs
+  COMMAND "${CMAKE_COMMAND}" -E rm -rf "${WEFT_DOCS_DIR}/html"
+  COMMAND Doxygen::doxygen "${WEFT_DOCS_DIR}/Doxyfile"
+  WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}"
+  SOURCES "${PROJECT_SOURCE_DIR}/docs/Doxyfile.in" ${_weft_public_headers}
+  COMMENT "Doxygen: the API reference in ${WEFT_DOCS_DIR}/html"
+  VERBATIM)
+message(STATUS "weft: Doxygen ${DOXYGEN_VERSION}, target docs -> ${WEFT_DOCS_DIR}/html")
