@@ -9,15 +9,25 @@
  *     competitor and repetition (the mean is shown too).
  *       weft            weft_thread_start + weft_thread_join + weft_thread_release
  *       pthread         pthread_create + pthread_join (the baseline)
+ *       pthread+name+tid  (Linux) the same, and the thread first does what
+ *                       a weft thread does beyond that, as Python 3.14's
+ *                       threads do: it names itself for the OS
+ *                       ("Thread-N", pthread_setname_np) and reads its
+ *                       native id (gettid)
  *       C11 threads     thrd_create + thrd_join
  *       GLib GThread    g_thread_new (no name) + g_thread_join
+ *       GLib GThread named  g_thread_new("Thread-N"): GLib names the thread
+ *                       for the OS (no native id)
  *       libuv uv_thread uv_thread_create + uv_thread_join
  *       APR apr_thread  apr_thread_create + apr_thread_exit (APR's way to
  *                       hand back a result) + apr_thread_join, in a pool
  *                       cleared after every thread (else it grows by a
  *                       record and a sub-pool per thread)
  *     Every competitor hands back a value from the thread and it is checked
- *     (libuv's threads have no result: the thread writes one).
+ *     (libuv's threads have no result: the thread writes one). The rows
+ *     whose threads get no OS-visible name are marked "(unnamed)": they do
+ *     less than weft, so bench/report.py does not count them as the best
+ *     competitor with weft's semantics (they are still shown, with ratios).
  *   - Thread-local get (family local.get) and set (local.set), on a key
  *     that holds a value (the path a program takes on every use);
  *     nanoseconds per call, one thread: --ops calls per competitor and
@@ -56,7 +66,11 @@
  * Environment: WEFT_BENCH_REPS, WEFT_BENCH_STARTS, WEFT_BENCH_OPS (the
  *              command line wins).
  */
+#if !defined(__linux__)
 #define _XOPEN_SOURCE 700
+#elif !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* pthread_setname_np and syscall(SYS_gettid), for "pthread+name+tid" */
+#endif
 
 #include <weft/local.h>
 #include <weft/thread.h>
@@ -71,6 +85,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "bench_competitors.h"
 
@@ -151,6 +169,44 @@ static void start_pthread(void)
         die("pthread_join: wrong result");
 }
 
+/* The name a thread gets, "Thread-N" as in weft and Python: formatted by
+ * the starting thread, as weft does. */
+static void next_thread_name(char *buf, size_t size)
+{
+    static unsigned counter;
+
+    snprintf(buf, size, "Thread-%u", ++counter);
+}
+
+#if defined(__linux__)
+typedef struct named_start {
+    char name[32];
+    long tid;
+} named_start;
+
+static void *named_fn(void *arg)
+{
+    named_start *n = arg;
+
+    n->tid = (long)syscall(SYS_gettid);
+    pthread_setname_np(pthread_self(), n->name);
+    return thread_fn(&the_value);
+}
+
+static void start_pthread_named(void)
+{
+    named_start n;
+    pthread_t t;
+    void *result = NULL;
+
+    next_thread_name(n.name, sizeof n.name);
+    check(pthread_create(&t, NULL, named_fn, &n), "pthread_create");
+    check(pthread_join(t, &result), "pthread_join");
+    if (result != &the_value || n.tid <= 0)
+        die("pthread_join: wrong result");
+}
+#endif
+
 #if defined(WEFT_BENCH_HAVE_C11_THREADS)
 static int c11_fn(void *arg)
 {
@@ -179,6 +235,15 @@ static gpointer glib_fn(gpointer arg)
 static void start_glib(void)
 {
     if (g_thread_join(g_thread_new(NULL, glib_fn, &the_value)) != &the_value)
+        die("g_thread_join: wrong result");
+}
+
+static void start_glib_named(void)
+{
+    char name[32];
+
+    next_thread_name(name, sizeof name);
+    if (g_thread_join(g_thread_new(name, glib_fn, &the_value)) != &the_value)
         die("g_thread_join: wrong result");
 }
 #endif
@@ -350,18 +415,24 @@ typedef struct competitor {
 
 static const competitor competitors[] = {
     {F_START, "weft", "weft_thread_start+join", false, NULL, start_weft, NULL},
-    {F_START, "pthread", "pthread_create+join", true, NULL, start_pthread, NULL},
+    {F_START, "pthread (unnamed)", "pthread_create+join", true, NULL, start_pthread, NULL},
+#if defined(__linux__)
+    {F_START, "pthread+name+tid", "+setname_np+gettid", false, NULL, start_pthread_named, NULL},
+#endif
 #if defined(WEFT_BENCH_HAVE_C11_THREADS)
-    {F_START, "C11 threads", "thrd_create+join", false, NULL, start_c11, NULL},
+    {F_START, "C11 threads (unnamed)", "thrd_create+join", false, NULL, start_c11, NULL},
 #endif
 #if defined(WEFT_BENCH_HAVE_GLIB)
-    {F_START, "GLib GThread", "g_thread_new+join", false, NULL, start_glib, NULL},
+    {F_START, "GLib GThread (unnamed)", "g_thread_new(NULL)+join", false, NULL, start_glib, NULL},
+    {F_START, "GLib GThread named", "g_thread_new(name)+join", false, NULL, start_glib_named,
+     NULL},
 #endif
 #if defined(WEFT_BENCH_HAVE_UV)
-    {F_START, "libuv uv_thread", "uv_thread_create+join", false, NULL, start_uv, NULL},
+    {F_START, "libuv uv_thread (unnamed)", "uv_thread_create+join", false, NULL, start_uv, NULL},
 #endif
 #if defined(WEFT_BENCH_HAVE_APR)
-    {F_START, "APR apr_thread", "apr_thread_create+join", false, setup_apr_starts, start_apr, NULL},
+    {F_START, "APR apr_thread (unnamed)", "apr_thread_create+join", false, setup_apr_starts,
+     start_apr, NULL},
 #endif
 
     {F_GET, "weft", "weft_local_get", false, setup_weft_key, NULL, get_weft},
@@ -511,20 +582,21 @@ static void print_table(int family, double (*v)[MAX_REPS], const char *title, in
     printf("\n%s (lower is better)\n", title);
     printf("  ratio = median / median of the pthread row; below 1.00 faster than pthreads\n");
     printf("  paired = the same ratio within each repetition: median (min-max)\n");
-    printf("%-18s %-27s %9s %9s %9s  %5s  %s\n", "competitor", "calls", "median", "min", "max",
+    printf("%-26s %-27s %9s %9s %9s  %5s  %s\n", "competitor", "calls", "median", "min", "max",
            "ratio", "paired");
     for (int c = 0; c < NCOMP; c++) {
         int b = baseline_of(c);
 
         if (competitors[c].family != family)
             continue;
-        printf("%-18s %-27s", competitors[c].name, competitors[c].calls);
+        printf("%-26s %-27s", competitors[c].name, competitors[c].calls);
         print_stats(v[c], b < 0 ? NULL : v[b], b == c, reps, "%.2f", 0);
         printf("\n");
     }
 }
 
-/* weft against every other competitor of each family, and the best of them. */
+/* weft against every other competitor of each family, and the best of them
+ * that does what weft does. */
 static void print_summary(int reps)
 {
     printf("\nSummary: weft against every other competitor; time ratio weft / other, "
@@ -536,11 +608,13 @@ static void print_summary(int reps)
         for (int c = 0; c < NCOMP; c++) {
             if (c == w || competitors[c].family != f)
                 continue;
-            if (best < 0 || median(results[c], reps) < median(results[best], reps))
+            /* The best with weft's semantics: an "(unnamed)" thread does less. */
+            if (!strstr(competitors[c].name, "(unnamed)") &&
+                (best < 0 || median(results[c], reps) < median(results[best], reps)))
                 best = c;
             paired_ratios(results[w], results[c], reps, ratios);
             min_max(ratios, reps, &lo, &hi);
-            printf("  %-17s vs %-18s x%.2f; %.2f (%.2f-%.2f)  %s\n", families[f].result,
+            printf("  %-17s vs %-26s x%.2f; %.2f (%.2f-%.2f)  %s\n", families[f].result,
                    competitors[c].name, median_ratio(results[w], results[c], reps),
                    median(ratios, reps), lo, hi, verdict(results[w], results[c], reps, true));
         }

@@ -86,10 +86,11 @@ def is_reference(competitor):
 def is_comparable(competitor):
     """Whether a row offers weft's semantics, so that it may be the best
     competitor: not weft's own variants (weft_run), and not the rows a
-    bench marks as hand-rolled references or as keeping other semantics
-    ("(ref)", "(fds left open)": a spawn that leaks descriptors)."""
+    bench marks as hand-rolled references or as doing less than weft
+    ("(ref)"; "(fds left open)": a spawn that leaks descriptors;
+    "(unnamed)": a thread with no OS-visible name)."""
     return not (competitor.startswith("weft") or is_reference(competitor) or
-                "(ref)" in competitor or "(fds left open)" in competitor)
+                any(mark in competitor for mark in ("(ref)", "(fds left open)", "(unnamed)")))
 
 
 def fmt(x):

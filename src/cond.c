@@ -22,34 +22,38 @@ typedef struct waiter {
     uint32_t signaled;
 } waiter;
 
+/* The waiters form a ring: the oldest is `head`, the newest head->prev.
+ * A ring needs no tail pointer, which keeps a weft_cond to two words. */
 static void enqueue(weft_cond *cond, waiter *w)
 {
-    waiter *tail;
+    waiter *head;
 
-    w->next = NULL;
     w->signaled = WAITING;
     weft__lock(&cond->guard);
-    tail = cond->tail;
-    w->prev = tail;
-    if (tail)
-        tail->next = w;
-    else
+    head = cond->head;
+    if (head) {
+        w->next = head;
+        w->prev = head->prev;
+        head->prev->next = w;
+        head->prev = w;
+    } else {
+        w->next = w->prev = w;
         weft__store_ptr(&cond->head, w);
-    cond->tail = w;
+    }
     weft__unlock(&cond->guard);
 }
 
 /* Under the guard. */
 static void unlink_waiter(weft_cond *cond, waiter *w)
 {
-    if (w->prev)
-        w->prev->next = w->next;
-    else
+    if (w->next == w) {
+        weft__store_ptr(&cond->head, NULL);
+        return;
+    }
+    w->prev->next = w->next;
+    w->next->prev = w->prev;
+    if (cond->head == w)
         weft__store_ptr(&cond->head, w->next);
-    if (w->next)
-        w->next->prev = w->prev;
-    else
-        cond->tail = w->prev;
 }
 
 /* Wait until notified or the deadline. First look at the word a few times

@@ -26,12 +26,11 @@ extern "C" {
 typedef struct weft_cond {
     weft_lock guard; /**< private: guards the waiter list */
     uint32_t unused; /**< private */
-    void *head;      /**< private: oldest waiter */
-    void *tail;      /**< private: newest waiter */
+    void *head;      /**< private: oldest waiter, in a ring of waiters */
 } weft_cond;
 
 /** A static initialiser for a weft_cond (zero-filling is the same). */
-#define WEFT_COND_INIT {WEFT_LOCK_INIT, 0, NULL, NULL}
+#define WEFT_COND_INIT {WEFT_LOCK_INIT, 0, NULL}
 
 /**
  * Release `lock`, wait until notified or the timeout expires, then acquire
