@@ -397,20 +397,43 @@ static bool all_done(void *queue)
     return done == weft__load_size(&q->tail);
 }
 
+/*
+ * Most calls only count. The call that may be the last one (done + 1 ==
+ * tail) finishes under the put lock, where tail cannot move: join looks
+ * under that lock too, so it cannot return, and its caller free the queue,
+ * before this call's notify is over. A count made without the lock saw
+ * tail > done + 1, and tail only grows, so it was not the last.
+ */
 int weft_queue_task_done(weft_queue *q)
 {
-    size_t done;
+    bool locked = false;
+    size_t done, tail;
+    int rc = WEFT_OK;
 
     if (!q)
         return WEFT_EINVAL;
     done = weft__load_size(&q->done);
-    do {
-        if (done == weft__load_size(&q->tail))
-            return WEFT_EINVAL; /* task_done() called too many times */
-    } while (!weft__cas_size(&q->done, &done, done + 1));
-    if (done + 1 == weft__load_size(&q->tail))
-        weft_cond_notify_all(&q->all_done);
-    return WEFT_OK;
+    for (;;) {
+        tail = weft__load_size(&q->tail);
+        if (done == tail) {
+            rc = WEFT_EINVAL; /* task_done() called too many times */
+            break;
+        }
+        if (done + 1 == tail && !locked) {
+            weft__lock(&q->put_lock);
+            locked = true;
+            done = weft__load_size(&q->done);
+            continue;
+        }
+        if (weft__cas_size(&q->done, &done, done + 1)) {
+            if (done + 1 == tail)
+                weft_cond_notify_all(&q->all_done);
+            break;
+        }
+    }
+    if (locked)
+        weft__unlock(&q->put_lock);
+    return rc;
 }
 
 int weft_queue_join(weft_queue *q, double timeout)
@@ -421,7 +444,7 @@ int weft_queue_join(weft_queue *q, double timeout)
     rc = weft__begin_wait(q, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
-    /* Joiners wait under the put lock, which task_done never takes. */
+    /* Joiners look under the put lock, which the last task_done holds. */
     weft__lock(&q->put_lock);
     while (!all_done(q)) {
         if (weft__cond_wait_unless(&q->all_done, &q->put_lock, all_done, q, deadline) ==
@@ -437,16 +460,21 @@ int weft_queue_join(weft_queue *q, double timeout)
 
 /* ---- Snapshots, shutdown, destroy ------------------------------------------------- */
 
-size_t weft_queue_size(const weft_queue *q)
+/* Under the put lock tail stands still, so tail - head is the size the
+ * queue had when head was read: a state it really was in, as Python's
+ * qsize() under its mutex. The queue is never a const object
+ * (weft_queue_create allocates it). */
+size_t weft_queue_size(const weft_queue *queue)
 {
-    size_t head, n;
+    weft_queue *q = (weft_queue *)queue;
+    size_t n;
 
     if (!q)
         return 0;
-    head = weft__load_size(&q->head); /* first: then tail - head cannot wrap */
-    n = weft__load_size(&q->tail) - head;
-    /* Gets and puts between the two reads can make n overshoot. */
-    return q->maxsize != 0 && n > q->maxsize ? q->maxsize : n;
+    weft__lock(&q->put_lock);
+    n = q->tail - weft__load_size(&q->head);
+    weft__unlock(&q->put_lock);
+    return n;
 }
 
 bool weft_queue_empty(const weft_queue *q)
@@ -501,13 +529,15 @@ void weft_queue_shutdown(weft_queue *q, bool immediate)
     } else if (q->state == QUEUE_OPEN) {
         weft__swap(&q->state, QUEUE_SHUT_DOWN);
     }
-    if (is_fifo(q))
-        weft__unlock(&q->get_lock);
-    weft__unlock(&q->put_lock);
+    /* Under the locks, so no woken thread returns (and frees the queue)
+     * while this call still uses it. */
     weft_cond_notify_all(&q->not_empty);
     weft_cond_notify_all(&q->not_full);
     if (immediate)
         weft_cond_notify_all(&q->all_done);
+    if (is_fifo(q))
+        weft__unlock(&q->get_lock);
+    weft__unlock(&q->put_lock);
 }
 
 void weft_queue_destroy(weft_queue *q)

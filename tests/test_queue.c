@@ -756,6 +756,39 @@ WEFT_TEST(queue_join_waits_for_last_task_done)
 
 /* ---- size, empty, full ----------------------------------------------------- */
 
+/* A worker that takes one item and marks it done. */
+static void *take_and_finish(void *arg)
+{
+    weft_queue *q = arg;
+    void *item;
+
+    CHECK_OK(weft_queue_get(q, &item, WEFT_FOREVER));
+    weft_sleep(0); /* give the joiner a chance to run inside the window */
+    CHECK_OK(weft_queue_task_done(q));
+    return NULL;
+}
+
+/* Python's "q.join() means the work is done": the queue may be freed as
+ * soon as join returns, while the worker's last task_done is returning.
+ * The last task_done must be done with the queue by then (ASan sees it
+ * otherwise). */
+WEFT_TEST(queue_destroy_right_after_join)
+{
+    long rounds = weft_test_iterations(2000), i;
+
+    for (i = 0; i < rounds; i++) {
+        weft_queue *q = make_queue(WEFT_QUEUE_FIFO, 0, NULL);
+        weft_thread *t;
+
+        CHECK_OK(weft_thread_start(&t, take_and_finish, q, NULL));
+        CHECK_OK(weft_queue_put(q, ITEM(1), WEFT_FOREVER));
+        CHECK_OK(weft_queue_join(q, WEFT_FOREVER));
+        weft_queue_destroy(q);
+        CHECK_OK(weft_thread_join(t, WEFT_FOREVER, NULL));
+        weft_thread_release(t);
+    }
+}
+
 WEFT_TEST(queue_size_empty_full)
 {
     weft_queue *u = make_queue(WEFT_QUEUE_LIFO, 0, NULL);

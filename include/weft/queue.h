@@ -102,22 +102,25 @@ WEFT_API int weft_queue_join(weft_queue *queue, double timeout);
 /**
  * The number of items in the queue (Queue.qsize()).
  * \param queue the queue.
- * \returns a snapshot; 0 for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \returns a snapshot: a state the queue was in during the call; 0 for NULL.
+ * \threadsafety Safe from any thread. Waits only for the queue's put lock,
+ *          which a put holds for a moment.
  */
 WEFT_API size_t weft_queue_size(const weft_queue *queue);
 /**
  * Whether the queue holds no item (Queue.empty()).
  * \param queue the queue.
- * \returns a snapshot; true for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \returns a snapshot: a state the queue was in during the call; true for NULL.
+ * \threadsafety Safe from any thread. Waits only for the queue's put lock,
+ *          which a put holds for a moment.
  */
 WEFT_API bool weft_queue_empty(const weft_queue *queue);
 /**
  * Whether a bounded queue holds maxsize items (Queue.full()).
  * \param queue the queue.
- * \returns a snapshot; false for NULL and for unbounded queues.
- * \threadsafety Safe from any thread. Never blocks.
+ * \returns a snapshot: a state the queue was in during the call; false for NULL and for unbounded queues.
+ * \threadsafety Safe from any thread. Waits only for the queue's put lock,
+ *          which a put holds for a moment.
  */
 WEFT_API bool weft_queue_full(const weft_queue *queue);
 
@@ -139,7 +142,11 @@ WEFT_API void weft_queue_shutdown(weft_queue *queue, bool immediate);
  * they need it).
  * \param queue the queue; NULL does nothing.
  * \threadsafety No thread may use the queue any more, nor be blocked in
- *          it. Never blocks.
+ *          it: every call on it must have returned. A weft_queue_join()
+ *          that returned is enough for the weft_queue_task_done() calls
+ *          it waited for; workers still blocked in weft_queue_get() must
+ *          be sent home first (weft_queue_shutdown(), then join their
+ *          threads). Never blocks.
  */
 WEFT_API void weft_queue_destroy(weft_queue *queue);
 
