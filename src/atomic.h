@@ -118,7 +118,11 @@ static inline void weft__cpu_relax(void)
 #include <intrin.h>
 
 /* On MSVC every Interlocked operation is a full barrier; plain loads and
- * stores need a barrier after (acquire) or before (release) them off x86. */
+ * stores need a barrier after (acquire) or before (release) them off x86.
+ * Every sequentially consistent store below is an Interlocked operation,
+ * so a load with the acquire barrier after it is sequentially consistent
+ * too: no store before it can pass it. Such loads never write the line,
+ * which a lock-free look at another thread's counter must not do. */
 #if defined(_M_ARM64) || defined(_M_ARM)
 #define WEFT__BARRIER() __dmb(_ARM64_BARRIER_ISH)
 #else
@@ -132,7 +136,7 @@ static inline uint32_t weft__load(const uint32_t *p)
     WEFT__BARRIER();
     return v;
 }
-static inline uint32_t weft__load_sc(const uint32_t *p) { return (uint32_t)_InterlockedOr((volatile long *)p, 0); }
+static inline uint32_t weft__load_sc(const uint32_t *p) { return weft__load(p); }
 static inline void weft__store_relaxed(uint32_t *p, uint32_t v) { __iso_volatile_store32((volatile __int32 *)p, (__int32)v); }
 static inline void weft__store(uint32_t *p, uint32_t v)
 {
@@ -168,13 +172,23 @@ static inline void weft__store64(uint64_t *p, uint64_t v)
 static inline uint64_t weft__fetch_add64(uint64_t *p, uint64_t v) { return (uint64_t)_InterlockedExchangeAdd64((volatile __int64 *)p, (__int64)v); }
 
 #if defined(_WIN64)
-static inline size_t weft__load_size(const size_t *p) { return (size_t)_InterlockedOr64((volatile __int64 *)p, 0); }
+static inline size_t weft__load_size(const size_t *p)
+{
+    size_t v = (size_t)__iso_volatile_load64((const volatile __int64 *)p);
+    WEFT__BARRIER();
+    return v;
+}
 static inline void weft__store_size(size_t *p, size_t v) { _InterlockedExchange64((volatile __int64 *)p, (__int64)v); }
 static inline bool weft__cas_size(size_t *p, size_t *expected, size_t desired)
 {
     size_t seen = (size_t)_InterlockedCompareExchange64((volatile __int64 *)p, (__int64)desired, (__int64)*expected);
 #else
-static inline size_t weft__load_size(const size_t *p) { return (size_t)_InterlockedOr((volatile long *)p, 0); }
+static inline size_t weft__load_size(const size_t *p)
+{
+    size_t v = (size_t)__iso_volatile_load32((const volatile __int32 *)p);
+    WEFT__BARRIER();
+    return v;
+}
 static inline void weft__store_size(size_t *p, size_t v) { _InterlockedExchange((volatile long *)p, (long)v); }
 static inline bool weft__cas_size(size_t *p, size_t *expected, size_t desired)
 {
@@ -198,7 +212,7 @@ static inline void weft__store_ptr(void **p, void *v)
     *(void *volatile *)p = v;
 }
 static inline void *weft__swap_ptr(void **p, void *v) { return _InterlockedExchangePointer((void *volatile *)p, v); }
-static inline void *weft__load_ptr_sc(void *const *p) { return _InterlockedCompareExchangePointer((void *volatile *)p, NULL, NULL); }
+static inline void *weft__load_ptr_sc(void *const *p) { return weft__load_ptr(p); }
 
 static inline void weft__fence_sc(void)
 {
