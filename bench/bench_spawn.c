@@ -12,7 +12,13 @@
  *     (see How for the turns they are timed in).
  *     Competitors: weft_popen_start + weft_popen_wait (+ release);
  *     weft_run; fork + execv + waitpid; posix_spawn + waitpid (the
- *     baseline); on Linux vfork + execv + waitpid, a reference only (the
+ *     baseline; it leaves this process's other descriptors open in the
+ *     child, which weft and Python's subprocess do not, so its @result
+ *     competitor is "posix_spawn (fds left open)"); where the C library
+ *     has posix_spawn_file_actions_addclosefrom_np (glibc 2.34), the same
+ *     with every descriptor from 3 on closed, as weft closes them
+ *     ("posix_spawn+closefrom", the row with weft's semantics); on Linux
+ *     vfork + execv + waitpid, a reference only (the
  *     floor a library could reach by hand, with vfork's hazards); and, where
  *     their library was found at build time (CMake defines
  *     WEFT_BENCH_HAVE_GLIB, _UV, _APR; the header of the output names those
@@ -40,7 +46,8 @@
  *     baselines: posix_spawn of this executable with an argument that makes
  *     it return from main at once (the spawn method's floor: the same exec
  *     and dynamic linking), and fork + _exit(0) + waitpid (the fork
- *     method's floor).
+ *     method's floor). Neither runs a target or passes it an argument, so
+ *     both are marked "(ref)": floors to compare with, not competitors.
  *   Every child's exit code is checked to be 0.
  *
  * The two parents, and why they are measured this way
@@ -271,6 +278,33 @@ static void one_posix_spawn(void)
 {
     posix_spawn_and_reap(prog_args, "posix_spawn");
 }
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+#define HAVE_ADDCLOSEFROM 1
+
+/* What a C program writes to start a program as weft and Python do: no
+ * descriptor but stdin, stdout and stderr reaches the child. */
+static void one_posix_spawn_closefrom(void)
+{
+    posix_spawn_file_actions_t actions;
+    pid_t pid;
+    int rc;
+
+    rc = posix_spawn_file_actions_init(&actions);
+    if (rc != 0)
+        die("posix_spawn_file_actions_init: %s", strerror(rc));
+    rc = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    if (rc != 0)
+        die("posix_spawn_file_actions_addclosefrom_np: %s", strerror(rc));
+    rc = posix_spawn(&pid, prog_args[0], &actions, NULL, prog_args, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0)
+        die("posix_spawn+closefrom(%s): %s", prog_args[0], strerror(rc));
+    reap(pid, "posix_spawn+closefrom");
+}
+#else
+#define HAVE_ADDCLOSEFROM 0
+#endif
 
 #if HAVE_VFORK
 /* vfork in a function of its own with nothing to clobber: the child only
@@ -540,7 +574,12 @@ static const competitor competitors[] = {
     {T_SPAWN, "spawn", "weft_popen_start+wait", "weft", false, one_weft_popen, NULL, NULL},
     {T_SPAWN, "spawn", "weft_run", "weft_run", false, one_weft_run, NULL, NULL},
     {T_SPAWN, "spawn", "fork+execv+waitpid", "fork+execv", false, one_fork_exec, NULL, NULL},
-    {T_SPAWN, "spawn", "posix_spawn+waitpid", "posix_spawn", true, one_posix_spawn, NULL, NULL},
+    {T_SPAWN, "spawn", "posix_spawn+waitpid", "posix_spawn (fds left open)", true,
+     one_posix_spawn, NULL, NULL},
+#if HAVE_ADDCLOSEFROM
+    {T_SPAWN, "spawn", "posix_spawn+closefrom+waitpid", "posix_spawn+closefrom", false,
+     one_posix_spawn_closefrom, NULL, NULL},
+#endif
 #if HAVE_VFORK
     {T_SPAWN, "spawn", "vfork+execv+waitpid (ref)", "vfork+execv (ref)", false, one_vfork_exec,
      NULL, NULL},
@@ -561,12 +600,12 @@ static const competitor competitors[] = {
 #endif
     {T_PROCESS, "process.spawn", "weft_process SPAWN+join", "weft", false, one_weft_process_spawn,
      NULL, NULL},
-    {T_PROCESS, "process.spawn", "posix_spawn(self)+waitpid", "posix_spawn(self)", true,
+    {T_PROCESS, "process.spawn", "posix_spawn(self)+waitpid", "posix_spawn(self) (ref)", true,
      one_posix_spawn_self, NULL, NULL},
     {T_PROCESS, "process.fork", "weft_process FORK+join", "weft", false, one_weft_process_fork,
      NULL, NULL},
-    {T_PROCESS, "process.fork", "fork+_exit+waitpid", "fork+_exit", true, one_fork_exit, NULL,
-     NULL},
+    {T_PROCESS, "process.fork", "fork+_exit+waitpid", "fork+_exit (ref)", true, one_fork_exit,
+     NULL, NULL},
 };
 
 #define NCOMP ((int)(sizeof competitors / sizeof competitors[0]))
@@ -757,7 +796,7 @@ static void print_table(int table, const char *title, int reps)
     printf("  ratio = median / median of the baseline row at the same parent size;\n"
            "  paired = the same ratio within each repetition: median (min-max)\n");
     printf("  n/run = the median number of children per phase (a repetition's turns)\n");
-    printf("%-27s %-9s %6s %9s %9s %9s  %5s  %s\n", "competitor", "parent", "n/run", "median",
+    printf("%-30s %-9s %6s %9s %9s %9s  %5s  %s\n", "competitor", "parent", "n/run", "median",
            "min", "max", "ratio", "paired");
     for (int ph = 0; ph < PHASES; ph++) {
         for (int c = 0; c < NCOMP; c++) {
@@ -765,7 +804,7 @@ static void print_table(int table, const char *title, int reps)
 
             if (!available[c] || competitors[c].table != table)
                 continue;
-            printf("%-27s %-9s %6.0f", competitors[c].name, phase_names[ph],
+            printf("%-30s %-9s %6.0f", competitors[c].name, phase_names[ph],
                    median(counts[ph][c], reps));
             print_stats(results[ph][c], b < 0 ? NULL : results[ph][b], b == c, reps, "%.3f", 0);
             printf("%s\n", competitors[c].baseline ? "  <- baseline" : "");
@@ -790,7 +829,7 @@ static void print_growth(int reps)
     for (int c = 0; c < NCOMP; c++) {
         if (!available[c])
             continue;
-        printf("  %-27s ", competitors[c].name);
+        printf("  %-30s ", competitors[c].name);
         print_ratio(results[LARGE][c], results[SMALL][c], reps);
         printf("\n");
     }
@@ -806,7 +845,7 @@ static void print_h2h(int reps)
         return;
     printf("\nHead to head: weft's children and raw posix_spawn's in turns in one run,\n"
            "each child timed; the ratio weft / posix_spawn of each run (lower is better)\n");
-    printf("%-27s %-9s %6s %9s %9s %9s\n", "weft", "parent", "n/run", "median", "min", "max");
+    printf("%-30s %-9s %6s %9s %9s %9s\n", "weft", "parent", "n/run", "median", "min", "max");
     for (int ph = 0; ph < PHASES; ph++) {
         for (int k = 0; k < NPAIRS; k++) {
             double lo, hi;
@@ -814,7 +853,7 @@ static void print_h2h(int reps)
             if (pair_comp[k] < 0)
                 continue;
             min_max(h2h[ph][k], reps, &lo, &hi);
-            printf("%-27s %-9s %6.0f %9.3f %9.3f %9.3f\n", pair_names[k], phase_names[ph],
+            printf("%-30s %-9s %6.0f %9.3f %9.3f %9.3f\n", pair_names[k], phase_names[ph],
                    median(h2h_counts[ph][k], reps), median(h2h[ph][k], reps), lo, hi);
         }
     }
@@ -897,7 +936,7 @@ static void print_summary(int reps)
                     best = c;
                 paired_ratios(results[ph][w], results[ph][c], reps, ratios);
                 min_max(ratios, reps, &lo, &hi);
-                printf("  %-13s %-9s vs %-27s x%6.3f; %6.3f (%.3f-%.3f)  %s\n",
+                printf("  %-13s %-9s vs %-30s x%6.3f; %6.3f (%.3f-%.3f)  %s\n",
                        competitors[w].family, phase_names[ph], competitors[c].name,
                        median_ratio(results[ph][w], results[ph][c], reps), median(ratios, reps),
                        lo, hi, verdict(results[ph][w], results[ph][c], reps, true));
@@ -983,7 +1022,7 @@ static void run_turns(int phase, int r, const settings *s)
         results[phase][c][r] = median_in_place(turn_ms[c], nturns[c]);
         counts[phase][c][r] = (double)children[c];
         if (s->verbose)
-            fprintf(stderr, "rep %d %-9s %-27s %4ld children in %zu turns, median %.3f ms\n",
+            fprintf(stderr, "rep %d %-9s %-30s %4ld children in %zu turns, median %.3f ms\n",
                     r + 1, phase_names[phase], competitors[c].name, children[c], nturns[c],
                     results[phase][c][r]);
     }
@@ -1009,7 +1048,7 @@ static void run_phase(int phase, int r, const settings *s)
                                            (long)s->spawns, (long)s->run_ms, &n);
         h2h_counts[phase][k][r] = (double)n;
         if (s->verbose)
-            fprintf(stderr, "rep %d %-9s %-27s %4ld pairs   weft / posix_spawn %.3f\n", r + 1,
+            fprintf(stderr, "rep %d %-9s %-30s %4ld pairs   weft / posix_spawn %.3f\n", r + 1,
                     phase_names[phase], pair_names[k], n, h2h[phase][k][r]);
     }
 }

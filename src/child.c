@@ -6,8 +6,11 @@
  * Reap and signal take the child's lock, and a signal is sent only while
  * the child is not yet reaped: once waitpid has collected a child its pid
  * may be given to another process, which must never receive our signal.
- * Waiting happens outside the lock (a pidfd or process handle can be waited
- * on by many threads), so a kill is never held up by a waiter.
+ * Waiting happens outside the lock, so a kill is never held up by a
+ * waiter, and many threads may wait at once. A wait may go by the pid (an
+ * untimed wait is one waitid, as cheap as waitpid), so no reap happens
+ * while anyone waits: `waiters` counts them, and the last one to return
+ * reaps.
  *
  * Every record is on one list until it is both released by its owner and
  * reaped. Released children that still ran are reaped by a sweep at each
@@ -22,6 +25,7 @@ struct weft__child {
     weft_sys_child sys;
     weft_lock lock;  /* held around reap and signal */
     uint32_t reaped; /* set once `code` is valid and the pid is gone */
+    uint32_t waiters; /* threads waiting for its end; under lock */
     int code;
     weft__child_kind kind;
     bool started;    /* sys is a real child */
@@ -78,7 +82,7 @@ static void try_reap(weft__child *c)
     if (weft__load(&c->reaped))
         return;
     weft__lock(&c->lock);
-    if (!c->reaped && weft_sys_child_reap(&c->sys, &code) == WEFT_OK) {
+    if (!c->reaped && c->waiters == 0 && weft_sys_child_reap(&c->sys, &code) == WEFT_OK) {
         c->code = code;
         weft__store(&c->reaped, 1);
     }
@@ -141,12 +145,36 @@ int weft__child_poll(weft__child *c, int *code)
     return WEFT_OK;
 }
 
+/* Wait for c's end without reaping it, counted in `waiters` so that no
+ * reap frees its pid meanwhile. A wait by a deadline needs the child's
+ * handle, made at the first such wait, while the child is surely not
+ * reaped. */
+static int wait_for_end(weft__child *c, int64_t deadline)
+{
+    int rc;
+
+    weft__lock(&c->lock);
+    if (c->reaped) {
+        weft__unlock(&c->lock);
+        return WEFT_OK;
+    }
+    c->waiters++;
+    if (deadline != WEFT__NO_DEADLINE)
+        weft_sys_child_open(&c->sys);
+    weft__unlock(&c->lock);
+    rc = weft_sys_child_wait(&c->sys, deadline);
+    weft__lock(&c->lock);
+    c->waiters--;
+    weft__unlock(&c->lock);
+    return rc;
+}
+
 int weft__child_wait(weft__child *c, int64_t deadline, int *code)
 {
     int rc;
 
     while (weft__child_poll(c, code) == WEFT_EAGAIN) {
-        rc = weft_sys_child_wait(&c->sys, deadline);
+        rc = wait_for_end(c, deadline);
         if (rc != WEFT_OK && weft__child_poll(c, code) == WEFT_EAGAIN)
             return rc;
     }

@@ -192,8 +192,9 @@ void weft_sys_close(weft_sys_file f);
 
 /* ---- Child processes ------------------------------------------------------------- */
 
-/* A started child process. `handle` is what waiting needs besides the pid:
- * the process HANDLE on Windows, a pidfd on Linux, else -1. */
+/* A started child process. `handle` is what a wait by a deadline needs
+ * besides the pid: the process HANDLE on Windows; on Linux a pidfd, made
+ * by weft_sys_child_open when first needed; else -1. */
 typedef struct weft_sys_child {
     int64_t pid;
     intptr_t handle;
@@ -242,10 +243,18 @@ weft_sys_file weft_sys_file_from_name(const char *name);
  * exist (Windows); WEFT_EAGAIN; WEFT_ENOMEM; WEFT_EOS. */
 int weft_sys_fork(weft_sys_child *out, bool *in_child);
 
+/* Get the child ready for waits by a deadline: on Linux, open its pidfd
+ * (when that fails, such waits poll). Call it while the child is not
+ * reaped, serialised with the reap; Windows has nothing to do. */
+void weft_sys_child_open(weft_sys_child *child);
+
 /* Wait until the child has ended or the deadline passes, without reaping
- * it (several threads may wait at once). Event-driven: pidfd and poll on
- * Linux, the process handle on Windows; polling where neither exists.
- * Returns WEFT_OK once it has ended, WEFT_ETIMEDOUT, or WEFT_EOS. */
+ * it (several threads may wait at once). Without a deadline, one call that
+ * sleeps until the child ends (waitid by pid on POSIX). With one: the
+ * pidfd and poll on Linux, the process handle on Windows, polling where
+ * neither exists. The caller keeps the child from being reaped while it
+ * waits: its pid could then be given to another process. Returns WEFT_OK
+ * once it has ended, WEFT_ETIMEDOUT, or WEFT_EOS. */
 int weft_sys_child_wait(const weft_sys_child *child, int64_t deadline_ns);
 
 /* Collect an ended child's exit code without blocking: its exit status, or

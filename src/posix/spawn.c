@@ -4,9 +4,11 @@
  * current directory; fork; waiting for a child's end without reaping it;
  * reaping; signals; the process id and the running executable's path.
  *
- * A child's end is waited for on a pidfd where the build uses them
+ * A child's end is waited for without reaping it: with no deadline by one
+ * waitid(WNOWAIT) that sleeps until it ends; by a deadline on a pidfd,
+ * opened at the first such wait, where the build uses them
  * (WEFT_CHILD_WAIT_PIDFD, Linux), else, or when the kernel gives none, by
- * polling waitid(WNOWAIT), which leaves the child for the reap.
+ * polling waitid(WNOWAIT). child.c holds reaps off while anyone waits.
  */
 #define _GNU_SOURCE /* ppoll, posix_spawn_file_actions_addclosefrom_np, addchdir_np */
 #include "posix.h"
@@ -359,7 +361,7 @@ int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts)
     free(argv);
     if (status == WEFT_OK) {
         out->pid = pid;
-        out->handle = open_handle(pid);
+        out->handle = -1;
     }
     return status;
 }
@@ -387,7 +389,7 @@ int weft_sys_fork(weft_sys_child *out, bool *in_child)
     *in_child = pid == 0;
     if (pid > 0) {
         out->pid = pid;
-        out->handle = open_handle(pid);
+        out->handle = -1;
     }
     return WEFT_OK;
 }
@@ -450,8 +452,31 @@ static int wait_polling(pid_t pid, int64_t deadline_ns)
     }
 }
 
+void weft_sys_child_open(weft_sys_child *child)
+{
+    if (child->handle < 0)
+        child->handle = open_handle((pid_t)child->pid);
+}
+
+/* Sleep in waitid until the child ends: the caller holds reaps off, so the
+ * pid is still this child's. */
+static int wait_blocking(pid_t pid)
+{
+    siginfo_t info;
+
+    while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) != 0) {
+        if (errno == ECHILD)
+            return WEFT_OK; /* the kernel reaped it (SIGCHLD ignored) */
+        if (errno != EINTR)
+            return weft__os_error(errno);
+    }
+    return WEFT_OK;
+}
+
 int weft_sys_child_wait(const weft_sys_child *child, int64_t deadline_ns)
 {
+    if (deadline_ns == WEFT__NO_DEADLINE)
+        return wait_blocking((pid_t)child->pid);
 #if defined(WEFT_CHILD_WAIT_PIDFD)
     if (child->handle >= 0)
         return wait_pidfd((int)child->handle, deadline_ns);
