@@ -9,8 +9,9 @@
  * Waiting happens outside the lock, so a kill is never held up by a
  * waiter, and many threads may wait at once. A wait may go by the pid (an
  * untimed wait is one waitid, as cheap as waitpid), so no reap happens
- * while anyone waits: `waiters` counts them, and the last one to return
- * reaps.
+ * while anyone waits: `waiters` counts them. Once a wait has seen the end
+ * (`ended`), nobody starts another: later callers sleep on `reaped`, and
+ * the last waiter out reaps and wakes them.
  *
  * Every record is on one list until it is both released by its owner and
  * reaped. Released children that still ran are reaped by a sweep at each
@@ -26,6 +27,7 @@ struct weft__child {
     weft_lock lock;  /* held around reap and signal */
     uint32_t reaped; /* set once `code` is valid and the pid is gone */
     uint32_t waiters; /* threads waiting for its end; under lock */
+    bool ended;       /* a wait saw its end; under lock */
     int code;
     weft__child_kind kind;
     bool started;    /* sys is a real child */
@@ -74,18 +76,24 @@ void weft__child_started(weft__child *c, const weft_sys_child *sys)
     weft__unlock(&list_lock);
 }
 
-/* Reap c if it has ended. */
-static void try_reap(weft__child *c)
+/* With c's lock: reap c if it has ended and nobody waits by its pid. */
+static void reap_locked(weft__child *c)
 {
     int code;
 
-    if (weft__load(&c->reaped))
-        return;
-    weft__lock(&c->lock);
     if (!c->reaped && c->waiters == 0 && weft_sys_child_reap(&c->sys, &code) == WEFT_OK) {
         c->code = code;
         weft__store(&c->reaped, 1);
+        weft_sys_wake_all(&c->reaped);
     }
+}
+
+static void try_reap(weft__child *c)
+{
+    if (weft__load(&c->reaped))
+        return;
+    weft__lock(&c->lock);
+    reap_locked(c);
     weft__unlock(&c->lock);
 }
 
@@ -158,6 +166,11 @@ static int wait_for_end(weft__child *c, int64_t deadline)
         weft__unlock(&c->lock);
         return WEFT_OK;
     }
+    if (c->ended) {
+        /* The reap is due once the waiters still inside are out. */
+        weft__unlock(&c->lock);
+        return weft_sys_wait(&c->reaped, 0, deadline);
+    }
     c->waiters++;
     if (deadline != WEFT__NO_DEADLINE)
         weft_sys_child_open(&c->sys);
@@ -165,6 +178,10 @@ static int wait_for_end(weft__child *c, int64_t deadline)
     rc = weft_sys_child_wait(&c->sys, deadline);
     weft__lock(&c->lock);
     c->waiters--;
+    if (rc == WEFT_OK)
+        c->ended = true;
+    if (c->ended)
+        reap_locked(c);
     weft__unlock(&c->lock);
     return rc;
 }
