@@ -171,29 +171,31 @@ static inline void weft__store64(uint64_t *p, uint64_t v)
 }
 static inline uint64_t weft__fetch_add64(uint64_t *p, uint64_t v) { return (uint64_t)_InterlockedExchangeAdd64((volatile __int64 *)p, (__int64)v); }
 
+/* size_t is 64 bits on 64-bit Windows, 32 on 32-bit: the intrinsics of
+ * that width. */
 #if defined(_WIN64)
-static inline size_t weft__load_size(const size_t *p)
-{
-    size_t v = (size_t)__iso_volatile_load64((const volatile __int64 *)p);
-    WEFT__BARRIER();
-    return v;
-}
-static inline void weft__store_size(size_t *p, size_t v) { _InterlockedExchange64((volatile __int64 *)p, (__int64)v); }
-static inline bool weft__cas_size(size_t *p, size_t *expected, size_t desired)
-{
-    size_t seen = (size_t)_InterlockedCompareExchange64((volatile __int64 *)p, (__int64)desired, (__int64)*expected);
+#define WEFT__SIZE_T __int64
+#define WEFT__SIZE_LOAD __iso_volatile_load64
+#define WEFT__SIZE_EXCHANGE _InterlockedExchange64
+#define WEFT__SIZE_CAS _InterlockedCompareExchange64
 #else
+#define WEFT__SIZE_T long
+#define WEFT__SIZE_LOAD(p) __iso_volatile_load32((const volatile __int32 *)(p))
+#define WEFT__SIZE_EXCHANGE _InterlockedExchange
+#define WEFT__SIZE_CAS _InterlockedCompareExchange
+#endif
+
 static inline size_t weft__load_size(const size_t *p)
 {
-    size_t v = (size_t)__iso_volatile_load32((const volatile __int32 *)p);
+    size_t v = (size_t)WEFT__SIZE_LOAD((const volatile WEFT__SIZE_T *)p);
     WEFT__BARRIER();
     return v;
 }
-static inline void weft__store_size(size_t *p, size_t v) { _InterlockedExchange((volatile long *)p, (long)v); }
+static inline void weft__store_size(size_t *p, size_t v) { WEFT__SIZE_EXCHANGE((volatile WEFT__SIZE_T *)p, (WEFT__SIZE_T)v); }
 static inline bool weft__cas_size(size_t *p, size_t *expected, size_t desired)
 {
-    size_t seen = (size_t)_InterlockedCompareExchange((volatile long *)p, (long)desired, (long)*expected);
-#endif
+    size_t seen = (size_t)WEFT__SIZE_CAS((volatile WEFT__SIZE_T *)p, (WEFT__SIZE_T)desired, (WEFT__SIZE_T)*expected);
+
     if (seen == *expected)
         return true;
     *expected = seen;
