@@ -66,14 +66,12 @@ static void unlink_waiter(weft_cond *cond, waiter *w)
 static int park(weft_cond *cond, waiter *w, int64_t deadline)
 {
     uint32_t s = WAITING;
-    unsigned round;
     int rc = WEFT_OK;
 
-    for (round = 0; round < WEFT__SPIN_ROUNDS && deadline != 0 && weft__spinning_pays(); round++) {
-        weft__backoff(round);
-        if (weft__load(&w->signaled) == SIGNALED)
-            return WEFT_OK;
-    }
+    /* Before the waiter parks, only a notify moves its word (to SIGNALED). */
+    if (deadline != 0 &&
+        weft__spin_until(weft__word_moved, &(weft__word_look){&w->signaled, WAITING}))
+        return WEFT_OK;
     if (!weft__cas(&w->signaled, &s, PARKED))
         return WEFT_OK; /* notified meanwhile */
     while (weft__load(&w->signaled) == PARKED) {

@@ -43,7 +43,6 @@ int weft_event_wait(weft_event *event, double timeout)
 {
     int64_t deadline;
     uint32_t seen;
-    unsigned round;
     int rc;
 
     rc = weft__begin_wait(event, timeout, &deadline);
@@ -57,11 +56,8 @@ int weft_event_wait(weft_event *event, double timeout)
     /* A set that comes within microseconds (a future's result, a hand-off
      * between two threads) is seen without parking, and spares the setter
      * its wake-up call. */
-    for (round = 0; round < WEFT__SPIN_ROUNDS && weft__spinning_pays(); round++) {
-        weft__backoff(round);
-        if (weft__load(&event->state) != seen)
-            return WEFT_OK;
-    }
+    if (weft__spin_until(weft__word_moved, &(weft__word_look){&event->state, seen}))
+        return WEFT_OK;
     weft__fetch_add(&event->waiters, 1);
     while (weft__load(&event->state) == seen) {
         if (weft_sys_wait(&event->state, seen, deadline) == WEFT_ETIMEDOUT) {

@@ -84,6 +84,36 @@ static inline void weft__backoff(unsigned round)
  * where the thread waited for cannot run while we spin. Asked once. */
 bool weft__spinning_pays(void);
 
+/* Before parking, look WEFT__SPIN_ROUNDS times, with growing pauses, for
+ * what a waiter waits for: true as soon as ready(arg) holds; false after
+ * the last look, or at once where spinning cannot pay. */
+static inline bool weft__spin_until(bool (*ready)(const void *arg), const void *arg)
+{
+    unsigned round;
+
+    if (!weft__spinning_pays())
+        return false;
+    for (round = 0; round < WEFT__SPIN_ROUNDS; round++) {
+        weft__backoff(round);
+        if (ready(arg))
+            return true;
+    }
+    return false;
+}
+
+/* The commonest thing to look for: a word that no longer holds `from`. */
+typedef struct weft__word_look {
+    const uint32_t *word;
+    uint32_t from;
+} weft__word_look;
+
+static inline bool weft__word_moved(const void *arg)
+{
+    const weft__word_look *look = arg;
+
+    return weft__load(look->word) != look->from;
+}
+
 /* ---- The lock word ------------------------------------------------------------ */
 
 /* Acquire a weft_lock by a deadline, with no argument checks: the one lock

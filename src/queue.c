@@ -264,9 +264,11 @@ static bool may_get(void *q)
     return has_item(q) || !is_open(q);
 }
 
-/* Without a lock: whether an item seems to be there. */
-static bool item_in_sight(const weft_queue *q)
+/* Without a lock (weft__spin_until): whether an item seems to be there. */
+static bool item_in_sight(const void *queue)
 {
+    const weft_queue *q = queue;
+
     return weft__load_size(&q->tail) != weft__load_size(&q->head);
 }
 
@@ -277,27 +279,13 @@ static bool item_in_sight(const weft_queue *q)
  * head again. One slot at a time measured half the throughput. */
 #define ROOM_BATCH 64
 
-static bool room_in_sight(const weft_queue *q)
+static bool room_in_sight(const void *queue)
 {
+    const weft_queue *q = queue;
     size_t head = weft__load_size(&q->head);
     size_t want = q->maxsize / 4 < ROOM_BATCH ? q->maxsize / 4 : ROOM_BATCH;
 
     return weft__load_size(&q->tail) - head + (want ? want : 1) <= q->maxsize;
-}
-
-/* Without a lock: look a few times, with growing pauses, for what the
- * caller waits for, before it waits on a condition. */
-static void spin_for(const weft_queue *q, bool (*in_sight)(const weft_queue *))
-{
-    unsigned round;
-
-    if (!weft__spinning_pays())
-        return;
-    for (round = 0; round < WEFT__SPIN_ROUNDS; round++) {
-        weft__backoff(round);
-        if (in_sight(q))
-            return;
-    }
 }
 
 int weft_queue_put(weft_queue *q, void *item, double timeout)
@@ -324,7 +312,7 @@ int weft_queue_put(weft_queue *q, void *item, double timeout)
         if (deadline != 0 && !spun) {
             spun = true;
             weft__unlock(&q->put_lock);
-            spin_for(q, room_in_sight);
+            (void)weft__spin_until(room_in_sight, q);
             weft__lock(&q->put_lock);
             continue;
         }
@@ -367,7 +355,7 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
         if (deadline != 0 && !spun) {
             spun = true;
             weft__unlock(lock);
-            spin_for(q, item_in_sight);
+            (void)weft__spin_until(item_in_sight, q);
             weft__lock(lock);
             continue;
         }
