@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_competitors.h: the headers of the libraries weft is compared with,
  * each under the WEFT_BENCH_HAVE_* macro bench/CMakeLists.txt defines when

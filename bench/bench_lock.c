@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_lock: weft_lock, weft_rlock and weft_cond against pthreads, C11
  * <threads.h>, GLib, libuv, APR and (on Linux) a bare futex lock and

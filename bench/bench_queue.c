@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_queue: weft_queue and weft_executor against what a C programmer
  * would write by hand with pthreads, and against the queues and pools of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_sizes: how many bytes each synchronisation object takes, weft's
  * against the platform's and the other libraries' (issue 6's memory

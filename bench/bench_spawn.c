@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_spawn: starting child processes with weft, from a small parent and
  * from a parent that has touched a lot of memory, against the raw POSIX

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_thread: weft's threads and thread-local values against pthreads,
  * C11 <threads.h>, GLib, libuv and APR.

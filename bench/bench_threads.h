@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the benchmarks that run their own pthreads share: a start barrier,
  * CPU pinning and a context-switch count. Include after bench_util.h, in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_util.h: what the benchmarks share: fatal errors, statistics over
  * repetitions (median, range, paired ratios, a verdict), the option parser

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Drepper's three-state futex mutex (mutex 2) and a sequence-counter
  * condition, the bare-futex floor that bench_lock shows next to weft_lock,

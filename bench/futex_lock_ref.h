@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Reference competitors for bench_lock: the smallest correct futex lock,
  * Ulrich Drepper's three-state mutex ("Futexes Are Tricky", mutex 2), and

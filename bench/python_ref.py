@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """python_ref.py: Python 3's own threading, queue, concurrent.futures and
 subprocess, measured the way the C benches measure weft, for reference.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """report.py: bench/RESULTS.md and bench/results.svg from the benches' output.
 
     python3 bench/report.py [--out-dir DIR] [--command TEXT]... OUTPUT...

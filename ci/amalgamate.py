@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """ci/amalgamate.py OUTDIR: weft as one header and one source file.
 
 Writes OUTDIR/weft.h (every public header, in include order) and

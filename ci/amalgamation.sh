@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ci/amalgamation.sh [COMPILER...]: weft as one weft.h and one weft.c
 # (ci/amalgamate.py), built without CMake and used by a test program.
 #

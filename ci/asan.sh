@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ci/asan.sh: Debug build with AddressSanitizer + UndefinedBehaviorSanitizer
 # (preset "asan"), clang unless CC says otherwise. ci/sanitizer.sh first makes
 # sure the sanitizers can run on this kernel.

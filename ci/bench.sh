@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ci/bench.sh [--smoke]: build the benchmarks (Release, -DWEFT_BUILD_BENCH=ON)
 # in build-bench/ (removed first), run every bench in full and
 # bench/python_ref.py (when python3 is installed), keep their raw output in

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ci/build-and-test.sh PRESET [extra cmake configure args...]
 #
 # The one build-and-test step of every CI matrix entry: configure, build and

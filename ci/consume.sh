@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ci/consume.sh [static|shared|both]: install weft and use it as a user would.
 #
 # For each kind (default both): build weft (Release, no tests), install it to

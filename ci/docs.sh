@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ci/docs.sh: the API reference. Configure build-docs/ (library only, no
 # tests or examples), build the `docs` target with Doxygen (cmake/docs.cmake,
 # docs/Doxyfile.in), and check:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ci/install-deps.sh [PACKAGE...]: make sure the Debian/Ubuntu packages CI
 # needs are installed (default: all of them), with apt-get, as root or through
 # sudo -n, never asking anything. Packages already installed are not asked

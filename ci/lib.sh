@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # ci/lib.sh: helpers shared by the ci/ scripts; source it, don't run it.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ci/mingw-shared.sh: cross-build for Windows x86_64 with mingw-w64 as a DLL,
 # and run the tests under Wine (preset "mingw-shared").
 # shellcheck source-path=SCRIPTDIR source=lib.sh

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ci/mingw-static.sh: cross-build for Windows x86_64 with mingw-w64, static
 # library, and run the tests under Wine (preset "mingw-static").
 # shellcheck source-path=SCRIPTDIR source=lib.sh

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ci/parkinglot.sh: the parking-lot wait backend (the one macOS and the BSDs
 # use) built and tested on Linux, so it cannot rot (preset "parkinglot"),
 # gcc unless CC says otherwise.

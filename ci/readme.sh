@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ci/readme.sh [test|example|both]: run the two commands at the top of
 # README.md exactly as written, from the top of the source tree, as a new user
 # would (default generator, so `make` is enough; no preset, no ninja):

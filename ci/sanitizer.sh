@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # ci/sanitizer.sh: make sure a sanitizer can run here; source it, don't run it.
 #

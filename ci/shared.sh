@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ci/shared.sh: weft as a shared library (preset "shared"; the benchmarks are
 # built too, so they keep compiling), gcc unless CC says otherwise.
 # shellcheck source-path=SCRIPTDIR source=lib.sh

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ci/tsan.sh: ThreadSanitizer build and tests (preset "tsan"), clang unless CC
 # says otherwise. ci/sanitizer.sh first makes sure ThreadSanitizer can run on
 # this kernel (lowering vm.mmap_rnd_bits or turning ASLR off for ctest).

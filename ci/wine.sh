@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # ci/wine.sh: a clean Wine for the mingw-w64 tests; source it, don't run it.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The API reference, included by CMakeLists.txt when weft is the top-level
 # project. When Doxygen is installed, `cmake --build <build> --target docs`
 # writes the HTML to <build>/docs/html and Doxygen's warnings to

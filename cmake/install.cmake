@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Install rules for weft, included by the top-level CMakeLists.txt when
 # WEFT_INSTALL is ON. They install:
 #   <includedir>/weft.h, <includedir>/weft/*.h        the public headers
@@ -109,3 +110,8 @@ configure_file("${CMAKE_CURRENT_LIST_DIR}/weft.pc.in"
 install(FILES "${PROJECT_BINARY_DIR}/weft.pc"
         DESTINATION "${WEFT_PC_DIR}"
         COMPONENT weft_development)
+
+# ---- The licence --------------------------------------------------------------------
+install(FILES "${PROJECT_SOURCE_DIR}/LICENSE"
+  DESTINATION "${CMAKE_INSTALL_DATADIR}/doc/weft"
+  COMPONENT weft_development)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Configure checks for the POSIX backend's files, pipes and child processes,
 # included by the top-level CMakeLists.txt on every non-Windows system. The
 # results become compile definitions of src/posix/file.c and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Cross-compile weft for 64-bit Windows with mingw-w64, and run what it
 # builds (tests, examples) under Wine, so that `ctest` is the same command
 # as on every other platform:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * atexit_clean: the Python idiom "clean up at exit with atexit, and know
  * that os._exit skips it", written with weft.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What every example shares: a failed weft call stops the example with a
  * message naming the call and the line (an example must fail loudly, never

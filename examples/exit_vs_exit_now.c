@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * exit_vs_exit_now: the Python idiom "sys.exit waits for non-daemon
  * threads, os._exit does not", written with weft.

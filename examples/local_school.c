@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * local_school: the threading.local tutorial, written with weft.
  *

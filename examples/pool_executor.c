@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool_executor: the concurrent.futures tutorial, written with weft: a
  * ThreadPoolExecutor used as a context manager, submit() + result(), then

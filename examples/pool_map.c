@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool_map: Pool(5).map(test, range(13)) from the multiprocessing
  * tutorials, written with weft: a registered function of this program runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * popen_wait_write: the Python idiom "start a program with Popen, wait for
  * it, then write its exit status and output to a file", written with weft.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * print_time: the classic threading tutorial ("threadLock" and
  * "print_time"), written with weft.

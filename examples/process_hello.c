@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * process_hello: the first multiprocessing example of the Python
  * documentation, written with weft: a function of this program runs in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rlock_account: the Python idiom "an RLock, so that methods holding the
  * lock can call each other", written with weft.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shared_counter: the Python tutorial idiom "a lock around a shared counter",
  * written with weft.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * timer_cancel: threading.Timer, one left to fire and one cancelled,
  * written with weft.

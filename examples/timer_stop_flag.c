@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * timer_stop_flag: the Python idiom "a worker loop with a stop flag, so the
  * program can exit", written with weft.

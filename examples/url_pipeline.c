@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * url_pipeline: the "URL grabber" pipeline of the classic Python threading
  * tutorial (Noah Gift, "Practical threaded programming with Python"),

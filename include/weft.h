@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * \file weft.h
  * \brief weft: Python's concurrency model for C, one behaviour on Linux,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The atomic operations weft uses, on plain uint32_t / uint64_t / pointer
  * words. Public structs hold plain integers (no _Atomic in the API, so C++
@@ -50,6 +51,15 @@
 #define WEFT__NOINLINE __declspec(noinline)
 #else
 #define WEFT__NOINLINE
+#endif
+
+/* A printf-style function, for the compiler to check its callers' formats.
+ * Not with mingw-w64, whose gcc would check them against msvcrt's printf. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__MINGW32__)
+#define WEFT__PRINTF(format_index, first_arg) \
+    __attribute__((format(printf, format_index, first_arg)))
+#else
+#define WEFT__PRINTF(format_index, first_arg)
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)

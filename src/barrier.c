@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * threading.Barrier, following the algorithm of CPython's Lib/threading.py:
  * a round fills until `parties` threads are inside, then drains (everyone

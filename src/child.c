@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Child processes as the common modules see them (process.c, pool.c,
  * popen.c): waiting with a deadline, reaping, signalling, and what happens
@@ -57,7 +58,7 @@ void weft__child_start_unlock(void)
 
 weft__child *weft__child_new(weft__child_kind kind)
 {
-    weft__child *c = calloc(1, sizeof *c);
+    weft__child *c = weft__calloc(1, sizeof *c);
 
     if (c) {
         c->kind = kind;
@@ -104,7 +105,7 @@ static void free_if_done(weft__child *c)
         return;
     WEFT__LIST_REMOVE(list_head, c, next, prev);
     weft_sys_child_close(&c->sys);
-    free(c);
+    weft__free(c);
 }
 
 /* Reap whatever released children have ended. */
@@ -128,7 +129,7 @@ void weft__child_release(weft__child *c)
     if (!c)
         return;
     if (!c->started) {
-        free(c);
+        weft__free(c);
         return;
     }
     try_reap(c);

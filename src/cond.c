@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * threading.Condition: a FIFO queue of waiters, each parked on its own word.
  *

@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /* Status names, the per-thread OS error, and the one fatal path. */
 #include "internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -29,6 +31,24 @@ int weft__os_error(int os_error)
 {
     last_os_error = os_error;
     return WEFT_EOS;
+}
+
+/* The calling thread's last failure, as text; SDL_GetError's lifetime. */
+static WEFT__THREAD_LOCAL char last_message[256];
+
+const char *weft_last_error_message(void)
+{
+    return last_message;
+}
+
+int weft__fail(int status, const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    vsnprintf(last_message, sizeof last_message, format, args);
+    va_end(args);
+    return status;
 }
 
 void weft__fatal(const char *file, int line, const char *func, int os_error, const char *what)

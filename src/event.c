@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * threading.Event on one word:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * concurrent.futures.ThreadPoolExecutor and Future, on weft's own lock,
  * condition, event, seq channel and threads (libuv's threadpool.c shape:
@@ -97,10 +98,10 @@ static void future_unref(weft_future *f)
         callback *cb = f->cb_head;
         while (cb) {
             callback *next = cb->next;
-            free(cb);
+            weft__free(cb);
             cb = next;
         }
-        free(f);
+        weft__free(f);
     }
 }
 
@@ -130,7 +131,7 @@ static void complete_locked(weft_future *f, uint32_t state, void *result)
     while (cb) {
         callback *next = cb->next;
         cb->fn(f, cb->arg);
-        free(cb);
+        weft__free(cb);
         cb = next;
     }
 }
@@ -200,7 +201,7 @@ int weft_future_add_done_callback(weft_future *future,
         fn(future, arg);
         return WEFT_OK;
     }
-    cb = malloc(sizeof *cb);
+    cb = weft__malloc(sizeof *cb);
     if (!cb) {
         weft__unlock(&future->lock);
         return WEFT_ENOMEM;
@@ -294,9 +295,9 @@ static void executor_unref(weft_executor *ex)
         return;
     for (i = 0; i < ex->nthreads; i++)
         weft_thread_release(ex->threads[i]);
-    free(ex->threads);
-    free(ex->prefix);
-    free(ex);
+    weft__free(ex->threads);
+    weft__free(ex->prefix);
+    weft__free(ex);
 }
 
 static void registry_remove_locked(weft_executor *ex)
@@ -387,7 +388,7 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
     if (!out)
         return WEFT_EINVAL;
     *out = NULL;
-    ex = calloc(1, sizeof *ex);
+    ex = weft__calloc(1, sizeof *ex);
     if (!ex)
         return WEFT_ENOMEM;
     if (max_workers == 0) {
@@ -421,8 +422,8 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
     }
     weft__unlock(&executor_registry_lock);
     if (rc != WEFT_OK) {
-        free(ex->prefix);
-        free(ex);
+        weft__free(ex->prefix);
+        weft__free(ex);
         return rc;
     }
     *out = ex;
@@ -442,14 +443,14 @@ static int start_worker_locked(weft_executor *ex)
         weft_thread **grown;
         if (cap > ex->max_workers)
             cap = ex->max_workers;
-        grown = realloc(ex->threads, cap * sizeof *grown);
+        grown = weft__realloc(ex->threads, cap * sizeof *grown);
         if (!grown)
             return WEFT_ENOMEM;
         ex->threads = grown;
         ex->cap = cap;
     }
     len = strlen(ex->prefix) + 24;
-    name = malloc(len);
+    name = weft__malloc(len);
     if (!name)
         return WEFT_ENOMEM;
     snprintf(name, len, "%s_%lu", ex->prefix, (unsigned long)ex->nthreads);
@@ -457,7 +458,7 @@ static int start_worker_locked(weft_executor *ex)
     opts.daemon = true;
     weft__fetch_add(&ex->refs, 1); /* the worker's */
     rc = weft_thread_start(&ex->threads[ex->nthreads], worker_main, ex, &opts);
-    free(name);
+    weft__free(name);
     if (rc != WEFT_OK) {
         weft__fetch_sub(&ex->refs, 1); /* the handle's keeps it above 0 */
         return rc;
@@ -477,7 +478,7 @@ int weft_executor_submit(weft_executor *executor, weft_future **out, void *(*fn)
         *out = NULL;
     if (!ex || !out || !fn)
         return WEFT_EINVAL;
-    f = calloc(1, sizeof *f);
+    f = weft__calloc(1, sizeof *f);
     if (!f)
         return WEFT_ENOMEM;
     f->refs = 2; /* the caller's handle, the executor's */
@@ -487,7 +488,7 @@ int weft_executor_submit(weft_executor *executor, weft_future **out, void *(*fn)
     weft__lock(&ex->lock);
     if (ex->shutdown) {
         weft__unlock(&ex->lock);
-        free(f);
+        weft__free(f);
         return WEFT_ESHUTDOWN;
     }
     if (ex->idle > 0) {
@@ -507,7 +508,7 @@ int weft_executor_submit(weft_executor *executor, weft_future **out, void *(*fn)
     }
     weft__unlock(&ex->lock);
     if (rc != WEFT_OK) {
-        free(f);
+        weft__free(f);
         return rc;
     }
     *out = f;
@@ -576,7 +577,7 @@ int weft_executor_map(weft_executor *executor, void *(*fn)(void *arg), void *con
         return WEFT_OK;
     if (n > SIZE_MAX / sizeof *fs)
         return WEFT_ENOMEM;
-    fs = malloc(n * sizeof *fs);
+    fs = weft__malloc(n * sizeof *fs);
     if (!fs)
         return WEFT_ENOMEM;
     for (i = 0; i < n; i++)
@@ -611,6 +612,6 @@ int weft_executor_map(weft_executor *executor, void *(*fn)(void *arg), void *con
     }
     for (i = 0; i < submitted; i++)
         weft_future_release(fs[i]);
-    free(fs);
+    weft__free(fs);
     return rc;
 }

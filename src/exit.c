@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The orderly exit (sys.exit) and the immediate one (os._exit), and the
  * weft_atexit handlers. The order is documented in weft/exit.h.
@@ -54,7 +55,7 @@ int weft_atexit(void (*fn)(void *arg), void *arg)
     weft__lock(&handlers_lock);
     if (handler_count == handler_cap) {
         size_t cap = handler_cap ? handler_cap * 2 : 8;
-        grown = realloc(handlers, cap * sizeof *grown);
+        grown = weft__realloc(handlers, cap * sizeof *grown);
         if (grown) {
             handlers = grown;
             handler_cap = cap;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the common modules share among themselves: error reporting,
  * deadlines, the lock's internal entry points and the "seq channel" that
@@ -21,6 +22,11 @@
  * return WEFT_EOS so a backend can write `return weft__os_error(errno);`. */
 int weft__os_error(int os_error);
 
+/* Leave a message for weft_last_error_message() (printf-style; what failed
+ * and why, with the names and values involved) and return `status`, so a
+ * failing path can end with `return weft__fail(WEFT_EINVAL, "...", ...);`. */
+int weft__fail(int status, const char *format, ...) WEFT__PRINTF(2, 3);
+
 /* An OS call that cannot fail did: print what failed and where, then abort.
  * Only for broken invariants, never for misuse or expected outcomes. */
 #define WEFT__FATAL(os_error, what) weft__fatal(__FILE__, __LINE__, __func__, (os_error), (what))
@@ -29,8 +35,27 @@ WEFT_NORETURN void weft__fatal(const char *file, int line, const char *func, int
 
 /* ---- Memory ------------------------------------------------------------------ */
 
-/* strdup (not in C11): a malloc'd copy of s, or NULL. */
+/* Every allocation of the library goes through these four (src/memory.c),
+ * never through malloc and its kin directly: the fault hook below sees them
+ * all. Same contracts as the C library's. */
+void *weft__malloc(size_t size);
+void *weft__calloc(size_t count, size_t size);
+void *weft__realloc(void *p, size_t size);
+void weft__free(void *p);
+
+/* strdup (not in C11): a copy of s from weft__malloc, or NULL. */
 char *weft__strdup(const char *s);
+
+/* Whether this allocation is to fail: always false, unless the library was
+ * built with WEFT_FAULT_INJECTION, whose hook (src/fault.c) counts them. */
+#ifdef WEFT_FAULT_INJECTION
+bool weft__alloc_fails(void);
+#else
+static inline bool weft__alloc_fails(void)
+{
+    return false;
+}
+#endif
 
 /* ---- Deadlines --------------------------------------------------------------- */
 

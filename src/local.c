@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * weft_local: thread-local values with destructors (threading.local).
  *
@@ -89,7 +90,7 @@ static WEFT__THREAD_LOCAL WEFT__TLS_INITIAL_EXEC struct self_cache {
 /* realloc for n elements of `size` bytes; NULL when that overflows. */
 static void *realloc_array(void *p, size_t n, size_t size)
 {
-    return n <= SIZE_MAX / size ? realloc(p, n * size) : NULL;
+    return n <= SIZE_MAX / size ? weft__realloc(p, n * size) : NULL;
 }
 
 /* ---- Fork -------------------------------------------------------------------- */
@@ -137,7 +138,7 @@ int weft_local_create(weft_local **out, void (*destructor)(void *value))
     rc = weft__threads_init(); /* weft's fork handlers cover the locals */
     if (rc != WEFT_OK)
         return rc;
-    local = calloc(1, sizeof *local);
+    local = weft__calloc(1, sizeof *local);
     if (!local)
         return WEFT_ENOMEM;
     local->destructor = destructor;
@@ -156,7 +157,7 @@ int weft_local_create(weft_local **out, void (*destructor)(void *value))
                 ncap *= 2;
             if (ncap <= used || !(grown = realloc_array(slots, ncap, sizeof *slots))) {
                 weft__unlock(&lock);
-                free(local);
+                weft__free(local);
                 return WEFT_ENOMEM;
             }
             slots = grown;
@@ -204,16 +205,16 @@ static WEFT__NOINLINE int set_slow(size_t index, void *value)
         /* The main thread's values are destroyed at the orderly exit, also
          * when main() just returns. */
         weft__exit_hook_install();
-        tab = calloc(1, sizeof *tab);
+        tab = weft__calloc(1, sizeof *tab);
         if (!tab)
             return WEFT_ENOMEM;
     }
     while (ncap <= index && ncap <= SIZE_MAX / 2)
         ncap *= 2;
-    values = ncap > index ? calloc(ncap, sizeof *values) : NULL; /* calloc checks the size */
+    values = ncap > index ? weft__calloc(ncap, sizeof *values) : NULL; /* calloc checks the size */
     if (!values) {
         if (fresh)
-            free(tab);
+            weft__free(tab);
         return WEFT_ENOMEM;
     }
 
@@ -229,7 +230,7 @@ static WEFT__NOINLINE int set_slow(size_t index, void *value)
     }
     weft__unlock(&lock);
 
-    free(old);
+    weft__free(old);
     self.tab = tab;
     self.values = values;
     self.cap = ncap;
@@ -301,7 +302,7 @@ void weft_local_destroy(weft_local *local)
     free_head = (uint32_t)index;
     if (local->running == 0) {
         weft__unlock(&lock);
-        free(local);
+        weft__free(local);
         return;
     }
     local->orphan = true;
@@ -328,7 +329,7 @@ static void run_at_end(weft_local *local, void *value)
         weft__seq_wake_all(&drained_seq, &drained_waiters);
     weft__unlock(&lock);
     if (free_it)
-        free(local);
+        weft__free(local);
 }
 
 void weft__locals_thread_end(weft_thread *t)
@@ -384,6 +385,6 @@ void weft__locals_thread_end(weft_thread *t)
         self.values = NULL;
         self.cap = 0;
     }
-    free(tab->values);
-    free(tab);
+    weft__free(tab->values);
+    weft__free(tab);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * threading.Lock on one 32-bit word.
  *
@@ -116,7 +117,7 @@ int weft_lock_release(weft_lock *lock)
      * the release are one atomic step. */
     old = weft__swap_release(&lock->state, UNLOCKED);
     if (old == UNLOCKED)
-        return WEFT_EPERM;
+        return weft__fail(WEFT_EPERM, "lock_release: the lock is not locked");
     if (old == CONTENDED)
         weft_sys_wake_one(&lock->state);
     return WEFT_OK;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * multiprocessing.Pool: worker processes that run registered targets on
  * byte buffers, both sides of it.
@@ -57,7 +58,7 @@ int weft_process_reply(const void *data, size_t len)
 
     if (!data && len > 0)
         return WEFT_EINVAL;
-    copy = malloc(len > 0 ? len : 1);
+    copy = weft__malloc(len > 0 ? len : 1);
     if (!copy)
         return WEFT_ENOMEM;
     if (len > 0)
@@ -65,10 +66,10 @@ int weft_process_reply(const void *data, size_t len)
     weft__lock(&reply_lock);
     if (!serving) {
         weft__unlock(&reply_lock);
-        free(copy);
+        weft__free(copy);
         return WEFT_EINVAL;
     }
-    free(reply_data);
+    weft__free(reply_data);
     reply_data = copy;
     reply_len = len;
     weft__unlock(&reply_lock);
@@ -91,7 +92,7 @@ static int serve_task(weft_sys_file out, const char *name, const void *data, siz
     rc = weft__write_exact(out, &header, sizeof header);
     if (rc == WEFT_OK)
         rc = weft__write_exact(out, reply_data, reply_len);
-    free(reply_data);
+    weft__free(reply_data);
     reply_data = NULL;
     reply_len = 0;
     weft__unlock(&reply_lock);
@@ -114,8 +115,8 @@ int weft__pool_serve(weft_sys_file in, weft_sys_file out)
             return 0;
         if (header.name_len > 4096 || header.len > SIZE_MAX - 1)
             return 1;
-        name = malloc((size_t)header.name_len + 1);
-        data = malloc((size_t)header.len + 1);
+        name = weft__malloc((size_t)header.name_len + 1);
+        data = weft__malloc((size_t)header.len + 1);
         rc = name && data ? WEFT_OK : WEFT_ENOMEM;
         if (rc == WEFT_OK)
             rc = weft__read_exact(in, name, (size_t)header.name_len);
@@ -125,8 +126,8 @@ int weft__pool_serve(weft_sys_file in, weft_sys_file out)
             name[header.name_len] = '\0';
             rc = serve_task(out, name, data, (size_t)header.len);
         }
-        free(name);
-        free(data);
+        weft__free(name);
+        weft__free(data);
         if (rc != WEFT_OK)
             return 1;
     }
@@ -199,12 +200,12 @@ static int receive_result(worker *w, weft_pool_result *r)
     if (header.len > SIZE_MAX - 1)
         return WEFT_ECHILD;
     if (header.len > 0) {
-        r->data = malloc((size_t)header.len);
+        r->data = weft__malloc((size_t)header.len);
         if (!r->data)
             return WEFT_ENOMEM;
         rc = weft__read_exact(w->from, r->data, (size_t)header.len);
         if (rc != WEFT_OK) {
-            free(r->data);
+            weft__free(r->data);
             r->data = NULL;
             return rc;
         }
@@ -303,11 +304,11 @@ int weft_pool_map(weft_pool *pool, const char *target, const weft_buffer *items,
     if (!weft__target_find(target))
         return WEFT_ENOENT;
     n = count < pool->count ? count : pool->count;
-    drivers = malloc((n + 1) * sizeof *drivers);
-    threads = malloc((n + 1) * sizeof *threads);
+    drivers = weft__malloc((n + 1) * sizeof *drivers);
+    threads = weft__malloc((n + 1) * sizeof *threads);
     if (!drivers || !threads) {
-        free(drivers);
-        free(threads);
+        weft__free(drivers);
+        weft__free(threads);
         return WEFT_ENOMEM;
     }
     weft__lock(&pool->map_lock);
@@ -333,8 +334,8 @@ int weft_pool_map(weft_pool *pool, const char *target, const weft_buffer *items,
         rc = results[i].status;
 out:
     weft__unlock(&pool->map_lock);
-    free(drivers);
-    free(threads);
+    weft__free(drivers);
+    weft__free(threads);
     return rc;
 }
 
@@ -350,14 +351,14 @@ int weft_pool_create(weft_pool **out, const weft_pool_opts *opts)
     if (o.method != WEFT_START_DEFAULT && o.method != WEFT_START_FORK &&
         o.method != WEFT_START_SPAWN)
         return WEFT_EINVAL;
-    pool = calloc(1, sizeof *pool);
+    pool = weft__calloc(1, sizeof *pool);
     if (!pool)
         return WEFT_ENOMEM;
     pool->method = o.method;
     pool->count = o.processes > 0 ? (size_t)o.processes : (size_t)weft_cpu_count();
-    pool->workers = calloc(pool->count, sizeof *pool->workers);
+    pool->workers = weft__calloc(pool->count, sizeof *pool->workers);
     if (!pool->workers) {
-        free(pool);
+        weft__free(pool);
         return WEFT_ENOMEM;
     }
     for (i = 0; i < pool->count && rc == WEFT_OK; i++)
@@ -430,6 +431,6 @@ void weft_pool_destroy(weft_pool *pool)
         weft_pool_terminate(pool);
         weft_pool_join(pool);
     }
-    free(pool->workers);
-    free(pool);
+    weft__free(pool->workers);
+    weft__free(pool);
 }

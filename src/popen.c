@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * subprocess.Popen and subprocess.run.
  *
@@ -47,13 +48,13 @@ static void popen_free(weft_popen *p)
     for (i = 0; i < STREAMS; i++) {
         if (p->streams[i].file != WEFT__NO_FILE)
             weft_sys_close(p->streams[i].file);
-        free(p->streams[i].buf);
+        weft__free(p->streams[i].buf);
     }
     if (p->in != WEFT__NO_FILE)
         weft_sys_close(p->in);
-    free(p->input);
+    weft__free(p->input);
     weft__child_release(p->child);
-    free(p);
+    weft__free(p);
 }
 
 static void popen_unref(weft_popen *p)
@@ -129,12 +130,12 @@ int weft_popen_start(weft_popen **out, const char *const argv[], const weft_pope
         if (!stdio_valid(how[i], i == 2))
             return WEFT_EINVAL;
     }
-    p = calloc(1, sizeof *p);
+    p = weft__calloc(1, sizeof *p);
     if (!p)
         return WEFT_ENOMEM;
     p->child = weft__child_new(WEFT__CHILD_POPEN);
     if (!p->child) {
-        free(p);
+        weft__free(p);
         return WEFT_ENOMEM;
     }
     p->refs = 1;
@@ -207,7 +208,7 @@ static int append(weft_popen *p, stream *s, const char *data, size_t len)
         cap = s->cap ? s->cap : 4096;
         while (cap < s->len + len + 1)
             cap *= 2;
-        grown = realloc(s->buf, cap);
+        grown = weft__realloc(s->buf, cap);
         if (grown) {
             s->buf = grown;
             s->cap = cap;
@@ -278,7 +279,7 @@ static int begin_communication(weft_popen *p, const void *input, size_t input_le
     p->communicating = true;
     if (p->in != WEFT__NO_FILE) {
         if (input_len > 0) {
-            p->input = malloc(input_len);
+            p->input = weft__malloc(input_len);
             if (!p->input)
                 return WEFT_ENOMEM;
             memcpy(p->input, input, input_len);
@@ -316,7 +317,7 @@ static int take(weft_popen *p, stream *s, bool final, char **out, size_t *out_le
             s->len = s->cap = 0;
             s->taken = true;
         } else {
-            copy = malloc(len + 1);
+            copy = weft__malloc(len + 1);
             if (copy)
                 memcpy(copy, s->buf, len + 1);
             else
@@ -329,7 +330,7 @@ static int take(weft_popen *p, stream *s, bool final, char **out, size_t *out_le
     if (out) {
         *out = copy;
     } else {
-        free(copy);
+        weft__free(copy);
     }
     if (out_len)
         *out_len = copy ? len : 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * multiprocessing.Process: the registered targets, the two start methods,
  * and the child's side of the spawn method (weft_process_main).
@@ -84,7 +85,7 @@ int weft_process_register(const char *name, weft_process_fn fn)
     }
     if (target_count == target_cap) {
         size_t cap = target_cap ? target_cap * 2 : 8;
-        grown = realloc(targets, cap * sizeof *grown);
+        grown = weft__realloc(targets, cap * sizeof *grown);
         if (!grown) {
             rc = WEFT_ENOMEM;
             goto out;
@@ -312,8 +313,8 @@ static int run_spawned(weft_sys_file in, weft_sys_file out)
     }
     if (header.what == RUN_POOL_WORKER)
         return weft__pool_serve(in, out);
-    name = malloc((size_t)header.name_len + 1);
-    arg = malloc((size_t)header.arg_len + 1);
+    name = weft__malloc((size_t)header.name_len + 1);
+    arg = weft__malloc((size_t)header.arg_len + 1);
     if (!name || !arg) {
         fputs("weft: a spawned child has no memory for its argument\n", stderr);
         goto out;
@@ -332,8 +333,8 @@ static int run_spawned(weft_sys_file in, weft_sys_file out)
     }
     code = fn(arg, (size_t)header.arg_len);
 out:
-    free(name);
-    free(arg);
+    weft__free(name);
+    weft__free(arg);
     return code;
 }
 
@@ -364,14 +365,14 @@ int weft_process_start(weft_process **out, const char *target, const void *arg, 
     if (o.method != WEFT_START_DEFAULT && o.method != WEFT_START_FORK &&
         o.method != WEFT_START_SPAWN)
         return WEFT_EINVAL;
-    p = malloc(sizeof *p);
+    p = weft__malloc(sizeof *p);
     if (!p)
         return WEFT_ENOMEM;
     how = (weft__start){o.method, o.daemon ? WEFT__CHILD_DAEMON : WEFT__CHILD_PROCESS,
                         target, arg, len, NULL, NULL};
     rc = weft__process_start(&p->child, &how);
     if (rc != WEFT_OK) {
-        free(p);
+        weft__free(p);
         return rc;
     }
     *out = p;
@@ -420,7 +421,7 @@ void weft_process_release(weft_process *process)
 {
     if (process) {
         weft__child_release(process->child);
-        free(process);
+        weft__free(process);
     }
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * queue.Queue, LifoQueue and PriorityQueue with the semantics of CPython's
  * Lib/queue.py: maxsize, task_done and join, and Python 3.13's shutdown.
@@ -111,16 +112,16 @@ int weft_queue_create(weft_queue **out, const weft_queue_opts *opts)
         return WEFT_EINVAL;
     if (opts->kind == WEFT_QUEUE_PRIORITY && !opts->compare)
         return WEFT_EINVAL;
-    q = calloc(1, sizeof *q);
+    q = weft__calloc(1, sizeof *q);
     if (!q)
         return WEFT_ENOMEM;
     q->kind = opts->kind;
     q->maxsize = opts->maxsize;
     q->compare = opts->compare;
     if (is_fifo(q)) {
-        q->tail_chunk = q->head_chunk = calloc(1, sizeof(chunk));
+        q->tail_chunk = q->head_chunk = weft__calloc(1, sizeof(chunk));
         if (!q->tail_chunk) {
-            free(q);
+            weft__free(q);
             return WEFT_ENOMEM;
         }
     }
@@ -140,7 +141,7 @@ static int chunk_put(weft_queue *q, void *item)
     if (q->tail_slot == CHUNK_SLOTS) {
         chunk *c = weft__swap_ptr(&q->spare, NULL);
 
-        if (!c && !(c = malloc(sizeof *c)))
+        if (!c && !(c = weft__malloc(sizeof *c)))
             return WEFT_ENOMEM;
         c->next = NULL;
         q->tail_chunk->next = c;
@@ -159,7 +160,7 @@ static void chunk_leave(weft_queue *q)
 
     q->head_chunk = used->next;
     q->head_slot = 0;
-    free(weft__swap_ptr(&q->spare, used));
+    weft__free(weft__swap_ptr(&q->spare, used));
 }
 
 static void *chunk_take(weft_queue *q)
@@ -197,7 +198,7 @@ static int array_put(weft_queue *q, void *item)
 
         if (cap < q->cap || cap > SIZE_MAX / sizeof *grown)
             return WEFT_ENOMEM;
-        grown = realloc(q->array, cap * sizeof *grown);
+        grown = weft__realloc(q->array, cap * sizeof *grown);
         if (!grown)
             return WEFT_ENOMEM;
         q->array = grown;
@@ -481,7 +482,7 @@ static void free_chunks(chunk *c, const chunk *last)
     while (c != last) {
         chunk *next = c->next;
 
-        free(c);
+        weft__free(c);
         c = next;
     }
 }
@@ -534,7 +535,7 @@ void weft_queue_destroy(weft_queue *q)
         return;
     if (is_fifo(q))
         free_chunks(q->head_chunk, NULL);
-    free(q->spare);
-    free(q->array);
-    free(q);
+    weft__free(q->spare);
+    weft__free(q->array);
+    weft__free(q);
 }

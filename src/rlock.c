@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * threading.RLock: a weft_lock plus the owner's thread ident and a level
  * count. Only the owner touches `count`; `owner` is read by every acquirer
@@ -57,7 +58,7 @@ int weft_rlock_release(weft_rlock *rlock)
     if (!rlock)
         return WEFT_EINVAL;
     if (!weft_rlock_is_owned(rlock))
-        return WEFT_EPERM;
+        return weft__fail(WEFT_EPERM, "rlock_release: the calling thread does not own the rlock");
     if (--rlock->count == 0) {
         weft__store64(&rlock->owner, 0);
         weft__unlock(&rlock->lock);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A writer-preferring reader-writer lock: state guarded by an internal
  * weft_lock, readers and writers parked on two seq channels.

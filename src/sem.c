@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * threading.Semaphore and BoundedSemaphore on one word, `value`, with a
  * count of parked threads so release enters the kernel only when someone

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The seq channel: see internal.h. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Thread records, the registry, the trampoline every weft thread runs,
  * current(), names, stop requests, sleep, timers and fork handling.
@@ -94,9 +95,9 @@ static void free_record(weft_thread *t)
 
     for (; n; n = older) {
         older = n->older;
-        free(n);
+        weft__free(n);
     }
-    free(t);
+    weft__free(t);
 }
 
 static void unref(weft_thread *t)
@@ -108,7 +109,7 @@ static void unref(weft_thread *t)
 static int push_name(weft_thread *t, const char *name)
 {
     size_t len = strlen(name) + 1;
-    name_node *n = malloc(sizeof *n + len);
+    name_node *n = weft__malloc(sizeof *n + len);
 
     if (!n)
         return WEFT_ENOMEM;
@@ -129,7 +130,7 @@ static int push_default_name(weft_thread *t, const char *prefix, uint32_t *count
 
 static weft_thread *new_record(void)
 {
-    weft_thread *t = calloc(1, sizeof *t);
+    weft_thread *t = weft__calloc(1, sizeof *t);
 
     if (t) {
         t->ident = weft__fetch_add64(&next_ident, 1) + 1;
@@ -774,7 +775,7 @@ static void *run_timer(void *p)
 {
     timer tm = *(timer *)p;
 
-    free(p);
+    weft__free(p);
     if (weft_sleep(tm.interval) == WEFT_OK)
         tm.fn(tm.arg);
     return NULL;
@@ -790,7 +791,7 @@ int weft_timer_start(weft_thread **out, double interval, void (*fn)(void *arg), 
     *out = NULL;
     if (!fn || !(interval >= 0.0))
         return WEFT_EINVAL;
-    tm = malloc(sizeof *tm);
+    tm = weft__malloc(sizeof *tm);
     if (!tm)
         return WEFT_ENOMEM;
     tm->interval = interval;
@@ -798,6 +799,6 @@ int weft_timer_start(weft_thread **out, double interval, void (*fn)(void *arg), 
     tm->arg = arg;
     rc = weft_thread_start(out, run_timer, tm, NULL);
     if (rc != WEFT_OK)
-        free(tm);
+        weft__free(tm);
     return rc;
 }

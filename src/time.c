@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Clocks, sleep, CPU count and the conversion of public timeouts. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The library's version, compiled in from the header of its own build, so
  * a program can tell it from the header the program was compiled with. */
 #include "internal.h"

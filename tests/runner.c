@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The runner's main() and the helpers declared in runner.h. */
 #ifndef _WIN32
 #define _POSIX_C_SOURCE 200809L /* sys/wait.h's status macros */

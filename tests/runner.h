@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * weft's test runner: a few macros and helpers, no framework.
  *

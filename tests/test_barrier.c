@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_barrier: threading.Barrier. */
 #include "runner.h"
 

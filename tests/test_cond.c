@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_cond: threading.Condition. */
 #include "runner.h"
 

@@ -1,4 +1,6 @@
-/* weft/base.h: status codes, weft_strerror, weft_last_os_error. */
+/* SPDX-License-Identifier: MIT */
+/* weft/base.h: status codes, weft_strerror, weft_last_os_error,
+ * weft_last_error_message. */
 #include "runner.h"
 
 #include <limits.h>
@@ -102,4 +104,33 @@ WEFT_TEST(error_last_os_error_zero_without_failure)
     CHECK_STATUS(weft_sleep(-2.0), WEFT_EINVAL);
     CHECK_STATUS(weft_lock_release(NULL), WEFT_EINVAL);
     CHECK_EQ_INT(weft_last_os_error(), 0);
+}
+
+static void *release_unlocked_lock(void *arg)
+{
+    weft_lock lock = WEFT_LOCK_INIT;
+
+    (void)arg;
+    return weft_lock_release(&lock) == WEFT_EPERM ? (void *)weft_last_error_message() : NULL;
+}
+
+WEFT_TEST(error_last_message_per_thread_and_kept_by_success)
+{
+    weft_lock lock = WEFT_LOCK_INIT;
+    weft_rlock rlock = WEFT_RLOCK_INIT;
+    const char *other;
+
+    CHECK_EQ_STR(weft_last_error_message(), "");
+    CHECK_STATUS(weft_rlock_release(&rlock), WEFT_EPERM);
+    CHECK(strstr(weft_last_error_message(), "rlock_release") != NULL);
+    /* Another thread's failure leaves its own message, not ours. */
+    other = weft_test_join(weft_test_start(release_unlocked_lock, NULL));
+    CHECK(other != NULL);
+    CHECK(strstr(weft_last_error_message(), "rlock_release") != NULL);
+    /* A success leaves the message as it was; the next failure replaces it. */
+    CHECK_OK(weft_lock_acquire(&lock, 0));
+    CHECK_OK(weft_lock_release(&lock));
+    CHECK(strstr(weft_last_error_message(), "rlock_release") != NULL);
+    CHECK_STATUS(weft_lock_release(&lock), WEFT_EPERM);
+    CHECK_EQ_STR(weft_last_error_message(), "lock_release: the lock is not locked");
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_event: threading.Event. */
 #include "runner.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_executor and weft_future: concurrent.futures.ThreadPoolExecutor. */
 #include "runner.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_exit, weft_exit_now, weft_atexit: sys.exit, os._exit and atexit.
  *
  * An exit can only be watched from outside the process that exits, so each

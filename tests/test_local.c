@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_local: threading.local, with destructors: at the end of weft's
  * threads, of threads weft did not start (made with the platform's own
  * call), of the main thread at the orderly exit (a child mode), and on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_lock: threading.Lock. */
 #include "runner.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_call_once. */
 #include "runner.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_pool: multiprocessing.Pool, with workers started by spawn (this
  * executable again; WEFT_TEST_SETUP registers the targets in every run) or
  * by fork (POSIX only; skipped on Windows). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_popen and weft_run: subprocess.Popen and subprocess.run.
  *
  * The programs the cases start are this test executable again, run as

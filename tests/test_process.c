@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_process: multiprocessing.Process with the spawn and fork methods.
  *
  * A spawned child is this test executable again: WEFT_TEST_SETUP registers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_queue: queue.Queue, LifoQueue and PriorityQueue, with Python 3.13's
  * shutdown. */
 #include "runner.h"

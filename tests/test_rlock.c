@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_rlock: threading.RLock. */
 #include "runner.h"
 

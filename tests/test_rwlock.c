@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_rwlock: many readers or one writer, writer-preferring. */
 #include "runner.h"
 

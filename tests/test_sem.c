@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_sem: threading.Semaphore and threading.BoundedSemaphore. */
 #include "runner.h"
 

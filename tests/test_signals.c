@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Shutdown signals: weft_exit_on_signals(). Each case runs a child mode of
  * this executable that raises a real signal at itself (POSIX) or a console

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_thread: threading.Thread, the basics. */
 #include "runner.h"
 

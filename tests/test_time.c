@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft/time.h: clocks, sleep, CPU count. */
 #include "runner.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft/version.h: the version macros and weft_version(). */
 #include "runner.h"
 

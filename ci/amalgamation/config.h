@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The top of the amalgamated weft.c: what the CMake build decides at
  * configure time (CMakeLists.txt, cmake/posix.cmake), decided here from the

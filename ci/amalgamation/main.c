@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The program ci/amalgamation.sh links with the amalgamated weft.c: a
  * little of every module, through "weft.h" alone. Two workers feed a queue

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A tiny program that uses an installed (or add_subdirectory'd) weft, as a
  * user's project would: ci/consume.sh builds it three ways and checks that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * \file weft/base.h
  * \brief What every weft module shares: the export macro, status codes,
@@ -117,6 +118,19 @@ WEFT_API const char *weft_strerror(int status);
  * \threadsafety Per thread: each thread sees its own value. Never blocks.
  */
 WEFT_API int weft_last_os_error(void);
+
+/**
+ * What went wrong in the calling thread's last failing weft call.
+ *
+ * A failing call leaves a message naming the call, the object or argument
+ * involved and, for an operating-system failure, the OS's own error (as
+ * `SDL_GetError` does). Calls that succeed leave it as it was.
+ *
+ * \returns the message, valid until this thread's next failing weft call;
+ *          "" when no weft call of this thread has left one. Never NULL.
+ * \threadsafety Per thread: each thread sees its own message. Never blocks.
+ */
+WEFT_API const char *weft_last_error_message(void);
 
 /**
  * Free a buffer that weft allocated for the caller (the output of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * \file weft/executor.h
  * \brief concurrent.futures.ThreadPoolExecutor and Future.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * \file weft/exit.h
  * \brief The two ways out: sys.exit (weft_exit) and os._exit

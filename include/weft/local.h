@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * \file weft/local.h
  * \brief Thread-local values (Python's threading.local).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * \file weft/lock.h
  * \brief Lock, RLock, RWLock and once (Python's threading.Lock and

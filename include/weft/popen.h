@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * \file weft/popen.h
  * \brief subprocess.Popen and subprocess.run: run other programs.

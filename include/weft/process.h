@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * \file weft/process.h
  * \brief multiprocessing.Process and multiprocessing.Pool: functions of this

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * \file weft/queue.h
  * \brief Python's queue.Queue, LifoQueue and PriorityQueue, with Python

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * \file weft/sync.h
  * \brief Condition, Semaphore, BoundedSemaphore, Event and Barrier, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * \file weft/thread.h
  * \brief Threads with the meaning of Python's threading.Thread.

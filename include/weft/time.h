@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * \file weft/time.h
  * \brief Clocks, sleep and the CPU count (Python's time.monotonic,

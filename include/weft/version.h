@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * \file weft/version.h
  * \brief weft's version: the macros a program is compiled against, and

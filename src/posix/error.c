@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* errno to weft status, for the POSIX backend. */
 #include "posix.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Files and pipes on POSIX: descriptors, each close-on-exec from its birth
  * so that a child started on another thread never inherits one by chance,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the POSIX backend's files share. */
 #ifndef WEFT_POSIX_H
 #define WEFT_POSIX_H

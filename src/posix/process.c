@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Process-wide facts on POSIX: the immediate exit, the exit hook and fork handlers. */
 #include "posix.h"
 

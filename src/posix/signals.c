@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Shutdown signals on POSIX. The handler does only what is async-signal-
  * safe: on the first signal it writes the signal number into a pipe; a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Child processes on POSIX: posix_spawn, with the program searched on PATH
  * here so the search can follow the child's own PATH and never look in the
@@ -91,7 +92,7 @@ static const char **child_argv(const weft_sys_spawn_opts *opts)
 
     while (opts->argv[n] != NULL)
         n++;
-    argv = malloc((n + opts->pass_count + 1) * sizeof *argv);
+    argv = weft__malloc((n + opts->pass_count + 1) * sizeof *argv);
     if (argv == NULL)
         return NULL;
     memcpy(argv, opts->argv, n * sizeof *argv);
@@ -280,7 +281,7 @@ static int spawn_program(pid_t *pid, const char *name, const char *dirs,
     if (strchr(name, '/') != NULL) {
         err = posix_spawn(pid, name, actions, attr, argv, envp);
     } else if (name_len > 0) {
-        char *file = malloc(strlen(dirs) + name_len + 2);
+        char *file = weft__malloc(strlen(dirs) + name_len + 2);
         const char *dir, *end;
 
         if (file == NULL)
@@ -304,7 +305,7 @@ static int spawn_program(pid_t *pid, const char *name, const char *dirs,
             if (*end == '\0')
                 break;
         }
-        free(file);
+        weft__free(file);
     }
 
     if (err == 0)
@@ -334,13 +335,13 @@ int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts)
         return WEFT_ENOMEM;
     err = posix_spawn_file_actions_init(&actions);
     if (err != 0) {
-        free(argv);
+        weft__free(argv);
         return spawn_status(err);
     }
     err = posix_spawnattr_init(&attr);
     if (err != 0) {
         posix_spawn_file_actions_destroy(&actions);
-        free(argv);
+        weft__free(argv);
         return spawn_status(err);
     }
 
@@ -358,7 +359,7 @@ int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts)
             close(copy[i]);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&actions);
-    free(argv);
+    weft__free(argv);
     if (status == WEFT_OK) {
         out->pid = pid;
         out->handle = -1;
@@ -534,11 +535,11 @@ int weft_sys_executable_path(char **out)
     char *buf = NULL;
 
     for (;;) {
-        char *bigger = realloc(buf, size);
+        char *bigger = weft__realloc(buf, size);
         ssize_t n;
 
         if (bigger == NULL) {
-            free(buf);
+            weft__free(buf);
             return WEFT_ENOMEM;
         }
         buf = bigger;
@@ -546,7 +547,7 @@ int weft_sys_executable_path(char **out)
         if (n < 0) {
             int err = errno;
 
-            free(buf);
+            weft__free(buf);
             return weft__os_error(err);
         }
         /* readlink truncates silently: a full buffer may hold part of it. */
@@ -566,17 +567,17 @@ int weft_sys_executable_path(char **out)
     int err;
 
     _NSGetExecutablePath(NULL, &size); /* fails, giving the size needed */
-    buf = malloc(size);
+    buf = weft__malloc(size);
     if (buf == NULL)
         return WEFT_ENOMEM;
     if (_NSGetExecutablePath(buf, &size) != 0) {
-        free(buf);
+        weft__free(buf);
         return weft__os_error(ENAMETOOLONG);
     }
     /* The path the program was started by may hold symbolic links and "..". */
     real = realpath(buf, NULL);
     err = errno;
-    free(buf);
+    weft__free(buf);
     if (real == NULL)
         return err == ENOMEM ? WEFT_ENOMEM : weft__os_error(err);
     *out = real;
@@ -596,13 +597,13 @@ int weft_sys_executable_path(char **out)
     /* The first call gives the size, NUL included. */
     if (sysctl(mib, 4, NULL, &size, NULL, 0) != 0)
         return weft__os_error(errno);
-    buf = malloc(size);
+    buf = weft__malloc(size);
     if (buf == NULL)
         return WEFT_ENOMEM;
     if (sysctl(mib, 4, buf, &size, NULL, 0) != 0) {
         int err = errno;
 
-        free(buf);
+        weft__free(buf);
         return weft__os_error(err);
     }
     *out = buf;

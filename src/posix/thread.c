@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* OS threads and the thread-local slot on pthreads. */
 #define _GNU_SOURCE /* pthread_setname_np, gettid */
 #include "posix.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Clocks and the CPU count on POSIX. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "posix.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * weft_sys_wait on Linux futexes. FUTEX_WAIT_BITSET takes an absolute
  * timeout on CLOCK_MONOTONIC, which is exactly weft's deadline, so a wait

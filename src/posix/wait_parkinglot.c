@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * weft_sys_wait for POSIX systems without futexes (macOS, the BSDs), and for
  * Linux built with -DWEFT_WAIT=parkinglot so CI keeps this path alive.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The string work behind a spawn on Windows, kept apart from the process
  * calls: UTF-8 <-> UTF-16, the command line that a child's C runtime parses
@@ -23,13 +24,13 @@ int weft__win32_utf16(const char *s, wchar_t **out)
 
         return err == ERROR_NO_UNICODE_TRANSLATION ? WEFT_EINVAL : weft__status_from_win32(err);
     }
-    w = malloc((size_t)n * sizeof *w);
+    w = weft__malloc((size_t)n * sizeof *w);
     if (!w)
         return WEFT_ENOMEM;
     if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n) != n) {
         int status = weft__status_from_win32(GetLastError());
 
-        free(w);
+        weft__free(w);
         return status;
     }
     *out = w;
@@ -44,13 +45,13 @@ int weft__win32_utf8(const wchar_t *w, char **out)
     *out = NULL;
     if (n <= 0)
         return weft__status_from_win32(GetLastError());
-    s = malloc((size_t)n);
+    s = weft__malloc((size_t)n);
     if (!s)
         return WEFT_ENOMEM;
     if (WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, w, -1, s, n, NULL, NULL) != n) {
         int status = weft__status_from_win32(GetLastError());
 
-        free(s);
+        weft__free(s);
         return status;
     }
     *out = s;
@@ -253,7 +254,7 @@ int weft__win32_command_line(const wchar_t *program, const wchar_t *const *argv,
         return status;
     if (b.len >= CMDLINE_MAX)
         return WEFT_EINVAL;
-    b.p = malloc((b.len + 1) * sizeof *b.p);
+    b.p = weft__malloc((b.len + 1) * sizeof *b.p);
     if (!b.p)
         return WEFT_ENOMEM;
     b.len = 0;
@@ -299,7 +300,7 @@ static int full_path(const wchar_t *path, wchar_t **out)
 
     *out = NULL;
     while (size != 0) {
-        wchar_t *full = malloc((size_t)size * sizeof *full);
+        wchar_t *full = weft__malloc((size_t)size * sizeof *full);
         DWORD n;
 
         if (!full)
@@ -309,7 +310,7 @@ static int full_path(const wchar_t *path, wchar_t **out)
             *out = full;
             return WEFT_OK;
         }
-        free(full);
+        weft__free(full);
         /* n >= size: the current directory changed in between, and grew. */
         size = n;
     }
@@ -323,7 +324,7 @@ static int try_candidate(const wchar_t *dir, size_t dir_len, const wchar_t *name
 {
     size_t name_len = wcslen(name);
     size_t sep = dir_len > 0 && dir[dir_len - 1] != L'\\' && dir[dir_len - 1] != L'/' ? 1 : 0;
-    wchar_t *path = malloc((dir_len + sep + name_len + ext_len + 1) * sizeof *path);
+    wchar_t *path = weft__malloc((dir_len + sep + name_len + ext_len + 1) * sizeof *path);
     wchar_t *full;
     DWORD attributes;
     int status;
@@ -338,13 +339,13 @@ static int try_candidate(const wchar_t *dir, size_t dir_len, const wchar_t *name
     memcpy(path + dir_len + sep + name_len, ext, ext_len * sizeof *path);
     path[dir_len + sep + name_len + ext_len] = 0;
     status = full_path(path, &full);
-    free(path);
+    weft__free(path);
     if (status != WEFT_OK)
         /* A name the OS cannot make a path of names no program. */
         return status == WEFT_ENOMEM ? status : WEFT_ENOENT;
     attributes = GetFileAttributesW(full);
     if (attributes == INVALID_FILE_ATTRIBUTES || (attributes & FILE_ATTRIBUTE_DIRECTORY)) {
-        free(full);
+        weft__free(full);
         return WEFT_ENOENT;
     }
     *out = full;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * DllMain of weft's DLL (built only when weft is a shared library). At
  * process exit (DLL_PROCESS_DETACH with a non-NULL reserved argument)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GetLastError() to weft status, for the Win32 backend (the counterpart of
  * src/posix/error.c). */
 #include "win32.h"

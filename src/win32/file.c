@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Files and pipes on Windows: a weft_sys_file is a HANDLE. Every handle
  * made here is created non-inheritable (NULL security attributes), so a

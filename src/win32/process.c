@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Process-wide facts on Windows: the immediate exit, the exit hook; no fork. */
 #include "win32.h"
 

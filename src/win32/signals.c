@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Shutdown events on Windows: a console control handler. Windows calls it
  * on a thread of its own, an ordinary thread, so the orderly exit runs right

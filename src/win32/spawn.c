@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Child processes on Windows: CreateProcessW with an explicit list of the
  * handles the child inherits, waiting on and ending a child through its
@@ -37,23 +38,23 @@ typedef struct spawn {
 static void release(spawn *s)
 {
     for (size_t i = 0; s->argv && i < s->argc; i++)
-        free(s->argv[i]);
-    free(s->argv);
+        weft__free(s->argv[i]);
+    weft__free(s->argv);
     for (size_t i = 0; i < s->envc; i++)
-        free(s->env[i]);
-    free(s->env);
-    free(s->cwd);
-    free(s->path);
-    free(s->pathext);
-    free(s->program);
-    free(s->cmd_exe);
-    free(s->cmdline);
-    free(s->block);
+        weft__free(s->env[i]);
+    weft__free(s->env);
+    weft__free(s->cwd);
+    weft__free(s->path);
+    weft__free(s->pathext);
+    weft__free(s->program);
+    weft__free(s->cmd_exe);
+    weft__free(s->cmdline);
+    weft__free(s->block);
     for (size_t i = 0; i < s->ninherit; i++)
         CloseHandle(s->inherit[i]);
     if (s->attributes) {
         DeleteProcThreadAttributeList(s->attributes);
-        free(s->attributes);
+        weft__free(s->attributes);
     }
 }
 
@@ -99,7 +100,7 @@ static int convert_env(spawn *s, const char *const *env)
 
     while (env[n])
         n++;
-    s->env = calloc(n ? n : 1, sizeof *s->env);
+    s->env = weft__calloc(n ? n : 1, sizeof *s->env);
     if (!s->env)
         return WEFT_ENOMEM;
     for (; s->envc < n; s->envc++) {
@@ -123,7 +124,7 @@ static int make_block(spawn *s)
         total += wcslen(s->env[i]) + 1;
     if (s->envc == 0)
         total = 2;
-    s->block = malloc(total * sizeof *s->block);
+    s->block = weft__malloc(total * sizeof *s->block);
     if (!s->block)
         return WEFT_ENOMEM;
     p = s->block;
@@ -162,7 +163,7 @@ static int parent_variable(const wchar_t *name, wchar_t **out)
     DWORD size = GetEnvironmentVariableW(name, NULL, 0);
 
     while (size != 0) {
-        wchar_t *v = malloc((size_t)size * sizeof *v);
+        wchar_t *v = weft__malloc((size_t)size * sizeof *v);
         DWORD n;
 
         if (!v)
@@ -172,10 +173,10 @@ static int parent_variable(const wchar_t *name, wchar_t **out)
             if (n != 0)
                 *out = v;
             else
-                free(v);
+                weft__free(v);
             return WEFT_OK;
         }
-        free(v); /* another thread made it longer meanwhile */
+        weft__free(v); /* another thread made it longer meanwhile */
         size = n;
     }
     return WEFT_OK;
@@ -208,14 +209,14 @@ static int system_cmd(wchar_t **out)
 
     if (size == 0)
         return weft__status_from_win32(GetLastError());
-    p = malloc(((size_t)size + sizeof name / sizeof name[0]) * sizeof *p);
+    p = weft__malloc(((size_t)size + sizeof name / sizeof name[0]) * sizeof *p);
     if (!p)
         return WEFT_ENOMEM;
     n = GetSystemDirectoryW(p, size);
     if (n == 0 || n >= size) {
         int status = weft__status_from_win32(n == 0 ? GetLastError() : ERROR_INSUFFICIENT_BUFFER);
 
-        free(p);
+        weft__free(p);
         return status;
     }
     memcpy(p + n, name, sizeof name);
@@ -283,11 +284,11 @@ static int attribute_list(spawn *s)
     LPPROC_THREAD_ATTRIBUTE_LIST list;
 
     InitializeProcThreadAttributeList(NULL, 1, 0, &size); /* fails, giving the size */
-    list = malloc(size);
+    list = weft__malloc(size);
     if (!list)
         return WEFT_ENOMEM;
     if (!InitializeProcThreadAttributeList(list, 1, 0, &size)) {
-        free(list);
+        weft__free(list);
         return weft__status_from_win32(GetLastError());
     }
     s->attributes = list;
@@ -312,7 +313,7 @@ static int prepare(spawn *s, const weft_sys_spawn_opts *opts)
             return WEFT_EINVAL;
     while (opts->argv[argc])
         argc++;
-    s->argv = calloc(argc + opts->pass_count, sizeof *s->argv);
+    s->argv = weft__calloc(argc + opts->pass_count, sizeof *s->argv);
     if (!s->argv)
         return WEFT_ENOMEM;
     for (; s->argc < argc; s->argc++)
@@ -511,7 +512,7 @@ int weft_sys_executable_path(char **out)
     DWORD size = MAX_PATH;
 
     for (;;) {
-        wchar_t *buf = malloc((size_t)size * sizeof *buf);
+        wchar_t *buf = weft__malloc((size_t)size * sizeof *buf);
         DWORD n;
         int status;
 
@@ -522,10 +523,10 @@ int weft_sys_executable_path(char **out)
         n = GetModuleFileNameW(NULL, buf, size);
         if (n < size) {
             status = n == 0 ? weft__status_from_win32(GetLastError()) : weft__win32_utf8(buf, out);
-            free(buf);
+            weft__free(buf);
             return status;
         }
-        free(buf);
+        weft__free(buf);
         if (size >= LONGEST_PATH)
             return weft__os_error((int)ERROR_INSUFFICIENT_BUFFER);
         size *= 2;

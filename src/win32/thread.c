@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * OS threads and the thread-local slot on Windows (the counterpart of
  * src/posix/thread.c). A weft_sys_thread holds the thread's HANDLE.
@@ -233,7 +234,7 @@ void weft_sys_thread_set_name(const weft_sys_thread *thread, const char *name)
     if (n <= 0)
         return;
     if (n > (int)(sizeof small / sizeof small[0])) {
-        wide = malloc((size_t)n * sizeof *wide);
+        wide = weft__malloc((size_t)n * sizeof *wide);
         if (!wide)
             return;
     }
@@ -250,7 +251,7 @@ void weft_sys_thread_set_name(const weft_sys_thread *thread, const char *name)
         set_description(target, wide); /* failure ignored: best effort */
     }
     if (wide != small)
-        free(wide);
+        weft__free(wide);
 }
 
 /* ---- The thread-local slot -------------------------------------------------- */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Clocks and the CPU count on Windows (the counterpart of src/posix/time.c). */
 #include "win32.h"
 

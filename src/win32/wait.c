@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * weft_sys_wait on WaitOnAddress / WakeByAddress* (Windows 8+; weft needs
  * Windows 10). The counterpart of src/posix/wait_futex.c: the same

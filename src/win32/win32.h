@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the Win32 backend's files share. Include this first in every file of
  * src/win32/: it fixes the Windows API level before any system header (even
