@@ -207,7 +207,9 @@ static int add_files(posix_spawn_file_actions_t *actions, const weft_sys_spawn_o
         if (copy[fd] < 0) {
             if (own && errno == EBADF)
                 continue; /* the parent has none, so neither has the child */
-            return spawn_status(errno);
+            /* EINVAL: `targets` is at or above the limit, so no number
+             * above the targets is free either. */
+            return weft__fd_status(errno == EINVAL ? EMFILE : errno, "fcntl F_DUPFD_CLOEXEC");
         }
         err = posix_spawn_file_actions_adddup2(actions, copy[fd], fd);
         if (err != 0)
