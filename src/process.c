@@ -217,8 +217,8 @@ static int start_by_spawn(weft__child *c, const weft__start *how, channel *ch)
 
 /* The fork method. The child never returns from here: it runs the target
  * (or serves as a pool worker) and ends through the immediate exit, so no
- * handler inherited from the parent runs; stdio is flushed before the fork,
- * so nothing the parent buffered is written twice, and after the work. */
+ * handler inherited from the parent runs; stdio, flushed before the fork
+ * (weft__process_start), is flushed again after the work. */
 static int start_by_fork(weft__child *c, const weft__start *how, channel *ch,
                          weft_process_fn fn)
 {
@@ -226,7 +226,6 @@ static int start_by_fork(weft__child *c, const weft__start *how, channel *ch,
     bool in_child = false;
     int rc, code;
 
-    fflush(NULL);
     rc = weft_sys_fork(&sys, &in_child);
     if (rc == WEFT_OK && in_child) {
         close_file(&ch->parent_write);
@@ -267,6 +266,10 @@ int weft__process_start(weft__child **out, const weft__start *how)
     if (rc != WEFT_OK)
         return rc;
     weft__children_sweep();
+    /* What the parent printed before the start comes before what the child
+     * prints, in a file both write to; a forked child would also write the
+     * parent's buffered bytes a second time. */
+    fflush(NULL);
     c = weft__child_new(how->kind);
     if (!c)
         return WEFT_ENOMEM;

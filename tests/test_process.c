@@ -73,8 +73,17 @@ static int late_line(const void *arg, size_t len)
     return 0;
 }
 
+static int child_line(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    printf("child line\n");
+    return 0;
+}
+
 WEFT_TEST_SETUP
 {
+    weft_process_register("child_line", child_line);
     weft_process_register("return_arg", return_arg);
     weft_process_register("check_big", check_big);
     weft_process_register("sleep_long", sleep_long);
@@ -424,4 +433,50 @@ WEFT_TEST(exit_waits_for_non_daemon_child)
 
     weft_test_run_mode("exit_waits_for_child", 0, out);
     CHECK_BEFORE(out, "main returns", "child done");
+}
+
+/* What the parent printed before it started a child comes before what the
+ * child prints, in a file both write to (stdio is flushed before either
+ * start method, as Python does). */
+static int parent_then_child(weft_start_method method)
+{
+    weft_process_opts opts = {method, false};
+    weft_process *p = NULL;
+
+    printf("parent line\n"); /* stdout is a file: this stays in the buffer */
+    if (weft_process_start(&p, "child_line", NULL, 0, &opts) != WEFT_OK)
+        return 10;
+    if (weft_process_join(p, WEFT_FOREVER) != WEFT_OK)
+        return 11;
+    weft_process_release(p);
+    return 0;
+}
+
+WEFT_CHILD_MODE(spawn_parent_then_child)
+{
+    return parent_then_child(WEFT_START_SPAWN);
+}
+
+WEFT_CHILD_MODE(fork_parent_then_child)
+{
+    return parent_then_child(WEFT_START_FORK);
+}
+
+WEFT_TEST(spawn_flushes_stdio_first)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_run_mode("spawn_parent_then_child", 0, out);
+    CHECK_ONCE(out, "parent line");
+    CHECK_BEFORE(out, "parent line", "child line");
+}
+
+WEFT_TEST(fork_flushes_stdio_first)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_skip_without_fork();
+    weft_test_run_mode("fork_parent_then_child", 0, out);
+    CHECK_ONCE(out, "parent line");
+    CHECK_BEFORE(out, "parent line", "child line");
 }
