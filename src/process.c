@@ -242,6 +242,42 @@ static int start_by_fork(weft__child *c, const weft__start *how, channel *ch,
     return rc;
 }
 
+/* ---- The bootstrap guard -------------------------------------------------------- */
+
+/* weft_process_main has been called (whether or not this is a spawned
+ * child). */
+static uint32_t main_called;
+
+static bool spawned_child;
+static weft_once spawned_once = WEFT_ONCE_INIT;
+
+static void find_spawned(void *unused)
+{
+    (void)unused;
+    spawned_child = weft_sys_first_argument_is(SPAWN_MARKER);
+}
+
+/* A child of the spawn method runs main() again. If main() starts a
+ * process before weft_process_main() has taken the child over, every
+ * child starts another, without end (a Pool's grow exponentially): as
+ * Python's RuntimeError about the bootstrapping phase, refuse, loudly,
+ * since such a program may well not look at the status. */
+static int check_bootstrapped(void)
+{
+    static const char why[] =
+        "a child of the spawn method must not start a process before weft_process_main() has "
+        "run: call weft_process_main(argc, argv) at the top of main(), after registering the "
+        "targets, or each child starts another without end";
+
+    if (weft__load(&main_called))
+        return WEFT_OK;
+    weft_call_once(&spawned_once, find_spawned, NULL);
+    if (!spawned_child)
+        return WEFT_OK;
+    fprintf(stderr, "weft: %s\n", why);
+    return weft__fail(WEFT_EPERM, "starting a process: %s", why);
+}
+
 int weft__process_start(weft__child **out, const weft__start *how)
 {
     weft_process_fn fn = NULL;
@@ -251,6 +287,9 @@ int weft__process_start(weft__child **out, const weft__start *how)
     bool fork = how->method == WEFT_START_FORK;
     int rc;
 
+    rc = check_bootstrapped();
+    if (rc != WEFT_OK)
+        return rc;
     if (how->target && (fn = weft__target_find(how->target)) == NULL)
         return WEFT_ENOENT;
     rc = weft__exit_allows_threads();
@@ -345,6 +384,7 @@ void weft_process_main(int argc, char **argv)
 {
     weft_sys_file in, out = WEFT__NO_FILE;
 
+    weft__store(&main_called, 1);
     if (argc < 3 || !argv || !argv[1] || strcmp(argv[1], SPAWN_MARKER) != 0)
         return;
     in = weft_sys_file_from_name(argv[2]);

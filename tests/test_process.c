@@ -7,6 +7,9 @@
  * weft_test_run_self() and read what it (and its own children, which share
  * its stdout) printed. The fork method exists on POSIX only; its cases are
  * skipped on Windows. */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 200809L /* setenv */
+#endif
 #include "runner.h"
 
 #include <stdio.h>
@@ -81,8 +84,54 @@ static int child_line(const void *arg, size_t len)
     return 0;
 }
 
+/* ---- A main() that forgets weft_process_main() -------------------------------------- */
+
+/* Set for the children of the case below: how deep in the chain of
+ * children this run is. */
+#define FORGETFUL_DEPTH "WEFT_TEST_FORGETFUL_DEPTH"
+
+static void set_depth(int depth)
+{
+    char text[16];
+
+    snprintf(text, sizeof text, "%d", depth);
+#ifdef _WIN32
+    _putenv_s(FORGETFUL_DEPTH, text);
+#else
+    setenv(FORGETFUL_DEPTH, text, 1);
+#endif
+}
+
+/* What a main() that never calls weft_process_main() does in a spawned
+ * child: it starts a process again, as its parent did. weft must refuse
+ * (WEFT_EPERM). The chain is cut at depth 3, so that the case fails
+ * instead of filling the machine. Ends the process. */
+static void forgetful_main(int depth)
+{
+    weft_process_opts opts = {WEFT_START_SPAWN, false};
+    weft_process *p = NULL;
+    int rc;
+
+    if (depth >= 3) {
+        printf("depth %d: the chain goes on\n", depth);
+        exit(3);
+    }
+    set_depth(depth + 1);
+    rc = weft_process_start(&p, "child_line", NULL, 0, &opts);
+    printf("depth %d: %s\n", depth, weft_strerror(rc));
+    if (rc != WEFT_OK) {
+        printf("message names weft_process_main: %d\n",
+               strstr(weft_last_error_message(), "weft_process_main()") != NULL);
+        exit(0);
+    }
+    weft_process_join(p, WEFT_FOREVER);
+    exit(4);
+}
+
 WEFT_TEST_SETUP
 {
+    const char *depth = getenv(FORGETFUL_DEPTH);
+
     weft_process_register("child_line", child_line);
     weft_process_register("return_arg", return_arg);
     weft_process_register("check_big", check_big);
@@ -90,6 +139,9 @@ WEFT_TEST_SETUP
     weft_process_register("crash", crash);
     weft_process_register("greet", greet);
     weft_process_register("late_line", late_line);
+    /* Before the runner's weft_process_main(): a main() that forgot it. */
+    if (depth && *depth)
+        forgetful_main(atoi(depth));
 }
 
 /* ---- Helpers -------------------------------------------------------------------- */
@@ -479,4 +531,37 @@ WEFT_TEST(fork_flushes_stdio_first)
     weft_test_run_mode("fork_parent_then_child", 0, out);
     CHECK_ONCE(out, "parent line");
     CHECK_BEFORE(out, "parent line", "child line");
+}
+
+WEFT_CHILD_MODE(forgotten_process_main)
+{
+    weft_process *p = NULL;
+    int code = -100;
+
+    int rc;
+
+    set_depth(1);
+    rc = weft_process_start(&p, "child_line", NULL, 0, NULL);
+    /* The child may end before it has read its argument: WEFT_ECHILD. */
+    if (rc == WEFT_ECHILD)
+        return 0;
+    if (rc != WEFT_OK)
+        return 10;
+    if (weft_process_join(p, WEFT_FOREVER) != WEFT_OK || weft_process_exitcode(p, &code) != WEFT_OK)
+        return 11;
+    weft_process_release(p);
+    return code;
+}
+
+/* A spawned child whose main() starts a process before
+ * weft_process_main() gets WEFT_EPERM (with a message) instead of
+ * starting an endless chain of children. */
+WEFT_TEST(forgotten_process_main_stops_at_the_first_child)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_run_mode("forgotten_process_main", 0, out); /* the first child's exit code */
+    CHECK_ONCE(out, "depth 1: WEFT_EPERM: operation not permitted for the caller");
+    CHECK_ONCE(out, "message names weft_process_main: 1");
+    CHECK_ABSENT(out, "depth 2: WEFT_EPERM: operation not permitted for the caller");
 }
