@@ -199,10 +199,11 @@ static int start_by_spawn(weft__child *c, const weft__start *how, channel *ch)
     rc = weft_sys_spawn(&sys, &opts);
     close_file(&ch->child_read);
     close_file(&ch->child_write);
+    if (rc == WEFT_OK)
+        weft__child_started(c, &sys);
     weft__child_start_unlock();
     if (rc != WEFT_OK)
         return rc;
-    weft__child_started(c, &sys);
 
     header = (spawn_header){MAGIC, how->target ? RUN_TARGET : RUN_POOL_WORKER, name_len, how->len};
     rc = weft__write_exact(ch->parent_write, &header, sizeof header);
@@ -236,9 +237,9 @@ static int start_by_fork(weft__child *c, const weft__start *how, channel *ch,
     }
     close_file(&ch->child_read);
     close_file(&ch->child_write);
-    weft__child_start_unlock();
     if (rc == WEFT_OK)
         weft__child_started(c, &sys);
+    weft__child_start_unlock();
     return rc;
 }
 
@@ -313,6 +314,16 @@ int weft__process_start(weft__child **out, const weft__start *how)
     if (!c)
         return WEFT_ENOMEM;
     weft__child_start_lock();
+    if (weft__children_closed()) {
+        /* The exit has passed the list of children: this one would be
+         * neither waited for nor terminated, and would be left without
+         * its start message. */
+        weft__child_start_unlock();
+        weft__child_release(c);
+        return weft__fail(WEFT_ESHUTDOWN,
+                          "starting a process: the orderly exit has already dealt with the "
+                          "children");
+    }
     /* A forked Process needs no channel: the target and argument are in
      * its copy of memory already. */
     if (fork && !pool_worker)

@@ -15,6 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
+#include <sys/types.h>
+#include <sys/wait.h>
+#endif
 
 /* ---- Targets ------------------------------------------------------------------ */
 
@@ -65,6 +69,14 @@ static int greet(const void *arg, size_t len)
     printf("hello %.*s from %lld\n", (int)len, (const char *)arg, (long long)weft_getpid());
     weft_atexit(say, "child handler");
     return 5;
+}
+
+static int nap(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    weft_sleep(0.2);
+    return 0;
 }
 
 static int late_line(const void *arg, size_t len)
@@ -139,6 +151,7 @@ WEFT_TEST_SETUP
     weft_process_register("crash", crash);
     weft_process_register("greet", greet);
     weft_process_register("late_line", late_line);
+    weft_process_register("nap", nap);
     /* Before the runner's weft_process_main(): a main() that forgot it. */
     if (depth && *depth)
         forgetful_main(atoi(depth));
@@ -564,4 +577,73 @@ WEFT_TEST(forgotten_process_main_stops_at_the_first_child)
     CHECK_ONCE(out, "depth 1: WEFT_EPERM: operation not permitted for the caller");
     CHECK_ONCE(out, "message names weft_process_main: 1");
     CHECK_ABSENT(out, "depth 2: WEFT_EPERM: operation not permitted for the caller");
+}
+
+/* ---- Released children are reaped ----------------------------------------------------- */
+
+#ifndef _WIN32
+/* Whether `pid` is a child of this process not yet reaped (running, or a
+ * zombie): waitid without reaping fails with ECHILD once it is reaped. */
+static bool unreaped(int64_t pid)
+{
+    siginfo_t info;
+
+    memset(&info, 0, sizeof info);
+    return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+/* A child released while it runs is reaped soon after it ends (within
+ * 0.5 s; 2 s allowed here, scaled), with no weft call after the release. */
+static void check_reaped_soon(int64_t pid)
+{
+    double give_up = weft_monotonic() + 0.2 + 2.0 * weft_test_time_scale();
+
+    CHECK(pid > 0);
+    while (unreaped(pid) && weft_monotonic() < give_up)
+        weft_sleep(0.01);
+    CHECK(!unreaped(pid));
+}
+#endif
+
+static void released_child_is_reaped(weft_start_method method)
+{
+#ifdef _WIN32
+    (void)method;
+    weft_test_skip("zombies are a POSIX matter (waitid)");
+#else
+    weft_process *p = start("nap", NULL, 0, method, false);
+    int64_t pid = weft_process_pid(p);
+
+    CHECK(weft_process_is_alive(p));
+    weft_process_release(p);
+    check_reaped_soon(pid);
+#endif
+}
+
+WEFT_TEST(spawn_released_child_is_reaped)
+{
+    released_child_is_reaped(WEFT_START_SPAWN);
+}
+
+WEFT_TEST(fork_released_child_is_reaped)
+{
+    weft_test_skip_without_fork();
+    released_child_is_reaped(WEFT_START_FORK);
+}
+
+/* A popen's child the same way (the same mechanism). */
+WEFT_TEST(released_popen_child_is_reaped)
+{
+#ifdef _WIN32
+    weft_test_skip("zombies are a POSIX matter (waitid)");
+#else
+    const char *argv[] = {"sleep", "0.2", NULL};
+    weft_popen *p = NULL;
+    int64_t pid;
+
+    CHECK_OK(weft_popen_start(&p, argv, NULL));
+    pid = weft_popen_pid(p);
+    weft_popen_release(p);
+    check_reaped_soon(pid);
+#endif
 }

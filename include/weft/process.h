@@ -188,8 +188,10 @@ WEFT_API int weft_process_terminate(weft_process *process);
 WEFT_API int weft_process_kill(weft_process *process);
 
 /**
- * Give the handle back. A child still running goes on; it is reaped when
- * it ends (no zombie stays behind), and the parent's orderly exit still
+ * Give the handle back. A child still running goes on; it is reaped
+ * within a fraction of a second of its end (no zombie stays behind), by a
+ * thread weft runs only while released children run (not a weft thread:
+ * weft_thread_enumerate() does not list it), and the parent's orderly exit still
  * waits for it (or terminates it, for a daemon).
  * \param process the handle; NULL is ignored.
  * \threadsafety Not while another thread uses the same handle. Never blocks.
