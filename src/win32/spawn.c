@@ -232,7 +232,7 @@ static int inherit(spawn *s, weft_sys_file f, HANDLE *dup)
     HANDLE self = GetCurrentProcess();
 
     if (!DuplicateHandle(self, (HANDLE)f, self, dup, 0, TRUE, DUPLICATE_SAME_ACCESS))
-        return weft__status_from_win32(GetLastError());
+        return weft__handle_status(GetLastError(), "DuplicateHandle");
     s->inherit[s->ninherit++] = *dup;
     return WEFT_OK;
 }
