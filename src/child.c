@@ -26,9 +26,9 @@
  * owner releases a child that still runs, and ending as soon as no
  * released child is left unreaped, so a program that never does that
  * pays nothing. It sweeps the list, then sleeps, from 1 ms doubling up to
- * REAPER_PAUSE_MAX, started short again by each release, so a released
- * child stays a zombie (or, on Windows, keeps its handle) at most about
- * REAPER_PAUSE_MAX after its end. It polls because it must watch many
+ * 200 ms (REAPER_PAUSE_MAX_NS), started short again by each release, so a
+ * released child stays a zombie (or, on Windows, keeps its handle) about
+ * 200 ms at most after its end. It polls because it must watch many
  * children at once, and no portable call waits for any of a set of
  * children without reaping the others (a pidfd per child would do on
  * Linux, at the price of a descriptor each). When the OS has no thread
