@@ -15,9 +15,25 @@
  * the last waiter out reaps and wakes them.
  *
  * Every record is on one list until it is both released by its owner and
- * reaped. Released children that still ran are reaped by a sweep at each
- * start and release (as subprocess._cleanup does), so none stays a zombie
- * for long, and the orderly exit finds every process child there.
+ * reaped, so the orderly exit finds every process child there. A child
+ * joins the list under the start lock, and once the exit has come to the
+ * children (`closed`, set under that lock) no other may start: one started
+ * later would miss the exit's list walk, and the ending process would
+ * leave it without its start message.
+ *
+ * Released children are reaped by the reaper: a thread (an OS thread of
+ * its own, not a weft thread: nothing waits for it) started only when an
+ * owner releases a child that still runs, and ending as soon as no
+ * released child is left unreaped, so a program that never does that
+ * pays nothing. It sweeps the list, then sleeps, from 1 ms doubling up to
+ * 200 ms (REAPER_PAUSE_MAX_NS), started short again by each release, so a
+ * released child stays a zombie (or, on Windows, keeps its handle) about
+ * 200 ms at most after its end. It polls because it must watch many
+ * children at once, and no portable call waits for any of a set of
+ * children without reaping the others (a pidfd per child would do on
+ * Linux, at the price of a descriptor each). When the OS has no thread
+ * for it, the sweep at each start and release (as subprocess._cleanup)
+ * is the fallback.
  */
 #include "internal.h"
 
@@ -43,8 +59,20 @@ static weft__child *list_head;
 /* Held from the creation of a child's pipes until the parent has closed
  * the child's ends, so that a fork() for another child in between cannot
  * give that child a copy of them (a copy of a write end would keep the
- * reader from ever seeing the end of the file). */
+ * reader from ever seeing the end of the file); and until the child is on
+ * the list. */
 static weft_lock start_lock;
+static bool closed; /* under start_lock: the orderly exit has come to the children */
+
+#define REAPER_PAUSE_FIRST_NS 1000000    /* 1 ms */
+#define REAPER_PAUSE_MAX_NS 200000000    /* 200 ms */
+#define REAPER_STACK (64 * 1024)
+
+static bool reaper_running; /* under list_lock */
+static uint32_t reaper_wake; /* bumped by each release that needs the reaper */
+
+static void reaper_main(void *unused);
+static const weft_sys_start reaper_start = {reaper_main, NULL};
 
 void weft__child_start_lock(void)
 {
@@ -54,6 +82,11 @@ void weft__child_start_lock(void)
 void weft__child_start_unlock(void)
 {
     weft__unlock(&start_lock);
+}
+
+bool weft__children_closed(void)
+{
+    return closed;
 }
 
 weft__child *weft__child_new(weft__child_kind kind)
@@ -108,24 +141,79 @@ static void free_if_done(weft__child *c)
     weft__free(c);
 }
 
-/* Reap whatever released children have ended. */
-static void sweep(void)
+/* Reap whatever released children have ended. Returns whether a
+ * released child is left that still runs. */
+static bool sweep(void)
 {
     weft__child *c, *next;
+    bool left = false;
 
     weft__lock(&list_lock);
     for (c = list_head; c; c = next) {
         next = c->next;
         if (c->refs == 0) {
             try_reap(c);
+            left = left || !weft__load(&c->reaped);
             free_if_done(c);
         }
     }
     weft__unlock(&list_lock);
+    return left;
+}
+
+static void reaper_main(void *unused)
+{
+    int64_t pause = REAPER_PAUSE_FIRST_NS;
+    uint32_t seen;
+    bool left;
+
+    (void)unused;
+    for (;;) {
+        seen = weft__load(&reaper_wake);
+        left = sweep();
+        if (!left) {
+            /* A release after the sweep finds the reaper gone and starts
+             * another (or, seeing it still marked running, has bumped the
+             * wake word: then look again). */
+            weft__lock(&list_lock);
+            left = weft__load(&reaper_wake) != seen;
+            reaper_running = left;
+            weft__unlock(&list_lock);
+            if (!left)
+                return;
+        }
+        if (weft_sys_wait(&reaper_wake, seen, weft_sys_monotonic_ns() + pause) == WEFT_OK &&
+            weft__load(&reaper_wake) != seen)
+            pause = REAPER_PAUSE_FIRST_NS; /* a new release: its child may end soon */
+        else if (pause < REAPER_PAUSE_MAX_NS / 2)
+            pause *= 2;
+        else
+            pause = REAPER_PAUSE_MAX_NS;
+    }
+}
+
+/* With list_lock held: a released child still runs; have the reaper watch
+ * it. Without a thread for the reaper, the sweeps at later starts and
+ * releases reap it. */
+static void need_reaper_locked(void)
+{
+    weft_sys_thread thread;
+
+    weft__fetch_add(&reaper_wake, 1);
+    if (reaper_running) {
+        weft_sys_wake_one(&reaper_wake);
+        return;
+    }
+    if (weft_sys_thread_start(&thread, &reaper_start, REAPER_STACK) == WEFT_OK) {
+        weft_sys_thread_detach(thread);
+        reaper_running = true;
+    }
 }
 
 void weft__child_release(weft__child *c)
 {
+    bool runs;
+
     if (!c)
         return;
     if (!c->started) {
@@ -135,14 +223,17 @@ void weft__child_release(weft__child *c)
     try_reap(c);
     weft__lock(&list_lock);
     c->refs--;
+    runs = c->refs == 0 && !weft__load(&c->reaped);
     free_if_done(c);
+    if (runs)
+        need_reaper_locked();
     weft__unlock(&list_lock);
     sweep();
 }
 
 void weft__children_sweep(void)
 {
-    sweep();
+    (void)sweep();
 }
 
 int weft__child_poll(weft__child *c, int *code)
@@ -247,6 +338,9 @@ void weft__children_at_exit(void)
     weft__child *c;
     int code;
 
+    weft__lock(&start_lock);
+    closed = true;
+    weft__unlock(&start_lock);
     weft__lock(&list_lock);
     for (c = list_head; c; c = c->next) {
         if (c->kind == WEFT__CHILD_DAEMON)
@@ -262,11 +356,14 @@ void weft__children_at_exit(void)
 }
 
 /* A forked child has no children: forget the parent's (its handles stay
- * valid memory, but must not be used in the child). The start lock may be
- * held by the forking thread itself (a fork start): it is free again. */
+ * valid memory, but must not be used in the child), and it has no reaper
+ * thread. The start lock may be held by the forking thread itself (a fork
+ * start): it is free again. */
 void weft__children_after_fork_in_child(void)
 {
     list_lock = (weft_lock)WEFT_LOCK_INIT;
     start_lock = (weft_lock)WEFT_LOCK_INIT;
     list_head = NULL;
+    closed = false;
+    reaper_running = false;
 }

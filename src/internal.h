@@ -277,8 +277,8 @@ typedef struct weft__child weft__child;
 weft__child *weft__child_new(weft__child_kind kind);
 void weft__child_started(weft__child *c, const weft_sys_child *sys);
 
-/* The owner gives c back; it is freed once also reaped (a sweep at later
- * starts and releases reaps it when it ends). Reaps other released
+/* The owner gives c back; it is freed once also reaped (by the reaper
+ * thread, see child.c, soon after it ends). Reaps other released
  * children that have ended. */
 void weft__child_release(weft__child *c);
 
@@ -300,9 +300,13 @@ int weft__child_signal(weft__child *c, bool kill);
 int64_t weft__child_pid(const weft__child *c);
 
 /* Hold from creating a child's pipes until the parent closed the child's
- * ends of them (see child.c). */
+ * ends of them and the child is on the list (see child.c). */
 void weft__child_start_lock(void);
 void weft__child_start_unlock(void);
+
+/* With the start lock held: whether the orderly exit has come to the
+ * children, after which no process child may start. */
+bool weft__children_closed(void);
 
 /* The orderly exit's step: terminate daemon children, wait for process
  * children. */

@@ -199,10 +199,11 @@ static int start_by_spawn(weft__child *c, const weft__start *how, channel *ch)
     rc = weft_sys_spawn(&sys, &opts);
     close_file(&ch->child_read);
     close_file(&ch->child_write);
+    if (rc == WEFT_OK)
+        weft__child_started(c, &sys);
     weft__child_start_unlock();
     if (rc != WEFT_OK)
         return rc;
-    weft__child_started(c, &sys);
 
     header = (spawn_header){MAGIC, how->target ? RUN_TARGET : RUN_POOL_WORKER, name_len, how->len};
     rc = weft__write_exact(ch->parent_write, &header, sizeof header);
@@ -217,8 +218,8 @@ static int start_by_spawn(weft__child *c, const weft__start *how, channel *ch)
 
 /* The fork method. The child never returns from here: it runs the target
  * (or serves as a pool worker) and ends through the immediate exit, so no
- * handler inherited from the parent runs; stdio is flushed before the fork,
- * so nothing the parent buffered is written twice, and after the work. */
+ * handler inherited from the parent runs; stdio, flushed before the fork
+ * (weft__process_start), is flushed again after the work. */
 static int start_by_fork(weft__child *c, const weft__start *how, channel *ch,
                          weft_process_fn fn)
 {
@@ -226,7 +227,6 @@ static int start_by_fork(weft__child *c, const weft__start *how, channel *ch,
     bool in_child = false;
     int rc, code;
 
-    fflush(NULL);
     rc = weft_sys_fork(&sys, &in_child);
     if (rc == WEFT_OK && in_child) {
         close_file(&ch->parent_write);
@@ -237,10 +237,46 @@ static int start_by_fork(weft__child *c, const weft__start *how, channel *ch,
     }
     close_file(&ch->child_read);
     close_file(&ch->child_write);
-    weft__child_start_unlock();
     if (rc == WEFT_OK)
         weft__child_started(c, &sys);
+    weft__child_start_unlock();
     return rc;
+}
+
+/* ---- The bootstrap guard -------------------------------------------------------- */
+
+/* weft_process_main has been called (whether or not this is a spawned
+ * child). */
+static uint32_t main_called;
+
+static bool spawned_child;
+static weft_once spawned_once = WEFT_ONCE_INIT;
+
+static void find_spawned(void *unused)
+{
+    (void)unused;
+    spawned_child = weft_sys_first_argument_is(SPAWN_MARKER);
+}
+
+/* A child of the spawn method runs main() again. If main() starts a
+ * process before weft_process_main() has taken the child over, every
+ * child starts another, without end (a Pool's grow exponentially): as
+ * Python's RuntimeError about the bootstrapping phase, refuse, loudly,
+ * since such a program may well not look at the status. */
+static int check_bootstrapped(void)
+{
+    static const char why[] =
+        "a child of the spawn method must not start a process before weft_process_main() has "
+        "run: call weft_process_main(argc, argv) at the top of main(), after registering the "
+        "targets, or each child starts another without end";
+
+    if (weft__load(&main_called))
+        return WEFT_OK;
+    weft_call_once(&spawned_once, find_spawned, NULL);
+    if (!spawned_child)
+        return WEFT_OK;
+    fprintf(stderr, "weft: %s\n", why);
+    return weft__fail(WEFT_EPERM, "starting a process: %s", why);
 }
 
 int weft__process_start(weft__child **out, const weft__start *how)
@@ -252,6 +288,9 @@ int weft__process_start(weft__child **out, const weft__start *how)
     bool fork = how->method == WEFT_START_FORK;
     int rc;
 
+    rc = check_bootstrapped();
+    if (rc != WEFT_OK)
+        return rc;
     if (how->target && (fn = weft__target_find(how->target)) == NULL)
         return WEFT_ENOENT;
     rc = weft__exit_allows_threads();
@@ -267,10 +306,24 @@ int weft__process_start(weft__child **out, const weft__start *how)
     if (rc != WEFT_OK)
         return rc;
     weft__children_sweep();
+    /* What the parent printed before the start comes before what the child
+     * prints, in a file both write to; a forked child would also write the
+     * parent's buffered bytes a second time. */
+    fflush(NULL);
     c = weft__child_new(how->kind);
     if (!c)
         return WEFT_ENOMEM;
     weft__child_start_lock();
+    if (weft__children_closed()) {
+        /* The exit has passed the list of children: this one would be
+         * neither waited for nor terminated, and would be left without
+         * its start message. */
+        weft__child_start_unlock();
+        weft__child_release(c);
+        return weft__fail(WEFT_ESHUTDOWN,
+                          "starting a process: the orderly exit has already dealt with the "
+                          "children");
+    }
     /* A forked Process needs no channel: the target and argument are in
      * its copy of memory already. */
     if (fork && !pool_worker)
@@ -342,6 +395,7 @@ void weft_process_main(int argc, char **argv)
 {
     weft_sys_file in, out = WEFT__NO_FILE;
 
+    weft__store(&main_called, 1);
     if (argc < 3 || !argv || !argv[1] || strcmp(argv[1], SPAWN_MARKER) != 0)
         return;
     in = weft_sys_file_from_name(argv[2]);

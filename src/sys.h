@@ -239,6 +239,13 @@ int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts);
  * decimal number that can name one. */
 weft_sys_file weft_sys_file_from_name(const char *name);
 
+/* Whether this process's first argument (argv[1]) is `marker`, read from
+ * what the OS keeps of the command line (/proc/self/cmdline, _NSGetArgv,
+ * GetCommandLineW), since weft sees main()'s argv only when the program
+ * calls weft_process_main. False where it cannot be read. Allocates
+ * nothing; may open and close a file. */
+bool weft_sys_first_argument_is(const char *marker);
+
 /* fork(). Returns WEFT_OK in both processes with *in_child telling which;
  * in the parent *out describes the child. WEFT_EINVAL where fork does not
  * exist (Windows); WEFT_EAGAIN; WEFT_ENOMEM; WEFT_EOS. */

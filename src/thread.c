@@ -458,7 +458,7 @@ int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
     if (rc != WEFT_OK) {
         registry_remove(t);
         free_record(t);
-        return rc;
+        return weft__fail(rc, "weft_thread_start: the OS started no thread (%s)", weft_strerror(rc));
     }
     *out = t;
     return WEFT_OK;

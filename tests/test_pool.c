@@ -7,6 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include <io.h>
+#define dup2 _dup2
+#else
+#include <unistd.h>
+#endif
 
 /* ---- Targets ------------------------------------------------------------------ */
 
@@ -65,8 +71,17 @@ static int whoami(const void *arg, size_t len)
     return (int)(weft_getpid() & 0x7fffffff);
 }
 
+static int nap(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    weft_sleep(0.002);
+    return 0;
+}
+
 WEFT_TEST_SETUP
 {
+    weft_process_register("nap", nap);
     weft_process_register("square", square);
     weft_process_register("fragile", fragile);
     weft_process_register("slow", slow);
@@ -382,4 +397,58 @@ WEFT_TEST(exit_ends_live_pool_workers)
 
     weft_test_run_mode("exit_with_live_pool", 0, out);
     CHECK_ONCE(out, "main returns");
+}
+
+/* weft_exit() while a daemon thread maps: the exit terminates the workers,
+ * and the map, which goes on, must not start a replacement that the
+ * ending process leaves without its start message. Nothing may be printed
+ * (the mode's stderr, which the workers share, goes to its stdout). */
+static weft_pool *exit_pool; /* reachable to the end, so no leak is reported */
+static weft_event mapping = WEFT_EVENT_INIT;
+
+static void *map_until_exit(void *unused)
+{
+    int values[8];
+    weft_buffer items[8];
+    weft_pool_result results[8];
+
+    (void)unused;
+    int_items(values, items, 8);
+    for (;;) {
+        if (weft_pool_map(exit_pool, "nap", items, 8, results) == WEFT_ESHUTDOWN)
+            return NULL;
+        free_results(results, 8);
+        weft_event_set(&mapping);
+    }
+}
+
+WEFT_CHILD_MODE(exit_during_map)
+{
+    weft_pool_opts opts = {2, WEFT_START_DEFAULT};
+    weft_thread_opts daemon = {"mapper", true, 0};
+    weft_thread *t;
+
+    fflush(stderr);
+    if (dup2(1, 2) < 0)
+        return 10;
+    if (weft_pool_create(&exit_pool, &opts) != WEFT_OK)
+        return 11;
+    if (weft_thread_start(&t, map_until_exit, NULL, &daemon) != WEFT_OK)
+        return 12;
+    weft_thread_release(t);
+    if (weft_event_wait(&mapping, WEFT_FOREVER) != WEFT_OK)
+        return 13;
+    weft_exit(5);
+}
+
+WEFT_TEST_TIMEOUT(exit_during_map_starts_no_worker, 120)
+{
+    char out[WEFT_TEST_OUT_CAP];
+    long i, runs = weft_test_iterations(20);
+
+    for (i = 0; i < runs; i++) {
+        weft_test_run_mode("exit_during_map", 5, out);
+        if (strstr(out, "weft:") != NULL)
+            weft_test_fail(__FILE__, __LINE__, "run %ld printed: %s", i, out);
+    }
 }

@@ -7,11 +7,18 @@
  * weft_test_run_self() and read what it (and its own children, which share
  * its stdout) printed. The fork method exists on POSIX only; its cases are
  * skipped on Windows. */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 200809L /* setenv */
+#endif
 #include "runner.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
+#include <sys/types.h>
+#include <sys/wait.h>
+#endif
 
 /* ---- Targets ------------------------------------------------------------------ */
 
@@ -64,6 +71,14 @@ static int greet(const void *arg, size_t len)
     return 5;
 }
 
+static int nap(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    weft_sleep(0.2);
+    return 0;
+}
+
 static int late_line(const void *arg, size_t len)
 {
     (void)arg;
@@ -73,14 +88,73 @@ static int late_line(const void *arg, size_t len)
     return 0;
 }
 
+static int child_line(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    printf("child line\n");
+    return 0;
+}
+
+/* ---- A main() that forgets weft_process_main() -------------------------------------- */
+
+/* Set for the children of the case below: how deep in the chain of
+ * children this run is. */
+#define FORGETFUL_DEPTH "WEFT_TEST_FORGETFUL_DEPTH"
+
+static void set_depth(int depth)
+{
+    char text[16];
+
+    snprintf(text, sizeof text, "%d", depth);
+#ifdef _WIN32
+    _putenv_s(FORGETFUL_DEPTH, text);
+#else
+    setenv(FORGETFUL_DEPTH, text, 1);
+#endif
+}
+
+/* What a main() that never calls weft_process_main() does in a spawned
+ * child: it starts a process again, as its parent did. weft must refuse
+ * (WEFT_EPERM). The chain is cut at depth 3, so that the case fails
+ * instead of filling the machine. Ends the process. */
+static void forgetful_main(int depth)
+{
+    weft_process_opts opts = {WEFT_START_SPAWN, false};
+    weft_process *p = NULL;
+    int rc;
+
+    if (depth >= 3) {
+        printf("depth %d: the chain goes on\n", depth);
+        exit(3);
+    }
+    set_depth(depth + 1);
+    rc = weft_process_start(&p, "child_line", NULL, 0, &opts);
+    printf("depth %d: %s\n", depth, weft_strerror(rc));
+    if (rc != WEFT_OK) {
+        printf("message names weft_process_main: %d\n",
+               strstr(weft_last_error_message(), "weft_process_main()") != NULL);
+        exit(0);
+    }
+    weft_process_join(p, WEFT_FOREVER);
+    exit(4);
+}
+
 WEFT_TEST_SETUP
 {
+    const char *depth = getenv(FORGETFUL_DEPTH);
+
+    weft_process_register("child_line", child_line);
     weft_process_register("return_arg", return_arg);
     weft_process_register("check_big", check_big);
     weft_process_register("sleep_long", sleep_long);
     weft_process_register("crash", crash);
     weft_process_register("greet", greet);
     weft_process_register("late_line", late_line);
+    weft_process_register("nap", nap);
+    /* Before the runner's weft_process_main(): a main() that forgot it. */
+    if (depth && *depth)
+        forgetful_main(atoi(depth));
 }
 
 /* ---- Helpers -------------------------------------------------------------------- */
@@ -424,4 +498,152 @@ WEFT_TEST(exit_waits_for_non_daemon_child)
 
     weft_test_run_mode("exit_waits_for_child", 0, out);
     CHECK_BEFORE(out, "main returns", "child done");
+}
+
+/* What the parent printed before it started a child comes before what the
+ * child prints, in a file both write to (stdio is flushed before either
+ * start method, as Python does). */
+static int parent_then_child(weft_start_method method)
+{
+    weft_process_opts opts = {method, false};
+    weft_process *p = NULL;
+
+    printf("parent line\n"); /* stdout is a file: this stays in the buffer */
+    if (weft_process_start(&p, "child_line", NULL, 0, &opts) != WEFT_OK)
+        return 10;
+    if (weft_process_join(p, WEFT_FOREVER) != WEFT_OK)
+        return 11;
+    weft_process_release(p);
+    return 0;
+}
+
+WEFT_CHILD_MODE(spawn_parent_then_child)
+{
+    return parent_then_child(WEFT_START_SPAWN);
+}
+
+WEFT_CHILD_MODE(fork_parent_then_child)
+{
+    return parent_then_child(WEFT_START_FORK);
+}
+
+WEFT_TEST(spawn_flushes_stdio_first)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_run_mode("spawn_parent_then_child", 0, out);
+    CHECK_ONCE(out, "parent line");
+    CHECK_BEFORE(out, "parent line", "child line");
+}
+
+WEFT_TEST(fork_flushes_stdio_first)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_skip_without_fork();
+    weft_test_run_mode("fork_parent_then_child", 0, out);
+    CHECK_ONCE(out, "parent line");
+    CHECK_BEFORE(out, "parent line", "child line");
+}
+
+WEFT_CHILD_MODE(forgotten_process_main)
+{
+    weft_process *p = NULL;
+    int code = -100;
+
+    int rc;
+
+    set_depth(1);
+    rc = weft_process_start(&p, "child_line", NULL, 0, NULL);
+    /* The child may end before it has read its argument: WEFT_ECHILD. */
+    if (rc == WEFT_ECHILD)
+        return 0;
+    if (rc != WEFT_OK)
+        return 10;
+    if (weft_process_join(p, WEFT_FOREVER) != WEFT_OK || weft_process_exitcode(p, &code) != WEFT_OK)
+        return 11;
+    weft_process_release(p);
+    return code;
+}
+
+/* A spawned child whose main() starts a process before
+ * weft_process_main() gets WEFT_EPERM (with a message) instead of
+ * starting an endless chain of children. */
+WEFT_TEST(forgotten_process_main_stops_at_the_first_child)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_run_mode("forgotten_process_main", 0, out); /* the first child's exit code */
+    CHECK_ONCE(out, "depth 1: WEFT_EPERM: operation not permitted for the caller");
+    CHECK_ONCE(out, "message names weft_process_main: 1");
+    CHECK_ABSENT(out, "depth 2: WEFT_EPERM: operation not permitted for the caller");
+}
+
+/* ---- Released children are reaped ----------------------------------------------------- */
+
+#ifndef _WIN32
+/* Whether `pid` is a child of this process not yet reaped (running, or a
+ * zombie): waitid without reaping fails with ECHILD once it is reaped. */
+static bool unreaped(int64_t pid)
+{
+    siginfo_t info;
+
+    memset(&info, 0, sizeof info);
+    return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+/* A child released while it runs is reaped soon after it ends (within
+ * 0.5 s; 2 s allowed here, scaled), with no weft call after the release. */
+static void check_reaped_soon(int64_t pid)
+{
+    double give_up = weft_monotonic() + 0.2 + 2.0 * weft_test_time_scale();
+
+    CHECK(pid > 0);
+    while (unreaped(pid) && weft_monotonic() < give_up)
+        weft_sleep(0.01);
+    CHECK(!unreaped(pid));
+}
+#endif
+
+static void released_child_is_reaped(weft_start_method method)
+{
+#ifdef _WIN32
+    (void)method;
+    weft_test_skip("zombies are a POSIX matter (waitid)");
+#else
+    weft_process *p = start("nap", NULL, 0, method, false);
+    int64_t pid = weft_process_pid(p);
+
+    CHECK(weft_process_is_alive(p));
+    weft_process_release(p);
+    check_reaped_soon(pid);
+#endif
+}
+
+WEFT_TEST(spawn_released_child_is_reaped)
+{
+    released_child_is_reaped(WEFT_START_SPAWN);
+}
+
+WEFT_TEST(fork_released_child_is_reaped)
+{
+    weft_test_skip_without_fork();
+    released_child_is_reaped(WEFT_START_FORK);
+}
+
+/* A popen's child the same way (the same mechanism). */
+WEFT_TEST(released_popen_child_is_reaped)
+{
+#ifdef _WIN32
+    weft_test_skip("zombies are a POSIX matter (waitid)");
+#else
+    const char *argv[] = {"sleep", "0.2", NULL};
+    weft_popen *p = NULL;
+    int64_t pid;
+
+    CHECK_OK(weft_popen_start(&p, argv, NULL));
+    pid = weft_popen_pid(p);
+    weft_popen_release(p);
+    check_reaped_soon(pid);
+#endif
 }

@@ -37,7 +37,8 @@
  * weft never takes SIGCHLD from the application and never calls
  * waitpid(-1): it waits for its own children only (a pidfd on Linux, the
  * process handle on Windows). A child whose handle is released while it
- * runs is reaped later (at the next start or release), so no zombie stays.
+ * runs is reaped within a fraction of a second of its end by a thread
+ * weft runs only while such children exist, so no zombie stays.
  */
 #ifndef WEFT_POPEN_H
 #define WEFT_POPEN_H

@@ -88,7 +88,11 @@ WEFT_API int weft_process_register(const char *name, weft_process_fn fn);
  * runs the target (or serves as a pool worker) and ends the process with
  * weft_exit(); anywhere else it returns at once. (Python's spawn bootstrap
  * and freeze_support().) A child whose target is not registered writes a
- * message on stderr and exits with code 1.
+ * message on stderr and exits with code 1. A spawned child re-runs main()
+ * up to this call: a process start there (weft_process_start(),
+ * weft_pool_create()) before it has run gets `WEFT_EPERM` and a message on
+ * stderr, instead of starting children without end (Python's error about
+ * the bootstrapping phase).
  * \param argc main()'s argc.
  * \param argv main()'s argv.
  * \threadsafety Call from main() only. Never blocks where it returns; in
@@ -108,7 +112,9 @@ WEFT_API void weft_process_main(int argc, char **argv);
  *          has that name; `WEFT_EINVAL` for NULL `out` or `target`, NULL
  *          `arg` with `len` > 0, an unknown method, or the fork method on
  *          Windows; `WEFT_ESHUTDOWN` once the orderly exit has passed its
- *          handlers; `WEFT_ECHILD` when a spawned child ended before it read
+ *          handlers; `WEFT_EPERM` in a child of the spawn method before
+ *          weft_process_main() has run (see there);
+ *          `WEFT_ECHILD` when a spawned child ended before it read
  *          its argument; `WEFT_EAGAIN` when no file descriptor is left for
  *          its pipe, or fork() finds no room for a process; `WEFT_ENOMEM`;
  *          `WEFT_EOS`.
@@ -182,8 +188,10 @@ WEFT_API int weft_process_terminate(weft_process *process);
 WEFT_API int weft_process_kill(weft_process *process);
 
 /**
- * Give the handle back. A child still running goes on; it is reaped when
- * it ends (no zombie stays behind), and the parent's orderly exit still
+ * Give the handle back. A child still running goes on; it is reaped
+ * within a fraction of a second of its end (no zombie stays behind), by a
+ * thread weft runs only while released children run (not a weft thread:
+ * weft_thread_enumerate() does not list it), and the parent's orderly exit still
  * waits for it (or terminates it, for a daemon).
  * \param process the handle; NULL is ignored.
  * \threadsafety Not while another thread uses the same handle. Never blocks.
@@ -236,7 +244,8 @@ typedef struct weft_pool_result {
  * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL `out`, a negative count, an
  *          unknown method or one this platform lacks; a status of
  *          weft_process_start() when a worker could not start
- *          (`WEFT_EAGAIN`, `WEFT_ENOMEM`, `WEFT_ESHUTDOWN`, `WEFT_EOS`...);
+ *          (`WEFT_EAGAIN`, `WEFT_ENOMEM`, `WEFT_EPERM`, `WEFT_ESHUTDOWN`,
+ *          `WEFT_EOS`...);
  *          nothing is left running then.
  * \threadsafety Safe from any thread. Blocks while the workers start.
  */

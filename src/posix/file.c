@@ -16,10 +16,15 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Running out of descriptors is "try again later", not an OS failure. */
-static int open_status(int err)
+int weft__fd_status(int err, const char *call)
 {
-    return err == EMFILE || err == ENFILE ? WEFT_EAGAIN : weft__status_from_errno(err);
+    if (err == EMFILE || err == ENFILE) {
+        weft__os_error(err); /* weft_last_os_error() tells which limit */
+        return weft__fail(WEFT_EAGAIN, "%s: no file descriptor is left (%s)", call,
+                          err == EMFILE ? "EMFILE: the process's limit, RLIMIT_NOFILE"
+                                        : "ENFILE: the system's limit");
+    }
+    return err == ENOMEM ? WEFT_ENOMEM : weft__os_error(err);
 }
 
 int weft_sys_pipe(weft_sys_file *read_end, weft_sys_file *write_end)
@@ -28,13 +33,13 @@ int weft_sys_pipe(weft_sys_file *read_end, weft_sys_file *write_end)
 
 #if defined(WEFT_HAVE_PIPE2)
     if (pipe2(fds, O_CLOEXEC) != 0)
-        return open_status(errno);
+        return weft__fd_status(errno, "pipe2");
 #else
     /* No pipe2 (macOS): a fork+exec on another thread between pipe() and
      * fcntl() inherits these ends. weft's own spawns close every descriptor
      * they do not pass, so only other code's fork+exec can catch them. */
     if (pipe(fds) != 0)
-        return open_status(errno);
+        return weft__fd_status(errno, "pipe");
     if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) != 0 || fcntl(fds[1], F_SETFD, FD_CLOEXEC) != 0) {
         int err = errno;
 
@@ -54,7 +59,7 @@ int weft_sys_open_null(weft_sys_file *out)
 
     fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (fd < 0)
-        return open_status(errno);
+        return weft__fd_status(errno, "open /dev/null");
     *out = fd;
     return WEFT_OK;
 }

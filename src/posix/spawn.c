@@ -207,7 +207,9 @@ static int add_files(posix_spawn_file_actions_t *actions, const weft_sys_spawn_o
         if (copy[fd] < 0) {
             if (own && errno == EBADF)
                 continue; /* the parent has none, so neither has the child */
-            return spawn_status(errno);
+            /* EINVAL: `targets` is at or above the limit, so no number
+             * above the targets is free either. */
+            return weft__fd_status(errno == EINVAL ? EMFILE : errno, "fcntl F_DUPFD_CLOEXEC");
         }
         err = posix_spawn_file_actions_adddup2(actions, copy[fd], fd);
         if (err != 0)
@@ -380,6 +382,35 @@ weft_sys_file weft_sys_file_from_name(const char *name)
     }
     return value;
 }
+
+#if defined(__APPLE__)
+bool weft_sys_first_argument_is(const char *marker)
+{
+    return *_NSGetArgc() > 1 && strcmp((*_NSGetArgv())[1], marker) == 0;
+}
+#else
+/* /proc/self/cmdline: the arguments, each ended by a NUL. Where there is
+ * no /proc, false. */
+bool weft_sys_first_argument_is(const char *marker)
+{
+    char buf[8192];
+    size_t len = 0, first;
+    ssize_t n;
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return false;
+    do {
+        n = read(fd, buf + len, sizeof buf - 1 - len);
+        if (n > 0)
+            len += (size_t)n;
+    } while ((n > 0 && len < sizeof buf - 1) || (n < 0 && errno == EINTR));
+    close(fd);
+    buf[len] = '\0';
+    first = strlen(buf) + 1; /* past argv[0] */
+    return first < len && strcmp(buf + first, marker) == 0;
+}
+#endif
 
 int weft_sys_fork(weft_sys_child *out, bool *in_child)
 {

@@ -16,12 +16,22 @@ _Static_assert(sizeof(HANDLE) <= sizeof(weft_sys_file), "a HANDLE must fit a wef
  * writer block on every few kilobytes. */
 #define PIPE_BUFFER 65536
 
+int weft__handle_status(DWORD err, const char *call)
+{
+    if (err == ERROR_TOO_MANY_OPEN_FILES || err == ERROR_NO_SYSTEM_RESOURCES) {
+        weft__os_error((int)err); /* weft_last_os_error() tells which */
+        return weft__fail(WEFT_EAGAIN, "%s: no file descriptor (handle) is left (error %lu)", call,
+                          (unsigned long)err);
+    }
+    return weft__status_from_win32(err);
+}
+
 int weft_sys_pipe(weft_sys_file *read_end, weft_sys_file *write_end)
 {
     HANDLE r, w;
 
     if (!CreatePipe(&r, &w, NULL, PIPE_BUFFER))
-        return weft__status_from_win32(GetLastError());
+        return weft__handle_status(GetLastError(), "CreatePipe");
     *read_end = (weft_sys_file)r;
     *write_end = (weft_sys_file)w;
     return WEFT_OK;
@@ -33,7 +43,7 @@ int weft_sys_open_null(weft_sys_file *out)
                            NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
 
     if (h == INVALID_HANDLE_VALUE)
-        return weft__status_from_win32(GetLastError());
+        return weft__handle_status(GetLastError(), "CreateFileW NUL");
     *out = (weft_sys_file)h;
     return WEFT_OK;
 }

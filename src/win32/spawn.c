@@ -232,7 +232,7 @@ static int inherit(spawn *s, weft_sys_file f, HANDLE *dup)
     HANDLE self = GetCurrentProcess();
 
     if (!DuplicateHandle(self, (HANDLE)f, self, dup, 0, TRUE, DUPLICATE_SAME_ACCESS))
-        return weft__status_from_win32(GetLastError());
+        return weft__handle_status(GetLastError(), "DuplicateHandle");
     s->inherit[s->ninherit++] = *dup;
     return WEFT_OK;
 }
@@ -409,6 +409,32 @@ weft_sys_file weft_sys_file_from_name(const char *name)
         v = v * 10 + d;
     }
     return v > 0 ? (weft_sys_file)v : WEFT__NO_FILE;
+}
+
+/* Skip argv[0] as the C runtime parses it (up to the closing quote when it
+ * starts with one, else up to a space or tab: no escapes there), then the
+ * blanks; `marker` (plain ASCII) must follow, ended by a blank or the end. */
+bool weft_sys_first_argument_is(const char *marker)
+{
+    const wchar_t *p = GetCommandLineW();
+    size_t i;
+
+    if (*p == L'"') {
+        for (p++; *p && *p != L'"'; p++) {
+        }
+        if (*p)
+            p++;
+    } else {
+        while (*p && *p != L' ' && *p != L'\t')
+            p++;
+    }
+    while (*p == L' ' || *p == L'\t')
+        p++;
+    for (i = 0; marker[i]; i++) {
+        if (p[i] != (wchar_t)(unsigned char)marker[i])
+            return false;
+    }
+    return p[i] == L'\0' || p[i] == L' ' || p[i] == L'\t';
 }
 
 int weft_sys_fork(weft_sys_child *out, bool *in_child)

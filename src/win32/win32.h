@@ -29,6 +29,12 @@
  * weft_last_os_error(). ERROR_SUCCESS is WEFT_OK. */
 int weft__status_from_win32(DWORD err);
 
+/* The status for the error of a call that makes a handle (`call` names it
+ * in the message): running out of handles (ERROR_TOO_MANY_OPEN_FILES,
+ * ERROR_NO_SYSTEM_RESOURCES) is WEFT_EAGAIN with a message, as the headers
+ * promise for descriptors; anything else as weft__status_from_win32. */
+int weft__handle_status(DWORD err, const char *call);
+
 /* ---- Strings for spawning (cmdline.c) ------------------------------------ */
 
 /* A malloc'd UTF-16 copy of the UTF-8 string s. Returns WEFT_OK, WEFT_EINVAL
