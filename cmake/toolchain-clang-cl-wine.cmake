@@ -14,11 +14,13 @@
 #   crt_exe.obj,        weft's CI start-up code (ci/msvc/): entry points,
 #   crt_dll.obj,        atexit, initializer tables, TLS directory, /GS
 #   weft_ci_crt.lib     cookie
-# ci/msvc/wine-gaps.h is forced into every compilation: the few SDK
-# declarations Wine's headers lack.
+# ci/msvc/wine-gaps.h is forced into every compilation: the SDK's
+# declarations and deprecations (C4996) that Wine's headers lack.
 #
 # Set WEFT_LLVM_VERSION for another LLVM than 14, and WINE (environment)
-# for another Wine.
+# for another Wine. The flags below are CMake's initial CMAKE_C_FLAGS and
+# linker flags: add to them through CFLAGS and LDFLAGS (environment), as a
+# CMAKE_C_FLAGS of your own replaces them.
 
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR AMD64)
