@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <weft/lock.h>
+
 /* Thread-local storage class: C11's keyword, which MSVC's C compiler spells
  * its own way. */
 #if defined(_MSC_VER) && !defined(__clang__)
@@ -61,6 +63,17 @@
 #else
 #define WEFT__PRINTF(format_index, first_arg)
 #endif
+
+/* A 64-bit word that the *64 functions below touch must be 8-aligned
+ * wherever its struct is put (WEFT_ALIGN8): on i386 a uint64_t member is
+ * aligned to 4 only, and an access that straddles a cache line is not
+ * atomic. Checked here for the public structs; the library's own words
+ * (pool.c, exit.c, thread.c, win32/time.c) carry WEFT_ALIGN8 too. */
+#define WEFT__ASSERT_ALIGNED8(type, member)                                          \
+    _Static_assert(_Alignof(type) >= 8 && offsetof(type, member) % 8 == 0,           \
+                   #type "." #member " must be 8-aligned: WEFT_ALIGN8")
+
+WEFT__ASSERT_ALIGNED8(weft_rlock, owner);
 
 #if defined(__GNUC__) || defined(__clang__)
 
