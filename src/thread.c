@@ -70,7 +70,7 @@ struct weft_thread {
 };
 
 /* Idents count from 1 and are never reused; 0 means "no thread". */
-static uint64_t next_ident;
+static WEFT_ALIGN8 uint64_t next_ident;
 static uint32_t thread_counter; /* for "Thread-N" */
 static uint32_t dummy_counter;  /* for "Dummy-N" */
 
