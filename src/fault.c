@@ -2,8 +2,11 @@
 /*
  * The allocation-failure hook (src/fault.h), compiled only with the CMake
  * option WEFT_FAULT_INJECTION. Every weft__malloc/calloc/realloc asks
- * weft__alloc_fails() first (src/memory.c).
+ * weft__alloc_fails() first (src/memory.c). The #if keeps it out of the
+ * single-file build too (ci/amalgamate.py pastes every file of src/), as
+ * CMake keeps it out of a normal build.
  */
+#ifdef WEFT_FAULT_INJECTION
 #include "internal.h"
 
 #include "fault.h"
@@ -36,7 +39,7 @@ static void off_in_child(void)
 static void register_fork_reset(void *arg)
 {
     (void)arg;
-    weft_sys_atfork(NULL, NULL, off_in_child);
+    (void)weft_sys_atfork(NULL, NULL, off_in_child); /* without it, only fork tests suffer */
 }
 
 void weft_fault_alloc_fail_at(long n)
@@ -49,7 +52,7 @@ void weft_fault_alloc_fail_at(long n)
     weft__store(&alloc_count, 0);
     if (n > 0) /* turning it off keeps the last site, for the report */
         weft__store_ptr(&failed_site, NULL);
-    weft__store(&alloc_fail_at, n > 0 && n <= (long)UINT32_MAX ? (uint32_t)n : 0);
+    weft__store(&alloc_fail_at, n > 0 && (unsigned long)n <= UINT32_MAX ? (uint32_t)n : 0);
 }
 
 long weft_fault_alloc_count(void)
@@ -61,3 +64,5 @@ const void *weft_fault_alloc_failed_site(void)
 {
     return weft__load_ptr(&failed_site);
 }
+
+#endif /* WEFT_FAULT_INJECTION */
