@@ -19,7 +19,7 @@ bash "$WEFT_ROOT/ci/build-and-test.sh" allocfail "$@" || status=$?
 log="$WEFT_ROOT/build-allocfail/Testing/Temporary/LastTest.log"
 [[ -r $log ]] || exit $((status ? status : 1))
 ci_log "allocfail: allocations failed in turn, per call path"
-sed -n -E 's/^allocfail: ([a-z_]+): ([0-9]+) allocations failed in turn$/\1 \2/p' "$log" |
+sed -n -E 's/^allocfail: ([a-z_/]+): ([0-9]+) allocations failed in turn$/\1 \2/p' "$log" |
   sort | awk '{ printf "  %-24s %5d\n", $1, $2; total += $2; paths++ }
               END { printf "  %-24s %5d (%d paths)\n", "total", total, paths }'
 
@@ -33,7 +33,8 @@ ci_is_windows && backend=win32
   grep -v -E '^src/(memory|fault)\.c:' | cut -d: -f1,2 | sort -u) >"$dir/all"
 sed -n -E 's/.* failed at (src\/[^ ]+:[0-9]+)$/\1/p' "$log" | sort -u >"$dir/reached"
 reached=$(comm -12 "$dir/all" "$dir/reached" | wc -l)
-ci_log "allocfail: $reached of $(wc -l <"$dir/all") allocation sites in src/ (common and $backend) made to fail; not reached:"
+ci_log "allocfail: $reached of $(wc -l <"$dir/all") allocation sites in src/ (common and" \
+  "$backend) made to fail; not reached (some are for other systems):"
 comm -23 "$dir/all" "$dir/reached" | sed 's/^/  /'
 rm -rf "$dir"
 exit "$status"

@@ -135,12 +135,12 @@ WEFT_CHILD_MODE(path)
     char **args = weft_test_child_args(&count);
     const path_entry *e;
     long fds, k;
+    char site[512];
 
+    arm(0); /* failures are for the children (CHILD_AT), not for this process */
     CHECK_EQ_INT(count, 2);
     e = find_path(args[0]);
     CHECK(e != NULL);
-    char site[512];
-
     fds = open_fds();
     k = e->fn(atol(args[1]), e->how);
     fds = open_fds() - fds;
@@ -149,24 +149,65 @@ WEFT_CHILD_MODE(path)
     return 0;
 }
 
-/* Run path `name` with its n-th allocation failed, in a child; *fds: the
- * descriptors it left open. Returns the allocations it made. */
-static long run_path(const char *name, long n, long *fds, char site[512])
+/* The environment variable that makes a spawned child of a path fail its
+ * n-th allocation (counted from its start), and whether this process is a
+ * path run with it: then its children's failures are what is tested. */
+#define CHILD_AT "WEFT_ALLOCFAIL_CHILD_AT"
+static bool children_fail;
+
+/* In a child started with CHILD_AT: say where its failure happened ("none"
+ * if it made fewer allocations), on stdout, which its path reads. */
+static void report_child(void *arg)
 {
-    char arg[32];
+    char site[512];
+
+    (void)arg;
+    failed_site(site, sizeof site);
+    printf("child site=%s\n", site);
+    fflush(stdout);
+}
+
+/* Run path `name` with its n-th allocation failed, in a child; or, with
+ * child_n > 0, with the child_n-th of each of its own spawned children
+ * (they inherit CHILD_AT). *fds: the descriptors it left open. Returns the
+ * allocations it made; `sites` gets the children's sites, one per line. */
+static long run_path(const char *name, long n, long child_n, long *fds, char site[512],
+                     char *sites, size_t sites_cap)
+{
+    char arg[32], env_at[64];
     const char *argv[] = {weft_test_self_path(), "--child", "path", name, arg, NULL};
+    const char *env[] = {env_at, NULL};
     weft_popen_opts opts = {0};
-    char *out = NULL;
+    char *out = NULL, *line;
     int code = -1;
     long k = -1;
 
     snprintf(arg, sizeof arg, "%ld", n);
+    snprintf(env_at, sizeof env_at, CHILD_AT "=%ld", child_n);
     opts.out = WEFT_STDIO_PIPE;
+    if (child_n > 0)
+        opts.env = env;
     CHECK_OK(weft_run(argv, &opts, weft_test_long(), &code, &out, NULL, NULL, NULL));
     if (code != 0)
-        weft_test_fail(__FILE__, __LINE__, "path %s failing allocation %ld: exit code %d",
-                       name, n, code);
-    CHECK(out != NULL && sscanf(out, "k=%ld fds=%ld site=%511s", &k, fds, site) == 3);
+        weft_test_fail(__FILE__, __LINE__,
+                       "path %s failing allocation %ld (children: %ld): exit code %d", name, n,
+                       child_n, code);
+    CHECK(out != NULL);
+    if (sites_cap > 0)
+        sites[0] = '\0';
+    for (line = out; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        char child_site[512];
+
+        if (sscanf(line, "k=%ld fds=%ld site=%511s", &k, fds, site) == 3)
+            continue;
+        if (sscanf(line, "child site=%511s", child_site) == 1 &&
+            strcmp(child_site, "none") != 0 && !strstr(sites, child_site) &&
+            strlen(sites) + strlen(child_site) + 2 < sites_cap) {
+            strcat(sites, child_site);
+            strcat(sites, "\n");
+        }
+    }
+    CHECK_GE_INT(k, 0);
     weft_free(out);
     return k;
 }
@@ -177,14 +218,45 @@ static void sweep(const char *name)
     long k, i, fds, fds_i;
     char site[512];
 
-    k = run_path(name, 0, &fds, site);
+    k = run_path(name, 0, 0, &fds, site, NULL, 0);
     CHECK_GE_INT(k, 1);
     for (i = 1; i <= k; i++) {
-        run_path(name, i, &fds_i, site);
+        run_path(name, i, 0, &fds_i, site, NULL, 0);
         CHECK_LE_INT(fds_i, fds);
         printf("allocfail: %s #%ld failed at %s\n", name, i, site);
     }
     printf("allocfail: %s: %ld allocations failed in turn\n", name, k);
+    fflush(stdout);
+}
+
+enum { CHILD_SWEEP_MAX = 64 };
+
+/* The same for the allocations of the children path `name` spawns: the
+ * first of each child, then the second..., until no child reaches the
+ * n-th. The path checks that the parent copes (a child that fails exits
+ * with an error: the parent sees its exit code or WEFT_ECHILD). */
+static void sweep_children(const char *name)
+{
+    char site[512], sites[4096];
+    long i, fds, fds_i, failed = 0;
+
+    run_path(name, 0, 0, &fds, site, NULL, 0);
+    for (i = 1; i <= CHILD_SWEEP_MAX; i++) {
+        const char *s;
+
+        run_path(name, 0, i, &fds_i, site, sites, sizeof sites);
+        CHECK_LE_INT(fds_i, fds);
+        if (!sites[0])
+            break;
+        for (s = sites; *s; s = strchr(s, '\n') + 1) {
+            printf("allocfail: %s child #%ld failed at %.*s\n", name, i,
+                   (int)(strchr(s, '\n') - s), s);
+            failed++;
+        }
+    }
+    CHECK_LT_INT(i, CHILD_SWEEP_MAX + 1);
+    CHECK_GE_INT(failed, 1);
+    printf("allocfail: %s/children: %ld allocations failed in turn\n", name, i - 1);
     fflush(stdout);
 }
 
@@ -722,10 +794,19 @@ static int square_reply(const void *arg, size_t len)
     return x;
 }
 
+/* Every run of this executable, the spawned children too: with CHILD_AT
+ * set, arm the hook (after the registrations) and report at the end. */
 WEFT_TEST_SETUP
 {
+    const char *at = getenv(CHILD_AT);
+
     weft_process_register("square", square);
     weft_process_register("square_reply", square_reply);
+    if (at) {
+        children_fail = true;
+        CHECK_OK(weft_atexit(report_child, NULL));
+        arm(atol(at));
+    }
 }
 
 static long process_start_path(long n, int how)
@@ -746,6 +827,8 @@ static long process_start_path(long n, int how)
         CHECK_OK(weft_process_start(&p, "square", &x, sizeof x, &opts));
     CHECK_OK(weft_process_join(p, weft_test_long()));
     CHECK_OK(weft_process_exitcode(p, &code));
+    if (children_fail && code == 1)
+        code = 81; /* it had no memory for its argument: said so, exited 1 */
     CHECK_EQ_INT(code, 81);
     weft_process_release(p);
     return k;
@@ -754,6 +837,12 @@ static long process_start_path(long n, int how)
 WEFT_TEST(process_start_spawn)
 {
     sweep("process_spawn");
+}
+
+/* The spawned child's own allocations (the target's name, its argument). */
+WEFT_TEST(process_spawned_child)
+{
+    sweep_children("process_spawn");
 }
 
 WEFT_TEST(process_start_fork)
@@ -835,16 +924,24 @@ static long pool_path(long n, int how)
         rc = weft_pool_map(pool, "square_reply", items, POOL_ITEMS, results);
     }
     k = disarm();
+    /* A worker whose own allocation failed ended (WEFT_ECHILD for its
+     * input), or its reply was lost (the target got WEFT_ENOMEM). */
+    if (children_fail && rc == WEFT_ECHILD)
+        rc = WEFT_OK;
     CHECK_OK(rc);
     CHECK_LE_INT(fails, hit(n, k) ? 1 : 0);
     for (i = 0; i < POOL_ITEMS; i++) {
         char text[16];
 
         snprintf(text, sizeof text, "%d", i * i);
+        if (children_fail && results[i].status == WEFT_ECHILD)
+            continue;
         CHECK_OK(results[i].status);
         CHECK_EQ_INT(results[i].value, i * i);
-        CHECK_EQ_UINT(results[i].len, strlen(text));
-        CHECK(memcmp(results[i].data, text, results[i].len) == 0);
+        if (!children_fail || results[i].len > 0) {
+            CHECK_EQ_UINT(results[i].len, strlen(text));
+            CHECK(memcmp(results[i].data, text, results[i].len) == 0);
+        }
         weft_free(results[i].data);
     }
     CHECK_OK(weft_pool_close(pool));
@@ -856,6 +953,12 @@ static long pool_path(long n, int how)
 WEFT_TEST_TIMEOUT(pool_create_map_spawn, 120)
 {
     sweep("pool_spawn");
+}
+
+/* The workers' own allocations (a task's name and bytes, the reply). */
+WEFT_TEST_TIMEOUT(pool_workers_spawn, 120)
+{
+    sweep_children("pool_spawn");
 }
 
 WEFT_TEST_TIMEOUT(pool_create_map_fork, 120)
