@@ -21,7 +21,9 @@
  *            2  not yet, and a caller of weft_thread_native_id() is parked
  *   stop     0, or 1 once a stop was requested; weft_sleep parks on it
  *   reap     0  the OS thread is neither joined nor detached
- *            1  busy: a joiner is in the OS join, or a rename uses the handle
+ *            1  busy: a joiner is in the OS join, a rename uses the handle,
+ *               or the starter has not stored the handle yet (the thread
+ *               may have ended by then, and the exit may be joining it)
  *            2  reaped (joined or detached)
  *            3  busy, and released meanwhile: the rename detaches it after
  *
@@ -405,6 +407,20 @@ static void publish_start(weft_thread *t)
         weft_sys_wake_all(&t->started);
 }
 
+/* Wake whoever waits for the reap word to leave REAP_BUSY, if anybody. */
+static void wake_reap_waiters(weft_thread *t)
+{
+    if (weft__load_sc(&t->reap_waiters) != 0)
+        weft_sys_wake_all(&t->reap);
+}
+
+/* Whoever held the handle busy is done with it: `reap` leaves REAP_BUSY. */
+static void end_busy(weft_thread *t, uint32_t reap)
+{
+    weft__swap(&t->reap, reap);
+    wake_reap_waiters(t);
+}
+
 /* Every weft thread begins here. */
 static void trampoline(void *arg)
 {
@@ -451,15 +467,24 @@ int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
     t->daemon = opts && opts->daemon;
     t->fn = fn;
     t->arg = arg;
+    /* The exit may find the record in the registry, and the thread may end,
+     * before t->os is stored: the handle stays busy until then. */
+    t->reap = REAP_BUSY;
     registry_add(t);
     t->start.fn = trampoline;
     t->start.arg = t;
     rc = weft_sys_thread_start(&t->os, &t->start, opts ? opts->stack_size : 0);
     if (rc != WEFT_OK) {
+        /* Nothing to reap, and the exit may hold a reference: end the
+         * record as a thread that ran and was reaped. */
         registry_remove(t);
-        free_record(t);
+        end_busy(t, REAPED);
+        mark_done(t);
+        unref(t);
+        unref(t);
         return rc;
     }
+    end_busy(t, UNREAPED);
     *out = t;
     return WEFT_OK;
 }
@@ -495,13 +520,6 @@ static int wait_done(weft_thread *t, int64_t deadline)
     return WEFT_OK;
 }
 
-/* Wake whoever waits for the reap word to leave REAP_BUSY, if anybody. */
-static void wake_reap_waiters(weft_thread *t)
-{
-    if (weft__load_sc(&t->reap_waiters) != 0)
-        weft_sys_wake_all(&t->reap);
-}
-
 /* Join the OS thread of a thread that has ended or is ending, unless
  * somebody else does: then wait until they have. */
 static void reap_joined(weft_thread *t)
@@ -511,8 +529,7 @@ static void reap_joined(weft_thread *t)
     while (r != REAPED) {
         if (r == UNREAPED && weft__cas(&t->reap, &r, REAP_BUSY)) {
             weft_sys_thread_join(t->os);
-            weft__swap(&t->reap, REAPED);
-            wake_reap_waiters(t);
+            end_busy(t, REAPED);
             return;
         }
         if (r == REAP_BUSY) {
@@ -532,10 +549,10 @@ int weft_thread_join(weft_thread *t, double timeout, void **result)
     rc = weft__begin_wait(t, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
-    if (t->borrowed)
-        return WEFT_EINVAL;
     if (weft_sys_tls_get() == t)
         return WEFT_EPERM;
+    if (t->borrowed)
+        return WEFT_EINVAL;
     /* Without a time limit the OS join itself is the wait. */
     if (deadline != WEFT__NO_DEADLINE) {
         rc = wait_done(t, deadline);
@@ -640,12 +657,13 @@ static void rename_other(weft_thread *t, const char *name)
         return; /* ending or reaped: the OS name no longer matters */
     weft_sys_thread_set_name(&t->os, name);
     r = REAP_BUSY;
-    if (!weft__cas(&t->reap, &r, UNREAPED)) {
-        /* released meanwhile (BUSY_RELEASED): the detach is ours to do */
-        weft_sys_thread_detach(t->os);
-        weft__swap(&t->reap, REAPED);
+    if (weft__cas(&t->reap, &r, UNREAPED)) {
+        wake_reap_waiters(t);
+        return;
     }
-    wake_reap_waiters(t);
+    /* released meanwhile (BUSY_RELEASED): the detach is ours to do */
+    weft_sys_thread_detach(t->os);
+    end_busy(t, REAPED);
 }
 
 int weft_thread_set_name(weft_thread *t, const char *name)

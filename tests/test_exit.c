@@ -543,3 +543,69 @@ WEFT_TEST(exit_after_fork_in_child_main_known)
 {
     check_fork_mode("fork_then_exit_known_main");
 }
+
+/* ---- weft_exit racing weft_thread_start ----------------------------------------------------- */
+
+static void *return_at_once(void *arg)
+{
+    return arg;
+}
+
+static weft_event race_go = WEFT_EVENT_INIT;
+
+/* Let main start threads for a moment, then exit. */
+static void *exit_soon(void *arg)
+{
+    (void)arg;
+    weft_test_wait_event(&race_go);
+    (void)weft_sleep(0.001);
+    weft_exit(3);
+}
+
+/* `exiters` threads call weft_exit(3) while main keeps starting and
+ * releasing threads that end at once: the exit's join meets threads that
+ * have ended before their starter stored their OS handle. */
+static int exit_racing_starts(int exiters)
+{
+    weft_thread *thread;
+    int i, rc;
+
+    for (i = 0; i < exiters; i++) {
+        CHECK_OK(weft_thread_start(&thread, exit_soon, NULL, NULL));
+        weft_thread_release(thread);
+    }
+    weft_event_set(&race_go);
+    for (;;) {
+        rc = weft_thread_start(&thread, return_at_once, NULL, NULL);
+        if (rc == WEFT_ESHUTDOWN)
+            break;
+        CHECK_OK(rc);
+        weft_thread_release(thread);
+    }
+    /* Too late to start threads: the exit is ending the process. */
+    (void)weft_event_wait(&never_set, WEFT_FOREVER);
+    return 1;
+}
+
+WEFT_CHILD_MODE(exit_races_start) { return exit_racing_starts(1); }
+WEFT_CHILD_MODE(two_exits_race_start) { return exit_racing_starts(2); }
+
+/* Run `mode` many times: each run must exit 3, never abort. */
+static void check_exit_races(const char *mode)
+{
+    char out[WEFT_TEST_OUT_CAP];
+    long i, runs = weft_test_iterations(40);
+
+    for (i = 0; i < runs; i++)
+        weft_test_run_mode(mode, 3, out);
+}
+
+WEFT_TEST_TIMEOUT(exit_racing_thread_start_exits_with_its_code, 120)
+{
+    check_exit_races("exit_races_start");
+}
+
+WEFT_TEST_TIMEOUT(exit_two_exits_racing_thread_start, 120)
+{
+    check_exit_races("two_exits_race_start");
+}
