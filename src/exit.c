@@ -4,7 +4,8 @@
  * weft_atexit handlers. The order is documented in weft/exit.h.
  *
  *   exit_phase  0  running
- *               1  exiting: stops requested, non-daemon threads being joined
+ *               1  exiting: non-daemon threads being joined (after a stop
+ *                  request to every thread, when a signal started the exit)
  *               2  the handlers run (new threads are still allowed)
  *               3  done: the process is on its way out; no new threads
  *
@@ -121,8 +122,10 @@ static void finish_exit(void)
 }
 
 /* Run the orderly exit, or the rest of it when the caller is already the
- * exiting thread. Returns when stdio may be flushed and the process end. */
-static void orderly_exit(void)
+ * exiting thread. Returns when stdio may be flushed and the process end.
+ * Only an exit a signal started requests a stop on the other threads (as
+ * KeyboardInterrupt reaches a program's loops); sys.exit lets them run. */
+static void orderly_exit(bool stop_threads)
 {
     uint64_t me = weft_sys_thread_native_id();
     uint32_t expected = EXIT_RUNNING;
@@ -130,7 +133,8 @@ static void orderly_exit(void)
     if (weft__cas(&exit_phase, &expected, JOINING)) {
         weft__store64(&exiting_thread, me);
         if (!weft_sys_other_threads_gone()) {
-            weft__threads_request_stop();
+            if (stop_threads)
+                weft__threads_request_stop();
             weft__threads_join_non_daemon();
         }
         weft__store(&exit_phase, HANDLERS);
@@ -159,7 +163,7 @@ static void orderly_exit(void)
 static void c_exit_hook(void)
 {
     weft__store(&in_c_exit, 1);
-    orderly_exit();
+    orderly_exit(false);
 }
 
 static void install_hook(void *unused)
@@ -183,10 +187,21 @@ static bool exit_under_way(void)
     return weft__load_relaxed(&exit_phase) != EXIT_RUNNING;
 }
 
+WEFT_NORETURN static void exit_process(int code, bool stop_threads)
+{
+    orderly_exit(stop_threads);
+    if (weft__load(&in_c_exit)) {
+        /* exit() is already under way: end as it would, without re-entering it. */
+        fflush(NULL);
+        weft_sys_exit_now(code);
+    }
+    exit(code);
+}
+
 /* Called by the backend on an ordinary thread, never in a signal handler. */
 static void on_shutdown_signal(int code)
 {
-    weft_exit(code);
+    exit_process(code, true);
 }
 
 int weft_exit_on_signals(void)
@@ -197,13 +212,7 @@ int weft_exit_on_signals(void)
 
 void weft_exit(int code)
 {
-    orderly_exit();
-    if (weft__load(&in_c_exit)) {
-        /* exit() is already under way: end as it would, without re-entering it. */
-        fflush(NULL);
-        weft_sys_exit_now(code);
-    }
-    exit(code);
+    exit_process(code, false);
 }
 
 void weft_exit_now(int code)
