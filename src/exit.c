@@ -160,6 +160,28 @@ static void orderly_exit(bool stop_threads)
         weft_sys_wait(&never, 0, WEFT__NO_DEADLINE);
 }
 
+static bool forking_thread_exits; /* the thread that forks runs the exit */
+
+void weft__exit_at_fork(weft__fork_step step)
+{
+    if (step == WEFT__FORK_PREPARE)
+        forking_thread_exits = weft__load(&exit_phase) != EXIT_RUNNING &&
+                               weft__load64(&exiting_thread) == weft_sys_thread_native_id();
+    weft__lock_at_fork(&handlers_lock, step);
+    if (step != WEFT__FORK_CHILD)
+        return;
+    if (forking_thread_exits) {
+        /* A handler forked: the child goes on with that exit, as itself. */
+        exiting_thread = weft_sys_thread_native_id();
+    } else {
+        /* Another thread's exit is not the child's, which has only the
+         * forking thread: its own exit starts afresh. */
+        exit_phase = EXIT_RUNNING;
+        exiting_thread = 0;
+        in_c_exit = 0;
+    }
+}
+
 static void c_exit_hook(void)
 {
     weft__store(&in_c_exit, 1);

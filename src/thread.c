@@ -208,12 +208,29 @@ static bool on_main_thread(void)
  * the main thread forks before it used weft itself. */
 static weft_thread *forking_thread;
 
-/* weft's one set of fork handlers: the locals' lock, then the registry's,
- * are held across fork() so the child finds both consistent. */
+/* weft's one set of fork handlers (the backend calls them from its one
+ * registration): the module locks, the locals' lock, then the registry's
+ * are held across fork() so the child finds what they guard whole. */
+/* The module locks held across fork, in the order they are taken (the
+ * executor registry's lock is held while registering an exit handler). */
+static void module_locks_at_fork(weft__fork_step step)
+{
+    if (step == WEFT__FORK_PARENT) {
+        weft__targets_at_fork(step);
+        weft__exit_at_fork(step);
+        weft__executors_at_fork(step);
+    } else {
+        weft__executors_at_fork(step);
+        weft__exit_at_fork(step);
+        weft__targets_at_fork(step);
+    }
+}
+
 static void before_fork(void)
 {
     weft_thread *self = weft_sys_tls_get();
 
+    module_locks_at_fork(WEFT__FORK_PREPARE);
     weft__locals_before_fork();
     weft__lock(&registry_lock);
     forking_thread = self ? self : on_main_thread() ? main_record : NULL;
@@ -223,6 +240,7 @@ static void after_fork_in_parent(void)
 {
     weft__unlock(&registry_lock);
     weft__locals_after_fork_in_parent();
+    module_locks_at_fork(WEFT__FORK_PARENT);
 }
 
 /* In the child only the forking thread exists. Every other record is ended
@@ -260,6 +278,8 @@ static void after_fork_in_child(void)
     registry_lock.state = 0;
     weft__locals_after_fork_in_child();
     weft__children_after_fork_in_child();
+    module_locks_at_fork(WEFT__FORK_CHILD);
+    weft__pool_after_fork_in_child();
 }
 
 /* ---- Initialisation --------------------------------------------------------------- */
