@@ -19,7 +19,12 @@
  *
  * The C atexit hook (weft_sys_exit_hook, which on Windows reaches the
  * process-wide exit table even from a DLL) turns exit() and a return from
- * main() into the same orderly exit. If exit() is already running (the hook was entered), the
+ * main() into the same orderly exit. The first exit wins, however a second
+ * one arrives: exit() on another thread (a return from main() too) finds
+ * the hook, re-registered as it started, and waits there. The one window
+ * left is after the first exit() has run weft's exit, while the C library
+ * runs the functions registered before the hook and flushes: exit() called
+ * twice at once is undefined in C, and POSIX leaves it to the library. If exit() is already running (the hook was entered), the
  * final step flushes stdio and ends the process directly: calling exit()
  * again would be undefined behaviour.
  */
@@ -184,6 +189,13 @@ void weft__exit_at_fork(weft__fork_step step)
 
 static void c_exit_hook(void)
 {
+    /* Keep the hook registered for an exit() on another thread while this
+     * one runs, which must then wait here instead of ending the process
+     * with its own code. Not when the exiting thread's exit() comes back
+     * for the registrations left: it would never run out of them. */
+    if (weft__load(&exit_phase) == EXIT_RUNNING ||
+        weft__load64(&exiting_thread) != weft_sys_thread_native_id())
+        weft_sys_exit_hook_rearm(c_exit_hook);
     weft__store(&in_c_exit, 1);
     orderly_exit(false);
 }

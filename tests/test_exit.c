@@ -622,3 +622,113 @@ WEFT_TEST_TIMEOUT(exit_two_exits_racing_thread_start, 120)
 {
     check_exit_races("two_exits_race_start");
 }
+
+/* ---- The first exit wins, however the second arrives ------------------------------------------ */
+
+static weft_event worker_exits = WEFT_EVENT_INIT;
+static weft_event main_returns = WEFT_EVENT_INIT;
+
+/* A non-daemon thread the exit must wait for: it runs on a while after
+ * main has returned, so a second exit arrives while the first runs. */
+static void *outlive_main(void *arg)
+{
+    (void)arg;
+    weft_event_set(&started);
+    weft_test_wait_event(&main_returns);
+    CHECK_OK(weft_sleep(0.3));
+    printf("joined thread: done\n");
+    return NULL;
+}
+
+static void (*worker_exit)(int code); /* exit or weft_exit */
+
+static void *exit_7(void *arg)
+{
+    (void)arg;
+    printf("worker: exits with 7\n");
+    weft_event_set(&worker_exits);
+    worker_exit(7);
+    return NULL;
+}
+
+/* exit(7) or weft_exit(7) in a weft thread, then main returns 0 while that
+ * exit runs. */
+static int worker_exits_then_main_returns(void (*how)(int code))
+{
+    weft_thread *thread = NULL;
+
+    worker_exit = how;
+    CHECK_OK(weft_atexit(say, "handler"));
+    start_and_wait(outlive_main, false);
+    CHECK_OK(weft_thread_start(&thread, exit_7, NULL, NULL));
+    weft_thread_release(thread);
+    weft_test_wait_event(&worker_exits);
+    /* Nothing shows that the worker's exit() has reached weft: give it a
+     * generous moment (it has a few calls to make). */
+    CHECK_OK(weft_sleep(0.1 * weft_test_time_scale()));
+    printf("main: returning 0\n");
+    weft_event_set(&main_returns);
+    return 0;
+}
+
+static void weft_exit_fn(int code)
+{
+    weft_exit(code);
+}
+
+WEFT_CHILD_MODE(worker_c_exit_then_main_returns) { return worker_exits_then_main_returns(exit); }
+WEFT_CHILD_MODE(worker_weft_exit_then_main_returns)
+{
+    return worker_exits_then_main_returns(weft_exit_fn);
+}
+
+static void check_worker_exit_wins(const char *mode)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_run_mode(mode, 7, out);
+    CHECK_ONCE(out, "main: returning 0");
+    CHECK_ONCE(out, "joined thread: done");
+    CHECK_ONCE(out, "handler");
+    CHECK_BEFORE(out, "joined thread: done", "handler");
+}
+
+WEFT_TEST(exit_c_exit_in_worker_wins_over_return_from_main)
+{
+    check_worker_exit_wins("worker_c_exit_then_main_returns");
+}
+
+WEFT_TEST(exit_weft_exit_in_worker_wins_over_return_from_main)
+{
+    check_worker_exit_wins("worker_weft_exit_then_main_returns");
+}
+
+static void *c_exit_after_main_returns(void *arg)
+{
+    (void)arg;
+    weft_event_set(&started);
+    weft_test_wait_event(&main_returns);
+    CHECK_OK(weft_sleep(0.1 * weft_test_time_scale())); /* main's exit has begun */
+    printf("worker: exit(7)\n");
+    exit(7);
+}
+
+/* main returns 0; a thread its exit waits for calls exit(7). */
+WEFT_CHILD_MODE(main_returns_then_worker_c_exit)
+{
+    CHECK_OK(weft_atexit(say, "handler"));
+    start_and_wait(c_exit_after_main_returns, false);
+    printf("main: returning 0\n");
+    weft_event_set(&main_returns);
+    return 0;
+}
+
+WEFT_TEST(exit_return_from_main_wins_over_c_exit_in_worker)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_run_mode("main_returns_then_worker_c_exit", 0, out);
+    CHECK_ONCE(out, "worker: exit(7)");
+    CHECK_ONCE(out, "handler");
+    CHECK_BEFORE(out, "worker: exit(7)", "handler");
+}
