@@ -303,8 +303,8 @@ WEFT_TEST(signals_fork_child_installs_its_own_handling)
 
 WEFT_CHILD_MODE(exit_with_daemon_fork_child)
 {
-    POSIX_ONLY(CHECK_OK(weft_exit_on_signals()); (void)start_fork_child("wait_for_signal", true);
-               weft_exit(4));
+    POSIX_ONLY(CHECK_OK(weft_exit_on_signals());
+               weft_process_release(start_fork_child("wait_for_signal", true)); weft_exit(4));
 }
 
 /* The exit terminates the daemon child, which ends by its SIGTERM at once
