@@ -94,15 +94,6 @@ static void ctrl_c(void)
         GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0);
 }
 
-/* Wine delivers the event when the child runs from a shell, but not when
- * it runs under cmd.exe from system() with its output redirected, as here:
- * under Wine this case is skipped; Windows runs it. */
-static bool under_wine(void)
-{
-    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
-
-    return ntdll && GetProcAddress(ntdll, "wine_get_version") != NULL;
-}
 #endif
 
 WEFT_CHILD_MODE(sigterm) { POSIX_ONLY(return shutdown_by(raise_term)); }
@@ -202,7 +193,10 @@ WEFT_TEST(signals_signal_during_weft_exit_ends_at_once)
 WEFT_TEST(signals_ctrl_c_event_exits_like_windows)
 {
 #ifdef _WIN32
-    if (under_wine())
+    /* Wine delivers the event when the child runs from a shell, but not
+     * when it runs under cmd.exe from system() with its output redirected,
+     * as here: under Wine this case is skipped; Windows runs it. */
+    if (weft_test_under_wine())
         weft_test_skip("Wine delivers no console event to a child of system()");
     check_orderly("ctrl_c", CTRL_C_EXIT_CODE);
 #else

@@ -24,7 +24,12 @@
  * (weft installs a C atexit hook when the first thread is started or the
  * first handler registered), and only once: a second weft_exit() from a
  * handler continues the same exit with the new code; one from a thread that
- * step 2 is joining ends that thread, so the join completes.
+ * step 2 is joining ends that thread, so the join completes. The first exit
+ * wins, however another arrives: an exit() or a return from main() on
+ * another thread meanwhile waits for the process to end. (On Windows the C
+ * runtime runs one exit() at a time, so a thread that step 2 joins must end
+ * with weft_exit() or weft_thread_exit(), not exit(), which would wait for
+ * the exit that waits for it.)
  */
 #ifndef WEFT_EXIT_H
 #define WEFT_EXIT_H
