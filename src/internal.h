@@ -258,7 +258,7 @@ void weft__registry_foreach(void (*fn)(weft_thread *t, void *ctx), void *ctx);
 void weft__locals_thread_end(weft_thread *t);
 
 /* For the orderly exit: request a stop on every weft thread but the
- * caller; join every non-daemon weft thread but the caller, including those
+ * caller (an exit a signal started); join every non-daemon weft thread but the caller, including those
  * started meanwhile, until none is left. */
 void weft__threads_request_stop(void);
 void weft__threads_join_non_daemon(void);

@@ -212,6 +212,25 @@ WEFT_TEST(exit_waits_for_non_daemon_thread)
     CHECK_BEFORE(out, "worker: event wait timed out, full 0.3 s: yes", "handler");
 }
 
+/* ---- weft_exit requests no stop: a weft_sleep elsewhere runs its full time --------------- */
+
+WEFT_CHILD_MODE(exit_lets_sleep_finish)
+{
+    CHECK_OK(weft_atexit(say, "handler"));
+    start_and_wait(sleep_a_while, false);
+    weft_exit(0);
+}
+
+WEFT_TEST(exit_lets_weft_sleep_in_other_thread_finish)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_run_mode("exit_lets_sleep_finish", 0, out);
+    CHECK_ONCE(out, SLEPT_IN_FULL);
+    CHECK_ONCE(out, "handler");
+    CHECK_BEFORE(out, SLEPT_IN_FULL, "handler");
+}
+
 /* ---- ... but not for a daemon thread ------------------------------------------------------- */
 
 static void *block_forever(void *arg)
