@@ -534,6 +534,24 @@ WEFT_CHILD_MODE(fork_then_exit_known_main)
 #endif
 }
 
+#ifndef _WIN32
+/* LeakSanitizer hangs at exit in a child forked from a multithreaded
+ * process (its thread-suspending code expects the threads it saw). The
+ * forked child must end through weft_exit (that is what is tested), so
+ * leak detection is turned off for the whole child mode process, which
+ * reads ASAN_OPTIONS when it starts: the forked grandchild inherits it.
+ * Harmless without ASan. */
+static void no_leak_check_in_fork_children(void)
+{
+    const char *old = getenv("ASAN_OPTIONS");
+    char options[1024];
+
+    snprintf(options, sizeof options, "%s%sdetect_leaks=0", old ? old : "",
+             old && *old ? ":" : "");
+    CHECK_EQ_INT(setenv("ASAN_OPTIONS", options, 1), 0);
+}
+#endif
+
 /* Run `mode` (fork_then_exit...) and check what parent and child said. */
 static void check_fork_mode(const char *mode)
 {
@@ -542,18 +560,8 @@ static void check_fork_mode(const char *mode)
     weft_test_skip("no fork() on Windows");
 #else
     char out[WEFT_TEST_OUT_CAP];
-    const char *old = getenv("ASAN_OPTIONS");
-    char options[1024];
 
-    /* LeakSanitizer hangs at exit in a child forked from a multithreaded
-     * process (its thread-suspending code expects the threads it saw). The
-     * forked child must end through weft_exit (that is what is tested), so
-     * leak detection is turned off for the whole child mode process, which
-     * reads ASAN_OPTIONS when it starts: the forked grandchild inherits it.
-     * Harmless without ASan. */
-    snprintf(options, sizeof options, "%s%sdetect_leaks=0", old ? old : "",
-             old && *old ? ":" : "");
-    CHECK_EQ_INT(setenv("ASAN_OPTIONS", options, 1), 0);
+    no_leak_check_in_fork_children();
     weft_test_run_mode(mode, 0, out);
     CHECK_ONCE(out, "child: weft_exit(6)");
     CHECK_ONCE(out, "child: handler");
@@ -760,4 +768,62 @@ WEFT_TEST(exit_return_from_main_wins_over_c_exit_in_worker)
     CHECK_ONCE(out, "worker: exit(7)");
     CHECK_ONCE(out, "handler");
     CHECK_BEFORE(out, "worker: exit(7)", "handler");
+}
+
+/* ---- A fork child is not inside the parent's exit ------------------------------------------- */
+
+#ifndef _WIN32
+/* Forks while main's exit joins this thread: the child, whose only thread
+ * this is, must have an exit of its own. */
+static void *fork_during_exit(void *arg)
+{
+    pid_t pid, waited;
+    int status = 0;
+
+    (void)arg;
+    weft_event_set(&started);
+    weft_test_wait_event(&main_exits);
+    CHECK_OK(weft_sleep(0.2 * weft_test_time_scale())); /* main is in its exit */
+    fflush(stdout);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        printf("child: weft_exit(6)\n");
+        weft_exit(6); /* used to wait for ever for the parent's exit */
+    }
+    do
+        waited = waitpid(pid, &status, 0);
+    while (waited == -1);
+    printf("parent: child exit code %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return NULL;
+}
+#endif
+
+WEFT_CHILD_MODE(fork_during_exit)
+{
+#ifdef _WIN32
+    return 1; /* never run: the case skips */
+#else
+    CHECK_OK(weft_atexit(say, "handler"));
+    start_and_wait(fork_during_exit, false);
+    printf("main: weft_exit(13)\n");
+    weft_event_set(&main_exits);
+    weft_exit(13);
+#endif
+}
+
+WEFT_TEST(exit_fork_child_of_an_exiting_process_has_its_own_exit)
+{
+#ifdef _WIN32
+    weft_test_skip("no fork() on Windows");
+#else
+    char out[WEFT_TEST_OUT_CAP];
+
+    no_leak_check_in_fork_children();
+    weft_test_run_mode("fork_during_exit", 13, out);
+    CHECK_ONCE(out, "child: weft_exit(6)");
+    CHECK_ONCE(out, "parent: child exit code 6");
+    /* The handler is inherited, as in Python: the child runs it too. */
+    CHECK_EQ_INT(weft_test_line_count(out, "handler"), 2);
+#endif
 }
