@@ -615,14 +615,15 @@ static int exit_racing_starts(int exiters)
         weft_thread_release(thread);
     }
     weft_event_set(&race_go);
-    for (;;) {
+    /* Bounded: the exit joins the threads started meanwhile too, and an
+     * endless stream of them would keep it joining. */
+    for (i = 0; i < 500; i++) {
         rc = weft_thread_start(&thread, return_at_once, NULL, NULL);
         if (rc == WEFT_ESHUTDOWN)
-            break;
+            break; /* too late: the exit is ending the process */
         CHECK_OK(rc);
         weft_thread_release(thread);
     }
-    /* Too late to start threads: the exit is ending the process. */
     (void)weft_event_wait(&never_set, WEFT_FOREVER);
     return 1;
 }
