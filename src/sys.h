@@ -161,9 +161,12 @@ bool weft_sys_other_threads_gone(void);
  * again only replaces the callbacks. Returns WEFT_OK or WEFT_EOS. */
 int weft_sys_signals_install(void (*on_signal)(int code), bool (*exiting)(void));
 
-/* Register fork handlers (pthread_atfork): `prepare` runs in the forking
- * thread before fork(), `parent` and `child` after it in each process. A
- * no-op where fork() does not exist. Returns WEFT_OK or WEFT_ENOMEM. */
+/* Give the common code's fork handlers to the backend's one pthread_atfork
+ * registration: `prepare` runs in the forking thread before fork(), `parent`
+ * and `child` after it in each process, the child's after the backend has
+ * reset its own state (the parking lot, the main thread's id, the shutdown
+ * signals). Called once. A no-op where fork() does not exist. Returns
+ * WEFT_OK or WEFT_ENOMEM. */
 int weft_sys_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
 
 /* ---- Files and pipes -------------------------------------------------------- */
