@@ -52,6 +52,13 @@ static bool serving;
 static void *reply_data;
 static size_t reply_len;
 
+/* reply_lock is held while a result is written to the parent, so it is
+ * not held across fork: a fork child only frees it. */
+void weft__pool_after_fork_in_child(void)
+{
+    WEFT__LOCK_RESET(reply_lock);
+}
+
 int weft_process_reply(const void *data, size_t len)
 {
     void *copy;
@@ -223,7 +230,7 @@ typedef struct map_job {
     const weft_buffer *items;
     weft_pool_result *results;
     size_t count;
-    uint64_t next; /* the next input to hand out */
+    WEFT_ALIGN8 uint64_t next; /* the next input to hand out (atomic) */
 } map_job;
 
 typedef struct driver {
