@@ -10,9 +10,10 @@
 typedef void(__cdecl *crt_void_fn)(void);
 typedef int(__cdecl *crt_int_fn)(void);
 
-/* The initializer tables. The compiler puts a C initializer's pointer in
- * .CRT$XIU or .CRT$XCU; the linker sorts the .CRT$ pieces by the name after
- * the '$', so the pointers land between our A and Z markers. */
+/* The initializer tables. An initializer's pointer goes in .CRT$XIU or
+ * .CRT$XCU (weft's src/win32/thread.c has one, which records the main
+ * thread); the linker sorts the .CRT$ pieces by the name after the '$', so
+ * such pointers land between our A and Z markers. */
 #pragma section(".CRT$XIA", read)
 #pragma section(".CRT$XIZ", read)
 #pragma section(".CRT$XCA", read)
@@ -24,12 +25,13 @@ __declspec(allocate(".CRT$XCZ")) static crt_void_fn xc_last[] = {0};
 
 /* Implicit TLS (__declspec(thread), _Thread_local): the module's TLS
  * directory, which the linker points the PE header at when it finds
- * _tls_used. The loader copies .tls (sorted between _tls_start and
- * _tls_end) for every thread and stores the module's slot in _tls_index,
- * which compiled code reads on every thread-local access. The callbacks
- * (none of ours, but the compiler may add some in .CRT$XLB..XLY) run
- * between the two null markers. The linker drops only unreferenced COMDAT
- * sections, so the markers stay although nothing names __xl_z. */
+ * _tls_used. The loader copies .tls (the linker sorts the pieces of every
+ * object between tls_start and tls_end) for every thread and stores the
+ * module's slot in _tls_index, which compiled code reads on every
+ * thread-local access. The callbacks (none here; a program may add some in
+ * .CRT$XLB..XLY) run between the two null markers. The linker drops only
+ * unreferenced COMDAT sections, so the markers stay although nothing names
+ * __xl_z. */
 #pragma section(".CRT$XLA", read)
 #pragma section(".CRT$XLZ", read)
 __declspec(allocate(".CRT$XLA")) PIMAGE_TLS_CALLBACK __xl_a = 0;
