@@ -15,9 +15,12 @@ else
   # tests; pkg-config: ci/consume.sh and the benchmarks' competitors, which
   # are GLib, libuv, APR and APR-util (ci/bench.sh); python3: the benchmarks'
   # Python reference and their report; doxygen: the API reference
-  # (ci/docs.sh; no graphviz, the reference has no diagrams).
+  # (ci/docs.sh; no graphviz, the reference has no diagrams). clang-cl,
+  # lld-link, llvm-lib of LLVM 14 and Wine's MSVC-style headers and import
+  # libraries: the MSVC-ABI build run under Wine (ci/msvc-wine.sh).
   wanted=(cmake make gcc libc6-dev ninja-build clang pkg-config
           gcc-mingw-w64-x86-64 wine wine64
+          clang-14 lld-14 llvm-14 libwine-dev
           libglib2.0-dev libuv1-dev libapr1-dev libaprutil1-dev python3 doxygen)
   # The sanitizer runtimes are a package of their own on Debian 12 and later.
   if command -v apt-cache >/dev/null 2>&1 &&
