@@ -278,7 +278,7 @@ static int wait_for_end(weft__child *c, int64_t deadline)
     return rc;
 }
 
-int weft__child_wait(weft__child *c, int64_t deadline, int *code)
+int weft__child_wait_until(weft__child *c, int64_t deadline, int *code)
 {
     int rc;
 
@@ -350,7 +350,7 @@ void weft__children_at_exit(void)
     while ((c = next_for_exit()) != NULL) {
         if (c->kind == WEFT__CHILD_DAEMON)
             weft__child_signal(c, false);
-        weft__child_wait(c, WEFT__NO_DEADLINE, &code);
+        weft__child_wait_until(c, WEFT__NO_DEADLINE, &code);
         drop(c);
     }
 }

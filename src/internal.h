@@ -178,6 +178,11 @@ int weft__cond_wait_until(weft_cond *cond, weft_lock *lock, int64_t deadline);
 int weft__cond_wait_unless(weft_cond *cond, weft_lock *lock, bool (*ready)(void *arg),
                            void *arg, int64_t deadline);
 
+/* ---- Events ----------------------------------------------------------------------- */
+
+/* weft_event_wait by a deadline, without argument checks. */
+int weft__event_wait_until(weft_event *event, int64_t deadline);
+
 /* ---- The seq channel ------------------------------------------------------------ */
 
 /*
@@ -307,7 +312,7 @@ int weft__child_poll(weft__child *c, int *code);
 
 /* Wait for the end by the deadline and reap: WEFT_OK with *code,
  * WEFT_ETIMEDOUT, WEFT_EOS. */
-int weft__child_wait(weft__child *c, int64_t deadline, int *code);
+int weft__child_wait_until(weft__child *c, int64_t deadline, int *code);
 
 /* Signal the child unless it is already reaped (SIGTERM, or SIGKILL when
  * `kill`). */

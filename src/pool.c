@@ -170,7 +170,7 @@ static void worker_end(weft_pool *pool, worker *w)
     weft_sys_close(w->to);
     weft_sys_close(w->from);
     w->to = w->from = WEFT__NO_FILE;
-    weft__child_wait(w->child, WEFT__NO_DEADLINE, &code);
+    weft__child_wait_until(w->child, WEFT__NO_DEADLINE, &code);
     weft__lock(&pool->lock);
     c = w->child;
     w->child = NULL;

@@ -439,7 +439,7 @@ static int communicate(weft_popen *p, const void *input, size_t input_len, char 
     if (rc == WEFT_OK)
         rc = wait_helpers(p, deadline);
     if (rc == WEFT_OK)
-        rc = weft__child_wait(p->child, deadline, &code);
+        rc = weft__child_wait_until(p->child, deadline, &code);
     if (rc == WEFT_OK)
         rc = transfer_status(p);
     if (rc == WEFT_OK || snapshot_on_timeout) {
@@ -488,7 +488,7 @@ int weft_popen_wait(weft_popen *popen, double timeout, int *exit_code)
     int rc = weft__begin_wait(popen, timeout, &deadline);
 
     if (rc == WEFT_OK)
-        rc = weft__child_wait(popen->child, deadline, &code);
+        rc = weft__child_wait_until(popen->child, deadline, &code);
     if (rc == WEFT_OK && exit_code)
         *exit_code = code;
     return rc;
@@ -552,7 +552,7 @@ int weft_run(const char *const argv[], const weft_popen_opts *opts, double timeo
          * its pipes, which a grandchild may hold open. */
         weft__child_signal(p->child, true);
     }
-    if (weft__child_wait(p->child, WEFT__NO_DEADLINE, &code) == WEFT_OK && exit_code)
+    if (weft__child_wait_until(p->child, WEFT__NO_DEADLINE, &code) == WEFT_OK && exit_code)
         *exit_code = code;
     popen_unref(p);
     return rc;

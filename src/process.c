@@ -449,7 +449,7 @@ int weft_process_join(weft_process *process, double timeout)
     int code;
     int rc = weft__begin_wait(process, timeout, &deadline);
 
-    return rc == WEFT_OK ? weft__child_wait(process->child, deadline, &code) : rc;
+    return rc == WEFT_OK ? weft__child_wait_until(process->child, deadline, &code) : rc;
 }
 
 bool weft_process_is_alive(weft_process *process)

@@ -5,15 +5,26 @@
 
 #include "../internal.h"
 
-/* The weft status for an errno from a POSIX call: the codes weft has a name
- * for map to it, anything else is WEFT_EOS with the errno recorded. */
-int weft__status_from_errno(int err);
+#include <time.h>
 
-/* The status for the errno of a call that makes a descriptor (`call`
- * names it in the message): running out of descriptors (EMFILE, ENFILE)
- * is WEFT_EAGAIN, "try again once some are closed", with a message, as
- * the headers promise; ENOMEM is WEFT_ENOMEM; anything else WEFT_EOS. */
-int weft__fd_status(int err, const char *call);
+/* The backend's one errno translator: the weft status for `err`, the error
+ * of the POSIX call `call` (an errno, or what a pthread_* or posix_spawn*
+ * call returned). 0 is WEFT_OK. Any other error is recorded for
+ * weft_last_os_error(); the codes weft has a name for map to it; running out
+ * of descriptors (EMFILE, ENFILE) is WEFT_EAGAIN, "try again once some are
+ * closed", with a message naming `call`, as the headers promise; anything
+ * else is WEFT_EOS. */
+int weft__posix_status(int err, const char *call);
+
+/* A count of nanoseconds (a deadline, or a time left) as a timespec. */
+static inline struct timespec weft__timespec(int64_t ns)
+{
+    struct timespec ts;
+
+    ts.tv_sec = (time_t)(ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    return ts;
+}
 
 /* weft's one set of fork handlers (pthread_atfork, in posix/process.c),
  * registered once by whichever part needs it first: the common code's

@@ -116,7 +116,7 @@ static int install(void)
     if (err != 0) {
         weft_sys_close(ends[0]);
         weft_sys_close(ends[1]);
-        rc = weft__status_from_errno(err);
+        rc = weft__posix_status(err, "pthread_create");
         return weft__fail(rc, "exit_on_signals: cannot start the watcher thread (os error %d)",
                           err);
     }
@@ -133,7 +133,7 @@ static int install(void)
             restore_dispositions(i);
             weft_sys_close(ends[1]); /* the watcher closes its end and leaves */
             wake_pipe[0] = wake_pipe[1] = -1;
-            rc = weft__status_from_errno(err);
+            rc = weft__posix_status(err, "sigaction");
             return weft__fail(rc, "exit_on_signals: sigaction(%d) failed (os error %d)",
                               shutdown_signals[i], err);
         }

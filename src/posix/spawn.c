@@ -61,11 +61,6 @@ static char **parent_environ(void)
 #endif
 }
 
-static int spawn_status(int err)
-{
-    return err == ENOMEM ? WEFT_ENOMEM : weft__os_error(err);
-}
-
 #if defined(WEFT_CHILD_WAIT_PIDFD)
 /* The pidfd (close-on-exec from birth) that makes the child's end a
  * readable event; -1 when the kernel has none, and waits then poll. */
@@ -131,7 +126,7 @@ static int close_if_inherited(posix_spawn_file_actions_t *actions, int fd)
     if (flags < 0 || (flags & FD_CLOEXEC) != 0)
         return WEFT_OK;
     flags = posix_spawn_file_actions_addclose(actions, fd);
-    return flags == 0 ? WEFT_OK : spawn_status(flags);
+    return weft__posix_status(flags, "posix_spawn_file_actions_addclose");
 }
 
 /* Without a closefrom action: a close action for every descriptor from
@@ -167,7 +162,7 @@ static int close_the_rest(posix_spawn_file_actions_t *actions, int first)
 {
     int err = posix_spawn_file_actions_addclosefrom_np(actions, first);
 
-    return err == 0 ? WEFT_OK : spawn_status(err);
+    return weft__posix_status(err, "posix_spawn_file_actions_addclosefrom_np");
 }
 #else
 /* POSIX_SPAWN_CLOEXEC_DEFAULT (set_attributes) closes the rest. */
@@ -209,11 +204,11 @@ static int add_files(posix_spawn_file_actions_t *actions, const weft_sys_spawn_o
                 continue; /* the parent has none, so neither has the child */
             /* EINVAL: `targets` is at or above the limit, so no number
              * above the targets is free either. */
-            return weft__fd_status(errno == EINVAL ? EMFILE : errno, "fcntl F_DUPFD_CLOEXEC");
+            return weft__posix_status(errno == EINVAL ? EMFILE : errno, "fcntl F_DUPFD_CLOEXEC");
         }
         err = posix_spawn_file_actions_adddup2(actions, copy[fd], fd);
         if (err != 0)
-            return spawn_status(err);
+            return weft__posix_status(err, "posix_spawn_file_actions_adddup2");
     }
     err = close_the_rest(actions, targets);
     if (err != WEFT_OK)
@@ -221,7 +216,7 @@ static int add_files(posix_spawn_file_actions_t *actions, const weft_sys_spawn_o
     if (opts->cwd != NULL) {
         err = add_chdir(actions, opts->cwd);
         if (err != 0)
-            return spawn_status(err);
+            return weft__posix_status(err, "posix_spawn_file_actions_addchdir");
     }
     return WEFT_OK;
 }
@@ -250,7 +245,7 @@ static int set_attributes(posix_spawnattr_t *attr, bool new_group)
         err = posix_spawnattr_setpgroup(attr, 0);
     if (err == 0)
         err = posix_spawnattr_setflags(attr, flags);
-    return err == 0 ? WEFT_OK : spawn_status(err);
+    return weft__posix_status(err, "posix_spawnattr_set*");
 }
 
 /* The directories a name without a '/' is searched in: the PATH of the
@@ -312,12 +307,11 @@ static int spawn_program(pid_t *pid, const char *name, const char *dirs,
 
     if (err == 0)
         return WEFT_OK;
-    if (err != ENOENT && err != ENOTDIR && err != EACCES)
-        return spawn_status(err);
-    if (denied || err == EACCES)
-        return weft__os_error(EACCES);
-    weft__os_error(ENOENT);
-    return WEFT_ENOENT;
+    if (err == ENOTDIR)
+        err = ENOENT;
+    if (denied && err == ENOENT)
+        err = EACCES; /* found, but no permission to run it */
+    return weft__posix_status(err, "posix_spawn");
 }
 
 int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts)
@@ -338,13 +332,13 @@ int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts)
     err = posix_spawn_file_actions_init(&actions);
     if (err != 0) {
         weft__free(argv);
-        return spawn_status(err);
+        return weft__posix_status(err, "posix_spawn_file_actions_init");
     }
     err = posix_spawnattr_init(&attr);
     if (err != 0) {
         posix_spawn_file_actions_destroy(&actions);
         weft__free(argv);
-        return spawn_status(err);
+        return weft__posix_status(err, "posix_spawnattr_init");
     }
 
     /* posix_spawn's prototypes predate const; it writes to neither array. */
@@ -417,7 +411,7 @@ int weft_sys_fork(weft_sys_child *out, bool *in_child)
     pid_t pid = fork();
 
     if (pid < 0)
-        return weft__status_from_errno(errno);
+        return weft__posix_status(errno, "fork");
     *in_child = pid == 0;
     if (pid > 0) {
         out->pid = pid;
@@ -439,17 +433,16 @@ static int wait_pidfd(int fd, int64_t deadline_ns)
 
             if (left < 0)
                 left = 0;
-            ts.tv_sec = (time_t)(left / 1000000000);
-            ts.tv_nsec = (long)(left % 1000000000);
+            ts = weft__timespec(left);
             timeout = &ts;
         }
         n = ppoll(&p, 1, timeout, NULL);
         if (n > 0)
-            return p.revents & POLLNVAL ? weft__os_error(EBADF) : WEFT_OK;
+            return p.revents & POLLNVAL ? weft__posix_status(EBADF, "ppoll pidfd") : WEFT_OK;
         if (n == 0)
             return WEFT_ETIMEDOUT;
         if (errno != EINTR)
-            return weft__os_error(errno);
+            return weft__posix_status(errno, "ppoll pidfd");
     }
 }
 #endif
@@ -470,15 +463,14 @@ static int wait_polling(pid_t pid, int64_t deadline_ns)
                 continue;
             if (errno == ECHILD)
                 return WEFT_OK; /* gone already: the kernel reaped it (SIGCHLD ignored) */
-            return weft__os_error(errno);
+            return weft__posix_status(errno, "waitid");
         }
         if (info.si_pid != 0)
             return WEFT_OK;
         now = weft_sys_monotonic_ns();
         if (now >= deadline_ns)
             return WEFT_ETIMEDOUT;
-        ts.tv_sec = 0;
-        ts.tv_nsec = (long)(deadline_ns - now < pause ? deadline_ns - now : pause);
+        ts = weft__timespec(deadline_ns - now < pause ? deadline_ns - now : pause);
         nanosleep(&ts, NULL);
         pause = pause * 2 < 5000000 ? pause * 2 : 5000000;
     }
@@ -500,7 +492,7 @@ static int wait_blocking(pid_t pid)
         if (errno == ECHILD)
             return WEFT_OK; /* the kernel reaped it (SIGCHLD ignored) */
         if (errno != EINTR)
-            return weft__os_error(errno);
+            return weft__posix_status(errno, "waitid");
     }
     return WEFT_OK;
 }
@@ -530,7 +522,7 @@ int weft_sys_child_reap(weft_sys_child *child, int *code)
         /* SIGCHLD set to SIG_IGN: the kernel reaped it and kept no status.
          * Python reports 0 then too. */
         if (errno != ECHILD)
-            return weft__os_error(errno);
+            return weft__posix_status(errno, "waitpid");
         *code = 0;
         return WEFT_OK;
     }
@@ -543,7 +535,7 @@ int weft_sys_child_signal(const weft_sys_child *child, bool kill_it)
     /* ESRCH: the child has ended and has not been reaped, or the kernel
      * reaped it; either way there is nothing left to signal. */
     if (kill((pid_t)child->pid, kill_it ? SIGKILL : SIGTERM) != 0 && errno != ESRCH)
-        return weft__os_error(errno);
+        return weft__posix_status(errno, "kill");
     return WEFT_OK;
 }
 
@@ -579,7 +571,7 @@ int weft_sys_executable_path(char **out)
             int err = errno;
 
             weft__free(buf);
-            return weft__os_error(err);
+            return weft__posix_status(err, "readlink /proc/self/exe");
         }
         /* readlink truncates silently: a full buffer may hold part of it. */
         if ((size_t)n < size) {
@@ -603,14 +595,14 @@ int weft_sys_executable_path(char **out)
         return WEFT_ENOMEM;
     if (_NSGetExecutablePath(buf, &size) != 0) {
         weft__free(buf);
-        return weft__os_error(ENAMETOOLONG);
+        return weft__posix_status(ENAMETOOLONG, "_NSGetExecutablePath");
     }
     /* The path the program was started by may hold symbolic links and "..". */
     real = realpath(buf, NULL);
     err = errno;
     weft__free(buf);
     if (real == NULL)
-        return err == ENOMEM ? WEFT_ENOMEM : weft__os_error(err);
+        return weft__posix_status(err, "realpath");
     *out = real;
     return WEFT_OK;
 }
@@ -627,7 +619,7 @@ int weft_sys_executable_path(char **out)
 
     /* The first call gives the size, NUL included. */
     if (sysctl(mib, 4, NULL, &size, NULL, 0) != 0)
-        return weft__os_error(errno);
+        return weft__posix_status(errno, "sysctl KERN_PROC_PATHNAME");
     buf = weft__malloc(size);
     if (buf == NULL)
         return WEFT_ENOMEM;
@@ -635,7 +627,7 @@ int weft_sys_executable_path(char **out)
         int err = errno;
 
         weft__free(buf);
-        return weft__os_error(err);
+        return weft__posix_status(err, "sysctl KERN_PROC_PATHNAME");
     }
     *out = buf;
     return WEFT_OK;
@@ -644,6 +636,6 @@ int weft_sys_executable_path(char **out)
 int weft_sys_executable_path(char **out)
 {
     (void)out;
-    return weft__os_error(ENOSYS);
+    return weft__posix_status(ENOSYS, "weft_sys_executable_path");
 }
 #endif

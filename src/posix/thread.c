@@ -57,7 +57,7 @@ int weft_sys_thread_start(weft_sys_thread *out, const weft_sys_start *start, siz
 
     err = pthread_attr_init(&attr);
     if (err != 0)
-        return weft__status_from_errno(err);
+        return weft__posix_status(err, "pthread_attr_init");
     if (stack_size != 0) {
         size_t rounded = round_stack_size(stack_size);
         err = rounded ? pthread_attr_setstacksize(&attr, rounded) : EINVAL;
@@ -66,7 +66,7 @@ int weft_sys_thread_start(weft_sys_thread *out, const weft_sys_start *start, siz
         err = pthread_create(&thread, &attr, thread_main, (void *)start);
     pthread_attr_destroy(&attr);
     if (err != 0)
-        return weft__status_from_errno(err);
+        return weft__posix_status(err, "pthread_create");
     *out = 0;
     memcpy(out, &thread, sizeof thread);
     return WEFT_OK;
@@ -201,7 +201,7 @@ int weft_sys_tls_create(void (*destructor)(void *value))
 {
     int err = pthread_key_create(&tls_key, destructor);
 
-    return err == 0 ? WEFT_OK : weft__status_from_errno(err);
+    return weft__posix_status(err, "pthread_key_create");
 }
 
 void *weft_sys_tls_get(void)
@@ -213,5 +213,5 @@ int weft_sys_tls_set(void *value)
 {
     int err = pthread_setspecific(tls_key, value);
 
-    return err == 0 ? WEFT_OK : weft__status_from_errno(err);
+    return weft__posix_status(err, "pthread_setspecific");
 }
