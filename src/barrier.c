@@ -45,7 +45,7 @@ void weft_barrier_init(weft_barrier *barrier, uint32_t parties)
 {
     if (!barrier)
         return;
-    barrier->lock.state = 0;
+    weft__lock_reset(&barrier->lock);
     barrier->parties = parties;
     barrier->count = 0;
     barrier->state = FILLING;

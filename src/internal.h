@@ -153,8 +153,8 @@ int weft__lock_until(weft_lock *lock, int64_t deadline);
 void weft__lock(weft_lock *lock);
 void weft__unlock(weft_lock *lock);
 
-/* The steps of weft's one set of fork handlers (thread.c's), which hand
- * each module's part its step. */
+/* The steps of weft's one set of fork handlers (src/runtime.c's), which
+ * hand each module's part (a weft__X_at_fork) its step. */
 typedef enum weft__fork_step { WEFT__FORK_PREPARE, WEFT__FORK_PARENT, WEFT__FORK_CHILD } weft__fork_step;
 
 /* A module's global lock across fork(): held before it, so the child finds
@@ -163,8 +163,10 @@ typedef enum weft__fork_step { WEFT__FORK_PREPARE, WEFT__FORK_PARENT, WEFT__FORK
  * nobody holds while blocking (a fork would wait for it). */
 void weft__lock_at_fork(weft_lock *lock, weft__fork_step step);
 
-/* Free a lock in a fork child, whose holder (another thread) is gone. */
-#define WEFT__LOCK_RESET(lock) ((lock) = (weft_lock)WEFT_LOCK_INIT)
+/* Make a lock free, whatever its state: for a lock being initialised, and
+ * in a fork child for one whose holder (another thread) is gone. The only
+ * way other files write a lock's word. */
+void weft__lock_reset(weft_lock *lock);
 
 /* ---- Conditions ------------------------------------------------------------------ */
 
@@ -271,14 +273,29 @@ void weft__locals_thread_end(weft_thread *t);
 void weft__threads_request_stop(void);
 void weft__threads_join_non_daemon(void);
 
-/* Set up the thread machinery (the thread-local slot, the fork handlers,
- * the main thread's record) if not done yet. WEFT_OK or the failure. */
-int weft__threads_init(void);
+/* ---- The runtime (runtime.c) ------------------------------------------------------ */
 
-/* local.c's part of weft's fork handlers, called by thread.c's. */
-void weft__locals_before_fork(void);
-void weft__locals_after_fork_in_parent(void);
-void weft__locals_after_fork_in_child(void);
+/* Initialise the runtime if not done yet: the thread machinery, weft's one
+ * set of fork handlers, the exit hook. Every entry point that needs the
+ * runtime calls it first. WEFT_OK or the failure. */
+int weft__runtime_init(void);
+
+/* thread.c's part of weft__runtime_init: the thread-local slot and the
+ * main thread's record. Called once. */
+int weft__threads_setup(void);
+
+/* Each module's part of the fork handlers, which runtime.c calls in its
+ * fixed order. */
+void weft__threads_at_fork(weft__fork_step step);
+void weft__locals_at_fork(weft__fork_step step);
+void weft__children_at_fork(weft__fork_step step);
+void weft__exit_at_fork(weft__fork_step step);
+void weft__executors_at_fork(weft__fork_step step);
+void weft__targets_at_fork(weft__fork_step step);
+void weft__pool_at_fork(weft__fork_step step);
+#ifdef WEFT_FAULT_INJECTION
+void weft__fault_at_fork(weft__fork_step step);
+#endif
 
 /* ---- Child processes (child.c) -------------------------------------------------- */
 
@@ -333,8 +350,6 @@ bool weft__children_closed(void);
  * children. */
 void weft__children_at_exit(void);
 
-/* child.c's part of the fork handlers. */
-void weft__children_after_fork_in_child(void);
 
 /* ---- Processes (process.c, pool.c) ------------------------------------------------ */
 
@@ -366,21 +381,12 @@ int weft__pool_serve(weft_sys_file in, weft_sys_file out);
 int weft__read_exact(weft_sys_file f, void *buf, size_t len);
 int weft__write_exact(weft_sys_file f, const void *buf, size_t len);
 
-/* The fork handlers' parts for process.c's targets, executor.c's registry
- * and wait lock, and pool.c's reply (a worker's target may fork). */
-void weft__targets_at_fork(weft__fork_step step);
-void weft__executors_at_fork(weft__fork_step step);
-void weft__pool_after_fork_in_child(void);
 
 /* ---- Exit (exit.c) -------------------------------------------------------------- */
 
-/* exit.c's part of the fork handlers: the handler stack across fork; in the
- * child, no exit is under way (the parent's, if any, is not the child's). */
-void weft__exit_at_fork(weft__fork_step step);
-
-/* Make sure the C atexit hook that turns exit() and a return from main()
- * into an orderly exit is installed (idempotent, cheap after the first). */
-void weft__exit_hook_install(void);
+/* The C atexit hook that turns exit() and a return from main() into an
+ * orderly exit; runtime.c installs it. */
+void weft__exit_c_hook(void);
 
 /* Whether weft_thread_start may still start threads: WEFT_OK, or
  * WEFT_ESHUTDOWN once the orderly exit has passed the point where threads

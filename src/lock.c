@@ -91,7 +91,12 @@ void weft__lock_at_fork(weft_lock *lock, weft__fork_step step)
     else if (step == WEFT__FORK_PARENT)
         weft__unlock(lock);
     else
-        WEFT__LOCK_RESET(*lock);
+        weft__lock_reset(lock);
+}
+
+void weft__lock_reset(weft_lock *lock)
+{
+    *lock = (weft_lock)WEFT_LOCK_INIT;
 }
 
 /* Everything but the uncontended case, out of the fast path's way: not

@@ -54,9 +54,10 @@ static size_t reply_len;
 
 /* reply_lock is held while a result is written to the parent, so it is
  * not held across fork: a fork child only frees it. */
-void weft__pool_after_fork_in_child(void)
+void weft__pool_at_fork(weft__fork_step step)
 {
-    WEFT__LOCK_RESET(reply_lock);
+    if (step == WEFT__FORK_CHILD)
+        weft__lock_reset(&reply_lock);
 }
 
 int weft_process_reply(const void *data, size_t len)

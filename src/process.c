@@ -307,12 +307,11 @@ int weft__process_start(weft__child **out, const weft__start *how)
     rc = weft__exit_allows_threads();
     if (rc != WEFT_OK)
         return rc;
-    if (fork) {
-        /* The fork handlers make the child's weft consistent. */
-        rc = weft__threads_init();
-    } else {
+    /* The runtime: its fork handlers make a forked child's weft
+     * consistent, its exit hook deals with the children at the exit. */
+    rc = weft__runtime_init();
+    if (rc == WEFT_OK && !fork)
         rc = find_self_exe();
-    }
     if (rc != WEFT_OK)
         return rc;
     weft__children_sweep();

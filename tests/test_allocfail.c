@@ -856,6 +856,27 @@ WEFT_TEST(process_start_fork)
     sweep("process_fork");
 }
 
+/* The hook's own fork part is one of weft's fork handlers, not a second
+ * registration that replaces them: arming it after the runtime is up must
+ * leave a fork whole (it once left the common handlers NULL). */
+WEFT_TEST(process_fork_after_the_hook_is_armed)
+{
+    weft_process_opts opts = {0};
+    weft_process *p;
+    int x = 7, code = -1;
+
+    weft_test_skip_without_fork();
+    CHECK(weft_thread_current() != NULL); /* the runtime and its fork handlers */
+    arm(0);
+    opts.method = WEFT_START_FORK;
+    CHECK_OK(weft_process_start(&p, "square", &x, sizeof x, &opts));
+    CHECK_OK(weft_process_join(p, weft_test_long()));
+    CHECK_OK(weft_process_exitcode(p, &code));
+    CHECK_EQ_INT(code, 49);
+    weft_process_release(p);
+    disarm();
+}
+
 enum { TARGETS = 40 }; /* several doublings of the table of targets */
 
 /* Register TARGETS more targets, armed: a failed registration leaves the

@@ -177,5 +177,5 @@ void weft__posix_signals_after_fork(void)
         installed = false;
         signal_seen = 0;
     }
-    install_lock.state = 0;
+    weft__lock_reset(&install_lock);
 }
