@@ -99,7 +99,7 @@ static void *realloc_array(void *p, size_t n, size_t size)
  * are dropped unread (their values leak, as those threads' stacks do: no
  * destructor could run on the threads they belong to), and destructor
  * calls those threads had in progress will never finish. */
-static void after_fork_in_child(void)
+static void locals_after_fork_in_child(void)
 {
     uint32_t i;
 
@@ -120,7 +120,7 @@ void weft__locals_at_fork(weft__fork_step step)
     else if (step == WEFT__FORK_PARENT)
         weft__unlock(&lock);
     else
-        after_fork_in_child();
+        locals_after_fork_in_child();
 }
 
 /* ---- Create, get, set --------------------------------------------------------------- */

@@ -35,7 +35,7 @@ static void (*const fork_parts[])(weft__fork_step step) = {
 
 enum { FORK_PARTS = sizeof fork_parts / sizeof fork_parts[0] };
 
-static void before_fork(void)
+static void runtime_before_fork(void)
 {
     size_t i;
 
@@ -43,7 +43,7 @@ static void before_fork(void)
         fork_parts[i](WEFT__FORK_PREPARE);
 }
 
-static void after_fork(weft__fork_step step)
+static void runtime_after_fork(weft__fork_step step)
 {
     size_t i;
 
@@ -51,33 +51,34 @@ static void after_fork(weft__fork_step step)
         fork_parts[i](step);
 }
 
-static void after_fork_in_parent(void)
+static void runtime_after_fork_in_parent(void)
 {
-    after_fork(WEFT__FORK_PARENT);
+    runtime_after_fork(WEFT__FORK_PARENT);
 }
 
-static void after_fork_in_child(void)
+static void runtime_after_fork_in_child(void)
 {
-    after_fork(WEFT__FORK_CHILD);
+    runtime_after_fork(WEFT__FORK_CHILD);
 }
 
-static weft_once init_once = WEFT_ONCE_INIT;
-static int init_status;
+static weft_once runtime_once = WEFT_ONCE_INIT;
+static int runtime_status;
 
-static void init(void *unused)
+static void runtime_setup(void *unused)
 {
     (void)unused;
-    init_status = weft__threads_setup();
-    if (init_status == WEFT_OK)
-        init_status = weft_sys_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+    runtime_status = weft__threads_setup();
+    if (runtime_status == WEFT_OK)
+        runtime_status = weft_sys_atfork(runtime_before_fork, runtime_after_fork_in_parent,
+                                         runtime_after_fork_in_child);
     /* Not a failure of the runtime: without the hook, a return from
      * main() skips the orderly exit, as it did before weft was used. */
-    if (init_status == WEFT_OK)
+    if (runtime_status == WEFT_OK)
         (void)weft_sys_exit_hook(weft__exit_c_hook);
 }
 
 int weft__runtime_init(void)
 {
-    weft_call_once(&init_once, init, NULL);
-    return init_status;
+    weft_call_once(&runtime_once, runtime_setup, NULL);
+    return runtime_status;
 }
