@@ -123,9 +123,10 @@ def commit():
 
 
 def sources():
-    """src/*.c and the backend directories' .c files, checked against the
-    sources CMakeLists.txt names so a new file cannot be missed here."""
-    common = sorted((ROOT / "src").glob("*.c"))
+    """The layers' .c files (src/sync/, then src/) and the backend
+    directories', checked against the sources CMakeLists.txt names so a new
+    file cannot be missed here."""
+    common = sorted((ROOT / "src" / "sync").glob("*.c")) + sorted((ROOT / "src").glob("*.c"))
     backends = [(ROOT / d / h, sorted((ROOT / d).glob("*.c")), cond) for d, h, cond in BACKENDS]
     found = {rel(p) for p in common} | {rel(p) for _, files, _ in backends for p in files}
     cmake = (ROOT / "CMakeLists.txt").read_text(encoding="utf-8")

@@ -5,7 +5,7 @@
  * registered one or one of weft's internal targets (a pool's worker loop),
  * then ends the process through the orderly exit.
  */
-#include "internal.h"
+#include "processes.h"
 
 #include <stdio.h>
 #include <string.h>

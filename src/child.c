@@ -35,7 +35,7 @@
  * for it, the sweep at each start and release (as subprocess._cleanup)
  * is the fallback.
  */
-#include "internal.h"
+#include "runtime.h"
 
 #include <stdlib.h>
 

@@ -43,7 +43,7 @@
  * executor: it shuts down every executor not yet destroyed, waiting for its
  * queued and running calls, as Python does at interpreter exit.
  */
-#include "internal.h"
+#include "runtime.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -28,7 +28,7 @@
  * final step flushes stdio and ends the process directly: calling exit()
  * again would be undefined behaviour.
  */
-#include "internal.h"
+#include "runtime.h"
 
 #include <stdio.h>
 #include <stdlib.h>

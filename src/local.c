@@ -34,7 +34,7 @@
  * while destructors set new values, at most WEFT_LOCAL_DESTRUCTOR_ROUNDS
  * rounds; then it unlinks and frees the table and empties the cache.
  */
-#include "internal.h"
+#include "runtime.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -14,7 +14,7 @@
  * of their task pipe, because a worker started with fork() holds copies of
  * the other workers' task pipes, and so would keep them from ending.
  */
-#include "internal.h"
+#include "processes.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -17,7 +17,7 @@
  * before they touch anything, so the call fails with the popen as it was:
  * stdin open, the input not taken, nothing read, and a retry may work.
  */
-#include "internal.h"
+#include "processes.h"
 
 #include <stdlib.h>
 #include <string.h>

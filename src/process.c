@@ -9,7 +9,7 @@
  * call, src/wire.c) into <in>; nothing but those names is on the command
  * line, so arguments of any size and content pass.
  */
-#include "internal.h"
+#include "processes.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -28,7 +28,7 @@
  * lock: an item put (or taken) a moment later then costs no system call on
  * either side.
  */
-#include "internal.h"
+#include "runtime.h"
 
 #include <stdlib.h>
 

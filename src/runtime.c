@@ -8,7 +8,7 @@
  * weft__runtime_init() first; the synchronisation primitives never do, so a
  * program that uses only locks and queues gets no hook and no handler.
  */
-#include "internal.h"
+#include "processes.h" /* the process layer's fork parts: see fork_parts */
 
 /*
  * Every module's part of the fork handlers, in the order their locks are

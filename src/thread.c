@@ -30,7 +30,7 @@
  * A join without a time limit goes straight to the OS join when nobody else
  * is reaping: the thread's end then wakes the joiner once, not twice.
  */
-#include "internal.h"
+#include "runtime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +72,6 @@ struct weft_thread {
 };
 
 /* Idents count from 1 and are never reused; 0 means "no thread". */
-static WEFT_ALIGN8 uint64_t next_ident;
 static uint32_t thread_counter; /* for "Thread-N" */
 static uint32_t dummy_counter;  /* for "Dummy-N" */
 
@@ -84,8 +83,6 @@ static weft_thread *main_record;
 
 static uint32_t slot_ready; /* the thread-local slot exists */
 
-/* Each thread caches its ident: see weft__self_ident(). */
-WEFT__THREAD_LOCAL uint64_t weft__self_ident_cache;
 
 /* ---- Records ------------------------------------------------------------------ */
 
@@ -128,12 +125,13 @@ static int push_default_name(weft_thread *t, const char *prefix, uint32_t *count
     return push_name(t, buf);
 }
 
-static weft_thread *new_record(void)
+/* A record with the ident `ident` (sync.h hands them out). */
+static weft_thread *new_record(uint64_t ident)
 {
     weft_thread *t = weft__calloc(1, sizeof *t);
 
     if (t) {
-        t->ident = weft__fetch_add64(&next_ident, 1) + 1;
+        t->ident = ident;
         t->state = RUNNING;
     }
     return t;
@@ -283,7 +281,10 @@ int weft__threads_setup(void)
 /* A record for a thread weft did not start, not yet registered. */
 static weft_thread *new_borrowed(bool is_main)
 {
-    weft_thread *t = new_record();
+    /* The calling thread's own ident, unless it makes the main thread's
+     * record for the main thread, which gets a fresh one (and takes it
+     * when it adopts the record, if it had none). */
+    weft_thread *t = new_record(is_main && !on_main_thread() ? weft__ident_new() : weft__self_ident());
 
     if (!t)
         return NULL;
@@ -329,6 +330,8 @@ static weft_thread *adopt_current(void)
             free_record(t);
         return NULL;
     }
+    if (weft__self_ident_cache == 0)
+        weft__self_ident_cache = t->ident; /* the main record another thread made */
     if (!is_main) {
         t->native_id = weft_sys_thread_native_id();
         registry_add(t);
@@ -354,15 +357,6 @@ weft_thread *weft__self_if_known(void)
 weft_thread *weft_thread_current(void)
 {
     return weft__self();
-}
-
-uint64_t weft__self_ident_slow(void)
-{
-    weft_thread *t = weft__self();
-
-    if (t)
-        weft__self_ident_cache = t->ident;
-    return weft__self_ident_cache;
 }
 
 void **weft__thread_locals(weft_thread *t)
@@ -417,6 +411,7 @@ static void trampoline(void *arg)
 
     if (weft_sys_tls_set(t) != WEFT_OK)
         WEFT__FATAL(0, "setting the thread-local slot of a new thread");
+    weft__self_ident_cache = t->ident;
     publish_start(t);
     weft_sys_thread_set_name(NULL, weft_thread_name(t));
     t->result = t->fn(t->arg);
@@ -440,7 +435,7 @@ int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
     rc = weft__exit_allows_threads();
     if (rc != WEFT_OK)
         return rc;
-    t = new_record();
+    t = new_record(weft__ident_new());
     if (!t)
         return WEFT_ENOMEM;
     /* As Python's Thread(name=""): an empty name gets the default. */

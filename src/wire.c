@@ -7,7 +7,7 @@
  * bytes). Both processes run the same executable, so the headers are in
  * native byte order.
  */
-#include "internal.h"
+#include "processes.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -27,7 +27,9 @@
 #define SIGNAL_COUNT 3
 static const int shutdown_signals[SIGNAL_COUNT] = {SIGINT, SIGTERM, SIGHUP};
 
-static weft_lock install_lock; /* orders installs and fork */
+/* Orders installs and fork. A pthread mutex, not a weft_lock: the backend
+ * is below the synchronisation layer. */
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool installed;
 static struct sigaction previous[SIGNAL_COUNT]; /* what was there before */
 static int wake_pipe[2] = {-1, -1};
@@ -146,23 +148,23 @@ int weft_sys_signals_install(void (*on_signal)(int code), bool (*exiting)(void))
 {
     int rc = WEFT_OK;
 
-    weft__lock(&install_lock);
+    pthread_mutex_lock(&install_lock);
     on_signal_cb = on_signal;
     exiting_cb = exiting;
     if (!installed)
         rc = install();
-    weft__unlock(&install_lock);
+    pthread_mutex_unlock(&install_lock);
     return rc;
 }
 
 void weft__posix_signals_before_fork(void)
 {
-    weft__lock(&install_lock);
+    pthread_mutex_lock(&install_lock);
 }
 
 void weft__posix_signals_after_fork_in_parent(void)
 {
-    weft__unlock(&install_lock);
+    pthread_mutex_unlock(&install_lock);
 }
 
 /* The child starts without weft's handling: the dispositions from before
@@ -177,5 +179,5 @@ void weft__posix_signals_after_fork(void)
         installed = false;
         signal_seen = 0;
     }
-    weft__lock_reset(&install_lock);
+    pthread_mutex_unlock(&install_lock); /* the forking thread took it before the fork */
 }

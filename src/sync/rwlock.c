@@ -8,7 +8,7 @@
  * from starving. It doubles as the writers' channel waiter count: it can only
  * over-count, which costs at most a needless wake-up.
  */
-#include "internal.h"
+#include "sync.h"
 
 int weft_rwlock_read_acquire(weft_rwlock *rw, double timeout)
 {

@@ -22,7 +22,7 @@
  *
  * Zero-filled: round 0, filling.
  */
-#include "internal.h"
+#include "sync.h"
 
 enum { FILLING = 0, DRAINING = 1, RESETTING = 2, BROKEN = 3, PHASE_MASK = 3, ROUND_ONE = 4 };
 

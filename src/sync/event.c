@@ -10,7 +10,7 @@
  * a clear followed before the waiter ran: Python reports that wait as True,
  * and so does weft. (2^31 sets between a waiter's two looks would fool it.)
  */
-#include "internal.h"
+#include "sync.h"
 
 #define FLAG 1u
 

@@ -4,7 +4,7 @@
  * count. Only the owner touches `count`; `owner` is read by every acquirer
  * (atomically) to tell "mine, one more level" from "someone else's, wait".
  */
-#include "internal.h"
+#include "sync.h"
 
 static int rlock_acquire_slow(weft_rlock *rlock, double timeout)
 {
