@@ -2,7 +2,7 @@
 # Configure checks for the POSIX backend's files, pipes and child processes,
 # included by the top-level CMakeLists.txt on every non-Windows system. The
 # results become compile definitions of src/posix/file.c and
-# src/posix/spawn.c only.
+# src/posix/child.c only.
 
 include(CheckSymbolExists)
 
@@ -75,5 +75,5 @@ list(APPEND weft_posix_definitions ${spawn_close_definition})
 if(WEFT_CHILD_WAIT_RESOLVED STREQUAL "pidfd")
   list(APPEND weft_posix_definitions WEFT_CHILD_WAIT_PIDFD)
 endif()
-set_source_files_properties(src/posix/file.c src/posix/spawn.c
+set_source_files_properties(src/posix/file.c src/posix/child.c
   PROPERTIES COMPILE_DEFINITIONS "${weft_posix_definitions}")

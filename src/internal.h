@@ -15,7 +15,6 @@
 #include <weft.h>
 
 #include "atomic.h"
-#include "sys.h"
 
 /* ---- Errors ---------------------------------------------------------------- */
 

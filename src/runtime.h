@@ -8,6 +8,11 @@
 #define WEFT_RUNTIME_H
 
 #include "sync/sync.h"
+#include "sys/child.h"
+#include "sys/exit.h"
+#include "sys/file.h"
+#include "sys/fork.h"
+#include "sys/thread.h"
 
 /* ---- Intrusive lists ------------------------------------------------------------ */
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The clocks and the CPU count (weft_sleep is thread.c's). */
 #include "internal.h"
+#include "sys/time.h"
 
 int64_t weft_monotonic_ns(void)
 {

@@ -18,7 +18,7 @@
  * Left out: weft_exit_on_signals (it allocates nothing through weft). */
 #include "runner.h"
 
-#include "fault.h"
+#include "../src/fault.h"
 
 #include <stdio.h>
 #include <stdlib.h>

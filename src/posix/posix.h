@@ -4,6 +4,13 @@
 #define WEFT_POSIX_H
 
 #include "../internal.h"
+#include "../sys/child.h"
+#include "../sys/exit.h"
+#include "../sys/file.h"
+#include "../sys/fork.h"
+#include "../sys/thread.h"
+#include "../sys/time.h"
+#include "../sys/wait.h"
 
 #include <time.h>
 
@@ -26,7 +33,7 @@ static inline struct timespec weft__timespec(int64_t ns)
     return ts;
 }
 
-/* weft's one set of fork handlers (pthread_atfork, in posix/process.c),
+/* weft's one set of fork handlers (pthread_atfork, in posix/fork.c),
  * registered once by whichever part needs it first: the common code's
  * handlers (weft_sys_atfork), the parking lot, the main thread's id, the
  * shutdown signals. Returns WEFT_OK or WEFT_ENOMEM. */

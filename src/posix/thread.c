@@ -149,7 +149,7 @@ uint64_t weft_sys_thread_main_id(void)
 #endif
 }
 
-WEFT_NORETURN void weft_sys_thread_exit(void)
+WEFT__NORETURN void weft_sys_thread_exit(void)
 {
     pthread_exit(NULL);
 }

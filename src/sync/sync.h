@@ -10,6 +10,8 @@
 #define WEFT_SYNC_LAYER_H
 
 #include "../internal.h"
+#include "../sys/time.h"
+#include "../sys/wait.h"
 
 /* ---- Deadlines --------------------------------------------------------------- */
 

@@ -406,20 +406,6 @@ bool weft_sys_first_argument_is(const char *marker)
 }
 #endif
 
-int weft_sys_fork(weft_sys_child *out, bool *in_child)
-{
-    pid_t pid = fork();
-
-    if (pid < 0)
-        return weft__posix_status(errno, "fork");
-    *in_child = pid == 0;
-    if (pid > 0) {
-        out->pid = pid;
-        out->handle = -1;
-    }
-    return WEFT_OK;
-}
-
 #if defined(WEFT_CHILD_WAIT_PIDFD)
 static int wait_pidfd(int fd, int64_t deadline_ns)
 {
