@@ -6,6 +6,19 @@
 
 include(CheckSymbolExists)
 
+# What differs between POSIX systems lives in one file per family
+# (src/posix/posix.h, "What differs"): pick the system's.
+if(CMAKE_SYSTEM_NAME MATCHES "^(Linux|Android)$")
+  set(WEFT_POSIX_OS_SOURCE src/posix/linux.c)
+elseif(CMAKE_SYSTEM_NAME STREQUAL "Darwin")
+  set(WEFT_POSIX_OS_SOURCE src/posix/darwin.c)
+elseif(CMAKE_SYSTEM_NAME MATCHES "^(FreeBSD|DragonFly|NetBSD|OpenBSD)$")
+  set(WEFT_POSIX_OS_SOURCE src/posix/bsd.c)
+else()
+  message(FATAL_ERROR "weft: no src/posix/ file for ${CMAKE_SYSTEM_NAME}: write one as posix/posix.h says")
+endif()
+list(APPEND WEFT_BACKEND_SOURCES ${WEFT_POSIX_OS_SOURCE})
+
 # The backend's files define _GNU_SOURCE; -std=c11 hides these symbols
 # from the checks without it.
 set(CMAKE_REQUIRED_DEFINITIONS -D_GNU_SOURCE)

@@ -3,7 +3,8 @@
  * Child processes on POSIX: posix_spawn, with the program searched on PATH
  * here so the search can follow the child's own PATH and never look in the
  * current directory; fork; waiting for a child's end without reaping it;
- * reaping; signals; the process id and the running executable's path.
+ * reaping; signals; the process id. The running executable's path and
+ * the first argument are the OS files' (posix/linux.c, darwin.c, bsd.c).
  *
  * A child's end is waited for without reaping it: with no deadline by one
  * waitid(WNOWAIT) that sleeps until it ends; by a deadline on a pidfd,
@@ -30,12 +31,6 @@
 #include <poll.h>
 #include <sys/syscall.h>
 #endif
-#if defined(__APPLE__)
-#include <crt_externs.h>
-#include <mach-o/dyld.h>
-#elif defined(__FreeBSD__) || defined(__DragonFly__) || defined(__NetBSD__)
-#include <sys/sysctl.h>
-#endif
 
 /* The files a child is given land on descriptors 0, 1, 2, then 3... */
 #define FIRST_PASS 3
@@ -46,20 +41,6 @@ _Static_assert(sizeof(((weft_sys_spawn_opts *)0)->pass) == MAX_PASS * sizeof(wef
 
 /* The arguments appended to name the passed files: their fixed numbers. */
 static const char *const pass_names[MAX_PASS] = {"3", "4"};
-
-#if !defined(__APPLE__)
-extern char **environ;
-#endif
-
-static char **parent_environ(void)
-{
-#if defined(__APPLE__)
-    /* A shared library cannot link against `environ` on macOS. */
-    return *_NSGetEnviron();
-#else
-    return environ;
-#endif
-}
 
 #if defined(WEFT_CHILD_WAIT_PIDFD)
 /* The pidfd (close-on-exec from birth) that makes the child's end a
@@ -342,7 +323,7 @@ int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts)
     }
 
     /* posix_spawn's prototypes predate const; it writes to neither array. */
-    envp = opts->env != NULL ? (char *const *)opts->env : parent_environ();
+    envp = opts->env != NULL ? (char *const *)opts->env : weft__os_environ();
     status = add_files(&actions, opts, copy);
     if (status == WEFT_OK)
         status = set_attributes(&attr, opts->new_process_group);
@@ -377,34 +358,6 @@ weft_sys_file weft_sys_file_from_name(const char *name)
     return value;
 }
 
-#if defined(__APPLE__)
-bool weft_sys_first_argument_is(const char *marker)
-{
-    return *_NSGetArgc() > 1 && strcmp((*_NSGetArgv())[1], marker) == 0;
-}
-#else
-/* /proc/self/cmdline: the arguments, each ended by a NUL. Where there is
- * no /proc, false. */
-bool weft_sys_first_argument_is(const char *marker)
-{
-    char buf[8192];
-    size_t len = 0, first;
-    ssize_t n;
-    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0)
-        return false;
-    do {
-        n = read(fd, buf + len, sizeof buf - 1 - len);
-        if (n > 0)
-            len += (size_t)n;
-    } while ((n > 0 && len < sizeof buf - 1) || (n < 0 && errno == EINTR));
-    close(fd);
-    buf[len] = '\0';
-    first = strlen(buf) + 1; /* past argv[0] */
-    return first < len && strcmp(buf + first, marker) == 0;
-}
-#endif
 
 #if defined(WEFT_CHILD_WAIT_PIDFD)
 static int wait_pidfd(int fd, int64_t deadline_ns)
@@ -537,91 +490,23 @@ int64_t weft_sys_getpid(void)
     return (int64_t)getpid();
 }
 
-#if defined(__linux__)
-int weft_sys_executable_path(char **out)
+
+bool weft__posix_proc_first_argument_is(const char *marker)
 {
-    size_t size = 256;
-    char *buf = NULL;
+    char buf[8192];
+    size_t len = 0, first;
+    ssize_t n;
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 
-    for (;;) {
-        char *bigger = weft__realloc(buf, size);
-        ssize_t n;
-
-        if (bigger == NULL) {
-            weft__free(buf);
-            return WEFT_ENOMEM;
-        }
-        buf = bigger;
-        n = readlink("/proc/self/exe", buf, size);
-        if (n < 0) {
-            int err = errno;
-
-            weft__free(buf);
-            return weft__posix_status(err, "readlink /proc/self/exe");
-        }
-        /* readlink truncates silently: a full buffer may hold part of it. */
-        if ((size_t)n < size) {
-            buf[n] = '\0';
-            *out = buf;
-            return WEFT_OK;
-        }
-        size *= 2;
-    }
+    if (fd < 0)
+        return false;
+    do {
+        n = read(fd, buf + len, sizeof buf - 1 - len);
+        if (n > 0)
+            len += (size_t)n;
+    } while ((n > 0 && len < sizeof buf - 1) || (n < 0 && errno == EINTR));
+    close(fd);
+    buf[len] = '\0';
+    first = strlen(buf) + 1; /* past argv[0] */
+    return first < len && strcmp(buf + first, marker) == 0;
 }
-#elif defined(__APPLE__)
-int weft_sys_executable_path(char **out)
-{
-    uint32_t size = 0;
-    char *buf, *real;
-    int err;
-
-    _NSGetExecutablePath(NULL, &size); /* fails, giving the size needed */
-    buf = weft__malloc(size);
-    if (buf == NULL)
-        return WEFT_ENOMEM;
-    if (_NSGetExecutablePath(buf, &size) != 0) {
-        weft__free(buf);
-        return weft__posix_status(ENAMETOOLONG, "_NSGetExecutablePath");
-    }
-    /* The path the program was started by may hold symbolic links and "..". */
-    real = realpath(buf, NULL);
-    err = errno;
-    weft__free(buf);
-    if (real == NULL)
-        return weft__posix_status(err, "realpath");
-    *out = real;
-    return WEFT_OK;
-}
-#elif defined(__FreeBSD__) || defined(__DragonFly__) || defined(__NetBSD__)
-int weft_sys_executable_path(char **out)
-{
-#if defined(__NetBSD__)
-    const int mib[4] = {CTL_KERN, KERN_PROC_ARGS, -1, KERN_PROC_PATHNAME};
-#else
-    const int mib[4] = {CTL_KERN, KERN_PROC, KERN_PROC_PATHNAME, -1};
-#endif
-    size_t size = 0;
-    char *buf;
-
-    /* The first call gives the size, NUL included. */
-    if (sysctl(mib, 4, NULL, &size, NULL, 0) != 0)
-        return weft__posix_status(errno, "sysctl KERN_PROC_PATHNAME");
-    buf = weft__malloc(size);
-    if (buf == NULL)
-        return WEFT_ENOMEM;
-    if (sysctl(mib, 4, buf, &size, NULL, 0) != 0) {
-        int err = errno;
-
-        weft__free(buf);
-        return weft__posix_status(err, "sysctl KERN_PROC_PATHNAME");
-    }
-    *out = buf;
-    return WEFT_OK;
-}
-#else
-int weft_sys_executable_path(char **out)
-{
-    (void)out;
-    return weft__posix_status(ENOSYS, "weft_sys_executable_path");
-}
-#endif

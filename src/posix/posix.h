@@ -12,6 +12,7 @@
 #include "../sys/time.h"
 #include "../sys/wait.h"
 
+#include <pthread.h>
 #include <time.h>
 
 /* The backend's one errno translator: the weft status for `err`, the error
@@ -48,5 +49,45 @@ void weft__posix_signals_after_fork(void); /* signals.c: dispositions, the pipe 
 /* Held across fork() so the child finds the shutdown signals' state whole. */
 void weft__posix_signals_before_fork(void);
 void weft__posix_signals_after_fork_in_parent(void);
+
+/* ---- What differs between POSIX systems ------------------------------------------
+ *
+ * One of posix/linux.c (Linux, Android), posix/darwin.c (macOS) and
+ * posix/bsd.c (FreeBSD, DragonFly, NetBSD, OpenBSD) is built;
+ * cmake/posix.cmake picks it by the system's name. Each defines, for its
+ * system, weft_sys_thread_native_id, weft_sys_executable_path,
+ * weft_sys_first_argument_is, and these: */
+
+/* The main thread's id, given `recorded`, the id posix/thread.c recorded
+ * (see weft__posix_record_main_thread): Linux knows better (the pid). */
+uint64_t weft__os_main_thread_id(uint64_t recorded);
+
+/* Set the OS-visible name of `thread` (the calling thread when `self`),
+ * cut to the system's limit with weft__posix_truncate_utf8. */
+void weft__os_set_thread_name(pthread_t thread, bool self, const char *name);
+
+/* The environment a child inherits when it is given none. */
+char **weft__os_environ(void);
+
+/* The CPUs of the affinity mask of the process (`whole_process`: its main
+ * thread's, as set from outside) or of the calling thread; 0 where the
+ * system has no masks (sysconf then counts the machine's). */
+int weft__os_affinity_cpus(bool whole_process);
+
+/* What the OS files share, from the common POSIX files: */
+
+/* Where the main thread's id is not the pid: record the calling thread's
+ * id as the main thread's (an OS file's load-time constructor calls it),
+ * and make sure a fork child records its own (posix/thread.c). */
+void weft__posix_record_main_thread(void);
+
+/* Copy at most `max` bytes of name into buf (max + 1 bytes), cutting at a
+ * UTF-8 character boundary so the OS never sees half a character
+ * (posix/thread.c). */
+void weft__posix_truncate_utf8(char *buf, const char *name, size_t max);
+
+/* Whether argv[1] is `marker`, from /proc/self/cmdline; false without /proc
+ * (posix/child.c). */
+bool weft__posix_proc_first_argument_is(const char *marker);
 
 #endif /* WEFT_POSIX_H */
