@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <weft/lock.h>
+
 /* Thread-local storage class: C11's keyword, which MSVC's C compiler spells
  * its own way. */
 #if defined(_MSC_VER) && !defined(__clang__)
@@ -61,6 +63,17 @@
 #else
 #define WEFT__PRINTF(format_index, first_arg)
 #endif
+
+/* A 64-bit word that the *64 functions below touch must be 8-aligned
+ * wherever its struct is put (WEFT_ALIGN8): on i386 a uint64_t member is
+ * aligned to 4 only, and an access that straddles a cache line is not
+ * atomic. Checked here for the public structs; the library's own words
+ * (pool.c, exit.c, thread.c, win32/time.c) carry WEFT_ALIGN8 too. */
+#define WEFT__ASSERT_ALIGNED8(type, member)                                          \
+    _Static_assert(_Alignof(type) >= 8 && offsetof(type, member) % 8 == 0,           \
+                   #type "." #member " must be 8-aligned: WEFT_ALIGN8")
+
+WEFT__ASSERT_ALIGNED8(weft_rlock, owner);
 
 #if defined(__GNUC__) || defined(__clang__)
 
@@ -111,7 +124,21 @@ static inline void *weft__load_ptr_sc(void *const *p) { return __atomic_load_n(p
 /* A full fence: the stores before it are visible to every thread before
  * any load after it is made (the "store, then check" half of a handshake
  * whose store is not itself sequentially consistent). */
+#if defined(__SANITIZE_THREAD__)
+/* gcc refuses a fence under -fsanitize=thread (-Wtsan: ThreadSanitizer does
+ * not model fences). A sequentially consistent read-modify-write of a word
+ * on the stack is one TSan understands, and the same full barrier on the
+ * processor: TSan's runtime makes it with a __sync builtin, a full barrier
+ * on every architecture. */
+static inline void weft__fence_sc(void)
+{
+    uint32_t word = 0;
+
+    (void)__atomic_fetch_add(&word, 0, WEFT__SC);
+}
+#else
 static inline void weft__fence_sc(void) { __atomic_thread_fence(WEFT__SC); }
+#endif
 
 /* A hint inside spin loops. */
 static inline void weft__cpu_relax(void)

@@ -39,7 +39,7 @@ static handler *handlers;
 static size_t handler_count, handler_cap;
 
 static uint32_t exit_phase;
-static uint64_t exiting_thread; /* native id of the thread running the exit */
+static WEFT_ALIGN8 uint64_t exiting_thread; /* native id of the thread running the exit */
 static uint32_t in_c_exit;      /* the C atexit hook was entered */
 static uint32_t never;          /* a word nobody wakes, to wait forever on */
 static weft_once hook_once = WEFT_ONCE_INIT;

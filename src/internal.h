@@ -46,13 +46,16 @@ void weft__free(void *p);
 /* strdup (not in C11): a copy of s from weft__malloc, or NULL. */
 char *weft__strdup(const char *s);
 
-/* Whether this allocation is to fail: always false, unless the library was
- * built with WEFT_FAULT_INJECTION, whose hook (src/fault.c) counts them. */
+/* Whether this allocation, made by the code at `caller` (a return address
+ * in the library, or NULL), is to fail: always false, unless the library
+ * was built with WEFT_FAULT_INJECTION, whose hook (src/fault.c) counts
+ * them and remembers where the failed one was made. */
 #ifdef WEFT_FAULT_INJECTION
-bool weft__alloc_fails(void);
+bool weft__alloc_fails(const void *caller);
 #else
-static inline bool weft__alloc_fails(void)
+static inline bool weft__alloc_fails(const void *caller)
 {
+    (void)caller;
     return false;
 }
 #endif

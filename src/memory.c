@@ -10,19 +10,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Where an allocation was asked for, for the fault hook's report: only in
+ * its test build, and only where the compiler can tell. */
+#if defined(WEFT_FAULT_INJECTION) && (defined(__GNUC__) || defined(__clang__))
+#define CALLER __builtin_return_address(0)
+#else
+#define CALLER NULL
+#endif
+
+static void *allocate(size_t size, const void *caller)
+{
+    return weft__alloc_fails(caller) ? NULL : malloc(size);
+}
+
 void *weft__malloc(size_t size)
 {
-    return weft__alloc_fails() ? NULL : malloc(size);
+    return allocate(size, CALLER);
 }
 
 void *weft__calloc(size_t count, size_t size)
 {
-    return weft__alloc_fails() ? NULL : calloc(count, size);
+    return weft__alloc_fails(CALLER) ? NULL : calloc(count, size);
 }
 
 void *weft__realloc(void *p, size_t size)
 {
-    return weft__alloc_fails() ? NULL : realloc(p, size);
+    return weft__alloc_fails(CALLER) ? NULL : realloc(p, size);
 }
 
 void weft__free(void *p)
@@ -33,7 +46,7 @@ void weft__free(void *p)
 char *weft__strdup(const char *s)
 {
     size_t n = strlen(s) + 1;
-    char *copy = weft__malloc(n);
+    char *copy = allocate(n, CALLER);
 
     if (copy)
         memcpy(copy, s, n);

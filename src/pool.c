@@ -223,7 +223,7 @@ typedef struct map_job {
     const weft_buffer *items;
     weft_pool_result *results;
     size_t count;
-    uint64_t next; /* the next input to hand out */
+    WEFT_ALIGN8 uint64_t next; /* the next input to hand out (atomic) */
 } map_job;
 
 typedef struct driver {

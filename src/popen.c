@@ -10,6 +10,12 @@
  * threads own what they touch until they end, and hold a reference on the
  * handle, so the caller may time out, call again, or release the handle
  * while they run.
+ *
+ * The first communicate starts all its threads or none: they wait at a
+ * gate until every one has started. When one cannot start (no memory or
+ * address space for a stack), the others are turned back at the gate
+ * before they touch anything, so the call fails with the popen as it was:
+ * stdin open, the input not taken, nothing read, and a retry may work.
  */
 #include "internal.h"
 
@@ -17,6 +23,9 @@
 #include <string.h>
 
 enum { STREAM_OUT, STREAM_ERR, STREAMS };
+
+/* The gate of the communicate threads. */
+enum { GATE_CLOSED, GATE_OPEN, GATE_CANCELLED };
 
 
 typedef struct stream {
@@ -35,6 +44,7 @@ struct weft_popen {
     weft_lock lock;     /* guards the buffers and `refs` */
     uint32_t refs;      /* the owner's and one per running thread */
     uint32_t running;   /* threads still running: a word to wait on */
+    uint32_t gate;      /* GATE_*: whether the threads may start their work */
     bool communicating;
     void *input;        /* the writer's copy of the input */
     size_t input_len;
@@ -182,16 +192,35 @@ static void thread_done(weft_popen *p)
     popen_unref(p);
 }
 
+/* Wait at the gate; true when the thread is to do its work. */
+static bool pass_gate(weft_popen *p)
+{
+    uint32_t gate;
+
+    while ((gate = weft__load(&p->gate)) == GATE_CLOSED)
+        weft_sys_wait(&p->gate, GATE_CLOSED, WEFT__NO_DEADLINE);
+    return gate == GATE_OPEN;
+}
+
+static void set_gate(weft_popen *p, uint32_t gate)
+{
+    weft__store(&p->gate, gate);
+    weft_sys_wake_all(&p->gate);
+}
+
 static void *write_input(void *arg)
 {
     weft_popen *p = arg;
-    int rc = weft_sys_write(p->in, p->input, p->input_len);
+    int rc;
 
-    /* A child that stops reading its input early is not an error (Python
-     * ignores BrokenPipeError here too). */
-    p->input_status = rc == WEFT_ESHUTDOWN ? WEFT_OK : rc;
-    weft_sys_close(p->in);
-    p->in = WEFT__NO_FILE;
+    if (pass_gate(p)) {
+        rc = weft_sys_write(p->in, p->input, p->input_len);
+        /* A child that stops reading its input early is not an error
+         * (Python ignores BrokenPipeError here too). */
+        p->input_status = rc == WEFT_ESHUTDOWN ? WEFT_OK : rc;
+        weft_sys_close(p->in);
+        p->in = WEFT__NO_FILE;
+    }
     thread_done(p);
     return NULL;
 }
@@ -233,6 +262,10 @@ static void *read_stream(void *arg)
     size_t got;
     int rc;
 
+    if (!pass_gate(p)) {
+        thread_done(p);
+        return NULL;
+    }
     for (;;) {
         rc = weft_sys_read(s->file, chunk, sizeof chunk, &got);
         if (rc == WEFT_OK && got == 0)
@@ -250,8 +283,9 @@ static void *read_stream(void *arg)
     return NULL;
 }
 
-/* Start fn(arg) on a daemon thread that holds a reference on p. */
-static int start_helper(weft_popen *p, void *(*fn)(void *), void *arg)
+/* Start fn(arg) on a daemon thread that holds a reference on p; `job`
+ * says what it does, for the message when it cannot start. */
+static int start_helper(weft_popen *p, void *(*fn)(void *), void *arg, const char *job)
 {
     weft_thread_opts opts = {"weft-communicate", true, 0};
     weft_thread *t;
@@ -265,39 +299,66 @@ static int start_helper(weft_popen *p, void *(*fn)(void *), void *arg)
     if (rc != WEFT_OK) {
         weft__fetch_sub(&p->running, 1);
         popen_unref(p);
-        return rc;
+        return weft__fail(rc, "popen_communicate: no thread could be started to %s (%s)", job,
+                          weft_strerror(rc));
     }
     weft_thread_release(t);
     return WEFT_OK;
 }
 
-/* The first communicate: hand stdin and the piped outputs to threads. */
+/* Wait by the deadline for the communicate threads to end. */
+static int wait_helpers(weft_popen *p, int64_t deadline)
+{
+    uint32_t n;
+
+    while ((n = weft__load(&p->running)) != 0) {
+        if (weft_sys_wait(&p->running, n, deadline) == WEFT_ETIMEDOUT &&
+            weft__load(&p->running) != 0)
+            return WEFT_ETIMEDOUT;
+    }
+    return WEFT_OK;
+}
+
+/* The first communicate: hand stdin and the piped outputs to threads, all
+ * of them or none (see the top of the file). */
 static int begin_communication(weft_popen *p, const void *input, size_t input_len)
 {
+    static const char *const jobs[STREAMS] = {"read stdout", "read stderr"};
+    void *copy = NULL;
     int i, rc = WEFT_OK;
 
-    p->communicating = true;
-    if (p->in != WEFT__NO_FILE) {
-        if (input_len > 0) {
-            p->input = weft__malloc(input_len);
-            if (!p->input)
-                return WEFT_ENOMEM;
-            memcpy(p->input, input, input_len);
-            p->input_len = input_len;
-            rc = start_helper(p, write_input, p);
-        }
-        if (input_len == 0 || rc != WEFT_OK) {
-            weft_sys_close(p->in);
-            p->in = WEFT__NO_FILE;
-        }
+    if (input_len > 0) {
+        copy = weft__malloc(input_len);
+        if (!copy)
+            return weft__fail(WEFT_ENOMEM,
+                              "popen_communicate: no memory for a copy of the %zu bytes of input",
+                              input_len);
+        memcpy(copy, input, input_len);
+        rc = start_helper(p, write_input, p, "feed stdin");
     }
     for (i = 0; i < STREAMS && rc == WEFT_OK; i++) {
         stream *s = &p->streams[i];
         s->owner = p;
         if (s->file != WEFT__NO_FILE)
-            rc = start_helper(p, read_stream, s);
+            rc = start_helper(p, read_stream, s, jobs[i]);
     }
-    return rc;
+    if (rc != WEFT_OK) {
+        /* Those that started leave without touching anything, at once. */
+        set_gate(p, GATE_CANCELLED);
+        wait_helpers(p, WEFT__NO_DEADLINE);
+        weft__store(&p->gate, GATE_CLOSED);
+        weft__free(copy);
+        return rc;
+    }
+    p->input = copy;
+    p->input_len = input_len;
+    if (input_len == 0 && p->in != WEFT__NO_FILE) {
+        weft_sys_close(p->in);
+        p->in = WEFT__NO_FILE;
+    }
+    p->communicating = true;
+    set_gate(p, GATE_OPEN);
+    return WEFT_OK;
 }
 
 /* Hand stream s's bytes to the caller: the buffer itself once the reader
@@ -335,19 +396,6 @@ static int take(weft_popen *p, stream *s, bool final, char **out, size_t *out_le
     if (out_len)
         *out_len = copy ? len : 0;
     return rc;
-}
-
-/* Wait by the deadline for the communicate threads to end. */
-static int wait_helpers(weft_popen *p, int64_t deadline)
-{
-    uint32_t n;
-
-    while ((n = weft__load(&p->running)) != 0) {
-        if (weft_sys_wait(&p->running, n, deadline) == WEFT_ETIMEDOUT &&
-            weft__load(&p->running) != 0)
-            return WEFT_ETIMEDOUT;
-    }
-    return WEFT_OK;
 }
 
 static int communicate(weft_popen *p, const void *input, size_t input_len, char **out,
@@ -397,8 +445,12 @@ int weft_popen_communicate(weft_popen *popen, const void *input, size_t input_le
 
     if (rc != WEFT_OK)
         return rc;
-    if (input_len > 0 && (!input || popen->communicating || popen->in == WEFT__NO_FILE))
-        return WEFT_EINVAL;
+    if (input_len > 0 && !input)
+        return weft__fail(WEFT_EINVAL, "popen_communicate: input is NULL, input_len %zu",
+                          input_len);
+    if (input_len > 0 && (popen->communicating || popen->in == WEFT__NO_FILE))
+        return weft__fail(WEFT_EINVAL, "popen_communicate: input for a child whose stdin is %s",
+                          popen->communicating ? "already given" : "not a pipe");
     return communicate(popen, input, input_len, out, out_len, err, err_len, deadline, false);
 }
 
@@ -469,9 +521,10 @@ int weft_run(const char *const argv[], const weft_popen_opts *opts, double timeo
     if (rc != WEFT_OK)
         return rc;
     rc = communicate(p, NULL, 0, out, out_len, err, err_len, deadline, true);
-    if (rc == WEFT_ETIMEDOUT) {
-        /* As subprocess.run: kill it and reap it, but do not wait for its
-         * pipes, which a grandchild may hold open. */
+    if (rc != WEFT_OK) {
+        /* As subprocess.run, on a timeout or any other failure (no thread
+         * to read its pipes, say): kill it and reap it, but do not wait for
+         * its pipes, which a grandchild may hold open. */
         weft__child_signal(p->child, true);
     }
     if (weft__child_wait(p->child, WEFT__NO_DEADLINE, &code) == WEFT_OK && exit_code)

@@ -141,14 +141,20 @@ static void close_file(weft_sys_file *f)
 
 /* ---- Starting a child --------------------------------------------------------------- */
 
+/* This program's path, which the spawn method starts again: found by the
+ * first spawn, under the start lock, which every later reader holds too.
+ * A failure (no memory) is not kept: the next spawn tries again. */
 static char *self_exe;
-static int self_exe_status;
-static weft_once self_exe_once = WEFT_ONCE_INIT;
 
-static void find_self_exe(void *unused)
+static int find_self_exe(void)
 {
-    (void)unused;
-    self_exe_status = weft_sys_executable_path(&self_exe);
+    int rc = WEFT_OK;
+
+    weft__child_start_lock();
+    if (!self_exe)
+        rc = weft_sys_executable_path(&self_exe);
+    weft__child_start_unlock();
+    return rc;
 }
 
 /* The channel of a new child: the parent writes into `to_child`, reads
@@ -300,8 +306,7 @@ int weft__process_start(weft__child **out, const weft__start *how)
         /* The fork handlers make the child's weft consistent. */
         rc = weft__threads_init();
     } else {
-        weft_call_once(&self_exe_once, find_self_exe, NULL);
-        rc = self_exe_status;
+        rc = find_self_exe();
     }
     if (rc != WEFT_OK)
         return rc;

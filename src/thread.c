@@ -70,7 +70,7 @@ struct weft_thread {
 };
 
 /* Idents count from 1 and are never reused; 0 means "no thread". */
-static uint64_t next_ident;
+static WEFT_ALIGN8 uint64_t next_ident;
 static uint32_t thread_counter; /* for "Thread-N" */
 static uint32_t dummy_counter;  /* for "Dummy-N" */
 
@@ -274,8 +274,10 @@ static void init(void *unused)
         weft__store(&slot_ready, 1);
     if (init_status == WEFT_OK)
         init_status = weft_sys_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
-    if (init_status == WEFT_OK && !main_thread_record())
-        init_status = WEFT_ENOMEM;
+    /* Not a failure of the once: without memory now, whoever needs the
+     * record next makes it (main_thread_record() retries). */
+    if (init_status == WEFT_OK)
+        (void)main_thread_record();
 }
 
 static int ensure_init(void)

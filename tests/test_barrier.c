@@ -483,3 +483,55 @@ WEFT_TEST_TIMEOUT(barrier_stress_many_rounds, 90)
     CHECK(!weft_barrier_broken(&c.barrier));
     CHECK_EQ_UINT(weft_barrier_n_waiting(&c.barrier), 0);
 }
+
+typedef struct released {
+    weft_barrier barrier; /* under test */
+    weft_barrier sync;    /* between rounds */
+    long rounds;
+    weft_lock lock;
+    long broken;          /* guarded by lock: released parties that got WEFT_EBROKEN */
+} released;
+
+static void *break_after_release(void *arg)
+{
+    released *r = arg;
+    long round;
+
+    for (round = 0; round < r->rounds; round++) {
+        int index = weft_barrier_wait(&r->barrier, weft_test_long());
+
+        if (index == N - 1) {
+            /* The round is released: break the barrier at once, while the
+             * others may not have woken yet. */
+            weft_barrier_abort(&r->barrier);
+            if (round % 2)
+                weft_barrier_reset(&r->barrier);
+        } else if (index < 0) {
+            CHECK_STATUS(index, WEFT_EBROKEN);
+            CHECK_OK(weft_lock_acquire(&r->lock, WEFT_FOREVER));
+            r->broken++;
+            CHECK_OK(weft_lock_release(&r->lock));
+        }
+        /* Everyone has left the round: one party mends the barrier. */
+        if (weft_barrier_wait(&r->sync, weft_test_long()) == 0)
+            weft_barrier_reset(&r->barrier);
+        CHECK_GE_INT(weft_barrier_wait(&r->sync, weft_test_long()), 0);
+    }
+    return NULL;
+}
+
+WEFT_TEST_TIMEOUT(barrier_released_party_keeps_its_index, 90)
+{
+    /* As Java's CyclicBarrier: a party released from a round gets its index,
+     * even when the barrier is aborted (or aborted and reset) before it
+     * wakes. Only later rounds see the break. */
+    released r;
+
+    memset(&r, 0, sizeof r);
+    weft_barrier_init(&r.barrier, N);
+    weft_barrier_init(&r.sync, N);
+    r.rounds = weft_test_iterations(2000);
+    weft_test_run_all(N, break_after_release, &r);
+    CHECK_EQ_INT(r.broken, 0);
+    CHECK(!weft_barrier_broken(&r.barrier));
+}

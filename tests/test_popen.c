@@ -32,6 +32,7 @@
 #else
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -48,6 +49,19 @@
 #endif
 
 enum { MIB = 1 << 20, BIG = 8 * MIB, CHUNK = 64 * 1024 };
+
+/* The sanitizers reserve terabytes of address space: under them a cap on
+ * it (RLIMIT_AS) cannot be used to make thread creation fail. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define UNDER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#endif
+#ifndef UNDER_SANITIZER
+#define UNDER_SANITIZER 0
+#endif
 
 /* ---- Helpers -------------------------------------------------------------------- */
 
@@ -152,6 +166,23 @@ static weft_popen *start(const char *const *argv, const weft_popen_opts *opts)
     CHECK(p != NULL);
     CHECK_GE_INT(weft_popen_pid(p), 1);
     return p;
+}
+
+/* cat (below) with all three streams piped, and `n` bytes of input for
+ * it: weft_test_pattern(0 .. n-1). */
+static weft_popen *start_cat(unsigned char *input, size_t n)
+{
+    const char *argv[8];
+    weft_popen_opts opts = {0};
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        input[i] = weft_test_pattern(i);
+    opts.in = WEFT_STDIO_PIPE;
+    opts.out = WEFT_STDIO_PIPE;
+    opts.err = WEFT_STDIO_PIPE;
+    child_argv(argv, 8, "cat", NULL);
+    return start(argv, &opts);
 }
 
 /* The child's stdio in binary mode, so Windows writes what it is given. */
@@ -710,22 +741,14 @@ WEFT_TEST(popen_bare_name_not_from_cwd)
 
 WEFT_TEST_TIMEOUT(communicate_8mib_through_cat, 120)
 {
-    const char *argv[8];
     weft_popen *p;
-    weft_popen_opts opts = {0};
     unsigned char *input = malloc(BIG);
     char *out = NULL, *err = NULL;
-    size_t out_len = 0, err_len = 99, i;
+    size_t out_len = 0, err_len = 99;
     int code = -12345;
 
     CHECK(input != NULL);
-    for (i = 0; i < BIG; i++)
-        input[i] = weft_test_pattern(i);
-    opts.in = WEFT_STDIO_PIPE;
-    opts.out = WEFT_STDIO_PIPE;
-    opts.err = WEFT_STDIO_PIPE;
-    child_argv(argv, 8, "cat", NULL);
-    p = start(argv, &opts);
+    p = start_cat(input, BIG);
     /* Both pipes fill long before 8 MiB: a communicate that wrote all the
      * input before reading would deadlock here. */
     CHECK_OK(weft_popen_communicate(p, input, BIG, &out, &out_len, &err, &err_len,
@@ -1173,6 +1196,191 @@ WEFT_TEST(run_timeout_keeps_partial_output)
     CHECK_EQ_STR(err, "partial error\n");
     weft_free(out);
     weft_free(err);
+}
+
+/* ---- When no thread can start -------------------------------------------------------------- */
+
+/* communicate's threads cannot start when the address space is capped
+ * (RLIMIT_AS) below what a thread's stack needs: a child mode of this
+ * executable caps its own, so the rest of the case is not touched. Linux
+ * only (the cap is set from /proc/self/statm); skipped under the
+ * sanitizers, whose shadow memory needs an uncapped address space. */
+
+#ifndef _WIN32
+/* The address space this process maps now; 0 where that cannot be told. */
+static size_t mapped_now(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    long page = sysconf(_SC_PAGESIZE);
+    bool ok = f != NULL && fscanf(f, "%lu", &pages) == 1;
+
+    if (f != NULL)
+        fclose(f);
+    return ok && page > 0 ? (size_t)pages * (size_t)page : 0;
+}
+
+/* Cap this process's address space `room` bytes above what it maps now;
+ * the previous limits go to *saved, for setrlimit() to restore. False
+ * where the cap cannot be set. */
+static bool cap_address_space(size_t room, struct rlimit *saved)
+{
+    size_t now = UNDER_SANITIZER ? 0 : mapped_now();
+    struct rlimit cap;
+
+    if (now == 0 || getrlimit(RLIMIT_AS, saved) != 0)
+        return false;
+    cap.rlim_cur = (rlim_t)(now + room);
+    cap.rlim_max = saved->rlim_max;
+    if (saved->rlim_max != RLIM_INFINITY && cap.rlim_cur > saved->rlim_max)
+        return false;
+    return setrlimit(RLIMIT_AS, &cap) == 0;
+}
+
+/* The default stack of a new thread (RLIMIT_STACK, as glibc takes it);
+ * 0 when unlimited or too large to cap around. */
+static size_t default_stack(void)
+{
+    struct rlimit stack;
+
+    if (getrlimit(RLIMIT_STACK, &stack) != 0 || stack.rlim_cur == RLIM_INFINITY ||
+        stack.rlim_cur > 64 * (rlim_t)MIB)
+        return 0;
+    return (size_t)stack.rlim_cur;
+}
+#endif
+
+/* weft_run of a child that writes 200 kB, with no thread to read them:
+ * it must come back within its timeout (not wait for the child, which
+ * waits for a reader), with the child killed and reaped. */
+WEFT_CHILD_MODE(run_without_threads)
+{
+#ifdef _WIN32
+    return WEFT_TEST_SKIP_CODE;
+#else
+    const char *argv[8];
+    struct rlimit saved;
+    char *out = NULL, *err = NULL;
+    size_t out_len = 0, err_len = 0;
+    double t0, elapsed;
+    int rc, code = -12345;
+
+    child_argv(argv, 8, "write_both", "200000", NULL);
+    if (!cap_address_space(MIB, &saved))
+        return WEFT_TEST_SKIP_CODE;
+    t0 = weft_monotonic();
+    rc = weft_run(argv, NULL, 2.0, &code, &out, &out_len, &err, &err_len);
+    elapsed = weft_monotonic() - t0;
+    CHECK(setrlimit(RLIMIT_AS, &saved) == 0);
+    printf("weft_run: %s after %.3f s: %s\n", weft_strerror(rc), elapsed,
+           weft_last_error_message());
+    CHECK(rc == WEFT_EAGAIN || rc == WEFT_ETIMEDOUT);
+    CHECK_LT_DBL(elapsed, 2.0 + weft_test_slack());
+    CHECK(weft_last_error_message()[0] != '\0');
+    CHECK_EQ_INT(code, KILLED_CODE);
+    weft_free(out);
+    weft_free(err);
+    return 0;
+#endif
+}
+
+#ifndef _WIN32
+/* A communicate with `room` bytes of address space to spare fails for
+ * want of a thread, and leaves the popen as it was: the retry hands cat
+ * all its input and gets all of it back. */
+static void communicate_again(size_t room)
+{
+    enum { BYTES = 200 * 1000 };
+    static unsigned char input[BYTES];
+    struct rlimit saved;
+    weft_popen *p = start_cat(input, BYTES);
+    char *out = NULL, *err = NULL;
+    size_t out_len = 1, err_len = 1;
+    int rc, code = -12345;
+
+    CHECK(cap_address_space(room, &saved));
+    rc = weft_popen_communicate(p, input, BYTES, &out, &out_len, &err, &err_len,
+                                weft_test_long());
+    CHECK(setrlimit(RLIMIT_AS, &saved) == 0);
+    printf("room %zu MiB: %s: %s\n", room / MIB, weft_strerror(rc), weft_last_error_message());
+    CHECK_STATUS(rc, WEFT_EAGAIN);
+    CHECK(weft_last_error_message()[0] != '\0');
+    CHECK(out == NULL && out_len == 0 && err == NULL && err_len == 0);
+    CHECK_STATUS(weft_popen_poll(p, NULL), WEFT_EAGAIN); /* cat waits for its input */
+
+    CHECK_OK(weft_popen_communicate(p, input, BYTES, &out, &out_len, &err, &err_len,
+                                    weft_test_long()));
+    CHECK_EQ_UINT(out_len, BYTES);
+    CHECK(memcmp(out, input, BYTES) == 0);
+    CHECK_EQ_UINT(err_len, 0);
+    CHECK_OK(weft_popen_wait(p, 0, &code));
+    CHECK_EQ_INT(code, 0);
+    weft_free(out);
+    weft_free(err);
+    weft_popen_release(p);
+}
+#endif
+
+/* args[0] "none": room for no thread; "one": for one thread's stack but
+ * not two, so the thread that did start must be undone. Each in a process
+ * of its own, where no thread ran before: glibc keeps the stacks of ended
+ * threads for new ones, which a cap then cannot stop. */
+WEFT_CHILD_MODE(communicate_without_threads)
+{
+#ifdef _WIN32
+    return WEFT_TEST_SKIP_CODE;
+#else
+    int count;
+    char **args = weft_test_child_args(&count);
+    struct rlimit probe;
+    size_t stack = default_stack();
+
+    CHECK(count == 1);
+    if (!cap_address_space(0, &probe))
+        return WEFT_TEST_SKIP_CODE;
+    CHECK(setrlimit(RLIMIT_AS, &probe) == 0);
+    if (strcmp(args[0], "none") == 0)
+        communicate_again(MIB);
+    else if (stack != 0)
+        communicate_again(stack + stack / 2);
+    else
+        return WEFT_TEST_SKIP_CODE;
+    return 0;
+#endif
+}
+
+/* Run child mode `mode` with argument `arg` (NULL: none) and inherited
+ * stdio; fail when it does not end within weft_test_long() (it is killed
+ * then), skip when it skipped. */
+static void run_mode_bounded(const char *mode, const char *arg)
+{
+    const char *argv[8];
+    weft_popen *p;
+    int rc, code = -12345;
+
+    child_argv(argv, 8, mode, arg, NULL);
+    p = start(argv, NULL);
+    rc = weft_popen_wait(p, weft_test_long(), &code);
+    if (rc == WEFT_ETIMEDOUT) {
+        CHECK_OK(weft_popen_kill(p));
+        CHECK_OK(weft_popen_wait(p, WEFT_FOREVER, NULL));
+    }
+    weft_popen_release(p);
+    CHECK_OK(rc); /* it did not hang */
+    if (code == WEFT_TEST_SKIP_CODE)
+        weft_test_skip("no address-space cap here (Windows, a sanitizer, no /proc)");
+    CHECK_EQ_INT(code, 0);
+}
+
+WEFT_TEST(run_returns_when_no_thread_can_start)
+{
+    run_mode_bounded("run_without_threads", NULL);
+}
+
+WEFT_TEST(communicate_failed_for_want_of_threads_then_retried)
+{
+    run_mode_bounded("communicate_without_threads", "none");
+    run_mode_bounded("communicate_without_threads", "one");
 }
 
 /* ---- Descriptors and handles ------------------------------------------------------------- */

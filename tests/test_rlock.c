@@ -269,3 +269,26 @@ WEFT_TEST_TIMEOUT(rlock_stress_counter_exact, 120)
     CHECK_OK(weft_rlock_acquire(&r, 0));
     CHECK_OK(weft_rlock_release(&r));
 }
+
+/* The owner is one 64-bit atomic word: 8-aligned wherever the rlock is put,
+ * also after a 4-byte member on i386, whose ABI aligns a uint64_t member to
+ * 4 (where an access that straddles a cache line is not atomic). */
+WEFT_TEST(rlock_owner_aligned_after_a_uint32)
+{
+    struct after {
+        uint32_t flag;
+        weft_rlock r;
+    } a[2];
+    int i;
+
+    memset(a, 0, sizeof a);
+    CHECK_EQ_UINT(offsetof(struct after, r) % 8, 0);
+    CHECK_EQ_UINT((offsetof(struct after, r) + offsetof(weft_rlock, owner)) % 8, 0);
+    for (i = 0; i < 2; i++) {
+        CHECK_EQ_UINT((uintptr_t)&a[i].r.owner % 8, 0);
+        CHECK_OK(weft_rlock_acquire(&a[i].r, 0));
+        CHECK(weft_rlock_is_owned(&a[i].r));
+        CHECK_OK(weft_rlock_release(&a[i].r));
+    }
+    CHECK_EQ_INT(a[0].flag + a[1].flag, 0); /* nothing wrote past the owner */
+}

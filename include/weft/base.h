@@ -63,6 +63,26 @@
 #  define WEFT_NORETURN _Noreturn
 #endif
 
+/**
+ * \def WEFT_ALIGN8
+ * Put before a struct member (or a variable) that is read and written as
+ * one 64-bit atomic: aligns it to 8 bytes on every ABI. The i386 System V
+ * ABI aligns a uint64_t member to 4 only, and a 64-bit atomic access
+ * there (fildll / fistpll, cmpxchg8b) is atomic only within one cache
+ * line. C11, C++11, MSVC, and gcc or clang in older modes.
+ */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#  define WEFT_ALIGN8 alignas(8)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#  define WEFT_ALIGN8 _Alignas(8)
+#elif defined(_MSC_VER)
+#  define WEFT_ALIGN8 __declspec(align(8))
+#elif defined(__GNUC__) || defined(__clang__)
+#  define WEFT_ALIGN8 __attribute__((aligned(8)))
+#else
+#  define WEFT_ALIGN8 /* another compiler: its ABI's own alignment */
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif

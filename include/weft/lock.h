@@ -68,7 +68,8 @@ WEFT_API bool weft_lock_locked(const weft_lock *lock);
 typedef struct weft_rlock {
     weft_lock lock;  /**< private */
     uint32_t count;  /**< private: levels held by the owner */
-    uint64_t owner;  /**< private: weft_thread_ident of the owner, 0 if none */
+    WEFT_ALIGN8 uint64_t owner; /**< private: weft_thread_ident of the owner, 0 if
+                                     none; an atomic word, 8-aligned everywhere */
 } weft_rlock;
 
 /** A static initialiser for an unlocked weft_rlock (zero-filling is the same). */

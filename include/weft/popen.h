@@ -113,7 +113,9 @@ WEFT_API int weft_popen_start(weft_popen **out, const char *const argv[],
  *          piped, or input after communication started (nothing is stored
  *          then); `WEFT_ENOMEM`; `WEFT_EOS` (a pipe or the wait failed); a
  *          status of weft_thread_start() when a stream's thread could not
- *          start. On every failure but `WEFT_EINVAL`, `*out` and `*err` are
+ *          start: the popen is then as it was (stdin open, the input not
+ *          taken, nothing read), so the call may be repeated with the same
+ *          input. On every failure but `WEFT_EINVAL`, `*out` and `*err` are
  *          NULL.
  * \threadsafety One caller at a time per handle. Blocks up to `timeout`.
  */
@@ -200,8 +202,9 @@ WEFT_API void weft_popen_release(weft_popen *popen);
  *          a bad timeout; the statuses of weft_popen_start() and
  *          weft_popen_communicate().
  * \threadsafety Safe from any thread. Blocks up to `timeout`, then until
- *          the killed child has ended; when the communication fails
- *          otherwise, it waits for the child to end without a limit.
+ *          the killed child has ended. When the communication fails for
+ *          another reason (no thread for a stream), the child is killed
+ *          and reaped too, as Python's run does on any exception.
  */
 WEFT_API int weft_run(const char *const argv[], const weft_popen_opts *opts, double timeout,
                       int *exit_code, char **out, size_t *out_len, char **err, size_t *err_len);

@@ -209,8 +209,9 @@ typedef struct weft_barrier {
     weft_lock lock;   /**< private */
     uint32_t parties; /**< private */
     uint32_t count;   /**< private: threads inside wait() */
-    uint32_t phase;   /**< private: filling, draining, resetting or broken */
-    uint32_t seq;     /**< private: bumped on every phase change */
+    uint32_t state;   /**< private: the phase (filling, draining, resetting or
+                           broken) and the round number */
+    uint32_t seq;     /**< private: bumped on every state change */
     uint32_t waiters; /**< private */
 } weft_barrier;
 
@@ -235,7 +236,10 @@ WEFT_API void weft_barrier_init(weft_barrier *barrier, uint32_t parties);
  *        runs out the barrier breaks, as in Python.
  * \returns the arrival index, 0 for the first thread to arrive up to
  *          parties-1 for the last; `WEFT_EBROKEN` when the barrier is or
- *          becomes broken (abort, reset or a timeout) while waiting;
+ *          becomes broken (abort, reset or a timeout) while waiting. A
+ *          thread whose round was released keeps its index even when the
+ *          barrier is aborted or reset before it wakes (as Java's
+ *          CyclicBarrier; only later rounds see the break);
  *          `WEFT_EINVAL` for NULL, 0 parties or a bad timeout.
  * \threadsafety Safe from any thread. Blocks up to `timeout`, and first,
  *          without a limit, while the threads of the previous round are

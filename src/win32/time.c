@@ -15,8 +15,8 @@
  * frequency sees the multiplier too; two threads racing to fill the cache
  * store the same values.
  */
-static uint64_t qpc_frequency;
-static uint64_t qpc_ns_per_tick;
+static WEFT_ALIGN8 uint64_t qpc_frequency;
+static WEFT_ALIGN8 uint64_t qpc_ns_per_tick;
 
 static int64_t frequency(void)
 {
