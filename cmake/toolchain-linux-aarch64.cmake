@@ -14,11 +14,14 @@ if(NOT WEFT_AARCH64_SYSROOT)
   set(WEFT_AARCH64_SYSROOT /usr/aarch64-linux-gnu)
 endif()
 list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES WEFT_AARCH64_SYSROOT)
-# DT_RPATH (not RUNPATH) also serves glibc's own dlopen of libgcc_s.
 set(_weft_aarch64_link
-    "-Wl,--dynamic-linker=${WEFT_AARCH64_SYSROOT}/lib/ld-linux-aarch64.so.1 -Wl,-rpath,${WEFT_AARCH64_SYSROOT}/lib -Wl,--disable-new-dtags")
+    "-Wl,--dynamic-linker=${WEFT_AARCH64_SYSROOT}/lib/ld-linux-aarch64.so.1 -Wl,-rpath,${WEFT_AARCH64_SYSROOT}/lib")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "${_weft_aarch64_link}")
 set(CMAKE_SHARED_LINKER_FLAGS_INIT "${_weft_aarch64_link}")
+# glibc's pthread_exit dlopens libgcc_s.so.1 to unwind, and a dlopen does
+# not search the program's RUNPATH (zig's linker writes no DT_RPATH): the
+# programs load it from the start instead.
+set(CMAKE_C_STANDARD_LIBRARIES_INIT "${WEFT_AARCH64_SYSROOT}/lib/libgcc_s.so.1")
 set(CMAKE_FIND_ROOT_PATH ${WEFT_AARCH64_SYSROOT})
 set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64)
 include(${CMAKE_CURRENT_LIST_DIR}/toolchain-zig.cmake)
