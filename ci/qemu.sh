@@ -25,6 +25,16 @@ qemu_mask='\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\
 
 qemu_binfmt_dir=/proc/sys/fs/binfmt_misc
 
+# Run "$@" as root: directly, or through sudo -n (never asking anything).
+qemu_as_root() {
+  if [[ $(id -u) == 0 ]]; then "$@"; else sudo -n "$@"; fi
+}
+
+# qemu_write FILE TEXT: write TEXT into a binfmt_misc control file, as root.
+qemu_write() {
+  printf '%s' "$2" | qemu_as_root tee "$1" >/dev/null
+}
+
 # qemu_binfmt ARCH: make the kernel run ARCH's ELF programs through
 # qemu-ARCH, by an entry named weft-qemu-ARCH (kept for later runs, and
 # enabled again if it was disabled).
@@ -36,16 +46,16 @@ qemu_binfmt() {
     return 1
   }
   if [[ ! -e $qemu_binfmt_dir/register ]]; then
-    mount -t binfmt_misc binfmt_misc "$qemu_binfmt_dir" || {
+    qemu_as_root mount -t binfmt_misc binfmt_misc "$qemu_binfmt_dir" || {
       echo "==== qemu: cannot mount binfmt_misc (root needed)" >&2
       return 1
     }
   fi
   if [[ -e $entry ]]; then
-    echo 1 >"$entry"
+    qemu_write "$entry" 1
   else
-    printf ':weft-qemu-%s:M::%s:%s:%s:F' "$arch" "$magic" "$qemu_mask" "$qemu" \
-      >"$qemu_binfmt_dir/register" || {
+    qemu_write "$qemu_binfmt_dir/register" \
+      ":weft-qemu-$arch:M::$magic:$qemu_mask:$qemu:F" || {
       echo "==== qemu: binfmt_misc refused the $arch entry" >&2
       return 1
     }
@@ -53,15 +63,18 @@ qemu_binfmt() {
   ci_log "qemu: $arch programs run through $qemu ($("$qemu" --version | head -n 1))"
 }
 
-# qemu_host_runs PROGRAM: true when the kernel itself runs PROGRAM (our
-# binfmt_misc entry for its architecture, if any, is disabled meanwhile).
-qemu_host_runs() {
-  local program=$1 arch=$2 entry="$qemu_binfmt_dir/weft-qemu-$2" enabled=0 status=0
+# qemu_binfmt_off ARCH: disable our entry for ARCH, if there is one.
+# binfmt_misc comes before the kernel's own ELF loader, so while it is
+# enabled even a kernel that runs ARCH itself hands ARCH's programs to qemu.
+qemu_binfmt_off() {
+  local entry="$qemu_binfmt_dir/weft-qemu-$1"
   if [[ -e $entry ]] && grep -qx enabled "$entry"; then
-    enabled=1
-    echo 0 >"$entry"
+    qemu_write "$entry" 0
   fi
-  "$program" >/dev/null 2>&1 || status=$?
-  ((enabled)) && echo 1 >"$entry"
-  return $status
+}
+
+# qemu_host_runs PROGRAM: true when the kernel itself runs PROGRAM (call
+# qemu_binfmt_off for its architecture first).
+qemu_host_runs() {
+  "$1" >/dev/null 2>&1
 }
