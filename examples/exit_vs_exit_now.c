@@ -28,11 +28,12 @@
  *
  * Run it as `exit_vs_exit_now exit` (weft_exit: the writer's last line and
  * then the handler's are printed) or `exit_vs_exit_now now` (weft_exit_now:
- * neither is). weft_exit() sets the stop flag itself: it first requests a
- * stop on every weft thread, which ends the writer's weft_sleep(), then
- * joins the non-daemon threads, then runs the handlers. So the writer's
- * last line always comes before the handler's, and with weft_exit_now() it
- * never comes, since no stop is requested: neither depends on timing.
+ * neither is). weft_thread_request_stop() is stop.set(): it ends the
+ * writer's weft_sleep(). weft_exit() then joins the non-daemon threads and
+ * runs the handlers, so the writer's last line always comes before the
+ * handler's; with weft_exit_now() it never comes, since no stop is
+ * requested (weft_exit itself requests none either, as sys.exit sets no
+ * event): neither depends on timing.
  */
 #include "example.h"
 
@@ -69,10 +70,11 @@ int main(int argc, char **argv)
     }
     CHECK_OK(weft_atexit(after_writer, NULL));
     CHECK_OK(weft_thread_start(&thread, writer, NULL, NULL)); /* not a daemon */
-    weft_thread_release(thread); /* the exit finds it without the handle */
     CHECK_OK(weft_event_wait(&ready, WEFT_FOREVER));
     if (!now) {
         printf("main: weft_exit(0), like sys.exit(0)\n");
+        CHECK_OK(weft_thread_request_stop(thread)); /* stop.set() */
+        weft_thread_release(thread); /* the exit finds it without the handle */
         weft_exit(0);
     }
     printf("main: weft_exit_now(0), like os._exit(0)\n");

@@ -20,13 +20,15 @@
  *     stop.set()                           # without this, exit would hang
  *     sys.exit(0)
  *
- * In weft the flag comes built in: weft_exit() (sys.exit) first requests a
- * stop on every weft thread, and weft_sleep() returns WEFT_ECANCELED at once
- * when a stop was requested for its thread. So the loop is simply
- * `while (weft_sleep(0.05) == WEFT_OK)`, and the exit, which then waits for
- * the (non-daemon) worker, ends as soon as the worker sees the request, not
- * after a tick. An atexit handler (run after the worker was joined) prints
- * how long the exit took.
+ * In weft the flag comes built in: weft_thread_request_stop() is
+ * stop.set(), and weft_sleep() returns WEFT_ECANCELED at once when a stop
+ * was requested for its thread. So the loop is simply
+ * `while (weft_sleep(0.05) == WEFT_OK)`. As in Python, weft_exit()
+ * (sys.exit) requests no stop itself (only an exit that a signal started
+ * does, under weft_exit_on_signals()): main asks first, and the exit, which
+ * then waits for the (non-daemon) worker, ends as soon as the worker sees
+ * the request, not after a tick. An atexit handler (run after the worker
+ * was joined) prints how long the exit took.
  */
 #include "example.h"
 
@@ -74,10 +76,11 @@ int main(void)
 
     CHECK_OK(weft_atexit(report, NULL));
     CHECK_OK(weft_thread_start(&thread, worker, NULL, NULL)); /* not a daemon */
-    weft_thread_release(thread); /* the exit finds it without the handle */
     for (int i = 0; i < TICKS_BEFORE_EXIT; i++)
         CHECK_OK(weft_sem_acquire(&ticks, WEFT_FOREVER));
     printf("main: %d ticks seen, calling weft_exit(0)\n", TICKS_BEFORE_EXIT);
     exit_started = weft_monotonic();
-    weft_exit(0); /* sys.exit(0): stop requested, worker joined, handlers run */
+    CHECK_OK(weft_thread_request_stop(thread)); /* stop.set() */
+    weft_thread_release(thread); /* the exit finds it without the handle */
+    weft_exit(0); /* sys.exit(0): worker joined, handlers run */
 }

@@ -106,8 +106,8 @@ static char *fetch(const char *url)
     char *page = malloc(size);
 
     CHECK(page != NULL);
-    /* ECANCELED would only mean a stop was requested (the program is
-     * exiting); the page is made either way. */
+    /* ECANCELED would only mean a stop was requested (a signal started
+     * the exit); the page is made either way. */
     (void)weft_sleep(latency_of(index_of(url)));
     snprintf(page, size,
              "<html><head><title>Front page of %s</title></head>\n"

@@ -287,6 +287,19 @@ static weft_executor *registry;
 static uint32_t unnamed_count;  /* executors given no prefix so far */
 static bool exit_handler_registered;
 
+/* The registry's lock before the wait lock, the order in which fork's
+ * prepare step takes them (neither is held while taking the other). */
+void weft__executors_at_fork(weft__fork_step step)
+{
+    if (step == WEFT__FORK_PARENT) {
+        weft__lock_at_fork(&wait_lock, step);
+        weft__lock_at_fork(&executor_registry_lock, step);
+    } else {
+        weft__lock_at_fork(&executor_registry_lock, step);
+        weft__lock_at_fork(&wait_lock, step);
+    }
+}
+
 static void executor_unref(weft_executor *ex)
 {
     size_t i;

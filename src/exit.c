@@ -4,7 +4,8 @@
  * weft_atexit handlers. The order is documented in weft/exit.h.
  *
  *   exit_phase  0  running
- *               1  exiting: stops requested, non-daemon threads being joined
+ *               1  exiting: non-daemon threads being joined (after a stop
+ *                  request to every thread, when a signal started the exit)
  *               2  the handlers run (new threads are still allowed)
  *               3  done: the process is on its way out; no new threads
  *
@@ -18,7 +19,12 @@
  *
  * The C atexit hook (weft_sys_exit_hook, which on Windows reaches the
  * process-wide exit table even from a DLL) turns exit() and a return from
- * main() into the same orderly exit. If exit() is already running (the hook was entered), the
+ * main() into the same orderly exit. The first exit wins, however a second
+ * one arrives: exit() on another thread (a return from main() too) finds
+ * the hook, re-registered as it started, and waits there. The one window
+ * left is after the first exit() has run weft's exit, while the C library
+ * runs the functions registered before the hook and flushes: exit() called
+ * twice at once is undefined in C, and POSIX leaves it to the library. If exit() is already running (the hook was entered), the
  * final step flushes stdio and ends the process directly: calling exit()
  * again would be undefined behaviour.
  */
@@ -121,8 +127,10 @@ static void finish_exit(void)
 }
 
 /* Run the orderly exit, or the rest of it when the caller is already the
- * exiting thread. Returns when stdio may be flushed and the process end. */
-static void orderly_exit(void)
+ * exiting thread. Returns when stdio may be flushed and the process end.
+ * Only an exit a signal started requests a stop on the other threads (as
+ * KeyboardInterrupt reaches a program's loops); sys.exit lets them run. */
+static void orderly_exit(bool stop_threads)
 {
     uint64_t me = weft_sys_thread_native_id();
     uint32_t expected = EXIT_RUNNING;
@@ -130,7 +138,8 @@ static void orderly_exit(void)
     if (weft__cas(&exit_phase, &expected, JOINING)) {
         weft__store64(&exiting_thread, me);
         if (!weft_sys_other_threads_gone()) {
-            weft__threads_request_stop();
+            if (stop_threads)
+                weft__threads_request_stop();
             weft__threads_join_non_daemon();
         }
         weft__store(&exit_phase, HANDLERS);
@@ -156,10 +165,39 @@ static void orderly_exit(void)
         weft_sys_wait(&never, 0, WEFT__NO_DEADLINE);
 }
 
+static bool forking_thread_exits; /* the thread that forks runs the exit */
+
+void weft__exit_at_fork(weft__fork_step step)
+{
+    if (step == WEFT__FORK_PREPARE)
+        forking_thread_exits = weft__load(&exit_phase) != EXIT_RUNNING &&
+                               weft__load64(&exiting_thread) == weft_sys_thread_native_id();
+    weft__lock_at_fork(&handlers_lock, step);
+    if (step != WEFT__FORK_CHILD)
+        return;
+    if (forking_thread_exits) {
+        /* A handler forked: the child goes on with that exit, as itself. */
+        exiting_thread = weft_sys_thread_native_id();
+    } else {
+        /* Another thread's exit is not the child's, which has only the
+         * forking thread: its own exit starts afresh. */
+        exit_phase = EXIT_RUNNING;
+        exiting_thread = 0;
+        in_c_exit = 0;
+    }
+}
+
 static void c_exit_hook(void)
 {
+    /* Keep the hook registered for an exit() on another thread while this
+     * one runs, which must then wait here instead of ending the process
+     * with its own code. Not when the exiting thread's exit() comes back
+     * for the registrations left: it would never run out of them. */
+    if (weft__load(&exit_phase) == EXIT_RUNNING ||
+        weft__load64(&exiting_thread) != weft_sys_thread_native_id())
+        weft_sys_exit_hook_rearm(c_exit_hook);
     weft__store(&in_c_exit, 1);
-    orderly_exit();
+    orderly_exit(false);
 }
 
 static void install_hook(void *unused)
@@ -183,10 +221,21 @@ static bool exit_under_way(void)
     return weft__load_relaxed(&exit_phase) != EXIT_RUNNING;
 }
 
+WEFT_NORETURN static void exit_process(int code, bool stop_threads)
+{
+    orderly_exit(stop_threads);
+    if (weft__load(&in_c_exit)) {
+        /* exit() is already under way: end as it would, without re-entering it. */
+        fflush(NULL);
+        weft_sys_exit_now(code);
+    }
+    exit(code);
+}
+
 /* Called by the backend on an ordinary thread, never in a signal handler. */
 static void on_shutdown_signal(int code)
 {
-    weft_exit(code);
+    exit_process(code, true);
 }
 
 int weft_exit_on_signals(void)
@@ -197,13 +246,7 @@ int weft_exit_on_signals(void)
 
 void weft_exit(int code)
 {
-    orderly_exit();
-    if (weft__load(&in_c_exit)) {
-        /* exit() is already under way: end as it would, without re-entering it. */
-        fflush(NULL);
-        weft_sys_exit_now(code);
-    }
-    exit(code);
+    exit_process(code, false);
 }
 
 void weft_exit_now(int code)

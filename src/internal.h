@@ -153,6 +153,19 @@ int weft__lock_until(weft_lock *lock, int64_t deadline);
 void weft__lock(weft_lock *lock);
 void weft__unlock(weft_lock *lock);
 
+/* The steps of weft's one set of fork handlers (thread.c's), which hand
+ * each module's part its step. */
+typedef enum weft__fork_step { WEFT__FORK_PREPARE, WEFT__FORK_PARENT, WEFT__FORK_CHILD } weft__fork_step;
+
+/* A module's global lock across fork(): held before it, so the child finds
+ * what it guards whole; released in the parent; made free in the child,
+ * where the forking thread that held it is the only thread. Only for a lock
+ * nobody holds while blocking (a fork would wait for it). */
+void weft__lock_at_fork(weft_lock *lock, weft__fork_step step);
+
+/* Free a lock in a fork child, whose holder (another thread) is gone. */
+#define WEFT__LOCK_RESET(lock) ((lock) = (weft_lock)WEFT_LOCK_INIT)
+
 /* ---- Conditions ------------------------------------------------------------------ */
 
 /* weft_cond_wait by a deadline, without argument checks: `lock` is held. */
@@ -248,7 +261,7 @@ void weft__registry_foreach(void (*fn)(weft_thread *t, void *ctx), void *ctx);
 void weft__locals_thread_end(weft_thread *t);
 
 /* For the orderly exit: request a stop on every weft thread but the
- * caller; join every non-daemon weft thread but the caller, including those
+ * caller (an exit a signal started); join every non-daemon weft thread but the caller, including those
  * started meanwhile, until none is left. */
 void weft__threads_request_stop(void);
 void weft__threads_join_non_daemon(void);
@@ -348,7 +361,17 @@ int weft__pool_serve(weft_sys_file in, weft_sys_file out);
 int weft__read_exact(weft_sys_file f, void *buf, size_t len);
 int weft__write_exact(weft_sys_file f, const void *buf, size_t len);
 
+/* The fork handlers' parts for process.c's targets, executor.c's registry
+ * and wait lock, and pool.c's reply (a worker's target may fork). */
+void weft__targets_at_fork(weft__fork_step step);
+void weft__executors_at_fork(weft__fork_step step);
+void weft__pool_after_fork_in_child(void);
+
 /* ---- Exit (exit.c) -------------------------------------------------------------- */
+
+/* exit.c's part of the fork handlers: the handler stack across fork; in the
+ * child, no exit is under way (the parent's, if any, is not the child's). */
+void weft__exit_at_fork(weft__fork_step step);
 
 /* Make sure the C atexit hook that turns exit() and a return from main()
  * into an orderly exit is installed (idempotent, cheap after the first). */

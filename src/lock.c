@@ -84,6 +84,16 @@ void weft__unlock(weft_lock *lock)
         weft_sys_wake_one(&lock->state);
 }
 
+void weft__lock_at_fork(weft_lock *lock, weft__fork_step step)
+{
+    if (step == WEFT__FORK_PREPARE)
+        weft__lock(lock);
+    else if (step == WEFT__FORK_PARENT)
+        weft__unlock(lock);
+    else
+        WEFT__LOCK_RESET(*lock);
+}
+
 /* Everything but the uncontended case, out of the fast path's way: not
  * inlined, so the fast path needs no stack frame and ends in a tail call. */
 static WEFT__NOINLINE int acquire_slow(weft_lock *lock, double timeout)

@@ -52,6 +52,13 @@ static bool serving;
 static void *reply_data;
 static size_t reply_len;
 
+/* reply_lock is held while a result is written to the parent, so it is
+ * not held across fork: a fork child only frees it. */
+void weft__pool_after_fork_in_child(void)
+{
+    WEFT__LOCK_RESET(reply_lock);
+}
+
 int weft_process_reply(const void *data, size_t len)
 {
     void *copy;

@@ -185,11 +185,21 @@ int weft_popen_start(weft_popen **out, const char *const argv[], const weft_pope
 
 /* ---- communicate ---------------------------------------------------------------- */
 
+/* A communicate thread is done. Its reference goes in the same step as its
+ * count, under the lock: a caller that has seen the count reach 0 and then
+ * releases the handle is the last to hold it, so the child's descriptors
+ * are closed when that release returns, not a moment later. */
 static void thread_done(weft_popen *p)
 {
+    uint32_t left;
+
+    weft__lock(&p->lock);
     weft__fetch_sub(&p->running, 1);
     weft_sys_wake_all(&p->running);
-    popen_unref(p);
+    left = --p->refs;
+    weft__unlock(&p->lock);
+    if (left == 0)
+        popen_free(p);
 }
 
 /* Wait at the gate; true when the thread is to do its work. */
@@ -398,11 +408,31 @@ static int take(weft_popen *p, stream *s, bool final, char **out, size_t *out_le
     return rc;
 }
 
+/* How the transfers went, once the threads have ended. A stream that
+ * failed (a read error, or no memory to keep what was read) stops being
+ * read, so its output is incomplete: every later call says so too. */
+static int transfer_status(weft_popen *p)
+{
+    static const char *const names[STREAMS] = {"stdout", "stderr"};
+    int i;
+
+    if (p->input_status != WEFT_OK)
+        return weft__fail(p->input_status, "popen_communicate: writing stdin failed (%s)",
+                          weft_strerror(p->input_status));
+    for (i = 0; i < STREAMS; i++) {
+        int rc = p->streams[i].status;
+        if (rc != WEFT_OK)
+            return weft__fail(rc, "popen_communicate: reading %s failed (%s); its output is "
+                                  "incomplete", names[i], weft_strerror(rc));
+    }
+    return WEFT_OK;
+}
+
 static int communicate(weft_popen *p, const void *input, size_t input_len, char **out,
                        size_t *out_len, char **err, size_t *err_len, int64_t deadline,
                        bool snapshot_on_timeout)
 {
-    int code, i, rc = WEFT_OK;
+    int code, rc = WEFT_OK;
 
     if (!p->communicating)
         rc = begin_communication(p, input, input_len);
@@ -410,13 +440,8 @@ static int communicate(weft_popen *p, const void *input, size_t input_len, char 
         rc = wait_helpers(p, deadline);
     if (rc == WEFT_OK)
         rc = weft__child_wait(p->child, deadline, &code);
-    if (rc == WEFT_OK) {
-        rc = p->input_status;
-        for (i = 0; i < STREAMS; i++) {
-            if (rc == WEFT_OK)
-                rc = p->streams[i].status;
-        }
-    }
+    if (rc == WEFT_OK)
+        rc = transfer_status(p);
     if (rc == WEFT_OK || snapshot_on_timeout) {
         bool final = rc == WEFT_OK;
         int taken = take(p, &p->streams[STREAM_OUT], final, out, out_len);

@@ -57,6 +57,11 @@ static target *find_locked(const char *name)
     return NULL;
 }
 
+void weft__targets_at_fork(weft__fork_step step)
+{
+    weft__lock_at_fork(&targets_lock, step);
+}
+
 weft_process_fn weft__target_find(const char *name)
 {
     target *t;

@@ -135,6 +135,14 @@ WEFT_NORETURN void weft_sys_exit_now(int code);
  * calls harmless. Returns WEFT_OK or WEFT_ENOMEM. */
 int weft_sys_exit_hook(void (*hook)(void));
 
+/* Called by the hook as it starts: make sure that exit() called by another
+ * thread while the hook runs (a return from main() included) reaches the
+ * hook too, instead of ending the process on its own. POSIX does not
+ * serialise exit() calls and runs each registered function once, so the
+ * hook is registered again (atexit); the C runtime of Windows lets one
+ * exit() run at a time, so there is nothing to do. */
+void weft_sys_exit_hook_rearm(void (*hook)(void));
+
 /* True once the process is past the point where threads other than the
  * caller run (a DLL detached at process exit): an exit must then wait for
  * no thread. Always false on POSIX, where exit() runs its handlers while
@@ -153,9 +161,12 @@ bool weft_sys_other_threads_gone(void);
  * again only replaces the callbacks. Returns WEFT_OK or WEFT_EOS. */
 int weft_sys_signals_install(void (*on_signal)(int code), bool (*exiting)(void));
 
-/* Register fork handlers (pthread_atfork): `prepare` runs in the forking
- * thread before fork(), `parent` and `child` after it in each process. A
- * no-op where fork() does not exist. Returns WEFT_OK or WEFT_ENOMEM. */
+/* Give the common code's fork handlers to the backend's one pthread_atfork
+ * registration: `prepare` runs in the forking thread before fork(), `parent`
+ * and `child` after it in each process, the child's after the backend has
+ * reset its own state (the parking lot, the main thread's id, the shutdown
+ * signals). Called once. A no-op where fork() does not exist. Returns
+ * WEFT_OK or WEFT_ENOMEM. */
 int weft_sys_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
 
 /* ---- Files and pipes -------------------------------------------------------- */

@@ -21,7 +21,9 @@
  *            2  not yet, and a caller of weft_thread_native_id() is parked
  *   stop     0, or 1 once a stop was requested; weft_sleep parks on it
  *   reap     0  the OS thread is neither joined nor detached
- *            1  busy: a joiner is in the OS join, or a rename uses the handle
+ *            1  busy: a joiner is in the OS join, a rename uses the handle,
+ *               or the starter has not stored the handle yet (the thread
+ *               may have ended by then, and the exit may be joining it)
  *            2  reaped (joined or detached)
  *            3  busy, and released meanwhile: the rename detaches it after
  *
@@ -206,12 +208,29 @@ static bool on_main_thread(void)
  * the main thread forks before it used weft itself. */
 static weft_thread *forking_thread;
 
-/* weft's one set of fork handlers: the locals' lock, then the registry's,
- * are held across fork() so the child finds both consistent. */
+/* weft's one set of fork handlers (the backend calls them from its one
+ * registration): the module locks, the locals' lock, then the registry's
+ * are held across fork() so the child finds what they guard whole. */
+/* The module locks held across fork, in the order they are taken (the
+ * executor registry's lock is held while registering an exit handler). */
+static void module_locks_at_fork(weft__fork_step step)
+{
+    if (step == WEFT__FORK_PARENT) {
+        weft__targets_at_fork(step);
+        weft__exit_at_fork(step);
+        weft__executors_at_fork(step);
+    } else {
+        weft__executors_at_fork(step);
+        weft__exit_at_fork(step);
+        weft__targets_at_fork(step);
+    }
+}
+
 static void before_fork(void)
 {
     weft_thread *self = weft_sys_tls_get();
 
+    module_locks_at_fork(WEFT__FORK_PREPARE);
     weft__locals_before_fork();
     weft__lock(&registry_lock);
     forking_thread = self ? self : on_main_thread() ? main_record : NULL;
@@ -221,6 +240,7 @@ static void after_fork_in_parent(void)
 {
     weft__unlock(&registry_lock);
     weft__locals_after_fork_in_parent();
+    module_locks_at_fork(WEFT__FORK_PARENT);
 }
 
 /* In the child only the forking thread exists. Every other record is ended
@@ -258,6 +278,8 @@ static void after_fork_in_child(void)
     registry_lock.state = 0;
     weft__locals_after_fork_in_child();
     weft__children_after_fork_in_child();
+    module_locks_at_fork(WEFT__FORK_CHILD);
+    weft__pool_after_fork_in_child();
 }
 
 /* ---- Initialisation --------------------------------------------------------------- */
@@ -407,6 +429,20 @@ static void publish_start(weft_thread *t)
         weft_sys_wake_all(&t->started);
 }
 
+/* Wake whoever waits for the reap word to leave REAP_BUSY, if anybody. */
+static void wake_reap_waiters(weft_thread *t)
+{
+    if (weft__load_sc(&t->reap_waiters) != 0)
+        weft_sys_wake_all(&t->reap);
+}
+
+/* Whoever held the handle busy is done with it: `reap` leaves REAP_BUSY. */
+static void end_busy(weft_thread *t, uint32_t reap)
+{
+    weft__swap(&t->reap, reap);
+    wake_reap_waiters(t);
+}
+
 /* Every weft thread begins here. */
 static void trampoline(void *arg)
 {
@@ -453,15 +489,24 @@ int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
     t->daemon = opts && opts->daemon;
     t->fn = fn;
     t->arg = arg;
+    /* The exit may find the record in the registry, and the thread may end,
+     * before t->os is stored: the handle stays busy until then. */
+    t->reap = REAP_BUSY;
     registry_add(t);
     t->start.fn = trampoline;
     t->start.arg = t;
     rc = weft_sys_thread_start(&t->os, &t->start, opts ? opts->stack_size : 0);
     if (rc != WEFT_OK) {
+        /* Nothing to reap, and the exit may hold a reference: end the
+         * record as a thread that ran and was reaped. */
         registry_remove(t);
-        free_record(t);
+        end_busy(t, REAPED);
+        mark_done(t);
+        unref(t);
+        unref(t);
         return weft__fail(rc, "weft_thread_start: the OS started no thread (%s)", weft_strerror(rc));
     }
+    end_busy(t, UNREAPED);
     *out = t;
     return WEFT_OK;
 }
@@ -497,13 +542,6 @@ static int wait_done(weft_thread *t, int64_t deadline)
     return WEFT_OK;
 }
 
-/* Wake whoever waits for the reap word to leave REAP_BUSY, if anybody. */
-static void wake_reap_waiters(weft_thread *t)
-{
-    if (weft__load_sc(&t->reap_waiters) != 0)
-        weft_sys_wake_all(&t->reap);
-}
-
 /* Join the OS thread of a thread that has ended or is ending, unless
  * somebody else does: then wait until they have. */
 static void reap_joined(weft_thread *t)
@@ -513,8 +551,7 @@ static void reap_joined(weft_thread *t)
     while (r != REAPED) {
         if (r == UNREAPED && weft__cas(&t->reap, &r, REAP_BUSY)) {
             weft_sys_thread_join(t->os);
-            weft__swap(&t->reap, REAPED);
-            wake_reap_waiters(t);
+            end_busy(t, REAPED);
             return;
         }
         if (r == REAP_BUSY) {
@@ -534,10 +571,10 @@ int weft_thread_join(weft_thread *t, double timeout, void **result)
     rc = weft__begin_wait(t, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
-    if (t->borrowed)
-        return WEFT_EINVAL;
     if (weft_sys_tls_get() == t)
         return WEFT_EPERM;
+    if (t->borrowed)
+        return WEFT_EINVAL;
     /* Without a time limit the OS join itself is the wait. */
     if (deadline != WEFT__NO_DEADLINE) {
         rc = wait_done(t, deadline);
@@ -642,12 +679,13 @@ static void rename_other(weft_thread *t, const char *name)
         return; /* ending or reaped: the OS name no longer matters */
     weft_sys_thread_set_name(&t->os, name);
     r = REAP_BUSY;
-    if (!weft__cas(&t->reap, &r, UNREAPED)) {
-        /* released meanwhile (BUSY_RELEASED): the detach is ours to do */
-        weft_sys_thread_detach(t->os);
-        weft__swap(&t->reap, REAPED);
+    if (weft__cas(&t->reap, &r, UNREAPED)) {
+        wake_reap_waiters(t);
+        return;
     }
-    wake_reap_waiters(t);
+    /* released meanwhile (BUSY_RELEASED): the detach is ours to do */
+    weft_sys_thread_detach(t->os);
+    end_busy(t, REAPED);
 }
 
 int weft_thread_set_name(weft_thread *t, const char *name)

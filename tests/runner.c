@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#ifndef _WIN32
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#else
 #include <sys/wait.h>
 #endif
 
@@ -57,6 +60,17 @@ void weft_test_skip_without_fork(void)
 {
 #ifdef _WIN32
     weft_test_skip("no fork() on this platform");
+#endif
+}
+
+bool weft_test_under_wine(void)
+{
+#ifdef _WIN32
+    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+
+    return ntdll && GetProcAddress(ntdll, "wine_get_version") != NULL;
+#else
+    return false;
 #endif
 }
 

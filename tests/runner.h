@@ -248,6 +248,10 @@ void weft_test_run_mode(const char *mode, int want_code, char *out);
 /* Skip the case where fork() does not exist (Windows). */
 void weft_test_skip_without_fork(void);
 
+/* Whether this Windows executable runs under Wine (false elsewhere): for
+ * the cases that skip where Wine differs from Windows. */
+bool weft_test_under_wine(void);
+
 /* The int a process target was given as its argument bytes; 0 when the
  * argument is not one int. */
 int weft_test_int_arg(const void *arg, size_t len);

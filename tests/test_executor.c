@@ -782,7 +782,7 @@ WEFT_TEST(executor_destroy_waits_for_calls)
 
 static void *slow_print(void *arg)
 {
-    /* Not weft_sleep: the exit's stop request would cut that short. */
+    /* A wait no stop request could cut short, whoever starts the exit. */
     weft_event never = WEFT_EVENT_INIT;
 
     CHECK_STATUS(weft_event_wait(&never, 0.2), WEFT_ETIMEDOUT);

@@ -62,18 +62,24 @@ static void start_and_wait(weft_thread_fn fn, bool daemon)
     weft_thread_release(thread);
 }
 
-/* Sleeps "for ever" (30 s) until the exit's stop request ends the sleep. */
-static void *sleep_until_stopped(void *arg)
+/* Sleeps 0.3 s: the orderly exit requests no stop (as sys.exit leaves a
+ * time.sleep alone), so the sleep lasts its full time. */
+static void *sleep_a_while(void *arg)
 {
+    double t0;
     int status;
 
     (void)arg;
     weft_event_set(&started);
-    status = weft_sleep(30.0);
-    printf("worker: sleep ended %s\n",
-           status == WEFT_ECANCELED ? "early (stop requested)" : "normally");
+    t0 = weft_monotonic();
+    status = weft_sleep(0.3);
+    printf("worker: sleep ended %s, full 0.3 s: %s\n",
+           status == WEFT_ECANCELED ? "early (stop requested)" : "normally",
+           weft_monotonic() - t0 >= 0.3 - 1e-3 ? "yes" : "no");
     return NULL;
 }
+
+#define SLEPT_IN_FULL "worker: sleep ended normally, full 0.3 s: yes"
 
 
 /* ---- weft_exit: handlers in LIFO order, stdio flushed, the code ------------------ */
@@ -128,23 +134,23 @@ WEFT_TEST(exit_now_runs_nothing_flushes_nothing)
 WEFT_CHILD_MODE(return_from_main)
 {
     CHECK_OK(weft_atexit(say, "handler"));
-    start_and_wait(sleep_until_stopped, false);
+    start_and_wait(sleep_a_while, false);
     printf("main: returning 2\n");
     return 2; /* the runner's main() returns this */
 }
 
-WEFT_TEST(exit_return_from_main_stops_and_joins)
+WEFT_TEST(exit_return_from_main_joins_without_stopping)
 {
     char out[WEFT_TEST_OUT_CAP];
 
     weft_test_run_mode("return_from_main", 2, out);
     CHECK_ONCE(out, "main: returning 2");
-    /* The stop request cut the 30 s sleep short, the thread was joined
-     * (its last line is there), and then the handler ran. */
-    CHECK_ONCE(out, "worker: sleep ended early (stop requested)");
+    /* The thread slept its full time and was joined (its last line is
+     * there), and then the handler ran. */
+    CHECK_ONCE(out, SLEPT_IN_FULL);
     CHECK_ONCE(out, "handler");
-    CHECK_BEFORE(out, "main: returning 2", "worker: sleep ended early (stop requested)");
-    CHECK_BEFORE(out, "worker: sleep ended early (stop requested)", "handler");
+    CHECK_BEFORE(out, "main: returning 2", SLEPT_IN_FULL);
+    CHECK_BEFORE(out, SLEPT_IN_FULL, "handler");
 }
 
 /* ---- C's exit() is the orderly exit ------------------------------------------------------ */
@@ -153,7 +159,7 @@ WEFT_CHILD_MODE(c_exit)
 {
     CHECK_OK(weft_atexit(say, "handler 1"));
     CHECK_OK(weft_atexit(say, "handler 2"));
-    start_and_wait(sleep_until_stopped, false);
+    start_and_wait(sleep_a_while, false);
     printf("before exit\n");
     exit(4);
 }
@@ -164,10 +170,10 @@ WEFT_TEST(exit_c_exit_is_orderly)
 
     weft_test_run_mode("c_exit", 4, out);
     CHECK_ONCE(out, "before exit");
-    CHECK_ONCE(out, "worker: sleep ended early (stop requested)");
+    CHECK_ONCE(out, SLEPT_IN_FULL);
     CHECK_ONCE(out, "handler 2");
     CHECK_ONCE(out, "handler 1");
-    CHECK_BEFORE(out, "worker: sleep ended early (stop requested)", "handler 2");
+    CHECK_BEFORE(out, SLEPT_IN_FULL, "handler 2");
     CHECK_BEFORE(out, "handler 2", "handler 1");
 }
 
@@ -204,6 +210,25 @@ WEFT_TEST(exit_waits_for_non_daemon_thread)
     CHECK_ONCE(out, "worker: event wait timed out, full 0.3 s: yes");
     CHECK_ONCE(out, "handler");
     CHECK_BEFORE(out, "worker: event wait timed out, full 0.3 s: yes", "handler");
+}
+
+/* ---- weft_exit requests no stop: a weft_sleep elsewhere runs its full time --------------- */
+
+WEFT_CHILD_MODE(exit_lets_sleep_finish)
+{
+    CHECK_OK(weft_atexit(say, "handler"));
+    start_and_wait(sleep_a_while, false);
+    weft_exit(0);
+}
+
+WEFT_TEST(exit_lets_weft_sleep_in_other_thread_finish)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_run_mode("exit_lets_sleep_finish", 0, out);
+    CHECK_ONCE(out, SLEPT_IN_FULL);
+    CHECK_ONCE(out, "handler");
+    CHECK_BEFORE(out, SLEPT_IN_FULL, "handler");
 }
 
 /* ---- ... but not for a daemon thread ------------------------------------------------------- */
@@ -373,11 +398,17 @@ WEFT_TEST(exit_from_non_main_thread)
 
 /* ---- weft_exit from a thread the exit is joining ------------------------------------------- */
 
-static void *exit_when_stopped(void *arg)
+static weft_event main_exits = WEFT_EVENT_INIT;
+
+/* No stop request tells this thread that main's exit has begun: it gives
+ * main, which calls weft_exit right after setting the event, a generous
+ * moment to get there first. */
+static void *exit_after_main(void *arg)
 {
     (void)arg;
     weft_event_set(&started);
-    (void)weft_sleep(WEFT_FOREVER); /* until main's exit requests the stop */
+    weft_test_wait_event(&main_exits);
+    CHECK_OK(weft_sleep(0.2 * weft_test_time_scale()));
     printf("worker: weft_exit(12)\n");
     weft_exit(12);
 }
@@ -385,8 +416,9 @@ static void *exit_when_stopped(void *arg)
 WEFT_CHILD_MODE(exit_during_exit)
 {
     CHECK_OK(weft_atexit(say, "handler"));
-    start_and_wait(exit_when_stopped, false);
+    start_and_wait(exit_after_main, false);
     printf("main: weft_exit(13)\n");
+    weft_event_set(&main_exits);
     weft_exit(13);
 }
 
@@ -407,7 +439,7 @@ WEFT_TEST(exit_from_thread_being_joined_ends_that_thread)
 WEFT_CHILD_MODE(thread_exit_in_main)
 {
     CHECK_OK(weft_atexit(say, "handler"));
-    start_and_wait(sleep_until_stopped, false);
+    start_and_wait(sleep_a_while, false);
     printf("main: weft_thread_exit\n");
     weft_thread_exit((void *)(intptr_t)99);
 }
@@ -418,9 +450,9 @@ WEFT_TEST(exit_thread_exit_in_main_is_exit_0)
 
     weft_test_run_mode("thread_exit_in_main", 0, out);
     CHECK_ONCE(out, "main: weft_thread_exit");
-    CHECK_ONCE(out, "worker: sleep ended early (stop requested)");
+    CHECK_ONCE(out, SLEPT_IN_FULL);
     CHECK_ONCE(out, "handler");
-    CHECK_BEFORE(out, "worker: sleep ended early (stop requested)", "handler");
+    CHECK_BEFORE(out, SLEPT_IN_FULL, "handler");
 }
 
 /* ---- fork (POSIX) ------------------------------------------------------------------------- */
@@ -502,6 +534,24 @@ WEFT_CHILD_MODE(fork_then_exit_known_main)
 #endif
 }
 
+#ifndef _WIN32
+/* LeakSanitizer hangs at exit in a child forked from a multithreaded
+ * process (its thread-suspending code expects the threads it saw). The
+ * forked child must end through weft_exit (that is what is tested), so
+ * leak detection is turned off for the whole child mode process, which
+ * reads ASAN_OPTIONS when it starts: the forked grandchild inherits it.
+ * Harmless without ASan. */
+static void no_leak_check_in_fork_children(void)
+{
+    const char *old = getenv("ASAN_OPTIONS");
+    char options[1024];
+
+    snprintf(options, sizeof options, "%s%sdetect_leaks=0", old ? old : "",
+             old && *old ? ":" : "");
+    CHECK_EQ_INT(setenv("ASAN_OPTIONS", options, 1), 0);
+}
+#endif
+
 /* Run `mode` (fork_then_exit...) and check what parent and child said. */
 static void check_fork_mode(const char *mode)
 {
@@ -510,18 +560,8 @@ static void check_fork_mode(const char *mode)
     weft_test_skip("no fork() on Windows");
 #else
     char out[WEFT_TEST_OUT_CAP];
-    const char *old = getenv("ASAN_OPTIONS");
-    char options[1024];
 
-    /* LeakSanitizer hangs at exit in a child forked from a multithreaded
-     * process (its thread-suspending code expects the threads it saw). The
-     * forked child must end through weft_exit (that is what is tested), so
-     * leak detection is turned off for the whole child mode process, which
-     * reads ASAN_OPTIONS when it starts: the forked grandchild inherits it.
-     * Harmless without ASan. */
-    snprintf(options, sizeof options, "%s%sdetect_leaks=0", old ? old : "",
-             old && *old ? ":" : "");
-    CHECK_EQ_INT(setenv("ASAN_OPTIONS", options, 1), 0);
+    no_leak_check_in_fork_children();
     weft_test_run_mode(mode, 0, out);
     CHECK_ONCE(out, "child: weft_exit(6)");
     CHECK_ONCE(out, "child: handler");
@@ -542,4 +582,249 @@ WEFT_TEST(exit_after_fork_in_child)
 WEFT_TEST(exit_after_fork_in_child_main_known)
 {
     check_fork_mode("fork_then_exit_known_main");
+}
+
+/* ---- weft_exit racing weft_thread_start ----------------------------------------------------- */
+
+static void *return_at_once(void *arg)
+{
+    return arg;
+}
+
+static weft_event race_go = WEFT_EVENT_INIT;
+
+/* Let main start threads for a moment, then exit. */
+static void *exit_soon(void *arg)
+{
+    (void)arg;
+    weft_test_wait_event(&race_go);
+    (void)weft_sleep(0.001);
+    weft_exit(3);
+}
+
+/* `exiters` threads call weft_exit(3) while main keeps starting and
+ * releasing threads that end at once: the exit's join meets threads that
+ * have ended before their starter stored their OS handle. */
+static int exit_racing_starts(int exiters)
+{
+    weft_thread *thread;
+    int i, rc;
+
+    for (i = 0; i < exiters; i++) {
+        CHECK_OK(weft_thread_start(&thread, exit_soon, NULL, NULL));
+        weft_thread_release(thread);
+    }
+    weft_event_set(&race_go);
+    /* Bounded: the exit joins the threads started meanwhile too, and an
+     * endless stream of them would keep it joining. */
+    for (i = 0; i < 500; i++) {
+        rc = weft_thread_start(&thread, return_at_once, NULL, NULL);
+        if (rc == WEFT_ESHUTDOWN)
+            break; /* too late: the exit is ending the process */
+        CHECK_OK(rc);
+        weft_thread_release(thread);
+    }
+    (void)weft_event_wait(&never_set, WEFT_FOREVER);
+    return 1;
+}
+
+WEFT_CHILD_MODE(exit_races_start) { return exit_racing_starts(1); }
+WEFT_CHILD_MODE(two_exits_race_start) { return exit_racing_starts(2); }
+
+/* Run `mode` many times: each run must exit 3, never abort. */
+static void check_exit_races(const char *mode)
+{
+    char out[WEFT_TEST_OUT_CAP];
+    long i, runs = weft_test_iterations(40);
+
+    for (i = 0; i < runs; i++)
+        weft_test_run_mode(mode, 3, out);
+}
+
+WEFT_TEST_TIMEOUT(exit_racing_thread_start_exits_with_its_code, 120)
+{
+    check_exit_races("exit_races_start");
+}
+
+WEFT_TEST_TIMEOUT(exit_two_exits_racing_thread_start, 120)
+{
+    check_exit_races("two_exits_race_start");
+}
+
+/* ---- The first exit wins, however the second arrives ------------------------------------------ */
+
+static weft_event worker_exits = WEFT_EVENT_INIT;
+static weft_event main_returns = WEFT_EVENT_INIT;
+
+/* A non-daemon thread the exit must wait for: it runs on a while after
+ * main has returned, so a second exit arrives while the first runs. */
+static void *outlive_main(void *arg)
+{
+    (void)arg;
+    weft_event_set(&started);
+    weft_test_wait_event(&main_returns);
+    CHECK_OK(weft_sleep(0.3));
+    printf("joined thread: done\n");
+    return NULL;
+}
+
+static void (*worker_exit)(int code); /* exit or weft_exit */
+
+static void *exit_7(void *arg)
+{
+    (void)arg;
+    printf("worker: exits with 7\n");
+    weft_event_set(&worker_exits);
+    worker_exit(7);
+    return NULL;
+}
+
+/* exit(7) or weft_exit(7) in a weft thread, then main returns 0 while that
+ * exit runs. */
+static int worker_exits_then_main_returns(void (*how)(int code))
+{
+    weft_thread *thread = NULL;
+
+    worker_exit = how;
+    CHECK_OK(weft_atexit(say, "handler"));
+    start_and_wait(outlive_main, false);
+    CHECK_OK(weft_thread_start(&thread, exit_7, NULL, NULL));
+    weft_thread_release(thread);
+    weft_test_wait_event(&worker_exits);
+    /* Nothing shows that the worker's exit() has reached weft: give it a
+     * generous moment (it has a few calls to make). */
+    CHECK_OK(weft_sleep(0.1 * weft_test_time_scale()));
+    printf("main: returning 0\n");
+    weft_event_set(&main_returns);
+    return 0;
+}
+
+static void weft_exit_fn(int code)
+{
+    weft_exit(code);
+}
+
+WEFT_CHILD_MODE(worker_c_exit_then_main_returns) { return worker_exits_then_main_returns(exit); }
+WEFT_CHILD_MODE(worker_weft_exit_then_main_returns)
+{
+    return worker_exits_then_main_returns(weft_exit_fn);
+}
+
+static void check_worker_exit_wins(const char *mode)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+    weft_test_run_mode(mode, 7, out);
+    CHECK_ONCE(out, "main: returning 0");
+    CHECK_ONCE(out, "joined thread: done");
+    CHECK_ONCE(out, "handler");
+    CHECK_BEFORE(out, "joined thread: done", "handler");
+}
+
+WEFT_TEST(exit_c_exit_in_worker_wins_over_return_from_main)
+{
+    /* Windows' C runtime holds its exit lock until the process ends, so
+     * the second exit() waits; Wine's lets it go once the first has run
+     * the exit functions, and the two then race to end the process. */
+    if (weft_test_under_wine())
+        weft_test_skip("Wine's exit() lets a second exit() end the process");
+    check_worker_exit_wins("worker_c_exit_then_main_returns");
+}
+
+WEFT_TEST(exit_weft_exit_in_worker_wins_over_return_from_main)
+{
+    check_worker_exit_wins("worker_weft_exit_then_main_returns");
+}
+
+static void *c_exit_after_main_returns(void *arg)
+{
+    (void)arg;
+    weft_event_set(&started);
+    weft_test_wait_event(&main_returns);
+    CHECK_OK(weft_sleep(0.1 * weft_test_time_scale())); /* main's exit has begun */
+    printf("worker: exit(7)\n");
+    exit(7);
+}
+
+/* main returns 0; a thread its exit waits for calls exit(7). */
+WEFT_CHILD_MODE(main_returns_then_worker_c_exit)
+{
+    CHECK_OK(weft_atexit(say, "handler"));
+    start_and_wait(c_exit_after_main_returns, false);
+    printf("main: returning 0\n");
+    weft_event_set(&main_returns);
+    return 0;
+}
+
+WEFT_TEST(exit_return_from_main_wins_over_c_exit_in_worker)
+{
+    char out[WEFT_TEST_OUT_CAP];
+
+#ifdef _WIN32
+    /* The C runtime runs one exit() at a time: the thread's exit() waits
+     * for main's, which waits for the thread (weft/exit.h says so). */
+    weft_test_skip("on Windows a second exit() waits for the first for good");
+#endif
+    weft_test_run_mode("main_returns_then_worker_c_exit", 0, out);
+    CHECK_ONCE(out, "worker: exit(7)");
+    CHECK_ONCE(out, "handler");
+    CHECK_BEFORE(out, "worker: exit(7)", "handler");
+}
+
+/* ---- A fork child is not inside the parent's exit ------------------------------------------- */
+
+#ifndef _WIN32
+/* Forks while main's exit joins this thread: the child, whose only thread
+ * this is, must have an exit of its own. */
+static void *fork_during_exit(void *arg)
+{
+    pid_t pid, waited;
+    int status = 0;
+
+    (void)arg;
+    weft_event_set(&started);
+    weft_test_wait_event(&main_exits);
+    CHECK_OK(weft_sleep(0.2 * weft_test_time_scale())); /* main is in its exit */
+    fflush(stdout);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        printf("child: weft_exit(6)\n");
+        weft_exit(6); /* used to wait for ever for the parent's exit */
+    }
+    do
+        waited = waitpid(pid, &status, 0);
+    while (waited == -1);
+    printf("parent: child exit code %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return NULL;
+}
+#endif
+
+WEFT_CHILD_MODE(fork_during_exit)
+{
+#ifdef _WIN32
+    return 1; /* never run: the case skips */
+#else
+    CHECK_OK(weft_atexit(say, "handler"));
+    start_and_wait(fork_during_exit, false);
+    printf("main: weft_exit(13)\n");
+    weft_event_set(&main_exits);
+    weft_exit(13);
+#endif
+}
+
+WEFT_TEST(exit_fork_child_of_an_exiting_process_has_its_own_exit)
+{
+#ifdef _WIN32
+    weft_test_skip("no fork() on Windows");
+#else
+    char out[WEFT_TEST_OUT_CAP];
+
+    no_leak_check_in_fork_children();
+    weft_test_run_mode("fork_during_exit", 13, out);
+    CHECK_ONCE(out, "child: weft_exit(6)");
+    CHECK_ONCE(out, "parent: child exit code 6");
+    /* The handler is inherited, as in Python: the child runs it too. */
+    CHECK_EQ_INT(weft_test_line_count(out, "handler"), 2);
+#endif
 }

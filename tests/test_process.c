@@ -140,6 +140,69 @@ static void forgetful_main(int depth)
     exit(4);
 }
 
+/* ---- Fork children use each facility whose lock another thread held ------------- */
+
+/* Each step takes one of weft's module locks; the hammer thread of a case
+ * runs it without pause, and the case's fork children run it once: a lock
+ * the fork caught held must be free in the child. */
+static weft_future *pending; /* a future that stays pending while a case runs */
+static int atexit_key;
+
+static void noop_handler(void *arg)
+{
+    (void)arg;
+}
+
+static int noop_target(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    return 0;
+}
+
+static void atexit_step(void)
+{
+    CHECK_OK(weft_atexit(noop_handler, &atexit_key));
+    CHECK_OK(weft_atexit_unregister(noop_handler, &atexit_key));
+}
+
+static void register_step(void)
+{
+    CHECK_OK(weft_process_register("noop_target", noop_target));
+}
+
+static void executor_step(void)
+{
+    weft_executor *ex = NULL;
+
+    CHECK_OK(weft_executor_create(&ex, 1, "forked"));
+    weft_executor_destroy(ex);
+}
+
+static void wait_step(void)
+{
+    CHECK_STATUS(weft_futures_wait(&pending, 1, 0, WEFT_ALL_COMPLETED), WEFT_ETIMEDOUT);
+}
+
+static void reply_step(void)
+{
+    CHECK_STATUS(weft_process_reply("x", 1), WEFT_EINVAL); /* not a pool worker */
+}
+
+#define FORK_CHILD_RUNS(name, step)                                                        \
+    static int name(const void *arg, size_t len)                                           \
+    {                                                                                      \
+        (void)arg;                                                                         \
+        (void)len;                                                                         \
+        step();                                                                            \
+        return 0;                                                                          \
+    }
+FORK_CHILD_RUNS(fork_child_atexit, atexit_step)
+FORK_CHILD_RUNS(fork_child_register, register_step)
+FORK_CHILD_RUNS(fork_child_executor, executor_step)
+FORK_CHILD_RUNS(fork_child_wait, wait_step)
+FORK_CHILD_RUNS(fork_child_reply, reply_step)
+
 WEFT_TEST_SETUP
 {
     const char *depth = getenv(FORGETFUL_DEPTH);
@@ -155,6 +218,12 @@ WEFT_TEST_SETUP
     /* Before the runner's weft_process_main(): a main() that forgot it. */
     if (depth && *depth)
         forgetful_main(atoi(depth));
+    weft_process_register("noop_target", noop_target);
+    weft_process_register("fork_child_atexit", fork_child_atexit);
+    weft_process_register("fork_child_register", fork_child_register);
+    weft_process_register("fork_child_executor", fork_child_executor);
+    weft_process_register("fork_child_wait", fork_child_wait);
+    weft_process_register("fork_child_reply", fork_child_reply);
 }
 
 /* ---- Helpers -------------------------------------------------------------------- */
@@ -646,4 +715,93 @@ WEFT_TEST(released_popen_child_is_reaped)
     weft_popen_release(p);
     check_reaped_soon(pid);
 #endif
+}
+
+/* ---- Fork safety: the module locks ---------------------------------------------------------- */
+
+typedef struct hammer {
+    void (*step)(void);
+    weft_event stop;
+} hammer;
+
+static void *run_hammer(void *arg)
+{
+    hammer *h = arg;
+
+    while (!weft_event_is_set(&h->stop))
+        h->step();
+    return NULL;
+}
+
+/* While a thread runs `step` without pause (holding its lock much of the
+ * time), start fork children running `target`, which takes the same lock:
+ * every child must end with 0, none may hang on a lock the fork caught. */
+static void fork_while_held(void (*step)(void), const char *target)
+{
+    hammer h = {step, WEFT_EVENT_INIT};
+    weft_thread *thread;
+    weft_process *p;
+    long i, n = weft_test_iterations(100);
+    int code;
+
+    thread = weft_test_start(run_hammer, &h);
+    for (i = 0; i < n; i++) {
+        p = start(target, NULL, 0, WEFT_START_FORK, false);
+        if (weft_process_join(p, 5.0 * weft_test_time_scale()) == WEFT_ETIMEDOUT) {
+            weft_process_kill(p);
+            weft_test_fail(__FILE__, __LINE__, "fork child %ld of %ld hung in %s", i + 1, n,
+                           target);
+        }
+        code = -100;
+        CHECK_OK(weft_process_exitcode(p, &code));
+        CHECK_EQ_INT(code, 0);
+        weft_process_release(p);
+    }
+    weft_event_set(&h.stop);
+    weft_test_join(thread);
+}
+
+WEFT_TEST_TIMEOUT(process_fork_child_registers_atexit_handlers, 60)
+{
+    weft_test_skip_without_fork();
+    fork_while_held(atexit_step, "fork_child_atexit");
+}
+
+WEFT_TEST_TIMEOUT(process_fork_child_registers_targets, 60)
+{
+    weft_test_skip_without_fork();
+    fork_while_held(register_step, "fork_child_register");
+}
+
+WEFT_TEST_TIMEOUT(process_fork_child_creates_executors, 60)
+{
+    weft_test_skip_without_fork();
+    fork_while_held(executor_step, "fork_child_executor");
+}
+
+static void *wait_for_event(void *arg)
+{
+    weft_test_wait_event(arg);
+    return NULL;
+}
+
+WEFT_TEST_TIMEOUT(process_fork_child_waits_for_futures, 60)
+{
+    weft_event release = WEFT_EVENT_INIT;
+    weft_executor *ex = NULL;
+
+    weft_test_skip_without_fork();
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK_OK(weft_executor_submit(ex, &pending, wait_for_event, &release));
+    fork_while_held(wait_step, "fork_child_wait");
+    weft_event_set(&release);
+    CHECK_OK(weft_future_result(pending, WEFT_FOREVER, NULL));
+    weft_future_release(pending);
+    weft_executor_destroy(ex);
+}
+
+WEFT_TEST_TIMEOUT(process_fork_child_replies, 60)
+{
+    weft_test_skip_without_fork();
+    fork_while_held(reply_step, "fork_child_reply");
 }

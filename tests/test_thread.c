@@ -143,6 +143,14 @@ WEFT_TEST(thread_join_self_eperm)
     CHECK_STATUS(g.join_self, WEFT_EPERM);
 }
 
+/* Joining oneself is WEFT_EPERM in the main thread too, although its record
+ * (not started by weft) cannot be joined by another thread. */
+WEFT_TEST(thread_join_main_from_main_eperm)
+{
+    CHECK_STATUS(weft_thread_join(weft_thread_main(), WEFT_FOREVER, NULL), WEFT_EPERM);
+    CHECK_STATUS(weft_thread_join(weft_thread_current(), 0, NULL), WEFT_EPERM);
+}
+
 WEFT_TEST(thread_current_is_the_handle)
 {
     gate g;

@@ -5,8 +5,13 @@
  *        (weft_exit_now), and atexit handlers.
  *
  * An orderly exit, in this order:
- * 1. a stop is requested on every weft thread (weft_stop_requested() turns
- *    true, weft_sleep() returns `WEFT_ECANCELED`);
+ * 1. only when a signal started the exit (weft_exit_on_signals()): a stop
+ *    is requested on every weft thread (weft_stop_requested() turns true,
+ *    weft_sleep() returns `WEFT_ECANCELED`), as KeyboardInterrupt reaches a
+ *    program's loops. weft_exit(), exit() and a return from main() request
+ *    none: a weft_sleep() elsewhere sleeps its full time, as time.sleep()
+ *    does under sys.exit (a thread to stop is the program's to ask, with
+ *    weft_thread_request_stop());
  * 2. every non-daemon thread weft started is joined, but the caller; threads
  *    started while these joins run are joined too;
  * 3. the weft_atexit() handlers run, last registered first, each once;
@@ -19,7 +24,12 @@
  * (weft installs a C atexit hook when the first thread is started or the
  * first handler registered), and only once: a second weft_exit() from a
  * handler continues the same exit with the new code; one from a thread that
- * step 2 is joining ends that thread, so the join completes.
+ * step 2 is joining ends that thread, so the join completes. The first exit
+ * wins, however another arrives: an exit() or a return from main() on
+ * another thread meanwhile waits for the process to end. (On Windows the C
+ * runtime runs one exit() at a time, so a thread that step 2 joins must end
+ * with weft_exit() or weft_thread_exit(), not exit(), which would wait for
+ * the exit that waits for it.)
  */
 #ifndef WEFT_EXIT_H
 #define WEFT_EXIT_H
@@ -79,7 +89,12 @@ WEFT_API WEFT_NORETURN void weft_exit_now(int code);
  * STATUS_CONTROL_C_EXIT (0xC000013A), the code Windows uses for them. The
  * exit runs on an ordinary thread, never inside a signal handler. A second
  * signal while that exit runs (or one during any orderly exit) ends the
- * process at once, like weft_exit_now(). Calling it again changes nothing.
+ * process at once, like weft_exit_now(). Unlike weft_exit(), this exit
+ * requests a stop on every weft thread first. Calling it again changes
+ * nothing once it succeeded; after a failure nothing is left behind and a
+ * later call tries again. A child made by fork() starts with the signals'
+ * previous dispositions and does not share this process's handling: it
+ * calls weft_exit_on_signals() itself to have its own.
  *
  * \returns `WEFT_OK`; `WEFT_EAGAIN` or `WEFT_ENOMEM` when the thread or
  *          pipe that carries signals to it could not be made (POSIX);

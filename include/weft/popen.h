@@ -111,7 +111,9 @@ WEFT_API int weft_popen_start(weft_popen **out, const char *const argv[],
  *          kept for the next call); `WEFT_EINVAL` for NULL, a bad timeout,
  *          NULL `input` with `input_len` > 0, input when stdin is not
  *          piped, or input after communication started (nothing is stored
- *          then); `WEFT_ENOMEM`; `WEFT_EOS` (a pipe or the wait failed); a
+ *          then); `WEFT_ENOMEM` (also when no memory was left to keep
+ *          what a stream's thread read: that stream's output is then
+ *          incomplete, and every later call returns it again); `WEFT_EOS` (a pipe or the wait failed); a
  *          status of weft_thread_start() when a stream's thread could not
  *          start: the popen is then as it was (stdin open, the input not
  *          taken, nothing read), so the call may be repeated with the same

@@ -188,7 +188,8 @@ WEFT_API int weft_thread_request_stop(weft_thread *thread);
 /**
  * Whether a stop was requested for the calling thread.
  * \returns true after weft_thread_request_stop() on the calling thread
- *          (an orderly exit requests it for every thread but its own).
+ *          (an orderly exit that a signal started requests it for every
+ *          thread but its own; weft_exit() requests none).
  * \threadsafety Safe from any thread; the answer is about the caller.
  *          Never blocks.
  */

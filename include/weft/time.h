@@ -41,7 +41,9 @@ WEFT_API double weft_time(void);
 
 /**
  * Sleep for `seconds` on the monotonic clock (time.sleep()), or until a stop
- * is requested for the calling weft thread.
+ * is requested for the calling weft thread (weft_thread_request_stop(), or
+ * an exit a signal started: weft_exit() itself requests none, so it lets
+ * this sleep run its full time).
  *
  * \param seconds how long to sleep; 0 returns at once; `WEFT_FOREVER` sleeps
  *        until a stop is requested.

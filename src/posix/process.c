@@ -11,14 +11,85 @@ WEFT_NORETURN void weft_sys_exit_now(int code)
     _exit(code);
 }
 
+/* The common code's handlers, published once weft_sys_atfork gave them. */
+typedef struct fork_handlers {
+    void (*prepare)(void);
+    void (*parent)(void);
+    void (*child)(void);
+} fork_handlers;
+
+static fork_handlers common_storage;
+static fork_handlers *common; /* &common_storage once it is filled */
+static pthread_once_t register_once = PTHREAD_ONCE_INIT;
+static int register_status;
+
+static const fork_handlers *common_handlers(void)
+{
+    return weft__load_ptr((void *const *)&common);
+}
+
+static void before_fork(void)
+{
+    const fork_handlers *h = common_handlers();
+
+    if (h)
+        h->prepare();
+    weft__posix_signals_before_fork();
+}
+
+static void after_fork_in_parent(void)
+{
+    const fork_handlers *h = common_handlers();
+
+    weft__posix_signals_after_fork_in_parent();
+    if (h)
+        h->parent();
+}
+
+/* The backend's state first: the common code's reset may wait (the
+ * parking lot) and ask for the main thread. */
+static void after_fork_in_child(void)
+{
+    const fork_handlers *h = common_handlers();
+
+    weft__posix_wait_after_fork();
+    weft__posix_thread_after_fork();
+    weft__posix_signals_after_fork();
+    if (h)
+        h->child();
+}
+
+static void register_handlers(void)
+{
+    if (pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child) != 0)
+        register_status = WEFT_ENOMEM;
+}
+
+int weft__posix_fork_handlers(void)
+{
+    pthread_once(&register_once, register_handlers);
+    return register_status;
+}
+
 int weft_sys_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void))
 {
-    return pthread_atfork(prepare, parent, child) == 0 ? WEFT_OK : WEFT_ENOMEM;
+    int rc = weft__posix_fork_handlers();
+
+    if (rc == WEFT_OK) {
+        common_storage = (fork_handlers){prepare, parent, child};
+        weft__store_ptr((void **)&common, &common_storage);
+    }
+    return rc;
 }
 
 int weft_sys_exit_hook(void (*hook)(void))
 {
     return atexit(hook) == 0 ? WEFT_OK : WEFT_ENOMEM;
+}
+
+void weft_sys_exit_hook_rearm(void (*hook)(void))
+{
+    (void)atexit(hook); /* fails only once exit() has run every function: too late anyway */
 }
 
 bool weft_sys_other_threads_gone(void)

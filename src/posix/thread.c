@@ -126,9 +126,18 @@ static void record_main_thread(void)
 __attribute__((constructor)) static void record_main_thread_at_load(void)
 {
     record_main_thread();
-    pthread_atfork(NULL, NULL, record_main_thread);
+    /* Without fork handlers (no memory at load), weft's first own use of
+     * them tries again. */
+    (void)weft__posix_fork_handlers();
 }
 #endif
+
+void weft__posix_thread_after_fork(void)
+{
+#if !defined(__linux__)
+    record_main_thread();
+#endif
+}
 
 uint64_t weft_sys_thread_main_id(void)
 {

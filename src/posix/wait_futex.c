@@ -44,3 +44,9 @@ void weft_sys_wake_all(const uint32_t *addr)
 {
     syscall(SYS_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, INT_MAX, NULL, NULL, 0);
 }
+
+/* A futex word needs nothing after fork: the kernel keeps no waiter of a
+ * thread the child lacks. */
+void weft__posix_wait_after_fork(void)
+{
+}

@@ -58,11 +58,16 @@ static void init_mutexes(void)
     }
 }
 
+void weft__posix_wait_after_fork(void)
+{
+    init_mutexes();
+}
+
 static void init_buckets(void)
 {
     init_mutexes();
-    if (pthread_atfork(NULL, NULL, init_mutexes) != 0)
-        WEFT__FATAL(errno, "pthread_atfork");
+    if (weft__posix_fork_handlers() != WEFT_OK)
+        WEFT__FATAL(ENOMEM, "pthread_atfork");
 #if !defined(__APPLE__)
     if (pthread_condattr_init(&monotonic_attr) != 0 ||
         pthread_condattr_setclock(&monotonic_attr, CLOCK_MONOTONIC) != 0)

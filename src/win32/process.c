@@ -72,6 +72,11 @@ int weft_sys_exit_hook(void (*hook)(void))
     return registered ? WEFT_OK : WEFT_ENOMEM;
 }
 
+void weft_sys_exit_hook_rearm(void (*hook)(void))
+{
+    (void)hook; /* the C runtime's exit lock keeps a second exit() out */
+}
+
 /* Set by DllMain (dllmain.c, in DLL builds only). */
 bool weft__win32_process_detaching;
 

@@ -15,7 +15,8 @@
 static void (*on_signal_cb)(int code);
 static bool (*exiting_cb)(void);
 static LONG event_seen;
-static INIT_ONCE install_once = INIT_ONCE_STATIC_INIT;
+static weft_lock install_lock;
+static bool installed; /* a failed install leaves nothing: the next call tries again */
 
 static BOOL WINAPI control_handler(DWORD type)
 {
@@ -37,20 +38,24 @@ static BOOL WINAPI control_handler(DWORD type)
     return TRUE;
 }
 
-static BOOL CALLBACK install(PINIT_ONCE once, PVOID param, PVOID *context)
-{
-    (void)once;
-    (void)context;
-    *(DWORD *)param = SetConsoleCtrlHandler(control_handler, TRUE) ? 0 : GetLastError();
-    return TRUE;
-}
-
 int weft_sys_signals_install(void (*on_signal)(int code), bool (*exiting)(void))
 {
-    static DWORD install_error;
+    DWORD err;
+    int rc = WEFT_OK;
 
+    weft__lock(&install_lock);
     on_signal_cb = on_signal;
     exiting_cb = exiting;
-    InitOnceExecuteOnce(&install_once, install, &install_error, NULL);
-    return install_error == 0 ? WEFT_OK : weft__status_from_win32(install_error);
+    if (!installed) {
+        if (SetConsoleCtrlHandler(control_handler, TRUE)) {
+            installed = true;
+        } else {
+            err = GetLastError();
+            rc = weft__fail(weft__status_from_win32(err),
+                            "exit_on_signals: SetConsoleCtrlHandler failed (os error %lu)",
+                            (unsigned long)err);
+        }
+    }
+    weft__unlock(&install_lock);
+    return rc;
 }
