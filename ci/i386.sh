@@ -22,13 +22,20 @@ gcc -m32 "$probe_dir/probe.c" -o "$probe_dir/probe" ||
   ci_die "gcc -m32 cannot build a program (ci/install-deps.sh installs gcc-multilib)"
 
 qemu_binfmt_off i386
-if [[ -z ${WEFT_CI_I386_QEMU:-} ]] && qemu_host_runs "$probe_dir/probe"; then
+host_runs=0
+qemu_host_runs "$probe_dir/probe" && host_runs=1
+if ((host_runs)) && [[ -z ${WEFT_CI_I386_QEMU:-} ]]; then
   ci_log "i386: the kernel runs i386 programs: tests run natively"
   emulator=(-DWEFT_I386_EMULATOR=)
 else
   ci_log "i386: tests under qemu-i386 (the kernel cannot run i386 programs, or WEFT_CI_I386_QEMU is set)"
+  # binfmt_misc comes before the kernel's own loader: where the kernel
+  # runs i386 programs itself, the entry is turned off again at the end.
+  if ((host_runs)); then
+    trap 'rm -rf "$probe_dir"; qemu_binfmt_off i386' EXIT
+  fi
   qemu_binfmt i386 || exit 1
   "$probe_dir/probe" || ci_die "i386: the probe does not run through binfmt_misc"
   emulator=(-DWEFT_I386_EMULATOR=qemu-i386)
 fi
-exec bash "$WEFT_ROOT/ci/build-and-test.sh" i386 "${emulator[@]}" "$@"
+bash "$WEFT_ROOT/ci/build-and-test.sh" i386 "${emulator[@]}" "$@"
