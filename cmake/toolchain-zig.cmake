@@ -15,7 +15,7 @@ if(NOT WEFT_ZIG)
 endif()
 if(NOT WEFT_ZIG OR NOT EXISTS "${WEFT_ZIG}")
   message(FATAL_ERROR "zig not found (WEFT_ZIG='${WEFT_ZIG}'): set WEFT_ZIG to a zig 0.11 binary, "
-                      "or run `source ci/zig.sh && zig_install`, which fetches one and exports it")
+                      "or `export WEFT_ZIG=$(bash ci/zig.sh)`, which fetches one and names it")
 endif()
 set(WEFT_ZIG "${WEFT_ZIG}" CACHE FILEPATH "The zig binary (zig 0.11)")
 # try_compile() projects read this file again: give them the same values.

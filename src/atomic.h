@@ -160,8 +160,10 @@ static inline void weft__cpu_relax(void)
  * so a load with the acquire barrier after it is sequentially consistent
  * too: no store before it can pass it. Such loads never write the line,
  * which a lock-free look at another thread's counter must not do. */
-#if defined(_M_ARM64) || defined(_M_ARM)
+#if defined(_M_ARM64)
 #define WEFT__BARRIER() __dmb(_ARM64_BARRIER_ISH)
+#elif defined(_M_ARM)
+#define WEFT__BARRIER() __dmb(_ARM_BARRIER_ISH)
 #else
 #define WEFT__BARRIER() _ReadWriteBarrier()
 #endif
@@ -192,7 +194,8 @@ static inline bool weft__cas(uint32_t *p, uint32_t *expected, uint32_t desired)
 }
 static inline bool weft__cas_acquire(uint32_t *p, uint32_t *expected, uint32_t desired) { return weft__cas(p, expected, desired); }
 static inline uint32_t weft__fetch_add(uint32_t *p, uint32_t v) { return (uint32_t)_InterlockedExchangeAdd((volatile long *)p, (long)v); }
-static inline uint32_t weft__fetch_sub(uint32_t *p, uint32_t v) { return (uint32_t)_InterlockedExchangeAdd((volatile long *)p, -(long)v); }
+/* Adding 2^32 - v: -(long)v would overflow for v = 2^31. */
+static inline uint32_t weft__fetch_sub(uint32_t *p, uint32_t v) { return (uint32_t)_InterlockedExchangeAdd((volatile long *)p, (long)(0u - v)); }
 static inline uint32_t weft__fetch_and(uint32_t *p, uint32_t v) { return (uint32_t)_InterlockedAnd((volatile long *)p, (long)v); }
 
 static inline uint64_t weft__load64(const uint64_t *p)
@@ -256,7 +259,7 @@ static inline void *weft__load_ptr_sc(void *const *p) { return weft__load_ptr(p)
 static inline void weft__fence_sc(void)
 {
 #if defined(_M_ARM64) || defined(_M_ARM)
-    __dmb(_ARM64_BARRIER_ISH);
+    WEFT__BARRIER();
 #elif defined(_M_X64)
     __faststorefence();
 #else

@@ -84,7 +84,7 @@ WEFT_TEST(executor_invalid_arguments)
 
     CHECK_OK(weft_executor_submit(ex, &f, plus_one, (void *)41));
     CHECK_STATUS(weft_future_result(f, -2.0, &r), WEFT_EINVAL);
-    CHECK_STATUS(weft_future_result(f, nan(""), &r), WEFT_EINVAL);
+    CHECK_STATUS(weft_future_result(f, NAN, &r), WEFT_EINVAL);
     CHECK_STATUS(weft_future_add_done_callback(f, NULL, NULL), WEFT_EINVAL);
     CHECK_OK(weft_future_result(f, WEFT_FOREVER, &r));
     CHECK_EQ_INT((intptr_t)r, 42);
@@ -532,7 +532,7 @@ WEFT_TEST(executor_futures_wait_arguments)
     CHECK_OK(weft_executor_submit(ex, &fs[0], plus_one, NULL));
     CHECK_STATUS(weft_futures_wait(fs, 2, 0, WEFT_FIRST_COMPLETED), WEFT_EINVAL); /* NULL element */
     CHECK_STATUS(weft_futures_wait(fs, 1, -2.0, WEFT_ALL_COMPLETED), WEFT_EINVAL);
-    CHECK_STATUS(weft_futures_wait(fs, 1, nan(""), WEFT_ALL_COMPLETED), WEFT_EINVAL);
+    CHECK_STATUS(weft_futures_wait(fs, 1, NAN, WEFT_ALL_COMPLETED), WEFT_EINVAL);
     CHECK_OK(weft_futures_wait(fs, 1, weft_test_long(), WEFT_ALL_COMPLETED));
     /* Already done: at once, with any timeout. */
     CHECK_OK(weft_futures_wait(fs, 1, 0, WEFT_ALL_COMPLETED));
