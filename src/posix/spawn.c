@@ -312,8 +312,10 @@ static int spawn_program(pid_t *pid, const char *name, const char *dirs,
 
     if (err == 0)
         return WEFT_OK;
+    /* musl's posix_spawn makes a pipe of its own: EMFILE and ENFILE are
+     * descriptors running out, as for weft's own pipes. */
     if (err != ENOENT && err != ENOTDIR && err != EACCES)
-        return spawn_status(err);
+        return weft__fd_status(err, "posix_spawn");
     if (denied || err == EACCES)
         return weft__os_error(EACCES);
     weft__os_error(ENOENT);
