@@ -358,6 +358,20 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* The parent's executors are not the child's: their workers are not in it,
+ * and another thread may have held their locks, or the registry's, at the
+ * fork. Left registered, the child's orderly exit would shut them down and
+ * wait for those workers forever (or follow a list caught mid-change). */
+void weft__executors_after_fork_in_child(void)
+{
+    weft_executor *ex;
+
+    for (ex = registry; ex; ex = ex->reg_next)
+        ex->registered = false;
+    registry = NULL;
+    executor_registry_lock.state = 0;
+}
+
 /* Python's _python_exit: shut down every executor not yet destroyed,
  * waiting for its calls. */
 static void exit_handler(void *unused)

@@ -311,6 +311,12 @@ void weft__children_at_exit(void);
 /* child.c's part of the fork handlers. */
 void weft__children_after_fork_in_child(void);
 
+/* ---- Executors (executor.c) ------------------------------------------------------- */
+
+/* executor.c's part of the fork handlers: the child forgets the parent's
+ * executors, so its orderly exit does not shut them down. */
+void weft__executors_after_fork_in_child(void);
+
 /* ---- Processes (process.c, pool.c) ------------------------------------------------ */
 
 /* The function registered as `name`, or NULL. */

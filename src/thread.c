@@ -258,6 +258,7 @@ static void after_fork_in_child(void)
     registry_lock.state = 0;
     weft__locals_after_fork_in_child();
     weft__children_after_fork_in_child();
+    weft__executors_after_fork_in_child();
 }
 
 /* ---- Initialisation --------------------------------------------------------------- */
