@@ -1049,6 +1049,22 @@ static void scenario_exits(rng *r)
 
 enum { FORK_MAX_BUSY = 3, FORK_MAX_FORKERS = 2, FORK_ITEMS = 3 };
 
+/* AddressSanitizer (clang 14's, at least) does not hold its allocator's
+ * locks across fork(): a child forked while another thread allocates
+ * blocks in its first malloc, whatever weft does. Under ASan the scenario
+ * forks from one thread while no other runs ("quiet"); the TSan run, whose
+ * runtime is fork-safe, keeps the busy threads. */
+#if defined(__SANITIZE_ADDRESS__)
+#define FORK_QUIET 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FORK_QUIET 1
+#endif
+#endif
+#ifndef FORK_QUIET
+#define FORK_QUIET 0
+#endif
+
 static void *fork_child_thread(void *arg)
 {
     weft_queue *queue = arg;
@@ -1216,8 +1232,8 @@ static int child_fork(uint64_t seed)
     worker busy[FORK_MAX_BUSY], forkers[FORK_MAX_FORKERS];
     weft_thread *busy_threads[FORK_MAX_BUSY], *forker_threads[FORK_MAX_FORKERS];
     rng r = {seed};
-    int n_busy = rng_range(&r, 1, FORK_MAX_BUSY);
-    int n_forkers = rng_range(&r, 1, FORK_MAX_FORKERS);
+    int n_busy = FORK_QUIET ? 0 : rng_range(&r, 1, FORK_MAX_BUSY);
+    int n_forkers = FORK_QUIET ? 1 : rng_range(&r, 1, FORK_MAX_FORKERS);
     int i;
 
     st.forks = rng_range(&r, 1, 4);
@@ -1264,7 +1280,7 @@ static void scenario_fork(rng *r)
         append_option("TSAN_OPTIONS", "die_after_fork=0");
         options_set = true;
     }
-    printf("fork\n");
+    printf(FORK_QUIET ? "fork (quiet: one thread, under ASan)\n" : "fork\n");
     run_child("fork", rng_next(r), ok, 1, "children ok\n");
 }
 
