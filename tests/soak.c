@@ -35,8 +35,10 @@
  *   fork             (POSIX) a child process (`--child fork SEED`) forks
  *                    children, by WEFT_START_FORK and by fork(), while its
  *                    other threads use locks, queues, threads, atexit and an
- *                    executor; each child uses a lock, a queue and a thread
- *                    and ends with its known code
+ *                    executor (not under ASan: see FORK_QUIET); each child
+ *                    uses a lock, a queue and a thread and ends with its
+ *                    known code, through weft_exit, weft_exit_now or the
+ *                    WEFT_START_FORK target's return
  *
  * A failed check prints what failed, the scenario and the seeds, and ends
  * the process with status 1 at once. A watchdog thread fails the run when
