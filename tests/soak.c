@@ -242,23 +242,6 @@ static void join_thread(weft_thread *thread)
     weft_thread_release(thread);
 }
 
-/* A counter guarded by a lock: the soak's own bookkeeping, which must not
- * race whatever weft does. */
-typedef struct tally {
-    weft_lock lock;
-    long value;
-} tally;
-
-static long tally_add(tally *t, long n)
-{
-    long now;
-
-    weft_lock_acquire(&t->lock, WEFT_FOREVER);
-    now = t->value += n;
-    weft_lock_release(&t->lock);
-    return now;
-}
-
 /* A scenario's thread: the scenario's shared state, its number among the
  * threads of its kind, and a generator of its own. */
 typedef struct worker {
@@ -905,10 +888,10 @@ static void scenario_barrier_release(rng *r)
 /* ---- Child processes of this program -------------------------------------------- */
 
 /* Run `self --child MODE SEED` to its end; check it exited with one of
- * `codes` (the first `n`), printed `line` (which ends with '\n') exactly
- * once on stdout and nothing on stderr. */
+ * `codes` (the first `n`), printed `text` exactly once on stdout and
+ * nothing on stderr. */
 static void run_child(const char *mode, uint64_t seed, const int *codes, size_t n,
-                      const char *line)
+                      const char *text)
 {
     char seed_text[32];
     const char *argv[5];
@@ -927,13 +910,13 @@ static void run_child(const char *mode, uint64_t seed, const int *codes, size_t 
     rc = weft_run(argv, NULL, CHILD_SECONDS, &code, &out, &out_len, &err, &err_len);
     for (i = 0; i < n; i++)
         code_ok |= code == codes[i];
-    for (p = out; p && (p = strstr(p, line)) != NULL; p += strlen(line))
+    for (p = out; p && (p = strstr(p, text)) != NULL; p += strlen(text))
         seen++;
     if (rc != WEFT_OK || !code_ok || seen != 1 || err_len > 0)
         soak_fail(__LINE__,
-                  "child `%s --child %s %s`: weft_run: %s, exit code %d, \"%.*s\" printed %lu "
+                  "child `%s --child %s %s`: weft_run: %s, exit code %d, \"%s\" printed %lu "
                   "times, %lu bytes on stderr\n---- its stdout:\n%s---- its stderr:\n%s----",
-                  self_path, mode, seed_text, weft_strerror(rc), code, (int)strlen(line) - 1, line,
+                  self_path, mode, seed_text, weft_strerror(rc), code, text,
                   (unsigned long)seen, (unsigned long)err_len,
                   out ? out : "", err ? err : "");
     weft_free(out);
@@ -1042,7 +1025,7 @@ static void scenario_exits(rng *r)
            plan.main_end == MAIN_BLOCKS ? "blocks"
            : plan.main_end == MAIN_EXITS ? "calls weft_exit"
                                          : "returns");
-    run_child("exits", seed, codes, (size_t)n, "soak-exits: handler ran\n");
+    run_child("exits", seed, codes, (size_t)n, "soak-exits: handler ran");
 }
 
 /* ---- Scenario: fork children using weft (POSIX) -------------------------------- */
@@ -1109,6 +1092,22 @@ static int fork_child_target(const void *arg, size_t len)
     memcpy(&code, arg, sizeof code);
     fork_child_work();
     return code;
+}
+
+/* A counter guarded by a lock: the children that ended as expected. */
+typedef struct tally {
+    weft_lock lock;
+    long value;
+} tally;
+
+static long tally_add(tally *t, long n)
+{
+    long now;
+
+    weft_lock_acquire(&t->lock, WEFT_FOREVER);
+    now = t->value += n;
+    weft_lock_release(&t->lock);
+    return now;
 }
 
 typedef struct fork_state {
@@ -1283,7 +1282,7 @@ static void scenario_fork(rng *r)
         options_set = true;
     }
     printf(FORK_QUIET ? "fork (quiet: one thread, under ASan)\n" : "fork\n");
-    run_child("fork", rng_next(r), ok, 1, "children ok\n");
+    run_child("fork", rng_next(r), ok, 1, "children ok");
 }
 
 #endif /* _WIN32 */
