@@ -279,6 +279,7 @@ static void after_fork_in_child(void)
     weft__locals_after_fork_in_child();
     weft__children_after_fork_in_child();
     module_locks_at_fork(WEFT__FORK_CHILD);
+    weft__fault_after_fork_in_child();
     weft__pool_after_fork_in_child();
 }
 
