@@ -131,6 +131,10 @@ static int close_if_inherited(posix_spawn_file_actions_t *actions, int fd)
     if (flags < 0 || (flags & FD_CLOEXEC) != 0)
         return WEFT_OK;
     flags = posix_spawn_file_actions_addclose(actions, fd);
+    /* EBADF: fd is at or above RLIMIT_NOFILE (lowered since it was
+     * opened), so no action can name it: the process is out of room. */
+    if (flags == EBADF)
+        return weft__fd_status(EMFILE, "posix_spawn_file_actions_addclose");
     return flags == 0 ? WEFT_OK : spawn_status(flags);
 }
 
