@@ -107,6 +107,10 @@ static int close_if_inherited(posix_spawn_file_actions_t *actions, int fd)
     if (flags < 0 || (flags & FD_CLOEXEC) != 0)
         return WEFT_OK;
     flags = posix_spawn_file_actions_addclose(actions, fd);
+    /* EBADF: fd is at or above RLIMIT_NOFILE (lowered since it was
+     * opened), so no action can name it: the process is out of room. */
+    if (flags == EBADF)
+        flags = EMFILE;
     return weft__posix_status(flags, "posix_spawn_file_actions_addclose");
 }
 
@@ -292,6 +296,8 @@ static int spawn_program(pid_t *pid, const char *name, const char *dirs,
         err = ENOENT;
     if (denied && err == ENOENT)
         err = EACCES; /* found, but no permission to run it */
+    /* musl's posix_spawn makes a pipe of its own: EMFILE and ENFILE are
+     * descriptors running out, as for weft's own pipes (WEFT_EAGAIN). */
     return weft__posix_status(err, "posix_spawn");
 }
 
