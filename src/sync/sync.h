@@ -62,8 +62,17 @@ static inline void weft__backoff(unsigned round)
 }
 
 /* Whether spinning can pay at all: false when the process runs on one CPU,
- * where the thread waited for cannot run while we spin. Asked once. */
-bool weft__spinning_pays(void);
+ * where the thread waited for cannot run while we spin. Asked once (spin.c)
+ * and kept in weft__spinning: 0 not known yet, 1 no, 2 yes. Inline: the
+ * lock asks on every round of its spin. */
+extern uint32_t weft__spinning;
+bool weft__spinning_pays_slow(void);
+static inline bool weft__spinning_pays(void)
+{
+    uint32_t known = weft__load_relaxed(&weft__spinning);
+
+    return known != 0 ? known == 2 : weft__spinning_pays_slow();
+}
 
 /* Before parking, look WEFT__SPIN_ROUNDS times, with growing pauses, for
  * what a waiter waits for: true as soon as ready(arg) holds; false after
