@@ -66,6 +66,9 @@ int weft_process_register(const char *name, weft_process_fn fn)
 
     if (!name || !*name || !fn)
         return WEFT_EINVAL;
+    if (strncmp(name, WEFT__INTERNAL_PREFIX, sizeof WEFT__INTERNAL_PREFIX - 1) == 0)
+        return weft__fail(WEFT_EINVAL, "process_register: \"%s\": names starting with \"%s\" are weft's own",
+                          name, WEFT__INTERNAL_PREFIX);
     weft__lock(&targets_lock);
     t = find_locked(name);
     if (t) {

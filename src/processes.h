@@ -44,7 +44,8 @@ void weft__process_main_called(void);
 /* The internal target of a pool's worker (pool.c), in the child: read
  * tasks from its parent, write results back, until told to stop or the
  * parent is gone. Returns the exit code. */
-#define WEFT__POOL_WORKER "weft:pool-worker"
+#define WEFT__INTERNAL_PREFIX "weft:" /* weft's own targets; refused to the program */
+#define WEFT__POOL_WORKER WEFT__INTERNAL_PREFIX "pool-worker"
 int weft__pool_worker(const void *arg, size_t len);
 
 /* The process layer's parts of the fork handlers (src/runtime.c): the
