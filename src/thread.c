@@ -467,6 +467,9 @@ int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
     *out = NULL;
     if (!fn)
         return WEFT_EINVAL;
+    rc = opts ? WEFT__RESERVED_CHECK("weft_thread_start", opts) : WEFT_OK;
+    if (rc != WEFT_OK)
+        return rc;
     rc = ensure_init();
     if (rc != WEFT_OK)
         return rc;

@@ -284,7 +284,7 @@ enum { QUEUE_ITEMS = 1000 }; /* several FIFO chunks, several heap doublings */
 static long queue_path(long n, int how)
 {
     weft_queue_kind kind = (weft_queue_kind)how;
-    weft_queue_opts opts = {kind, 0, compare_ints};
+    weft_queue_opts opts = {.kind = kind, .compare = compare_ints};
     weft_queue *q = NULL;
     bool failed = false;
     void *item;
@@ -359,7 +359,7 @@ static void start_and_join(const weft_thread_opts *opts)
 /* A thread named (how 1) or not. */
 static long thread_start_path(long n, int how)
 {
-    weft_thread_opts opts = {how ? "named" : NULL, false, 0};
+    weft_thread_opts opts = {.name = how ? "named" : NULL};
     weft_thread *t = (weft_thread *)ITEM(1);
     long k;
     int rc;
@@ -898,7 +898,7 @@ enum { POOL_ITEMS = 6 };
  * leaves nothing running; a failed map leaves the pool usable. */
 static long pool_path(long n, int how)
 {
-    weft_pool_opts opts = {2, (weft_start_method)how};
+    weft_pool_opts opts = {.processes = 2, .method = (weft_start_method)how};
     weft_pool *pool = NULL;
     int xs[POOL_ITEMS];
     weft_buffer items[POOL_ITEMS];

@@ -166,7 +166,7 @@ static int run_captured(weft_start_method unused)
 
 static int process_by(weft_start_method method)
 {
-    weft_process_opts opts = {method, false};
+    weft_process_opts opts = {.method = method};
     weft_process *p = NULL;
     int three = 3, code = -1;
     int rc = weft_process_start(&p, "return_arg", &three, sizeof three, &opts);
@@ -182,7 +182,7 @@ static int process_by(weft_start_method method)
 
 static int pool_by(weft_start_method method)
 {
-    weft_pool_opts opts = {2, method};
+    weft_pool_opts opts = {.processes = 2, .method = method};
     weft_pool *pool = NULL;
     int seven = 7;
     weft_buffer items[2] = {{&seven, sizeof seven}, {&seven, sizeof seven}};

@@ -99,7 +99,7 @@ static void skip_without_fork(weft_start_method method)
 
 static weft_pool *make_pool(int processes, weft_start_method method)
 {
-    weft_pool_opts opts = {processes, method};
+    weft_pool_opts opts = {.processes = processes, .method = method};
     weft_pool *pool = NULL;
 
     CHECK_OK(weft_pool_create(&pool, &opts));
@@ -299,8 +299,8 @@ WEFT_TEST(empty_input_and_empty_map)
 
 WEFT_TEST(arguments_are_checked)
 {
-    weft_pool_opts negative = {-1, WEFT_START_DEFAULT};
-    weft_pool_opts bad_method = {1, (weft_start_method)42};
+    weft_pool_opts negative = {.processes = -1};
+    weft_pool_opts bad_method = {.processes = 1, .method = (weft_start_method)42};
     weft_buffer item = {NULL, 4};
     weft_pool_result result;
     weft_pool *pool = NULL;
@@ -383,7 +383,7 @@ static weft_pool *live_pool; /* reachable to the end, so no leak is reported */
 
 WEFT_CHILD_MODE(exit_with_live_pool)
 {
-    weft_pool_opts opts = {2, WEFT_START_DEFAULT};
+    weft_pool_opts opts = {.processes = 2};
 
     if (weft_pool_create(&live_pool, &opts) != WEFT_OK)
         return 10;
@@ -424,8 +424,8 @@ static void *map_until_exit(void *unused)
 
 WEFT_CHILD_MODE(exit_during_map)
 {
-    weft_pool_opts opts = {2, WEFT_START_DEFAULT};
-    weft_thread_opts daemon = {"mapper", true, 0};
+    weft_pool_opts opts = {.processes = 2};
+    weft_thread_opts daemon = {.name = "mapper", .daemon = true};
     weft_thread *t;
 
     fflush(stderr);

@@ -120,7 +120,7 @@ static void set_depth(int depth)
  * instead of filling the machine. Ends the process. */
 static void forgetful_main(int depth)
 {
-    weft_process_opts opts = {WEFT_START_SPAWN, false};
+    weft_process_opts opts = {.method = WEFT_START_SPAWN};
     weft_process *p = NULL;
     int rc;
 
@@ -231,7 +231,7 @@ WEFT_TEST_SETUP
 static weft_process *start(const char *target, const void *arg, size_t len,
                            weft_start_method method, bool daemon)
 {
-    weft_process_opts opts = {method, daemon};
+    weft_process_opts opts = {.method = method, .daemon = daemon};
     weft_process *p = NULL;
 
     CHECK_OK(weft_process_start(&p, target, arg, len, &opts));
@@ -264,7 +264,7 @@ WEFT_TEST(register_checks_arguments)
 
 WEFT_TEST(start_checks_arguments)
 {
-    weft_process_opts bad = {(weft_start_method)42, false};
+    weft_process_opts bad = {.method = (weft_start_method)42};
     weft_process *p = NULL;
 
     CHECK_STATUS(weft_process_start(NULL, "return_arg", NULL, 0, NULL), WEFT_EINVAL);
@@ -284,7 +284,7 @@ WEFT_TEST(start_checks_arguments)
 
 WEFT_TEST(fork_method_exists_where_fork_does)
 {
-    weft_process_opts opts = {WEFT_START_FORK, false};
+    weft_process_opts opts = {.method = WEFT_START_FORK};
     weft_process *p = NULL;
     int rc = weft_process_start(&p, "return_arg", NULL, 0, &opts);
 
@@ -497,7 +497,7 @@ WEFT_TEST(spawned_child_runs_its_own_handlers)
  * immediate exit after its target. */
 WEFT_CHILD_MODE(fork_child_runs_no_inherited_handler)
 {
-    weft_process_opts opts = {WEFT_START_FORK, false};
+    weft_process_opts opts = {.method = WEFT_START_FORK};
     weft_process *p = NULL;
     int code = 0;
 
@@ -528,7 +528,7 @@ WEFT_TEST(fork_child_runs_no_inherited_handler)
  * the exit terminates it instead of waiting. */
 WEFT_CHILD_MODE(exit_terminates_daemon_child)
 {
-    weft_process_opts opts = {WEFT_START_DEFAULT, true};
+    weft_process_opts opts = {.daemon = true};
     weft_process *p = NULL;
 
     if (weft_process_start(&p, "sleep_long", NULL, 0, &opts) != WEFT_OK)
@@ -574,7 +574,7 @@ WEFT_TEST(exit_waits_for_non_daemon_child)
  * start method, as Python does). */
 static int parent_then_child(weft_start_method method)
 {
-    weft_process_opts opts = {method, false};
+    weft_process_opts opts = {.method = method};
     weft_process *p = NULL;
 
     printf("parent line\n"); /* stdout is a file: this stays in the buffer */
