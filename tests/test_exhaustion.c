@@ -211,7 +211,7 @@ static void skip_on_windows(void)
 #endif
 }
 
-WEFT_TEST(popen_start_without_descriptors)
+WEFT_TEST(exhaustion_popen_start_without_descriptors)
 {
     skip_on_windows();
 #ifndef _WIN32
@@ -219,7 +219,7 @@ WEFT_TEST(popen_start_without_descriptors)
 #endif
 }
 
-WEFT_TEST(run_without_descriptors)
+WEFT_TEST(exhaustion_run_without_descriptors)
 {
     skip_on_windows();
 #ifndef _WIN32
@@ -227,7 +227,7 @@ WEFT_TEST(run_without_descriptors)
 #endif
 }
 
-WEFT_TEST(process_spawn_without_descriptors)
+WEFT_TEST(exhaustion_process_spawn_without_descriptors)
 {
     skip_on_windows();
 #ifndef _WIN32
@@ -235,7 +235,7 @@ WEFT_TEST(process_spawn_without_descriptors)
 #endif
 }
 
-WEFT_TEST(process_fork_without_descriptors)
+WEFT_TEST(exhaustion_process_fork_without_descriptors)
 {
     skip_on_windows();
 #ifndef _WIN32
@@ -243,7 +243,7 @@ WEFT_TEST(process_fork_without_descriptors)
 #endif
 }
 
-WEFT_TEST_TIMEOUT(pool_spawn_without_descriptors, 60)
+WEFT_TEST_TIMEOUT(exhaustion_pool_spawn_without_descriptors, 60)
 {
     skip_on_windows();
 #ifndef _WIN32
@@ -251,7 +251,7 @@ WEFT_TEST_TIMEOUT(pool_spawn_without_descriptors, 60)
 #endif
 }
 
-WEFT_TEST_TIMEOUT(pool_fork_without_descriptors, 60)
+WEFT_TEST_TIMEOUT(exhaustion_pool_fork_without_descriptors, 60)
 {
     skip_on_windows();
 #ifndef _WIN32
@@ -362,7 +362,7 @@ static void skip_without_rlimit_as(void)
 #endif
 }
 
-WEFT_TEST(thread_start_without_room)
+WEFT_TEST(exhaustion_thread_start_without_room)
 {
     skip_without_rlimit_as();
 #ifdef THREAD_CASES
@@ -370,7 +370,7 @@ WEFT_TEST(thread_start_without_room)
 #endif
 }
 
-WEFT_TEST(timer_start_without_room)
+WEFT_TEST(exhaustion_timer_start_without_room)
 {
     skip_without_rlimit_as();
 #ifdef THREAD_CASES
@@ -378,7 +378,7 @@ WEFT_TEST(timer_start_without_room)
 #endif
 }
 
-WEFT_TEST(executor_without_room)
+WEFT_TEST(exhaustion_executor_without_room)
 {
     skip_without_rlimit_as();
 #ifdef THREAD_CASES

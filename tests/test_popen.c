@@ -739,7 +739,7 @@ WEFT_TEST(popen_bare_name_not_from_cwd)
 
 /* ---- communicate ------------------------------------------------------------------------ */
 
-WEFT_TEST_TIMEOUT(communicate_8mib_through_cat, 120)
+WEFT_TEST_TIMEOUT(popen_communicate_8mib_through_cat, 120)
 {
     weft_popen *p;
     unsigned char *input = malloc(BIG);
@@ -767,7 +767,7 @@ WEFT_TEST_TIMEOUT(communicate_8mib_through_cat, 120)
     weft_popen_release(p);
 }
 
-WEFT_TEST_TIMEOUT(communicate_8mib_on_stdout_and_stderr, 120)
+WEFT_TEST_TIMEOUT(popen_communicate_8mib_on_stdout_and_stderr, 120)
 {
     const char *argv[8];
     char size[32];
@@ -801,7 +801,7 @@ WEFT_TEST_TIMEOUT(communicate_8mib_on_stdout_and_stderr, 120)
 
 /* A child that stops reading (here: never reads) is not an error of
  * communicate (Python ignores the broken pipe too). */
-WEFT_TEST(communicate_input_to_child_that_does_not_read)
+WEFT_TEST(popen_communicate_input_to_child_that_does_not_read)
 {
     const char *argv[8];
     weft_popen *p;
@@ -820,7 +820,7 @@ WEFT_TEST(communicate_input_to_child_that_does_not_read)
     weft_popen_release(p);
 }
 
-WEFT_TEST(communicate_timeout_then_collect_the_rest)
+WEFT_TEST(popen_communicate_timeout_then_collect_the_rest)
 {
     const char *argv[8];
     char marker[128];
@@ -868,7 +868,7 @@ WEFT_TEST(communicate_timeout_then_collect_the_rest)
     weft_popen_release(p);
 }
 
-WEFT_TEST(communicate_input_without_stdin_pipe_einval)
+WEFT_TEST(popen_communicate_input_without_stdin_pipe_einval)
 {
     static const weft_stdio not_piped[] = {WEFT_STDIO_NULL, WEFT_STDIO_INHERIT};
     const char *argv[8];
@@ -892,7 +892,7 @@ WEFT_TEST(communicate_input_without_stdin_pipe_einval)
     }
 }
 
-WEFT_TEST(communicate_input_after_start_einval)
+WEFT_TEST(popen_communicate_input_after_start_einval)
 {
     const char *argv[8];
     char marker[128];
@@ -1128,7 +1128,7 @@ WEFT_TEST(popen_new_process_group)
 
 /* ---- weft_run ------------------------------------------------------------------------------ */
 
-WEFT_TEST(run_captures_and_exit_code)
+WEFT_TEST(popen_run_captures_and_exit_code)
 {
     const char *argv[8];
     char *out = NULL, *err = NULL;
@@ -1156,7 +1156,7 @@ WEFT_TEST(run_captures_and_exit_code)
     }
 }
 
-WEFT_TEST(run_timeout_kills_and_reaps)
+WEFT_TEST(popen_run_timeout_kills_and_reaps)
 {
     const char *argv[8];
     char *out = NULL;
@@ -1176,7 +1176,7 @@ WEFT_TEST(run_timeout_kills_and_reaps)
 }
 
 /* What the child wrote before the timeout comes back with WEFT_ETIMEDOUT. */
-WEFT_TEST(run_timeout_keeps_partial_output)
+WEFT_TEST(popen_run_timeout_keeps_partial_output)
 {
     const char *argv[8];
     char *out = NULL, *err = NULL;
@@ -1372,12 +1372,12 @@ static void run_mode_bounded(const char *mode, const char *arg)
     CHECK_EQ_INT(code, 0);
 }
 
-WEFT_TEST(run_returns_when_no_thread_can_start)
+WEFT_TEST(popen_run_returns_when_no_thread_can_start)
 {
     run_mode_bounded("run_without_threads", NULL);
 }
 
-WEFT_TEST(communicate_failed_for_want_of_threads_then_retried)
+WEFT_TEST(popen_communicate_failed_for_want_of_threads_then_retried)
 {
     run_mode_bounded("communicate_without_threads", "none");
     run_mode_bounded("communicate_without_threads", "one");
