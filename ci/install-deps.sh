@@ -17,11 +17,18 @@ else
   # Python reference and their report; doxygen: the API reference
   # (ci/docs.sh; no graphviz, the reference has no diagrams). clang-cl,
   # lld-link, llvm-lib of LLVM 14 and Wine's MSVC-style headers and import
-  # libraries: the MSVC-ABI build run under Wine (ci/msvc-wine.sh).
+  # libraries: the MSVC-ABI build run under Wine (ci/msvc-wine.sh). The
+  # ports: gcc-multilib (ci/i386.sh), qemu-user (i386 and aarch64 tests),
+  # the arm64 glibc and libgcc_s that qemu-aarch64 runs the tests against
+  # (ci/aarch64.sh), nodejs + npm to fetch zig (ci/zig.sh: the macOS, musl
+  # and aarch64 builds).
   wanted=(cmake make gcc libc6-dev ninja-build clang pkg-config
           gcc-mingw-w64-x86-64 wine wine64
           clang-14 lld-14 llvm-14 libwine-dev
-          libglib2.0-dev libuv1-dev libapr1-dev libaprutil1-dev python3 doxygen)
+          libglib2.0-dev libuv1-dev libapr1-dev libaprutil1-dev python3 doxygen
+          gcc-multilib qemu-user libc6-arm64-cross libgcc-s1-arm64-cross nodejs)
+  # NodeSource's nodejs carries npm itself (and conflicts with Debian's npm).
+  command -v npm >/dev/null 2>&1 || wanted+=(npm)
   # The sanitizer runtimes are a package of their own on Debian 12 and later.
   if command -v apt-cache >/dev/null 2>&1 &&
      apt-cache show libclang-rt-dev >/dev/null 2>&1; then

@@ -287,6 +287,19 @@ static weft_executor *registry;
 static uint32_t unnamed_count;  /* executors given no prefix so far */
 static bool exit_handler_registered;
 
+/* The parent's executors are not the child's: their workers are not in it,
+ * and their own locks may have been held at the fork. Left registered, the
+ * child's orderly exit would shut them down and wait for those workers
+ * forever (or follow a waiter list caught mid-change). */
+static void forget_parents_executors(void)
+{
+    weft_executor *ex;
+
+    for (ex = registry; ex; ex = ex->reg_next)
+        ex->registered = false;
+    registry = NULL;
+}
+
 /* The registry's lock before the wait lock, the order in which fork's
  * prepare step takes them (neither is held while taking the other). */
 void weft__executors_at_fork(weft__fork_step step)
@@ -294,10 +307,12 @@ void weft__executors_at_fork(weft__fork_step step)
     if (step == WEFT__FORK_PARENT) {
         weft__lock_at_fork(&wait_lock, step);
         weft__lock_at_fork(&executor_registry_lock, step);
-    } else {
-        weft__lock_at_fork(&executor_registry_lock, step);
-        weft__lock_at_fork(&wait_lock, step);
+        return;
     }
+    weft__lock_at_fork(&executor_registry_lock, step);
+    weft__lock_at_fork(&wait_lock, step);
+    if (step == WEFT__FORK_CHILD)
+        forget_parents_executors();
 }
 
 static void executor_unref(weft_executor *ex)

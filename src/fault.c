@@ -28,25 +28,15 @@ bool weft__alloc_fails(const void *caller)
     return true;
 }
 
-/* The hook belongs to the process that set it: a fork child starts with it
- * off, so a failure meant for the parent's call does not land in the
- * child's copy of the count. */
-static void off_in_child(void)
+/* A fork child starts with the hook off, so a failure meant for the
+ * parent's call does not land in the child's copy of the count. */
+void weft__fault_after_fork_in_child(void)
 {
     weft__store(&alloc_fail_at, 0);
 }
 
-static void register_fork_reset(void *arg)
-{
-    (void)arg;
-    (void)weft_sys_atfork(NULL, NULL, off_in_child); /* without it, only fork tests suffer */
-}
-
 void weft_fault_alloc_fail_at(long n)
 {
-    static weft_once once = WEFT_ONCE_INIT;
-
-    weft_call_once(&once, register_fork_reset, NULL);
     /* Off while the count restarts, so no allocation in between can match. */
     weft__store(&alloc_fail_at, 0);
     weft__store(&alloc_count, 0);

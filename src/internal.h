@@ -60,11 +60,17 @@ char *weft__strdup(const char *s);
  * them and remembers where the failed one was made. */
 #ifdef WEFT_FAULT_INJECTION
 bool weft__alloc_fails(const void *caller);
+/* The hook belongs to the process that set it: the fork handlers switch it
+ * off in a child. */
+void weft__fault_after_fork_in_child(void);
 #else
 static inline bool weft__alloc_fails(const void *caller)
 {
     (void)caller;
     return false;
+}
+static inline void weft__fault_after_fork_in_child(void)
+{
 }
 #endif
 

@@ -355,7 +355,7 @@ int weft_pool_create(weft_pool **out, const weft_pool_opts *opts)
 
     if (!out || o.processes < 0)
         return WEFT_EINVAL;
-    rc = WEFT__RESERVED_CHECK("weft_pool_create", &o);
+    rc = WEFT__RESERVED_CHECK("pool_create", &o);
     if (rc != WEFT_OK)
         return rc;
     if (o.method != WEFT_START_DEFAULT && o.method != WEFT_START_FORK &&

@@ -133,7 +133,7 @@ int weft_popen_start(weft_popen **out, const char *const argv[], const weft_pope
 
     if (!out || !argv || !argv[0])
         return WEFT_EINVAL;
-    rc = WEFT__RESERVED_CHECK("weft_popen_start", &o);
+    rc = WEFT__RESERVED_CHECK("popen_start", &o);
     if (rc != WEFT_OK)
         return rc;
     how[0] = o.in;

@@ -429,7 +429,7 @@ int weft_process_start(weft_process **out, const char *target, const void *arg, 
     if (o.method != WEFT_START_DEFAULT && o.method != WEFT_START_FORK &&
         o.method != WEFT_START_SPAWN)
         return WEFT_EINVAL;
-    rc = WEFT__RESERVED_CHECK("weft_process_start", &o);
+    rc = WEFT__RESERVED_CHECK("process_start", &o);
     if (rc != WEFT_OK)
         return rc;
     p = weft__malloc(sizeof *p);

@@ -108,7 +108,7 @@ int weft_queue_create(weft_queue **out, const weft_queue_opts *opts)
     *out = NULL;
     if (!opts)
         opts = &defaults;
-    rc = WEFT__RESERVED_CHECK("weft_queue_create", opts);
+    rc = WEFT__RESERVED_CHECK("queue_create", opts);
     if (rc != WEFT_OK)
         return rc;
     if (opts->kind != WEFT_QUEUE_FIFO && opts->kind != WEFT_QUEUE_LIFO &&

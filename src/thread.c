@@ -279,6 +279,7 @@ static void after_fork_in_child(void)
     weft__locals_after_fork_in_child();
     weft__children_after_fork_in_child();
     module_locks_at_fork(WEFT__FORK_CHILD);
+    weft__fault_after_fork_in_child();
     weft__pool_after_fork_in_child();
 }
 
@@ -463,30 +464,30 @@ int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
     int rc;
 
     if (!out)
-        return WEFT_EINVAL;
+        return weft__fail(WEFT_EINVAL, "thread_start: out is NULL");
     *out = NULL;
     if (!fn)
-        return WEFT_EINVAL;
-    rc = opts ? WEFT__RESERVED_CHECK("weft_thread_start", opts) : WEFT_OK;
+        return weft__fail(WEFT_EINVAL, "thread_start: fn is NULL");
+    rc = opts ? WEFT__RESERVED_CHECK("thread_start", opts) : WEFT_OK;
     if (rc != WEFT_OK)
         return rc;
     rc = ensure_init();
     if (rc != WEFT_OK)
-        return rc;
+        return weft__fail(rc, "thread_start: weft could not initialise (%s)", weft_strerror(rc));
     rc = weft__exit_allows_threads();
     if (rc != WEFT_OK)
-        return rc;
+        return weft__fail(rc, "thread_start: the process is exiting: no new thread starts");
     /* Non-daemon threads are joined when main() returns, as in Python. */
     weft__exit_hook_install();
     t = new_record();
     if (!t)
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "thread_start: no memory for the thread's record");
     /* As Python's Thread(name=""): an empty name gets the default. */
     rc = opts && opts->name && opts->name[0] ? push_name(t, opts->name)
                                              : push_default_name(t, "Thread", &thread_counter);
     if (rc != WEFT_OK) {
         free_record(t);
-        return rc;
+        return weft__fail(rc, "thread_start: no memory for the thread's name");
     }
     t->refs = 2; /* the handle and the running thread */
     t->daemon = opts && opts->daemon;
@@ -507,7 +508,7 @@ int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
         mark_done(t);
         unref(t);
         unref(t);
-        return weft__fail(rc, "weft_thread_start: the OS started no thread (%s)", weft_strerror(rc));
+        return weft__fail(rc, "thread_start: the OS started no thread (%s)", weft_strerror(rc));
     }
     end_busy(t, UNREAPED);
     *out = t;

@@ -45,6 +45,13 @@ void weft_test_skip(const char *why)
     _Exit(WEFT_TEST_SKIP_CODE);
 }
 
+bool weft_test_under_qemu_user(void)
+{
+    const char *flag = getenv("WEFT_TEST_QEMU_USER");
+
+    return flag != NULL && strcmp(flag, "1") == 0;
+}
+
 /* ---- Child processes ------------------------------------------------------------ */
 
 static const char *self_path = "";

@@ -204,6 +204,13 @@ WEFT_NORETURN void weft_test_fail(const char *file, int line, const char *fmt, .
 /* Print "skipped: why" and end the process with WEFT_TEST_SKIP_CODE. */
 WEFT_NORETURN void weft_test_skip(const char *why);
 
+/* True when the tests run under qemu-user, which CMake tells them by
+ * setting WEFT_TEST_QEMU_USER in their environment when its
+ * CMAKE_CROSSCOMPILING_EMULATOR is a qemu (ci/i386.sh, ci/aarch64.sh).
+ * qemu-user cannot emulate everything a kernel does; the few cases that
+ * check what it cannot skip under it, saying why. */
+bool weft_test_under_qemu_user(void);
+
 /* ---- Child processes ------------------------------------------------------------ */
 
 /* The path this executable was started with (argv[0]). */

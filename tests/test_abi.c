@@ -259,33 +259,33 @@ WEFT_TEST(abi_nonzero_reserved_slot_is_einval_everywhere)
     thread_opts.reserved[3] = &marker;
     CHECK_STATUS(weft_thread_start(&thread, return_arg, NULL, &thread_opts), WEFT_EINVAL);
     CHECK_EQ_PTR(thread, NULL);
-    check_reserved_message("weft_thread_start");
+    check_reserved_message("thread_start");
 
     queue_opts.reserved[3] = &marker;
     CHECK_STATUS(weft_queue_create(&queue, &queue_opts), WEFT_EINVAL);
     CHECK_EQ_PTR(queue, NULL);
-    check_reserved_message("weft_queue_create");
+    check_reserved_message("queue_create");
 
     /* Rejected before a target is looked up or a child starts. */
     process_opts.reserved[3] = &marker;
     CHECK_STATUS(weft_process_start(&process, "abi-no-such-target", NULL, 0, &process_opts),
                  WEFT_EINVAL);
     CHECK_EQ_PTR(process, NULL);
-    check_reserved_message("weft_process_start");
+    check_reserved_message("process_start");
 
     pool_opts.reserved[3] = &marker;
     CHECK_STATUS(weft_pool_create(&pool, &pool_opts), WEFT_EINVAL);
     CHECK_EQ_PTR(pool, NULL);
-    check_reserved_message("weft_pool_create");
+    check_reserved_message("pool_create");
 
     /* Rejected before the program is looked for (else WEFT_ENOENT). */
     popen_opts.reserved[3] = &marker;
     CHECK_STATUS(weft_popen_start(&child, argv, &popen_opts), WEFT_EINVAL);
     CHECK_EQ_PTR(child, NULL);
-    check_reserved_message("weft_popen_start");
+    check_reserved_message("popen_start");
     CHECK_STATUS(weft_run(argv, &popen_opts, WEFT_FOREVER, NULL, NULL, NULL, NULL, NULL),
                  WEFT_EINVAL);
-    check_reserved_message("weft_popen_start");
+    check_reserved_message("popen_start");
 }
 
 WEFT_TEST(abi_zero_reserved_slots_are_accepted)

@@ -8,7 +8,8 @@
  * from 0 up, so that every pipe and copy a call makes is the one that
  * fails in some round. Threads run out under a lowered RLIMIT_AS, which
  * leaves no room for a thread's stack (not under ASan or TSan, whose
- * shadow memory needs a huge address space). RLIMIT_NPROC cannot serve:
+ * shadow memory needs a huge address space, nor under qemu-user, which
+ * ignores the limit). RLIMIT_NPROC cannot serve:
  * it does not bind root, and the tests may run as root.
  *
  * POSIX only (setrlimit): every case is skipped (77) on Windows, and so
@@ -360,6 +361,8 @@ static void skip_without_rlimit_as(void)
 #ifndef THREAD_CASES
     weft_test_skip("needs Linux and no ASan/TSan (RLIMIT_AS)");
 #endif
+    if (weft_test_under_qemu_user())
+        weft_test_skip("qemu-user ignores a program's RLIMIT_AS (it would cap qemu itself)");
 }
 
 WEFT_TEST(exhaustion_thread_start_without_room)

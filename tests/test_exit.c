@@ -619,8 +619,11 @@ static int exit_racing_starts(int exiters)
      * endless stream of them would keep it joining. */
     for (i = 0; i < 500; i++) {
         rc = weft_thread_start(&thread, return_at_once, NULL, NULL);
-        if (rc == WEFT_ESHUTDOWN)
-            break; /* too late: the exit is ending the process */
+        if (rc == WEFT_ESHUTDOWN) {
+            /* too late: the exit is ending the process, and says so */
+            CHECK(strstr(weft_last_error_message(), "exiting") != NULL);
+            break;
+        }
         CHECK_OK(rc);
         weft_thread_release(thread);
     }

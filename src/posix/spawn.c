@@ -131,6 +131,10 @@ static int close_if_inherited(posix_spawn_file_actions_t *actions, int fd)
     if (flags < 0 || (flags & FD_CLOEXEC) != 0)
         return WEFT_OK;
     flags = posix_spawn_file_actions_addclose(actions, fd);
+    /* EBADF: fd is at or above RLIMIT_NOFILE (lowered since it was
+     * opened), so no action can name it: the process is out of room. */
+    if (flags == EBADF)
+        return weft__fd_status(EMFILE, "posix_spawn_file_actions_addclose");
     return flags == 0 ? WEFT_OK : spawn_status(flags);
 }
 
@@ -312,8 +316,10 @@ static int spawn_program(pid_t *pid, const char *name, const char *dirs,
 
     if (err == 0)
         return WEFT_OK;
+    /* musl's posix_spawn makes a pipe of its own: EMFILE and ENFILE are
+     * descriptors running out, as for weft's own pipes. */
     if (err != ENOENT && err != ENOTDIR && err != EACCES)
-        return spawn_status(err);
+        return weft__fd_status(err, "posix_spawn");
     if (denied || err == EACCES)
         return weft__os_error(EACCES);
     weft__os_error(ENOENT);
