@@ -83,9 +83,10 @@ typedef struct weft_popen weft_popen;
  *          program does not exist; `WEFT_EINVAL` for NULL `out` or `argv`,
  *          an empty `argv`, an unknown `weft_stdio` value or
  *          `WEFT_STDIO_STDOUT` for stdin or stdout, a non-zero reserved slot
- *          in `opts`, or a string Windows cannot pass (see above); `WEFT_EAGAIN` when no file descriptor
- *          is left for a pipe; `WEFT_ENOMEM`; `WEFT_EOS` with the OS error
- *          (e.g. EACCES for a file that is not executable).
+ *          in `opts`, or a string Windows cannot pass (see above);
+ *          `WEFT_EAGAIN` when no file descriptor is left for a pipe;
+ *          `WEFT_ENOMEM`; `WEFT_EOS` with the OS error (e.g. EACCES for a
+ *          file that is not executable).
  * \threadsafety Safe from any thread. Blocks only while the OS starts it.
  */
 WEFT_API int weft_popen_start(weft_popen **out, const char *const argv[],

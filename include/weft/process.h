@@ -112,8 +112,9 @@ WEFT_API void weft_process_main(int argc, char **argv);
  * \returns `WEFT_OK` with a handle in `*out`; `WEFT_ENOENT` when no target
  *          has that name; `WEFT_EINVAL` for NULL `out` or `target`, NULL
  *          `arg` with `len` > 0, an unknown method, the fork method on
- *          Windows, or a non-zero reserved slot in `opts`; `WEFT_ESHUTDOWN` once the orderly exit has passed its
- *          handlers; `WEFT_EPERM` in a child of the spawn method before
+ *          Windows, or a non-zero reserved slot in `opts`;
+ *          `WEFT_ESHUTDOWN` once the orderly exit has passed its handlers;
+ *          `WEFT_EPERM` in a child of the spawn method before
  *          weft_process_main() has run (see there);
  *          `WEFT_ECHILD` when a spawned child ended before it read
  *          its argument; `WEFT_EAGAIN` when no file descriptor is left for

@@ -44,9 +44,10 @@ typedef struct weft_thread_opts {
  * \param arg passed to `fn`.
  * \param opts NULL for the defaults.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `out` or `fn`, a non-zero
- *          reserved slot in `opts`, or a stack size the OS refuses; `WEFT_ENOMEM`; `WEFT_EAGAIN` when the OS
- *          has no resources for another thread (or, on weft's first use,
- *          no thread-local slot); `WEFT_ESHUTDOWN` once an orderly exit
+ *          reserved slot in `opts`, or a stack size the OS refuses;
+ *          `WEFT_ENOMEM`; `WEFT_EAGAIN` when the OS has no resources for
+ *          another thread (or, on weft's first use, no thread-local slot);
+ *          `WEFT_ESHUTDOWN` once an orderly exit
  *          has run its handlers (weft/exit.h); `WEFT_EOS` for another OS
  *          failure. On failure `*out` is NULL (unless `out` is NULL) and
  *          nothing was started.
