@@ -218,7 +218,7 @@ static void ring_destroy(void *queue)
 
 static void *wq_create(size_t maxsize)
 {
-    weft_queue_opts opts = {WEFT_QUEUE_FIFO, maxsize, NULL};
+    weft_queue_opts opts = {.kind = WEFT_QUEUE_FIFO, .maxsize = maxsize};
     weft_queue *q;
 
     if (weft_queue_create(&q, &opts) != WEFT_OK)

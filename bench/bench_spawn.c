@@ -333,7 +333,7 @@ static void one_vfork_exec(void)
 
 static void one_weft_process(weft_start_method method)
 {
-    weft_process_opts opts = {method, false};
+    weft_process_opts opts = {.method = method};
     weft_process *p;
     int code = -1;
     int rc = weft_process_start(&p, TARGET, NULL, 0, &opts);

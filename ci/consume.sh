@@ -116,6 +116,15 @@ for kind in $kinds; do
       printf 'exported but not public API:\n%s\n' "$others"
       fail "$kind: libweft.so exports internal symbols"
     fi
+    # Before 1.0 each minor version has its own SONAME (CMakeLists.txt).
+    want=libweft.so.${weft_version%.*}
+    ((${weft_version%%.*} > 0)) && want=libweft.so.${weft_version%%.*}
+    soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+    if [[ $soname == "$want" ]]; then
+      pass "$kind: SONAME $soname"
+    else
+      fail "$kind: SONAME '$soname', expected $want"
+    fi
   fi
 
   # Windows finds a consumer's DLL on PATH (ELF and Mach-O consumers have

@@ -56,8 +56,9 @@ configure_package_config_file(
   INSTALL_DESTINATION "${WEFT_INSTALL_CMAKEDIR}"
   NO_SET_AND_CHECK_MACRO
   NO_CHECK_REQUIRED_COMPONENTS_MACRO)
-# Before 1.0 a minor version may change the API: 0.1.x satisfies a request
-# for 0.1, 0.2 does not.
+# Before 1.0 a minor version may change the API and the ABI (hence the
+# SONAME libweft.so.0.MINOR, CMakeLists.txt): 0.1.x satisfies a request for
+# 0.1, 0.2 does not.
 write_basic_package_version_file(
   "${PROJECT_BINARY_DIR}/weftConfigVersion.cmake"
   VERSION "${PROJECT_VERSION}"

@@ -36,7 +36,7 @@ static int test(const void *arg, size_t len)
 
 int main(int argc, char **argv)
 {
-    weft_pool_opts opts = {5, WEFT_START_DEFAULT};
+    weft_pool_opts opts = {.processes = 5};
     weft_pool *pool = NULL;
     int inputs[COUNT];
     weft_buffer items[COUNT];

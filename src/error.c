@@ -51,6 +51,18 @@ int weft__fail(int status, const char *format, ...)
     return status;
 }
 
+int weft__reserved_check(const char *call, void *const *reserved, size_t count)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++)
+        if (reserved[i])
+            return weft__fail(WEFT_EINVAL,
+                              "%s: opts->reserved[%zu] is not zero (a field of a newer weft?)",
+                              call, i);
+    return WEFT_OK;
+}
+
 void weft__fatal(const char *file, int line, const char *func, int os_error, const char *what)
 {
     fprintf(stderr, "weft: fatal: %s failed (os error %d) in %s at %s:%d\n", what, os_error, func,

@@ -27,6 +27,14 @@ int weft__os_error(int os_error);
  * failing path can end with `return weft__fail(WEFT_EINVAL, "...", ...);`. */
 int weft__fail(int status, const char *format, ...) WEFT__PRINTF(2, 3);
 
+/* WEFT_OK when the `reserved` tail of the option struct `opts` is all zero,
+ * else WEFT_EINVAL with a message naming `call`: a later weft gives those
+ * slots a meaning (weft/base.h, "Option structs"). */
+#define WEFT__RESERVED_CHECK(call, opts)                                                     \
+    weft__reserved_check((call), (opts)->reserved,                                          \
+                         sizeof (opts)->reserved / sizeof (opts)->reserved[0])
+int weft__reserved_check(const char *call, void *const *reserved, size_t count);
+
 /* An OS call that cannot fail did: print what failed and where, then abort.
  * Only for broken invariants, never for misuse or expected outcomes. */
 #define WEFT__FATAL(os_error, what) weft__fatal(__FILE__, __LINE__, __func__, (os_error), (what))

@@ -237,7 +237,7 @@ static void *drive(void *arg)
 int weft_pool_map(weft_pool *pool, const char *target, const weft_buffer *items, size_t count,
                   weft_pool_result *results)
 {
-    weft_thread_opts opts = {"weft-pool-driver", true, 0};
+    weft_thread_opts opts = {.name = "weft-pool-driver", .daemon = true};
     map_job job;
     driver *drivers;
     weft_thread **threads;
@@ -290,13 +290,16 @@ out:
 
 int weft_pool_create(weft_pool **out, const weft_pool_opts *opts)
 {
-    weft_pool_opts o = opts ? *opts : (weft_pool_opts){0, WEFT_START_DEFAULT};
+    weft_pool_opts o = opts ? *opts : (weft_pool_opts){0};
     weft_pool *pool;
     size_t i;
-    int rc = WEFT_OK;
+    int rc;
 
     if (!out || o.processes < 0)
         return WEFT_EINVAL;
+    rc = WEFT__RESERVED_CHECK("pool_create", &o);
+    if (rc != WEFT_OK)
+        return rc;
     if (o.method != WEFT_START_DEFAULT && o.method != WEFT_START_FORK &&
         o.method != WEFT_START_SPAWN)
         return WEFT_EINVAL;

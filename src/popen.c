@@ -133,6 +133,9 @@ int weft_popen_start(weft_popen **out, const char *const argv[], const weft_pope
 
     if (!out || !argv || !argv[0])
         return WEFT_EINVAL;
+    rc = WEFT__RESERVED_CHECK("popen_start", &o);
+    if (rc != WEFT_OK)
+        return rc;
     how[0] = o.in;
     how[1] = o.out;
     how[2] = o.err;
@@ -297,7 +300,7 @@ static void *read_stream(void *arg)
  * says what it does, for the message when it cannot start. */
 static int start_helper(weft_popen *p, void *(*fn)(void *), void *arg, const char *job)
 {
-    weft_thread_opts opts = {"weft-communicate", true, 0};
+    weft_thread_opts opts = {.name = "weft-communicate", .daemon = true};
     weft_thread *t;
     int rc;
 

@@ -323,7 +323,7 @@ int weft__process_start(weft__child **out, const weft__start *how)
 int weft_process_start(weft_process **out, const char *target, const void *arg, size_t len,
                        const weft_process_opts *opts)
 {
-    weft_process_opts o = opts ? *opts : (weft_process_opts){WEFT_START_DEFAULT, false};
+    weft_process_opts o = opts ? *opts : (weft_process_opts){0};
     weft__start how;
     weft_process *p;
     int rc;
@@ -333,6 +333,9 @@ int weft_process_start(weft_process **out, const char *target, const void *arg, 
     if (o.method != WEFT_START_DEFAULT && o.method != WEFT_START_FORK &&
         o.method != WEFT_START_SPAWN)
         return WEFT_EINVAL;
+    rc = WEFT__RESERVED_CHECK("process_start", &o);
+    if (rc != WEFT_OK)
+        return rc;
     p = weft__malloc(sizeof *p);
     if (!p)
         return WEFT_ENOMEM;

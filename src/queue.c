@@ -99,14 +99,18 @@ static weft_lock *get_lock_of(weft_queue *q)
 
 int weft_queue_create(weft_queue **out, const weft_queue_opts *opts)
 {
-    weft_queue_opts defaults = {WEFT_QUEUE_FIFO, 0, NULL};
+    weft_queue_opts defaults = {0};
     weft_queue *q;
+    int rc;
 
     if (!out)
         return WEFT_EINVAL;
     *out = NULL;
     if (!opts)
         opts = &defaults;
+    rc = WEFT__RESERVED_CHECK("queue_create", opts);
+    if (rc != WEFT_OK)
+        return rc;
     if (opts->kind != WEFT_QUEUE_FIFO && opts->kind != WEFT_QUEUE_LIFO &&
         opts->kind != WEFT_QUEUE_PRIORITY)
         return WEFT_EINVAL;

@@ -429,6 +429,9 @@ int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
     *out = NULL;
     if (!fn)
         return weft__fail(WEFT_EINVAL, "thread_start: fn is NULL");
+    rc = opts ? WEFT__RESERVED_CHECK("thread_start", opts) : WEFT_OK;
+    if (rc != WEFT_OK)
+        return rc;
     rc = weft__runtime_init(); /* also the exit hook: non-daemon threads are joined when main() returns */
     if (rc != WEFT_OK)
         return weft__fail(rc, "thread_start: weft could not initialise (%s)", weft_strerror(rc));

@@ -394,7 +394,7 @@ static void scenario_queue(rng *r)
     queue_run *run = calloc(1, sizeof *run);
     worker workers[Q_MAX_PRODUCERS + Q_MAX_CONSUMERS + 1];
     weft_thread *threads[Q_MAX_PRODUCERS + Q_MAX_CONSUMERS + 1];
-    weft_queue_opts opts = {WEFT_QUEUE_FIFO, 0, NULL};
+    weft_queue_opts opts = {.kind = WEFT_QUEUE_FIFO};
     int producers, consumers, n = 0, mode, i;
     bool joiner, dropped;
     long k, put_total = 0;
@@ -977,7 +977,7 @@ static int child_exits(uint64_t seed)
     static exiter exiters[EXIT_MAX_EXITERS];
     static weft_event never = WEFT_EVENT_INIT;
     exit_plan plan = exit_plan_of(seed);
-    weft_thread_opts opts = {NULL, false, 0};
+    weft_thread_opts opts = {0};
     weft_thread *thread;
     int i, rc;
 
@@ -1189,7 +1189,7 @@ static void *forker(void *arg)
 {
     worker *w = arg;
     fork_state *st = w->run;
-    weft_process_opts opts = {WEFT_START_FORK, false};
+    weft_process_opts opts = {.method = WEFT_START_FORK};
     weft_process *child;
     int i, code, got;
     pid_t pid;

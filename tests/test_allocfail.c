@@ -284,7 +284,7 @@ enum { QUEUE_ITEMS = 1000 }; /* several FIFO chunks, several heap doublings */
 static long queue_path(long n, int how)
 {
     weft_queue_kind kind = (weft_queue_kind)how;
-    weft_queue_opts opts = {kind, 0, compare_ints};
+    weft_queue_opts opts = {.kind = kind, .compare = compare_ints};
     weft_queue *q = NULL;
     bool failed = false;
     void *item;
@@ -325,17 +325,17 @@ static long queue_path(long n, int how)
     return k;
 }
 
-WEFT_TEST(queue_fifo_create_put_get)
+WEFT_TEST(allocfail_queue_fifo_create_put_get)
 {
     sweep("queue_fifo");
 }
 
-WEFT_TEST(queue_lifo_create_put_get)
+WEFT_TEST(allocfail_queue_lifo_create_put_get)
 {
     sweep("queue_lifo");
 }
 
-WEFT_TEST(queue_priority_create_put_get)
+WEFT_TEST(allocfail_queue_priority_create_put_get)
 {
     sweep("queue_priority");
 }
@@ -359,7 +359,7 @@ static void start_and_join(const weft_thread_opts *opts)
 /* A thread named (how 1) or not. */
 static long thread_start_path(long n, int how)
 {
-    weft_thread_opts opts = {how ? "named" : NULL, false, 0};
+    weft_thread_opts opts = {.name = how ? "named" : NULL};
     weft_thread *t = (weft_thread *)ITEM(1);
     long k;
     int rc;
@@ -377,12 +377,12 @@ static long thread_start_path(long n, int how)
     return k;
 }
 
-WEFT_TEST(thread_start_named)
+WEFT_TEST(allocfail_thread_start_named)
 {
     sweep("thread_start_named");
 }
 
-WEFT_TEST(thread_start_unnamed)
+WEFT_TEST(allocfail_thread_start_unnamed)
 {
     sweep("thread_start_unnamed");
 }
@@ -405,7 +405,7 @@ static long thread_set_name(long n, int how)
     return k;
 }
 
-WEFT_TEST(thread_set_name)
+WEFT_TEST(allocfail_thread_set_name)
 {
     sweep("thread_set_name");
 }
@@ -437,7 +437,7 @@ static long timer_start(long n, int how)
     return k;
 }
 
-WEFT_TEST(timer_start)
+WEFT_TEST(allocfail_timer_start)
 {
     sweep("timer_start");
 }
@@ -536,12 +536,12 @@ static long run_foreign(long n, int how)
     return job.run.k;
 }
 
-WEFT_TEST(foreign_thread_current)
+WEFT_TEST(allocfail_foreign_thread_current)
 {
     sweep("foreign_current");
 }
 
-WEFT_TEST(foreign_thread_sleep)
+WEFT_TEST(allocfail_foreign_thread_sleep)
 {
     sweep("foreign_sleep");
 }
@@ -549,7 +549,7 @@ WEFT_TEST(foreign_thread_sleep)
 /* An RLock takes its owner's ident from the synchronisation layer, not
  * from a thread record: a foreign thread's first acquire allocates nothing
  * (so it cannot fail for want of memory). */
-WEFT_TEST(foreign_thread_rlock_allocates_nothing)
+WEFT_TEST(allocfail_foreign_thread_rlock_allocates_nothing)
 {
     CHECK_EQ_INT(run_foreign(0, 1), 0);
 }
@@ -640,7 +640,7 @@ static long local_create_set_get(long n, int how)
     return k + run.k;
 }
 
-WEFT_TEST(local_create_set_get)
+WEFT_TEST(allocfail_local_create_set_get)
 {
     sweep("local_create_set_get");
 }
@@ -679,7 +679,7 @@ static long atexit_register(long n, int how)
     return k;
 }
 
-WEFT_TEST(atexit_register)
+WEFT_TEST(allocfail_atexit_register)
 {
     sweep("atexit_register");
 }
@@ -777,7 +777,7 @@ static long executor_path(long n, int how)
     return k;
 }
 
-WEFT_TEST(executor_submit_map_callbacks)
+WEFT_TEST(allocfail_executor_submit_map_callbacks)
 {
     sweep("executor_path");
 }
@@ -842,18 +842,18 @@ static long process_start_path(long n, int how)
     return k;
 }
 
-WEFT_TEST(process_start_spawn)
+WEFT_TEST(allocfail_process_start_spawn)
 {
     sweep("process_spawn");
 }
 
 /* The spawned child's own allocations (the target's name, its argument). */
-WEFT_TEST(process_spawned_child)
+WEFT_TEST(allocfail_process_spawned_child)
 {
     sweep_children("process_spawn");
 }
 
-WEFT_TEST(process_start_fork)
+WEFT_TEST(allocfail_process_start_fork)
 {
     weft_test_skip_without_fork();
     sweep("process_fork");
@@ -862,7 +862,7 @@ WEFT_TEST(process_start_fork)
 /* The hook's own fork part is one of weft's fork handlers, not a second
  * registration that replaces them: arming it after the runtime is up must
  * leave a fork whole (it once left the common handlers NULL). */
-WEFT_TEST(process_fork_after_the_hook_is_armed)
+WEFT_TEST(allocfail_process_fork_after_the_hook_is_armed)
 {
     weft_process_opts opts = {0};
     weft_process *p;
@@ -909,7 +909,7 @@ static long process_register(long n, int how)
     return k;
 }
 
-WEFT_TEST(process_register)
+WEFT_TEST(allocfail_process_register)
 {
     sweep("process_register");
 }
@@ -922,7 +922,7 @@ enum { POOL_ITEMS = 6 };
  * leaves nothing running; a failed map leaves the pool usable. */
 static long pool_path(long n, int how)
 {
-    weft_pool_opts opts = {2, (weft_start_method)how};
+    weft_pool_opts opts = {.processes = 2, .method = (weft_start_method)how};
     weft_pool *pool = NULL;
     int xs[POOL_ITEMS];
     weft_buffer items[POOL_ITEMS];
@@ -979,18 +979,18 @@ static long pool_path(long n, int how)
     return k;
 }
 
-WEFT_TEST_TIMEOUT(pool_create_map_spawn, 120)
+WEFT_TEST_TIMEOUT(allocfail_pool_create_map_spawn, 120)
 {
     sweep("pool_spawn");
 }
 
 /* The workers' own allocations (a task's name and bytes, the reply). */
-WEFT_TEST_TIMEOUT(pool_workers_spawn, 120)
+WEFT_TEST_TIMEOUT(allocfail_pool_workers_spawn, 120)
 {
     sweep_children("pool_spawn");
 }
 
-WEFT_TEST_TIMEOUT(pool_create_map_fork, 120)
+WEFT_TEST_TIMEOUT(allocfail_pool_create_map_fork, 120)
 {
     weft_test_skip_without_fork();
     sweep("pool_fork");
@@ -1038,12 +1038,12 @@ static long popen_start(long n, int how)
     return k;
 }
 
-WEFT_TEST(popen_start)
+WEFT_TEST(allocfail_popen_start)
 {
     sweep("popen_start");
 }
 
-WEFT_TEST(popen_start_path)
+WEFT_TEST(allocfail_popen_start_path)
 {
     sweep("popen_start_path");
 }
@@ -1075,7 +1075,7 @@ static long popen_run(long n, int how)
     return k;
 }
 
-WEFT_TEST(run)
+WEFT_TEST(allocfail_run)
 {
     sweep("popen_run");
 }
@@ -1133,7 +1133,7 @@ static long popen_communicate(long n, int how)
     return k;
 }
 
-WEFT_TEST(popen_communicate)
+WEFT_TEST(allocfail_popen_communicate)
 {
     sweep("popen_communicate");
 }

@@ -855,7 +855,7 @@ static void *keep_executor_busy(void *arg)
 
 WEFT_CHILD_MODE(fork_child_exits_beside_executor)
 {
-    weft_process_opts opts = {WEFT_START_FORK, false};
+    weft_process_opts opts = {.method = WEFT_START_FORK};
     busy_executor b = {NULL, WEFT_EVENT_INIT};
     weft_process *child = NULL;
     weft_thread *busy;

@@ -167,7 +167,7 @@ static int run_captured(weft_start_method unused)
 
 static int process_by(weft_start_method method)
 {
-    weft_process_opts opts = {method, false};
+    weft_process_opts opts = {.method = method};
     weft_process *p = NULL;
     int three = 3, code = -1;
     int rc = weft_process_start(&p, "return_arg", &three, sizeof three, &opts);
@@ -183,7 +183,7 @@ static int process_by(weft_start_method method)
 
 static int pool_by(weft_start_method method)
 {
-    weft_pool_opts opts = {2, method};
+    weft_pool_opts opts = {.processes = 2, .method = method};
     weft_pool *pool = NULL;
     int seven = 7;
     weft_buffer items[2] = {{&seven, sizeof seven}, {&seven, sizeof seven}};
@@ -212,7 +212,7 @@ static void skip_on_windows(void)
 #endif
 }
 
-WEFT_TEST(popen_start_without_descriptors)
+WEFT_TEST(exhaustion_popen_start_without_descriptors)
 {
     skip_on_windows();
 #ifndef _WIN32
@@ -220,7 +220,7 @@ WEFT_TEST(popen_start_without_descriptors)
 #endif
 }
 
-WEFT_TEST(run_without_descriptors)
+WEFT_TEST(exhaustion_run_without_descriptors)
 {
     skip_on_windows();
 #ifndef _WIN32
@@ -228,7 +228,7 @@ WEFT_TEST(run_without_descriptors)
 #endif
 }
 
-WEFT_TEST(process_spawn_without_descriptors)
+WEFT_TEST(exhaustion_process_spawn_without_descriptors)
 {
     skip_on_windows();
 #ifndef _WIN32
@@ -236,7 +236,7 @@ WEFT_TEST(process_spawn_without_descriptors)
 #endif
 }
 
-WEFT_TEST(process_fork_without_descriptors)
+WEFT_TEST(exhaustion_process_fork_without_descriptors)
 {
     skip_on_windows();
 #ifndef _WIN32
@@ -244,7 +244,7 @@ WEFT_TEST(process_fork_without_descriptors)
 #endif
 }
 
-WEFT_TEST_TIMEOUT(pool_spawn_without_descriptors, 60)
+WEFT_TEST_TIMEOUT(exhaustion_pool_spawn_without_descriptors, 60)
 {
     skip_on_windows();
 #ifndef _WIN32
@@ -252,7 +252,7 @@ WEFT_TEST_TIMEOUT(pool_spawn_without_descriptors, 60)
 #endif
 }
 
-WEFT_TEST_TIMEOUT(pool_fork_without_descriptors, 60)
+WEFT_TEST_TIMEOUT(exhaustion_pool_fork_without_descriptors, 60)
 {
     skip_on_windows();
 #ifndef _WIN32
@@ -365,7 +365,7 @@ static void skip_without_rlimit_as(void)
         weft_test_skip("qemu-user ignores a program's RLIMIT_AS (it would cap qemu itself)");
 }
 
-WEFT_TEST(thread_start_without_room)
+WEFT_TEST(exhaustion_thread_start_without_room)
 {
     skip_without_rlimit_as();
 #ifdef THREAD_CASES
@@ -373,7 +373,7 @@ WEFT_TEST(thread_start_without_room)
 #endif
 }
 
-WEFT_TEST(timer_start_without_room)
+WEFT_TEST(exhaustion_timer_start_without_room)
 {
     skip_without_rlimit_as();
 #ifdef THREAD_CASES
@@ -381,7 +381,7 @@ WEFT_TEST(timer_start_without_room)
 #endif
 }
 
-WEFT_TEST(executor_without_room)
+WEFT_TEST(exhaustion_executor_without_room)
 {
     skip_without_rlimit_as();
 #ifdef THREAD_CASES

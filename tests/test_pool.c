@@ -39,10 +39,23 @@ static int fragile(const void *arg, size_t len)
     return x * x;
 }
 
+/* Says it has started, with a byte appended to the file named by its
+ * argument (the line from the child the parent waits for), then sleeps
+ * until the pool is terminated. */
 static int slow(const void *arg, size_t len)
 {
-    (void)arg;
-    (void)len;
+    char path[256];
+    FILE *f;
+
+    if (len == 0 || len >= sizeof path)
+        return -1;
+    memcpy(path, arg, len);
+    path[len] = '\0';
+    f = fopen(path, "ab");
+    if (!f)
+        return -1;
+    fputc('s', f);
+    fclose(f);
     weft_sleep(60);
     return 0;
 }
@@ -99,7 +112,7 @@ static void skip_without_fork(weft_start_method method)
 
 static weft_pool *make_pool(int processes, weft_start_method method)
 {
-    weft_pool_opts opts = {processes, method};
+    weft_pool_opts opts = {.processes = processes, .method = method};
     weft_pool *pool = NULL;
 
     CHECK_OK(weft_pool_create(&pool, &opts));
@@ -161,22 +174,22 @@ static void map_squares_in_order(weft_start_method method, int processes)
     weft_pool_destroy(pool);
 }
 
-WEFT_TEST(spawn_map_squares_in_order)
+WEFT_TEST(pool_spawn_map_squares_in_order)
 {
     map_squares_in_order(WEFT_START_SPAWN, 5);
 }
 
-WEFT_TEST(fork_map_squares_in_order)
+WEFT_TEST(pool_fork_map_squares_in_order)
 {
     map_squares_in_order(WEFT_START_FORK, 5);
 }
 
-WEFT_TEST(one_worker_keeps_order)
+WEFT_TEST(pool_one_worker_keeps_order)
 {
     map_squares_in_order(WEFT_START_DEFAULT, 1);
 }
 
-WEFT_TEST(default_size_is_cpu_count)
+WEFT_TEST(pool_default_size_is_cpu_count)
 {
     enum { N = 32 };
     int values[N], pids[N];
@@ -200,7 +213,7 @@ WEFT_TEST(default_size_is_cpu_count)
     weft_pool_destroy(pool);
 }
 
-WEFT_TEST(workers_are_other_processes)
+WEFT_TEST(pool_workers_are_other_processes)
 {
     int values[8];
     weft_buffer items[8];
@@ -245,17 +258,17 @@ static void crashed_worker_is_replaced(weft_start_method method)
     weft_pool_destroy(pool);
 }
 
-WEFT_TEST(spawn_crashed_worker_is_replaced)
+WEFT_TEST(pool_spawn_crashed_worker_is_replaced)
 {
     crashed_worker_is_replaced(WEFT_START_SPAWN);
 }
 
-WEFT_TEST(fork_crashed_worker_is_replaced)
+WEFT_TEST(pool_fork_crashed_worker_is_replaced)
 {
     crashed_worker_is_replaced(WEFT_START_FORK);
 }
 
-WEFT_TEST_TIMEOUT(big_inputs_and_replies, 60)
+WEFT_TEST_TIMEOUT(pool_big_inputs_and_replies, 60)
 {
     enum { N = 4, SIZE = 4 << 20 };
     unsigned char *data = malloc((size_t)N * SIZE);
@@ -283,7 +296,7 @@ WEFT_TEST_TIMEOUT(big_inputs_and_replies, 60)
     free(data);
 }
 
-WEFT_TEST(empty_input_and_empty_map)
+WEFT_TEST(pool_empty_input_and_empty_map)
 {
     weft_buffer item = {NULL, 0};
     weft_pool_result result;
@@ -297,10 +310,10 @@ WEFT_TEST(empty_input_and_empty_map)
     weft_pool_destroy(pool);
 }
 
-WEFT_TEST(arguments_are_checked)
+WEFT_TEST(pool_arguments_are_checked)
 {
-    weft_pool_opts negative = {-1, WEFT_START_DEFAULT};
-    weft_pool_opts bad_method = {1, (weft_start_method)42};
+    weft_pool_opts negative = {.processes = -1};
+    weft_pool_opts bad_method = {.processes = 1, .method = (weft_start_method)42};
     weft_buffer item = {NULL, 4};
     weft_pool_result result;
     weft_pool *pool = NULL;
@@ -325,7 +338,7 @@ WEFT_TEST(arguments_are_checked)
     weft_pool_destroy(NULL);
 }
 
-WEFT_TEST(closed_pool_refuses_maps)
+WEFT_TEST(pool_closed_pool_refuses_maps)
 {
     int value = 3;
     weft_buffer item = {&value, sizeof value};
@@ -340,33 +353,57 @@ WEFT_TEST(closed_pool_refuses_maps)
 
 typedef struct terminator_arg {
     weft_pool *pool;
+    const char *started; /* the file `slow` appends to */
 } terminator_arg;
 
-static void *terminate_soon(void *arg)
+/* Whether the file exists and holds at least one byte. */
+static bool file_has_data(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    bool has;
+
+    if (!f)
+        return false;
+    has = fgetc(f) != EOF;
+    fclose(f);
+    return has;
+}
+
+/* Terminate the pool once a worker runs `slow`: the map is then running
+ * whatever the load (a terminate before the map would make it
+ * WEFT_ESHUTDOWN instead). */
+static void *terminate_when_started(void *arg)
 {
     terminator_arg *t = arg;
+    double give_up = weft_monotonic() + weft_test_long();
 
-    weft_sleep(0.3);
+    while (!file_has_data(t->started) && weft_monotonic() < give_up)
+        weft_sleep(0.005);
     weft_pool_terminate(t->pool);
     return NULL;
 }
 
-WEFT_TEST(terminate_ends_a_running_map)
+WEFT_TEST(pool_terminate_ends_a_running_map)
 {
-    int values[6];
+    char started[64];
     weft_buffer items[6];
     weft_pool_result results[6];
     weft_pool *pool = make_pool(2, WEFT_START_DEFAULT);
-    terminator_arg arg = {pool};
+    terminator_arg arg = {pool, started};
     weft_thread *thread;
     double t0;
     size_t i;
 
-    int_items(values, items, 6);
-    CHECK_OK(weft_thread_start(&thread, terminate_soon, &arg, NULL));
+    /* In the working directory (CTest's: the build tree), unique per run. */
+    snprintf(started, sizeof started, "weft-pool-started-%" PRId64 ".txt", weft_monotonic_ns());
+    remove(started);
+    for (i = 0; i < 6; i++)
+        items[i] = (weft_buffer){started, strlen(started)};
+    CHECK_OK(weft_thread_start(&thread, terminate_when_started, &arg, NULL));
     t0 = weft_monotonic();
     CHECK_STATUS(weft_pool_map(pool, "slow", items, 6, results), WEFT_ECHILD);
     CHECK_LT_DBL(weft_monotonic() - t0, weft_test_long());
+    CHECK(file_has_data(started)); /* terminated while `slow` ran, not on the give-up */
     for (i = 0; i < 6; i++)
         CHECK_STATUS(results[i].status, WEFT_ECHILD);
     free_results(results, 6);
@@ -375,6 +412,7 @@ WEFT_TEST(terminate_ends_a_running_map)
     CHECK_OK(weft_pool_join(pool));
     CHECK_STATUS(weft_pool_map(pool, "square", items, 1, results), WEFT_ESHUTDOWN);
     weft_pool_destroy(pool);
+    remove(started);
 }
 
 /* Returning from main() with a pool not destroyed, its workers idle: the
@@ -383,7 +421,7 @@ static weft_pool *live_pool; /* reachable to the end, so no leak is reported */
 
 WEFT_CHILD_MODE(exit_with_live_pool)
 {
-    weft_pool_opts opts = {2, WEFT_START_DEFAULT};
+    weft_pool_opts opts = {.processes = 2};
 
     if (weft_pool_create(&live_pool, &opts) != WEFT_OK)
         return 10;
@@ -391,7 +429,7 @@ WEFT_CHILD_MODE(exit_with_live_pool)
     return 0;
 }
 
-WEFT_TEST(exit_ends_live_pool_workers)
+WEFT_TEST(pool_exit_ends_live_pool_workers)
 {
     char out[WEFT_TEST_OUT_CAP];
 
@@ -424,8 +462,8 @@ static void *map_until_exit(void *unused)
 
 WEFT_CHILD_MODE(exit_during_map)
 {
-    weft_pool_opts opts = {2, WEFT_START_DEFAULT};
-    weft_thread_opts daemon = {"mapper", true, 0};
+    weft_pool_opts opts = {.processes = 2};
+    weft_thread_opts daemon = {.name = "mapper", .daemon = true};
     weft_thread *t;
 
     fflush(stderr);
@@ -441,7 +479,7 @@ WEFT_CHILD_MODE(exit_during_map)
     weft_exit(5);
 }
 
-WEFT_TEST_TIMEOUT(exit_during_map_starts_no_worker, 120)
+WEFT_TEST_TIMEOUT(pool_exit_during_map_starts_no_worker, 120)
 {
     char out[WEFT_TEST_OUT_CAP];
     long i, runs = weft_test_iterations(20);

@@ -754,7 +754,7 @@ WEFT_TEST(popen_bare_name_not_from_cwd)
 
 /* ---- communicate ------------------------------------------------------------------------ */
 
-WEFT_TEST_TIMEOUT(communicate_8mib_through_cat, 120)
+WEFT_TEST_TIMEOUT(popen_communicate_8mib_through_cat, 120)
 {
     weft_popen *p;
     unsigned char *input = malloc(BIG);
@@ -782,7 +782,7 @@ WEFT_TEST_TIMEOUT(communicate_8mib_through_cat, 120)
     weft_popen_release(p);
 }
 
-WEFT_TEST_TIMEOUT(communicate_8mib_on_stdout_and_stderr, 120)
+WEFT_TEST_TIMEOUT(popen_communicate_8mib_on_stdout_and_stderr, 120)
 {
     const char *argv[8];
     char size[32];
@@ -816,7 +816,7 @@ WEFT_TEST_TIMEOUT(communicate_8mib_on_stdout_and_stderr, 120)
 
 /* A child that stops reading (here: never reads) is not an error of
  * communicate (Python ignores the broken pipe too). */
-WEFT_TEST(communicate_input_to_child_that_does_not_read)
+WEFT_TEST(popen_communicate_input_to_child_that_does_not_read)
 {
     const char *argv[8];
     weft_popen *p;
@@ -835,7 +835,7 @@ WEFT_TEST(communicate_input_to_child_that_does_not_read)
     weft_popen_release(p);
 }
 
-WEFT_TEST(communicate_timeout_then_collect_the_rest)
+WEFT_TEST(popen_communicate_timeout_then_collect_the_rest)
 {
     const char *argv[8];
     char marker[128];
@@ -883,7 +883,7 @@ WEFT_TEST(communicate_timeout_then_collect_the_rest)
     weft_popen_release(p);
 }
 
-WEFT_TEST(communicate_input_without_stdin_pipe_einval)
+WEFT_TEST(popen_communicate_input_without_stdin_pipe_einval)
 {
     static const weft_stdio not_piped[] = {WEFT_STDIO_NULL, WEFT_STDIO_INHERIT};
     const char *argv[8];
@@ -907,7 +907,7 @@ WEFT_TEST(communicate_input_without_stdin_pipe_einval)
     }
 }
 
-WEFT_TEST(communicate_input_after_start_einval)
+WEFT_TEST(popen_communicate_input_after_start_einval)
 {
     const char *argv[8];
     char marker[128];
@@ -1145,7 +1145,7 @@ WEFT_TEST(popen_new_process_group)
 
 /* ---- weft_run ------------------------------------------------------------------------------ */
 
-WEFT_TEST(run_captures_and_exit_code)
+WEFT_TEST(popen_run_captures_and_exit_code)
 {
     const char *argv[8];
     char *out = NULL, *err = NULL;
@@ -1173,7 +1173,7 @@ WEFT_TEST(run_captures_and_exit_code)
     }
 }
 
-WEFT_TEST(run_timeout_kills_and_reaps)
+WEFT_TEST(popen_run_timeout_kills_and_reaps)
 {
     const char *argv[8];
     char *out = NULL;
@@ -1193,7 +1193,7 @@ WEFT_TEST(run_timeout_kills_and_reaps)
 }
 
 /* What the child wrote before the timeout comes back with WEFT_ETIMEDOUT. */
-WEFT_TEST(run_timeout_keeps_partial_output)
+WEFT_TEST(popen_run_timeout_keeps_partial_output)
 {
     const char *argv[8];
     char *out = NULL, *err = NULL;
@@ -1391,12 +1391,12 @@ static void run_mode_bounded(const char *mode, const char *arg)
     CHECK_EQ_INT(code, 0);
 }
 
-WEFT_TEST(run_returns_when_no_thread_can_start)
+WEFT_TEST(popen_run_returns_when_no_thread_can_start)
 {
     run_mode_bounded("run_without_threads", NULL);
 }
 
-WEFT_TEST(communicate_failed_for_want_of_threads_then_retried)
+WEFT_TEST(popen_communicate_failed_for_want_of_threads_then_retried)
 {
     run_mode_bounded("communicate_without_threads", "none");
     run_mode_bounded("communicate_without_threads", "one");

@@ -120,7 +120,7 @@ static void set_depth(int depth)
  * instead of filling the machine. Ends the process. */
 static void forgetful_main(int depth)
 {
-    weft_process_opts opts = {WEFT_START_SPAWN, false};
+    weft_process_opts opts = {.method = WEFT_START_SPAWN};
     weft_process *p = NULL;
     int rc;
 
@@ -231,7 +231,7 @@ WEFT_TEST_SETUP
 static weft_process *start(const char *target, const void *arg, size_t len,
                            weft_start_method method, bool daemon)
 {
-    weft_process_opts opts = {method, daemon};
+    weft_process_opts opts = {.method = method, .daemon = daemon};
     weft_process *p = NULL;
 
     CHECK_OK(weft_process_start(&p, target, arg, len, &opts));
@@ -253,7 +253,7 @@ static int run_to_end(const char *target, const void *arg, size_t len, weft_star
 
 /* ---- Registration and arguments ------------------------------------------------------ */
 
-WEFT_TEST(register_checks_arguments)
+WEFT_TEST(process_register_checks_arguments)
 {
     CHECK_STATUS(weft_process_register(NULL, return_arg), WEFT_EINVAL);
     CHECK_STATUS(weft_process_register("", return_arg), WEFT_EINVAL);
@@ -265,7 +265,7 @@ WEFT_TEST(register_checks_arguments)
 /* "weft:" names are weft's own targets (a pool's worker): a program's
  * target under such a name would be run in a fork child but not in a
  * spawned one, which finds weft's first. */
-WEFT_TEST(register_refuses_weft_names)
+WEFT_TEST(process_register_refuses_weft_names)
 {
     CHECK_STATUS(weft_process_register("weft:pool-worker", return_arg), WEFT_EINVAL);
     CHECK_STATUS(weft_process_register("weft:mine", return_arg), WEFT_EINVAL);
@@ -273,9 +273,9 @@ WEFT_TEST(register_refuses_weft_names)
     CHECK_OK(weft_process_register("weft", return_arg)); /* only the prefix is taken */
 }
 
-WEFT_TEST(start_checks_arguments)
+WEFT_TEST(process_start_checks_arguments)
 {
-    weft_process_opts bad = {(weft_start_method)42, false};
+    weft_process_opts bad = {.method = (weft_start_method)42};
     weft_process *p = NULL;
 
     CHECK_STATUS(weft_process_start(NULL, "return_arg", NULL, 0, NULL), WEFT_EINVAL);
@@ -293,9 +293,9 @@ WEFT_TEST(start_checks_arguments)
     weft_process_release(NULL);
 }
 
-WEFT_TEST(fork_method_exists_where_fork_does)
+WEFT_TEST(process_fork_method_exists_where_fork_does)
 {
-    weft_process_opts opts = {WEFT_START_FORK, false};
+    weft_process_opts opts = {.method = WEFT_START_FORK};
     weft_process *p = NULL;
     int rc = weft_process_start(&p, "return_arg", NULL, 0, &opts);
 
@@ -318,17 +318,17 @@ static void exit_code_is_return_value(weft_start_method method)
     CHECK_EQ_INT(run_to_end("return_arg", &zero, sizeof zero, method), 0);
 }
 
-WEFT_TEST(spawn_exit_code_is_return_value)
+WEFT_TEST(process_spawn_exit_code_is_return_value)
 {
     exit_code_is_return_value(WEFT_START_SPAWN);
 }
 
-WEFT_TEST(default_method_exit_code_is_return_value)
+WEFT_TEST(process_default_method_exit_code_is_return_value)
 {
     exit_code_is_return_value(WEFT_START_DEFAULT);
 }
 
-WEFT_TEST(fork_exit_code_is_return_value)
+WEFT_TEST(process_fork_exit_code_is_return_value)
 {
     weft_test_skip_without_fork();
     exit_code_is_return_value(WEFT_START_FORK);
@@ -345,12 +345,12 @@ static void crash_is_reported(weft_start_method method)
 #endif
 }
 
-WEFT_TEST(spawn_crash_is_reported)
+WEFT_TEST(process_spawn_crash_is_reported)
 {
     crash_is_reported(WEFT_START_SPAWN);
 }
 
-WEFT_TEST(fork_crash_is_reported)
+WEFT_TEST(process_fork_crash_is_reported)
 {
     weft_test_skip_without_fork();
     crash_is_reported(WEFT_START_FORK);
@@ -370,12 +370,12 @@ static void big_argument_arrives_intact(weft_start_method method)
     free(big);
 }
 
-WEFT_TEST_TIMEOUT(spawn_16mib_argument_arrives_intact, 60)
+WEFT_TEST_TIMEOUT(process_spawn_16mib_argument_arrives_intact, 60)
 {
     big_argument_arrives_intact(WEFT_START_SPAWN);
 }
 
-WEFT_TEST_TIMEOUT(fork_16mib_argument_arrives_intact, 60)
+WEFT_TEST_TIMEOUT(process_fork_16mib_argument_arrives_intact, 60)
 {
     weft_test_skip_without_fork();
     big_argument_arrives_intact(WEFT_START_FORK);
@@ -413,17 +413,17 @@ static void join_times_out_then_terminate(weft_start_method method, bool kill)
     weft_process_release(p);
 }
 
-WEFT_TEST(spawn_join_times_out_then_terminate)
+WEFT_TEST(process_spawn_join_times_out_then_terminate)
 {
     join_times_out_then_terminate(WEFT_START_SPAWN, false);
 }
 
-WEFT_TEST(spawn_kill)
+WEFT_TEST(process_spawn_kill)
 {
     join_times_out_then_terminate(WEFT_START_SPAWN, true);
 }
 
-WEFT_TEST(fork_join_times_out_then_terminate)
+WEFT_TEST(process_fork_join_times_out_then_terminate)
 {
     weft_test_skip_without_fork();
     join_times_out_then_terminate(WEFT_START_FORK, false);
@@ -442,7 +442,7 @@ static void *joiner(void *arg)
     return NULL;
 }
 
-WEFT_TEST(several_threads_join_one_child)
+WEFT_TEST(process_several_threads_join_one_child)
 {
     weft_process *p = start("sleep_long", NULL, 0, WEFT_START_SPAWN, false);
     weft_thread *threads[4];
@@ -463,7 +463,7 @@ WEFT_TEST(several_threads_join_one_child)
     weft_process_release(p);
 }
 
-WEFT_TEST(getpid_is_positive)
+WEFT_TEST(process_getpid_is_positive)
 {
     CHECK(weft_getpid() > 0);
 }
@@ -487,7 +487,7 @@ WEFT_CHILD_MODE(spawn_child_pid_and_handlers)
     return 0;
 }
 
-WEFT_TEST(spawned_child_runs_its_own_handlers)
+WEFT_TEST(process_spawned_child_runs_its_own_handlers)
 {
     char out[WEFT_TEST_OUT_CAP], line[128];
     long long pid = 0;
@@ -508,7 +508,7 @@ WEFT_TEST(spawned_child_runs_its_own_handlers)
  * immediate exit after its target. */
 WEFT_CHILD_MODE(fork_child_runs_no_inherited_handler)
 {
-    weft_process_opts opts = {WEFT_START_FORK, false};
+    weft_process_opts opts = {.method = WEFT_START_FORK};
     weft_process *p = NULL;
     int code = 0;
 
@@ -522,7 +522,7 @@ WEFT_CHILD_MODE(fork_child_runs_no_inherited_handler)
     return 0;
 }
 
-WEFT_TEST(fork_child_runs_no_inherited_handler)
+WEFT_TEST(process_fork_child_runs_no_inherited_handler)
 {
     char out[WEFT_TEST_OUT_CAP];
 
@@ -539,7 +539,7 @@ WEFT_TEST(fork_child_runs_no_inherited_handler)
  * the exit terminates it instead of waiting. */
 WEFT_CHILD_MODE(exit_terminates_daemon_child)
 {
-    weft_process_opts opts = {WEFT_START_DEFAULT, true};
+    weft_process_opts opts = {.daemon = true};
     weft_process *p = NULL;
 
     if (weft_process_start(&p, "sleep_long", NULL, 0, &opts) != WEFT_OK)
@@ -549,7 +549,7 @@ WEFT_CHILD_MODE(exit_terminates_daemon_child)
     return 0;
 }
 
-WEFT_TEST(exit_terminates_daemon_child)
+WEFT_TEST(process_exit_terminates_daemon_child)
 {
     char out[WEFT_TEST_OUT_CAP];
 
@@ -572,7 +572,7 @@ WEFT_CHILD_MODE(exit_waits_for_child)
     return 0;
 }
 
-WEFT_TEST(exit_waits_for_non_daemon_child)
+WEFT_TEST(process_exit_waits_for_non_daemon_child)
 {
     char out[WEFT_TEST_OUT_CAP];
 
@@ -585,7 +585,7 @@ WEFT_TEST(exit_waits_for_non_daemon_child)
  * start method, as Python does). */
 static int parent_then_child(weft_start_method method)
 {
-    weft_process_opts opts = {method, false};
+    weft_process_opts opts = {.method = method};
     weft_process *p = NULL;
 
     printf("parent line\n"); /* stdout is a file: this stays in the buffer */
@@ -607,7 +607,7 @@ WEFT_CHILD_MODE(fork_parent_then_child)
     return parent_then_child(WEFT_START_FORK);
 }
 
-WEFT_TEST(spawn_flushes_stdio_first)
+WEFT_TEST(process_spawn_flushes_stdio_first)
 {
     char out[WEFT_TEST_OUT_CAP];
 
@@ -616,7 +616,7 @@ WEFT_TEST(spawn_flushes_stdio_first)
     CHECK_BEFORE(out, "parent line", "child line");
 }
 
-WEFT_TEST(fork_flushes_stdio_first)
+WEFT_TEST(process_fork_flushes_stdio_first)
 {
     char out[WEFT_TEST_OUT_CAP];
 
@@ -649,7 +649,7 @@ WEFT_CHILD_MODE(forgotten_process_main)
 /* A spawned child whose main() starts a process before
  * weft_process_main() gets WEFT_EPERM (with a message) instead of
  * starting an endless chain of children. */
-WEFT_TEST(forgotten_process_main_stops_at_the_first_child)
+WEFT_TEST(process_forgotten_process_main_stops_at_the_first_child)
 {
     char out[WEFT_TEST_OUT_CAP];
 
@@ -700,19 +700,19 @@ static void released_child_is_reaped(weft_start_method method)
 #endif
 }
 
-WEFT_TEST(spawn_released_child_is_reaped)
+WEFT_TEST(process_spawn_released_child_is_reaped)
 {
     released_child_is_reaped(WEFT_START_SPAWN);
 }
 
-WEFT_TEST(fork_released_child_is_reaped)
+WEFT_TEST(process_fork_released_child_is_reaped)
 {
     weft_test_skip_without_fork();
     released_child_is_reaped(WEFT_START_FORK);
 }
 
 /* A popen's child the same way (the same mechanism). */
-WEFT_TEST(released_popen_child_is_reaped)
+WEFT_TEST(process_released_popen_child_is_reaped)
 {
 #ifdef _WIN32
     weft_test_skip("zombies are a POSIX matter (waitid)");

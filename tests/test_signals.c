@@ -240,7 +240,7 @@ static int own_handling(const void *arg, size_t len)
 
 static weft_process *start_fork_child(const char *target, bool daemon)
 {
-    weft_process_opts opts = {WEFT_START_FORK, daemon};
+    weft_process_opts opts = {.method = WEFT_START_FORK, .daemon = daemon};
     weft_process *p = NULL;
 
     CHECK_OK(weft_process_start(&p, target, NULL, 0, &opts));

@@ -22,6 +22,22 @@
  * paragraph also says whether the call blocks and for how long. "Never
  * blocks" means the call does not wait for another thread or process to do
  * something; it may still take one of weft's internal locks for a moment.
+ *
+ * Option structs (`weft_thread_opts`, `weft_queue_opts`,
+ * `weft_process_opts`, `weft_pool_opts`, `weft_popen_opts`) are allocated by
+ * the caller and end in `void *reserved[4]`, which must be zero: every
+ * initializer that leaves it out zero-fills it (`{0}`, `{.daemon = true}`,
+ * the positional `{WEFT_START_SPAWN, false}`), as does memset. A later
+ * release turns reserved slots into fields whose zero value keeps today's
+ * behaviour, so a program built against an older header passes a struct of
+ * the same size with the new fields zero. A non-zero reserved slot is
+ * `WEFT_EINVAL`: a program that sets a newer field fails on an older weft
+ * rather than having it ignored. A slot holds a pointer, `size_t`, `int` or
+ * `bool` alike on LP64, ILP32 and Win64 (tests/test_abi.c pins the
+ * layouts). A leading size or version field (Win32's `cbSize`, SDL3's
+ * `SDL_INIT_INTERFACE`) was not chosen: it would shift every positional
+ * initializer by one member. Designated initializers are the form that
+ * stays free of `-Wmissing-field-initializers` warnings as fields come.
  */
 #ifndef WEFT_BASE_H
 #define WEFT_BASE_H

@@ -67,6 +67,7 @@ typedef struct weft_popen_opts {
     weft_stdio in, out, err;
     /** @} */
     bool new_process_group;         /**< setpgid(0, 0) / CREATE_NEW_PROCESS_GROUP */
+    void *reserved[4]; /**< zero: room for later fields (weft/base.h) */
 } weft_popen_opts;
 
 /** An opaque child process handle. */
@@ -81,10 +82,11 @@ typedef struct weft_popen weft_popen;
  * \returns `WEFT_OK` with a handle in `*out`; `WEFT_ENOENT` when the
  *          program does not exist; `WEFT_EINVAL` for NULL `out` or `argv`,
  *          an empty `argv`, an unknown `weft_stdio` value or
- *          `WEFT_STDIO_STDOUT` for stdin or stdout, or a string Windows
- *          cannot pass (see above); `WEFT_EAGAIN` when no file descriptor
- *          is left for a pipe; `WEFT_ENOMEM`; `WEFT_EOS` with the OS error
- *          (e.g. EACCES for a file that is not executable).
+ *          `WEFT_STDIO_STDOUT` for stdin or stdout, a non-zero reserved slot
+ *          in `opts`, or a string Windows cannot pass (see above);
+ *          `WEFT_EAGAIN` when no file descriptor is left for a pipe;
+ *          `WEFT_ENOMEM`; `WEFT_EOS` with the OS error (e.g. EACCES for a
+ *          file that is not executable).
  * \threadsafety Safe from any thread. Blocks only while the OS starts it.
  */
 WEFT_API int weft_popen_start(weft_popen **out, const char *const argv[],

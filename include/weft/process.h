@@ -64,6 +64,7 @@ typedef enum weft_start_method {
 typedef struct weft_process_opts {
     weft_start_method method; /**< how the child begins; spawn when zero-filled */
     bool daemon; /**< terminated, not waited for, at the parent's exit */
+    void *reserved[4]; /**< zero: room for later fields (weft/base.h) */
 } weft_process_opts;
 
 /** An opaque process handle. */
@@ -111,9 +112,10 @@ WEFT_API void weft_process_main(int argc, char **argv);
  * \param opts NULL: the default method (spawn), not a daemon.
  * \returns `WEFT_OK` with a handle in `*out`; `WEFT_ENOENT` when no target
  *          has that name; `WEFT_EINVAL` for NULL `out` or `target`, NULL
- *          `arg` with `len` > 0, an unknown method, or the fork method on
- *          Windows; `WEFT_ESHUTDOWN` once the orderly exit has passed its
- *          handlers; `WEFT_EPERM` in a child of the spawn method before
+ *          `arg` with `len` > 0, an unknown method, the fork method on
+ *          Windows, or a non-zero reserved slot in `opts`;
+ *          `WEFT_ESHUTDOWN` once the orderly exit has passed its handlers;
+ *          `WEFT_EPERM` in a child of the spawn method before
  *          weft_process_main() has run (see there);
  *          `WEFT_ECHILD` when a spawned child ended before it read
  *          its argument; `WEFT_EAGAIN` when no file descriptor is left for
@@ -215,6 +217,7 @@ typedef struct weft_pool weft_pool;
 typedef struct weft_pool_opts {
     int processes;            /**< workers; 0: weft_cpu_count() */
     weft_start_method method; /**< how workers start; default spawn */
+    void *reserved[4]; /**< zero: room for later fields (weft/base.h) */
 } weft_pool_opts;
 
 /** One input of weft_pool_map(). */
@@ -243,7 +246,8 @@ typedef struct weft_pool_result {
  * \param opts the number of workers and how they start; NULL: one worker
  *        per CPU, spawned.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL `out`, a negative count, an
- *          unknown method or one this platform lacks; a status of
+ *          unknown method or one this platform lacks, or a non-zero
+ *          reserved slot in `opts`; a status of
  *          weft_process_start() when a worker could not start
  *          (`WEFT_EAGAIN`, `WEFT_ENOMEM`, `WEFT_EPERM`, `WEFT_ESHUTDOWN`,
  *          `WEFT_EOS`...);

@@ -38,14 +38,16 @@ typedef struct weft_queue_opts {
      *  smaller than, equal to or greater than b. Called with the queue's
      *  lock held: it must not use the queue. */
     int (*compare)(const void *a, const void *b);
+    void *reserved[4]; /**< zero: room for later fields (weft/base.h) */
 } weft_queue_opts;
 
 /**
  * Make a queue (queue.Queue(maxsize), LifoQueue, PriorityQueue).
  * \param out receives the queue; give it back with weft_queue_destroy().
  * \param opts the kind, size limit and order; NULL for an unbounded FIFO.
- * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `out`, an unknown kind, or a
- *          PRIORITY queue without `compare`; `WEFT_ENOMEM`. On failure
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `out`, a non-zero reserved
+ *          slot in `opts`, an unknown kind, or a PRIORITY queue without
+ *          `compare`; `WEFT_ENOMEM`. On failure
  *          `*out` is NULL.
  * \threadsafety Safe from any thread. Never blocks.
  */

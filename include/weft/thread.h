@@ -33,6 +33,7 @@ typedef struct weft_thread_opts {
     const char *name;  /**< NULL or "": "Thread-N", N counting unnamed threads from 1 */
     bool daemon;       /**< a daemon thread is not waited for at exit */
     size_t stack_size; /**< 0: the platform's default; else rounded up to a page */
+    void *reserved[4]; /**< zero: room for later fields (weft/base.h) */
 } weft_thread_opts;
 
 /**
@@ -42,10 +43,11 @@ typedef struct weft_thread_opts {
  * \param fn the thread's function.
  * \param arg passed to `fn`.
  * \param opts NULL for the defaults.
- * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `out` or `fn`, or a stack
- *          size the OS refuses; `WEFT_ENOMEM`; `WEFT_EAGAIN` when the OS
- *          has no resources for another thread (or, on weft's first use,
- *          no thread-local slot); `WEFT_ESHUTDOWN` once an orderly exit
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `out` or `fn`, a non-zero
+ *          reserved slot in `opts`, or a stack size the OS refuses;
+ *          `WEFT_ENOMEM`; `WEFT_EAGAIN` when the OS has no resources for
+ *          another thread (or, on weft's first use, no thread-local slot);
+ *          `WEFT_ESHUTDOWN` once an orderly exit
  *          has run its handlers (weft/exit.h); `WEFT_EOS` for another OS
  *          failure. On failure `*out` is NULL (unless `out` is NULL) and
  *          nothing was started.

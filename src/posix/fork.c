@@ -37,7 +37,7 @@ static const fork_handlers *common_handlers(void)
     return weft__load_ptr((void *const *)&common);
 }
 
-static void before_fork(void)
+static void on_fork_prepare(void)
 {
     const fork_handlers *h = common_handlers();
 
@@ -46,7 +46,7 @@ static void before_fork(void)
     weft__posix_signals_before_fork();
 }
 
-static void after_fork_in_parent(void)
+static void on_fork_parent(void)
 {
     const fork_handlers *h = common_handlers();
 
@@ -57,7 +57,7 @@ static void after_fork_in_parent(void)
 
 /* The backend's state first: the common code's reset may wait (the
  * parking lot) and ask for the main thread. */
-static void after_fork_in_child(void)
+static void on_fork_child(void)
 {
     const fork_handlers *h = common_handlers();
 
@@ -70,7 +70,7 @@ static void after_fork_in_child(void)
 
 static void register_handlers(void)
 {
-    if (pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child) != 0)
+    if (pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child) != 0)
         register_status = WEFT_ENOMEM;
 }
 
