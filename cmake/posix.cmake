@@ -1,10 +1,26 @@
 # SPDX-License-Identifier: MIT
-# Configure checks for the POSIX backend's files, pipes and child processes,
-# included by the top-level CMakeLists.txt on every non-Windows system. The
+# The POSIX backend, included by the top-level CMakeLists.txt on every
+# non-Windows system: which of src/posix/ is built (WEFT_BACKEND_SOURCES),
+# and the configure checks for its files, pipes and child processes, whose
 # results become compile definitions of src/posix/file.c and
 # src/posix/child.c only.
 
 include(CheckSymbolExists)
+
+# One file per contract of src/sys/ (HACKING.md), of the two for the wait
+# the one WEFT_WAIT chose.
+if(WEFT_WAIT_RESOLVED STREQUAL "futex")
+  if(NOT CMAKE_SYSTEM_NAME STREQUAL "Linux")
+    message(FATAL_ERROR "WEFT_WAIT=futex needs Linux")
+  endif()
+  set(WEFT_WAIT_SOURCE src/posix/wait_futex.c)
+elseif(WEFT_WAIT_RESOLVED STREQUAL "parkinglot")
+  set(WEFT_WAIT_SOURCE src/posix/wait_parkinglot.c)
+else()
+  message(FATAL_ERROR "WEFT_WAIT=${WEFT_WAIT}: POSIX has futex (Linux) and parkinglot")
+endif()
+set(WEFT_BACKEND_SOURCES src/posix/child.c src/posix/error.c src/posix/exit.c src/posix/file.c
+  src/posix/fork.c src/posix/signals.c src/posix/thread.c src/posix/time.c ${WEFT_WAIT_SOURCE})
 
 # What differs between POSIX systems lives in one file per family
 # (src/posix/posix.h, "What differs"): pick the system's.
