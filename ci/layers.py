@@ -10,12 +10,18 @@ drift apart), gives every file under src/ its layer, and fails when
   - a .c file declares a weft__ or weft_sys_ function itself instead of
     taking the declaration from its layer's header (a way round the rule
     above: the compiler refuses a call with no declaration, so the include
-    rule is also a rule on calls).
+    rule is also a rule on calls);
+  - a header does not compile on its own (C11, -Wall -Wextra -Wpedantic
+    -Werror, with $CC or cc; the Win32 backend's only where the compiler
+    targets Windows), so each can be included first, alone.
 Prints "layers: N passed, N failed" (one check per file) last.
 """
 import fnmatch
+import os
 import pathlib
 import re
+import shutil
+import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -42,6 +48,30 @@ def table():
     if not layers:
         sys.exit("layers: HACKING.md has no layer table")
     return layers, exceptions
+
+
+def compiles_alone(header):
+    """None when `header` compiles on its own (or cannot be tried here),
+    else the compiler's first complaint."""
+    cc = os.environ.get("CC") or "cc"
+    if shutil.which(cc) is None:
+        return None
+    rel = header.relative_to(ROOT).as_posix()
+    targets_windows = "_WIN32" in subprocess.run(
+        [cc, "-dM", "-E", "-x", "c", os.devnull], capture_output=True, text=True).stdout
+    if rel.startswith("src/win32/") and not targets_windows:
+        return None
+    if rel.startswith("src/posix/") and targets_windows:
+        return None
+    defines = ["-DWEFT_BUILDING"] + (["-DWEFT_FAULT_INJECTION"] if rel == "src/fault.h" else [])
+    run = subprocess.run(
+        [cc, "-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-fsyntax-only",
+         *defines, f"-I{ROOT / 'include'}", "-x", "c", "-"],
+        input=f'#include "{header}"\n', capture_output=True, text=True)
+    if run.returncode == 0:
+        return None
+    first = next((l for l in run.stderr.splitlines() if "error" in l), run.stderr.strip())
+    return first or f"{cc} failed"
 
 
 def main():
@@ -78,6 +108,10 @@ def main():
         if path.suffix == ".c":
             for fn in PROTOTYPE.findall(text):
                 bad.append(f"{rel} declares {fn}() itself: take it from a header of its layer or below")
+        else:
+            complaint = compiles_alone(path)
+            if complaint:
+                bad.append(f"{rel} does not compile on its own: {complaint}")
         problems.extend(bad)
         if bad:
             failed += 1
