@@ -32,6 +32,10 @@ CONDITIONAL = {
     "src/posix/wait_futex.c": "defined(WEFT_WAIT_FUTEX)",
     "src/posix/wait_parkinglot.c": "defined(WEFT_WAIT_PARKINGLOT)",
     "src/win32/dllmain.c": "!defined(WEFT_STATIC)",  # CMake: only in the DLL
+    # cmake/posix.cmake picks one by the system's name.
+    "src/posix/linux.c": "defined(__linux__)",
+    "src/posix/darwin.c": "defined(__APPLE__)",
+    "src/posix/bsd.c": "defined(__FreeBSD__) || defined(__DragonFly__) || defined(__NetBSD__) || defined(__OpenBSD__)",
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
@@ -123,17 +127,19 @@ def commit():
 
 
 def sources():
-    """src/*.c and the backend directories' .c files, checked against the
-    sources CMakeLists.txt names so a new file cannot be missed here."""
-    common = sorted((ROOT / "src").glob("*.c"))
+    """The layers' .c files (src/sync/, then src/) and the backend
+    directories', checked against the sources CMakeLists.txt names so a new
+    file cannot be missed here."""
+    common = sorted((ROOT / "src" / "sync").glob("*.c")) + sorted((ROOT / "src").glob("*.c"))
     backends = [(ROOT / d / h, sorted((ROOT / d).glob("*.c")), cond) for d, h, cond in BACKENDS]
     found = {rel(p) for p in common} | {rel(p) for _, files, _ in backends for p in files}
-    cmake = (ROOT / "CMakeLists.txt").read_text(encoding="utf-8")
+    cmake = "".join(p.read_text(encoding="utf-8")
+                    for p in (ROOT / "CMakeLists.txt", ROOT / "cmake" / "posix.cmake"))
     named = set(re.findall(r"\bsrc/[\w/]+\.c\b", cmake))
     if found != named:
-        sys.exit("amalgamate: src/ and CMakeLists.txt disagree: "
+        sys.exit("amalgamate: src/ and the CMake files disagree: "
                  f"only in src/: {sorted(found - named)}, "
-                 f"only in CMakeLists.txt: {sorted(named - found)}")
+                 f"only in the CMake files: {sorted(named - found)}")
     if not set(CONDITIONAL) <= found:
         sys.exit(f"amalgamate: no such file: {sorted(set(CONDITIONAL) - found)}")
     return common, backends

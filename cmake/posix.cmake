@@ -1,10 +1,39 @@
 # SPDX-License-Identifier: MIT
-# Configure checks for the POSIX backend's files, pipes and child processes,
-# included by the top-level CMakeLists.txt on every non-Windows system. The
+# The POSIX backend, included by the top-level CMakeLists.txt on every
+# non-Windows system: which of src/posix/ is built (WEFT_BACKEND_SOURCES),
+# and the configure checks for its files, pipes and child processes, whose
 # results become compile definitions of src/posix/file.c and
-# src/posix/spawn.c only.
+# src/posix/child.c only.
 
 include(CheckSymbolExists)
+
+# One file per contract of src/sys/ (HACKING.md), of the two for the wait
+# the one WEFT_WAIT chose.
+if(WEFT_WAIT_RESOLVED STREQUAL "futex")
+  if(NOT CMAKE_SYSTEM_NAME STREQUAL "Linux")
+    message(FATAL_ERROR "WEFT_WAIT=futex needs Linux")
+  endif()
+  set(WEFT_WAIT_SOURCE src/posix/wait_futex.c)
+elseif(WEFT_WAIT_RESOLVED STREQUAL "parkinglot")
+  set(WEFT_WAIT_SOURCE src/posix/wait_parkinglot.c)
+else()
+  message(FATAL_ERROR "WEFT_WAIT=${WEFT_WAIT}: POSIX has futex (Linux) and parkinglot")
+endif()
+set(WEFT_BACKEND_SOURCES src/posix/child.c src/posix/error.c src/posix/exit.c src/posix/file.c
+  src/posix/fork.c src/posix/signals.c src/posix/thread.c src/posix/time.c ${WEFT_WAIT_SOURCE})
+
+# What differs between POSIX systems lives in one file per family
+# (src/posix/posix.h, "What differs"): pick the system's.
+if(CMAKE_SYSTEM_NAME MATCHES "^(Linux|Android)$")
+  set(WEFT_POSIX_OS_SOURCE src/posix/linux.c)
+elseif(CMAKE_SYSTEM_NAME STREQUAL "Darwin")
+  set(WEFT_POSIX_OS_SOURCE src/posix/darwin.c)
+elseif(CMAKE_SYSTEM_NAME MATCHES "^(FreeBSD|DragonFly|NetBSD|OpenBSD)$")
+  set(WEFT_POSIX_OS_SOURCE src/posix/bsd.c)
+else()
+  message(FATAL_ERROR "weft: no src/posix/ file for ${CMAKE_SYSTEM_NAME}: write one as posix/posix.h says")
+endif()
+list(APPEND WEFT_BACKEND_SOURCES ${WEFT_POSIX_OS_SOURCE})
 
 # The backend's files define _GNU_SOURCE; -std=c11 hides these symbols
 # from the checks without it.
@@ -75,5 +104,5 @@ list(APPEND weft_posix_definitions ${spawn_close_definition})
 if(WEFT_CHILD_WAIT_RESOLVED STREQUAL "pidfd")
   list(APPEND weft_posix_definitions WEFT_CHILD_WAIT_PIDFD)
 endif()
-set_source_files_properties(src/posix/file.c src/posix/spawn.c
+set_source_files_properties(src/posix/file.c src/posix/child.c
   PROPERTIES COMPILE_DEFINITIONS "${weft_posix_definitions}")

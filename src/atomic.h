@@ -32,6 +32,12 @@
 #define WEFT__THREAD_LOCAL _Thread_local
 #endif
 
+/* The cache line size weft pads and aligns to, so that words written by
+ * different threads do not share a line: 64 bytes on the x86-64 and ARM64
+ * machines weft runs on (Apple's M-series have 128-byte lines, where 64
+ * still keeps neighbours apart more often than not). */
+#define WEFT__CACHE_LINE 64
+
 /* For a thread-local on a hot path, after WEFT__THREAD_LOCAL: the
  * initial-exec TLS model on ELF, so that in the shared library an access is
  * one thread-pointer-relative load rather than a call to __tls_get_addr (in

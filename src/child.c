@@ -35,7 +35,7 @@
  * for it, the sweep at each start and release (as subprocess._cleanup)
  * is the fallback.
  */
-#include "internal.h"
+#include "runtime.h"
 
 #include <stdlib.h>
 
@@ -102,7 +102,6 @@ weft__child *weft__child_new(weft__child_kind kind)
 
 void weft__child_started(weft__child *c, const weft_sys_child *sys)
 {
-    weft__exit_hook_install();
     c->sys = *sys;
     c->started = true;
     weft__lock(&list_lock);
@@ -278,7 +277,7 @@ static int wait_for_end(weft__child *c, int64_t deadline)
     return rc;
 }
 
-int weft__child_wait(weft__child *c, int64_t deadline, int *code)
+int weft__child_wait_until(weft__child *c, int64_t deadline, int *code)
 {
     int rc;
 
@@ -350,7 +349,7 @@ void weft__children_at_exit(void)
     while ((c = next_for_exit()) != NULL) {
         if (c->kind == WEFT__CHILD_DAEMON)
             weft__child_signal(c, false);
-        weft__child_wait(c, WEFT__NO_DEADLINE, &code);
+        weft__child_wait_until(c, WEFT__NO_DEADLINE, &code);
         drop(c);
     }
 }
@@ -359,10 +358,12 @@ void weft__children_at_exit(void)
  * valid memory, but must not be used in the child), and it has no reaper
  * thread. The start lock may be held by the forking thread itself (a fork
  * start): it is free again. */
-void weft__children_after_fork_in_child(void)
+void weft__children_at_fork(weft__fork_step step)
 {
-    list_lock = (weft_lock)WEFT_LOCK_INIT;
-    start_lock = (weft_lock)WEFT_LOCK_INIT;
+    if (step != WEFT__FORK_CHILD)
+        return;
+    weft__lock_reset(&list_lock);
+    weft__lock_reset(&start_lock);
     list_head = NULL;
     closed = false;
     reaper_running = false;

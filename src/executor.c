@@ -43,7 +43,7 @@
  * executor: it shuts down every executor not yet destroyed, waiting for its
  * queued and running calls, as Python does at interpreter exit.
  */
-#include "internal.h"
+#include "runtime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,15 +151,13 @@ static bool future_cancel(weft_future *f)
     return s == CANCELLED;
 }
 
-int weft_future_result(weft_future *future, double timeout, void **result)
+/* weft_future_result by a deadline, for a valid future. */
+static int future_result_until(weft_future *future, int64_t deadline, void **result)
 {
-    int64_t deadline;
-    int rc = weft__begin_wait(future, timeout, &deadline);
+    int rc = WEFT_OK;
 
-    if (rc != WEFT_OK)
-        return rc;
     if (!state_done(weft__load(&future->state))) {
-        rc = weft_event_wait(&future->done, timeout);
+        rc = weft__event_wait_until(&future->done, deadline);
         if (rc != WEFT_OK)
             return rc;
     }
@@ -171,6 +169,14 @@ int weft_future_result(weft_future *future, double timeout, void **result)
     }
     weft__unlock(&future->lock);
     return rc;
+}
+
+int weft_future_result(weft_future *future, double timeout, void **result)
+{
+    int64_t deadline;
+    int rc = weft__begin_wait(future, timeout, &deadline);
+
+    return rc == WEFT_OK ? future_result_until(future, deadline, result) : rc;
 }
 
 bool weft_future_done(const weft_future *future)
@@ -617,15 +623,7 @@ int weft_executor_map(weft_executor *executor, void *(*fn)(void *arg), void *con
     }
     if (rc == WEFT_OK) {
         for (i = 0; i < n; i++) {
-            double left = 0;
-            if (deadline == WEFT__NO_DEADLINE) {
-                left = WEFT_FOREVER;
-            } else {
-                int64_t now = weft_sys_monotonic_ns();
-                if (deadline > now)
-                    left = (double)(deadline - now) / 1e9;
-            }
-            rc = weft_future_result(fs[i], left, &results[i]);
+            rc = future_result_until(fs[i], deadline, &results[i]);
             if (rc != WEFT_OK)
                 break;
         }
@@ -635,7 +633,7 @@ int weft_executor_map(weft_executor *executor, void *(*fn)(void *arg), void *con
          * cancelled; the ones that finished keep their results. */
         for (i = 0; i < submitted; i++) {
             if (!weft_future_cancel(fs[i]))
-                weft_future_result(fs[i], 0, &results[i]);
+                future_result_until(fs[i], 0, &results[i]);
         }
     }
     for (i = 0; i < submitted; i++)

@@ -28,7 +28,7 @@
  * final step flushes stdio and ends the process directly: calling exit()
  * again would be undefined behaviour.
  */
-#include "internal.h"
+#include "runtime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +48,6 @@ static uint32_t exit_phase;
 static WEFT_ALIGN8 uint64_t exiting_thread; /* native id of the thread running the exit */
 static uint32_t in_c_exit;      /* the C atexit hook was entered */
 static uint32_t never;          /* a word nobody wakes, to wait forever on */
-static weft_once hook_once = WEFT_ONCE_INIT;
 
 int weft_atexit(void (*fn)(void *arg), void *arg)
 {
@@ -57,7 +56,9 @@ int weft_atexit(void (*fn)(void *arg), void *arg)
 
     if (!fn)
         return WEFT_EINVAL;
-    weft__exit_hook_install();
+    rc = weft__runtime_init(); /* the exit hook, which runs the handlers */
+    if (rc != WEFT_OK)
+        return rc;
     weft__lock(&handlers_lock);
     if (handler_count == handler_cap) {
         size_t cap = handler_cap ? handler_cap * 2 : 8;
@@ -187,7 +188,7 @@ void weft__exit_at_fork(weft__fork_step step)
     }
 }
 
-static void c_exit_hook(void)
+void weft__exit_c_hook(void)
 {
     /* Keep the hook registered for an exit() on another thread while this
      * one runs, which must then wait here instead of ending the process
@@ -195,20 +196,9 @@ static void c_exit_hook(void)
      * for the registrations left: it would never run out of them. */
     if (weft__load(&exit_phase) == EXIT_RUNNING ||
         weft__load64(&exiting_thread) != weft_sys_thread_native_id())
-        weft_sys_exit_hook_rearm(c_exit_hook);
+        weft_sys_exit_hook_rearm(weft__exit_c_hook);
     weft__store(&in_c_exit, 1);
     orderly_exit(false);
-}
-
-static void install_hook(void *unused)
-{
-    (void)unused;
-    weft_sys_exit_hook(c_exit_hook);
-}
-
-void weft__exit_hook_install(void)
-{
-    weft_call_once(&hook_once, install_hook, NULL);
 }
 
 int weft__exit_allows_threads(void)
@@ -240,7 +230,10 @@ static void on_shutdown_signal(int code)
 
 int weft_exit_on_signals(void)
 {
-    weft__exit_hook_install();
+    int rc = weft__runtime_init();
+
+    if (rc != WEFT_OK)
+        return rc;
     return weft_sys_signals_install(on_shutdown_signal, exit_under_way);
 }
 

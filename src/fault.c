@@ -28,11 +28,13 @@ bool weft__alloc_fails(const void *caller)
     return true;
 }
 
-/* A fork child starts with the hook off, so a failure meant for the
- * parent's call does not land in the child's copy of the count. */
-void weft__fault_after_fork_in_child(void)
+/* The hook belongs to the process that set it: a fork child starts with it
+ * off, so a failure meant for the parent's call does not land in the
+ * child's copy of the count. */
+void weft__fault_at_fork(weft__fork_step step)
 {
-    weft__store(&alloc_fail_at, 0);
+    if (step == WEFT__FORK_CHILD)
+        weft__store(&alloc_fail_at, 0);
 }
 
 void weft_fault_alloc_fail_at(long n)

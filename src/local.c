@@ -34,7 +34,7 @@
  * while destructors set new values, at most WEFT_LOCAL_DESTRUCTOR_ROUNDS
  * rounds; then it unlinks and frees the table and empties the cache.
  */
-#include "internal.h"
+#include "runtime.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -95,22 +95,11 @@ static void *realloc_array(void *p, size_t n, size_t size)
 
 /* ---- Fork -------------------------------------------------------------------- */
 
-/* Called by thread.c's fork handlers (one registration for weft). */
-void weft__locals_before_fork(void)
-{
-    weft__lock(&lock);
-}
-
-void weft__locals_after_fork_in_parent(void)
-{
-    weft__unlock(&lock);
-}
-
 /* Only the forking thread exists in the child. The other threads' tables
  * are dropped unread (their values leak, as those threads' stacks do: no
  * destructor could run on the threads they belong to), and destructor
  * calls those threads had in progress will never finish. */
-void weft__locals_after_fork_in_child(void)
+static void locals_after_fork_in_child(void)
 {
     uint32_t i;
 
@@ -121,7 +110,17 @@ void weft__locals_after_fork_in_child(void)
         if (slots[i].local)
             slots[i].local->running = slots[i].local == self.inflight;
     drained_waiters = 0;
-    lock.state = 0;
+    weft__lock_reset(&lock);
+}
+
+void weft__locals_at_fork(weft__fork_step step)
+{
+    if (step == WEFT__FORK_PREPARE)
+        weft__lock(&lock);
+    else if (step == WEFT__FORK_PARENT)
+        weft__unlock(&lock);
+    else
+        locals_after_fork_in_child();
 }
 
 /* ---- Create, get, set --------------------------------------------------------------- */
@@ -135,7 +134,7 @@ int weft_local_create(weft_local **out, void (*destructor)(void *value))
     if (!out)
         return WEFT_EINVAL;
     *out = NULL;
-    rc = weft__threads_init(); /* weft's fork handlers cover the locals */
+    rc = weft__runtime_init(); /* weft's fork handlers cover the locals */
     if (rc != WEFT_OK)
         return rc;
     local = weft__calloc(1, sizeof *local);
@@ -199,12 +198,12 @@ static WEFT__NOINLINE int set_slow(size_t index, void *value)
     if (!value)
         return WEFT_OK; /* the value already reads as NULL */
     if (fresh) {
+        /* The record, and the runtime with its exit hook: the main
+         * thread's values are destroyed at the orderly exit, also when
+         * main() just returns. */
         t = weft__self();
         if (!t)
             return WEFT_ENOMEM;
-        /* The main thread's values are destroyed at the orderly exit, also
-         * when main() just returns. */
-        weft__exit_hook_install();
         tab = weft__calloc(1, sizeof *tab);
         if (!tab)
             return WEFT_ENOMEM;

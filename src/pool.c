@@ -3,7 +3,9 @@
  * multiprocessing.Pool: worker processes that run registered targets on
  * byte buffers, both sides of it.
  *
- * Each worker has two pipes: tasks in, results out. A map hands the inputs
+ * A worker is a child process running weft's internal target
+ * WEFT__POOL_WORKER, with two pipes: tasks in, results out (src/wire.c's
+ * calls and results). A map hands the inputs
  * out by an atomic counter to one driver per worker (the calling thread and
  * weft threads); a driver sends one task, reads its result, and goes on.
  * A worker that dies shows as the end of its result pipe: that input fails
@@ -12,23 +14,10 @@
  * of their task pipe, because a worker started with fork() holds copies of
  * the other workers' task pipes, and so would keep them from ending.
  */
-#include "internal.h"
+#include "processes.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* A task: the header, the target's name, the input bytes. */
-typedef struct task_header {
-    uint64_t name_len; /* 0: stop */
-    uint64_t len;
-} task_header;
-
-/* A result: the header, the bytes given to weft_process_reply(). */
-typedef struct result_header {
-    int32_t status; /* WEFT_OK, or WEFT_ENOENT for a target the worker lacks */
-    int32_t value;
-    uint64_t len;
-} result_header;
 
 typedef struct worker {
     weft__child *child; /* NULL: none runs; under the pool's lock */
@@ -54,9 +43,10 @@ static size_t reply_len;
 
 /* reply_lock is held while a result is written to the parent, so it is
  * not held across fork: a fork child only frees it. */
-void weft__pool_after_fork_in_child(void)
+void weft__pool_at_fork(weft__fork_step step)
 {
-    WEFT__LOCK_RESET(reply_lock);
+    if (step == WEFT__FORK_CHILD)
+        weft__lock_reset(&reply_lock);
 }
 
 int weft_process_reply(const void *data, size_t len)
@@ -87,18 +77,15 @@ int weft_process_reply(const void *data, size_t len)
 static int serve_task(weft_sys_file out, const char *name, const void *data, size_t len)
 {
     weft_process_fn fn = weft__target_find(name);
-    result_header header = {WEFT_ENOENT, 0, 0};
+    int status = WEFT_ENOENT, value = 0;
     int rc;
 
     if (fn) {
-        header.value = fn(data, len);
-        header.status = WEFT_OK;
+        value = fn(data, len);
+        status = WEFT_OK;
     }
     weft__lock(&reply_lock);
-    header.len = reply_len;
-    rc = weft__write_exact(out, &header, sizeof header);
-    if (rc == WEFT_OK)
-        rc = weft__write_exact(out, reply_data, reply_len);
+    rc = weft__wire_send_result(out, status, value, reply_data, reply_len);
     weft__free(reply_data);
     reply_data = NULL;
     reply_len = 0;
@@ -106,35 +93,28 @@ static int serve_task(weft_sys_file out, const char *name, const void *data, siz
     return rc;
 }
 
-int weft__pool_serve(weft_sys_file in, weft_sys_file out)
+int weft__pool_worker(const void *arg, size_t len)
 {
-    task_header header;
-    char *name;
-    void *data;
+    weft__wire_call task;
+    weft_sys_file in, out;
     int rc;
 
+    (void)arg;
+    (void)len;
+    weft__wire_parent(&in, &out);
     weft__lock(&reply_lock);
     serving = true;
     weft__unlock(&reply_lock);
     for (;;) {
         /* The end of the task pipe (the parent is gone) ends the worker too. */
-        if (weft__read_exact(in, &header, sizeof header) != WEFT_OK || header.name_len == 0)
+        rc = weft__wire_receive_call(in, &task);
+        if (rc == WEFT_ECHILD || (rc == WEFT_OK && task.name[0] == '\0')) {
+            weft__wire_call_free(&task);
             return 0;
-        if (header.name_len > 4096 || header.len > SIZE_MAX - 1)
-            return 1;
-        name = weft__malloc((size_t)header.name_len + 1);
-        data = weft__malloc((size_t)header.len + 1);
-        rc = name && data ? WEFT_OK : WEFT_ENOMEM;
-        if (rc == WEFT_OK)
-            rc = weft__read_exact(in, name, (size_t)header.name_len);
-        if (rc == WEFT_OK)
-            rc = weft__read_exact(in, data, (size_t)header.len);
-        if (rc == WEFT_OK) {
-            name[header.name_len] = '\0';
-            rc = serve_task(out, name, data, (size_t)header.len);
         }
-        weft__free(name);
-        weft__free(data);
+        if (rc == WEFT_OK)
+            rc = serve_task(out, task.name, task.arg, task.len);
+        weft__wire_call_free(&task);
         if (rc != WEFT_OK)
             return 1;
     }
@@ -144,7 +124,8 @@ int weft__pool_serve(weft_sys_file in, weft_sys_file out)
 
 static int worker_start(weft_pool *pool, worker *w)
 {
-    weft__start how = {pool->method, WEFT__CHILD_DAEMON, NULL, NULL, 0, &w->to, &w->from};
+    weft__start how = {pool->method, WEFT__CHILD_DAEMON, WEFT__POOL_WORKER, weft__pool_worker,
+                       NULL, 0, &w->to, &w->from};
     weft__child *c;
     bool late;
     int rc;
@@ -170,7 +151,7 @@ static void worker_end(weft_pool *pool, worker *w)
     weft_sys_close(w->to);
     weft_sys_close(w->from);
     w->to = w->from = WEFT__NO_FILE;
-    weft__child_wait(w->child, WEFT__NO_DEADLINE, &code);
+    weft__child_wait_until(w->child, WEFT__NO_DEADLINE, &code);
     weft__lock(&pool->lock);
     c = w->child;
     w->child = NULL;
@@ -185,48 +166,9 @@ static void worker_discard(weft_pool *pool, worker *w)
     worker_end(pool, w);
 }
 
-static int send_task(worker *w, const char *target, size_t name_len, const weft_buffer *item)
-{
-    task_header header = {name_len, item->len};
-    int rc = weft__write_exact(w->to, &header, sizeof header);
-
-    if (rc == WEFT_OK)
-        rc = weft__write_exact(w->to, target, name_len);
-    if (rc == WEFT_OK)
-        rc = weft__write_exact(w->to, item->data, item->len);
-    return rc;
-}
-
-static int receive_result(worker *w, weft_pool_result *r)
-{
-    result_header header;
-    int rc = weft__read_exact(w->from, &header, sizeof header);
-
-    if (rc != WEFT_OK)
-        return rc;
-    if (header.len > SIZE_MAX - 1)
-        return WEFT_ECHILD;
-    if (header.len > 0) {
-        r->data = weft__malloc((size_t)header.len);
-        if (!r->data)
-            return WEFT_ENOMEM;
-        rc = weft__read_exact(w->from, r->data, (size_t)header.len);
-        if (rc != WEFT_OK) {
-            weft__free(r->data);
-            r->data = NULL;
-            return rc;
-        }
-    }
-    r->len = (size_t)header.len;
-    r->value = header.value;
-    r->status = header.status;
-    return WEFT_OK;
-}
-
 typedef struct map_job {
     weft_pool *pool;
     const char *target;
-    size_t name_len;
     const weft_buffer *items;
     weft_pool_result *results;
     size_t count;
@@ -266,7 +208,7 @@ static void run_input(map_job *job, worker *w, size_t i)
             r->status = rc == WEFT_ESHUTDOWN ? WEFT_ECHILD : rc;
             return;
         }
-        rc = send_task(w, job->target, job->name_len, &job->items[i]);
+        rc = weft__wire_send_call(w->to, job->target, job->items[i].data, job->items[i].len);
         if (rc == WEFT_OK)
             break;
         worker_discard(job->pool, w);
@@ -275,7 +217,7 @@ static void run_input(map_job *job, worker *w, size_t i)
         r->status = rc;
         return;
     }
-    rc = receive_result(w, r);
+    rc = weft__wire_receive_result(w->from, r);
     if (rc != WEFT_OK) {
         r->status = rc;
         worker_discard(job->pool, w);
@@ -323,7 +265,7 @@ int weft_pool_map(weft_pool *pool, const char *target, const weft_buffer *items,
         rc = WEFT_ESHUTDOWN;
         goto out;
     }
-    job = (map_job){pool, target, strlen(target), items, results, count, 0};
+    job = (map_job){pool, target, items, results, count, 0};
     /* The calling thread drives the first worker; threads drive the rest. */
     for (i = 0; i < n; i++)
         drivers[i] = (driver){&job, &pool->workers[i]};
@@ -409,7 +351,6 @@ int weft_pool_terminate(weft_pool *pool)
 
 int weft_pool_join(weft_pool *pool)
 {
-    task_header stop = {0, 0};
     size_t i;
     bool open;
 
@@ -424,7 +365,7 @@ int weft_pool_join(weft_pool *pool)
     for (i = 0; i < pool->count; i++) {
         worker *w = &pool->workers[i];
         if (w->child) {
-            weft__write_exact(w->to, &stop, sizeof stop);
+            weft__wire_send_call(w->to, "", NULL, 0); /* stop */
             worker_end(pool, w);
         }
     }

@@ -17,7 +17,7 @@
  * before they touch anything, so the call fails with the popen as it was:
  * stdin open, the input not taken, nothing read, and a retry may work.
  */
-#include "internal.h"
+#include "processes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -442,7 +442,7 @@ static int communicate(weft_popen *p, const void *input, size_t input_len, char 
     if (rc == WEFT_OK)
         rc = wait_helpers(p, deadline);
     if (rc == WEFT_OK)
-        rc = weft__child_wait(p->child, deadline, &code);
+        rc = weft__child_wait_until(p->child, deadline, &code);
     if (rc == WEFT_OK)
         rc = transfer_status(p);
     if (rc == WEFT_OK || snapshot_on_timeout) {
@@ -491,7 +491,7 @@ int weft_popen_wait(weft_popen *popen, double timeout, int *exit_code)
     int rc = weft__begin_wait(popen, timeout, &deadline);
 
     if (rc == WEFT_OK)
-        rc = weft__child_wait(popen->child, deadline, &code);
+        rc = weft__child_wait_until(popen->child, deadline, &code);
     if (rc == WEFT_OK && exit_code)
         *exit_code = code;
     return rc;
@@ -555,7 +555,7 @@ int weft_run(const char *const argv[], const weft_popen_opts *opts, double timeo
          * its pipes, which a grandchild may hold open. */
         weft__child_signal(p->child, true);
     }
-    if (weft__child_wait(p->child, WEFT__NO_DEADLINE, &code) == WEFT_OK && exit_code)
+    if (weft__child_wait_until(p->child, WEFT__NO_DEADLINE, &code) == WEFT_OK && exit_code)
         *exit_code = code;
     popen_unref(p);
     return rc;

@@ -1,35 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * multiprocessing.Process: the registered targets, the two start methods,
- * and the child's side of the spawn method (weft_process_main).
+ * and the handles. The child's side of the spawn method is bootstrap.c.
  *
  * A spawned child is this executable run as `<exe> --weft-process <in>
- * [<out>]`, where <in> (and for a pool worker <out>) name the pipes it
- * inherited. The parent writes a header, the target's name and the
- * argument bytes into <in>; nothing but those names is on the command line,
- * so arguments of any size and content pass. Both processes run the same
- * executable, so the header is in native byte order.
+ * [<out>]`, where <in> (and for an internal target that talks back, <out>)
+ * name the pipes it inherited. The parent writes the start message (a
+ * call, src/wire.c) into <in>; nothing but those names is on the command
+ * line, so arguments of any size and content pass.
  */
-#include "internal.h"
+#include "processes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define SPAWN_MARKER "--weft-process"
-
-enum { MAGIC = 0x74666577u /* "weft" */, RUN_TARGET = 1, RUN_POOL_WORKER = 2 };
-
-/* Longest target name a child accepts: a bad header must not make it
- * allocate without bound. */
-enum { NAME_MAX_LEN = 4096 };
-
-typedef struct spawn_header {
-    uint32_t magic;
-    uint32_t what; /* RUN_TARGET or RUN_POOL_WORKER */
-    uint64_t name_len;
-    uint64_t arg_len;
-} spawn_header;
 
 typedef struct target {
     char *name;
@@ -82,6 +66,9 @@ int weft_process_register(const char *name, weft_process_fn fn)
 
     if (!name || !*name || !fn)
         return WEFT_EINVAL;
+    if (strncmp(name, WEFT__INTERNAL_PREFIX, sizeof WEFT__INTERNAL_PREFIX - 1) == 0)
+        return weft__fail(WEFT_EINVAL, "process_register: \"%s\": names starting with \"%s\" are weft's own",
+                          name, WEFT__INTERNAL_PREFIX);
     weft__lock(&targets_lock);
     t = find_locked(name);
     if (t) {
@@ -107,33 +94,6 @@ int weft_process_register(const char *name, weft_process_fn fn)
 out:
     weft__unlock(&targets_lock);
     return rc;
-}
-
-/* ---- Pipes ---------------------------------------------------------------------- */
-
-int weft__read_exact(weft_sys_file f, void *buf, size_t len)
-{
-    char *p = buf;
-    size_t got;
-    int rc;
-
-    while (len > 0) {
-        rc = weft_sys_read(f, p, len, &got);
-        if (rc != WEFT_OK)
-            return rc;
-        if (got == 0)
-            return WEFT_ECHILD;
-        p += got;
-        len -= got;
-    }
-    return WEFT_OK;
-}
-
-int weft__write_exact(weft_sys_file f, const void *buf, size_t len)
-{
-    int rc = len > 0 ? weft_sys_write(f, buf, len) : WEFT_OK;
-
-    return rc == WEFT_ESHUTDOWN ? WEFT_ECHILD : rc;
 }
 
 static void close_file(weft_sys_file *f)
@@ -162,8 +122,9 @@ static int find_self_exe(void)
     return rc;
 }
 
-/* The channel of a new child: the parent writes into `to_child`, reads
- * `from_child` (a pool worker's results); the child has the other ends. */
+/* The channel of a new child: the parent writes into `parent_write`,
+ * reads `parent_read` (an internal target's answers); the child has the
+ * other ends. */
 typedef struct channel {
     weft_sys_file parent_write, child_read;
     weft_sys_file parent_read, child_write;
@@ -190,15 +151,13 @@ static int channel_open(channel *ch, bool with_results)
     return rc;
 }
 
-/* The spawn method: run this executable again and hand it the header, the
- * target's name and the argument through the inherited pipe. */
+/* The spawn method: run this executable again and hand it the start
+ * message (the target's name and the argument) through the inherited pipe. */
 static int start_by_spawn(weft__child *c, const weft__start *how, channel *ch)
 {
-    const char *argv[] = {self_exe, SPAWN_MARKER, NULL};
+    const char *argv[] = {self_exe, WEFT__SPAWN_MARKER, NULL};
     weft_sys_spawn_opts opts;
     weft_sys_child sys;
-    spawn_header header;
-    size_t name_len = how->target ? strlen(how->target) : 0;
     int rc;
 
     memset(&opts, 0, sizeof opts);
@@ -206,7 +165,7 @@ static int start_by_spawn(weft__child *c, const weft__start *how, channel *ch)
     opts.stdio[0] = opts.stdio[1] = opts.stdio[2] = WEFT__NO_FILE;
     opts.pass[0] = ch->child_read;
     opts.pass[1] = ch->child_write;
-    opts.pass_count = how->target ? 1 : 2;
+    opts.pass_count = ch->child_write != WEFT__NO_FILE ? 2 : 1;
     rc = weft_sys_spawn(&sys, &opts);
     close_file(&ch->child_read);
     close_file(&ch->child_write);
@@ -216,21 +175,17 @@ static int start_by_spawn(weft__child *c, const weft__start *how, channel *ch)
     if (rc != WEFT_OK)
         return rc;
 
-    header = (spawn_header){MAGIC, how->target ? RUN_TARGET : RUN_POOL_WORKER, name_len, how->len};
-    rc = weft__write_exact(ch->parent_write, &header, sizeof header);
-    if (rc == WEFT_OK)
-        rc = weft__write_exact(ch->parent_write, how->target, name_len);
-    if (rc == WEFT_OK)
-        rc = weft__write_exact(ch->parent_write, how->arg, how->len);
+    rc = weft__wire_send_call(ch->parent_write, how->target, how->arg, how->len);
     if (rc != WEFT_OK)
         weft__child_signal(c, true); /* it cannot run what it did not get */
     return rc;
 }
 
 /* The fork method. The child never returns from here: it runs the target
- * (or serves as a pool worker) and ends through the immediate exit, so no
- * handler inherited from the parent runs; stdio, flushed before the fork
- * (weft__process_start), is flushed again after the work. */
+ * (an internal one with its channel to the parent) and ends through the
+ * immediate exit, so no handler inherited from the parent runs; stdio,
+ * flushed before the fork (weft__process_start), is flushed again after the
+ * work. */
 static int start_by_fork(weft__child *c, const weft__start *how, channel *ch,
                          weft_process_fn fn)
 {
@@ -242,7 +197,8 @@ static int start_by_fork(weft__child *c, const weft__start *how, channel *ch,
     if (rc == WEFT_OK && in_child) {
         close_file(&ch->parent_write);
         close_file(&ch->parent_read);
-        code = fn ? fn(how->arg, how->len) : weft__pool_serve(ch->child_read, ch->child_write);
+        weft__wire_set_parent(ch->child_read, ch->child_write);
+        code = fn(how->arg, how->len);
         fflush(NULL);
         weft_sys_exit_now(code);
     }
@@ -266,7 +222,7 @@ static weft_once spawned_once = WEFT_ONCE_INIT;
 static void find_spawned(void *unused)
 {
     (void)unused;
-    spawned_child = weft_sys_first_argument_is(SPAWN_MARKER);
+    spawned_child = weft_sys_first_argument_is(WEFT__SPAWN_MARKER);
 }
 
 /* A child of the spawn method runs main() again. If main() starts a
@@ -290,29 +246,33 @@ static int check_bootstrapped(void)
     return weft__fail(WEFT_EPERM, "starting a process: %s", why);
 }
 
+void weft__process_main_called(void)
+{
+    weft__store(&main_called, 1);
+}
+
 int weft__process_start(weft__child **out, const weft__start *how)
 {
-    weft_process_fn fn = NULL;
+    weft_process_fn fn = how->internal;
     weft__child *c;
     channel ch;
-    bool pool_worker = how->target == NULL;
+    bool internal = fn != NULL;
     bool fork = how->method == WEFT_START_FORK;
     int rc;
 
     rc = check_bootstrapped();
     if (rc != WEFT_OK)
         return rc;
-    if (how->target && (fn = weft__target_find(how->target)) == NULL)
+    if (!internal && (fn = weft__target_find(how->target)) == NULL)
         return WEFT_ENOENT;
     rc = weft__exit_allows_threads();
     if (rc != WEFT_OK)
         return rc;
-    if (fork) {
-        /* The fork handlers make the child's weft consistent. */
-        rc = weft__threads_init();
-    } else {
+    /* The runtime: its fork handlers make a forked child's weft
+     * consistent, its exit hook deals with the children at the exit. */
+    rc = weft__runtime_init();
+    if (rc == WEFT_OK && !fork)
         rc = find_self_exe();
-    }
     if (rc != WEFT_OK)
         return rc;
     weft__children_sweep();
@@ -335,16 +295,16 @@ int weft__process_start(weft__child **out, const weft__start *how)
                           "children");
     }
     /* A forked Process needs no channel: the target and argument are in
-     * its copy of memory already. */
-    if (fork && !pool_worker)
+     * its copy of memory already. An internal target talks to its parent. */
+    if (fork && !internal)
         ch = (channel){WEFT__NO_FILE, WEFT__NO_FILE, WEFT__NO_FILE, WEFT__NO_FILE};
-    else if ((rc = channel_open(&ch, pool_worker)) != WEFT_OK) {
+    else if ((rc = channel_open(&ch, internal)) != WEFT_OK) {
         weft__child_start_unlock();
         weft__child_release(c);
         return rc;
     }
     rc = fork ? start_by_fork(c, how, &ch, fn) : start_by_spawn(c, how, &ch);
-    if (rc == WEFT_OK && pool_worker) {
+    if (rc == WEFT_OK && internal) {
         *how->to_child = ch.parent_write;
         *how->from_child = ch.parent_read;
     } else {
@@ -356,62 +316,6 @@ int weft__process_start(weft__child **out, const weft__start *how)
     }
     *out = c;
     return WEFT_OK;
-}
-
-/* ---- The spawned child --------------------------------------------------------------- */
-
-/* Run what the parent sent through `in`; returns the exit code. */
-static int run_spawned(weft_sys_file in, weft_sys_file out)
-{
-    spawn_header header;
-    char *name = NULL;
-    void *arg = NULL;
-    weft_process_fn fn;
-    int code = 1;
-
-    if (weft__read_exact(in, &header, sizeof header) != WEFT_OK || header.magic != MAGIC ||
-        header.name_len > NAME_MAX_LEN || header.arg_len > SIZE_MAX - 1) {
-        fputs("weft: a spawned child got no valid start message\n", stderr);
-        return 1;
-    }
-    if (header.what == RUN_POOL_WORKER)
-        return weft__pool_serve(in, out);
-    name = weft__malloc((size_t)header.name_len + 1);
-    arg = weft__malloc((size_t)header.arg_len + 1);
-    if (!name || !arg) {
-        fputs("weft: a spawned child has no memory for its argument\n", stderr);
-        goto out;
-    }
-    if (weft__read_exact(in, name, (size_t)header.name_len) != WEFT_OK ||
-        weft__read_exact(in, arg, (size_t)header.arg_len) != WEFT_OK) {
-        fputs("weft: a spawned child lost its parent before its argument came\n", stderr);
-        goto out;
-    }
-    name[header.name_len] = '\0';
-    weft_sys_close(in);
-    fn = weft__target_find(name);
-    if (!fn) {
-        fprintf(stderr, "weft: no process target is registered as \"%s\"\n", name);
-        goto out;
-    }
-    code = fn(arg, (size_t)header.arg_len);
-out:
-    weft__free(name);
-    weft__free(arg);
-    return code;
-}
-
-void weft_process_main(int argc, char **argv)
-{
-    weft_sys_file in, out = WEFT__NO_FILE;
-
-    weft__store(&main_called, 1);
-    if (argc < 3 || !argv || !argv[1] || strcmp(argv[1], SPAWN_MARKER) != 0)
-        return;
-    in = weft_sys_file_from_name(argv[2]);
-    if (argc > 3)
-        out = weft_sys_file_from_name(argv[3]);
-    weft_exit(run_spawned(in, out));
 }
 
 /* ---- Process handles ---------------------------------------------------------------- */
@@ -436,7 +340,7 @@ int weft_process_start(weft_process **out, const char *target, const void *arg, 
     if (!p)
         return WEFT_ENOMEM;
     how = (weft__start){o.method, o.daemon ? WEFT__CHILD_DAEMON : WEFT__CHILD_PROCESS,
-                        target, arg, len, NULL, NULL};
+                        target, NULL, arg, len, NULL, NULL};
     rc = weft__process_start(&p->child, &how);
     if (rc != WEFT_OK) {
         weft__free(p);
@@ -452,7 +356,7 @@ int weft_process_join(weft_process *process, double timeout)
     int code;
     int rc = weft__begin_wait(process, timeout, &deadline);
 
-    return rc == WEFT_OK ? weft__child_wait(process->child, deadline, &code) : rc;
+    return rc == WEFT_OK ? weft__child_wait_until(process->child, deadline, &code) : rc;
 }
 
 bool weft_process_is_alive(weft_process *process)

@@ -28,7 +28,7 @@
  * lock: an item put (or taken) a moment later then costs no system call on
  * either side.
  */
-#include "internal.h"
+#include "runtime.h"
 
 #include <stdlib.h>
 
@@ -50,7 +50,7 @@ typedef struct entry {
 
 /* Padding that keeps the fields before it and after it on different cache
  * lines, whatever the alignment of the queue. */
-#define CACHE_LINE_GAP(name) char name[64]
+#define CACHE_LINE_GAP(name) char name[WEFT__CACHE_LINE]
 
 struct weft_queue {
     /* The put end, written under put_lock. The get end reads only `tail`,

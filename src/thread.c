@@ -30,7 +30,7 @@
  * A join without a time limit goes straight to the OS join when nobody else
  * is reaping: the thread's end then wakes the joiner once, not twice.
  */
-#include "internal.h"
+#include "runtime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +72,6 @@ struct weft_thread {
 };
 
 /* Idents count from 1 and are never reused; 0 means "no thread". */
-static WEFT_ALIGN8 uint64_t next_ident;
 static uint32_t thread_counter; /* for "Thread-N" */
 static uint32_t dummy_counter;  /* for "Dummy-N" */
 
@@ -82,12 +81,8 @@ static size_t registry_count;
 /* The main thread's record, once made. */
 static weft_thread *main_record;
 
-static weft_once init_once = WEFT_ONCE_INIT;
-static int init_status;
 static uint32_t slot_ready; /* the thread-local slot exists */
 
-/* Each thread caches its ident: see weft__self_ident(). */
-WEFT__THREAD_LOCAL uint64_t weft__self_ident_cache;
 
 /* ---- Records ------------------------------------------------------------------ */
 
@@ -130,12 +125,13 @@ static int push_default_name(weft_thread *t, const char *prefix, uint32_t *count
     return push_name(t, buf);
 }
 
-static weft_thread *new_record(void)
+/* A record with the ident `ident` (sync.h hands them out). */
+static weft_thread *new_record(uint64_t ident)
 {
     weft_thread *t = weft__calloc(1, sizeof *t);
 
     if (t) {
-        t->ident = weft__fetch_add64(&next_ident, 1) + 1;
+        t->ident = ident;
         t->state = RUNNING;
     }
     return t;
@@ -208,53 +204,28 @@ static bool on_main_thread(void)
  * the main thread forks before it used weft itself. */
 static weft_thread *forking_thread;
 
-/* weft's one set of fork handlers (the backend calls them from its one
- * registration): the module locks, the locals' lock, then the registry's
- * are held across fork() so the child finds what they guard whole. */
-/* The module locks held across fork, in the order they are taken (the
- * executor registry's lock is held while registering an exit handler). */
-static void module_locks_at_fork(weft__fork_step step)
-{
-    if (step == WEFT__FORK_PARENT) {
-        weft__targets_at_fork(step);
-        weft__exit_at_fork(step);
-        weft__executors_at_fork(step);
-    } else {
-        weft__executors_at_fork(step);
-        weft__exit_at_fork(step);
-        weft__targets_at_fork(step);
-    }
-}
-
-static void before_fork(void)
+/* The thread registry's part of weft's fork handlers (src/runtime.c): its
+ * lock is held across fork() so the child finds the registry whole. */
+static void registry_before_fork(void)
 {
     weft_thread *self = weft_sys_tls_get();
 
-    module_locks_at_fork(WEFT__FORK_PREPARE);
-    weft__locals_before_fork();
     weft__lock(&registry_lock);
     forking_thread = self ? self : on_main_thread() ? main_record : NULL;
-}
-
-static void after_fork_in_parent(void)
-{
-    weft__unlock(&registry_lock);
-    weft__locals_after_fork_in_parent();
-    module_locks_at_fork(WEFT__FORK_PARENT);
 }
 
 /* In the child only the forking thread exists. Every other record is ended
  * where it stands (joins return at once, nothing is reaped: its OS thread
  * is not in this process) and loses its thread's reference, and the forking
  * thread becomes the main thread. */
-static void after_fork_in_child(void)
+static void registry_after_fork_in_child(void)
 {
     weft_thread *self = forking_thread;
     weft_thread *t, *next;
 
     for (t = registry_head; t; t = next) {
         next = t->next;
-        t->name_lock.state = 0;
+        weft__lock_reset(&t->name_lock);
         if (t == self)
             continue;
         t->registered = false;
@@ -275,12 +246,17 @@ static void after_fork_in_child(void)
             weft_sys_tls_set(self);
     }
     main_record = self;
-    registry_lock.state = 0;
-    weft__locals_after_fork_in_child();
-    weft__children_after_fork_in_child();
-    module_locks_at_fork(WEFT__FORK_CHILD);
-    weft__fault_after_fork_in_child();
-    weft__pool_after_fork_in_child();
+    weft__lock_reset(&registry_lock);
+}
+
+void weft__threads_at_fork(weft__fork_step step)
+{
+    if (step == WEFT__FORK_PREPARE)
+        registry_before_fork();
+    else if (step == WEFT__FORK_PARENT)
+        weft__unlock(&registry_lock);
+    else
+        registry_after_fork_in_child();
 }
 
 /* ---- Initialisation --------------------------------------------------------------- */
@@ -289,35 +265,26 @@ static weft_thread *main_thread_record(void);
 
 /* The main thread is always known, as in Python, whichever thread uses
  * weft first. */
-static void init(void *unused)
+int weft__threads_setup(void)
 {
-    (void)unused;
-    init_status = weft_sys_tls_create(on_thread_exit);
-    if (init_status == WEFT_OK)
-        weft__store(&slot_ready, 1);
-    if (init_status == WEFT_OK)
-        init_status = weft_sys_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
-    /* Not a failure of the once: without memory now, whoever needs the
+    int rc = weft_sys_tls_create(on_thread_exit);
+
+    if (rc != WEFT_OK)
+        return rc;
+    weft__store(&slot_ready, 1);
+    /* Not a failure of the setup: without memory now, whoever needs the
      * record next makes it (main_thread_record() retries). */
-    if (init_status == WEFT_OK)
-        (void)main_thread_record();
-}
-
-static int ensure_init(void)
-{
-    weft_call_once(&init_once, init, NULL);
-    return init_status;
-}
-
-int weft__threads_init(void)
-{
-    return ensure_init();
+    (void)main_thread_record();
+    return WEFT_OK;
 }
 
 /* A record for a thread weft did not start, not yet registered. */
 static weft_thread *new_borrowed(bool is_main)
 {
-    weft_thread *t = new_record();
+    /* The calling thread's own ident, unless it makes the main thread's
+     * record for the main thread, which gets a fresh one (and takes it
+     * when it adopts the record, if it had none). */
+    weft_thread *t = new_record(is_main && !on_main_thread() ? weft__ident_new() : weft__self_ident());
 
     if (!t)
         return NULL;
@@ -363,6 +330,8 @@ static weft_thread *adopt_current(void)
             free_record(t);
         return NULL;
     }
+    if (weft__self_ident_cache == 0)
+        weft__self_ident_cache = t->ident; /* the main record another thread made */
     if (!is_main) {
         t->native_id = weft_sys_thread_native_id();
         registry_add(t);
@@ -374,7 +343,7 @@ weft_thread *weft__self(void)
 {
     weft_thread *t;
 
-    if (ensure_init() != WEFT_OK)
+    if (weft__runtime_init() != WEFT_OK)
         return NULL;
     t = weft_sys_tls_get();
     return t ? t : adopt_current();
@@ -388,15 +357,6 @@ weft_thread *weft__self_if_known(void)
 weft_thread *weft_thread_current(void)
 {
     return weft__self();
-}
-
-uint64_t weft__self_ident_slow(void)
-{
-    weft_thread *t = weft__self();
-
-    if (t)
-        weft__self_ident_cache = t->ident;
-    return weft__self_ident_cache;
 }
 
 void **weft__thread_locals(weft_thread *t)
@@ -416,7 +376,7 @@ void weft__registry_foreach(void (*fn)(weft_thread *t, void *ctx), void *ctx)
 
 weft_thread *weft_thread_main(void)
 {
-    if (ensure_init() != WEFT_OK)
+    if (weft__runtime_init() != WEFT_OK)
         return NULL;
     return on_main_thread() ? weft__self() : main_thread_record();
 }
@@ -451,6 +411,7 @@ static void trampoline(void *arg)
 
     if (weft_sys_tls_set(t) != WEFT_OK)
         WEFT__FATAL(0, "setting the thread-local slot of a new thread");
+    weft__self_ident_cache = t->ident;
     publish_start(t);
     weft_sys_thread_set_name(NULL, weft_thread_name(t));
     t->result = t->fn(t->arg);
@@ -471,15 +432,13 @@ int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
     rc = opts ? WEFT__RESERVED_CHECK("thread_start", opts) : WEFT_OK;
     if (rc != WEFT_OK)
         return rc;
-    rc = ensure_init();
+    rc = weft__runtime_init(); /* also the exit hook: non-daemon threads are joined when main() returns */
     if (rc != WEFT_OK)
         return weft__fail(rc, "thread_start: weft could not initialise (%s)", weft_strerror(rc));
     rc = weft__exit_allows_threads();
     if (rc != WEFT_OK)
         return weft__fail(rc, "thread_start: the process is exiting: no new thread starts");
-    /* Non-daemon threads are joined when main() returns, as in Python. */
-    weft__exit_hook_install();
-    t = new_record();
+    t = new_record(weft__ident_new());
     if (!t)
         return weft__fail(WEFT_ENOMEM, "thread_start: no memory for the thread's record");
     /* As Python's Thread(name=""): an empty name gets the default. */
@@ -521,7 +480,7 @@ WEFT_NORETURN void weft_thread_exit(void *result)
 
     if (on_main_thread())
         weft_exit(0);
-    t = ensure_init() == WEFT_OK ? weft_sys_tls_get() : NULL;
+    t = weft__runtime_init() == WEFT_OK ? weft_sys_tls_get() : NULL;
     if (t && !t->borrowed) {
         t->result = result;
         finish(t, true);
@@ -740,7 +699,7 @@ size_t weft_thread_active_count(void)
 {
     size_t n;
 
-    if (ensure_init() != WEFT_OK || !main_thread_record())
+    if (weft__runtime_init() != WEFT_OK || !main_thread_record())
         return 0;
     weft__lock(&registry_lock);
     n = registry_count;
@@ -753,7 +712,7 @@ size_t weft_thread_enumerate(weft_thread **out, size_t cap)
     weft_thread *t;
     size_t n = 0;
 
-    if (ensure_init() != WEFT_OK || !main_thread_record())
+    if (weft__runtime_init() != WEFT_OK || !main_thread_record())
         return 0;
     if (!out)
         cap = 0;

@@ -1,30 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Clocks, sleep, CPU count and the conversion of public timeouts. */
+/* The clocks and the CPU count (weft_sleep is thread.c's). */
 #include "internal.h"
-
-int weft__deadline_slow(double timeout, int64_t *deadline)
-{
-    int64_t now;
-    double ns;
-
-    if (!(timeout >= 0.0)) /* negative or NaN */
-        return WEFT_EINVAL;
-    if (timeout == 0.0) {
-        *deadline = 0; /* already passed: try once, never sleep */
-        return WEFT_OK;
-    }
-    now = weft_sys_monotonic_ns();
-    ns = timeout * 1e9;
-    /* A wait longer than the clock can express is a wait without limit. */
-    if (ns >= (double)(WEFT__NO_DEADLINE - now)) {
-        *deadline = WEFT__NO_DEADLINE;
-    } else {
-        /* Round up (ceil without libm): never wake before the timeout. */
-        int64_t whole = (int64_t)ns;
-        *deadline = now + whole + ((double)whole < ns);
-    }
-    return WEFT_OK;
-}
+#include "sys/time.h"
 
 int64_t weft_monotonic_ns(void)
 {

@@ -262,6 +262,17 @@ WEFT_TEST(process_register_checks_arguments)
     CHECK_STATUS(weft_process_register("return_arg", check_big), WEFT_EINVAL);
 }
 
+/* "weft:" names are weft's own targets (a pool's worker): a program's
+ * target under such a name would be run in a fork child but not in a
+ * spawned one, which finds weft's first. */
+WEFT_TEST(process_register_refuses_weft_names)
+{
+    CHECK_STATUS(weft_process_register("weft:pool-worker", return_arg), WEFT_EINVAL);
+    CHECK_STATUS(weft_process_register("weft:mine", return_arg), WEFT_EINVAL);
+    CHECK(strstr(weft_last_error_message(), "weft's own") != NULL);
+    CHECK_OK(weft_process_register("weft", return_arg)); /* only the prefix is taken */
+}
+
 WEFT_TEST(process_start_checks_arguments)
 {
     weft_process_opts bad = {.method = (weft_start_method)42};

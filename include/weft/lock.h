@@ -83,8 +83,7 @@ typedef struct weft_rlock {
  *        never waits.
  * \returns `WEFT_OK`; `WEFT_ETIMEDOUT` (nothing changed); `WEFT_EOVERFLOW`
  *          when the owner already holds 2^32-1 levels; `WEFT_EINVAL` for
- *          NULL or a bad timeout; `WEFT_ENOMEM` when the calling thread was
- *          not started by weft and its thread record could not be made.
+ *          NULL or a bad timeout.
  * \threadsafety Safe from any thread. Blocks up to `timeout` while another
  *          thread owns it; never when the caller does.
  */
@@ -158,8 +157,7 @@ WEFT_API int weft_rwlock_read_release(weft_rwlock *rwlock);
  * \param rwlock the rwlock.
  * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
  * \returns `WEFT_OK`; `WEFT_ETIMEDOUT` (nothing changed; waiting readers go
- *          on); `WEFT_EINVAL` for NULL or a bad timeout; `WEFT_ENOMEM` as
- *          for weft_rlock_acquire().
+ *          on); `WEFT_EINVAL` for NULL or a bad timeout.
  * \threadsafety Safe from any thread. Blocks up to `timeout` while readers
  *          or another writer hold the lock. Not recursive: the writer asking
  *          again waits for itself.

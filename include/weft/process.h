@@ -77,8 +77,9 @@ typedef struct weft_process weft_process;
  * \param name the target's name, copied.
  * \param fn the function.
  * \returns `WEFT_OK` (also for registering the same pair again);
- *          `WEFT_EINVAL` for a NULL or empty name or NULL `fn`, or a name
- *          already registered with another function; `WEFT_ENOMEM`.
+ *          `WEFT_EINVAL` for a NULL or empty name or NULL `fn`, a name
+ *          already registered with another function, or a name starting
+ *          with "weft:" (weft's own targets); `WEFT_ENOMEM`.
  * \threadsafety Safe from any thread. Never blocks.
  */
 WEFT_API int weft_process_register(const char *name, weft_process_fn fn);

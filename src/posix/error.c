@@ -4,11 +4,12 @@
 
 #include <errno.h>
 
-int weft__status_from_errno(int err)
+int weft__posix_status(int err, const char *call)
 {
-    switch (err) {
-    case 0:
+    if (err == 0)
         return WEFT_OK;
+    weft__os_error(err); /* weft_last_os_error() tells which, whatever the status */
+    switch (err) {
     case EAGAIN:
         return WEFT_EAGAIN;
     case ENOMEM:
@@ -19,7 +20,12 @@ int weft__status_from_errno(int err)
         return WEFT_ETIMEDOUT;
     case ENOENT:
         return WEFT_ENOENT;
+    case EMFILE:
+    case ENFILE:
+        return weft__fail(WEFT_EAGAIN, "%s: no file descriptor is left (%s)", call,
+                          err == EMFILE ? "EMFILE: the process's limit, RLIMIT_NOFILE"
+                                        : "ENFILE: the system's limit");
     default:
-        return weft__os_error(err);
+        return WEFT_EOS;
     }
 }

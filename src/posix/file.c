@@ -16,36 +16,25 @@
 #include <time.h>
 #include <unistd.h>
 
-int weft__fd_status(int err, const char *call)
-{
-    if (err == EMFILE || err == ENFILE) {
-        weft__os_error(err); /* weft_last_os_error() tells which limit */
-        return weft__fail(WEFT_EAGAIN, "%s: no file descriptor is left (%s)", call,
-                          err == EMFILE ? "EMFILE: the process's limit, RLIMIT_NOFILE"
-                                        : "ENFILE: the system's limit");
-    }
-    return err == ENOMEM ? WEFT_ENOMEM : weft__os_error(err);
-}
-
 int weft_sys_pipe(weft_sys_file *read_end, weft_sys_file *write_end)
 {
     int fds[2];
 
 #if defined(WEFT_HAVE_PIPE2)
     if (pipe2(fds, O_CLOEXEC) != 0)
-        return weft__fd_status(errno, "pipe2");
+        return weft__posix_status(errno, "pipe2");
 #else
     /* No pipe2 (macOS): a fork+exec on another thread between pipe() and
      * fcntl() inherits these ends. weft's own spawns close every descriptor
      * they do not pass, so only other code's fork+exec can catch them. */
     if (pipe(fds) != 0)
-        return weft__fd_status(errno, "pipe");
+        return weft__posix_status(errno, "pipe");
     if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) != 0 || fcntl(fds[1], F_SETFD, FD_CLOEXEC) != 0) {
         int err = errno;
 
         close(fds[0]);
         close(fds[1]);
-        return weft__os_error(err);
+        return weft__posix_status(err, "fcntl FD_CLOEXEC");
     }
 #endif
     *read_end = fds[0];
@@ -59,7 +48,7 @@ int weft_sys_open_null(weft_sys_file *out)
 
     fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (fd < 0)
-        return weft__fd_status(errno, "open /dev/null");
+        return weft__posix_status(errno, "open /dev/null");
     *out = fd;
     return WEFT_OK;
 }
@@ -77,7 +66,7 @@ int weft_sys_read(weft_sys_file f, void *buf, size_t len, size_t *got)
         n = read((int)f, buf, len > SSIZE_MAX ? SSIZE_MAX : len);
     while (n < 0 && errno == EINTR);
     if (n < 0)
-        return weft__os_error(errno);
+        return weft__posix_status(errno, "read");
     *got = (size_t)n;
     return WEFT_OK;
 }
@@ -135,7 +124,7 @@ int weft_sys_write(weft_sys_file f, const void *buf, size_t len)
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     if (err == EPIPE)
         return WEFT_ESHUTDOWN;
-    return err == 0 ? WEFT_OK : weft__os_error(err);
+    return weft__posix_status(err, "write");
 }
 
 void weft_sys_close(weft_sys_file f)

@@ -27,7 +27,9 @@
 #define SIGNAL_COUNT 3
 static const int shutdown_signals[SIGNAL_COUNT] = {SIGINT, SIGTERM, SIGHUP};
 
-static weft_lock install_lock; /* orders installs and fork */
+/* Orders installs and fork. A pthread mutex, not a weft_lock: the backend
+ * is below the synchronisation layer. */
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool installed;
 static struct sigaction previous[SIGNAL_COUNT]; /* what was there before */
 static int wake_pipe[2] = {-1, -1};
@@ -116,7 +118,7 @@ static int install(void)
     if (err != 0) {
         weft_sys_close(ends[0]);
         weft_sys_close(ends[1]);
-        rc = weft__status_from_errno(err);
+        rc = weft__posix_status(err, "pthread_create");
         return weft__fail(rc, "exit_on_signals: cannot start the watcher thread (os error %d)",
                           err);
     }
@@ -133,7 +135,7 @@ static int install(void)
             restore_dispositions(i);
             weft_sys_close(ends[1]); /* the watcher closes its end and leaves */
             wake_pipe[0] = wake_pipe[1] = -1;
-            rc = weft__status_from_errno(err);
+            rc = weft__posix_status(err, "sigaction");
             return weft__fail(rc, "exit_on_signals: sigaction(%d) failed (os error %d)",
                               shutdown_signals[i], err);
         }
@@ -146,23 +148,23 @@ int weft_sys_signals_install(void (*on_signal)(int code), bool (*exiting)(void))
 {
     int rc = WEFT_OK;
 
-    weft__lock(&install_lock);
+    pthread_mutex_lock(&install_lock);
     on_signal_cb = on_signal;
     exiting_cb = exiting;
     if (!installed)
         rc = install();
-    weft__unlock(&install_lock);
+    pthread_mutex_unlock(&install_lock);
     return rc;
 }
 
 void weft__posix_signals_before_fork(void)
 {
-    weft__lock(&install_lock);
+    pthread_mutex_lock(&install_lock);
 }
 
 void weft__posix_signals_after_fork_in_parent(void)
 {
-    weft__unlock(&install_lock);
+    pthread_mutex_unlock(&install_lock);
 }
 
 /* The child starts without weft's handling: the dispositions from before
@@ -177,5 +179,5 @@ void weft__posix_signals_after_fork(void)
         installed = false;
         signal_seen = 0;
     }
-    install_lock.state = 0;
+    pthread_mutex_unlock(&install_lock); /* the forking thread took it before the fork */
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* OS threads and the thread-local slot on pthreads. */
-#define _GNU_SOURCE /* pthread_setname_np, gettid */
+#define _GNU_SOURCE /* PTHREAD_STACK_MIN under -std=c11 */
 #include "posix.h"
 
 #include <errno.h>
@@ -10,13 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#if defined(__linux__)
-#include <sys/syscall.h>
-#elif defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
-#include <pthread_np.h>
-#elif defined(__NetBSD__)
-#include <lwp.h>
-#endif
 
 /* pthread_t is an integer or a pointer on every system weft supports. */
 _Static_assert(sizeof(pthread_t) <= sizeof(weft_sys_thread), "pthread_t must fit a weft_sys_thread");
@@ -57,7 +50,7 @@ int weft_sys_thread_start(weft_sys_thread *out, const weft_sys_start *start, siz
 
     err = pthread_attr_init(&attr);
     if (err != 0)
-        return weft__status_from_errno(err);
+        return weft__posix_status(err, "pthread_attr_init");
     if (stack_size != 0) {
         size_t rounded = round_stack_size(stack_size);
         err = rounded ? pthread_attr_setstacksize(&attr, rounded) : EINVAL;
@@ -66,7 +59,7 @@ int weft_sys_thread_start(weft_sys_thread *out, const weft_sys_start *start, siz
         err = pthread_create(&thread, &attr, thread_main, (void *)start);
     pthread_attr_destroy(&attr);
     if (err != 0)
-        return weft__status_from_errno(err);
+        return weft__posix_status(err, "pthread_create");
     *out = 0;
     memcpy(out, &thread, sizeof thread);
     return WEFT_OK;
@@ -93,70 +86,37 @@ void weft_sys_thread_yield(void)
     sched_yield();
 }
 
-uint64_t weft_sys_thread_native_id(void)
-{
-#if defined(__linux__)
-    return (uint64_t)syscall(SYS_gettid);
-#elif defined(__APPLE__)
-    uint64_t id = 0;
-    pthread_threadid_np(NULL, &id);
-    return id;
-#elif defined(__FreeBSD__) || defined(__DragonFly__)
-    return (uint64_t)pthread_getthreadid_np();
-#elif defined(__NetBSD__)
-    return (uint64_t)_lwp_self();
-#elif defined(__OpenBSD__)
-    return (uint64_t)getthrid();
-#else
-#error "weft: no native thread id for this system"
-#endif
-}
-
-#if !defined(__linux__)
-/* Where the main thread's id is not the process id, it is recorded when
- * the library is loaded, by the thread that loads it (for an executable, or
- * a library it links, the main thread), and again in a forked child. */
+/* The id of the thread that loaded weft (the OS files record it where the
+ * main thread's id is not the process id), and of the forking thread in a
+ * child. */
 static uint64_t main_thread_id;
 
-static void record_main_thread(void)
+void weft__posix_thread_after_fork(void)
 {
     main_thread_id = weft_sys_thread_native_id();
 }
 
-__attribute__((constructor)) static void record_main_thread_at_load(void)
+void weft__posix_record_main_thread(void)
 {
-    record_main_thread();
+    weft__posix_thread_after_fork();
     /* Without fork handlers (no memory at load), weft's first own use of
      * them tries again. */
     (void)weft__posix_fork_handlers();
 }
-#endif
-
-void weft__posix_thread_after_fork(void)
-{
-#if !defined(__linux__)
-    record_main_thread();
-#endif
-}
 
 uint64_t weft_sys_thread_main_id(void)
 {
-#if defined(__linux__)
-    /* The main thread's TID is the PID, in a forked child too. */
-    return (uint64_t)getpid();
-#else
-    return main_thread_id;
-#endif
+    return weft__os_main_thread_id(main_thread_id);
 }
 
-WEFT_NORETURN void weft_sys_thread_exit(void)
+WEFT__NORETURN void weft_sys_thread_exit(void)
 {
     pthread_exit(NULL);
 }
 
 /* Copy at most `max` bytes of name into buf, cutting at a UTF-8 character
  * boundary so the OS never sees half a character. */
-static void truncate_utf8(char *buf, const char *name, size_t max)
+void weft__posix_truncate_utf8(char *buf, const char *name, size_t max)
 {
     size_t n = strlen(name);
 
@@ -172,27 +132,8 @@ static void truncate_utf8(char *buf, const char *name, size_t max)
 void weft_sys_thread_set_name(const weft_sys_thread *thread, const char *name)
 {
     pthread_t target = thread ? to_pthread(*thread) : pthread_self();
-    char buf[64];
 
-#if defined(__linux__)
-    truncate_utf8(buf, name, 15); /* the kernel's TASK_COMM_LEN is 16 */
-    pthread_setname_np(target, buf);
-#elif defined(__APPLE__)
-    if (thread && !pthread_equal(target, pthread_self()))
-        return; /* macOS names only the calling thread */
-    truncate_utf8(buf, name, 63);
-    pthread_setname_np(buf);
-#elif defined(__NetBSD__)
-    truncate_utf8(buf, name, 31);
-    pthread_setname_np(target, "%s", buf);
-#elif defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
-    truncate_utf8(buf, name, 31);
-    pthread_set_name_np(target, buf);
-#else
-    (void)target;
-    (void)buf;
-    (void)name;
-#endif
+    weft__os_set_thread_name(target, !thread || pthread_equal(target, pthread_self()), name);
 }
 
 static pthread_key_t tls_key;
@@ -201,7 +142,7 @@ int weft_sys_tls_create(void (*destructor)(void *value))
 {
     int err = pthread_key_create(&tls_key, destructor);
 
-    return err == 0 ? WEFT_OK : weft__status_from_errno(err);
+    return weft__posix_status(err, "pthread_key_create");
 }
 
 void *weft_sys_tls_get(void)
@@ -213,5 +154,5 @@ int weft_sys_tls_set(void *value)
 {
     int err = pthread_setspecific(tls_key, value);
 
-    return err == 0 ? WEFT_OK : weft__status_from_errno(err);
+    return weft__posix_status(err, "pthread_setspecific");
 }

@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Clocks and the CPU count on POSIX. */
-#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+/* Clocks and the CPU count on POSIX (the affinity mask: the OS files). */
+#define _GNU_SOURCE /* clock_gettime under -std=c11 */
 #include "posix.h"
 
 #include <errno.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__linux__)
-#include <sched.h>
-#endif
 
 static int64_t clock_ns(clockid_t clock)
 {
@@ -31,27 +28,19 @@ int64_t weft_sys_wall_ns(void)
 
 bool weft_sys_several_cpus(void)
 {
-#if defined(__linux__)
-    cpu_set_t set;
+    int n = weft__os_affinity_cpus(true);
 
-    /* The main thread's mask (its id is the pid): the process's as set
-     * from outside, whatever the caller's own. */
-    if (sched_getaffinity(getpid(), sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
-        return CPU_COUNT(&set) > 1;
-#endif
-    return sysconf(_SC_NPROCESSORS_ONLN) > 1;
+    return n > 0 ? n > 1 : sysconf(_SC_NPROCESSORS_ONLN) > 1;
 }
 
 int weft_sys_cpu_count(void)
 {
-    long n;
-#if defined(__linux__)
-    cpu_set_t set;
-
     /* The affinity mask, not the machine: containers and taskset limit it. */
-    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
-        return CPU_COUNT(&set);
-#endif
-    n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
+    int n = weft__os_affinity_cpus(false);
+    long online;
+
+    if (n > 0)
+        return n;
+    online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int)online : 1;
 }

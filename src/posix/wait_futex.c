@@ -22,8 +22,7 @@ int weft_sys_wait(const uint32_t *addr, uint32_t expected, int64_t deadline_ns)
     if (deadline_ns == 0)
         return WEFT_ETIMEDOUT;
     if (deadline_ns != WEFT__NO_DEADLINE) {
-        ts.tv_sec = (time_t)(deadline_ns / 1000000000);
-        ts.tv_nsec = (long)(deadline_ns % 1000000000);
+        ts = weft__timespec(deadline_ns);
         timeout = &ts;
     }
     /* EAGAIN (the word changed), EINTR and spurious returns all mean "look

@@ -33,7 +33,7 @@ typedef struct parked {
 } parked;
 
 typedef struct bucket {
-    _Alignas(64) pthread_mutex_t mutex; /* one cache line per bucket */
+    _Alignas(WEFT__CACHE_LINE) pthread_mutex_t mutex; /* one cache line per bucket */
     parked *head;
     parked *tail;
 } bucket;
@@ -52,8 +52,10 @@ static void init_mutexes(void)
     unsigned i;
 
     for (i = 0; i < BUCKETS; i++) {
-        if (pthread_mutex_init(&buckets[i].mutex, NULL) != 0)
-            WEFT__FATAL(errno, "pthread_mutex_init");
+        int err = pthread_mutex_init(&buckets[i].mutex, NULL);
+
+        if (err != 0)
+            WEFT__FATAL(err, "pthread_mutex_init");
         buckets[i].head = buckets[i].tail = NULL;
     }
 }
@@ -63,15 +65,25 @@ void weft__posix_wait_after_fork(void)
     init_mutexes();
 }
 
+#if !defined(__APPLE__)
+static void init_monotonic_attr(void)
+{
+    int err = pthread_condattr_init(&monotonic_attr);
+
+    if (err == 0)
+        err = pthread_condattr_setclock(&monotonic_attr, CLOCK_MONOTONIC);
+    if (err != 0)
+        WEFT__FATAL(err, "pthread_condattr_setclock(CLOCK_MONOTONIC)");
+}
+#endif
+
 static void init_buckets(void)
 {
     init_mutexes();
     if (weft__posix_fork_handlers() != WEFT_OK)
         WEFT__FATAL(ENOMEM, "pthread_atfork");
 #if !defined(__APPLE__)
-    if (pthread_condattr_init(&monotonic_attr) != 0 ||
-        pthread_condattr_setclock(&monotonic_attr, CLOCK_MONOTONIC) != 0)
-        WEFT__FATAL(errno, "pthread_condattr_setclock(CLOCK_MONOTONIC)");
+    init_monotonic_attr();
 #endif
 }
 
@@ -121,13 +133,11 @@ static int sleep_until(bucket *b, parked *w, int64_t deadline_ns)
         int64_t left = deadline_ns - weft_sys_monotonic_ns();
         if (left <= 0)
             return ETIMEDOUT;
-        ts.tv_sec = (time_t)(left / 1000000000);
-        ts.tv_nsec = (long)(left % 1000000000);
+        ts = weft__timespec(left);
         return pthread_cond_timedwait_relative_np(&w->cond, &b->mutex, &ts);
     }
 #else
-    ts.tv_sec = (time_t)(deadline_ns / 1000000000);
-    ts.tv_nsec = (long)(deadline_ns % 1000000000);
+    ts = weft__timespec(deadline_ns);
     return pthread_cond_timedwait(&w->cond, &b->mutex, &ts);
 #endif
 }

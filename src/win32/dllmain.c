@@ -4,7 +4,7 @@
  * process exit (DLL_PROCESS_DETACH with a non-NULL reserved argument)
  * ExitProcess has already ended every other thread, and the C runtime runs
  * the DLL's atexit table right after this function: record it, so an exit
- * hook run from that table waits for no thread (see process.c).
+ * hook run from that table waits for no thread (see exit.c).
  */
 #include "win32.h"
 

@@ -15,7 +15,7 @@
 static void (*on_signal_cb)(int code);
 static bool (*exiting_cb)(void);
 static LONG event_seen;
-static weft_lock install_lock;
+static SRWLOCK install_lock = SRWLOCK_INIT; /* the backend is below weft_lock */
 static bool installed; /* a failed install leaves nothing: the next call tries again */
 
 static BOOL WINAPI control_handler(DWORD type)
@@ -43,7 +43,7 @@ int weft_sys_signals_install(void (*on_signal)(int code), bool (*exiting)(void))
     DWORD err;
     int rc = WEFT_OK;
 
-    weft__lock(&install_lock);
+    AcquireSRWLockExclusive(&install_lock);
     on_signal_cb = on_signal;
     exiting_cb = exiting;
     if (!installed) {
@@ -56,6 +56,6 @@ int weft_sys_signals_install(void (*on_signal)(int code), bool (*exiting)(void))
                             (unsigned long)err);
         }
     }
-    weft__unlock(&install_lock);
+    ReleaseSRWLockExclusive(&install_lock);
     return rc;
 }

@@ -172,7 +172,7 @@ uint64_t weft_sys_thread_main_id(void)
 
 /* _endthreadex, not ExitThread: it also frees the C runtime's data for the
  * thread, and is correct for threads the CRT did not start too. */
-WEFT_NORETURN void weft_sys_thread_exit(void)
+WEFT__NORETURN void weft_sys_thread_exit(void)
 {
     _endthreadex(0);
 #if defined(__GNUC__)
@@ -261,7 +261,7 @@ void weft_sys_thread_set_name(const weft_sys_thread *thread, const char *name)
  * destructor: Windows calls the FlsAlloc callback with the slot's value
  * when a thread ends, for every thread (weft's, the main thread, threads
  * started with CreateThread by anyone), in static and DLL builds alike,
- * which is what sys.h asks. Differences from a pthread key that common code
+ * which is what sys/thread.h asks. Differences from a pthread key that common code
  * must allow for:
  * - The callback also runs when a fiber is deleted (each fiber has its own
  *   value, so a thread that switches fibers sees one value per fiber), and

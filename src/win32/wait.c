@@ -55,7 +55,7 @@ int weft_sys_wait(const uint32_t *addr, uint32_t expected, int64_t deadline_ns)
 
 /* WakeByAddress* use the address only as a key to look up waiters; they
  * never read or write it, so waking an address whose memory is gone is
- * harmless, as sys.h requires. */
+ * harmless, as sys/wait.h requires. */
 void weft_sys_wake_one(const uint32_t *addr)
 {
     WakeByAddressSingle((PVOID)addr);

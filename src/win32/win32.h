@@ -22,6 +22,13 @@
 #include <windows.h>
 
 #include "../internal.h"
+#include "../sys/child.h"
+#include "../sys/exit.h"
+#include "../sys/file.h"
+#include "../sys/fork.h"
+#include "../sys/thread.h"
+#include "../sys/time.h"
+#include "../sys/wait.h"
 
 /* The weft status for a GetLastError() value: the errors weft has a name for
  * map to it (memory, invalid parameter, timeout, not found, out of thread

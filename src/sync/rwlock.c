@@ -8,7 +8,7 @@
  * from starving. It doubles as the writers' channel waiter count: it can only
  * over-count, which costs at most a needless wake-up.
  */
-#include "internal.h"
+#include "sync.h"
 
 int weft_rwlock_read_acquire(weft_rwlock *rw, double timeout)
 {
@@ -59,8 +59,6 @@ int weft_rwlock_write_acquire(weft_rwlock *rw, double timeout)
     if (rc != WEFT_OK)
         return rc;
     me = weft__self_ident();
-    if (me == 0)
-        return WEFT_ENOMEM;
     weft__lock(&rw->lock);
     rw->writers_waiting++;
     while (rw->writer != 0 || rw->readers != 0) {

@@ -22,7 +22,7 @@
  *
  * Zero-filled: round 0, filling.
  */
-#include "internal.h"
+#include "sync.h"
 
 enum { FILLING = 0, DRAINING = 1, RESETTING = 2, BROKEN = 3, PHASE_MASK = 3, ROUND_ONE = 4 };
 
@@ -45,7 +45,7 @@ void weft_barrier_init(weft_barrier *barrier, uint32_t parties)
 {
     if (!barrier)
         return;
-    barrier->lock.state = 0;
+    weft__lock_reset(&barrier->lock);
     barrier->parties = parties;
     barrier->count = 0;
     barrier->state = FILLING;

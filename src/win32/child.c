@@ -437,13 +437,6 @@ bool weft_sys_first_argument_is(const char *marker)
     return p[i] == L'\0' || p[i] == L' ' || p[i] == L'\t';
 }
 
-int weft_sys_fork(weft_sys_child *out, bool *in_child)
-{
-    (void)out;
-    (void)in_child;
-    return WEFT_EINVAL;
-}
-
 /* ---- Waiting and ending -------------------------------------------------------- */
 
 void weft_sys_child_open(weft_sys_child *child)

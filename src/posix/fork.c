@@ -1,14 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* Process-wide facts on POSIX: the immediate exit, the exit hook and fork handlers. */
+/* fork() and weft's one pthread_atfork registration on POSIX. */
 #include "posix.h"
 
+#include <errno.h>
 #include <pthread.h>
-#include <stdlib.h>
 #include <unistd.h>
 
-WEFT_NORETURN void weft_sys_exit_now(int code)
+int weft_sys_fork(weft_sys_child *out, bool *in_child)
 {
-    _exit(code);
+    pid_t pid = fork();
+
+    if (pid < 0)
+        return weft__posix_status(errno, "fork");
+    *in_child = pid == 0;
+    if (pid > 0) {
+        out->pid = pid;
+        out->handle = -1;
+    }
+    return WEFT_OK;
 }
 
 /* The common code's handlers, published once weft_sys_atfork gave them. */
@@ -80,19 +89,4 @@ int weft_sys_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(v
         weft__store_ptr((void **)&common, &common_storage);
     }
     return rc;
-}
-
-int weft_sys_exit_hook(void (*hook)(void))
-{
-    return atexit(hook) == 0 ? WEFT_OK : WEFT_ENOMEM;
-}
-
-void weft_sys_exit_hook_rearm(void (*hook)(void))
-{
-    (void)atexit(hook); /* fails only once exit() has run every function: too late anyway */
-}
-
-bool weft_sys_other_threads_gone(void)
-{
-    return false;
 }

@@ -4,7 +4,7 @@
  * count. Only the owner touches `count`; `owner` is read by every acquirer
  * (atomically) to tell "mine, one more level" from "someone else's, wait".
  */
-#include "internal.h"
+#include "sync.h"
 
 static int rlock_acquire_slow(weft_rlock *rlock, double timeout)
 {
@@ -16,8 +16,6 @@ static int rlock_acquire_slow(weft_rlock *rlock, double timeout)
     if (rc != WEFT_OK)
         return rc;
     me = weft__self_ident();
-    if (me == 0)
-        return WEFT_ENOMEM;
     if (weft__load64(&rlock->owner) == me) {
         if (rlock->count == UINT32_MAX)
             return WEFT_EOVERFLOW;
@@ -73,5 +71,5 @@ bool weft_rlock_is_owned(const weft_rlock *rlock)
     if (!rlock)
         return false;
     me = weft__self_ident();
-    return me != 0 && weft__load64(&rlock->owner) == me;
+    return weft__load64(&rlock->owner) == me;
 }

@@ -4,7 +4,7 @@
  * count of parked threads so release enters the kernel only when someone
  * sleeps. A bounded semaphore remembers its initial value in `bound`.
  */
-#include "internal.h"
+#include "sync.h"
 
 void weft_sem_init(weft_sem *sem, uint32_t value, bool bounded)
 {

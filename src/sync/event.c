@@ -10,7 +10,7 @@
  * a clear followed before the waiter ran: Python reports that wait as True,
  * and so does weft. (2^31 sets between a waiter's two looks would fool it.)
  */
-#include "internal.h"
+#include "sync.h"
 
 #define FLAG 1u
 
@@ -40,15 +40,11 @@ bool weft_event_is_set(const weft_event *event)
     return event && (weft__load(&event->state) & FLAG) != 0;
 }
 
-int weft_event_wait(weft_event *event, double timeout)
+int weft__event_wait_until(weft_event *event, int64_t deadline)
 {
-    int64_t deadline;
     uint32_t seen;
-    int rc;
+    int rc = WEFT_OK;
 
-    rc = weft__begin_wait(event, timeout, &deadline);
-    if (rc != WEFT_OK)
-        return rc;
     seen = weft__load(&event->state);
     if (seen & FLAG)
         return WEFT_OK;
@@ -69,4 +65,12 @@ int weft_event_wait(weft_event *event, double timeout)
     }
     weft__fetch_sub(&event->waiters, 1);
     return rc;
+}
+
+int weft_event_wait(weft_event *event, double timeout)
+{
+    int64_t deadline;
+    int rc = weft__begin_wait(event, timeout, &deadline);
+
+    return rc == WEFT_OK ? weft__event_wait_until(event, deadline) : rc;
 }

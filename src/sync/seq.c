@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The seq channel: see internal.h. */
-#include "internal.h"
+#include "sync.h"
 
 int weft__seq_wait(uint32_t *seq, uint32_t *waiters, weft_lock *lock, int64_t deadline)
 {

@@ -1,25 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Process-wide facts on Windows: the immediate exit, the exit hook; no fork. */
+/* The immediate exit and the exit hook on Windows. */
 #include "win32.h"
 
 #include <stdlib.h>
 
 /* TerminateProcess rather than ExitProcess or _exit: those run DLL detach
  * handlers, and os._exit means that nothing runs. */
-WEFT_NORETURN void weft_sys_exit_now(int code)
+WEFT__NORETURN void weft_sys_exit_now(int code)
 {
     TerminateProcess(GetCurrentProcess(), (UINT)code);
     /* TerminateProcess on the current process does not return; if it ever
      * failed, ending anyway is still the contract. */
     ExitProcess((UINT)code);
-}
-
-int weft_sys_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void))
-{
-    (void)prepare;
-    (void)parent;
-    (void)child;
-    return WEFT_OK;
 }
 
 /*
@@ -35,7 +27,7 @@ int weft_sys_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(v
  * kept too, for a program whose runtime is linked statically: there it is
  * the executable's own table, or else it runs at DLL detach, where
  * weft_sys_other_threads_gone() tells the exit not to wait for anybody.
- * The hook tolerates being called more than once (sys.h).
+ * The hook tolerates being called more than once (sys/exit.h).
  */
 typedef int(__cdecl *crt_atexit_fn)(void(__cdecl *)(void));
 typedef void *(__cdecl *crt_onexit_fn)(int(__cdecl *)(void));

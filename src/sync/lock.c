@@ -24,23 +24,9 @@
  * one CPU, where the holder cannot run while we spin (there it made a
  * condition ping-pong 1.9x slower than pthread's).
  */
-#include "internal.h"
+#include "sync.h"
 
 enum { UNLOCKED = 0, LOCKED = 1, CONTENDED = 2 };
-
-/* 0 not known yet, 1 no (one CPU), 2 yes. */
-static uint32_t spinning;
-
-bool weft__spinning_pays(void)
-{
-    uint32_t known = weft__load_relaxed(&spinning);
-
-    if (known == 0) {
-        known = weft_sys_several_cpus() ? 2 : 1;
-        weft__store_relaxed(&spinning, known);
-    }
-    return known == 2;
-}
 
 static int lock_slow(weft_lock *lock, int64_t deadline)
 {
@@ -91,7 +77,12 @@ void weft__lock_at_fork(weft_lock *lock, weft__fork_step step)
     else if (step == WEFT__FORK_PARENT)
         weft__unlock(lock);
     else
-        WEFT__LOCK_RESET(*lock);
+        weft__lock_reset(lock);
+}
+
+void weft__lock_reset(weft_lock *lock)
+{
+    *lock = (weft_lock)WEFT_LOCK_INIT;
 }
 
 /* Everything but the uncontended case, out of the fast path's way: not

@@ -3,7 +3,8 @@
  * Child processes on POSIX: posix_spawn, with the program searched on PATH
  * here so the search can follow the child's own PATH and never look in the
  * current directory; fork; waiting for a child's end without reaping it;
- * reaping; signals; the process id and the running executable's path.
+ * reaping; signals; the process id. The running executable's path and
+ * the first argument are the OS files' (posix/linux.c, darwin.c, bsd.c).
  *
  * A child's end is waited for without reaping it: with no deadline by one
  * waitid(WNOWAIT) that sleeps until it ends; by a deadline on a pidfd,
@@ -30,12 +31,6 @@
 #include <poll.h>
 #include <sys/syscall.h>
 #endif
-#if defined(__APPLE__)
-#include <crt_externs.h>
-#include <mach-o/dyld.h>
-#elif defined(__FreeBSD__) || defined(__DragonFly__) || defined(__NetBSD__)
-#include <sys/sysctl.h>
-#endif
 
 /* The files a child is given land on descriptors 0, 1, 2, then 3... */
 #define FIRST_PASS 3
@@ -46,25 +41,6 @@ _Static_assert(sizeof(((weft_sys_spawn_opts *)0)->pass) == MAX_PASS * sizeof(wef
 
 /* The arguments appended to name the passed files: their fixed numbers. */
 static const char *const pass_names[MAX_PASS] = {"3", "4"};
-
-#if !defined(__APPLE__)
-extern char **environ;
-#endif
-
-static char **parent_environ(void)
-{
-#if defined(__APPLE__)
-    /* A shared library cannot link against `environ` on macOS. */
-    return *_NSGetEnviron();
-#else
-    return environ;
-#endif
-}
-
-static int spawn_status(int err)
-{
-    return err == ENOMEM ? WEFT_ENOMEM : weft__os_error(err);
-}
 
 #if defined(WEFT_CHILD_WAIT_PIDFD)
 /* The pidfd (close-on-exec from birth) that makes the child's end a
@@ -134,8 +110,8 @@ static int close_if_inherited(posix_spawn_file_actions_t *actions, int fd)
     /* EBADF: fd is at or above RLIMIT_NOFILE (lowered since it was
      * opened), so no action can name it: the process is out of room. */
     if (flags == EBADF)
-        return weft__fd_status(EMFILE, "posix_spawn_file_actions_addclose");
-    return flags == 0 ? WEFT_OK : spawn_status(flags);
+        flags = EMFILE;
+    return weft__posix_status(flags, "posix_spawn_file_actions_addclose");
 }
 
 /* Without a closefrom action: a close action for every descriptor from
@@ -171,7 +147,7 @@ static int close_the_rest(posix_spawn_file_actions_t *actions, int first)
 {
     int err = posix_spawn_file_actions_addclosefrom_np(actions, first);
 
-    return err == 0 ? WEFT_OK : spawn_status(err);
+    return weft__posix_status(err, "posix_spawn_file_actions_addclosefrom_np");
 }
 #else
 /* POSIX_SPAWN_CLOEXEC_DEFAULT (set_attributes) closes the rest. */
@@ -213,11 +189,11 @@ static int add_files(posix_spawn_file_actions_t *actions, const weft_sys_spawn_o
                 continue; /* the parent has none, so neither has the child */
             /* EINVAL: `targets` is at or above the limit, so no number
              * above the targets is free either. */
-            return weft__fd_status(errno == EINVAL ? EMFILE : errno, "fcntl F_DUPFD_CLOEXEC");
+            return weft__posix_status(errno == EINVAL ? EMFILE : errno, "fcntl F_DUPFD_CLOEXEC");
         }
         err = posix_spawn_file_actions_adddup2(actions, copy[fd], fd);
         if (err != 0)
-            return spawn_status(err);
+            return weft__posix_status(err, "posix_spawn_file_actions_adddup2");
     }
     err = close_the_rest(actions, targets);
     if (err != WEFT_OK)
@@ -225,7 +201,7 @@ static int add_files(posix_spawn_file_actions_t *actions, const weft_sys_spawn_o
     if (opts->cwd != NULL) {
         err = add_chdir(actions, opts->cwd);
         if (err != 0)
-            return spawn_status(err);
+            return weft__posix_status(err, "posix_spawn_file_actions_addchdir");
     }
     return WEFT_OK;
 }
@@ -254,7 +230,7 @@ static int set_attributes(posix_spawnattr_t *attr, bool new_group)
         err = posix_spawnattr_setpgroup(attr, 0);
     if (err == 0)
         err = posix_spawnattr_setflags(attr, flags);
-    return err == 0 ? WEFT_OK : spawn_status(err);
+    return weft__posix_status(err, "posix_spawnattr_set*");
 }
 
 /* The directories a name without a '/' is searched in: the PATH of the
@@ -316,14 +292,13 @@ static int spawn_program(pid_t *pid, const char *name, const char *dirs,
 
     if (err == 0)
         return WEFT_OK;
+    if (err == ENOTDIR)
+        err = ENOENT;
+    if (denied && err == ENOENT)
+        err = EACCES; /* found, but no permission to run it */
     /* musl's posix_spawn makes a pipe of its own: EMFILE and ENFILE are
-     * descriptors running out, as for weft's own pipes. */
-    if (err != ENOENT && err != ENOTDIR && err != EACCES)
-        return weft__fd_status(err, "posix_spawn");
-    if (denied || err == EACCES)
-        return weft__os_error(EACCES);
-    weft__os_error(ENOENT);
-    return WEFT_ENOENT;
+     * descriptors running out, as for weft's own pipes (WEFT_EAGAIN). */
+    return weft__posix_status(err, "posix_spawn");
 }
 
 int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts)
@@ -344,17 +319,17 @@ int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts)
     err = posix_spawn_file_actions_init(&actions);
     if (err != 0) {
         weft__free(argv);
-        return spawn_status(err);
+        return weft__posix_status(err, "posix_spawn_file_actions_init");
     }
     err = posix_spawnattr_init(&attr);
     if (err != 0) {
         posix_spawn_file_actions_destroy(&actions);
         weft__free(argv);
-        return spawn_status(err);
+        return weft__posix_status(err, "posix_spawnattr_init");
     }
 
     /* posix_spawn's prototypes predate const; it writes to neither array. */
-    envp = opts->env != NULL ? (char *const *)opts->env : parent_environ();
+    envp = opts->env != NULL ? (char *const *)opts->env : weft__os_environ();
     status = add_files(&actions, opts, copy);
     if (status == WEFT_OK)
         status = set_attributes(&attr, opts->new_process_group);
@@ -389,48 +364,6 @@ weft_sys_file weft_sys_file_from_name(const char *name)
     return value;
 }
 
-#if defined(__APPLE__)
-bool weft_sys_first_argument_is(const char *marker)
-{
-    return *_NSGetArgc() > 1 && strcmp((*_NSGetArgv())[1], marker) == 0;
-}
-#else
-/* /proc/self/cmdline: the arguments, each ended by a NUL. Where there is
- * no /proc, false. */
-bool weft_sys_first_argument_is(const char *marker)
-{
-    char buf[8192];
-    size_t len = 0, first;
-    ssize_t n;
-    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0)
-        return false;
-    do {
-        n = read(fd, buf + len, sizeof buf - 1 - len);
-        if (n > 0)
-            len += (size_t)n;
-    } while ((n > 0 && len < sizeof buf - 1) || (n < 0 && errno == EINTR));
-    close(fd);
-    buf[len] = '\0';
-    first = strlen(buf) + 1; /* past argv[0] */
-    return first < len && strcmp(buf + first, marker) == 0;
-}
-#endif
-
-int weft_sys_fork(weft_sys_child *out, bool *in_child)
-{
-    pid_t pid = fork();
-
-    if (pid < 0)
-        return weft__status_from_errno(errno);
-    *in_child = pid == 0;
-    if (pid > 0) {
-        out->pid = pid;
-        out->handle = -1;
-    }
-    return WEFT_OK;
-}
 
 #if defined(WEFT_CHILD_WAIT_PIDFD)
 static int wait_pidfd(int fd, int64_t deadline_ns)
@@ -445,17 +378,16 @@ static int wait_pidfd(int fd, int64_t deadline_ns)
 
             if (left < 0)
                 left = 0;
-            ts.tv_sec = (time_t)(left / 1000000000);
-            ts.tv_nsec = (long)(left % 1000000000);
+            ts = weft__timespec(left);
             timeout = &ts;
         }
         n = ppoll(&p, 1, timeout, NULL);
         if (n > 0)
-            return p.revents & POLLNVAL ? weft__os_error(EBADF) : WEFT_OK;
+            return p.revents & POLLNVAL ? weft__posix_status(EBADF, "ppoll pidfd") : WEFT_OK;
         if (n == 0)
             return WEFT_ETIMEDOUT;
         if (errno != EINTR)
-            return weft__os_error(errno);
+            return weft__posix_status(errno, "ppoll pidfd");
     }
 }
 #endif
@@ -476,15 +408,14 @@ static int wait_polling(pid_t pid, int64_t deadline_ns)
                 continue;
             if (errno == ECHILD)
                 return WEFT_OK; /* gone already: the kernel reaped it (SIGCHLD ignored) */
-            return weft__os_error(errno);
+            return weft__posix_status(errno, "waitid");
         }
         if (info.si_pid != 0)
             return WEFT_OK;
         now = weft_sys_monotonic_ns();
         if (now >= deadline_ns)
             return WEFT_ETIMEDOUT;
-        ts.tv_sec = 0;
-        ts.tv_nsec = (long)(deadline_ns - now < pause ? deadline_ns - now : pause);
+        ts = weft__timespec(deadline_ns - now < pause ? deadline_ns - now : pause);
         nanosleep(&ts, NULL);
         pause = pause * 2 < 5000000 ? pause * 2 : 5000000;
     }
@@ -506,7 +437,7 @@ static int wait_blocking(pid_t pid)
         if (errno == ECHILD)
             return WEFT_OK; /* the kernel reaped it (SIGCHLD ignored) */
         if (errno != EINTR)
-            return weft__os_error(errno);
+            return weft__posix_status(errno, "waitid");
     }
     return WEFT_OK;
 }
@@ -536,7 +467,7 @@ int weft_sys_child_reap(weft_sys_child *child, int *code)
         /* SIGCHLD set to SIG_IGN: the kernel reaped it and kept no status.
          * Python reports 0 then too. */
         if (errno != ECHILD)
-            return weft__os_error(errno);
+            return weft__posix_status(errno, "waitpid");
         *code = 0;
         return WEFT_OK;
     }
@@ -549,7 +480,7 @@ int weft_sys_child_signal(const weft_sys_child *child, bool kill_it)
     /* ESRCH: the child has ended and has not been reaped, or the kernel
      * reaped it; either way there is nothing left to signal. */
     if (kill((pid_t)child->pid, kill_it ? SIGKILL : SIGTERM) != 0 && errno != ESRCH)
-        return weft__os_error(errno);
+        return weft__posix_status(errno, "kill");
     return WEFT_OK;
 }
 
@@ -565,91 +496,23 @@ int64_t weft_sys_getpid(void)
     return (int64_t)getpid();
 }
 
-#if defined(__linux__)
-int weft_sys_executable_path(char **out)
+
+bool weft__posix_proc_first_argument_is(const char *marker)
 {
-    size_t size = 256;
-    char *buf = NULL;
+    char buf[8192];
+    size_t len = 0, first;
+    ssize_t n;
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 
-    for (;;) {
-        char *bigger = weft__realloc(buf, size);
-        ssize_t n;
-
-        if (bigger == NULL) {
-            weft__free(buf);
-            return WEFT_ENOMEM;
-        }
-        buf = bigger;
-        n = readlink("/proc/self/exe", buf, size);
-        if (n < 0) {
-            int err = errno;
-
-            weft__free(buf);
-            return weft__os_error(err);
-        }
-        /* readlink truncates silently: a full buffer may hold part of it. */
-        if ((size_t)n < size) {
-            buf[n] = '\0';
-            *out = buf;
-            return WEFT_OK;
-        }
-        size *= 2;
-    }
+    if (fd < 0)
+        return false;
+    do {
+        n = read(fd, buf + len, sizeof buf - 1 - len);
+        if (n > 0)
+            len += (size_t)n;
+    } while ((n > 0 && len < sizeof buf - 1) || (n < 0 && errno == EINTR));
+    close(fd);
+    buf[len] = '\0';
+    first = strlen(buf) + 1; /* past argv[0] */
+    return first < len && strcmp(buf + first, marker) == 0;
 }
-#elif defined(__APPLE__)
-int weft_sys_executable_path(char **out)
-{
-    uint32_t size = 0;
-    char *buf, *real;
-    int err;
-
-    _NSGetExecutablePath(NULL, &size); /* fails, giving the size needed */
-    buf = weft__malloc(size);
-    if (buf == NULL)
-        return WEFT_ENOMEM;
-    if (_NSGetExecutablePath(buf, &size) != 0) {
-        weft__free(buf);
-        return weft__os_error(ENAMETOOLONG);
-    }
-    /* The path the program was started by may hold symbolic links and "..". */
-    real = realpath(buf, NULL);
-    err = errno;
-    weft__free(buf);
-    if (real == NULL)
-        return err == ENOMEM ? WEFT_ENOMEM : weft__os_error(err);
-    *out = real;
-    return WEFT_OK;
-}
-#elif defined(__FreeBSD__) || defined(__DragonFly__) || defined(__NetBSD__)
-int weft_sys_executable_path(char **out)
-{
-#if defined(__NetBSD__)
-    const int mib[4] = {CTL_KERN, KERN_PROC_ARGS, -1, KERN_PROC_PATHNAME};
-#else
-    const int mib[4] = {CTL_KERN, KERN_PROC, KERN_PROC_PATHNAME, -1};
-#endif
-    size_t size = 0;
-    char *buf;
-
-    /* The first call gives the size, NUL included. */
-    if (sysctl(mib, 4, NULL, &size, NULL, 0) != 0)
-        return weft__os_error(errno);
-    buf = weft__malloc(size);
-    if (buf == NULL)
-        return WEFT_ENOMEM;
-    if (sysctl(mib, 4, buf, &size, NULL, 0) != 0) {
-        int err = errno;
-
-        weft__free(buf);
-        return weft__os_error(err);
-    }
-    *out = buf;
-    return WEFT_OK;
-}
-#else
-int weft_sys_executable_path(char **out)
-{
-    (void)out;
-    return weft__os_error(ENOSYS);
-}
-#endif

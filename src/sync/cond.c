@@ -11,7 +11,7 @@
  * from then on the waiter may return and its memory vanish, which is why
  * the wake-up after it is harmless (see weft_sys_wake_one).
  */
-#include "internal.h"
+#include "sync.h"
 
 /* A waiter's word: WAITING while it looks, PARKED once it may sleep (a
  * notify must then make the wake-up call), SIGNALED once notified. */

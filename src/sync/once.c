@@ -7,7 +7,7 @@
  *          2  running, threads parked (the runner must wake them)
  *          3  done
  */
-#include "internal.h"
+#include "sync.h"
 
 enum { NEW = 0, ONCE_RUNNING = 1, RUNNING_WAITED = 2, ONCE_DONE = 3 };
 

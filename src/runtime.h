@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The runtime layer (HACKING.md): threads, thread-local values, child
+ * processes, the orderly exit, queues and executors, and src/runtime.c,
+ * their owner. It looks at the synchronisation layer and below.
+ */
+#ifndef WEFT_RUNTIME_H
+#define WEFT_RUNTIME_H
+
+#include "sync/sync.h"
+#include "sys/child.h"
+#include "sys/exit.h"
+#include "sys/file.h"
+#include "sys/fork.h"
+#include "sys/thread.h"
+
+/* ---- Intrusive lists ------------------------------------------------------------ */
+
+/* A doubly linked list threaded through its nodes' members `next` and
+ * `prev` (named by the caller); `head` is the list's first node or NULL.
+ * The registries of threads, thread-local tables, executors and children
+ * use these, each under its own lock. */
+#define WEFT__LIST_PUSH(head, node, next, prev)                                              \
+    do {                                                                                     \
+        (node)->prev = NULL;                                                                 \
+        (node)->next = (head);                                                               \
+        if (head)                                                                            \
+            (head)->prev = (node);                                                           \
+        (head) = (node);                                                                     \
+    } while (0)
+
+#define WEFT__LIST_REMOVE(head, node, next, prev)                                            \
+    do {                                                                                     \
+        if ((node)->prev)                                                                    \
+            (node)->prev->next = (node)->next;                                               \
+        else                                                                                 \
+            (head) = (node)->next;                                                           \
+        if ((node)->next)                                                                    \
+            (node)->next->prev = (node)->prev;                                               \
+    } while (0)
+
+/* ---- Threads -------------------------------------------------------------------- */
+
+/* The calling thread's record, made on first use, or NULL when it could not
+ * be allocated (weft_thread_current() without the public contract). */
+weft_thread *weft__self(void);
+
+/* The calling thread's record if it has one, without making one: NULL
+ * also before weft created its thread-local slot. */
+weft_thread *weft__self_if_known(void);
+
+/* Each record carries one pointer for local.c: the thread's table of
+ * weft_local values. Only local.c reads or writes it. */
+void **weft__thread_locals(weft_thread *t);
+
+/* Call fn(t, ctx) for every live record, under the registry lock: fn must
+ * not start, end or look up threads. */
+void weft__registry_foreach(void (*fn)(weft_thread *t, void *ctx), void *ctx);
+
+/* ---- Thread-local values (local.c) ------------------------------------------------ */
+
+/* A thread is ending (weft's trampoline, weft_thread_exit, the slot
+ * destructor of a borrowed thread, or the thread running an orderly exit):
+ * run the destructors of its weft_local values, in rounds while destructors
+ * set new values (a bounded number), and free its table. t is the calling
+ * thread's record. */
+void weft__locals_thread_end(weft_thread *t);
+
+/* For the orderly exit: request a stop on every weft thread but the
+ * caller (an exit a signal started); join every non-daemon weft thread but the caller, including those
+ * started meanwhile, until none is left. */
+void weft__threads_request_stop(void);
+void weft__threads_join_non_daemon(void);
+
+/* ---- The runtime (runtime.c) ------------------------------------------------------ */
+
+/* Initialise the runtime if not done yet: the thread machinery, weft's one
+ * set of fork handlers, the exit hook. Every entry point that needs the
+ * runtime calls it first. WEFT_OK or the failure. */
+int weft__runtime_init(void);
+
+/* thread.c's part of weft__runtime_init: the thread-local slot and the
+ * main thread's record. Called once. */
+int weft__threads_setup(void);
+
+/* Each runtime module's part of the fork handlers, which runtime.c calls
+ * in its fixed order (the process layer's are in processes.h, the fault
+ * hook's in internal.h). */
+void weft__threads_at_fork(weft__fork_step step);
+void weft__locals_at_fork(weft__fork_step step);
+void weft__children_at_fork(weft__fork_step step);
+void weft__exit_at_fork(weft__fork_step step);
+void weft__executors_at_fork(weft__fork_step step);
+
+
+/* ---- Child processes (child.c) -------------------------------------------------- */
+
+/* What the orderly exit does with a child: nothing (a Popen), wait for it
+ * (a Process), or terminate it and wait (a daemon Process, a pool worker). */
+typedef enum weft__child_kind {
+    WEFT__CHILD_POPEN,
+    WEFT__CHILD_PROCESS,
+    WEFT__CHILD_DAEMON
+} weft__child_kind;
+
+typedef struct weft__child weft__child;
+
+/* A record for a child about to start (allocated first, so a started child
+ * always has one); NULL when out of memory. Hand it to weft__child_started
+ * once the child runs, or to weft__child_release if it never started. */
+weft__child *weft__child_new(weft__child_kind kind);
+void weft__child_started(weft__child *c, const weft_sys_child *sys);
+
+/* The owner gives c back; it is freed once also reaped (by the reaper
+ * thread, see child.c, soon after it ends). Reaps other released
+ * children that have ended. */
+void weft__child_release(weft__child *c);
+
+/* Reap the released children that have ended (call before a start). */
+void weft__children_sweep(void);
+
+/* Reap if ended: WEFT_OK with *code (exit status, -N for signal N), or
+ * WEFT_EAGAIN while it runs. */
+int weft__child_poll(weft__child *c, int *code);
+
+/* Wait for the end by the deadline and reap: WEFT_OK with *code,
+ * WEFT_ETIMEDOUT, WEFT_EOS. */
+int weft__child_wait_until(weft__child *c, int64_t deadline, int *code);
+
+/* Signal the child unless it is already reaped (SIGTERM, or SIGKILL when
+ * `kill`). */
+int weft__child_signal(weft__child *c, bool kill);
+
+int64_t weft__child_pid(const weft__child *c);
+
+/* Hold from creating a child's pipes until the parent closed the child's
+ * ends of them and the child is on the list (see child.c). */
+void weft__child_start_lock(void);
+void weft__child_start_unlock(void);
+
+/* With the start lock held: whether the orderly exit has come to the
+ * children, after which no process child may start. */
+bool weft__children_closed(void);
+
+/* The orderly exit's step: terminate daemon children, wait for process
+ * children. */
+void weft__children_at_exit(void);
+
+
+/* ---- Exit (exit.c) -------------------------------------------------------------- */
+
+/* The C atexit hook that turns exit() and a return from main() into an
+ * orderly exit; runtime.c installs it. */
+void weft__exit_c_hook(void);
+
+/* Whether weft_thread_start may still start threads: WEFT_OK, or
+ * WEFT_ESHUTDOWN once the orderly exit has passed the point where threads
+ * are joined. */
+int weft__exit_allows_threads(void);
+
+#endif /* WEFT_RUNTIME_H */

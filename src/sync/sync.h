@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The synchronisation layer (HACKING.md): what its files share, and what
+ * the layers above use of it besides the public calls: deadlines, spinning
+ * before parking, the lock word, conditions and events by a deadline, the
+ * seq channel that rwlock and barrier park on, thread idents. It looks
+ * only at the base (internal.h) and the backend's waits, clocks and CPUs.
+ */
+#ifndef WEFT_SYNC_LAYER_H
+#define WEFT_SYNC_LAYER_H
+
+#include "../internal.h"
+#include "../sys/time.h"
+#include "../sys/wait.h"
+
+/* ---- Deadlines --------------------------------------------------------------- */
+
+/* Turn a public timeout (seconds; WEFT_FOREVER; 0) into an absolute
+ * monotonic deadline in *deadline: WEFT__NO_DEADLINE for WEFT_FOREVER, 0 (a
+ * deadline that has always passed) for 0. Returns WEFT_OK or WEFT_EINVAL for
+ * NaN or a negative value other than WEFT_FOREVER. Inline for the common
+ * WEFT_FOREVER, which every blocking acquire passes. */
+int weft__deadline_slow(double timeout, int64_t *deadline);
+
+/* Whether a public timeout is acceptable (weft__deadline would not return
+ * WEFT_EINVAL): WEFT_FOREVER or not negative. NaN is not. */
+static inline bool weft__timeout_valid(double timeout)
+{
+    return timeout == WEFT_FOREVER || timeout >= 0.0; /* the common case first */
+}
+
+static inline int weft__deadline(double timeout, int64_t *deadline)
+{
+    if (timeout == WEFT_FOREVER) {
+        *deadline = WEFT__NO_DEADLINE;
+        return WEFT_OK;
+    }
+    return weft__deadline_slow(timeout, deadline);
+}
+
+/* The prologue of every timed public call: WEFT_EINVAL for a NULL object
+ * or a bad timeout, else the deadline. */
+static inline int weft__begin_wait(const void *object, double timeout, int64_t *deadline)
+{
+    return object ? weft__deadline(timeout, deadline) : WEFT_EINVAL;
+}
+
+/* ---- Spinning before parking --------------------------------------------------- */
+
+/* A waiter that expects its wait to end soon looks at its word this many
+ * times before it parks, with 1, 2, 4 ... 128 pauses before the looks
+ * (lock.c says how this schedule was measured). */
+#define WEFT__SPIN_ROUNDS 8
+
+/* The pauses before look number `round`. */
+static inline void weft__backoff(unsigned round)
+{
+    unsigned i;
+
+    for (i = 0; i < (1u << round); i++)
+        weft__cpu_relax();
+}
+
+/* Whether spinning can pay at all: false when the process runs on one CPU,
+ * where the thread waited for cannot run while we spin. Asked once (spin.c)
+ * and kept in weft__spinning: 0 not known yet, 1 no, 2 yes. Inline: the
+ * lock asks on every round of its spin. */
+extern uint32_t weft__spinning;
+bool weft__spinning_pays_slow(void);
+static inline bool weft__spinning_pays(void)
+{
+    uint32_t known = weft__load_relaxed(&weft__spinning);
+
+    return known != 0 ? known == 2 : weft__spinning_pays_slow();
+}
+
+/* Before parking, look WEFT__SPIN_ROUNDS times, with growing pauses, for
+ * what a waiter waits for: true as soon as ready(arg) holds; false after
+ * the last look, or at once where spinning cannot pay. */
+static inline bool weft__spin_until(bool (*ready)(const void *arg), const void *arg)
+{
+    unsigned round;
+
+    if (!weft__spinning_pays())
+        return false;
+    for (round = 0; round < WEFT__SPIN_ROUNDS; round++) {
+        weft__backoff(round);
+        if (ready(arg))
+            return true;
+    }
+    return false;
+}
+
+/* The commonest thing to look for: a word that no longer holds `from`. */
+typedef struct weft__word_look {
+    const uint32_t *word;
+    uint32_t from;
+} weft__word_look;
+
+static inline bool weft__word_moved(const void *arg)
+{
+    const weft__word_look *look = arg;
+
+    return weft__load(look->word) != look->from;
+}
+
+/* ---- The lock word ------------------------------------------------------------ */
+
+/* Acquire a weft_lock by a deadline, with no argument checks: the one lock
+ * path every internal user shares. Returns WEFT_OK or WEFT_ETIMEDOUT. */
+int weft__lock_until(weft_lock *lock, int64_t deadline);
+
+/* Acquire / release a weft_lock the caller knows is valid and (for release)
+ * held. */
+void weft__lock(weft_lock *lock);
+void weft__unlock(weft_lock *lock);
+
+/* A module's global lock across fork(): held before it, so the child finds
+ * what it guards whole; released in the parent; made free in the child,
+ * where the forking thread that held it is the only thread. Only for a lock
+ * nobody holds while blocking (a fork would wait for it). */
+void weft__lock_at_fork(weft_lock *lock, weft__fork_step step);
+
+/* Make a lock free, whatever its state: for a lock being initialised, and
+ * in a fork child for one whose holder (another thread) is gone. The only
+ * way other files write a lock's word. */
+void weft__lock_reset(weft_lock *lock);
+
+/* ---- Conditions ------------------------------------------------------------------ */
+
+/* weft_cond_wait by a deadline, without argument checks: `lock` is held. */
+int weft__cond_wait_until(weft_cond *cond, weft_lock *lock, int64_t deadline);
+
+/* The same for state that notifiers change without holding `lock`: they
+ * store the change with a sequentially consistent store, then notify. The
+ * waiter links itself in, then asks ready(arg) once more (with `lock`
+ * held) and returns WEFT_OK at once if it holds. */
+int weft__cond_wait_unless(weft_cond *cond, weft_lock *lock, bool (*ready)(void *arg),
+                           void *arg, int64_t deadline);
+
+/* ---- Events ----------------------------------------------------------------------- */
+
+/* weft_event_wait by a deadline, without argument checks. */
+int weft__event_wait_until(weft_event *event, int64_t deadline);
+
+/* ---- The seq channel ------------------------------------------------------------ */
+
+/*
+ * A condition variable for state guarded by a weft_lock, made of two words:
+ * `seq`, bumped on every change worth waking for, and `waiters`, the number
+ * of threads parked on it (so a change with nobody waiting costs no system
+ * call). Used by rwlock and barrier, which wake everyone and let each waiter
+ * re-check its state; weft_cond, which must wake exactly n, keeps a queue.
+ */
+
+/* With `lock` held: release it, sleep until *seq changes (or spuriously) or
+ * the deadline passes, and acquire it again. Returns WEFT_OK or
+ * WEFT_ETIMEDOUT (lock held in both cases). Callers loop on their state. */
+int weft__seq_wait(uint32_t *seq, uint32_t *waiters, weft_lock *lock, int64_t deadline);
+
+/* With the guarding lock held: bump *seq and wake every waiter. */
+void weft__seq_wake_all(uint32_t *seq, const uint32_t *waiters);
+
+/* ---- Thread idents (ident.c) ------------------------------------------------------- */
+
+/* The calling thread's ident, handed out here on its first ask: the owner
+ * RLock and RWLock record, and the weft_thread_ident of its record
+ * (thread.c takes its idents from weft__ident_new and gives a thread it
+ * starts its ident before it runs). Never 0. Inline: RLock and RWLock ask
+ * on every call, and after the first it is one thread-local read. */
+extern WEFT__THREAD_LOCAL uint64_t weft__self_ident_cache;
+uint64_t weft__self_ident_slow(void);
+static inline uint64_t weft__self_ident(void)
+{
+    uint64_t id = weft__self_ident_cache;
+
+    return id != 0 ? id : weft__self_ident_slow();
+}
+
+/* A new ident, never handed out before. */
+uint64_t weft__ident_new(void);
+
+#endif /* WEFT_SYNC_LAYER_H */
