@@ -96,6 +96,7 @@
 #define BENCH_NAME "bench_lock"
 #include "bench_util.h"
 #include "bench_threads.h"
+#include "bench_regime.h"
 
 #if defined(WEFT_BENCH_FUTEX_REF)
 #include "futex_lock_ref.h"
@@ -808,6 +809,7 @@ static const char usage[] =
     "  --only A,B        run only the competitors whose names contain A or B\n"
     "                    (for perf or valgrind; ratios need the pthread rows)\n"
     "  --families A,B    run only these families: lock, rlock, cond\n"
+    BENCH_REGIME_USAGE
     "environment: WEFT_BENCH_REPS, WEFT_BENCH_MS, WEFT_BENCH_OPS, WEFT_BENCH_ROUNDS,\n"
     "  WEFT_BENCH_THREADS set the same; the command line wins\n";
 
@@ -1001,6 +1003,7 @@ static void print_header(int argc, char **argv, const settings *s, const bench_o
     printf("machine:  %d CPUs usable; threads %s\n", weft_cpu_count(),
            s->pin ? "pinned round robin, thread i to the i-th usable CPU"
                   : "not pinned (left to the scheduler)");
+    bench_regime(s->pin);
     print_skipped();
 #if !defined(WEFT_BENCH_FUTEX_REF)
     printf("          futex (bare): Linux only\n");
@@ -1021,6 +1024,7 @@ int main(int argc, char **argv)
                   .verbose = false, .only = NULL, .families = NULL};
     const bench_option options[] = {
         BENCH_OPT_INT("--reps", "WEFT_BENCH_REPS", &s.reps, 1, MAX_REPS, 1),
+        BENCH_OPT_REGIME,
         BENCH_OPT_INT("--ms", "WEFT_BENCH_MS", &s.duration_ms, 1, 600000, 20),
         BENCH_OPT_LLONG("--ops", "WEFT_BENCH_OPS", &s.ops, 1, 1000000000000LL, 200000),
         BENCH_OPT_LLONG("--rounds", "WEFT_BENCH_ROUNDS", &s.rounds, 1, 1000000000LL, 500),
