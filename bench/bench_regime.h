@@ -285,6 +285,18 @@ static inline double regime_loadavg(void)
     return v;
 }
 
+/* The CPUs online, whichever this process may use (so CPU 1 exists under
+ * `taskset -c 0`); elsewhere than Linux, where sysconf may not say, the
+ * CPUs weft counts. */
+static inline int regime_online_cpus(void)
+{
+#if defined(__linux__)
+    return (int)sysconf(_SC_NPROCESSORS_ONLN);
+#else
+    return weft_cpu_count();
+#endif
+}
+
 /* Whether the whole process was confined to fewer CPUs than are online
  * (taskset -c 0 ./bench_thread): the placement of the benches that start
  * their threads without pinning each. */
@@ -295,7 +307,7 @@ static inline bool bench_regime_confined(void)
 
     CPU_ZERO(&set);
     return sched_getaffinity(0, sizeof set, &set) == 0 &&
-           CPU_COUNT(&set) < sysconf(_SC_NPROCESSORS_ONLN);
+           CPU_COUNT(&set) < regime_online_cpus();
 #else
     return false;
 #endif
@@ -323,7 +335,7 @@ static inline void bench_regime(bool pinned)
     const char *label = bench_regime_label;
     int runs = bench_smoke_run ? 1 : BENCH_REGIME_MAX_RUNS;
     long spin_rounds = bench_smoke_run ? 200 : 20000, wait_rounds = bench_smoke_run ? 100 : 2000;
-    int cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    int cpus = regime_online_cpus();
     double others, load, spin = -1, wait1, wait2;
     bool pin1, pin2 = false, pin_spin = false;
     const char *loaded;
