@@ -68,12 +68,13 @@ static const char *bench_regime_label;
     "                  busy, from the load measured first; WEFT_BENCH_REGIME too)\n"
 
 typedef struct regime_pingpong {
-    _Atomic uint32_t turn; /* whose turn: 0 or 1; a futex word on Linux */
+    _Atomic uint32_t turn; /* whose turn: 0 or 1 */
     bool spin;             /* spin on turn rather than wait */
     long rounds;
     int cpu[2];            /* where each player runs; -1: anywhere */
     _Atomic int ready;     /* players that are running where they should */
-    _Atomic int asleep[2]; /* Linux: the player is about to wait on turn */
+    uint32_t sleep[2];     /* Linux: the futex word each player sleeps on, always 0 */
+    _Atomic int seen[2];   /* Linux: the player took the turn passed to it */
     bool pinned;           /* every player that asked for a CPU got it */
     int64_t ns;            /* player 0: the rounds, start to end */
 #if !defined(__linux__)
@@ -100,10 +101,12 @@ static inline void regime_await(regime_pingpong *pp, uint32_t me)
         return;
     }
 #if defined(__linux__)
-    for (uint32_t v; (v = atomic_load_explicit(&pp->turn, memory_order_acquire)) != me;) {
-        atomic_store(&pp->asleep[me], 1);
-        syscall(SYS_futex, (uint32_t *)&pp->turn, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
-    }
+    /* Sleep at least once, whatever turn says: the word never changes, so
+     * only the passer's wake (or a signal) ends the wait. */
+    do
+        syscall(SYS_futex, &pp->sleep[me], FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+    while (atomic_load_explicit(&pp->turn, memory_order_acquire) != me);
+    atomic_store(&pp->seen[me], 1);
 #else
     check(pthread_mutex_lock(&pp->mutex), "pthread_mutex_lock");
     while (atomic_load_explicit(&pp->turn, memory_order_acquire) != me)
@@ -119,14 +122,17 @@ static inline void regime_pass(regime_pingpong *pp, uint32_t to)
         return;
     }
 #if defined(__linux__)
-    /* Pass only to a player on its way into the kernel, so the round trip
-     * is two wake-ups of a sleeper: otherwise, on two CPUs, the turn can
-     * come back before the player sleeps, and the players never sleep. */
-    for (unsigned n = 0; !atomic_exchange(&pp->asleep[to], 0);)
-        if (++n % 1000 == 0)
-            sched_yield();
+    /* Wake until a sleeper was woken: the round trip is then two wake-ups
+     * of a thread asleep in the kernel. A wait on a word that changes could
+     * instead find the turn back before it slept, and on two CPUs the
+     * players would never sleep. Yield while the other is not asleep yet,
+     * in case it waits for this CPU. */
+    atomic_store(&pp->seen[to], 0);
     atomic_store_explicit(&pp->turn, to, memory_order_release);
-    syscall(SYS_futex, (uint32_t *)&pp->turn, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    /* Stop when the other has the turn, should a signal have woken it. */
+    while (syscall(SYS_futex, &pp->sleep[to], FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0) < 1 &&
+           !atomic_load(&pp->seen[to]))
+        sched_yield();
 #else
     check(pthread_mutex_lock(&pp->mutex), "pthread_mutex_lock");
     atomic_store_explicit(&pp->turn, to, memory_order_release);
@@ -156,14 +162,18 @@ static inline void *regime_play(void *arg)
         sched_yield();
     if (p->me == 0)
         t0 = weft_monotonic_ns();
+    /* Player 0 has the turn first: it passes, then waits for it back. */
     for (long i = 0; i < pp->rounds; i++) {
-        regime_await(pp, p->me);
-        regime_pass(pp, !p->me);
+        if (p->me == 0) {
+            regime_pass(pp, 1);
+            regime_await(pp, 0);
+        } else {
+            regime_await(pp, 1);
+            regime_pass(pp, 0);
+        }
     }
-    if (p->me == 0) {
-        regime_await(pp, 0); /* the last return */
+    if (p->me == 0)
         pp->ns = weft_monotonic_ns() - t0;
-    }
     return NULL;
 }
 
@@ -183,8 +193,8 @@ static inline double regime_round_trip(bool spin, int cpu0, int cpu1, long round
 
         atomic_init(&pp.turn, 0);
         atomic_init(&pp.ready, 0);
-        atomic_init(&pp.asleep[0], 0);
-        atomic_init(&pp.asleep[1], 0);
+        atomic_init(&pp.seen[0], 0);
+        atomic_init(&pp.seen[1], 0);
 #if !defined(__linux__)
         check(pthread_mutex_init(&pp.mutex, NULL), "pthread_mutex_init");
         check(pthread_cond_init(&pp.cond, NULL), "pthread_cond_init");
