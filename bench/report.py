@@ -418,7 +418,9 @@ def short_verdict(fam):
         return "no weft row"
     if best is None:
         return "no competitor"
-    return "%.2f× %s" % (speed, "ok" if speed >= 1.0 else "**SLOWER**")
+    overlap = not (best.weft.hi < best.lo or best.hi < best.weft.lo)
+    return "%.2f× %s%s" % (speed, "ok" if speed >= 1.0 else "**SLOWER**",
+                           " (ranges overlap)" if overlap else "")
 
 
 def write_regimes(add, runs, families):
@@ -456,8 +458,9 @@ def write_regimes(add, runs, families):
     add("### Verdict per family and regime")
     add("")
     add("weft's speed against the best competitor of the same run (above 1.00× weft is "
-        "faster); *ok* when weft is at least as fast, **SLOWER** when not; empty where the "
-        "family did not run in that regime.")
+        "faster); *ok* when weft is at least as fast, **SLOWER** when not, *(ranges overlap)* "
+        "when the ranges of the repetitions overlap, so the difference may be noise; empty "
+        "where the family did not run in that regime.")
     add("")
     add("| family | %s |" % " | ".join(md_cell(r) for r in regimes))
     add("|---|%s" % ("---|" * len(regimes)))

@@ -14,8 +14,9 @@
 #              without taskset); unpinned: --no-pin, no taskset
 #   load       quiet: nothing else is started;
 #              oversubscribed: bench_lock's contended runs with 8 threads
-#              (--families lock,rlock --threads 8) and bench_queue's 4P/4C
-#              (--pairs 4): 4 pairs of threads or more on 2 CPUs;
+#              (--families lock,rlock --threads 8; its uncontended rows come
+#              along) and bench_queue's 4P/4C queues (--families queue
+#              --pairs 4): 4 pairs of threads or more on 2 CPUs;
 #              external-load: two busy processes, started here before the
 #              bench and killed after it
 # Every placement runs with every load; bench_thread and bench_spawn, which
@@ -103,7 +104,7 @@ run_bench() {
   case $name:$load in
     bench_sizes:*) ;;
     bench_lock:oversubscribed) args+=(--families "lock,rlock" --threads 8) ;;
-    bench_queue:oversubscribed) args+=(--pairs 4) ;;
+    bench_queue:oversubscribed) args+=(--families queue --pairs 4) ;;
     *:oversubscribed) return 0 ;;
   esac
   [[ $name == bench_sizes ]] || args+=(--regime "$load")
