@@ -81,6 +81,7 @@
  * Usage: bench_queue [--smoke] [--reps N] [--items N] [--maxsize N]
  *                    [--pairs A,B,..] [--tasks N] [--trips N] [--no-pin]
  *                    [--verbose] [--only A,B,..] [--families queue,executor]
+ *                    [--regime NAME]
  * Environment: WEFT_BENCH_REPS, WEFT_BENCH_ITEMS, WEFT_BENCH_TASKS,
  *              WEFT_BENCH_TRIPS (the command line wins).
  */

@@ -109,7 +109,7 @@
  *
  * Usage: bench_spawn [--smoke] [--reps N] [--spawns N] [--run-ms N]
  *                    [--slice-ms N] [--mem-mib N] [--program PATH] [--thp]
- *                    [--verbose] [--only A,B,..]
+ *                    [--verbose] [--only A,B,..] [--regime NAME]
  * Environment: WEFT_BENCH_REPS, WEFT_BENCH_SPAWNS, WEFT_BENCH_RUN_MS,
  *              WEFT_BENCH_SLICE_MS, WEFT_BENCH_MEM_MIB, WEFT_BENCH_PROGRAM
  *              (the command line wins).

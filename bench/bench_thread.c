@@ -63,7 +63,7 @@
  * WEFT_BENCH_HAVE_GLIB, _UV, _APR, _C11_THREADS for those it found) are
  * left out, and the header of the output says which.
  *
- * Usage: bench_thread [--smoke] [--reps N] [--starts N] [--ops N]
+ * Usage: bench_thread [--smoke] [--reps N] [--starts N] [--ops N] [--regime NAME]
  * Environment: WEFT_BENCH_REPS, WEFT_BENCH_STARTS, WEFT_BENCH_OPS (the
  *              command line wins).
  */

@@ -66,6 +66,8 @@ FAMILIES = [
     ("rlock.contended.2", "2 threads hammer one recursive lock, total throughput"),
     ("rlock.contended.8", "8 threads hammer one recursive lock, total throughput"),
     ("cond.pingpong", "two threads hand a token back and forth through a lock + condition"),
+    ("cond.pingpong.4pairs", "4 ping-pongs at once (one per process), time per round trip "
+     "of all of them"),
     ("queue.bounded.1p1c", "1 producer, 1 consumer, a queue bounded to 1024"),
     ("queue.bounded.2p2c", "2 producers, 2 consumers, a queue bounded to 1024"),
     ("queue.bounded.4p4c", "4 producers, 4 consumers, a queue bounded to 1024"),

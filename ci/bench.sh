@@ -14,9 +14,10 @@
 #              without taskset); unpinned: --no-pin, no taskset
 #   load       quiet: nothing else is started;
 #              oversubscribed: bench_lock's contended runs with 8 threads
-#              (--families lock,rlock --threads 8; its uncontended rows come
-#              along) and bench_queue's 4P/4C queues (--families queue
-#              --pairs 4): 4 pairs of threads or more on 2 CPUs;
+#              and 4 condition ping-pongs at once (--threads 8
+#              --pingpong-pairs 4; its uncontended rows come along) and
+#              bench_queue's 4P/4C queues (--families queue --pairs 4):
+#              4 pairs of threads or more on 2 CPUs;
 #              external-load: two busy processes, started here before the
 #              bench and killed after it
 # Every placement runs with every load; bench_thread and bench_spawn, which
@@ -43,7 +44,7 @@ smoke=""
 for arg in "$@"; do
   case $arg in
     --smoke) smoke="--smoke" ;;
-    -h | --help) sed -n '2,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,39p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) ci_die "usage: ci/bench.sh [--smoke]" ;;
   esac
 done
@@ -103,7 +104,7 @@ run_bench() {
   esac
   case $name:$load in
     bench_sizes:*) ;;
-    bench_lock:oversubscribed) args+=(--families "lock,rlock" --threads 8) ;;
+    bench_lock:oversubscribed) args+=(--threads 8 --pingpong-pairs 4) ;;
     bench_queue:oversubscribed) args+=(--families queue --pairs 4) ;;
     *:oversubscribed) return 0 ;;
   esac
