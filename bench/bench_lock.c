@@ -71,6 +71,7 @@
  *   afterwards, so a lock that lost an update would be caught.
  *
  * Usage: bench_lock [--smoke] [--reps N] [--ms N] [--ops N] [--rounds N]
+ *                   [--pingpong-pairs N] [--regime NAME]
  *                   [--threads A,B,..] [--no-pin] [--verbose] [--only A,B,..]
  *                   [--families A,B,..]
  * Environment: WEFT_BENCH_REPS, WEFT_BENCH_MS, WEFT_BENCH_OPS,
@@ -96,6 +97,7 @@
 #define BENCH_NAME "bench_lock"
 #include "bench_util.h"
 #include "bench_threads.h"
+#include "bench_regime.h"
 
 #if defined(WEFT_BENCH_FUTEX_REF)
 #include "futex_lock_ref.h"
@@ -113,9 +115,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_THREADS 64
+#define MAX_PAIRS 16 /* ping-pongs at once */
 #define MAX_THREAD_COUNTS 8
 #define MAX_REPS BENCH_MAX_REPS
 #define CACHE_LINE 64
@@ -770,6 +774,66 @@ static pingpong_result run_pingpong(const competitor *c, uint64_t rounds)
     return r;
 }
 
+/* ---- Ping-pong pairs --------------------------------------------------------
+ * --pingpong-pairs N runs N ping-pongs at once: 4 pairs on two CPUs is the
+ * oversubscribed regime of issue 15. The pairs beyond the first run in
+ * forked copies of this process, so each has its own lock, condition and
+ * token (the shared state is per process) and the loops stay those of one
+ * pair; a pipe that the parent closes releases them all together. The
+ * result is the time per round trip of all the pairs together (the
+ * longest pair's time over every pair's round trips); the context switches
+ * are those of the parent's pair. */
+static pingpong_result run_pingpongs(const competitor *c, uint64_t rounds, int pairs)
+{
+    int go[2], done[2];
+    pid_t pids[MAX_PAIRS];
+    pingpong_result r;
+    double longest;
+
+    if (pairs == 1)
+        return run_pingpong(c, rounds);
+    fflush(stdout);
+    fflush(stderr);
+    check(pipe(go), "pipe");
+    check(pipe(done), "pipe");
+    for (int k = 1; k < pairs; k++) {
+        pids[k] = fork();
+        if (pids[k] < 0)
+            die("fork failed: errno %d", errno);
+        if (pids[k] == 0) {
+            char start;
+            pingpong_result mine;
+
+            close(go[1]);
+            close(done[0]);
+            if (read(go[0], &start, 1) < 0) /* 0: the parent closed go[1] */
+                _exit(2);
+            mine = run_pingpong(c, rounds);
+            _exit(write(done[1], &mine.us, sizeof mine.us) == (ssize_t)sizeof mine.us ? 0 : 2);
+        }
+    }
+    close(go[0]);
+    close(done[1]);
+    close(go[1]);
+    r = run_pingpong(c, rounds);
+    longest = r.us;
+    for (int k = 1; k < pairs; k++) {
+        double us;
+        if (read(done[0], &us, sizeof us) != (ssize_t)sizeof us)
+            die("%s %s: a ping-pong pair's process sent no result", c->family, c->name);
+        longest = us > longest ? us : longest;
+    }
+    close(done[0]);
+    for (int k = 1; k < pairs; k++) {
+        int status;
+        if (waitpid(pids[k], &status, 0) != pids[k] || !WIFEXITED(status) ||
+            WEXITSTATUS(status) != 0)
+            die("%s %s: a ping-pong pair's process failed", c->family, c->name);
+    }
+    r.us = longest / pairs;
+    return r;
+}
+
 /* ---- Settings -------------------------------------------------------------- */
 
 typedef struct settings {
@@ -777,6 +841,7 @@ typedef struct settings {
     int duration_ms;
     long long ops;
     long long rounds;
+    int pingpong_pairs;
     int threads[MAX_THREAD_COUNTS];
     int nthread_counts;
     bool pin;
@@ -793,13 +858,15 @@ static void parse_threads(void *ctx, const char *text, const char *what)
 }
 
 static const char usage[] =
-    "usage: bench_lock [--smoke] [--reps N] [--ms N] [--ops N] [--rounds N]\n"
+    "usage: bench_lock [--smoke] [--reps N] [--ms N] [--ops N] [--rounds N] [--pingpong-pairs N]\n"
     "                  [--threads A,B,...] [--no-pin] [--verbose] [--only A,B,...]\n"
     "                  [--families A,B,...]\n"
     "  --reps N          repetitions, every competitor once each (default 11)\n"
     "  --ms N            duration of each contended run in ms (default 200)\n"
     "  --ops N           operations per uncontended run (default 4000000)\n"
     "  --rounds N        round trips per condition ping-pong run (default 5000)\n"
+    "  --pingpong-pairs N  ping-pongs at once, one per process (default 1; 4 on two\n"
+    "                    CPUs: the oversubscribed regime)\n"
     "  --threads A,B     thread counts of the contended runs (default 2,8)\n"
     "  --smoke           a quick check: 1 repetition, 20 ms, 200000 ops, 500 rounds\n"
     "  --no-pin          leave the threads to the scheduler (Linux pins thread i\n"
@@ -808,6 +875,7 @@ static const char usage[] =
     "  --only A,B        run only the competitors whose names contain A or B\n"
     "                    (for perf or valgrind; ratios need the pthread rows)\n"
     "  --families A,B    run only these families: lock, rlock, cond\n"
+    BENCH_REGIME_USAGE
     "environment: WEFT_BENCH_REPS, WEFT_BENCH_MS, WEFT_BENCH_OPS, WEFT_BENCH_ROUNDS,\n"
     "  WEFT_BENCH_THREADS set the same; the command line wins\n";
 
@@ -877,10 +945,17 @@ static int list_measures(const settings *s, measure *m)
     if (family_has_rows("cond")) {
         m[n] = (measure){.family = "cond", .unit = "us", .fmt = "%.2f", .v = pingpong_us,
                          .csw = pingpong_csw, .csw_label = "csw/rt"};
-        snprintf(m[n].key, sizeof m[n].key, "cond.pingpong");
-        snprintf(m[n].title, sizeof m[n].title,
-                 "cond.pingpong: two threads pass a token through a mutex + condition, "
-                 "us per round trip (lower is better)");
+        if (s->pingpong_pairs == 1) {
+            snprintf(m[n].key, sizeof m[n].key, "cond.pingpong");
+            snprintf(m[n].title, sizeof m[n].title,
+                     "cond.pingpong: two threads pass a token through a mutex + condition, "
+                     "us per round trip (lower is better)");
+        } else {
+            snprintf(m[n].key, sizeof m[n].key, "cond.pingpong.%dpairs", s->pingpong_pairs);
+            snprintf(m[n].title, sizeof m[n].title,
+                     "%s: %d ping-pongs at once, us per round trip of all of them "
+                     "(lower is better)", m[n].key, s->pingpong_pairs);
+        }
         n++;
     }
     return n;
@@ -996,11 +1071,15 @@ static void print_header(int argc, char **argv, const settings *s, const bench_o
            s->reps, s->reps == 1 ? "" : "s", s->ops, s->duration_ms);
     for (int t = 0; t < s->nthread_counts; t++)
         printf("%s %d", t ? "," : "", s->threads[t]);
-    printf(" threads; ping-pong %lld round trips per run\n", s->rounds);
+    printf(" threads; ping-pong %lld round trips per run", s->rounds);
+    if (s->pingpong_pairs > 1)
+        printf(", %d pairs at once (one per process)", s->pingpong_pairs);
+    printf("\n");
     print_build();
     printf("machine:  %d CPUs usable; threads %s\n", weft_cpu_count(),
            s->pin ? "pinned round robin, thread i to the i-th usable CPU"
                   : "not pinned (left to the scheduler)");
+    bench_regime(s->pin);
     print_skipped();
 #if !defined(WEFT_BENCH_FUTEX_REF)
     printf("          futex (bare): Linux only\n");
@@ -1016,14 +1095,16 @@ static void print_header(int argc, char **argv, const settings *s, const bench_o
 
 int main(int argc, char **argv)
 {
-    settings s = {.reps = 11, .duration_ms = 200, .ops = 4000000, .rounds = 5000,
+    settings s = {.reps = 11, .duration_ms = 200, .ops = 4000000, .rounds = 5000, .pingpong_pairs = 1,
                   .threads = {2, 8}, .nthread_counts = 2, .pin = HAVE_AFFINITY,
                   .verbose = false, .only = NULL, .families = NULL};
     const bench_option options[] = {
         BENCH_OPT_INT("--reps", "WEFT_BENCH_REPS", &s.reps, 1, MAX_REPS, 1),
+        BENCH_OPT_REGIME,
         BENCH_OPT_INT("--ms", "WEFT_BENCH_MS", &s.duration_ms, 1, 600000, 20),
         BENCH_OPT_LLONG("--ops", "WEFT_BENCH_OPS", &s.ops, 1, 1000000000000LL, 200000),
         BENCH_OPT_LLONG("--rounds", "WEFT_BENCH_ROUNDS", &s.rounds, 1, 1000000000LL, 500),
+        BENCH_OPT_INT("--pingpong-pairs", NULL, &s.pingpong_pairs, 1, MAX_PAIRS, 0),
         BENCH_OPT_CUSTOM("--threads", "WEFT_BENCH_THREADS", parse_threads, &s),
         BENCH_OPT_FLAG("--no-pin", &s.pin, false),
         BENCH_OPT_FLAG("--verbose", &s.verbose, true),
@@ -1066,7 +1147,8 @@ int main(int argc, char **argv)
         (void)run_contended(&competitors[lock_order[i]], s.threads[0], 5);
     }
     for (int i = 0; i < ncond; i++)
-        (void)run_pingpong(&competitors[cond_order[i]], (uint64_t)(s.rounds / 16 + 1));
+        (void)run_pingpongs(&competitors[cond_order[i]], (uint64_t)(s.rounds / 16 + 1),
+                            s.pingpong_pairs);
 
     for (int r = 0; r < s.reps; r++) {
         for (int i = 0; i < nlock; i++) {
@@ -1091,7 +1173,8 @@ int main(int argc, char **argv)
         }
         for (int i = 0; i < ncond; i++) {
             int c = cond_order[(r + i) % ncond];
-            pingpong_result res = run_pingpong(&competitors[c], (uint64_t)s.rounds);
+            pingpong_result res =
+                run_pingpongs(&competitors[c], (uint64_t)s.rounds, s.pingpong_pairs);
             pingpong_us[c][r] = res.us;
             pingpong_csw[c][r] = res.csw;
             if (s.verbose)

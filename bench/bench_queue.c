@@ -81,6 +81,7 @@
  * Usage: bench_queue [--smoke] [--reps N] [--items N] [--maxsize N]
  *                    [--pairs A,B,..] [--tasks N] [--trips N] [--no-pin]
  *                    [--verbose] [--only A,B,..] [--families queue,executor]
+ *                    [--regime NAME]
  * Environment: WEFT_BENCH_REPS, WEFT_BENCH_ITEMS, WEFT_BENCH_TASKS,
  *              WEFT_BENCH_TRIPS (the command line wins).
  */
@@ -101,6 +102,7 @@
 #define BENCH_NAME "bench_queue"
 #include "bench_util.h"
 #include "bench_threads.h"
+#include "bench_regime.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -930,6 +932,7 @@ static const char usage[] =
     "competitors: weft, plain ring, GLib GAsyncQueue (unbounded), APR apr_queue (bounded);\n"
     "  weft, plain pool, GLib GThreadPool, libuv uv_queue_work (executor); those whose\n"
     "  library was not found at build time are skipped\n"
+    BENCH_REGIME_USAGE
     "environment: WEFT_BENCH_REPS, WEFT_BENCH_ITEMS, WEFT_BENCH_TASKS,\n"
     "  WEFT_BENCH_TRIPS set the same; the command line wins\n";
 
@@ -1167,6 +1170,7 @@ int main(int argc, char **argv)
                   .verbose = false, .only = NULL, .groups = NULL};
     const bench_option options[] = {
         BENCH_OPT_INT("--reps", "WEFT_BENCH_REPS", &s.reps, 1, MAX_REPS, 1),
+        BENCH_OPT_REGIME,
         BENCH_OPT_LLONG("--items", "WEFT_BENCH_ITEMS", &s.items, 1, 1000000000000LL, 20000),
         BENCH_OPT_LLONG("--maxsize", NULL, &s.maxsize, 1, UINT_MAX, 0),
         BENCH_OPT_CUSTOM("--pairs", NULL, parse_pairs, &s),
@@ -1233,6 +1237,7 @@ int main(int argc, char **argv)
     printf("machine:  %d CPUs usable; queue threads %s\n", weft_cpu_count(),
            s.pin ? "pinned round robin, producer i to CPU 2i, consumer i to CPU 2i+1"
                  : "not pinned (left to the scheduler)");
+    bench_regime(s.pin);
     printf("order:    each repetition runs every competitor once, the first one rotating\n");
     fflush(stdout);
 

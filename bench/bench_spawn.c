@@ -109,7 +109,7 @@
  *
  * Usage: bench_spawn [--smoke] [--reps N] [--spawns N] [--run-ms N]
  *                    [--slice-ms N] [--mem-mib N] [--program PATH] [--thp]
- *                    [--verbose] [--only A,B,..]
+ *                    [--verbose] [--only A,B,..] [--regime NAME]
  * Environment: WEFT_BENCH_REPS, WEFT_BENCH_SPAWNS, WEFT_BENCH_RUN_MS,
  *              WEFT_BENCH_SLICE_MS, WEFT_BENCH_MEM_MIB, WEFT_BENCH_PROGRAM
  *              (the command line wins).
@@ -130,6 +130,7 @@
 
 #define BENCH_NAME "bench_spawn"
 #include "bench_util.h"
+#include "bench_regime.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -763,6 +764,7 @@ static const char usage[] =
     "  --only A,B      run only the competitors whose names contain A or B\n"
     "  --smoke         a quick check: 1 repetition, 3 turns and 5 ms, turns of\n"
     "                  1 ms, a 256 MiB large parent\n"
+    BENCH_REGIME_USAGE
     "environment: WEFT_BENCH_REPS, WEFT_BENCH_SPAWNS, WEFT_BENCH_RUN_MS,\n"
     "  WEFT_BENCH_SLICE_MS, WEFT_BENCH_MEM_MIB, WEFT_BENCH_PROGRAM set the same;\n"
     "  the command line wins\n";
@@ -1060,6 +1062,7 @@ int main(int argc, char **argv)
                   .program = NULL};
     const bench_option options[] = {
         BENCH_OPT_INT("--reps", "WEFT_BENCH_REPS", &s.reps, 1, MAX_REPS, 1),
+        BENCH_OPT_REGIME,
         BENCH_OPT_LLONG("--spawns", "WEFT_BENCH_SPAWNS", &s.spawns, 1, 10000000, 3),
         BENCH_OPT_LLONG("--run-ms", "WEFT_BENCH_RUN_MS", &s.run_ms, 0, 3600000, 5),
         BENCH_OPT_LLONG("--slice-ms", "WEFT_BENCH_SLICE_MS", &s.slice_ms, 0, 3600000, 1),
@@ -1128,6 +1131,7 @@ int main(int argc, char **argv)
     printf("program:  %s\n", prog_args[0]);
     print_build();
     printf("machine:  %d CPUs usable\n", weft_cpu_count());
+    bench_regime(bench_regime_confined());
     printf("order:    in each repetition a small and a large phase, small first in even\n"
            "          repetitions and large first in odd ones; the block is allocated and\n"
            "          touched before the large phase and freed after it; within a phase,\n"

@@ -63,7 +63,7 @@
  * WEFT_BENCH_HAVE_GLIB, _UV, _APR, _C11_THREADS for those it found) are
  * left out, and the header of the output says which.
  *
- * Usage: bench_thread [--smoke] [--reps N] [--starts N] [--ops N]
+ * Usage: bench_thread [--smoke] [--reps N] [--starts N] [--ops N] [--regime NAME]
  * Environment: WEFT_BENCH_REPS, WEFT_BENCH_STARTS, WEFT_BENCH_OPS (the
  *              command line wins).
  */
@@ -79,6 +79,7 @@
 
 #define BENCH_NAME "bench_thread"
 #include "bench_util.h"
+#include "bench_regime.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -502,6 +503,7 @@ static const char usage[] =
     "  --ops N      get or set calls per competitor and repetition, timed in 100\n"
     "               chunks (default 20000000)\n"
     "  --smoke      a quick check: 1 repetition, 100 starts, 200000 ops\n"
+    BENCH_REGIME_USAGE
     "environment: WEFT_BENCH_REPS, WEFT_BENCH_STARTS, WEFT_BENCH_OPS set the\n"
     "  same; the command line wins\n";
 
@@ -634,6 +636,7 @@ int main(int argc, char **argv)
     settings s = {.reps = 11, .starts = 2000, .ops = 20000000};
     const bench_option options[] = {
         BENCH_OPT_INT("--reps", "WEFT_BENCH_REPS", &s.reps, 1, MAX_REPS, 1),
+        BENCH_OPT_REGIME,
         BENCH_OPT_LLONG("--starts", "WEFT_BENCH_STARTS", &s.starts, 1, 100000000, 100),
         BENCH_OPT_LLONG("--ops", "WEFT_BENCH_OPS", &s.ops, 1, 1000000000000LL, 200000),
     };
@@ -649,6 +652,7 @@ int main(int argc, char **argv)
            s.reps, s.reps == 1 ? "" : "s", s.starts, s.ops);
     print_build();
     printf("machine:  %d CPUs usable\n", weft_cpu_count());
+    bench_regime(bench_regime_confined());
     printf("order:    in each repetition every family runs in turns: thread i (or chunk\n"
            "          i of the get/set calls) of every competitor before item i+1 of any,\n"
            "          the first one rotating\n");

@@ -34,6 +34,9 @@
 /* The most repetitions a run may ask for. */
 #define BENCH_MAX_REPS 1000
 
+/* Whether --smoke was given: a quick check, so cheap measurements. */
+static bool bench_smoke_run;
+
 static inline _Noreturn void die(const char *fmt, ...)
 {
     va_list ap;
@@ -217,6 +220,7 @@ static inline void bench_parse_options(const bench_option *opts, size_t nopts,
         const bench_option *o = NULL;
 
         if (strcmp(a, "--smoke") == 0) {
+            bench_smoke_run = true;
             for (size_t k = 0; k < nopts; k++) {
                 if (!opts[k].smoke)
                     continue;

@@ -11,18 +11,31 @@ bench_result() in bench_util.h):
 
     @result<TAB>family<TAB>competitor<TAB>median<TAB>min<TAB>max<TAB>unit<TAB>better
 
+and, first, the regime it ran in (see bench_regime.h):
+
+    @regime<TAB>label=quiet<TAB>placement=pinned<TAB>spin_rt_ns=452<TAB>...
+
 report.py collects them, with the header lines each bench prints at the
 top ("command:", "build:", "library:", "machine:", ...), and writes into
 DIR (default: the directory of this script, bench/):
 
-  RESULTS.md   the machine, date and versions, the commands, one table per
-               family (competitor, median, min-max, unit, ratio to weft),
-               and a headline table of weft against the best competitor per
-               family;
-  results.svg  a horizontal bar chart, one bar per family, of weft's speed
+  RESULTS.md   the regimes (placement, load, the measured spin and wait
+               round trips and the other processes' load), a verdict per
+               family per regime, a headline table of weft against the best
+               competitor per family and regime, the machine, date and
+               versions, the commands, and one table per family and regime
+               (competitor, median, min-max, unit, ratio to weft);
+  results.svg  a horizontal bar chart, one bar per family and regime, of
+               weft's speed
                relative to the best competitor: for "lower is better"
                units best/weft, for "higher is better" ones weft/best, so
                above 1 weft is faster.
+
+A family measured in several regimes is several families here, one per
+regime ("pinned, quiet", "unpinned, external-load", ...): a figure is never
+shown without its regime. A run that printed no @regime line (python_ref.py,
+an old output) has the regime "regime not measured"; its reference rows
+(Python's) are shown in every regime of their family.
 
 Rows whose competitor starts with "Python " (python_ref.py) are references:
 they appear in the tables, marked so, but never count as the best
@@ -53,6 +66,8 @@ FAMILIES = [
     ("rlock.contended.2", "2 threads hammer one recursive lock, total throughput"),
     ("rlock.contended.8", "8 threads hammer one recursive lock, total throughput"),
     ("cond.pingpong", "two threads hand a token back and forth through a lock + condition"),
+    ("cond.pingpong.4pairs", "4 ping-pongs at once (one per process), time per round trip "
+     "of all of them"),
     ("queue.bounded.1p1c", "1 producer, 1 consumer, a queue bounded to 1024"),
     ("queue.bounded.2p2c", "2 producers, 2 consumers, a queue bounded to 1024"),
     ("queue.bounded.4p4c", "4 producers, 4 consumers, a queue bounded to 1024"),
@@ -77,6 +92,15 @@ HEADER_KEYS = ["command", "build", "library", "machine"]
 
 TITLE_RE = re.compile(r"^weft (\S+): ")
 HEADER_RE = re.compile(r"^([a-z][a-z0-9 _-]*):(?:\s+(.*))?$")
+
+NO_REGIME = "regime not measured"
+
+# The @regime fields shown in the regimes table: key, heading.
+REGIME_FIELDS = [("spin_rt_ns", "spin round trip CPU 0↔1, ns"),
+                 ("wait_rt_1cpu_ns", "wait round trip, one CPU, ns"),
+                 ("wait_rt_2cpu_ns", "wait round trip, two CPUs, ns"),
+                 ("others_busy_cpus", "CPUs other processes kept busy"),
+                 ("loadavg", "loadavg")]
 
 
 def is_reference(competitor):
@@ -129,9 +153,35 @@ class Run:
         self.in_header = True
         self.results = []
         self.malformed = []     # (line number, line)
+        self.regime = None      # the @regime fields, key -> text
 
     def label(self):
         return self.name
+
+    def regime_name(self):
+        """"pinned, quiet": the placement and the label of the run's
+        regime, with "(measured busy)" when the label says quiet but the
+        bench found other processes busy, so such figures are never shown
+        as quiet ones; NO_REGIME when it printed none."""
+        if self.regime is None:
+            return NO_REGIME
+        label = self.regime.get("label", "unlabelled")
+        if label == "quiet" and self.regime.get("load") == "busy":
+            label += " (measured busy)"
+        return "%s, %s" % (self.regime.get("placement", "placement?"), label)
+
+    def regime_warning(self):
+        """Why the regime is not what its label says, or ""."""
+        if self.regime is None:
+            return ""
+        label, load = self.regime.get("label", ""), self.regime.get("load", "")
+        if label == "quiet" and load == "busy":
+            return "labelled quiet, but other processes kept %s CPUs busy" % (
+                self.regime.get("others_busy_cpus", "?"))
+        if label in ("external-load",) and load == "quiet":
+            return "labelled %s, but other processes kept only %s CPUs busy" % (
+                label, self.regime.get("others_busy_cpus", "?"))
+        return ""
 
 
 class Row:
@@ -184,6 +234,13 @@ def read_runs(path):
             if current is None:
                 current = Run(path, stem)
                 runs.append(current)
+            if line.startswith("@regime"):
+                fields = dict(f.split("=", 1) for f in line.split("\t")[1:] if "=" in f)
+                if current.regime is None and fields:
+                    current.regime = fields
+                elif not fields:
+                    current.malformed.append((number, line))
+                continue
             if line.startswith("@result"):
                 parsed = parse_result(line.split("\t"))
                 if parsed is None:
@@ -232,10 +289,16 @@ def speed_of_weft(row):
 
 
 class Family:
-    def __init__(self, name):
+    """One family in one regime."""
+
+    def __init__(self, name, regime):
         self.name = name
+        self.regime = regime
         self.rows = []
         self.weft = None
+
+    def title(self):
+        return "%s [%s]" % (self.name, self.regime)
 
     def link(self):
         """Pick the weft row each row is compared with: the one measured in
@@ -274,15 +337,36 @@ class Family:
 
 
 def collect(runs):
+    """The families, one per family name and regime, in report order (the
+    families in FAMILIES order, then the others by name; within a family,
+    the regimes in the order they were first seen). The reference rows of
+    runs without a regime go into every regime of their family."""
     families = {}
+    regimes = []
+    unplaced = []
     for run in runs:
+        regime = run.regime_name()
         for row in run.results:
-            families.setdefault(row.family, Family(row.family)).rows.append(row)
+            if regime == NO_REGIME and is_reference(row.competitor):
+                unplaced.append(row)
+                continue
+            if regime not in regimes:
+                regimes.append(regime)
+            families.setdefault((row.family, regime), Family(row.family, regime)).rows.append(row)
+    for row in unplaced:
+        homes = [f for (name, _), f in families.items() if name == row.family]
+        if not homes:
+            if NO_REGIME not in regimes:
+                regimes.append(NO_REGIME)
+            homes = [families.setdefault((row.family, NO_REGIME), Family(row.family, NO_REGIME))]
+        for fam in homes:
+            fam.rows.append(row)
     for fam in families.values():
         fam.link()
-    known = [name for name, _ in FAMILIES if name in families]
-    extra = sorted(name for name in families if name not in DESCRIPTION)
-    return [families[n] for n in known + extra]
+    names = {name for name, _ in families}
+    order = [name for name, _ in FAMILIES if name in names]
+    order += sorted(name for name in names if name not in DESCRIPTION)
+    return [families[(n, r)] for n in order for r in regimes if (n, r) in families]
 
 
 # ---- The environment -------------------------------------------------------------
@@ -328,6 +412,66 @@ def verdict(speed, weft, best):
     return text + (" (ranges overlap)" if overlap else "")
 
 
+def short_verdict(fam):
+    """A cell of the verdict table: weft's speed against the best
+    competitor and whether it is at least as fast."""
+    best, speed = fam.best()
+    if fam.weft is None:
+        return "no weft row"
+    if best is None:
+        return "no competitor"
+    overlap = not (best.weft.hi < best.lo or best.hi < best.weft.lo)
+    return "%.2f× %s%s" % (speed, "ok" if speed >= 1.0 else "**SLOWER**",
+                           " (ranges overlap)" if overlap else "")
+
+
+def write_regimes(add, runs, families):
+    """The regimes section: what each run measured of its regime, and the
+    verdict per family per regime."""
+    add("## Regimes")
+    add("")
+    add("Every bench measures its regime before its first figure (bench/bench_regime.h): "
+        "the placement of its threads, the label ci/bench.sh gave the run, the spin-only "
+        "round trip of a cache line between CPU 0 and CPU 1, the round trip through the "
+        "platform's wait (futex on Linux) with both threads on one CPU and on two, and "
+        "the CPUs other processes kept busy while the bench sat idle. The same code can be "
+        "several times faster or slower from one regime to another: read every figure "
+        "below with its regime.")
+    add("")
+    add("| run | regime | %s | measured load | note |"
+        % " | ".join(heading for _, heading in REGIME_FIELDS))
+    add("|---|---|%s---|---|" % ("---:|" * len(REGIME_FIELDS)))
+    for run in runs:
+        fields = run.regime or {}
+        add("| %s | %s | %s | %s | %s |" % (
+            md_cell(run.label()), md_cell(run.regime_name()),
+            " | ".join(md_cell(fields.get(k, "")) for k, _ in REGIME_FIELDS),
+            md_cell(fields.get("load", "")), md_cell(run.regime_warning())))
+    add("")
+    regimes = []
+    for fam in families:
+        if fam.regime not in regimes:
+            regimes.append(fam.regime)
+    by_key = {(f.name, f.regime): f for f in families}
+    names = []
+    for fam in families:
+        if fam.name not in names:
+            names.append(fam.name)
+    add("### Verdict per family and regime")
+    add("")
+    add("weft's speed against the best competitor of the same run (above 1.00× weft is "
+        "faster); *ok* when weft is at least as fast, **SLOWER** when not, *(ranges overlap)* "
+        "when the ranges of the repetitions overlap, so the difference may be noise; empty "
+        "where the family did not run in that regime.")
+    add("")
+    add("| family | %s |" % " | ".join(md_cell(r) for r in regimes))
+    add("|---|%s" % ("---|" * len(regimes)))
+    for name in names:
+        add("| %s | %s |" % (name, " | ".join(
+            short_verdict(by_key[(name, r)]) if (name, r) in by_key else "" for r in regimes)))
+    add("")
+
+
 def write_markdown(path, runs, families, args, root, now):
     out = []
     add = out.append
@@ -343,33 +487,37 @@ def write_markdown(path, runs, families, args, root, now):
         "shown, marked *(reference)*, but never count as the best competitor.")
     add("")
 
+    write_regimes(add, runs, families)
+
     # The headline.
     charted = [f for f in families if f.weft is not None and f.best()[0] is not None]
-    add("## Headline: weft against the best competitor per family")
+    add("## Headline: weft against the best competitor per family and regime")
     add("")
     if charted:
-        add("![weft's speed relative to the best competitor per family](%s)" % args.svg_name)
+        add("![weft's speed relative to the best competitor per family and regime](%s)"
+            % args.svg_name)
         add("")
     add("*weft speed* is how many times faster weft is than the best competitor "
         "(for times best/weft, for rates weft/best): above 1.00 weft is faster. The last "
         "column is the same against Python's row, where there is one.")
     add("")
-    add("| family | weft | best competitor | its median | unit | weft speed | verdict | "
+    add("| family | regime | weft | best competitor | its median | unit | weft speed | verdict | "
         "vs Python (reference) |")
-    add("|---|---:|---|---:|---|---:|---|---:|")
+    add("|---|---|---:|---|---:|---|---:|---|---:|")
     for fam in families:
         best, speed = fam.best()
         ref_speed, ref = fam.reference()
         ref_text = "%.2f× (%s)" % (ref_speed, ref.competitor) if ref else ""
         if fam.weft is None:
-            add("| %s | no weft row | | | %s | | | %s |" % (fam.name, md_cell(fam.rows[0].unit),
-                                                           md_cell(ref_text)))
+            add("| %s | %s | no weft row | | | %s | | | %s |"
+                % (fam.name, md_cell(fam.regime), md_cell(fam.rows[0].unit), md_cell(ref_text)))
         elif best is None:
-            add("| %s | %s | no competitor | | %s | | | %s |"
-                % (fam.name, fmt(fam.weft.median), md_cell(fam.weft.unit), md_cell(ref_text)))
+            add("| %s | %s | %s | no competitor | | %s | | | %s |"
+                % (fam.name, md_cell(fam.regime), fmt(fam.weft.median), md_cell(fam.weft.unit),
+                   md_cell(ref_text)))
         else:
-            add("| %s | %s | %s | %s | %s | %.2f× | %s | %s |"
-                % (fam.name, fmt(best.weft.median), md_cell(best.competitor), fmt(best.median),
+            add("| %s | %s | %s | %s | %s | %s | %.2f× | %s | %s |"
+                % (fam.name, md_cell(fam.regime), fmt(best.weft.median), md_cell(best.competitor), fmt(best.median),
                    md_cell(best.unit), speed, verdict(speed, best.weft, best),
                    md_cell(ref_text)))
     missing = [name for name, _ in FAMILIES if name not in {f.name for f in families}]
@@ -430,7 +578,7 @@ def write_markdown(path, runs, families, args, root, now):
         if not run.results:
             notes.append("**emitted no @result lines**: its numbers are not in the tables")
         if run.malformed:
-            notes.append("%d malformed @result line%s ignored (line %s)" % (
+            notes.append("%d malformed @ line%s ignored (line %s)" % (
                 len(run.malformed), "" if len(run.malformed) == 1 else "s",
                 ", ".join(str(n) for n, _ in run.malformed[:5])))
         for key, text in run.header.items():
@@ -457,11 +605,12 @@ def write_markdown(path, runs, families, args, root, now):
         add("No `@result` lines in any input: nothing to tabulate.")
         add("")
     for fam in families:
-        add("### %s" % fam.name)
+        add("### %s" % fam.title())
         add("")
         desc = DESCRIPTION.get(fam.name, "")
-        add("%s%s (%s)." % (desc[:1].upper(), desc[1:], fam.unit_text()) if desc
-            else "(%s)." % fam.unit_text())
+        add("%s%s (%s); regime: %s." % (desc[:1].upper(), desc[1:], fam.unit_text(),
+                                        fam.regime) if desc
+            else "(%s); regime: %s." % (fam.unit_text(), fam.regime))
         add("")
         add("| competitor | median | min–max | unit | value / weft | weft speed | run |")
         add("|---|---:|---:|---|---:|---:|---|")
@@ -503,10 +652,10 @@ def write_svg(path, families, now, machine):
     for fam in families:
         best, speed = fam.best()
         if fam.weft is not None and best is not None and speed > 0:
-            bars.append((fam.name, best.competitor, speed))
+            bars.append((fam.name, fam.regime, best.competitor, speed))
 
-    width = 820
-    label_w = 230            # the family names, left
+    width = 900
+    label_w = 310            # the family names and regimes, left
     value_w = 70             # the ratios, right
     x0, x1 = label_w, width - value_w
     top = 78
@@ -514,7 +663,7 @@ def write_svg(path, families, now, machine):
     bar_h = 16
     height = top + max(len(bars), 1) * row_h + 56
 
-    speeds = [s for _, _, s in bars] or [1.0]
+    speeds = [s for _, _, _, s in bars] or [1.0]
     lo = 2.0 ** math.floor(math.log2(min(min(speeds) / 1.1, 0.5)))
     hi = 2.0 ** math.ceil(math.log2(max(max(speeds) * 1.1, 2.0)))
     span = math.log2(hi) - math.log2(lo)
@@ -530,9 +679,11 @@ def write_svg(path, families, now, machine):
     s = []
     s.append('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
              'viewBox="0 0 %d %d" font-family="%s">' % (width, height, width, height, FONT))
-    s.append("<title>weft's speed relative to the best competitor per family</title>")
+    s.append("<title>weft's speed relative to the best competitor per family and regime"
+             "</title>")
     s.append('<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>' % (width, height))
-    s.append(text(16, 26, "weft against the best competitor, per family", 17, weight="bold"))
+    s.append(text(16, 26, "weft against the best competitor, per family and regime", 17,
+                  weight="bold"))
     s.append(text(16, 46, "weft's speed relative to the fastest other C library in the same run "
                           "(log scale; right of 1× weft is faster)", 12, fill="#57606a"))
 
@@ -556,17 +707,18 @@ def write_svg(path, families, now, machine):
     if not bars:
         s.append(text(x0 + 8, top + row_h / 2 + 4,
                       "no family has both a weft row and a competitor yet", 13, fill="#57606a"))
-    for i, (family, competitor, speed) in enumerate(bars):
+    for i, (family, regime, competitor, speed) in enumerate(bars):
         y = top + i * row_h
         xa, xb = sorted((x(1.0), x(speed)))
         colour = "#2da44e" if speed >= 1.0 else "#cf222e"
-        short = competitor if len(competitor) <= 34 else competitor[:33] + "…"
+        sub = "%s, vs %s" % (regime, competitor)
+        short = sub if len(sub) <= 44 else sub[:43] + "…"
         s.append(text(label_w - 10, y + 14, family, 13, "end", weight="bold"))
-        s.append(text(label_w - 10, y + 28, "vs " + short, 11, "end", "#57606a"))
+        s.append(text(label_w - 10, y + 28, short, 11, "end", "#57606a"))
         s.append('<rect x="%.1f" y="%.1f" width="%.1f" height="%d" fill="%s"><title>%s</title>'
                  '</rect>' % (xa, y + (row_h - bar_h) / 2, max(xb - xa, 1.5), bar_h, colour,
-                              escape("%s: weft %.2f× the speed of %s" % (family, speed,
-                                                                         competitor))))
+                              escape("%s [%s]: weft %.2f× the speed of %s"
+                                     % (family, regime, speed, competitor))))
         s.append(text(width - 12, y + 22, "%.2f×" % speed, 13, "end", colour, "bold"))
     footer = now.strftime("%Y-%m-%d") + (", " + machine if machine else "")
     s.append(text(width - 12, height - 8, footer, 10, "end", "#8c959f"))
@@ -607,7 +759,7 @@ def main(argv):
             parser.error("cannot read %s: %s" % (path, e.strerror or e))
     for run in runs:
         for number, line in run.malformed:
-            print("report.py: %s:%d: malformed @result line ignored: %r"
+            print("report.py: %s:%d: malformed line ignored: %r"
                   % (run.path, number, line), file=sys.stderr)
         if not run.results:
             print("report.py: %s (%s): no @result lines" % (run.path, run.label()),
