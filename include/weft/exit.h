@@ -30,6 +30,11 @@
  * runtime runs one exit() at a time, so a thread that step 2 joins must end
  * with weft_exit() or weft_thread_exit(), not exit(), which would wait for
  * the exit that waits for it.)
+ *
+ * Steps 2 and 4 wait without a time limit. With `WEFT_DEBUG=exit` in the
+ * environment (`exit:<seconds>` for another period than 5 s), a step that
+ * has waited that long prints on stderr each thread and child process it
+ * still waits for, and again each period (README, "Troubleshooting").
  */
 #ifndef WEFT_EXIT_H
 #define WEFT_EXIT_H
