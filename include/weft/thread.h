@@ -82,11 +82,14 @@ WEFT_API int weft_thread_join(weft_thread *thread, double timeout, void **result
 WEFT_API bool weft_thread_is_alive(const weft_thread *thread);
 
 /**
- * Rename the thread (Thread.name = ...). The OS-visible name follows,
- * truncated where the OS limits it (15 bytes on Linux), when the caller
- * renames itself, and for another thread where the OS allows it (Linux,
- * Windows, the BSDs; on macOS a thread can only name itself, so there the
- * OS-visible name of another thread keeps its old value).
+ * Rename the thread (Thread.name = ...). The OS-visible name (debuggers,
+ * `/proc/<pid>/task/<tid>/comm`) follows when the caller renames itself,
+ * and for another thread where the OS allows it (Linux, Windows, the BSDs;
+ * on macOS a thread can only name itself, so there the OS-visible name of
+ * another thread keeps its old value). Where the OS limits its length (15
+ * bytes on Linux) it keeps the name's start, ".." and the trailing
+ * numbers, which tell a pool's workers apart: "ThreadPoolExecutor-0_12"
+ * shows as "ThreadPo..-0_12". weft_thread_name() keeps the whole name.
  *
  * \param thread the thread.
  * \param name the new name, copied.
