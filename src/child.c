@@ -364,7 +364,7 @@ void weft__children_report(void)
 
     weft__lock(&list_lock);
     for (c = list_head; c; c = c->next) {
-        if (c->kind != WEFT__CHILD_POPEN)
+        if (c->kind != WEFT__CHILD_POPEN && c->started && !weft__load(&c->reaped))
             fprintf(stderr, "weft:   child process pid %" PRId64 "\n", c->sys.pid);
     }
     weft__unlock(&list_lock);

@@ -151,7 +151,7 @@ bool weft__children_closed(void);
 void weft__children_at_exit(void);
 
 /* For weft__exit_report: print, on stderr, a line for each process child
- * (the ones weft__children_at_exit waits for). */
+ * still running or not reaped (the ones weft__children_at_exit waits for). */
 void weft__children_report(void);
 
 
