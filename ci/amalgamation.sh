@@ -5,7 +5,8 @@
 #
 # Writes the pair into build-amalgamation/, then for each compiler (default:
 # gcc, clang and x86_64-w64-mingw32-gcc) compiles weft.c on its own with
-# `-std=c11 -Wall -Wextra -Wpedantic -Werror -O2 -c`, links
+# `-std=c11 -Wall -Wextra -Wpedantic -Wshadow -Werror -O2 -c` (-Wshadow:
+# one translation unit, where a file's local must not hide another's static), links
 # ci/amalgamation/main.c with it (-pthread, or -lsynchronization for
 # Windows) and runs it: a Windows program under Wine, unless this is
 # Windows. gcc also builds the paths the other POSIX systems take (parking
@@ -21,7 +22,7 @@ trap wine_stop EXIT
 
 compilers=("$@")
 [[ $# -gt 0 ]] || compilers=(gcc clang x86_64-w64-mingw32-gcc)
-flags=(-std=c11 -Wall -Wextra -Wpedantic -Werror -O2)
+flags=(-std=c11 -Wall -Wextra -Wpedantic -Wshadow -Werror -O2)
 others=(-DWEFT_WAIT_PARKINGLOT -DWEFT_CHILD_WAIT_POLL -DWEFT_SPAWN_CLOSE_SCAN)
 
 build="$WEFT_ROOT/build-amalgamation"

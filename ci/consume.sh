@@ -4,12 +4,16 @@
 #
 # For each kind (default both): build weft (Release, no tests), install it to
 # a temporary prefix with `cmake --install --prefix`, check the installed
-# files, then build and run ci/consumer/main.c three ways:
+# files, then build and run ci/consumer/main.c four ways:
 #   find_package   ci/consumer/find_package: find_package(weft CONFIG) -> weft::weft
 #   pkg-config     $CC main.c $(pkg-config [--static] --cflags --libs weft)
 #                  (skipped with MSVC, which has no such command line)
+#   pkg_check_modules  ci/consumer/pkg_check_modules: pkg_check_modules(weft
+#                  IMPORTED_TARGET) -> PkgConfig::weft, as the README shows
+#                  (with pkg-config; skipped with MSVC)
 #   add_subdirectory  ci/consumer/add_subdirectory: weft's source tree inside
-#                  a user's build
+#                  a user's build (which must not get weft's tests, examples
+#                  or install rules)
 # Each consumer must print "consumer <how>: <kind> weft <version> OK, counter
 # 20000", where <version> is weft_version(), which must equal the source
 # tree's WEFT_VERSION_STRING (include/weft/version.h).
@@ -176,8 +180,19 @@ for kind in $kinds; do
       if [[ $kind == static ]] && [[ $flags != *-DWEFT_STATIC* ]]; then
         fail "$kind: weft.pc's Cflags lack -DWEFT_STATIC"
       fi
+      if [[ $kind == static ]] && ! ci_is_windows && [[ $flags != *-pthread* && $flags != *-lpthread* ]]; then
+        fail "$kind: weft.pc's Libs.private lack the thread library (-pthread)"
+      fi
     else
       fail "$kind: pkg-config --cflags --libs weft"
+    fi
+
+    # ---- 2b. pkg_check_modules(... IMPORTED_TARGET), as the README shows ----
+    b="$work/$kind/pkg_check_modules"
+    if PKG_CONFIG_PATH="$pcdir" step "$kind: pkg_check_modules configure" \
+         cmake_gen -S "$WEFT_ROOT/ci/consumer/pkg_check_modules" -B "$b" -DCMAKE_BUILD_TYPE=Release &&
+       step "$kind: pkg_check_modules build" cmake --build "$b" --config Release; then
+      check_run "$kind: pkg_check_modules" "$kind" pkg_check_modules "$b/bin/consumer$exe_suffix" || true
     fi
   fi
 

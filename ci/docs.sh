@@ -8,9 +8,13 @@
 #     every public function, type, enumerator, macro and struct member has
 #     a doc comment, and every function's parameters and return value are
 #     described;
-#   - every public function's comment has a \threadsafety paragraph (whether
-#     it may be called from any thread, and whether it blocks), which
-#     Doxygen cannot check.
+#   - every public function's comment has a `\par Thread safety:` paragraph
+#     (whether it may be called from any thread, and whether it blocks),
+#     which Doxygen cannot check;
+#   - clang's -Wdocumentation and -Wdocumentation-pedantic (unknown
+#     commands) find nothing in any public header, each compiled on its own
+#     with -Werror: a user's clang with those warnings on must stay quiet
+#     (clang must be installed).
 # The last line is "docs: N passed, N failed".
 #
 # Environment: WEFT_CI_GENERATOR (see lib.sh).
@@ -58,20 +62,37 @@ else
   pass "no Doxygen warning"
 fi
 
-# A WEFT_API declaration must follow a doc comment with \threadsafety.
-ci_log "docs: a \\threadsafety paragraph for every public function"
+# A WEFT_API declaration must follow a doc comment with a thread safety paragraph.
+ci_log "docs: a thread safety paragraph for every public function"
 if awk '
     /\/\*\*/ { doc = ""; in_doc = 1 }
     in_doc { doc = doc $0 "\n" }
     in_doc && /\*\// { in_doc = 0 }
     /^WEFT_API/ {
-      if (index(doc, "\\threadsafety") == 0) { print FILENAME ":" FNR ": " $0; bad++ }
+      if (index(doc, "\\par Thread safety:") == 0) { print FILENAME ":" FNR ": " $0; bad++ }
       doc = ""
     }
     END { exit bad > 0 }' include/weft.h include/weft/*.h; then
-  pass "every public function has a \\threadsafety paragraph"
+  pass "every public function has a thread safety paragraph"
 else
-  fail "public functions without a \\threadsafety paragraph (above)"
+  fail "public functions without a thread safety paragraph (above)"
+fi
+
+ci_log "docs: clang -Wdocumentation -Wdocumentation-pedantic on each public header"
+if ! command -v clang >/dev/null 2>&1; then
+  fail "clang is not installed (ci/install-deps.sh installs it)"
+else
+  bad=0
+  for h in include/weft.h include/weft/*.h; do
+    printf '#include "%s"\n' "$WEFT_ROOT/$h" |
+      clang -std=c11 -x c -fsyntax-only -Iinclude -Wdocumentation -Wdocumentation-pedantic \
+        -Werror - || bad=1
+  done
+  if ((bad)); then
+    fail "clang -Wdocumentation warned (above)"
+  else
+    pass "clang -Wdocumentation is quiet on every public header"
+  fi
 fi
 
 finish

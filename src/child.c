@@ -37,6 +37,8 @@
  */
 #include "runtime.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 struct weft__child {
@@ -349,9 +351,23 @@ void weft__children_at_exit(void)
     while ((c = next_for_exit()) != NULL) {
         if (c->kind == WEFT__CHILD_DAEMON)
             weft__child_signal(c, false);
-        weft__child_wait_until(c, WEFT__NO_DEADLINE, &code);
+        while (weft__child_wait_until(c, weft__exit_report_deadline(), &code) ==
+               WEFT_ETIMEDOUT)
+            weft__exit_report();
         drop(c);
     }
+}
+
+void weft__children_report(void)
+{
+    weft__child *c;
+
+    weft__lock(&list_lock);
+    for (c = list_head; c; c = c->next) {
+        if (c->kind != WEFT__CHILD_POPEN && c->started && !weft__load(&c->reaped))
+            fprintf(stderr, "weft:   child process pid %" PRId64 "\n", c->sys.pid);
+    }
+    weft__unlock(&list_lock);
 }
 
 /* A forked child has no children: forget the parent's (its handles stay

@@ -32,6 +32,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum { EXIT_RUNNING = 0, JOINING = 1, HANDLERS = 2, EXIT_DONE = 3 };
 
@@ -111,6 +112,62 @@ static void run_handlers(void)
     }
 }
 
+/* ---- WEFT_DEBUG=exit[:seconds] ---------------------------------------------------------- */
+
+#define REPORT_PERIOD_NS INT64_C(5000000000)
+
+static int64_t report_period; /* 0: no report */
+static int64_t report_start, report_at;
+
+/* Read WEFT_DEBUG once, as the exit starts: "exit" or "exit:<seconds>"
+ * (the period, for tests that cannot wait 5 s). Anything else, or no
+ * variable, leaves the report off. */
+static void report_setup(void)
+{
+    const char *v = getenv("WEFT_DEBUG");
+    double seconds;
+    char *end;
+
+    if (!v || strncmp(v, "exit", 4) != 0)
+        return;
+    if (v[4] == '\0') {
+        report_period = REPORT_PERIOD_NS;
+    } else if (v[4] == ':') {
+        seconds = strtod(v + 5, &end);
+        if (end == v + 5 || *end != '\0' || !(seconds > 0 && seconds < 1e6))
+            return;
+        report_period = (int64_t)(seconds * 1e9);
+    }
+}
+
+/* Start counting the wait of one step of the exit (the threads, the
+ * children): the handlers between them may take their time. */
+static void report_arm(void)
+{
+    if (report_period) {
+        report_start = weft_sys_monotonic_ns();
+        report_at = report_start + report_period;
+    }
+}
+
+int64_t weft__exit_report_deadline(void)
+{
+    return report_period ? report_at : WEFT__NO_DEADLINE;
+}
+
+void weft__exit_report(void)
+{
+    int64_t now = weft_sys_monotonic_ns();
+
+    if (now < report_at)
+        return; /* woken early: not stuck yet */
+    fprintf(stderr, "weft: the exit has waited %.1f s for:\n", (double)(now - report_start) / 1e9);
+    weft__threads_report_non_daemon();
+    weft__children_report();
+    fflush(stderr);
+    report_at = now + report_period;
+}
+
 static void finish_exit(void)
 {
     weft_thread *self;
@@ -119,8 +176,10 @@ static void finish_exit(void)
     /* Once the OS has ended the other threads (a DLL detached at exit), a
      * thread it killed may hold the list of children: leave them be, as
      * the threads are. */
-    if (!weft_sys_other_threads_gone())
+    if (!weft_sys_other_threads_gone()) {
+        report_arm();
         weft__children_at_exit();
+    }
     self = weft__self_if_known();
     if (self)
         weft__locals_thread_end(self);
@@ -138,6 +197,8 @@ static void orderly_exit(bool stop_threads)
 
     if (weft__cas(&exit_phase, &expected, JOINING)) {
         weft__store64(&exiting_thread, me);
+        report_setup();
+        report_arm();
         if (!weft_sys_other_threads_gone()) {
             if (stop_threads)
                 weft__threads_request_stop();

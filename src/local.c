@@ -5,10 +5,10 @@
  * Each local has a small integer index, recycled after the local is
  * destroyed. Each thread that has set a value has a table: an array of
  * values indexed by it, grown as needed. The calling thread reaches its own
- * table through a thread-local cache (`self`), so weft_local_get() is a
+ * table through a thread-local cache (`cached`), so weft_local_get() is a
  * bounds check and a load, with no lock and no call into the backend.
  *
- * One lock, `lock`, guards everything shared:
+ * One lock, `locals_lock`, guards everything shared:
  *   - the index map (`slots`: index -> local, or the next free index) and
  *     the free list threaded through it;
  *   - the list of all tables (`tables`), which weft_local_destroy() walks
@@ -68,9 +68,9 @@ typedef struct slot {
  * outside it). */
 #define DESTROY_BATCH 64
 
-static weft_lock lock;
-static slot *slots;        /* slots[0 .. used-1] */
-static uint32_t used;      /* indices handed out so far */
+static weft_lock locals_lock;
+static slot *slots;        /* slots[0 .. slots_used-1] */
+static uint32_t slots_used; /* indices handed out so far */
 static uint32_t slots_cap;
 static uint32_t free_head = NO_INDEX;
 static table *tables;      /* every live table */
@@ -85,7 +85,7 @@ static WEFT__THREAD_LOCAL WEFT__TLS_INITIAL_EXEC struct self_cache {
     size_t cap;
     table *tab;
     weft_local *inflight;
-} self;
+} cached;
 
 /* realloc for n elements of `size` bytes; NULL when that overflows. */
 static void *realloc_array(void *p, size_t n, size_t size)
@@ -103,22 +103,22 @@ static void locals_after_fork_in_child(void)
 {
     uint32_t i;
 
-    tables = self.tab;
+    tables = cached.tab;
     if (tables)
         tables->prev = tables->next = NULL;
-    for (i = 0; i < used; i++)
+    for (i = 0; i < slots_used; i++)
         if (slots[i].local)
-            slots[i].local->running = slots[i].local == self.inflight;
+            slots[i].local->running = slots[i].local == cached.inflight;
     drained_waiters = 0;
-    weft__lock_reset(&lock);
+    weft__lock_reset(&locals_lock);
 }
 
 void weft__locals_at_fork(weft__fork_step step)
 {
     if (step == WEFT__FORK_PREPARE)
-        weft__lock(&lock);
+        weft__lock(&locals_lock);
     else if (step == WEFT__FORK_PARENT)
-        weft__unlock(&lock);
+        weft__unlock(&locals_lock);
     else
         locals_after_fork_in_child();
 }
@@ -142,32 +142,32 @@ int weft_local_create(weft_local **out, void (*destructor)(void *value))
         return WEFT_ENOMEM;
     local->destructor = destructor;
 
-    weft__lock(&lock);
+    weft__lock(&locals_lock);
     if (free_head != NO_INDEX) {
         index = free_head;
         free_head = slots[index].next_free;
     } else {
-        if (used == slots_cap) {
+        if (slots_used == slots_cap) {
             uint32_t ncap = slots_cap ? slots_cap : FIRST_CAP;
             slot *grown;
 
             /* Indices stay below NO_INDEX; the map's size must fit size_t. */
-            while (ncap <= used && ncap < NO_INDEX / 2)
+            while (ncap <= slots_used && ncap < NO_INDEX / 2)
                 ncap *= 2;
-            if (ncap <= used || !(grown = realloc_array(slots, ncap, sizeof *slots))) {
-                weft__unlock(&lock);
+            if (ncap <= slots_used || !(grown = realloc_array(slots, ncap, sizeof *slots))) {
+                weft__unlock(&locals_lock);
                 weft__free(local);
                 return WEFT_ENOMEM;
             }
             slots = grown;
             slots_cap = ncap;
         }
-        index = used++;
+        index = slots_used++;
     }
     slots[index].local = local;
     slots[index].next_free = NO_INDEX;
     local->index = index;
-    weft__unlock(&lock);
+    weft__unlock(&locals_lock);
 
     *out = local;
     return WEFT_OK;
@@ -180,7 +180,7 @@ void *weft_local_get(weft_local *local)
     if (!local)
         return NULL;
     index = local->index;
-    return index < self.cap ? self.values[index] : NULL;
+    return index < cached.cap ? cached.values[index] : NULL;
 }
 
 /* weft_local_set where the calling thread's table does not hold `index`:
@@ -189,7 +189,7 @@ void *weft_local_get(weft_local *local)
  * that weft_local_set's fast path is a bounds check and a store. */
 static WEFT__NOINLINE int set_slow(size_t index, void *value)
 {
-    table *tab = self.tab;
+    table *tab = cached.tab;
     bool fresh = tab == NULL;
     weft_thread *t = NULL;
     size_t ncap = fresh ? FIRST_CAP : tab->cap;
@@ -217,7 +217,7 @@ static WEFT__NOINLINE int set_slow(size_t index, void *value)
         return WEFT_ENOMEM;
     }
 
-    weft__lock(&lock);
+    weft__lock(&locals_lock);
     old = tab->values;
     if (old)
         memcpy(values, old, tab->cap * sizeof *values);
@@ -227,12 +227,12 @@ static WEFT__NOINLINE int set_slow(size_t index, void *value)
         WEFT__LIST_PUSH(tables, tab, next, prev);
         *weft__thread_locals(t) = tab;
     }
-    weft__unlock(&lock);
+    weft__unlock(&locals_lock);
 
     weft__free(old);
-    self.tab = tab;
-    self.values = values;
-    self.cap = ncap;
+    cached.tab = tab;
+    cached.values = values;
+    cached.cap = ncap;
     values[index] = value;
     return WEFT_OK;
 }
@@ -244,8 +244,8 @@ int weft_local_set(weft_local *local, void *value)
     if (!local)
         return WEFT_EINVAL;
     index = local->index;
-    if (index < self.cap) {
-        self.values[index] = value;
+    if (index < cached.cap) {
+        cached.values[index] = value;
         return WEFT_OK;
     }
     return set_slow(index, value);
@@ -264,7 +264,7 @@ void weft_local_destroy(weft_local *local)
     if (!local)
         return;
     index = local->index;
-    weft__lock(&lock);
+    weft__lock(&locals_lock);
     local->dying = true;
     /* Take every thread's value out, a batch at a time, and destroy the
      * batch outside the lock. The index stays mapped to this local until
@@ -277,35 +277,35 @@ void weft_local_destroy(weft_local *local)
         n = 0;
         for (tab = tables; tab && n < DESTROY_BATCH; tab = tab->next) {
             if (index < tab->cap && tab->values[index]) {
-                if (tab != self.tab || ++own_rounds <= WEFT_LOCAL_DESTRUCTOR_ROUNDS)
+                if (tab != cached.tab || ++own_rounds <= WEFT_LOCAL_DESTRUCTOR_ROUNDS)
                     batch[n++] = tab->values[index];
                 tab->values[index] = NULL;
             }
         }
         if (n == 0)
             break;
-        weft__unlock(&lock);
+        weft__unlock(&locals_lock);
         if (local->destructor)
             for (i = 0; i < n; i++)
                 local->destructor(batch[i]);
-        weft__lock(&lock);
+        weft__lock(&locals_lock);
     }
     /* Wait for ending threads' destructor calls of this local, but the
      * caller's own (a destructor destroying its own local at its thread's
      * end): that one ends after we return, and frees the local then. */
-    mine = self.inflight == local;
+    mine = cached.inflight == local;
     while (local->running > mine)
-        weft__seq_wait(&drained_seq, &drained_waiters, &lock, WEFT__NO_DEADLINE);
+        weft__seq_wait(&drained_seq, &drained_waiters, &locals_lock, WEFT__NO_DEADLINE);
     slots[index].local = NULL;
     slots[index].next_free = free_head;
     free_head = (uint32_t)index;
     if (local->running == 0) {
-        weft__unlock(&lock);
+        weft__unlock(&locals_lock);
         weft__free(local);
         return;
     }
     local->orphan = true;
-    weft__unlock(&lock);
+    weft__unlock(&locals_lock);
 }
 
 /* ---- A thread's end -------------------------------------------------------------------- */
@@ -315,26 +315,26 @@ void weft_local_destroy(weft_local *local)
  * concurrent weft_local_destroy() waits for it. */
 static void run_at_end(weft_local *local, void *value)
 {
-    weft_local *outer = self.inflight;
+    weft_local *outer = cached.inflight;
     bool free_it = false;
 
-    self.inflight = local;
+    cached.inflight = local;
     local->destructor(value);
-    self.inflight = outer;
-    weft__lock(&lock);
+    cached.inflight = outer;
+    weft__lock(&locals_lock);
     if (--local->running == 0 && local->orphan)
         free_it = true;
     else if (local->dying)
         weft__seq_wake_all(&drained_seq, &drained_waiters);
-    weft__unlock(&lock);
+    weft__unlock(&locals_lock);
     if (free_it)
         weft__free(local);
 }
 
 void weft__locals_thread_end(weft_thread *t)
 {
-    void **slot = weft__thread_locals(t);
-    table *tab = *slot;
+    void **place = weft__thread_locals(t);
+    table *tab = *place;
     int round;
 
     if (!tab)
@@ -347,11 +347,11 @@ void weft__locals_thread_end(weft_thread *t)
             weft_local *local;
             void *value;
 
-            weft__lock(&lock);
+            weft__lock(&locals_lock);
             while (i < tab->cap && tab->values[i] == NULL)
                 i++;
             if (i == tab->cap) {
-                weft__unlock(&lock);
+                weft__unlock(&locals_lock);
                 break;
             }
             value = tab->values[i];
@@ -360,10 +360,10 @@ void weft__locals_thread_end(weft_thread *t)
             found = true;
             if (local && local->destructor) {
                 local->running++;
-                weft__unlock(&lock);
+                weft__unlock(&locals_lock);
                 run_at_end(local, value);
             } else {
-                weft__unlock(&lock);
+                weft__unlock(&locals_lock);
             }
             i++;
         }
@@ -374,15 +374,15 @@ void weft__locals_thread_end(weft_thread *t)
 
     /* Whatever the last round's destructors set is dropped, as pthreads
      * does after PTHREAD_DESTRUCTOR_ITERATIONS. */
-    weft__lock(&lock);
+    weft__lock(&locals_lock);
     WEFT__LIST_REMOVE(tables, tab, next, prev);
-    *slot = NULL;
-    weft__unlock(&lock);
+    *place = NULL;
+    weft__unlock(&locals_lock);
 
-    if (self.tab == tab) {
-        self.tab = NULL;
-        self.values = NULL;
-        self.cap = 0;
+    if (cached.tab == tab) {
+        cached.tab = NULL;
+        cached.values = NULL;
+        cached.cap = 0;
     }
     weft__free(tab->values);
     weft__free(tab);

@@ -15,13 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct target {
+typedef struct registered_target {
     char *name;
     weft_process_fn fn;
-} target;
+} registered_target;
 
 static weft_lock targets_lock;
-static target *targets;
+static registered_target *registered_targets;
 static size_t target_count, target_cap;
 
 struct weft_process {
@@ -30,13 +30,13 @@ struct weft_process {
 
 /* ---- Targets ------------------------------------------------------------------ */
 
-static target *find_locked(const char *name)
+static registered_target *find_locked(const char *name)
 {
     size_t i;
 
     for (i = 0; i < target_count; i++) {
-        if (strcmp(targets[i].name, name) == 0)
-            return &targets[i];
+        if (strcmp(registered_targets[i].name, name) == 0)
+            return &registered_targets[i];
     }
     return NULL;
 }
@@ -48,7 +48,7 @@ void weft__targets_at_fork(weft__fork_step step)
 
 weft_process_fn weft__target_find(const char *name)
 {
-    target *t;
+    registered_target *t;
     weft_process_fn fn;
 
     weft__lock(&targets_lock);
@@ -60,7 +60,7 @@ weft_process_fn weft__target_find(const char *name)
 
 int weft_process_register(const char *name, weft_process_fn fn)
 {
-    target *t, *grown;
+    registered_target *t, *grown;
     char *copy;
     int rc = WEFT_OK;
 
@@ -77,12 +77,12 @@ int weft_process_register(const char *name, weft_process_fn fn)
     }
     if (target_count == target_cap) {
         size_t cap = target_cap ? target_cap * 2 : 8;
-        grown = weft__realloc(targets, cap * sizeof *grown);
+        grown = weft__realloc(registered_targets, cap * sizeof *grown);
         if (!grown) {
             rc = WEFT_ENOMEM;
             goto out;
         }
-        targets = grown;
+        registered_targets = grown;
         target_cap = cap;
     }
     copy = weft__strdup(name);
@@ -90,7 +90,7 @@ int weft_process_register(const char *name, weft_process_fn fn)
         rc = WEFT_ENOMEM;
         goto out;
     }
-    targets[target_count++] = (target){copy, fn};
+    registered_targets[target_count++] = (registered_target){copy, fn};
 out:
     weft__unlock(&targets_lock);
     return rc;

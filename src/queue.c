@@ -43,10 +43,10 @@ typedef struct chunk {
 } chunk;
 
 /* A stack or heap entry; seq orders equal items of a PRIORITY queue. */
-typedef struct entry {
+typedef struct item_entry {
     void *item;
     uint64_t seq;
-} entry;
+} item_entry;
 
 /* Padding that keeps the fields before it and after it on different cache
  * lines, whatever the alignment of the queue. */
@@ -79,7 +79,7 @@ struct weft_queue {
     size_t maxsize;
     int (*compare)(const void *a, const void *b);
     void *spare;      /* FIFO: an emptied chunk for the put end to reuse */
-    entry *array;     /* LIFO and PRIORITY, under put_lock */
+    item_entry *array; /* LIFO and PRIORITY, under put_lock */
     size_t cap;
     uint64_t next_seq; /* PRIORITY: the order of puts */
     CACHE_LINE_GAP(gap_shared);
@@ -177,16 +177,16 @@ static void *chunk_take(weft_queue *q)
 /* ---- The stack and the heap (LIFO, PRIORITY) ---------------------------------- */
 
 /* Whether heap entry a must come out before b. */
-static bool heap_before(const weft_queue *q, const entry *a, const entry *b)
+static bool heap_before(const weft_queue *q, const item_entry *a, const item_entry *b)
 {
     int c = q->compare(a->item, b->item);
 
     return c < 0 || (c == 0 && a->seq < b->seq);
 }
 
-static void swap_entries(entry *a, entry *b)
+static void swap_entries(item_entry *a, item_entry *b)
 {
-    entry t = *a;
+    item_entry t = *a;
 
     *a = *b;
     *b = t;
@@ -198,7 +198,7 @@ static int array_put(weft_queue *q, void *item)
 
     if (count == q->cap) {
         size_t cap = q->cap ? q->cap * 2 : 16;
-        entry *grown;
+        item_entry *grown;
 
         if (cap < q->cap || cap > SIZE_MAX / sizeof *grown)
             return WEFT_ENOMEM;
@@ -208,7 +208,7 @@ static int array_put(weft_queue *q, void *item)
         q->array = grown;
         q->cap = cap;
     }
-    q->array[count] = (entry){item, q->next_seq++};
+    q->array[count] = (item_entry){item, q->next_seq++};
     if (q->kind == WEFT_QUEUE_PRIORITY) {
         for (i = count; i > 0; i = parent) {
             parent = (i - 1) / 2;

@@ -72,6 +72,10 @@ void weft__locals_thread_end(weft_thread *t);
 void weft__threads_request_stop(void);
 void weft__threads_join_non_daemon(void);
 
+/* For weft__exit_report: print, on stderr, a line for each thread
+ * weft__threads_join_non_daemon waits for. */
+void weft__threads_report_non_daemon(void);
+
 /* ---- The runtime (runtime.c) ------------------------------------------------------ */
 
 /* Initialise the runtime if not done yet: the thread machinery, weft's one
@@ -146,6 +150,10 @@ bool weft__children_closed(void);
  * children. */
 void weft__children_at_exit(void);
 
+/* For weft__exit_report: print, on stderr, a line for each process child
+ * still running or not reaped (the ones weft__children_at_exit waits for). */
+void weft__children_report(void);
+
 
 /* ---- Exit (exit.c) -------------------------------------------------------------- */
 
@@ -157,5 +165,13 @@ void weft__exit_c_hook(void);
  * WEFT_ESHUTDOWN once the orderly exit has passed the point where threads
  * are joined. */
 int weft__exit_allows_threads(void);
+
+/* WEFT_DEBUG=exit (README, "Troubleshooting"): the exit's waits for threads
+ * and children wait by this deadline (WEFT__NO_DEADLINE when the report is
+ * off) and call weft__exit_report each time it passes, which prints what
+ * the exit still waits for and moves the deadline on by a period. Only the
+ * thread running the exit calls them. */
+int64_t weft__exit_report_deadline(void);
+void weft__exit_report(void);
 
 #endif /* WEFT_RUNTIME_H */

@@ -32,6 +32,7 @@
  */
 #include "runtime.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -609,10 +610,28 @@ void weft__threads_join_non_daemon(void)
     weft_thread *t;
 
     while ((t = take_non_daemon()) != NULL) {
-        wait_done(t, WEFT__NO_DEADLINE); /* a released thread is reaped already */
+        /* a released thread is reaped already */
+        while (wait_done(t, weft__exit_report_deadline()) != WEFT_OK)
+            weft__exit_report();
         reap_joined(t);
         unref(t);
     }
+}
+
+/* A thread that has not published its native id yet shows 0: the report
+ * must not wait for it. */
+static void report_one(weft_thread *t, void *self)
+{
+    uint64_t native_id = weft__load(&t->started) == STARTED ? t->native_id : 0;
+
+    if (t != self && !t->borrowed && !t->daemon)
+        fprintf(stderr, "weft:   thread \"%s\" ident %" PRIu64 " native id %" PRIu64 "\n",
+                weft_thread_name(t), t->ident, native_id);
+}
+
+void weft__threads_report_non_daemon(void)
+{
+    weft__registry_foreach(report_one, weft__self_if_known());
 }
 
 /* ---- Queries ------------------------------------------------------------------------------ */

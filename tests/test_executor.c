@@ -217,6 +217,73 @@ WEFT_TEST(executor_worker_names)
     weft_executor_destroy(d);
 }
 
+#ifdef __linux__
+enum { COMM_WORKERS = 12 };
+
+typedef struct comm_seen {
+    weft_barrier *all_running; /* so that each task has a worker of its own */
+    char comm[32];            /* the OS name, from /proc */
+    char name[64];            /* weft's name */
+} comm_seen;
+
+static void *read_comm(void *arg)
+{
+    comm_seen *seen = arg;
+    weft_thread *self = weft_thread_current();
+    char path[64];
+    FILE *f;
+
+    CHECK(weft_barrier_wait(seen->all_running, weft_test_long()) >= 0); /* its index */
+    snprintf(seen->name, sizeof seen->name, "%s", weft_thread_name(self));
+    snprintf(path, sizeof path, "/proc/self/task/%llu/comm",
+             (unsigned long long)weft_thread_native_id(self));
+    f = fopen(path, "r");
+    CHECK(f != NULL);
+    CHECK(fgets(seen->comm, sizeof seen->comm, f) != NULL);
+    fclose(f);
+    seen->comm[strcspn(seen->comm, "\n")] = '\0';
+    return NULL;
+}
+#endif
+
+/* The kernel keeps 15 bytes of a thread's name: "ThreadPoolExecutor-0_11"
+ * shows there as "ThreadPo..-0_11", its worker number kept; weft's own name
+ * is Python's. */
+WEFT_TEST(executor_worker_os_names_keep_numbers)
+{
+#ifdef __linux__
+    weft_barrier all_running = WEFT_BARRIER_INIT(COMM_WORKERS);
+    comm_seen seen[COMM_WORKERS];
+    weft_future *f[COMM_WORKERS];
+    weft_executor *ex = NULL;
+    char expected[64];
+    size_t len;
+    int i, j;
+
+    CHECK_OK(weft_executor_create(&ex, COMM_WORKERS, NULL));
+    for (i = 0; i < COMM_WORKERS; i++) {
+        seen[i].all_running = &all_running;
+        CHECK_OK(weft_executor_submit(ex, &f[i], read_comm, &seen[i]));
+    }
+    for (i = 0; i < COMM_WORKERS; i++) {
+        CHECK_OK(weft_future_result(f[i], weft_test_long(), NULL));
+        weft_future_release(f[i]);
+    }
+    weft_executor_destroy(ex);
+    for (i = 0; i < COMM_WORKERS; i++) {
+        CHECK(strncmp(seen[i].name, "ThreadPoolExecutor-0_", 21) == 0);
+        len = strlen(seen[i].name + 21);
+        snprintf(expected, sizeof expected, "%.*s..-0_%s", (int)(10 - len),
+                 "ThreadPoolExecutor", seen[i].name + 21);
+        CHECK_EQ_STR(seen[i].comm, expected);
+        for (j = 0; j < i; j++)
+            CHECK(strcmp(seen[i].comm, seen[j].comm) != 0);
+    }
+#else
+    weft_test_skip("the OS-visible name is read from Linux's /proc");
+#endif
+}
+
 WEFT_TEST(executor_max_workers_bounds_threads)
 {
     enum { MAX = 3, CALLS = 12 };

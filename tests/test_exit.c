@@ -455,6 +455,125 @@ WEFT_TEST(exit_thread_exit_in_main_is_exit_0)
     CHECK_BEFORE(out, SLEPT_IN_FULL, "handler");
 }
 
+/* ---- WEFT_DEBUG=exit: a stuck exit says what it waits for ------------------------ */
+
+/* Blocks for ever in weft_queue_get on a queue nobody feeds. */
+static void *get_for_ever(void *queue)
+{
+    void *item;
+
+    weft_event_set(&started);
+    weft_queue_get(queue, &item, WEFT_FOREVER);
+    return NULL;
+}
+
+/* Returns from main with a non-daemon thread that never ends: the exit
+ * waits for it for ever (as Python's does). */
+WEFT_CHILD_MODE(exit_stuck_on_queue_get)
+{
+    static weft_queue *queue;
+    weft_thread *thread;
+
+    CHECK_OK(weft_queue_create(&queue, NULL));
+    thread = weft_test_start_named(get_for_ever, queue, "stuck getter");
+    weft_test_wait_event(&started);
+    weft_thread_release(thread);
+    return 0;
+}
+
+/* Options that run a child with WEFT_DEBUG=exit:0.1 (and SYSTEMROOT, which
+ * a Windows program needs in any environment). */
+static const weft_popen_opts *debug_exit_opts(void)
+{
+    static const char *env[] = {"WEFT_DEBUG=exit:0.1", NULL, NULL};
+    static char system_root[512];
+    static weft_popen_opts opts;
+    const char *root = getenv("SYSTEMROOT");
+
+    if (root) {
+        snprintf(system_root, sizeof system_root, "SYSTEMROOT=%s", root);
+        env[1] = system_root;
+    }
+    opts.env = env;
+    return &opts;
+}
+
+#define STUCK_HEADER "weft: the exit has waited "
+#define STUCK_THREAD "weft:   thread \"stuck getter\" ident "
+
+/* With WEFT_DEBUG=exit:0.1 the exit reports the thread every 0.1 s: run
+ * the child, longer each round, until its stderr holds two reports, then
+ * it is killed (weft_run's timeout). */
+WEFT_TEST(exit_stuck_reports_threads_with_weft_debug)
+{
+    const char *argv[] = {weft_test_self_path(), "--child", "exit_stuck_on_queue_get", NULL};
+    double timeout;
+    char *err = NULL;
+    const char *line = NULL;
+    int code = 0;
+
+    for (timeout = 1.0; timeout <= weft_test_long(); timeout *= 2) {
+        weft_free(err);
+        err = NULL;
+        CHECK_EQ_INT(weft_run(argv, debug_exit_opts(), timeout, &code, NULL, NULL, &err, NULL),
+                     WEFT_ETIMEDOUT);
+        line = err ? strstr(err, STUCK_HEADER) : NULL;
+        if (line && strstr(line + 1, STUCK_HEADER))
+            break;
+    }
+    CHECK(line != NULL);
+    CHECK(strstr(line + 1, STUCK_HEADER) != NULL); /* reported again */
+    line = strstr(line, STUCK_THREAD);
+    CHECK(line != NULL);
+    line = strstr(line, " native id ");
+    CHECK(line != NULL);
+    CHECK(line[strlen(" native id ")] != '0'); /* the thread had published it */
+    weft_free(err);
+}
+
+/* A Process target that lives 1 s, ten report periods of the case below:
+ * long enough to be reported, short enough to end on its own. */
+static int nap(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    weft_sleep(1.0);
+    return 0;
+}
+
+WEFT_TEST_SETUP
+{
+    weft_process_register("nap", nap);
+}
+
+WEFT_CHILD_MODE(exit_waits_for_napping_child)
+{
+    weft_process *child = NULL;
+
+    CHECK_OK(weft_process_start(&child, "nap", NULL, 0, NULL));
+    printf("child pid %" PRId64 "\n", weft_process_pid(child));
+    weft_process_release(child);
+    return 0;
+}
+
+/* The exit waits for a Process child too, and says so. */
+WEFT_TEST(exit_stuck_reports_children_with_weft_debug)
+{
+    const char *argv[] = {weft_test_self_path(), "--child", "exit_waits_for_napping_child", NULL};
+    char *out = NULL, *err = NULL, line[64];
+    long long pid = 0;
+    int code = -1;
+
+    CHECK_OK(weft_run(argv, debug_exit_opts(), weft_test_long(), &code, &out, NULL, &err, NULL));
+    CHECK_EQ_INT(code, 0);
+    CHECK(out != NULL && sscanf(out, "child pid %lld", &pid) == 1);
+    snprintf(line, sizeof line, "weft:   child process pid %lld", pid);
+    CHECK(err != NULL && strstr(err, STUCK_HEADER) != NULL);
+    CHECK(strstr(err, line) != NULL);
+    weft_free(out);
+    weft_free(err);
+}
+
 /* ---- fork (POSIX) ------------------------------------------------------------------------- */
 
 #ifndef _WIN32

@@ -142,7 +142,8 @@ enum weft_status {
  * \returns a static string such as "WEFT_ETIMEDOUT: the timeout expired";
  *          "unknown weft status" for a value that is not a status code.
  *          Never NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API const char *weft_strerror(int status);
 
@@ -151,7 +152,8 @@ WEFT_API const char *weft_strerror(int status);
  *
  * \returns errno (POSIX) or GetLastError() (Windows) as recorded when a weft
  *          function of this thread last returned `WEFT_EOS`; 0 if none did.
- * \threadsafety Per thread: each thread sees its own value. Never blocks.
+ * \par Thread safety:
+ * Per thread: each thread sees its own value. Never blocks.
  */
 WEFT_API int weft_last_os_error(void);
 
@@ -164,7 +166,8 @@ WEFT_API int weft_last_os_error(void);
  *
  * \returns the message, valid until this thread's next failing weft call;
  *          "" when no weft call of this thread has left one. Never NULL.
- * \threadsafety Per thread: each thread sees its own message. Never blocks.
+ * \par Thread safety:
+ * Per thread: each thread sees its own message. Never blocks.
  */
 WEFT_API const char *weft_last_error_message(void);
 
@@ -173,7 +176,8 @@ WEFT_API const char *weft_last_error_message(void);
  * weft_popen_communicate() and weft_run(), a pool result's bytes).
  *
  * \param buffer the buffer; NULL is ignored.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API void weft_free(void *buffer);
 

@@ -68,7 +68,8 @@ typedef enum weft_wait_mode {
  * \param name_prefix NULL: "ThreadPoolExecutor-N" (N counting executors
  *        from 0, as Python); the workers are "<prefix>_0", "<prefix>_1"...
  * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `out`; `WEFT_ENOMEM`.
- * \threadsafety Safe from any thread. Never blocks; starts no thread yet.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks; starts no thread yet.
  */
 WEFT_API int weft_executor_create(weft_executor **out, size_t max_workers,
                                   const char *name_prefix);
@@ -84,7 +85,8 @@ WEFT_API int weft_executor_create(weft_executor **out, size_t max_workers,
  *          `WEFT_ENOMEM`; a status of weft_thread_start() (`WEFT_EAGAIN`,
  *          `WEFT_EOS`...) when no worker exists and none could start. On
  *          failure `*out` is NULL (unless `out` is NULL) and nothing runs.
- * \threadsafety Safe from any thread. Never blocks (it may start a worker).
+ * \par Thread safety:
+ * Safe from any thread. Never blocks (it may start a worker).
  */
 WEFT_API int weft_executor_submit(weft_executor *executor, weft_future **out,
                                   void *(*fn)(void *arg), void *arg);
@@ -110,7 +112,8 @@ WEFT_API int weft_executor_submit(weft_executor *executor, weft_future **out,
  *          (of the calls already scheduled, those not started are then
  *          cancelled and the others run on; `results` holds the ones that
  *          finished, NULL elsewhere).
- * \threadsafety Safe from any thread. Blocks up to `timeout`.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout`.
  */
 WEFT_API int weft_executor_map(weft_executor *executor, void *(*fn)(void *arg),
                                void *const args[], void *results[], size_t n, double timeout);
@@ -124,8 +127,9 @@ WEFT_API int weft_executor_map(weft_executor *executor, void *(*fn)(void *arg),
  * \param wait wait for the calls and the workers.
  * \param cancel_futures cancel the calls that have not started (their
  *        done callbacks run on the calling thread).
- * \threadsafety Safe from any thread but a worker of this executor when
- *          `wait` is true. Blocks while calls run when `wait` is true.
+ * \par Thread safety:
+ * Safe from any thread but a worker of this executor when
+ * `wait` is true. Blocks while calls run when `wait` is true.
  */
 WEFT_API void weft_executor_shutdown(weft_executor *executor, bool wait, bool cancel_futures);
 
@@ -133,7 +137,8 @@ WEFT_API void weft_executor_shutdown(weft_executor *executor, bool wait, bool ca
  * Shut down with wait (pending calls still run) and give back the handle.
  * Futures the caller still holds stay valid.
  * \param executor the executor; NULL does nothing.
- * \threadsafety As weft_executor_shutdown() with `wait`. Blocks likewise.
+ * \par Thread safety:
+ * As weft_executor_shutdown() with `wait`. Blocks likewise.
  */
 WEFT_API void weft_executor_destroy(weft_executor *executor);
 
@@ -145,7 +150,8 @@ WEFT_API void weft_executor_destroy(weft_executor *executor);
  * \param result receives what `fn` returned; NULL is fine.
  * \returns `WEFT_OK`; `WEFT_ETIMEDOUT`; `WEFT_ECANCELED` when the future
  *          was cancelled; `WEFT_EINVAL` for NULL or a bad timeout.
- * \threadsafety Safe from any thread. Blocks up to `timeout`.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout`.
  */
 WEFT_API int weft_future_result(weft_future *future, double timeout, void **result);
 
@@ -153,7 +159,8 @@ WEFT_API int weft_future_result(weft_future *future, double timeout, void **resu
  * Whether the future finished or was cancelled (Future.done()).
  * \param future the future.
  * \returns a snapshot (once true, it stays true); false for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API bool weft_future_done(const weft_future *future);
 
@@ -163,8 +170,9 @@ WEFT_API bool weft_future_done(const weft_future *future);
  * \param future the future.
  * \returns true when it is now cancelled (also when it already was); false
  *          when it runs or has finished, or for NULL.
- * \threadsafety Safe from any thread. Never blocks (but the callbacks
- *          may).
+ * \par Thread safety:
+ * Safe from any thread. Never blocks (but the callbacks
+ * may).
  */
 WEFT_API bool weft_future_cancel(weft_future *future);
 
@@ -172,7 +180,8 @@ WEFT_API bool weft_future_cancel(weft_future *future);
  * Whether the future was cancelled (Future.cancelled()).
  * \param future the future.
  * \returns a snapshot (once true, it stays true); false for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API bool weft_future_cancelled(const weft_future *future);
 
@@ -184,7 +193,8 @@ WEFT_API bool weft_future_cancelled(const weft_future *future);
  * \param fn the callback, given the future and `arg`.
  * \param arg passed to `fn`.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL; `WEFT_ENOMEM`.
- * \threadsafety Safe from any thread. Never blocks (but the callback may).
+ * \par Thread safety:
+ * Safe from any thread. Never blocks (but the callback may).
  */
 WEFT_API int weft_future_add_done_callback(weft_future *future,
                                            void (*fn)(weft_future *future, void *arg), void *arg);
@@ -201,7 +211,8 @@ WEFT_API int weft_future_add_done_callback(weft_future *future,
  *          least one future is done; a future already done satisfies it
  *          at once); `WEFT_ETIMEDOUT`; `WEFT_EINVAL` for a bad timeout, an
  *          unknown `mode`, a NULL `fs` with `n` > 0, or a NULL element.
- * \threadsafety Safe from any thread. Blocks up to `timeout`.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout`.
  */
 WEFT_API int weft_futures_wait(weft_future *const fs[], size_t n, double timeout,
                                weft_wait_mode mode);
@@ -210,8 +221,9 @@ WEFT_API int weft_futures_wait(weft_future *const fs[], size_t n, double timeout
  * Give back a future from weft_executor_submit(). Its call still runs
  * unless cancelled.
  * \param future the future; NULL does nothing.
- * \threadsafety The handle must not be used after this call, by any
- *          thread. Never blocks.
+ * \par Thread safety:
+ * The handle must not be used after this call, by any
+ * thread. Never blocks.
  */
 WEFT_API void weft_future_release(weft_future *future);
 

@@ -30,6 +30,11 @@
  * runtime runs one exit() at a time, so a thread that step 2 joins must end
  * with weft_exit() or weft_thread_exit(), not exit(), which would wait for
  * the exit that waits for it.)
+ *
+ * Steps 2 and 4 wait without a time limit. With `WEFT_DEBUG=exit` in the
+ * environment (`exit:<seconds>` for another period than 5 s), a step that
+ * has waited that long prints on stderr each thread and child process it
+ * still waits for, and again each period (README, "Troubleshooting").
  */
 #ifndef WEFT_EXIT_H
 #define WEFT_EXIT_H
@@ -47,7 +52,8 @@ extern "C" {
  * \param fn the handler.
  * \param arg passed to `fn`.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `fn`; `WEFT_ENOMEM`.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int weft_atexit(void (*fn)(void *arg), void *arg);
 
@@ -58,18 +64,20 @@ WEFT_API int weft_atexit(void (*fn)(void *arg), void *arg);
  *        with another argument stay.
  * \returns `WEFT_OK`; `WEFT_ENOENT` when none was registered; `WEFT_EINVAL`
  *          for a NULL `fn`.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int weft_atexit_unregister(void (*fn)(void *arg), void *arg);
 
 /**
  * sys.exit(code): the orderly exit described above, then exit with `code`.
  * \param code the process's exit code.
- * \threadsafety Safe from any thread. Blocks while non-daemon threads,
- *          the handlers and child processes run; never returns. While
- *          another thread runs the exit, a call from any other thread but
- *          the main one ends the calling thread, and one from the main
- *          thread waits for the process to end.
+ * \par Thread safety:
+ * Safe from any thread. Blocks while non-daemon threads,
+ * the handlers and child processes run; never returns. While
+ * another thread runs the exit, a call from any other thread but
+ * the main one ends the calling thread, and one from the main
+ * thread waits for the process to end.
  */
 WEFT_API WEFT_NORETURN void weft_exit(int code);
 
@@ -77,7 +85,8 @@ WEFT_API WEFT_NORETURN void weft_exit(int code);
  * os._exit(code): end the process now. No handler runs, nothing is
  * flushed, no thread is waited for.
  * \param code the process's exit code.
- * \threadsafety Safe from any thread. Never returns.
+ * \par Thread safety:
+ * Safe from any thread. Never returns.
  */
 WEFT_API WEFT_NORETURN void weft_exit_now(int code);
 
@@ -99,8 +108,9 @@ WEFT_API WEFT_NORETURN void weft_exit_now(int code);
  * \returns `WEFT_OK`; `WEFT_EAGAIN` or `WEFT_ENOMEM` when the thread or
  *          pipe that carries signals to it could not be made (POSIX);
  *          `WEFT_EOS` when the OS refused otherwise (weft_last_os_error()).
- * \threadsafety Safe from any thread. Never blocks. It replaces the
- *          program's own handlers for these signals.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks. It replaces the
+ * program's own handlers for these signals.
  */
 WEFT_API int weft_exit_on_signals(void);
 

@@ -54,7 +54,8 @@ typedef struct weft_local weft_local;
  *          `WEFT_EAGAIN` or `WEFT_EOS` when weft's one-time set-up on first
  *          use (its thread-local slot, its fork handlers) fails. On failure
  *          `*out` is NULL (unless `out` is NULL).
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  * \sa weft_local_destroy()
  */
 WEFT_API int weft_local_create(weft_local **out, void (*destructor)(void *value));
@@ -65,8 +66,9 @@ WEFT_API int weft_local_create(weft_local **out, void (*destructor)(void *value)
  * \param local the local.
  * \returns the value this thread last set; NULL when it has set none (or
  *          set NULL), and for a NULL `local`.
- * \threadsafety Safe from any thread, each seeing its own value. Never
- *          blocks, takes no lock, never allocates.
+ * \par Thread safety:
+ * Safe from any thread, each seeing its own value. Never
+ * blocks, takes no lock, never allocates.
  */
 WEFT_API void *weft_local_get(weft_local *local);
 
@@ -82,9 +84,10 @@ WEFT_API void *weft_local_get(weft_local *local);
  *          could not grow, or, in a thread weft did not start, its thread
  *          record could not be made (the value is then unchanged). Setting
  *          NULL never fails for lack of memory.
- * \threadsafety Safe from any thread. Never blocks, except that growing
- *          the calling thread's table (the first time it sets a local with
- *          a higher index than before) takes an internal lock briefly.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks, except that growing
+ * the calling thread's table (the first time it sets a local with
+ * a higher index than before) takes an internal lock briefly.
  */
 WEFT_API int weft_local_set(weft_local *local, void *value);
 
@@ -99,10 +102,11 @@ WEFT_API int weft_local_set(weft_local *local, void *value);
  * be used again; a new local never sees values of a destroyed one.
  *
  * \param local the local; NULL does nothing.
- * \threadsafety Safe from any thread, and from a destructor (its own local
- *          included), but no other thread may use this local meanwhile.
- *          Blocks while its destructors run, and while destructor calls of
- *          this local by ending threads finish.
+ * \par Thread safety:
+ * Safe from any thread, and from a destructor (its own local
+ * included), but no other thread may use this local meanwhile.
+ * Blocks while its destructors run, and while destructor calls of
+ * this local by ending threads finish.
  * \sa weft_local_create()
  */
 WEFT_API void weft_local_destroy(weft_local *local);

@@ -38,8 +38,9 @@ typedef struct weft_lock {
  * \returns `WEFT_OK` when the caller now holds the lock; `WEFT_ETIMEDOUT`
  *          when it could not be had in time (nothing changed);
  *          `WEFT_EINVAL` for a NULL lock or a bad timeout.
- * \threadsafety Safe from any thread. Blocks up to `timeout`. Not recursive:
- *          a thread that acquires a lock it holds waits for itself.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout`. Not recursive:
+ * a thread that acquires a lock it holds waits for itself.
  */
 WEFT_API int weft_lock_acquire(weft_lock *lock, double timeout);
 
@@ -50,8 +51,9 @@ WEFT_API int weft_lock_acquire(weft_lock *lock, double timeout);
  * \param lock the lock.
  * \returns `WEFT_OK`; `WEFT_EPERM` when the lock is not locked (nothing
  *          changes); `WEFT_EINVAL` for NULL.
- * \threadsafety Safe from any thread, not only the one that acquired it.
- *          Never blocks.
+ * \par Thread safety:
+ * Safe from any thread, not only the one that acquired it.
+ * Never blocks.
  */
 WEFT_API int weft_lock_release(weft_lock *lock);
 
@@ -60,7 +62,8 @@ WEFT_API int weft_lock_release(weft_lock *lock);
  * \param lock the lock.
  * \returns true when locked; false when unlocked or NULL. A snapshot: it
  *          may change as soon as it is read.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API bool weft_lock_locked(const weft_lock *lock);
 
@@ -84,8 +87,9 @@ typedef struct weft_rlock {
  * \returns `WEFT_OK`; `WEFT_ETIMEDOUT` (nothing changed); `WEFT_EOVERFLOW`
  *          when the owner already holds 2^32-1 levels; `WEFT_EINVAL` for
  *          NULL or a bad timeout.
- * \threadsafety Safe from any thread. Blocks up to `timeout` while another
- *          thread owns it; never when the caller does.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout` while another
+ * thread owns it; never when the caller does.
  */
 WEFT_API int weft_rlock_acquire(weft_rlock *rlock, double timeout);
 
@@ -95,8 +99,9 @@ WEFT_API int weft_rlock_acquire(weft_rlock *rlock, double timeout);
  * \param rlock the rlock.
  * \returns `WEFT_OK`; `WEFT_EPERM` when the caller does not own it
  *          (nothing changes); `WEFT_EINVAL` for NULL.
- * \threadsafety Only the owner can release; any other thread gets
- *          `WEFT_EPERM`. Never blocks.
+ * \par Thread safety:
+ * Only the owner can release; any other thread gets
+ * `WEFT_EPERM`. Never blocks.
  */
 WEFT_API int weft_rlock_release(weft_rlock *rlock);
 
@@ -105,8 +110,9 @@ WEFT_API int weft_rlock_release(weft_rlock *rlock);
  * \param rlock the rlock.
  * \returns true when the caller holds at least one level; false otherwise
  *          or for NULL.
- * \threadsafety Safe from any thread; the answer is about the caller.
- *          Never blocks.
+ * \par Thread safety:
+ * Safe from any thread; the answer is about the caller.
+ * Never blocks.
  */
 WEFT_API bool weft_rlock_is_owned(const weft_rlock *rlock);
 
@@ -136,8 +142,9 @@ typedef struct weft_rwlock {
  * \returns `WEFT_OK`; `WEFT_ETIMEDOUT` (nothing changed); `WEFT_EOVERFLOW`
  *          with 2^32-1 readers inside; `WEFT_EINVAL` for NULL or a bad
  *          timeout.
- * \threadsafety Safe from any thread. Blocks up to `timeout` while a writer
- *          holds the lock or waits for it.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout` while a writer
+ * holds the lock or waits for it.
  */
 WEFT_API int weft_rwlock_read_acquire(weft_rwlock *rwlock, double timeout);
 
@@ -148,7 +155,8 @@ WEFT_API int weft_rwlock_read_acquire(weft_rwlock *rwlock, double timeout);
  * \param rwlock the rwlock.
  * \returns `WEFT_OK`; `WEFT_EPERM` when no reader holds the lock (nothing
  *          changes); `WEFT_EINVAL` for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int weft_rwlock_read_release(weft_rwlock *rwlock);
 
@@ -158,9 +166,10 @@ WEFT_API int weft_rwlock_read_release(weft_rwlock *rwlock);
  * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
  * \returns `WEFT_OK`; `WEFT_ETIMEDOUT` (nothing changed; waiting readers go
  *          on); `WEFT_EINVAL` for NULL or a bad timeout.
- * \threadsafety Safe from any thread. Blocks up to `timeout` while readers
- *          or another writer hold the lock. Not recursive: the writer asking
- *          again waits for itself.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout` while readers
+ * or another writer hold the lock. Not recursive: the writer asking
+ * again waits for itself.
  */
 WEFT_API int weft_rwlock_write_acquire(weft_rwlock *rwlock, double timeout);
 
@@ -170,8 +179,9 @@ WEFT_API int weft_rwlock_write_acquire(weft_rwlock *rwlock, double timeout);
  * \param rwlock the rwlock.
  * \returns `WEFT_OK`; `WEFT_EPERM` when the caller is not the writer
  *          (nothing changes); `WEFT_EINVAL` for NULL.
- * \threadsafety Only the writing thread can release; any other gets
- *          `WEFT_EPERM`. Never blocks.
+ * \par Thread safety:
+ * Only the writing thread can release; any other gets
+ * `WEFT_EPERM`. Never blocks.
  */
 WEFT_API int weft_rwlock_write_release(weft_rwlock *rwlock);
 
@@ -192,8 +202,9 @@ typedef struct weft_once {
  * \param once the once object; NULL does nothing.
  * \param fn the initialisation; NULL does nothing.
  * \param arg passed to `fn`.
- * \threadsafety Safe from any thread. Blocks while another thread runs `fn`,
- *          without a time limit.
+ * \par Thread safety:
+ * Safe from any thread. Blocks while another thread runs `fn`,
+ * without a time limit.
  */
 WEFT_API void weft_call_once(weft_once *once, void (*fn)(void *arg), void *arg);
 

@@ -87,7 +87,8 @@ typedef struct weft_popen weft_popen;
  *          `WEFT_EAGAIN` when no file descriptor is left for a pipe;
  *          `WEFT_ENOMEM`; `WEFT_EOS` with the OS error (e.g. EACCES for a
  *          file that is not executable).
- * \threadsafety Safe from any thread. Blocks only while the OS starts it.
+ * \par Thread safety:
+ * Safe from any thread. Blocks only while the OS starts it.
  */
 WEFT_API int weft_popen_start(weft_popen **out, const char *const argv[],
                               const weft_popen_opts *opts);
@@ -121,7 +122,8 @@ WEFT_API int weft_popen_start(weft_popen **out, const char *const argv[],
  *          taken, nothing read), so the call may be repeated with the same
  *          input. On every failure but `WEFT_EINVAL`, `*out` and `*err` are
  *          NULL.
- * \threadsafety One caller at a time per handle. Blocks up to `timeout`.
+ * \par Thread safety:
+ * One caller at a time per handle. Blocks up to `timeout`.
  */
 WEFT_API int weft_popen_communicate(weft_popen *popen, const void *input, size_t input_len,
                                     char **out, size_t *out_len, char **err, size_t *err_len,
@@ -135,8 +137,9 @@ WEFT_API int weft_popen_communicate(weft_popen *popen, const void *input, size_t
  *          may be NULL.
  * \returns `WEFT_OK`; `WEFT_ETIMEDOUT`; `WEFT_EINVAL` for NULL or a bad
  *          timeout; `WEFT_EOS`.
- * \threadsafety Safe from several threads at once. Blocks up to `timeout`,
- *          woken by the child's end (no polling on Linux and Windows).
+ * \par Thread safety:
+ * Safe from several threads at once. Blocks up to `timeout`,
+ * woken by the child's end (no polling on Linux and Windows).
  */
 WEFT_API int weft_popen_wait(weft_popen *popen, double timeout, int *exit_code);
 
@@ -147,7 +150,8 @@ WEFT_API int weft_popen_wait(weft_popen *popen, double timeout, int *exit_code);
  *        NULL.
  * \returns `WEFT_OK` with `*exit_code`; `WEFT_EAGAIN` while it runs;
  *          `WEFT_EINVAL` for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int weft_popen_poll(weft_popen *popen, int *exit_code);
 
@@ -158,8 +162,9 @@ WEFT_API int weft_popen_poll(weft_popen *popen, int *exit_code);
  * \param popen the child.
  * \returns `WEFT_OK` (also when it has ended); `WEFT_EINVAL` for NULL;
  *          `WEFT_EOS`.
- * \threadsafety Safe from any thread. Never blocks: it does not wait for
- *          the child to end.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks: it does not wait for
+ * the child to end.
  */
 WEFT_API int weft_popen_terminate(weft_popen *popen);
 
@@ -169,7 +174,8 @@ WEFT_API int weft_popen_terminate(weft_popen *popen);
  * \param popen the child.
  * \returns `WEFT_OK` (also when it has ended); `WEFT_EINVAL` for NULL;
  *          `WEFT_EOS`.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int weft_popen_kill(weft_popen *popen);
 
@@ -177,7 +183,8 @@ WEFT_API int weft_popen_kill(weft_popen *popen);
  * The child's process id (pid).
  * \param popen the child.
  * \returns the pid, also after the child has ended; -1 for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int64_t weft_popen_pid(const weft_popen *popen);
 
@@ -186,7 +193,8 @@ WEFT_API int64_t weft_popen_pid(const weft_popen *popen);
  * still running goes on and is reaped when it ends. A communicate() that
  * timed out keeps its threads until the child's output ends.
  * \param popen the handle; NULL is ignored.
- * \threadsafety Not while another thread uses the handle. Never blocks.
+ * \par Thread safety:
+ * Not while another thread uses the handle. Never blocks.
  */
 WEFT_API void weft_popen_release(weft_popen *popen);
 
@@ -201,14 +209,18 @@ WEFT_API void weft_popen_release(weft_popen *popen);
  * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
  * \param exit_code receives the exit code, as for weft_popen_wait(); may be
  *        NULL.
- * \param out, out_len, err, err_len as for weft_popen_communicate().
+ * \param out as for weft_popen_communicate().
+ * \param out_len as for weft_popen_communicate().
+ * \param err as for weft_popen_communicate().
+ * \param err_len as for weft_popen_communicate().
  * \returns `WEFT_OK` with `*exit_code`; `WEFT_ETIMEDOUT`; `WEFT_EINVAL` for
  *          a bad timeout; the statuses of weft_popen_start() and
  *          weft_popen_communicate().
- * \threadsafety Safe from any thread. Blocks up to `timeout`, then until
- *          the killed child has ended. When the communication fails for
- *          another reason (no thread for a stream), the child is killed
- *          and reaped too, as Python's run does on any exception.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout`, then until
+ * the killed child has ended. When the communication fails for
+ * another reason (no thread for a stream), the child is killed
+ * and reaped too, as Python's run does on any exception.
  */
 WEFT_API int weft_run(const char *const argv[], const weft_popen_opts *opts, double timeout,
                       int *exit_code, char **out, size_t *out_len, char **err, size_t *err_len);

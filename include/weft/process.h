@@ -80,7 +80,8 @@ typedef struct weft_process weft_process;
  *          `WEFT_EINVAL` for a NULL or empty name or NULL `fn`, a name
  *          already registered with another function, or a name starting
  *          with "weft:" (weft's own targets); `WEFT_ENOMEM`.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int weft_process_register(const char *name, weft_process_fn fn);
 
@@ -97,8 +98,9 @@ WEFT_API int weft_process_register(const char *name, weft_process_fn fn);
  * the bootstrapping phase).
  * \param argc main()'s argc.
  * \param argv main()'s argv.
- * \threadsafety Call from main() only. Never blocks where it returns; in
- *          a child it does not return.
+ * \par Thread safety:
+ * Call from main() only. Never blocks where it returns; in
+ * a child it does not return.
  */
 WEFT_API void weft_process_main(int argc, char **argv);
 
@@ -121,8 +123,9 @@ WEFT_API void weft_process_main(int argc, char **argv);
  *          its argument; `WEFT_EAGAIN` when no file descriptor is left for
  *          its pipe, or fork() finds no room for a process; `WEFT_ENOMEM`;
  *          `WEFT_EOS`.
- * \threadsafety Safe from any thread. Blocks until the child has the
- *          argument bytes (the spawn method writes them into a pipe).
+ * \par Thread safety:
+ * Safe from any thread. Blocks until the child has the
+ * argument bytes (the spawn method writes them into a pipe).
  */
 WEFT_API int weft_process_start(weft_process **out, const char *target, const void *arg,
                                 size_t len, const weft_process_opts *opts);
@@ -133,8 +136,9 @@ WEFT_API int weft_process_start(weft_process **out, const char *target, const vo
  * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
  * \returns `WEFT_OK` once it has ended; `WEFT_ETIMEDOUT`; `WEFT_EINVAL` for
  *          NULL or a bad timeout; `WEFT_EOS`.
- * \threadsafety Safe from several threads at once. Blocks up to `timeout`,
- *          woken by the child's end (no polling on Linux and Windows).
+ * \par Thread safety:
+ * Safe from several threads at once. Blocks up to `timeout`,
+ * woken by the child's end (no polling on Linux and Windows).
  */
 WEFT_API int weft_process_join(weft_process *process, double timeout);
 
@@ -142,7 +146,8 @@ WEFT_API int weft_process_join(weft_process *process, double timeout);
  * Whether the child still runs (is_alive()); reaps it if it has ended.
  * \param process the child.
  * \returns true while it runs; false once it has ended, and for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API bool weft_process_is_alive(weft_process *process);
 
@@ -156,7 +161,8 @@ WEFT_API bool weft_process_is_alive(weft_process *process);
  * \param code receives the exit code.
  * \returns `WEFT_OK` with `*code`; `WEFT_EAGAIN` while it runs;
  *          `WEFT_EINVAL` for NULL arguments.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int weft_process_exitcode(weft_process *process, int *code);
 
@@ -164,7 +170,8 @@ WEFT_API int weft_process_exitcode(weft_process *process, int *code);
  * The child's process id (pid).
  * \param process the child.
  * \returns the pid, also after the child has ended; -1 for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int64_t weft_process_pid(const weft_process *process);
 
@@ -175,8 +182,9 @@ WEFT_API int64_t weft_process_pid(const weft_process *process);
  * \param process the child.
  * \returns `WEFT_OK` (also when it has already ended); `WEFT_EINVAL` for
  *          NULL; `WEFT_EOS`.
- * \threadsafety Safe from any thread. Never blocks: it does not wait for
- *          the child to end.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks: it does not wait for
+ * the child to end.
  */
 WEFT_API int weft_process_terminate(weft_process *process);
 
@@ -186,7 +194,8 @@ WEFT_API int weft_process_terminate(weft_process *process);
  * \param process the child.
  * \returns `WEFT_OK` (also when it has already ended); `WEFT_EINVAL` for
  *          NULL; `WEFT_EOS`.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int weft_process_kill(weft_process *process);
 
@@ -197,14 +206,16 @@ WEFT_API int weft_process_kill(weft_process *process);
  * weft_thread_enumerate() does not list it), and the parent's orderly exit still
  * waits for it (or terminates it, for a daemon).
  * \param process the handle; NULL is ignored.
- * \threadsafety Not while another thread uses the same handle. Never blocks.
+ * \par Thread safety:
+ * Not while another thread uses the same handle. Never blocks.
  */
 WEFT_API void weft_process_release(weft_process *process);
 
 /**
  * The calling process's id (os.getpid()).
  * \returns the pid.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int64_t weft_getpid(void);
 
@@ -252,7 +263,8 @@ typedef struct weft_pool_result {
  *          (`WEFT_EAGAIN`, `WEFT_ENOMEM`, `WEFT_EPERM`, `WEFT_ESHUTDOWN`,
  *          `WEFT_EOS`...);
  *          nothing is left running then.
- * \threadsafety Safe from any thread. Blocks while the workers start.
+ * \par Thread safety:
+ * Safe from any thread. Blocks while the workers start.
  */
 WEFT_API int weft_pool_create(weft_pool **out, const weft_pool_opts *opts);
 
@@ -275,7 +287,8 @@ WEFT_API int weft_pool_create(weft_pool **out, const weft_pool_opts *opts);
  *          > 0, or an item with NULL `data` and `len` > 0; `WEFT_ENOMEM`.
  *          Nothing is run, and `results` is not touched, when the status
  *          comes from these checks.
- * \threadsafety Safe from any thread. Blocks until every input is done.
+ * \par Thread safety:
+ * Safe from any thread. Blocks until every input is done.
  */
 WEFT_API int weft_pool_map(weft_pool *pool, const char *target, const weft_buffer *items,
                            size_t count, weft_pool_result *results);
@@ -288,7 +301,8 @@ WEFT_API int weft_pool_map(weft_pool *pool, const char *target, const weft_buffe
  * \param len how many bytes.
  * \returns `WEFT_OK`; `WEFT_EINVAL` outside a pool worker, or for NULL
  *          `data` with `len` > 0; `WEFT_ENOMEM`.
- * \threadsafety Safe from any thread of the worker. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread of the worker. Never blocks.
  */
 WEFT_API int weft_process_reply(const void *data, size_t len);
 
@@ -298,7 +312,8 @@ WEFT_API int weft_process_reply(const void *data, size_t len);
  * after the maps still running.
  * \param pool the pool.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int weft_pool_close(weft_pool *pool);
 
@@ -308,8 +323,9 @@ WEFT_API int weft_pool_close(weft_pool *pool);
  * map runs.
  * \param pool the pool.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL.
- * \threadsafety Safe from any thread. Never blocks: it does not wait for
- *          the workers to end (weft_pool_join() does).
+ * \par Thread safety:
+ * Safe from any thread. Never blocks: it does not wait for
+ * the workers to end (weft_pool_join() does).
  */
 WEFT_API int weft_pool_terminate(weft_pool *pool);
 
@@ -320,8 +336,9 @@ WEFT_API int weft_pool_terminate(weft_pool *pool);
  * \param pool the pool.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL or a pool still open (Python
  *          raises ValueError).
- * \threadsafety Safe from any thread. Blocks until running maps have
- *          finished and the workers have ended.
+ * \par Thread safety:
+ * Safe from any thread. Blocks until running maps have
+ * finished and the workers have ended.
  */
 WEFT_API int weft_pool_join(weft_pool *pool);
 
@@ -329,8 +346,9 @@ WEFT_API int weft_pool_join(weft_pool *pool);
  * Terminate the workers if they still run, wait for them and free the
  * pool (leaving a `with Pool() as p:` block).
  * \param pool the pool; NULL is ignored.
- * \threadsafety Not while another thread uses the pool. Blocks until the
- *          killed workers have ended.
+ * \par Thread safety:
+ * Not while another thread uses the pool. Blocks until the
+ * killed workers have ended.
  */
 WEFT_API void weft_pool_destroy(weft_pool *pool);
 

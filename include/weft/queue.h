@@ -49,7 +49,8 @@ typedef struct weft_queue_opts {
  *          slot in `opts`, an unknown kind, or a PRIORITY queue without
  *          `compare`; `WEFT_ENOMEM`. On failure
  *          `*out` is NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int weft_queue_create(weft_queue **out, const weft_queue_opts *opts);
 
@@ -64,7 +65,8 @@ WEFT_API int weft_queue_create(weft_queue **out, const weft_queue_opts *opts);
  *          also for a putter waiting when that happens; `WEFT_EINVAL` for
  *          a NULL queue or a bad timeout; `WEFT_ENOMEM` (a growing queue that could
  *          not grow). Nothing is put on failure.
- * \threadsafety Safe from any thread. Blocks up to `timeout`.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout`.
  */
 WEFT_API int weft_queue_put(weft_queue *queue, void *item, double timeout);
 
@@ -77,7 +79,8 @@ WEFT_API int weft_queue_put(weft_queue *queue, void *item, double timeout);
  *          (queue.Empty); `WEFT_ESHUTDOWN` when the queue is shut down and
  *          empty (after a plain shutdown the items left are still handed
  *          out first); `WEFT_EINVAL` for NULL or a bad timeout.
- * \threadsafety Safe from any thread. Blocks up to `timeout`.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout`.
  */
 WEFT_API int weft_queue_get(weft_queue *queue, void **item, double timeout);
 
@@ -87,7 +90,8 @@ WEFT_API int weft_queue_get(weft_queue *queue, void **item, double timeout);
  * \param queue the queue.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL, or when called more often
  *          than items were put (ValueError in Python; nothing changes).
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int weft_queue_task_done(weft_queue *queue);
 
@@ -98,7 +102,8 @@ WEFT_API int weft_queue_task_done(weft_queue *queue);
  * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
  * \returns `WEFT_OK` when no task is unfinished; `WEFT_ETIMEDOUT`;
  *          `WEFT_EINVAL` for NULL or a bad timeout.
- * \threadsafety Safe from any thread. Blocks up to `timeout`.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout`.
  */
 WEFT_API int weft_queue_join(weft_queue *queue, double timeout);
 
@@ -106,24 +111,27 @@ WEFT_API int weft_queue_join(weft_queue *queue, double timeout);
  * The number of items in the queue (Queue.qsize()).
  * \param queue the queue.
  * \returns a snapshot: a state the queue was in during the call; 0 for NULL.
- * \threadsafety Safe from any thread. Waits only for the queue's put lock,
- *          which a put holds for a moment.
+ * \par Thread safety:
+ * Safe from any thread. Waits only for the queue's put lock,
+ * which a put holds for a moment.
  */
 WEFT_API size_t weft_queue_size(const weft_queue *queue);
 /**
  * Whether the queue holds no item (Queue.empty()).
  * \param queue the queue.
  * \returns a snapshot: a state the queue was in during the call; true for NULL.
- * \threadsafety Safe from any thread. Waits only for the queue's put lock,
- *          which a put holds for a moment.
+ * \par Thread safety:
+ * Safe from any thread. Waits only for the queue's put lock,
+ * which a put holds for a moment.
  */
 WEFT_API bool weft_queue_empty(const weft_queue *queue);
 /**
  * Whether a bounded queue holds maxsize items (Queue.full()).
  * \param queue the queue.
  * \returns a snapshot: a state the queue was in during the call; false for NULL and for unbounded queues.
- * \threadsafety Safe from any thread. Waits only for the queue's put lock,
- *          which a put holds for a moment.
+ * \par Thread safety:
+ * Safe from any thread. Waits only for the queue's put lock,
+ * which a put holds for a moment.
  */
 WEFT_API bool weft_queue_full(const weft_queue *queue);
 
@@ -136,7 +144,8 @@ WEFT_API bool weft_queue_full(const weft_queue *queue);
  * may turn a plain shutdown into an immediate one.
  * \param queue the queue; NULL does nothing.
  * \param immediate drop the items left instead of handing them out.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API void weft_queue_shutdown(weft_queue *queue, bool immediate);
 
@@ -144,12 +153,13 @@ WEFT_API void weft_queue_shutdown(weft_queue *queue, bool immediate);
  * Free the queue. Items still in it are not touched (free them first if
  * they need it).
  * \param queue the queue; NULL does nothing.
- * \threadsafety No thread may use the queue any more, nor be blocked in
- *          it: every call on it must have returned. A weft_queue_join()
- *          that returned is enough for the weft_queue_task_done() calls
- *          it waited for; workers still blocked in weft_queue_get() must
- *          be sent home first (weft_queue_shutdown(), then join their
- *          threads). Never blocks.
+ * \par Thread safety:
+ * No thread may use the queue any more, nor be blocked in
+ * it: every call on it must have returned. A weft_queue_join()
+ * that returned is enough for the weft_queue_task_done() calls
+ * it waited for; workers still blocked in weft_queue_get() must
+ * be sent home first (weft_queue_shutdown(), then join their
+ * threads). Never blocks.
  */
 WEFT_API void weft_queue_destroy(weft_queue *queue);
 

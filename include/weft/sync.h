@@ -43,8 +43,9 @@ typedef struct weft_cond {
  * \returns `WEFT_OK` when notified; `WEFT_ETIMEDOUT` when the time ran out;
  *          `WEFT_EPERM` when `lock` is not locked (nothing changes);
  *          `WEFT_EINVAL` for NULL or a bad timeout (nothing changes).
- * \threadsafety Safe from any thread. Blocks up to `timeout`, plus the time
- *          to get the lock back.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout`, plus the time
+ * to get the lock back.
  */
 WEFT_API int weft_cond_wait(weft_cond *cond, weft_lock *lock, double timeout);
 
@@ -58,8 +59,9 @@ WEFT_API int weft_cond_wait(weft_cond *cond, weft_lock *lock, double timeout);
  * \returns `WEFT_OK` when notified; `WEFT_ETIMEDOUT` when the time ran out;
  *          `WEFT_EPERM` when the caller does not own `rlock` (nothing
  *          changes); `WEFT_EINVAL` for NULL or a bad timeout.
- * \threadsafety Safe from any thread. Blocks up to `timeout`, plus the time
- *          to get the rlock back.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout`, plus the time
+ * to get the rlock back.
  */
 WEFT_API int weft_cond_wait_rlock(weft_cond *cond, weft_rlock *rlock, double timeout);
 
@@ -78,8 +80,9 @@ WEFT_API int weft_cond_wait_rlock(weft_cond *cond, weft_rlock *rlock, double tim
  *          still does not at the deadline (it is checked once more then);
  *          `WEFT_EPERM` when `lock` is not locked; `WEFT_EINVAL` for a NULL
  *          `cond`, `lock` or `pred`, or a bad timeout.
- * \threadsafety Safe from any thread. Blocks up to `timeout`, plus the time
- *          to get the lock back after each wake-up.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout`, plus the time
+ * to get the lock back after each wake-up.
  */
 WEFT_API int weft_cond_wait_for(weft_cond *cond, weft_lock *lock,
                                 bool (*pred)(void *arg), void *arg, double timeout);
@@ -90,16 +93,18 @@ WEFT_API int weft_cond_wait_for(weft_cond *cond, weft_lock *lock,
  *
  * \param cond the condition; NULL does nothing.
  * \param n how many waiters to wake; 0 wakes none.
- * \threadsafety Safe from any thread. Python requires the caller to hold
- *          the lock; weft does not check it, but a notify without it may
- *          miss a thread that is about to wait. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Python requires the caller to hold
+ * the lock; weft does not check it, but a notify without it may
+ * miss a thread that is about to wait. Never blocks.
  */
 WEFT_API void weft_cond_notify(weft_cond *cond, size_t n);
 
 /**
  * Wake every waiter (Condition.notify_all()).
  * \param cond the condition; NULL does nothing.
- * \threadsafety As weft_cond_notify(). Never blocks.
+ * \par Thread safety:
+ * As weft_cond_notify(). Never blocks.
  */
 WEFT_API void weft_cond_notify_all(weft_cond *cond);
 
@@ -125,7 +130,8 @@ typedef struct weft_sem {
  * \param sem the semaphore; NULL does nothing.
  * \param value the initial value.
  * \param bounded true: release may never raise the value above `value`.
- * \threadsafety Not while any thread uses the semaphore. Never blocks.
+ * \par Thread safety:
+ * Not while any thread uses the semaphore. Never blocks.
  */
 WEFT_API void weft_sem_init(weft_sem *sem, uint32_t value, bool bounded);
 
@@ -135,7 +141,8 @@ WEFT_API void weft_sem_init(weft_sem *sem, uint32_t value, bool bounded);
  * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
  * \returns `WEFT_OK`; `WEFT_ETIMEDOUT` (nothing changed); `WEFT_EINVAL`
  *          for NULL or a bad timeout.
- * \threadsafety Safe from any thread. Blocks up to `timeout`.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout`.
  */
 WEFT_API int weft_sem_acquire(weft_sem *sem, double timeout);
 
@@ -146,7 +153,8 @@ WEFT_API int weft_sem_acquire(weft_sem *sem, double timeout);
  * \returns `WEFT_OK`; `WEFT_EOVERFLOW` when a bounded semaphore would pass
  *          its initial value, or any semaphore 2^32-1 (nothing is released
  *          then); `WEFT_EINVAL` for NULL or `n` == 0.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int weft_sem_release(weft_sem *sem, uint32_t n);
 
@@ -154,7 +162,8 @@ WEFT_API int weft_sem_release(weft_sem *sem, uint32_t n);
  * The current value.
  * \param sem the semaphore.
  * \returns the value, a snapshot; 0 for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API uint32_t weft_sem_value(const weft_sem *sem);
 
@@ -170,14 +179,16 @@ typedef struct weft_event {
 /**
  * Set the flag and wake every waiter (Event.set()).
  * \param event the event; NULL does nothing.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API void weft_event_set(weft_event *event);
 
 /**
  * Clear the flag (Event.clear()).
  * \param event the event; NULL does nothing.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API void weft_event_clear(weft_event *event);
 
@@ -185,7 +196,8 @@ WEFT_API void weft_event_clear(weft_event *event);
  * Whether the flag is set (Event.is_set()).
  * \param event the event.
  * \returns the flag, a snapshot; false for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API bool weft_event_is_set(const weft_event *event);
 
@@ -197,7 +209,8 @@ WEFT_API bool weft_event_is_set(const weft_event *event);
  *          even if it was cleared again before the waiter ran (Python
  *          semantics); `WEFT_ETIMEDOUT` when it was not set in time;
  *          `WEFT_EINVAL` for NULL or a bad timeout.
- * \threadsafety Safe from any thread. Blocks up to `timeout`.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout`.
  */
 WEFT_API int weft_event_wait(weft_event *event, double timeout);
 
@@ -224,7 +237,8 @@ typedef struct weft_barrier {
  * \param barrier the barrier; NULL does nothing.
  * \param parties how many threads each round waits for; 0 makes every
  *        wait return `WEFT_EINVAL`.
- * \threadsafety Not while any thread uses the barrier. Never blocks.
+ * \par Thread safety:
+ * Not while any thread uses the barrier. Never blocks.
  */
 WEFT_API void weft_barrier_init(weft_barrier *barrier, uint32_t parties);
 
@@ -241,9 +255,10 @@ WEFT_API void weft_barrier_init(weft_barrier *barrier, uint32_t parties);
  *          barrier is aborted or reset before it wakes (as Java's
  *          CyclicBarrier; only later rounds see the break);
  *          `WEFT_EINVAL` for NULL, 0 parties or a bad timeout.
- * \threadsafety Safe from any thread. Blocks up to `timeout`, and first,
- *          without a limit, while the threads of the previous round are
- *          still leaving (a moment).
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout`, and first,
+ * without a limit, while the threads of the previous round are
+ * still leaving (a moment).
  */
 WEFT_API int weft_barrier_wait(weft_barrier *barrier, double timeout);
 
@@ -251,7 +266,8 @@ WEFT_API int weft_barrier_wait(weft_barrier *barrier, double timeout);
  * Break the barrier (Barrier.abort()): current and future waits return
  * `WEFT_EBROKEN` until weft_barrier_reset().
  * \param barrier the barrier; NULL does nothing.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API void weft_barrier_abort(weft_barrier *barrier);
 
@@ -259,7 +275,8 @@ WEFT_API void weft_barrier_abort(weft_barrier *barrier);
  * Return the barrier to its empty, unbroken state (Barrier.reset());
  * threads waiting on it get `WEFT_EBROKEN`.
  * \param barrier the barrier; NULL does nothing.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API void weft_barrier_reset(weft_barrier *barrier);
 
@@ -267,7 +284,8 @@ WEFT_API void weft_barrier_reset(weft_barrier *barrier);
  * Whether the barrier is broken (Barrier.broken).
  * \param barrier the barrier.
  * \returns a snapshot; false for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API bool weft_barrier_broken(const weft_barrier *barrier);
 
@@ -275,7 +293,8 @@ WEFT_API bool weft_barrier_broken(const weft_barrier *barrier);
  * How many threads wait in the current round (Barrier.n_waiting).
  * \param barrier the barrier.
  * \returns a snapshot; 0 for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API uint32_t weft_barrier_n_waiting(const weft_barrier *barrier);
 

@@ -51,7 +51,8 @@ typedef struct weft_thread_opts {
  *          has run its handlers (weft/exit.h); `WEFT_EOS` for another OS
  *          failure. On failure `*out` is NULL (unless `out` is NULL) and
  *          nothing was started.
- * \threadsafety Safe from any thread. Does not wait for the thread to run.
+ * \par Thread safety:
+ * Safe from any thread. Does not wait for the thread to run.
  */
 WEFT_API int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
                                const weft_thread_opts *opts);
@@ -67,7 +68,8 @@ WEFT_API int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
  *          still alive; `WEFT_EPERM` when a thread joins itself;
  *          `WEFT_EINVAL` for NULL, a bad timeout, or a thread weft did not
  *          start (the main thread, a "Dummy" thread).
- * \threadsafety Safe from any thread. Blocks up to `timeout`.
+ * \par Thread safety:
+ * Safe from any thread. Blocks up to `timeout`.
  */
 WEFT_API int weft_thread_join(weft_thread *thread, double timeout, void **result);
 
@@ -77,24 +79,29 @@ WEFT_API int weft_thread_join(weft_thread *thread, double timeout, void **result
  * \returns true from weft_thread_start() until its function has returned;
  *          always true for threads weft did not start, while they are
  *          known; false for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API bool weft_thread_is_alive(const weft_thread *thread);
 
 /**
- * Rename the thread (Thread.name = ...). The OS-visible name follows,
- * truncated where the OS limits it (15 bytes on Linux), when the caller
- * renames itself, and for another thread where the OS allows it (Linux,
- * Windows, the BSDs; on macOS a thread can only name itself, so there the
- * OS-visible name of another thread keeps its old value).
+ * Rename the thread (Thread.name = ...). The OS-visible name (debuggers,
+ * `/proc/<pid>/task/<tid>/comm`) follows when the caller renames itself,
+ * and for another thread where the OS allows it (Linux, Windows, the BSDs;
+ * on macOS a thread can only name itself, so there the OS-visible name of
+ * another thread keeps its old value). Where the OS limits its length (15
+ * bytes on Linux) it keeps the name's start, ".." and the trailing
+ * numbers, which tell a pool's workers apart: "ThreadPoolExecutor-0_12"
+ * shows as "ThreadPo..-0_12". weft_thread_name() keeps the whole name.
  *
  * \param thread the thread.
  * \param name the new name, copied.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL thread or name;
  *          `WEFT_ENOMEM` (the name is then unchanged). Earlier names stay
  *          valid while the record lives.
- * \threadsafety Safe from any thread. Never blocks (renames of the same
- *          thread take turns).
+ * \par Thread safety:
+ * Safe from any thread. Never blocks (renames of the same
+ * thread take turns).
  */
 WEFT_API int weft_thread_set_name(weft_thread *thread, const char *name);
 
@@ -105,8 +112,9 @@ WEFT_API int weft_thread_set_name(weft_thread *thread, const char *name);
  * \returns a string owned by the thread record, valid while the handle is
  *          held (or, for a borrowed record, while the thread lives); NULL
  *          for NULL.
- * \threadsafety Safe from any thread, also while another renames the
- *          thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread, also while another renames the
+ * thread. Never blocks.
  */
 WEFT_API const char *weft_thread_name(const weft_thread *thread);
 
@@ -115,7 +123,8 @@ WEFT_API const char *weft_thread_name(const weft_thread *thread);
  * \param thread the thread.
  * \returns the flag given at start (true for "Dummy" threads, as in
  *          Python); false for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API bool weft_thread_is_daemon(const weft_thread *thread);
 
@@ -124,7 +133,8 @@ WEFT_API bool weft_thread_is_daemon(const weft_thread *thread);
  * \param thread the thread.
  * \returns an identifier unique in the process and never reused, even
  *          after the thread ends; never 0 for a thread; 0 for NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API uint64_t weft_thread_ident(const weft_thread *thread);
 
@@ -133,8 +143,9 @@ WEFT_API uint64_t weft_thread_ident(const weft_thread *thread);
  * \param thread the thread.
  * \returns the Linux TID, the Windows thread id, the macOS thread id; 0
  *          for NULL.
- * \threadsafety Safe from any thread. Blocks only until a newly started
- *          thread has begun to run.
+ * \par Thread safety:
+ * Safe from any thread. Blocks only until a newly started
+ * thread has begun to run.
  */
 WEFT_API uint64_t weft_thread_native_id(weft_thread *thread);
 
@@ -143,7 +154,8 @@ WEFT_API uint64_t weft_thread_native_id(weft_thread *thread);
  * \returns a borrowed pointer, valid while the calling thread lives; never
  *          release it. NULL only when the record of a thread that weft did
  *          not start could not be allocated.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API weft_thread *weft_thread_current(void);
 
@@ -151,7 +163,8 @@ WEFT_API weft_thread *weft_thread_current(void);
  * The main thread's record (threading.main_thread()): the thread that ran
  * main(), or after fork() in the child the thread that forked.
  * \returns a borrowed pointer; NULL only when it could not be allocated.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API weft_thread *weft_thread_main(void);
 
@@ -159,7 +172,8 @@ WEFT_API weft_thread *weft_thread_main(void);
  * How many threads are alive (threading.active_count()).
  * \returns weft's running threads plus the main thread and the "Dummy"
  *          threads weft knows of: a snapshot.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API size_t weft_thread_active_count(void);
 
@@ -172,7 +186,8 @@ WEFT_API size_t weft_thread_active_count(void);
  * \param cap the room in `out`.
  * \returns how many threads are alive; when that exceeds `cap`, only `cap`
  *          were stored.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API size_t weft_thread_enumerate(weft_thread **out, size_t cap);
 
@@ -183,7 +198,8 @@ WEFT_API size_t weft_thread_enumerate(weft_thread **out, size_t cap);
  * \param thread the thread.
  * \returns `WEFT_OK`, also for a thread that has ended; `WEFT_EINVAL` for
  *          NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int weft_thread_request_stop(weft_thread *thread);
 
@@ -192,8 +208,9 @@ WEFT_API int weft_thread_request_stop(weft_thread *thread);
  * \returns true after weft_thread_request_stop() on the calling thread
  *          (an orderly exit that a signal started requests it for every
  *          thread but its own; weft_exit() requests none).
- * \threadsafety Safe from any thread; the answer is about the caller.
- *          Never blocks.
+ * \par Thread safety:
+ * Safe from any thread; the answer is about the caller.
+ * Never blocks.
  */
 WEFT_API bool weft_stop_requested(void);
 
@@ -203,9 +220,10 @@ WEFT_API bool weft_stop_requested(void);
  * are destroyed. In a thread weft did not start it ends that thread. In the
  * main thread it is weft_exit(0).
  * \param result what weft_thread_join() hands to joiners.
- * \threadsafety Called by the thread that ends. Blocks only while its
- *          weft_local destructors run (and, in the main thread, as
- *          weft_exit()). Never returns.
+ * \par Thread safety:
+ * Called by the thread that ends. Blocks only while its
+ * weft_local destructors run (and, in the main thread, as
+ * weft_exit()). Never returns.
  */
 WEFT_API WEFT_NORETURN void weft_thread_exit(void *result);
 
@@ -221,7 +239,8 @@ WEFT_API WEFT_NORETURN void weft_thread_exit(void *result);
  * \param arg passed to `fn`.
  * \returns as weft_thread_start(); `WEFT_EINVAL` also for a negative or NaN
  *          interval (`WEFT_FOREVER` included).
- * \threadsafety Safe from any thread. Does not wait.
+ * \par Thread safety:
+ * Safe from any thread. Does not wait.
  */
 WEFT_API int weft_timer_start(weft_thread **out, double interval, void (*fn)(void *arg),
                               void *arg);
@@ -232,8 +251,9 @@ WEFT_API int weft_timer_start(weft_thread **out, double interval, void (*fn)(voi
  * its OS resources freed. NULL does nothing; so does a borrowed record from
  * weft_thread_current() of a thread weft did not start.
  * \param thread the handle.
- * \threadsafety The handle must not be used after this call, by any
- *          thread. Never blocks.
+ * \par Thread safety:
+ * The handle must not be used after this call, by any
+ * thread. Never blocks.
  */
 WEFT_API void weft_thread_release(weft_thread *thread);
 

@@ -20,7 +20,8 @@ extern "C" {
  * Seconds on the monotonic clock, from an unspecified origin.
  * \returns the monotonic time in seconds (nanosecond resolution where the OS
  *          gives it).
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  * \sa weft_monotonic_ns
  */
 WEFT_API double weft_monotonic(void);
@@ -28,14 +29,16 @@ WEFT_API double weft_monotonic(void);
 /**
  * Nanoseconds on the monotonic clock, from an unspecified origin.
  * \returns the monotonic time in nanoseconds.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int64_t weft_monotonic_ns(void);
 
 /**
  * Seconds since the Unix epoch on the wall clock (time.time()).
  * \returns the wall-clock time in seconds.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API double weft_time(void);
 
@@ -52,8 +55,9 @@ WEFT_API double weft_time(void);
  *          before the call); `WEFT_EINVAL` for a negative value other than
  *          `WEFT_FOREVER`, or NaN; `WEFT_ENOMEM` if the calling thread was
  *          not started by weft and its record could not be allocated.
- * \threadsafety Safe from any thread. Blocks for up to `seconds`; 0 only
- *          yields the processor to other threads, as time.sleep(0) does.
+ * \par Thread safety:
+ * Safe from any thread. Blocks for up to `seconds`; 0 only
+ * yields the processor to other threads, as time.sleep(0) does.
  * \sa weft_thread_request_stop
  */
 WEFT_API int weft_sleep(double seconds);
@@ -62,7 +66,8 @@ WEFT_API int weft_sleep(double seconds);
  * The number of CPUs this process may run on (its affinity mask where the OS
  * has one), like os.process_cpu_count().
  * \returns a count of at least 1.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API int weft_cpu_count(void);
 

@@ -36,7 +36,8 @@ extern "C" {
  * version.
  *
  * \returns a static string; never NULL.
- * \threadsafety Safe from any thread. Never blocks.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
  */
 WEFT_API const char *weft_version(void);
 

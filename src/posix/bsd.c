@@ -44,7 +44,7 @@ void weft__os_set_thread_name(pthread_t thread, bool self, const char *name)
     char buf[32];
 
     (void)self;
-    weft__posix_truncate_utf8(buf, name, 31);
+    weft__posix_short_name(buf, name, 31);
 #if defined(__NetBSD__)
     pthread_setname_np(thread, "%s", buf);
 #else

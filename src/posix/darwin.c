@@ -38,7 +38,7 @@ void weft__os_set_thread_name(pthread_t thread, bool self, const char *name)
     (void)thread;
     if (!self)
         return; /* macOS names only the calling thread */
-    weft__posix_truncate_utf8(buf, name, 63);
+    weft__posix_short_name(buf, name, 63);
     pthread_setname_np(buf);
 }
 

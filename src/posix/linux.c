@@ -27,7 +27,7 @@ void weft__os_set_thread_name(pthread_t thread, bool self, const char *name)
     char buf[16];
 
     (void)self;
-    weft__posix_truncate_utf8(buf, name, 15); /* the kernel's TASK_COMM_LEN is 16 */
+    weft__posix_short_name(buf, name, 15); /* the kernel's TASK_COMM_LEN is 16 */
     pthread_setname_np(thread, buf);
 }
 

@@ -63,7 +63,7 @@ void weft__posix_signals_after_fork_in_parent(void);
 uint64_t weft__os_main_thread_id(uint64_t recorded);
 
 /* Set the OS-visible name of `thread` (the calling thread when `self`),
- * cut to the system's limit with weft__posix_truncate_utf8. */
+ * fitted to the system's limit with weft__posix_short_name. */
 void weft__os_set_thread_name(pthread_t thread, bool self, const char *name);
 
 /* The environment a child inherits when it is given none. */
@@ -81,10 +81,12 @@ int weft__os_affinity_cpus(bool whole_process);
  * and make sure a fork child records its own (posix/thread.c). */
 void weft__posix_record_main_thread(void);
 
-/* Copy at most `max` bytes of name into buf (max + 1 bytes), cutting at a
- * UTF-8 character boundary so the OS never sees half a character
+/* Fit name in `max` bytes into buf (max + 1 bytes) for the OS: as it is
+ * when it fits; else its start, "..", and its trailing numbers, which tell
+ * a pool's workers apart ("ThreadPoolExecutor-0_12" becomes
+ * "ThreadPo..-0_12" in 15 bytes); never half a UTF-8 character
  * (posix/thread.c). */
-void weft__posix_truncate_utf8(char *buf, const char *name, size_t max);
+void weft__posix_short_name(char *buf, const char *name, size_t max);
 
 /* Whether argv[1] is `marker`, from /proc/self/cmdline; false without /proc
  * (posix/child.c). */

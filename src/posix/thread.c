@@ -114,19 +114,38 @@ WEFT__NORETURN void weft_sys_thread_exit(void)
     pthread_exit(NULL);
 }
 
-/* Copy at most `max` bytes of name into buf, cutting at a UTF-8 character
+/* How many bytes of name fit in n or fewer, cut at a UTF-8 character
  * boundary so the OS never sees half a character. */
-void weft__posix_truncate_utf8(char *buf, const char *name, size_t max)
+static size_t utf8_fit(const char *name, size_t n)
 {
-    size_t n = strlen(name);
+    while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
 
-    if (n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
-            n--;
+/* The trailing numbers and their separators ("-0_12") tell workers of one
+ * pool apart: a name too long keeps them, after its start and "..". A tail
+ * that leaves no room for the start is cut off with the rest. */
+void weft__posix_short_name(char *buf, const char *name, size_t max)
+{
+    size_t n = strlen(name), tail = n, head;
+
+    if (n <= max) {
+        memcpy(buf, name, n + 1);
+        return;
     }
-    memcpy(buf, name, n);
-    buf[n] = '\0';
+    while (tail > 0 && strchr("0123456789-_.:# ", name[tail - 1]) != NULL)
+        tail--;
+    if (tail == n || n - tail + 3 > max) {
+        head = utf8_fit(name, max);
+        memcpy(buf, name, head);
+        buf[head] = '\0';
+        return;
+    }
+    head = utf8_fit(name, max - 2 - (n - tail));
+    memcpy(buf, name, head);
+    memcpy(buf + head, "..", 2);
+    memcpy(buf + head + 2, name + tail, n - tail + 1);
 }
 
 void weft_sys_thread_set_name(const weft_sys_thread *thread, const char *name)

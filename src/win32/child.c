@@ -300,7 +300,7 @@ static int attribute_list(spawn *s)
 
 /* Everything up to CreateProcessW: conversions, the program, the handles,
  * the command line, the environment block. */
-static int prepare(spawn *s, const weft_sys_spawn_opts *opts)
+static int prepare_spawn(spawn *s, const weft_sys_spawn_opts *opts)
 {
     const wchar_t *path, *pathext;
     size_t argc = 0;
@@ -367,7 +367,7 @@ int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts)
     int status;
 
     memset(&s, 0, sizeof s);
-    status = prepare(&s, opts);
+    status = prepare_spawn(&s, opts);
     if (status == WEFT_OK) {
         memset(&si, 0, sizeof si);
         si.StartupInfo.cb = (DWORD)(s.attributes ? sizeof si : sizeof si.StartupInfo);
