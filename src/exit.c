@@ -124,11 +124,11 @@ static int64_t report_start, report_at;
  * variable, leaves the report off. */
 static void report_setup(void)
 {
-    const char *v = getenv("WEFT_DEBUG");
+    char v[64];
     double seconds;
     char *end;
 
-    if (!v || strncmp(v, "exit", 4) != 0)
+    if (!weft_sys_env_get("WEFT_DEBUG", v, sizeof v) || strncmp(v, "exit", 4) != 0)
         return;
     if (v[4] == '\0') {
         report_period = REPORT_PERIOD_NS;

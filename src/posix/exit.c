@@ -3,6 +3,7 @@
 #include "posix.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 WEFT__NORETURN void weft_sys_exit_now(int code)
@@ -23,4 +24,15 @@ void weft_sys_exit_hook_rearm(void (*hook)(void))
 bool weft_sys_other_threads_gone(void)
 {
     return false;
+}
+
+bool weft_sys_env_get(const char *name, char *buf, size_t cap)
+{
+    const char *value = getenv(name);
+    size_t len;
+
+    if (!value || (len = strlen(value)) >= cap)
+        return false;
+    memcpy(buf, value, len + 1);
+    return true;
 }

@@ -31,6 +31,12 @@ int weft_sys_exit_hook(void (*hook)(void));
  * exit() run at a time, so there is nothing to do. */
 void weft_sys_exit_hook_rearm(void (*hook)(void));
 
+/* Copy the value of the environment variable `name` (ASCII), UTF-8, into
+ * buf (cap bytes, NUL-terminated). False when it is unset or longer than
+ * buf holds. For weft's own settings (WEFT_DEBUG), read as an exit starts:
+ * the C library's getenv is what cl.exe /W4 rejects as unsafe. */
+bool weft_sys_env_get(const char *name, char *buf, size_t cap);
+
 /* True once the process is past the point where threads other than the
  * caller run (a DLL detached at process exit): an exit must then wait for
  * no thread. Always false on POSIX, where exit() runs its handlers while

@@ -2,6 +2,7 @@
 /* The immediate exit and the exit hook on Windows. */
 #include "win32.h"
 
+#include <limits.h>
 #include <stdlib.h>
 
 /* TerminateProcess rather than ExitProcess or _exit: those run DLL detach
@@ -75,4 +76,25 @@ bool weft__win32_process_detaching;
 bool weft_sys_other_threads_gone(void)
 {
     return weft__win32_process_detaching;
+}
+
+bool weft_sys_env_get(const char *name, char *buf, size_t cap)
+{
+    wchar_t wname[64], wvalue[256];
+    DWORD n;
+    size_t i;
+    int len;
+
+    /* The names are weft's own, ASCII: a widening copy is their UTF-16. */
+    for (i = 0; name[i] != '\0'; i++) {
+        if (i + 1 >= sizeof wname / sizeof wname[0])
+            return false;
+        wname[i] = (wchar_t)(unsigned char)name[i];
+    }
+    wname[i] = L'\0';
+    n = GetEnvironmentVariableW(wname, wvalue, (DWORD)(sizeof wvalue / sizeof wvalue[0]));
+    if (n == 0 || n >= sizeof wvalue / sizeof wvalue[0] || cap > INT_MAX)
+        return false;
+    len = WideCharToMultiByte(CP_UTF8, 0, wvalue, -1, buf, (int)cap, NULL, NULL);
+    return len > 0;
 }
