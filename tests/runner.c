@@ -163,6 +163,15 @@ int weft_test_run_self(const char *mode, int *exit_code, char *out, size_t out_c
     fflush(NULL); /* nothing of ours is written twice by the child */
     status = system(command);
 #ifdef _WIN32
+    /* Wine only: cmd.exe now and then fails to start a program (9009, "not
+     * recognised") while many processes start at once. This executable
+     * exists, so that is Wine's start-up failing: run it once more, and say
+     * so. */
+    if (status == 9009 && weft_test_under_wine()) {
+        fprintf(stderr, "runner: under Wine, cmd.exe could not start child mode %s (9009): "
+                        "once more\n", mode);
+        status = system(command);
+    }
     *exit_code = status; /* cmd.exe's exit code: the program's */
 #else
     if (status == -1)
