@@ -127,10 +127,10 @@ def commit():
 
 
 def sources():
-    """The layers' .c files (src/sync/, then src/) and the backend
+    """The layers' .c files (src/sync/, src/, then src/ipc/) and the backend
     directories', checked against the sources CMakeLists.txt names so a new
     file cannot be missed here."""
-    common = sorted((ROOT / "src" / "sync").glob("*.c")) + sorted((ROOT / "src").glob("*.c"))
+    common = [p for d in ("sync", ".", "ipc") for p in sorted((ROOT / "src" / d).glob("*.c"))]
     backends = [(ROOT / d / h, sorted((ROOT / d).glob("*.c")), cond) for d, h, cond in BACKENDS]
     found = {rel(p) for p in common} | {rel(p) for _, files, _ in backends for p in files}
     cmake = "".join(p.read_text(encoding="utf-8")

@@ -19,5 +19,6 @@
 #include "weft/queue.h"
 #include "weft/process.h"
 #include "weft/popen.h"
+#include "weft/ipc.h"
 
 #endif /* WEFT_H */

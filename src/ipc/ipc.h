@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The objects of weft/ipc.h (part of the process layer, HACKING.md), and
+ * what every one of them provides so that process.c can hand it to a child.
+ */
+#ifndef WEFT_IPC_INTERNAL_H
+#define WEFT_IPC_INTERNAL_H
+
+#include "../processes.h"
+#include "../../include/weft/ipc.h"
+
+/* ---- Handing an object to a child ---------------------------------------- */
+
+/* The first member of every handle of weft/ipc.h: a handle given as
+ * `const void *` (weft_process_opts.pass) is told apart by it. Each kind is
+ * a distinct non-zero number, so that a pointer to something else is
+ * refused (WEFT_EINVAL) rather than misread in the common case. */
+typedef enum weft__ipc_kind {
+    WEFT__IPC_CONN = 0x77630001,
+    WEFT__IPC_SHM = 0x77630002,
+    WEFT__IPC_PLOCK = 0x77630003,
+    WEFT__IPC_PSEM = 0x77630004,
+    WEFT__IPC_PEVENT = 0x77630005,
+    WEFT__IPC_PQUEUE = 0x77630006
+} weft__ipc_kind;
+
+typedef struct weft__ipc_head {
+    uint32_t kind; /* a weft__ipc_kind */
+} weft__ipc_head;
+
+/* The most OS files one object hands to a child, and the most bytes that
+ * describe it. */
+#define WEFT__IPC_MAX_FILES 4
+#define WEFT__IPC_DESC_MAX 256
+
+/* What a handle gives a child: the OS files the child inherits (exactly
+ * these, nothing else), and bytes the child's side reads back. */
+typedef struct weft__ipc_handoff {
+    uint32_t kind;
+    weft_sys_file files[WEFT__IPC_MAX_FILES];
+    size_t nfiles;
+    unsigned char desc[WEFT__IPC_DESC_MAX];
+    size_t desc_len;
+} weft__ipc_handoff;
+
+/* Fill *out for `handle`. Returns WEFT_OK, or WEFT_EINVAL (not a handle of
+ * weft/ipc.h, or a closed one) with a message. The files stay owned by the
+ * handle. */
+int weft__ipc_export(const void *handle, weft__ipc_handoff *out);
+
+/* In the child: make the handle that `in` describes, whose files are the
+ * child's own now (in->files holds their numbers in the child). Returns
+ * WEFT_OK, WEFT_EINVAL (a description this build does not know) or
+ * WEFT_ENOMEM, with a message. */
+int weft__ipc_import(const weft__ipc_handoff *in, void **out);
+
+#endif /* WEFT_IPC_INTERNAL_H */
