@@ -4,6 +4,7 @@
 # tests or examples), build the `docs` target with Doxygen (cmake/docs.cmake,
 # docs/Doxyfile.in), and check:
 #   - the target builds and writes build-docs/docs/html/index.html;
+#   - the front page (index.html) carries the README's Python → weft table;
 #   - Doxygen warned about nothing (build-docs/docs/warnings.log is empty):
 #     every public function, type, enumerator, macro and struct member has
 #     a doc comment, and every function's parameters and return value are
@@ -51,6 +52,12 @@ if cmake --build "$build" --target docs && [[ -f $build/docs/html/index.html ]];
   pass "the docs target wrote $build/docs/html"
 else
   fail "the docs target"
+fi
+
+if grep -q 'threading.Thread(target=f' "$build/docs/html/index.html" 2>/dev/null; then
+  pass "the front page has the README's Python → weft table"
+else
+  fail "the front page lacks the README's Python → weft table"
 fi
 
 if [[ ! -f $log ]]; then

@@ -13,6 +13,25 @@ if(NOT DOXYGEN_FOUND)
 endif()
 
 set(WEFT_DOCS_DIR "${PROJECT_BINARY_DIR}/docs")
+
+# The front page is docs/mainpage.md followed by the README's "Python → weft"
+# section: one table, kept in the README, is also the reference's first
+# page. Re-read whenever either file changes.
+set(_weft_readme "${PROJECT_SOURCE_DIR}/README.md")
+set(_weft_mainpage "${PROJECT_SOURCE_DIR}/docs/mainpage.md")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_weft_readme}" "${_weft_mainpage}")
+file(READ "${_weft_readme}" _weft_readme_text)
+string(FIND "${_weft_readme_text}" "\n## Python → weft\n" _weft_from)
+if(_weft_from LESS 0)
+  message(FATAL_ERROR "weft docs: README.md has no \"## Python → weft\" section")
+endif()
+string(SUBSTRING "${_weft_readme_text}" ${_weft_from} -1 _weft_python)
+string(SUBSTRING "${_weft_python}" 1 -1 _weft_python)
+string(FIND "${_weft_python}" "\n## " _weft_to)
+string(SUBSTRING "${_weft_python}" 0 ${_weft_to} _weft_python)
+file(READ "${_weft_mainpage}" _weft_front)
+file(WRITE "${WEFT_DOCS_DIR}/mainpage.md" "${_weft_front}\n${_weft_python}\n")
+
 configure_file("${PROJECT_SOURCE_DIR}/docs/Doxyfile.in" "${WEFT_DOCS_DIR}/Doxyfile" @ONLY)
 
 file(GLOB _weft_public_headers CONFIGURE_DEPENDS

@@ -145,8 +145,8 @@ static void free_results(weft_pool_result *results, size_t count)
 
 static void map_squares_in_order(weft_start_method method, int processes)
 {
-    int values[13];
-    weft_buffer items[13];
+    int values[13], twenty_value = 20;
+    weft_buffer items[13], twenty = {&twenty_value, sizeof twenty_value};
     weft_pool_result results[13];
     char text[32];
     weft_pool *pool;
@@ -169,6 +169,10 @@ static void map_squares_in_order(weft_start_method method, int processes)
     CHECK_EQ_INT(results[0].value, 9);
     CHECK_EQ_INT(results[1].value, 16);
     free_results(results, 2);
+    /* The whole int comes back, past what an exit code could hold. */
+    CHECK_OK(weft_pool_map(pool, "square", &twenty, 1, results));
+    CHECK_EQ_INT(results[0].value, 400);
+    free_results(results, 1);
     CHECK_OK(weft_pool_close(pool));
     CHECK_OK(weft_pool_join(pool));
     weft_pool_destroy(pool);

@@ -334,6 +334,20 @@ WEFT_TEST(process_fork_exit_code_is_return_value)
     exit_code_is_return_value(WEFT_START_FORK);
 }
 
+/* The README's promise: a return value is cut to what an exit code holds
+ * (a pool hands back the whole int: pool_map_results_in_input_order). */
+WEFT_TEST(process_exit_code_is_what_the_os_keeps)
+{
+    int big = 300;
+#ifdef _WIN32
+    int kept = 300;
+#else
+    int kept = 300 & 0xff;
+#endif
+
+    CHECK_EQ_INT(run_to_end("return_arg", &big, sizeof big, WEFT_START_SPAWN), kept);
+}
+
 static void crash_is_reported(weft_start_method method)
 {
     int code = run_to_end("crash", NULL, 0, method);

@@ -33,7 +33,11 @@
  *
  * The child inherits stdin, stdout and stderr (Python gives a child an
  * empty stdin instead; a C program may want to keep it). Its exit code is
- * the target's return value, truncated by the OS as for any exit code.
+ * the target's return value, truncated by the OS as for any exit code (on
+ * POSIX the low 8 bits: 300 arrives as 44). A pool runs the same kind of
+ * function and hands back its whole return value and the bytes it gave
+ * weft_process_reply() (weft_pool_result): return a computed value through
+ * a pool, not through a Process's exit code.
  *
  * At an orderly exit of the parent (weft_exit, exit(), a return from main),
  * after the weft_atexit handlers, every daemon child is terminated and then

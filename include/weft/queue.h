@@ -159,7 +159,9 @@ WEFT_API void weft_queue_shutdown(weft_queue *queue, bool immediate);
  * that returned is enough for the weft_queue_task_done() calls
  * it waited for; workers still blocked in weft_queue_get() must
  * be sent home first (weft_queue_shutdown(), then join their
- * threads). Never blocks.
+ * threads). A queue whose daemon workers were released, so that
+ * nobody can join them, is never destroyed: it lives, as they do,
+ * to the end of the process. Never blocks.
  */
 WEFT_API void weft_queue_destroy(weft_queue *queue);
 
