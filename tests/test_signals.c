@@ -312,20 +312,6 @@ WEFT_TEST(signals_fork_child_installs_its_own_handling)
      * program with threads starts a thread. */
     if (weft_test_under_qemu_user())
         weft_test_skip("qemu-user aborts when the fork child of a program with threads starts a thread");
-#if defined(__SANITIZE_ADDRESS__)
-#define FORK_UNSAFE_ALLOCATOR 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FORK_UNSAFE_ALLOCATOR 1
-#endif
-#endif
-#ifdef FORK_UNSAFE_ALLOCATOR
-    /* clang 14's ASan allocator is not fork-safe: the parent's watcher,
-     * started just before the fork, may hold a size-class lock inside its
-     * start-up allocations, and the child's first thread start then blocks
-     * in calloc for ever (seen with gdb, 2 runs in 25). */
-    weft_test_skip("ASan's allocator is not fork-safe when the fork child starts a thread");
-#endif
     /* The fork child starts a thread (its signal watcher), which
      * ThreadSanitizer refuses after a fork from a process with threads
      * unless told otherwise. Harmless without TSan. */

@@ -109,8 +109,10 @@ WEFT_API WEFT_NORETURN void weft_exit_now(int code);
  *          pipe that carries signals to it could not be made (POSIX);
  *          `WEFT_EOS` when the OS refused otherwise (weft_last_os_error()).
  * \par Thread safety:
- * Safe from any thread. Never blocks. It replaces the
- * program's own handlers for these signals.
+ * Safe from any thread. On POSIX it returns once the thread
+ * that carries signals runs (a fork right after it never copies
+ * that thread half-started); otherwise never blocks. It
+ * replaces the program's own handlers for these signals.
  */
 WEFT_API int weft_exit_on_signals(void);
 

@@ -38,6 +38,14 @@ static void (*on_signal_cb)(int code);
 static bool (*exiting_cb)(void);
 static volatile sig_atomic_t signal_seen;
 
+/* The install returns only once the watcher runs: its thread start-up
+ * (stack, thread-local storage, a sanitizer's bookkeeping: allocations
+ * under the allocator's locks) is over before the caller can fork, so a
+ * fork child never inherits a lock the watcher held half-way. */
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t started = PTHREAD_COND_INITIALIZER;
+static bool watcher_running;
+
 static void signal_handler(int sig)
 {
     int saved = errno;
@@ -71,6 +79,10 @@ static void *watcher(void *arg)
     unsigned char byte;
     ssize_t n;
 
+    pthread_mutex_lock(&start_lock);
+    watcher_running = true;
+    pthread_cond_signal(&started);
+    pthread_mutex_unlock(&start_lock);
     for (;;) {
         n = read(fd, &byte, 1);
         if (n == 1)
@@ -109,11 +121,18 @@ static int install(void)
     if (rc != WEFT_OK)
         return weft__fail(rc, "exit_on_signals: cannot make the pipe that carries signals: %s",
                           weft_strerror(rc));
+    watcher_running = false;
     err = pthread_attr_init(&attr);
     if (err == 0) {
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         err = pthread_create(&thread, &attr, watcher, (void *)(intptr_t)ends[0]);
         pthread_attr_destroy(&attr);
+    }
+    if (err == 0) {
+        pthread_mutex_lock(&start_lock);
+        while (!watcher_running)
+            pthread_cond_wait(&started, &start_lock);
+        pthread_mutex_unlock(&start_lock);
     }
     if (err != 0) {
         weft_sys_close(ends[0]);
