@@ -53,6 +53,8 @@
 
 #include <weft.h>
 
+#include "sanitizers.h"
+
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -49,6 +49,8 @@
 #endif
 #include <weft.h>
 
+#include "sanitizers.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1040,16 +1042,7 @@ enum { FORK_MAX_BUSY = 3, FORK_MAX_FORKERS = 2, FORK_ITEMS = 3 };
  * (seen with both). Under a sanitizer the scenario forks from one thread
  * while no other runs ("quiet"); ci/soak.sh's run without a sanitizer
  * keeps the busy threads, which hold weft's own locks at the fork. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define FORK_QUIET 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define FORK_QUIET 1
-#endif
-#endif
-#ifndef FORK_QUIET
-#define FORK_QUIET 0
-#endif
+#define FORK_QUIET (WEFT_TEST_ASAN || WEFT_TEST_TSAN)
 
 static void *fork_child_thread(void *arg)
 {

@@ -26,14 +26,7 @@
 #ifdef __linux__
 #include <dirent.h>
 #endif
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_SYMBOLIZER 1
-#endif
-#elif defined(__SANITIZE_ADDRESS__)
-#define HAVE_SYMBOLIZER 1
-#endif
-#ifdef HAVE_SYMBOLIZER
+#if WEFT_TEST_ASAN
 #include <sanitizer/common_interface_defs.h>
 #endif
 #ifdef _WIN32
@@ -119,7 +112,7 @@ static void failed_site(char *buf, size_t size)
     snprintf(buf, size, site ? "?" : "none");
     if (!site)
         return;
-#ifdef HAVE_SYMBOLIZER
+#if WEFT_TEST_ASAN
     /* A return address: the call is the instruction before it. */
     __sanitizer_symbolize_pc((void *)(site - 1), "%s:%l", buf, size);
     src = strstr(buf, "src/");

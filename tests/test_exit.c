@@ -23,20 +23,6 @@
 #include <unistd.h>
 #endif
 
-/* ThreadSanitizer's _exit() interceptor flushes stdout and stderr itself
- * (a plain printf + _exit shows it): under TSan, "nothing is flushed" by
- * weft_exit_now cannot be seen. */
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
-
 
 /* ---- Pieces the child modes share --------------------------------------------- */
 
@@ -124,7 +110,10 @@ WEFT_TEST(exit_now_runs_nothing_flushes_nothing)
 
     weft_test_run_mode("exit_now", 5, out);
     CHECK_ONCE(out, "flushed by hand"); /* the redirection works */
-    if (!UNDER_TSAN)
+    /* ThreadSanitizer's _exit() interceptor flushes stdout and stderr
+     * itself (a plain printf + _exit shows it): under TSan, "nothing is
+     * flushed" cannot be seen. */
+    if (!WEFT_TEST_TSAN)
         CHECK_ABSENT(out, "left in the buffer");
     CHECK_ABSENT(out, "handler");
 }

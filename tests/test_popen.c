@@ -50,19 +50,6 @@
 
 enum { MIB = 1 << 20, BIG = 8 * MIB, CHUNK = 64 * 1024 };
 
-/* The sanitizers reserve terabytes of address space: under them a cap on
- * it (RLIMIT_AS) cannot be used to make thread creation fail. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define UNDER_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define UNDER_SANITIZER 1
-#endif
-#endif
-#ifndef UNDER_SANITIZER
-#define UNDER_SANITIZER 0
-#endif
-
 /* ---- Helpers -------------------------------------------------------------------- */
 
 /* argv = {self, "--child", mode, extra..., NULL}; `extra` ends with NULL.
@@ -1244,7 +1231,9 @@ static size_t mapped_now(void)
  * where the cap cannot be set. */
 static bool cap_address_space(size_t room, struct rlimit *saved)
 {
-    size_t now = UNDER_SANITIZER || weft_test_under_qemu_user() ? 0 : mapped_now();
+    /* The sanitizers reserve terabytes of address space: under them a cap
+     * on it cannot be used to make thread creation fail. */
+    size_t now = WEFT_TEST_ASAN || WEFT_TEST_TSAN || weft_test_under_qemu_user() ? 0 : mapped_now();
     struct rlimit cap;
 
     if (now == 0 || getrlimit(RLIMIT_AS, saved) != 0)
