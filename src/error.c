@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Status names, the per-thread OS error, and the one fatal path. */
 #include "internal.h"
+#include "sys/base.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 const char *weft_strerror(int status)
 {
@@ -29,16 +31,23 @@ int weft_last_os_error(void)
 
 int weft__os_error(int os_error)
 {
+    char text[160];
+
     last_os_error = os_error;
-    return WEFT_EOS;
+    weft_sys_os_error_text(os_error, text, sizeof text);
+    return weft__fail(WEFT_EOS, "%s (os error %d)", text, os_error);
 }
 
 /* The calling thread's last failure, as text; SDL_GetError's lifetime. */
-static WEFT__THREAD_LOCAL char last_message[256];
+/* The message is either formatted into the thread's buffer or, on paths
+ * that must stay cheap (a timeout, an empty queue), a constant text the
+ * pointer names: one store, no formatting. */
+static WEFT__THREAD_LOCAL char message_buffer[512];
+static WEFT__THREAD_LOCAL const char *message;
 
 const char *weft_last_error_message(void)
 {
-    return last_message;
+    return message ? message : "";
 }
 
 int weft__fail(int status, const char *format, ...)
@@ -46,9 +55,41 @@ int weft__fail(int status, const char *format, ...)
     va_list args;
 
     va_start(args, format);
-    vsnprintf(last_message, sizeof last_message, format, args);
+    vsnprintf(message_buffer, sizeof message_buffer, format, args);
     va_end(args);
+    message = message_buffer;
     return status;
+}
+
+int weft__fail_text(int status, const char *text)
+{
+    message = text;
+    return status;
+}
+
+const char *weft__call_name(const char *call)
+{
+    return strncmp(call, "weft_", 5) == 0 ? call + 5 : call;
+}
+
+int weft__fail_null(const char *call)
+{
+    return weft__fail(WEFT_EINVAL, "%s: an object or argument is NULL", weft__call_name(call));
+}
+
+int weft__fail_wrap(int status, const char *format, ...)
+{
+    char outer[sizeof message_buffer];
+    char inner[sizeof message_buffer];
+    va_list args;
+
+    snprintf(inner, sizeof inner, "%s", weft_last_error_message());
+    va_start(args, format);
+    vsnprintf(outer, sizeof outer, format, args);
+    va_end(args);
+    if (inner[0])
+        return weft__fail(status, "%s: %s", outer, inner);
+    return weft__fail(status, "%s", outer);
 }
 
 int weft__reserved_check(const char *call, void *const *reserved, size_t count)

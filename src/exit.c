@@ -56,10 +56,10 @@ int weft_atexit(void (*fn)(void *arg), void *arg)
     int rc = WEFT_OK;
 
     if (!fn)
-        return WEFT_EINVAL;
+        return weft__fail_null(__func__);
     rc = weft__runtime_init(); /* the exit hook, which runs the handlers */
     if (rc != WEFT_OK)
-        return rc;
+        return weft__fail_wrap(rc, "atexit");
     weft__lock(&handlers_lock);
     if (handler_count == handler_cap) {
         size_t cap = handler_cap ? handler_cap * 2 : 8;
@@ -68,7 +68,8 @@ int weft_atexit(void (*fn)(void *arg), void *arg)
             handlers = grown;
             handler_cap = cap;
         } else {
-            rc = WEFT_ENOMEM;
+            rc = weft__fail(WEFT_ENOMEM, "atexit: no memory for %lu handlers",
+                            (unsigned long)cap);
         }
     }
     if (rc == WEFT_OK)
@@ -82,7 +83,7 @@ int weft_atexit_unregister(void (*fn)(void *arg), void *arg)
     size_t i, kept = 0;
 
     if (!fn)
-        return WEFT_EINVAL;
+        return weft__fail_null(__func__);
     weft__lock(&handlers_lock);
     for (i = 0; i < handler_count; i++) {
         if (handlers[i].fn != fn || handlers[i].arg != arg)
@@ -91,7 +92,10 @@ int weft_atexit_unregister(void (*fn)(void *arg), void *arg)
     i = handler_count - kept;
     handler_count = kept;
     weft__unlock(&handlers_lock);
-    return i > 0 ? WEFT_OK : WEFT_ENOENT;
+    if (i == 0)
+        return weft__fail(WEFT_ENOENT, "atexit_unregister: no handler %p with argument %p",
+                          (void *)(uintptr_t)fn, arg);
+    return WEFT_OK;
 }
 
 /* Pop and run handlers until none is left, so each runs once even when a

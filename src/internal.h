@@ -27,6 +27,22 @@ int weft__os_error(int os_error);
  * failing path can end with `return weft__fail(WEFT_EINVAL, "...", ...);`. */
 int weft__fail(int status, const char *format, ...) WEFT__PRINTF(2, 3);
 
+/* The same with a constant text, for paths that must stay cheap (a timeout,
+ * an empty queue): `text` must live for ever (a string literal). */
+int weft__fail_text(int status, const char *text);
+
+/* The name of a public function as messages give it: `call` without its
+ * "weft_" prefix ("lock_acquire"). */
+const char *weft__call_name(const char *call);
+
+/* WEFT_EINVAL, with the message that `call` (a function's __func__) was
+ * given a NULL object or argument. */
+int weft__fail_null(const char *call);
+
+/* Put context in front of the message a lower layer left (the OS's words,
+ * from weft__posix_status and kin): "<format...>: <that message>". */
+int weft__fail_wrap(int status, const char *format, ...) WEFT__PRINTF(2, 3);
+
 /* WEFT_OK when the `reserved` tail of the option struct `opts` is all zero,
  * else WEFT_EINVAL with a message naming `call`: a later weft gives those
  * slots a meaning (weft/base.h, "Option structs"). */

@@ -132,14 +132,14 @@ int weft_local_create(weft_local **out, void (*destructor)(void *value))
     int rc;
 
     if (!out)
-        return WEFT_EINVAL;
+        return weft__fail_null(__func__);
     *out = NULL;
     rc = weft__runtime_init(); /* weft's fork handlers cover the locals */
     if (rc != WEFT_OK)
-        return rc;
+        return weft__fail_wrap(rc, "local_create");
     local = weft__calloc(1, sizeof *local);
     if (!local)
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "local_create: no memory for the local");
     local->destructor = destructor;
 
     weft__lock(&locals_lock);
@@ -157,7 +157,8 @@ int weft_local_create(weft_local **out, void (*destructor)(void *value))
             if (ncap <= slots_used || !(grown = realloc_array(slots, ncap, sizeof *slots))) {
                 weft__unlock(&locals_lock);
                 weft__free(local);
-                return WEFT_ENOMEM;
+                return weft__fail(WEFT_ENOMEM, "local_create: no memory for %lu locals",
+                                  (unsigned long)slots_used + 1);
             }
             slots = grown;
             slots_cap = ncap;
@@ -203,10 +204,10 @@ static WEFT__NOINLINE int set_slow(size_t index, void *value)
          * main() just returns. */
         t = weft__self();
         if (!t)
-            return WEFT_ENOMEM;
+            return weft__fail(WEFT_ENOMEM, "local_set: no memory for the calling thread's record");
         tab = weft__calloc(1, sizeof *tab);
         if (!tab)
-            return WEFT_ENOMEM;
+            return weft__fail(WEFT_ENOMEM, "local_set: no memory for the thread's table of values");
     }
     while (ncap <= index && ncap <= SIZE_MAX / 2)
         ncap *= 2;
@@ -214,7 +215,8 @@ static WEFT__NOINLINE int set_slow(size_t index, void *value)
     if (!values) {
         if (fresh)
             weft__free(tab);
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "local_set: no memory for a table of %lu values",
+                          (unsigned long)index + 1);
     }
 
     weft__lock(&locals_lock);
@@ -242,7 +244,7 @@ int weft_local_set(weft_local *local, void *value)
     size_t index;
 
     if (!local)
-        return WEFT_EINVAL;
+        return weft__fail_null(__func__);
     index = local->index;
     if (index < cached.cap) {
         cached.values[index] = value;

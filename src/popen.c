@@ -132,7 +132,8 @@ int weft_popen_start(weft_popen **out, const char *const argv[], const weft_pope
     int i, rc = WEFT_OK;
 
     if (!out || !argv || !argv[0])
-        return WEFT_EINVAL;
+        return weft__fail(WEFT_EINVAL, "popen_start: %s is NULL",
+                          !out ? "out" : !argv ? "argv" : "argv[0]");
     rc = WEFT__RESERVED_CHECK("popen_start", &o);
     if (rc != WEFT_OK)
         return rc;
@@ -141,15 +142,17 @@ int weft_popen_start(weft_popen **out, const char *const argv[], const weft_pope
     how[2] = o.err;
     for (i = 0; i < 3; i++) {
         if (!stdio_valid(how[i], i == 2))
-            return WEFT_EINVAL;
+            return weft__fail(WEFT_EINVAL, "popen_start: opts->%s is not a weft_stdio%s",
+                              i == 0 ? "in" : i == 1 ? "out" : "err",
+                              how[i] == WEFT_STDIO_STDOUT ? " it may be (STDOUT is for err only)"
+                                                          : "");
     }
     p = weft__calloc(1, sizeof *p);
-    if (!p)
-        return WEFT_ENOMEM;
-    p->child = weft__child_new(WEFT__CHILD_POPEN);
-    if (!p->child) {
+    if (p)
+        p->child = weft__child_new(WEFT__CHILD_POPEN);
+    if (!p || !p->child) {
         weft__free(p);
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "popen_start: no memory for the child's record");
     }
     p->refs = 1;
     memset(&spawn, 0, sizeof spawn);
@@ -179,7 +182,8 @@ int weft_popen_start(weft_popen **out, const char *const argv[], const weft_pope
     p->streams[STREAM_ERR].file = parent[2];
     if (rc != WEFT_OK) {
         popen_free(p);
-        return rc;
+        return weft__fail_wrap(rc, "popen_start: \"%.100s\"%s%.100s%s", argv[0],
+                               o.cwd ? " in cwd \"" : "", o.cwd ? o.cwd : "", o.cwd ? "\"" : "");
     }
     weft__child_started(p->child, &sys);
     *out = p;

@@ -80,5 +80,8 @@ static void runtime_setup(void *unused)
 int weft__runtime_init(void)
 {
     weft_call_once(&runtime_once, runtime_setup, NULL);
-    return runtime_status;
+    if (runtime_status != WEFT_OK) /* every caller learns it, not only the first */
+        return weft__fail(runtime_status, "weft's set-up (thread registry, fork handlers) failed: %s",
+                          weft_strerror(runtime_status));
+    return WEFT_OK;
 }

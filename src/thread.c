@@ -435,7 +435,7 @@ int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
         return rc;
     rc = weft__runtime_init(); /* also the exit hook: non-daemon threads are joined when main() returns */
     if (rc != WEFT_OK)
-        return weft__fail(rc, "thread_start: weft could not initialise (%s)", weft_strerror(rc));
+        return weft__fail_wrap(rc, "thread_start");
     rc = weft__exit_allows_threads();
     if (rc != WEFT_OK)
         return weft__fail(rc, "thread_start: the process is exiting: no new thread starts");
@@ -468,7 +468,7 @@ int weft_thread_start(weft_thread **out, weft_thread_fn fn, void *arg,
         mark_done(t);
         unref(t);
         unref(t);
-        return weft__fail(rc, "thread_start: the OS started no thread (%s)", weft_strerror(rc));
+        return weft__fail_wrap(rc, "thread_start: the OS started no thread");
     }
     end_busy(t, UNREAPED);
     *out = t;
@@ -500,7 +500,7 @@ static int wait_done(weft_thread *t, int64_t deadline)
             continue;
         if (weft_sys_wait(&t->state, RUNNING_JOINED, deadline) == WEFT_ETIMEDOUT &&
             weft__load(&t->state) != DONE)
-            return WEFT_ETIMEDOUT;
+            return weft__fail_text(WEFT_ETIMEDOUT, "thread_join: timed out: the thread still runs");
         s = weft__load(&t->state);
     }
     return WEFT_OK;
@@ -536,9 +536,13 @@ int weft_thread_join(weft_thread *t, double timeout, void **result)
     if (rc != WEFT_OK)
         return rc;
     if (weft_sys_tls_get() == t)
-        return WEFT_EPERM;
+        return weft__fail(WEFT_EPERM, "thread_join: thread \"%s\" cannot join itself",
+                          weft_thread_name(t));
     if (t->borrowed)
-        return WEFT_EINVAL;
+        return weft__fail(WEFT_EINVAL,
+                          "thread_join: thread \"%s\" was not started by weft_thread_start "
+                          "(the main thread or a foreign one), so it cannot be joined",
+                          weft_thread_name(t));
     /* Without a time limit the OS join itself is the wait. */
     if (deadline != WEFT__NO_DEADLINE) {
         rc = wait_done(t, deadline);
@@ -675,9 +679,11 @@ int weft_thread_set_name(weft_thread *t, const char *name)
     int rc;
 
     if (!t || !name)
-        return WEFT_EINVAL;
+        return weft__fail_null(__func__);
     weft__lock(&t->name_lock);
     rc = push_name(t, name);
+    if (rc != WEFT_OK)
+        rc = weft__fail(rc, "thread_set_name: no memory for the name \"%.64s\"", name);
     if (rc == WEFT_OK) {
         if (weft_sys_tls_get() == t)
             weft_sys_thread_set_name(NULL, name);
@@ -750,7 +756,7 @@ size_t weft_thread_enumerate(weft_thread **out, size_t cap)
 int weft_thread_request_stop(weft_thread *t)
 {
     if (!t)
-        return WEFT_EINVAL;
+        return weft__fail_null(__func__);
     if (weft__swap(&t->stop, 1) == 0)
         weft_sys_wake_all(&t->stop);
     return WEFT_OK;
@@ -776,14 +782,14 @@ int weft_sleep(double seconds)
         return rc;
     t = weft__self();
     if (!t)
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "sleep: no memory for the calling thread's record");
     if (deadline == 0)
         weft_sys_thread_yield(); /* time.sleep(0) gives up the processor */
     for (;;) {
         if (weft__load(&t->stop) != 0)
-            return WEFT_ECANCELED;
-        if (weft_sys_wait(&t->stop, 0, deadline) == WEFT_ETIMEDOUT)
-            return weft__load(&t->stop) != 0 ? WEFT_ECANCELED : WEFT_OK;
+            return weft__fail_text(WEFT_ECANCELED, "sleep: a stop was requested for this thread");
+        if (weft_sys_wait(&t->stop, 0, deadline) == WEFT_ETIMEDOUT && weft__load(&t->stop) == 0)
+            return WEFT_OK;
     }
 }
 
@@ -808,14 +814,16 @@ int weft_timer_start(weft_thread **out, double interval, void (*fn)(void *arg), 
     timer *tm;
     int rc;
 
-    if (!out)
-        return WEFT_EINVAL;
-    *out = NULL;
-    if (!fn || !(interval >= 0.0))
-        return WEFT_EINVAL;
+    if (out)
+        *out = NULL;
+    if (!out || !fn)
+        return weft__fail_null(__func__);
+    if (!(interval >= 0.0))
+        return weft__fail(WEFT_EINVAL, "timer_start: interval %g is not 0 or more seconds",
+                          interval);
     tm = weft__malloc(sizeof *tm);
     if (!tm)
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "timer_start: no memory for the timer");
     tm->interval = interval;
     tm->fn = fn;
     tm->arg = arg;

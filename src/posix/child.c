@@ -267,7 +267,7 @@ static int spawn_program(pid_t *pid, const char *name, const char *dirs,
         const char *dir, *end;
 
         if (file == NULL)
-            return WEFT_ENOMEM;
+            return weft__fail_text(WEFT_ENOMEM, "no memory for the program's path");
         for (dir = dirs;; dir = end + 1) {
             end = strchr(dir, ':');
             if (end == NULL)
@@ -298,6 +298,9 @@ static int spawn_program(pid_t *pid, const char *name, const char *dirs,
         err = EACCES; /* found, but no permission to run it */
     /* musl's posix_spawn makes a pipe of its own: EMFILE and ENFILE are
      * descriptors running out, as for weft's own pipes (WEFT_EAGAIN). */
+    if (err == ENOENT && strchr(name, '/') == NULL)
+        return weft__fail_wrap(weft__posix_status(err, "posix_spawn"),
+                               "not found in the PATH directories \"%.120s\"", dirs);
     return weft__posix_status(err, "posix_spawn");
 }
 
@@ -315,7 +318,7 @@ int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts)
         return WEFT_EINVAL;
     argv = child_argv(opts);
     if (argv == NULL)
-        return WEFT_ENOMEM;
+        return weft__fail_text(WEFT_ENOMEM, "no memory for the child's argv");
     err = posix_spawn_file_actions_init(&actions);
     if (err != 0) {
         weft__free(argv);

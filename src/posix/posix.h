@@ -20,8 +20,10 @@
  * call returned). 0 is WEFT_OK. Any other error is recorded for
  * weft_last_os_error(); the codes weft has a name for map to it; running out
  * of descriptors (EMFILE, ENFILE) is WEFT_EAGAIN, "try again once some are
- * closed", with a message naming `call`, as the headers promise; anything
- * else is WEFT_EOS. */
+ * closed", as the headers promise; anything else is WEFT_EOS. Every error
+ * leaves a message naming `call` with the C library's words and the number
+ * ("fork: Resource temporarily unavailable (os error 11)"); a caller adds
+ * its context in front with weft__fail_wrap. */
 int weft__posix_status(int err, const char *call);
 
 /* A count of nanoseconds (a deadline, or a time left) as a timespec. */

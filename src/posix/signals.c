@@ -119,8 +119,7 @@ static int install(void)
         return weft__fail(rc, "exit_on_signals: cannot register the fork handlers");
     rc = weft_sys_pipe(&ends[0], &ends[1]);
     if (rc != WEFT_OK)
-        return weft__fail(rc, "exit_on_signals: cannot make the pipe that carries signals: %s",
-                          weft_strerror(rc));
+        return weft__fail_wrap(rc, "exit_on_signals: cannot make the pipe that carries signals");
     watcher_running = false;
     err = pthread_attr_init(&attr);
     if (err == 0) {
@@ -138,8 +137,7 @@ static int install(void)
         weft_sys_close(ends[0]);
         weft_sys_close(ends[1]);
         rc = weft__posix_status(err, "pthread_create");
-        return weft__fail(rc, "exit_on_signals: cannot start the watcher thread (os error %d)",
-                          err);
+        return weft__fail_wrap(rc, "exit_on_signals: cannot start the watcher thread");
     }
     wake_pipe[0] = (int)ends[0];
     wake_pipe[1] = (int)ends[1];
@@ -155,8 +153,7 @@ static int install(void)
             weft_sys_close(ends[1]); /* the watcher closes its end and leaves */
             wake_pipe[0] = wake_pipe[1] = -1;
             rc = weft__posix_status(err, "sigaction");
-            return weft__fail(rc, "exit_on_signals: sigaction(%d) failed (os error %d)",
-                              shutdown_signals[i], err);
+            return weft__fail_wrap(rc, "exit_on_signals: signal %d", shutdown_signals[i]);
         }
     }
     installed = true;

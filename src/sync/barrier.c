@@ -53,14 +53,20 @@ void weft_barrier_init(weft_barrier *barrier, uint32_t parties)
     barrier->waiters = 0;
 }
 
+#define BROKEN_TEXT \
+    "barrier_wait: the barrier is broken (a wait timed out, or it was aborted or reset)"
+
 int weft_barrier_wait(weft_barrier *b, double timeout)
 {
     int64_t deadline;
     uint32_t index, count, round;
     int rc;
 
-    if (!b || b->parties == 0)
-        return WEFT_EINVAL;
+    if (!b)
+        return weft__fail_null(__func__);
+    if (b->parties == 0)
+        return weft__fail(WEFT_EINVAL, "barrier_wait: the barrier has 0 parties (zero-filled, "
+                                       "not set up by WEFT_BARRIER_INIT or barrier_init)");
     rc = weft__deadline(timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
@@ -70,7 +76,7 @@ int weft_barrier_wait(weft_barrier *b, double timeout)
         weft__seq_wait(&b->seq, &b->waiters, &b->lock, WEFT__NO_DEADLINE);
     if (phase(b) == BROKEN) {
         weft__unlock(&b->lock);
-        return WEFT_EBROKEN;
+        return weft__fail_text(WEFT_EBROKEN, BROKEN_TEXT);
     }
     round = round_of(state(b));
     index = weft__load_relaxed(&b->count);
@@ -94,7 +100,7 @@ int weft_barrier_wait(weft_barrier *b, double timeout)
     if (count == 0 && (phase(b) == DRAINING || phase(b) == RESETTING))
         set_phase(b, FILLING);
     weft__unlock(&b->lock);
-    return rc;
+    return rc == WEFT_EBROKEN ? weft__fail_text(rc, BROKEN_TEXT) : rc;
 }
 
 void weft_barrier_abort(weft_barrier *b)

@@ -137,8 +137,9 @@ int weft_cond_wait(weft_cond *cond, weft_lock *lock, double timeout)
     if (rc != WEFT_OK)
         return rc;
     if (!weft_lock_locked(lock))
-        return WEFT_EPERM;
-    return weft__cond_wait_until(cond, lock, deadline);
+        return weft__fail(WEFT_EPERM, "%s: the lock is not held", weft__call_name(__func__));
+    return weft__timed_out(weft__cond_wait_until(cond, lock, deadline),
+                           "cond_wait: timed out: not notified");
 }
 
 int weft_cond_wait_rlock(weft_cond *cond, weft_rlock *rlock, double timeout)
@@ -153,7 +154,7 @@ int weft_cond_wait_rlock(weft_cond *cond, weft_rlock *rlock, double timeout)
     if (rc != WEFT_OK)
         return rc;
     if (!weft_rlock_is_owned(rlock))
-        return WEFT_EPERM;
+        return weft__fail(WEFT_EPERM, "cond_wait_rlock: the calling thread does not own the rlock");
     /* Give up every level at once, as RLock._release_save does. */
     me = weft__load64(&rlock->owner);
     levels = rlock->count;
@@ -165,7 +166,7 @@ int weft_cond_wait_rlock(weft_cond *cond, weft_rlock *rlock, double timeout)
     weft__lock(&rlock->lock);
     weft__store64(&rlock->owner, me);
     rlock->count = levels;
-    return rc;
+    return weft__timed_out(rc, "cond_wait_rlock: timed out: not notified");
 }
 
 int weft_cond_wait_for(weft_cond *cond, weft_lock *lock, bool (*pred)(void *arg), void *arg,
@@ -178,10 +179,12 @@ int weft_cond_wait_for(weft_cond *cond, weft_lock *lock, bool (*pred)(void *arg)
     if (rc != WEFT_OK)
         return rc;
     if (!weft_lock_locked(lock))
-        return WEFT_EPERM;
+        return weft__fail(WEFT_EPERM, "%s: the lock is not held", weft__call_name(__func__));
     while (!pred(arg)) {
         if (weft__cond_wait_until(cond, lock, deadline) == WEFT_ETIMEDOUT)
-            return pred(arg) ? WEFT_OK : WEFT_ETIMEDOUT;
+            return pred(arg) ? WEFT_OK
+                             : weft__fail_text(WEFT_ETIMEDOUT,
+                                               "cond_wait_for: timed out: the predicate is false");
     }
     return WEFT_OK;
 }

@@ -2,13 +2,15 @@
 /* The conversion of public timeouts (seconds) into deadlines. */
 #include "sync.h"
 
-int weft__deadline_slow(double timeout, int64_t *deadline)
+int weft__deadline_slow(const char *call, double timeout, int64_t *deadline)
 {
     int64_t now;
     double ns;
 
     if (!(timeout >= 0.0)) /* negative or NaN */
-        return WEFT_EINVAL;
+        return weft__fail(WEFT_EINVAL,
+                          "%s: timeout %g is neither WEFT_FOREVER nor 0 or more seconds",
+                          weft__call_name(call), timeout);
     if (timeout == 0.0) {
         *deadline = 0; /* already passed: try once, never sleep */
         return WEFT_OK;

@@ -72,5 +72,8 @@ int weft_event_wait(weft_event *event, double timeout)
     int64_t deadline;
     int rc = weft__begin_wait(event, timeout, &deadline);
 
-    return rc == WEFT_OK ? weft__event_wait_until(event, deadline) : rc;
+    if (rc != WEFT_OK)
+        return rc;
+    return weft__timed_out(weft__event_wait_until(event, deadline),
+                           "event_wait: timed out: the event is not set");
 }

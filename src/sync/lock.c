@@ -92,10 +92,13 @@ static WEFT__NOINLINE int acquire_slow(weft_lock *lock, double timeout)
     int64_t deadline;
     int rc;
 
-    rc = weft__begin_wait(lock, timeout, &deadline);
+    rc = weft__begin_wait_in("lock_acquire", lock, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
-    return weft__lock_until(lock, deadline);
+    rc = weft__lock_until(lock, deadline);
+    if (rc == WEFT_ETIMEDOUT)
+        return weft__fail_text(rc, "lock_acquire: timed out: the lock is held");
+    return rc;
 }
 
 int weft_lock_acquire(weft_lock *lock, double timeout)
@@ -113,7 +116,7 @@ int weft_lock_release(weft_lock *lock)
     uint32_t old;
 
     if (!lock)
-        return WEFT_EINVAL;
+        return weft__fail_null(__func__);
     /* Swapping 0 into an unlocked lock changes nothing, so the check and
      * the release are one atomic step. */
     old = weft__swap_release(&lock->state, UNLOCKED);

@@ -12,19 +12,20 @@ static int rlock_acquire_slow(weft_rlock *rlock, double timeout)
     uint64_t me;
     int rc;
 
-    rc = weft__begin_wait(rlock, timeout, &deadline);
+    rc = weft__begin_wait_in("rlock_acquire", rlock, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
     me = weft__self_ident();
     if (weft__load64(&rlock->owner) == me) {
         if (rlock->count == UINT32_MAX)
-            return WEFT_EOVERFLOW;
+            return weft__fail(WEFT_EOVERFLOW, "rlock_acquire: the rlock is held %lu times already",
+                              (unsigned long)UINT32_MAX);
         rlock->count++;
         return WEFT_OK;
     }
     rc = weft__lock_until(&rlock->lock, deadline);
     if (rc != WEFT_OK)
-        return rc;
+        return weft__fail_text(rc, "rlock_acquire: timed out: another thread owns the rlock");
     weft__store64(&rlock->owner, me);
     rlock->count = 1;
     return WEFT_OK;
@@ -54,7 +55,7 @@ int weft_rlock_acquire(weft_rlock *rlock, double timeout)
 int weft_rlock_release(weft_rlock *rlock)
 {
     if (!rlock)
-        return WEFT_EINVAL;
+        return weft__fail_null(__func__);
     if (!weft_rlock_is_owned(rlock))
         return weft__fail(WEFT_EPERM, "rlock_release: the calling thread does not own the rlock");
     if (--rlock->count == 0) {

@@ -25,13 +25,14 @@ int weft_rwlock_read_acquire(weft_rwlock *rw, double timeout)
             goto out;
     }
     if (rw->readers == UINT32_MAX) {
-        rc = WEFT_EOVERFLOW;
+        rc = weft__fail(WEFT_EOVERFLOW, "rwlock_read_acquire: %lu readers hold it already",
+                        (unsigned long)UINT32_MAX);
         goto out;
     }
     rw->readers++;
 out:
     weft__unlock(&rw->lock);
-    return rc;
+    return weft__timed_out(rc, "rwlock_read_acquire: timed out: a writer holds or waits for it");
 }
 
 int weft_rwlock_read_release(weft_rwlock *rw)
@@ -39,10 +40,10 @@ int weft_rwlock_read_release(weft_rwlock *rw)
     int rc = WEFT_OK;
 
     if (!rw)
-        return WEFT_EINVAL;
+        return weft__fail_null(__func__);
     weft__lock(&rw->lock);
     if (rw->readers == 0)
-        rc = WEFT_EPERM;
+        rc = weft__fail(WEFT_EPERM, "rwlock_read_release: no reader holds the rwlock");
     else if (--rw->readers == 0 && rw->writers_waiting != 0)
         weft__seq_wake_all(&rw->writers_seq, &rw->writers_waiting);
     weft__unlock(&rw->lock);
@@ -73,7 +74,7 @@ int weft_rwlock_write_acquire(weft_rwlock *rw, double timeout)
         /* Readers held back only by this writer's wish may go in now. */
         weft__seq_wake_all(&rw->readers_seq, &rw->readers_waiting);
     weft__unlock(&rw->lock);
-    return rc;
+    return weft__timed_out(rc, "rwlock_write_acquire: timed out: readers or a writer hold it");
 }
 
 int weft_rwlock_write_release(weft_rwlock *rw)
@@ -81,10 +82,12 @@ int weft_rwlock_write_release(weft_rwlock *rw)
     int rc = WEFT_OK;
 
     if (!rw)
-        return WEFT_EINVAL;
+        return weft__fail_null(__func__);
     weft__lock(&rw->lock);
     if (rw->writer == 0 || rw->writer != weft__self_ident()) {
-        rc = WEFT_EPERM;
+        rc = weft__fail(WEFT_EPERM, rw->writer == 0
+                                        ? "rwlock_write_release: no writer holds the rwlock"
+                                        : "rwlock_write_release: another thread holds it for writing");
     } else {
         rw->writer = 0;
         if (rw->writers_waiting != 0)

@@ -27,6 +27,8 @@ static bool try_take(weft_sem *sem)
     return false;
 }
 
+#define SEM_TIMED_OUT "sem_acquire: timed out: the semaphore's value is 0"
+
 int weft_sem_acquire(weft_sem *sem, double timeout)
 {
     int64_t deadline;
@@ -38,7 +40,7 @@ int weft_sem_acquire(weft_sem *sem, double timeout)
     if (try_take(sem))
         return WEFT_OK;
     if (deadline == 0)
-        return WEFT_ETIMEDOUT;
+        return weft__fail_text(WEFT_ETIMEDOUT, SEM_TIMED_OUT);
     weft__fetch_add(&sem->waiters, 1);
     for (;;) {
         if (try_take(sem)) {
@@ -51,20 +53,24 @@ int weft_sem_acquire(weft_sem *sem, double timeout)
         }
     }
     weft__fetch_sub(&sem->waiters, 1);
-    return rc;
+    return weft__timed_out(rc, SEM_TIMED_OUT);
 }
 
 int weft_sem_release(weft_sem *sem, uint32_t n)
 {
     uint32_t v, limit;
 
-    if (!sem || n == 0)
-        return WEFT_EINVAL;
+    if (!sem)
+        return weft__fail_null(__func__);
+    if (n == 0)
+        return weft__fail(WEFT_EINVAL, "sem_release: n is 0: release at least 1");
     limit = weft__load_relaxed(&sem->bounded) ? weft__load_relaxed(&sem->bound) : UINT32_MAX;
     v = weft__load_relaxed(&sem->value);
     do {
         if (v > limit || limit - v < n)
-            return WEFT_EOVERFLOW;
+            return weft__fail(WEFT_EOVERFLOW,
+                              "sem_release: %lu more would pass the bound %lu (value %lu)",
+                              (unsigned long)n, (unsigned long)limit, (unsigned long)v);
     } while (!weft__cas(&sem->value, &v, v + n));
     if (weft__load_sc(&sem->waiters) != 0) {
         if (n == 1)

@@ -18,9 +18,11 @@
 /* Turn a public timeout (seconds; WEFT_FOREVER; 0) into an absolute
  * monotonic deadline in *deadline: WEFT__NO_DEADLINE for WEFT_FOREVER, 0 (a
  * deadline that has always passed) for 0. Returns WEFT_OK or WEFT_EINVAL for
- * NaN or a negative value other than WEFT_FOREVER. Inline for the common
- * WEFT_FOREVER, which every blocking acquire passes. */
-int weft__deadline_slow(double timeout, int64_t *deadline);
+ * NaN or a negative value other than WEFT_FOREVER, with a message naming
+ * `call` (the public function: the macros below pass their caller's
+ * __func__). Inline for the common WEFT_FOREVER, which every blocking
+ * acquire passes. */
+int weft__deadline_slow(const char *call, double timeout, int64_t *deadline);
 
 /* Whether a public timeout is acceptable (weft__deadline would not return
  * WEFT_EINVAL): WEFT_FOREVER or not negative. NaN is not. */
@@ -29,21 +31,35 @@ static inline bool weft__timeout_valid(double timeout)
     return timeout == WEFT_FOREVER || timeout >= 0.0; /* the common case first */
 }
 
-static inline int weft__deadline(double timeout, int64_t *deadline)
+static inline int weft__deadline_in(const char *call, double timeout, int64_t *deadline)
 {
     if (timeout == WEFT_FOREVER) {
         *deadline = WEFT__NO_DEADLINE;
         return WEFT_OK;
     }
-    return weft__deadline_slow(timeout, deadline);
+    return weft__deadline_slow(call, timeout, deadline);
 }
+#define weft__deadline(timeout, deadline) weft__deadline_in(__func__, (timeout), (deadline))
 
 /* The prologue of every timed public call: WEFT_EINVAL for a NULL object
- * or a bad timeout, else the deadline. */
-static inline int weft__begin_wait(const void *object, double timeout, int64_t *deadline)
+ * or a bad timeout (with a message naming the calling function), else the
+ * deadline. */
+static inline int weft__begin_wait_in(const char *call, const void *object, double timeout,
+                                      int64_t *deadline)
 {
-    return object ? weft__deadline(timeout, deadline) : WEFT_EINVAL;
+    if (!object)
+        return weft__fail_null(call);
+    return weft__deadline_in(call, timeout, deadline);
 }
+/* A timed public call's last step: `rc`, with the message `text` (a
+ * literal naming the call) when it is WEFT_ETIMEDOUT. */
+static inline int weft__timed_out(int rc, const char *text)
+{
+    return rc == WEFT_ETIMEDOUT ? weft__fail_text(rc, text) : rc;
+}
+
+#define weft__begin_wait(object, timeout, deadline) \
+    weft__begin_wait_in(__func__, (object), (timeout), (deadline))
 
 /* ---- Spinning before parking --------------------------------------------------- */
 

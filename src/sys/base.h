@@ -33,4 +33,9 @@
 #define WEFT__NORETURN _Noreturn
 #endif
 
+/* The OS's own words for the error `err` (an errno; a GetLastError()
+ * value), UTF-8, into buf (cap > 0 bytes, always NUL-terminated); thread-
+ * safe. Failure messages quote it with the number. */
+void weft_sys_os_error_text(int err, char *buf, size_t cap);
+
 #endif /* WEFT_SYS_BASE_H */

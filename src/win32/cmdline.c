@@ -367,7 +367,8 @@ static int try_extensions(const wchar_t *dir, size_t dir_len, const wchar_t *nam
         if (status != WEFT_ENOENT)
             return status;
     }
-    return WEFT_ENOENT;
+    return weft__fail_wrap(weft__status_from_win32(ERROR_FILE_NOT_FOUND),
+                           "not found in the PATH directories");
 }
 
 static const wchar_t *file_name(const wchar_t *path)
@@ -393,9 +394,11 @@ int weft__win32_find_program(const wchar_t *name, const wchar_t *path, const wch
     if (wcspbrk(name, L"\\/:")) {
         int status = try_candidate(L"", 0, name, L"", 0, out);
 
-        if (status != WEFT_ENOENT || has_extension)
-            return status;
-        return try_extensions(L"", 0, name, pathext, out);
+        if (status == WEFT_ENOENT && !has_extension)
+            status = try_extensions(L"", 0, name, pathext, out);
+        if (status == WEFT_ENOENT)
+            return weft__fail_wrap(weft__status_from_win32(ERROR_FILE_NOT_FOUND), "no such program");
+        return status;
     }
     while (next_item(&path, &dir, &dir_len)) {
         int status;

@@ -3,8 +3,30 @@
  * src/posix/error.c). */
 #include "win32.h"
 
+#include <stdio.h>
+
+void weft_sys_os_error_text(int err, char *buf, size_t cap)
+{
+    wchar_t wide[256];
+    DWORD n = FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL,
+                             (DWORD)err, 0, wide, sizeof wide / sizeof wide[0], NULL);
+    int len;
+
+    /* FormatMessage ends its text with ".\r\n": the message goes on after it. */
+    while (n > 0 && (wide[n - 1] == L'\r' || wide[n - 1] == L'\n' || wide[n - 1] == L'.' ||
+                     wide[n - 1] == L' '))
+        n--;
+    len = n ? WideCharToMultiByte(CP_UTF8, 0, wide, (int)n, buf, (int)cap - 1, NULL, NULL) : 0;
+    if (len <= 0) /* no text, or more than fits */
+        snprintf(buf, cap, "unknown error");
+    else
+        buf[len] = '\0';
+}
+
 int weft__status_from_win32(DWORD err)
 {
+    if (err != ERROR_SUCCESS)
+        weft__os_error((int)err); /* the number for weft_last_os_error(), the words for the message */
     switch (err) {
     case ERROR_SUCCESS:
         return WEFT_OK;
@@ -26,7 +48,7 @@ int weft__status_from_win32(DWORD err)
         return WEFT_EAGAIN;
     default:
         /* Win32 error codes are below 2^16 (HRESULTs are not passed here),
-         * so the conversion to int keeps the value. */
-        return weft__os_error((int)err);
+         * so the conversion to int kept the value. */
+        return WEFT_EOS;
     }
 }

@@ -18,12 +18,11 @@ _Static_assert(sizeof(HANDLE) <= sizeof(weft_sys_file), "a HANDLE must fit a wef
 
 int weft__handle_status(DWORD err, const char *call)
 {
-    if (err == ERROR_TOO_MANY_OPEN_FILES || err == ERROR_NO_SYSTEM_RESOURCES) {
-        weft__os_error((int)err); /* weft_last_os_error() tells which */
-        return weft__fail(WEFT_EAGAIN, "%s: no file descriptor (handle) is left (error %lu)", call,
-                          (unsigned long)err);
-    }
-    return weft__status_from_win32(err);
+    int rc = weft__status_from_win32(err); /* the OS's words, for the message */
+
+    if (err == ERROR_TOO_MANY_OPEN_FILES || err == ERROR_NO_SYSTEM_RESOURCES)
+        return weft__fail_wrap(WEFT_EAGAIN, "%s: no file descriptor (handle) is left", call);
+    return weft__fail_wrap(rc, "%s", call);
 }
 
 int weft_sys_pipe(weft_sys_file *read_end, weft_sys_file *write_end)

@@ -51,9 +51,8 @@ int weft_sys_signals_install(void (*on_signal)(int code), bool (*exiting)(void))
             installed = true;
         } else {
             err = GetLastError();
-            rc = weft__fail(weft__status_from_win32(err),
-                            "exit_on_signals: SetConsoleCtrlHandler failed (os error %lu)",
-                            (unsigned long)err);
+            rc = weft__fail_wrap(weft__status_from_win32(err),
+                                 "exit_on_signals: SetConsoleCtrlHandler");
         }
     }
     ReleaseSRWLockExclusive(&install_lock);

@@ -33,18 +33,18 @@ static unsigned __stdcall thread_main(void *p)
 static int start_failure(int err, unsigned long oserr)
 {
     if (oserr != 0)
-        return weft__status_from_win32((DWORD)oserr);
+        return weft__fail_wrap(weft__status_from_win32((DWORD)oserr), "_beginthreadex");
     switch (err) {
-    case EAGAIN: /* too many threads */
-        return WEFT_EAGAIN;
-    case EINVAL: /* an invalid argument or stack size */
-        return WEFT_EINVAL;
+    case EAGAIN:
+        return weft__fail_text(WEFT_EAGAIN, "_beginthreadex: too many threads");
+    case EINVAL:
+        return weft__fail_text(WEFT_EINVAL, "_beginthreadex: an invalid argument or stack size");
     case ENOMEM:
-        return WEFT_ENOMEM;
+        return weft__fail_text(WEFT_ENOMEM, "_beginthreadex: out of memory");
     case EACCES: /* "insufficient resources (such as memory)" */
-        return WEFT_EAGAIN;
+        return weft__fail_text(WEFT_EAGAIN, "_beginthreadex: insufficient resources");
     default:
-        return weft__os_error((int)GetLastError());
+        return weft__fail_wrap(weft__os_error((int)GetLastError()), "_beginthreadex");
     }
 }
 
