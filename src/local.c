@@ -170,6 +170,7 @@ int weft_local_create(weft_local **out, void (*destructor)(void *value))
     local->index = index;
     weft__unlock(&locals_lock);
 
+    WEFT__HANDLE_BORN(local, "local");
     *out = local;
     return WEFT_OK;
 }
@@ -178,7 +179,7 @@ void *weft_local_get(weft_local *local)
 {
     size_t index;
 
-    if (!local)
+    if (!local || WEFT__HANDLE_DEAD(local, "local"))
         return NULL;
     index = local->index;
     return index < cached.cap ? cached.values[index] : NULL;
@@ -245,6 +246,8 @@ int weft_local_set(weft_local *local, void *value)
 
     if (!local)
         return weft__fail_null(__func__);
+    if (WEFT__HANDLE_DEAD(local, "local"))
+        return WEFT_EINVAL;
     index = local->index;
     if (index < cached.cap) {
         cached.values[index] = value;
@@ -263,7 +266,7 @@ void weft_local_destroy(weft_local *local)
     int own_rounds = 0;
     table *tab;
 
-    if (!local)
+    if (!local || WEFT__HANDLE_DEAD(local, "local"))
         return;
     index = local->index;
     weft__lock(&locals_lock);
@@ -298,6 +301,9 @@ void weft_local_destroy(weft_local *local)
     mine = cached.inflight == local;
     while (local->running > mine)
         weft__seq_wait(&drained_seq, &drained_waiters, &locals_lock, WEFT__NO_DEADLINE);
+    /* Given back (its destructors may still set it up to here), even if an
+     * ending thread frees it later. */
+    WEFT__HANDLE_GONE(local);
     slots[index].local = NULL;
     slots[index].next_free = free_head;
     free_head = (uint32_t)index;

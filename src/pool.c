@@ -54,17 +54,17 @@ int weft_process_reply(const void *data, size_t len)
     void *copy;
 
     if (!data && len > 0)
-        return WEFT_EINVAL;
+        return weft__fail(WEFT_EINVAL, "process_reply: data is NULL, len %zu", len);
     copy = weft__malloc(len > 0 ? len : 1);
     if (!copy)
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "process_reply: no memory for a copy of %zu bytes", len);
     if (len > 0)
         memcpy(copy, data, len);
     weft__lock(&reply_lock);
     if (!serving) {
         weft__unlock(&reply_lock);
         weft__free(copy);
-        return WEFT_EINVAL;
+        return weft__fail(WEFT_EINVAL, "process_reply: not in a target that a pool worker runs");
     }
     weft__free(reply_data);
     reply_data = copy;
@@ -245,24 +245,28 @@ int weft_pool_map(weft_pool *pool, const char *target, const weft_buffer *items,
     int rc = WEFT_OK;
 
     if (!pool || !target || (count > 0 && (!items || !results)))
+        return weft__fail_null(__func__);
+    if (WEFT__HANDLE_DEAD(pool, "pool"))
         return WEFT_EINVAL;
     for (i = 0; i < count; i++) {
         if (!items[i].data && items[i].len > 0)
-            return WEFT_EINVAL;
+            return weft__fail(WEFT_EINVAL, "pool_map: items[%zu].data is NULL, len %zu", i,
+                              items[i].len);
     }
     if (!weft__target_find(target))
-        return WEFT_ENOENT;
+        return weft__fail(WEFT_ENOENT, "pool_map: no target \"%.100s\" is registered", target);
     n = count < pool->count ? count : pool->count;
     drivers = weft__malloc((n + 1) * sizeof *drivers);
     threads = weft__malloc((n + 1) * sizeof *threads);
     if (!drivers || !threads) {
         weft__free(drivers);
         weft__free(threads);
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "pool_map: no memory for %zu drivers", n + 1);
     }
     weft__lock(&pool->map_lock);
     if (pool->closed || terminated(pool)) {
-        rc = WEFT_ESHUTDOWN;
+        rc = weft__fail(WEFT_ESHUTDOWN, "pool_map: the pool is %s",
+                        terminated(pool) ? "terminated" : "closed");
         goto out;
     }
     job = (map_job){pool, target, items, results, count, 0};
@@ -281,6 +285,9 @@ int weft_pool_map(weft_pool *pool, const char *target, const weft_buffer *items,
     }
     for (i = 0; i < count && rc == WEFT_OK; i++)
         rc = results[i].status;
+    if (rc != WEFT_OK)
+        weft__fail(rc, "pool_map: input %zu of %zu failed: %s%s", i - 1, count, weft_strerror(rc),
+                   rc == WEFT_ECHILD ? " (its worker ended while running it)" : "");
 out:
     weft__unlock(&pool->map_lock);
     weft__free(drivers);
@@ -295,28 +302,33 @@ int weft_pool_create(weft_pool **out, const weft_pool_opts *opts)
     size_t i;
     int rc;
 
-    if (!out || o.processes < 0)
-        return WEFT_EINVAL;
+    if (!out)
+        return weft__fail_null(__func__);
+    if (o.processes < 0)
+        return weft__fail(WEFT_EINVAL, "pool_create: processes is %d", o.processes);
     rc = WEFT__RESERVED_CHECK("pool_create", &o);
     if (rc != WEFT_OK)
         return rc;
     if (o.method != WEFT_START_DEFAULT && o.method != WEFT_START_FORK &&
         o.method != WEFT_START_SPAWN)
-        return WEFT_EINVAL;
+        return weft__fail(WEFT_EINVAL, "pool_create: method %d is not a weft_start_method",
+                          (int)o.method);
     pool = weft__calloc(1, sizeof *pool);
     if (!pool)
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "pool_create: no memory for the pool");
     pool->method = o.method;
     pool->count = o.processes > 0 ? (size_t)o.processes : (size_t)weft_cpu_count();
     pool->workers = weft__calloc(pool->count, sizeof *pool->workers);
     if (!pool->workers) {
         weft__free(pool);
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "pool_create: no memory for %zu workers", pool->count);
     }
+    WEFT__HANDLE_BORN(pool, "pool");
     for (i = 0; i < pool->count && rc == WEFT_OK; i++)
         rc = worker_start(pool, &pool->workers[i]);
     if (rc != WEFT_OK) {
-        weft_pool_destroy(pool);
+        weft__fail_wrap(rc, "pool_create: worker %zu of %zu did not start", i - 1, pool->count);
+        weft_pool_destroy(pool); /* succeeds: the message stays */
         return rc;
     }
     *out = pool;
@@ -326,6 +338,8 @@ int weft_pool_create(weft_pool **out, const weft_pool_opts *opts)
 int weft_pool_close(weft_pool *pool)
 {
     if (!pool)
+        return weft__fail_null(__func__);
+    if (WEFT__HANDLE_DEAD(pool, "pool"))
         return WEFT_EINVAL;
     weft__lock(&pool->lock);
     pool->closed = true;
@@ -338,6 +352,8 @@ int weft_pool_terminate(weft_pool *pool)
     size_t i;
 
     if (!pool)
+        return weft__fail_null(__func__);
+    if (WEFT__HANDLE_DEAD(pool, "pool"))
         return WEFT_EINVAL;
     weft__lock(&pool->lock);
     pool->closed = pool->terminated = true;
@@ -355,12 +371,14 @@ int weft_pool_join(weft_pool *pool)
     bool open;
 
     if (!pool)
+        return weft__fail_null(__func__);
+    if (WEFT__HANDLE_DEAD(pool, "pool"))
         return WEFT_EINVAL;
     weft__lock(&pool->lock);
     open = !pool->closed;
     weft__unlock(&pool->lock);
     if (open)
-        return WEFT_EINVAL;
+        return weft__fail(WEFT_EINVAL, "pool_join: the pool is open: close or terminate it first");
     weft__lock(&pool->map_lock);
     for (i = 0; i < pool->count; i++) {
         worker *w = &pool->workers[i];
@@ -376,12 +394,13 @@ int weft_pool_join(weft_pool *pool)
 
 void weft_pool_destroy(weft_pool *pool)
 {
-    if (!pool)
+    if (!pool || WEFT__HANDLE_DEAD(pool, "pool"))
         return;
     if (!pool->joined) {
         weft_pool_terminate(pool);
         weft_pool_join(pool);
     }
+    WEFT__HANDLE_GONE(pool);
     weft__free(pool->workers);
     weft__free(pool);
 }

@@ -31,6 +31,9 @@ static void (*const fork_parts[])(weft__fork_step step) = {
     weft__targets_at_fork,   /* process.c: the registered targets */
     weft__locals_at_fork,    /* local.c: the table registry */
     weft__threads_at_fork,   /* thread.c: the registry; the forking thread is the main one */
+#ifdef WEFT_DEBUG_HANDLES
+    weft__handles_at_fork,   /* handles.c: a leaf, taken under any of the above */
+#endif
 };
 
 enum { FORK_PARTS = sizeof fork_parts / sizeof fork_parts[0] };

@@ -39,6 +39,29 @@
             (node)->next->prev = (node)->prev;                                               \
     } while (0)
 
+/* ---- Handles in the debug build (handles.c) --------------------------------------- */
+
+/* With -DWEFT_DEBUG_HANDLES=ON every handle is entered when made
+ * (WEFT__HANDLE_BORN, with its kind: "queue", "thread"...) and removed when
+ * its memory goes (WEFT__HANDLE_GONE); a public call begins with
+ *     if (WEFT__HANDLE_DEAD(q, "queue")) return WEFT_EINVAL;
+ * which, for a handle that is not a live one of that kind, leaves a message,
+ * prints it on stderr and is true. A NULL handle is left to the call's own
+ * check. In other builds the three cost nothing. */
+#ifdef WEFT_DEBUG_HANDLES
+void weft__handle_born(const void *handle, const char *kind);
+void weft__handle_gone(const void *handle);
+bool weft__handle_dead(const void *handle, const char *kind, const char *call);
+void weft__handles_at_fork(weft__fork_step step);
+#define WEFT__HANDLE_BORN(handle, kind) weft__handle_born((handle), (kind))
+#define WEFT__HANDLE_GONE(handle) weft__handle_gone(handle)
+#define WEFT__HANDLE_DEAD(handle, kind) ((handle) && weft__handle_dead((handle), (kind), __func__))
+#else
+#define WEFT__HANDLE_BORN(handle, kind) ((void)0)
+#define WEFT__HANDLE_GONE(handle) ((void)0)
+#define WEFT__HANDLE_DEAD(handle, kind) false
+#endif
+
 /* ---- Threads -------------------------------------------------------------------- */
 
 /* The calling thread's record, made on first use, or NULL when it could not

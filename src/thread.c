@@ -95,6 +95,7 @@ static void free_record(weft_thread *t)
         older = n->older;
         weft__free(n);
     }
+    WEFT__HANDLE_GONE(t);
     weft__free(t);
 }
 
@@ -134,6 +135,7 @@ static weft_thread *new_record(uint64_t ident)
     if (t) {
         t->ident = ident;
         t->state = RUNNING;
+        WEFT__HANDLE_BORN(t, "thread");
     }
     return t;
 }
@@ -532,6 +534,8 @@ int weft_thread_join(weft_thread *t, double timeout, void **result)
     int64_t deadline;
     int rc;
 
+    if (WEFT__HANDLE_DEAD(t, "thread"))
+        return WEFT_EINVAL;
     rc = weft__begin_wait(t, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
@@ -559,7 +563,7 @@ void weft_thread_release(weft_thread *t)
 {
     uint32_t r;
 
-    if (!t || t->borrowed)
+    if (!t || WEFT__HANDLE_DEAD(t, "thread") || t->borrowed)
         return;
     r = weft__load(&t->reap);
     while (r == UNREAPED || r == REAP_BUSY) {
@@ -642,14 +646,14 @@ void weft__threads_report_non_daemon(void)
 
 bool weft_thread_is_alive(const weft_thread *t)
 {
-    return t && weft__load(&t->state) != DONE;
+    return t && !WEFT__HANDLE_DEAD(t, "thread") && weft__load(&t->state) != DONE;
 }
 
 const char *weft_thread_name(const weft_thread *t)
 {
     name_node *n;
 
-    if (!t)
+    if (!t || WEFT__HANDLE_DEAD(t, "thread"))
         return NULL;
     n = weft__load_ptr((void *const *)&t->names);
     return n->text;
@@ -680,6 +684,8 @@ int weft_thread_set_name(weft_thread *t, const char *name)
 
     if (!t || !name)
         return weft__fail_null(__func__);
+    if (WEFT__HANDLE_DEAD(t, "thread"))
+        return WEFT_EINVAL;
     weft__lock(&t->name_lock);
     rc = push_name(t, name);
     if (rc != WEFT_OK)
@@ -696,19 +702,19 @@ int weft_thread_set_name(weft_thread *t, const char *name)
 
 bool weft_thread_is_daemon(const weft_thread *t)
 {
-    return t && t->daemon;
+    return t && !WEFT__HANDLE_DEAD(t, "thread") && t->daemon;
 }
 
 uint64_t weft_thread_ident(const weft_thread *t)
 {
-    return t ? t->ident : 0;
+    return t && !WEFT__HANDLE_DEAD(t, "thread") ? t->ident : 0;
 }
 
 uint64_t weft_thread_native_id(weft_thread *t)
 {
     uint32_t s;
 
-    if (!t)
+    if (!t || WEFT__HANDLE_DEAD(t, "thread"))
         return 0;
     s = weft__load(&t->started);
     while (s != STARTED) {
@@ -757,6 +763,8 @@ int weft_thread_request_stop(weft_thread *t)
 {
     if (!t)
         return weft__fail_null(__func__);
+    if (WEFT__HANDLE_DEAD(t, "thread"))
+        return WEFT_EINVAL;
     if (weft__swap(&t->stop, 1) == 0)
         weft_sys_wake_all(&t->stop);
     return WEFT_OK;

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* -DWEFT_DEBUG_HANDLES=ON (the asan entry): a handle used after its
+ * destroy or release, or given where another kind belongs, is refused with
+ * WEFT_EINVAL and a message (also on stderr) instead of touching freed
+ * memory. Elsewhere such a call is undefined: every case skips. */
+#include "runner.h"
+
+#include <stdio.h>
+
+static void need_checks(void)
+{
+#ifndef WEFT_TEST_DEBUG_HANDLES
+    weft_test_skip("weft is built without WEFT_DEBUG_HANDLES: a use after destroy is undefined");
+#endif
+}
+
+static void check_refused(int status, const char *call, const char *kind)
+{
+    CHECK_EQ_INT(status, WEFT_EINVAL);
+    printf("%s\n", weft_last_error_message());
+    CHECK(strstr(weft_last_error_message(), call) != NULL);
+    CHECK(strstr(weft_last_error_message(), kind) != NULL);
+}
+
+static void *return_arg(void *arg)
+{
+    return arg;
+}
+
+WEFT_TEST(handles_thread_after_its_end_and_release)
+{
+    weft_thread *t;
+
+    need_checks();
+    t = weft_test_start(return_arg, NULL);
+    CHECK_OK(weft_thread_join(t, weft_test_long(), NULL));
+    weft_thread_release(t); /* joined and released: the record goes */
+    check_refused(weft_thread_join(t, 0, NULL), "thread_join", "not a live thread");
+    check_refused(weft_thread_request_stop(t), "thread_request_stop", "not a live thread");
+    CHECK(weft_thread_name(t) == NULL);
+    CHECK(!weft_thread_is_alive(t));
+    weft_thread_release(t); /* a second release does nothing */
+}
+
+WEFT_TEST(handles_local_after_destroy)
+{
+    weft_local *local;
+
+    need_checks();
+    CHECK_OK(weft_local_create(&local, NULL));
+    weft_local_destroy(local);
+    check_refused(weft_local_set(local, &local), "local_set", "not a live local");
+    CHECK(weft_local_get(local) == NULL);
+    weft_local_destroy(local); /* a second destroy does nothing */
+}
+
+WEFT_TEST(handles_wrong_kind)
+{
+    weft_local *local;
+
+    need_checks();
+    CHECK_OK(weft_local_create(&local, NULL));
+    check_refused(weft_thread_join((weft_thread *)(void *)local, 0, NULL), "thread_join",
+                  "is a local, not a thread");
+    weft_local_destroy(local);
+}
+
+WEFT_TEST(handles_pool_after_destroy)
+{
+    weft_pool_opts opts = {.processes = 1};
+    weft_pool *pool;
+
+    need_checks();
+    CHECK_OK(weft_pool_create(&pool, &opts));
+    weft_pool_destroy(pool);
+    check_refused(weft_pool_close(pool), "pool_close", "not a live pool");
+    check_refused(weft_pool_map(pool, "anything", NULL, 0, NULL), "pool_map", "not a live pool");
+    weft_pool_destroy(pool);
+}
