@@ -93,7 +93,7 @@ int weft_sys_executable_path(char **out)
         return weft__posix_status(errno, "sysctl KERN_PROC_PATHNAME");
     buf = weft__malloc(size);
     if (buf == NULL)
-        return WEFT_ENOMEM;
+        return weft__fail_text(WEFT_ENOMEM, "no memory for the executable's path");
     if (sysctl(mib, 4, buf, &size, NULL, 0) != 0) {
         int err = errno;
 

@@ -67,7 +67,7 @@ int weft_sys_executable_path(char **out)
     _NSGetExecutablePath(NULL, &size); /* fails, giving the size needed */
     buf = weft__malloc(size);
     if (buf == NULL)
-        return WEFT_ENOMEM;
+        return weft__fail_text(WEFT_ENOMEM, "no memory for the executable's path");
     if (_NSGetExecutablePath(buf, &size) != 0) {
         weft__free(buf);
         return weft__posix_status(ENAMETOOLONG, "_NSGetExecutablePath");

@@ -63,7 +63,7 @@ int weft_sys_executable_path(char **out)
 
         if (bigger == NULL) {
             weft__free(buf);
-            return WEFT_ENOMEM;
+            return weft__fail_text(WEFT_ENOMEM, "no memory for the executable's path");
         }
         buf = bigger;
         n = readlink("/proc/self/exe", buf, size);

@@ -22,11 +22,13 @@ int weft__win32_utf16(const char *s, wchar_t **out)
     if (n <= 0) {
         DWORD err = GetLastError();
 
-        return err == ERROR_NO_UNICODE_TRANSLATION ? WEFT_EINVAL : weft__status_from_win32(err);
+        if (err == ERROR_NO_UNICODE_TRANSLATION)
+            return weft__fail(WEFT_EINVAL, "\"%.60s\" is not UTF-8", s);
+        return weft__fail_wrap(weft__status_from_win32(err), "MultiByteToWideChar");
     }
     w = weft__malloc((size_t)n * sizeof *w);
     if (!w)
-        return WEFT_ENOMEM;
+        return weft__fail_text(WEFT_ENOMEM, "no memory for a UTF-16 string");
     if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n) != n) {
         int status = weft__status_from_win32(GetLastError());
 
@@ -47,7 +49,7 @@ int weft__win32_utf8(const wchar_t *w, char **out)
         return weft__status_from_win32(GetLastError());
     s = weft__malloc((size_t)n);
     if (!s)
-        return WEFT_ENOMEM;
+        return weft__fail_text(WEFT_ENOMEM, "no memory for a UTF-8 string");
     if (WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, w, -1, s, n, NULL, NULL) != n) {
         int status = weft__status_from_win32(GetLastError());
 
@@ -153,12 +155,17 @@ static bool fits(const wbuf *b, const wchar_t *arg)
     return b->len < CMDLINE_MAX && wcslen(arg) < CMDLINE_MAX;
 }
 
+static int too_long(size_t i)
+{
+    return weft__fail(WEFT_EINVAL, "argv[%zu] makes the command line longer than Windows takes", i);
+}
+
 static int write_plain_line(wbuf *b, const wchar_t *const *argv, size_t argc)
 {
     put_program(b, argv[0]);
     for (size_t i = 1; i < argc; i++) {
         if (!fits(b, argv[i]))
-            return WEFT_EINVAL;
+            return too_long(i);
         put(b, L' ');
         put_argument(b, argv[i]);
     }
@@ -210,13 +217,19 @@ static int write_batch_line(wbuf *b, const wchar_t *script, const wchar_t *const
                             size_t argc)
 {
     if (wcspbrk(script, L"\"%"))
-        return WEFT_EINVAL;
+        return weft__fail_text(WEFT_EINVAL,
+                               "a batch file's path may not hold '\"' or '%' (cmd.exe rereads it)");
     put_string(b, L"cmd.exe /d /v:off /s /c \"\"");
     put_string(b, script);
     put(b, L'"');
     for (size_t i = 1; i < argc; i++) {
-        if (!fits(b, argv[i]) || !batch_safe(argv[i]))
-            return WEFT_EINVAL;
+        if (!fits(b, argv[i]))
+            return too_long(i);
+        if (!batch_safe(argv[i]))
+            return weft__fail(WEFT_EINVAL,
+                              "argv[%zu] of a batch file holds a character cmd.exe could misread "
+                              "(only letters, digits, space and -_.,;:/\\+=@~ are passed)",
+                              i);
         put(b, L' ');
         put_batch_argument(b, argv[i]);
     }
@@ -253,10 +266,11 @@ int weft__win32_command_line(const wchar_t *program, const wchar_t *const *argv,
     if (status != WEFT_OK)
         return status;
     if (b.len >= CMDLINE_MAX)
-        return WEFT_EINVAL;
+        return weft__fail(WEFT_EINVAL, "the command line is %zu characters, more than Windows takes",
+                          b.len);
     b.p = weft__malloc((b.len + 1) * sizeof *b.p);
     if (!b.p)
-        return WEFT_ENOMEM;
+        return weft__fail_text(WEFT_ENOMEM, "no memory for the command line");
     b.len = 0;
     write_line(&b, program, argv, argc);
     b.p[b.len] = 0;
@@ -304,7 +318,7 @@ static int full_path(const wchar_t *path, wchar_t **out)
         DWORD n;
 
         if (!full)
-            return WEFT_ENOMEM;
+            return weft__fail_text(WEFT_ENOMEM, "no memory for a full path");
         n = GetFullPathNameW(path, size, full, NULL);
         if (n != 0 && n < size) {
             *out = full;
@@ -331,7 +345,7 @@ static int try_candidate(const wchar_t *dir, size_t dir_len, const wchar_t *name
 
     *out = NULL;
     if (!path)
-        return WEFT_ENOMEM;
+        return weft__fail_text(WEFT_ENOMEM, "no memory for a candidate path");
     memcpy(path, dir, dir_len * sizeof *path);
     if (sep)
         path[dir_len] = L'\\';

@@ -6,7 +6,7 @@ int weft_sys_fork(weft_sys_child *out, bool *in_child)
 {
     (void)out;
     (void)in_child;
-    return WEFT_EINVAL;
+    return weft__fail_text(WEFT_EINVAL, "fork: Windows has no fork(): use the spawn start method");
 }
 
 int weft_sys_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void))

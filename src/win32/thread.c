@@ -68,11 +68,11 @@ int weft_sys_thread_start(weft_sys_thread *out, const weft_sys_start *start, siz
 
         GetSystemInfo(&si);
         step = si.dwAllocationGranularity ? si.dwAllocationGranularity : 0x10000;
-        if (stack_size > SIZE_MAX - (step - 1))
-            return WEFT_EINVAL;
+        /* _beginthreadex takes an unsigned */
+        if (stack_size > SIZE_MAX - (step - 1) || (stack_size + step - 1) / step * step > UINT_MAX)
+            return weft__fail(WEFT_EINVAL, "thread_start: stack_size %zu is more than Windows takes",
+                              stack_size);
         stack_size = (stack_size + step - 1) / step * step;
-        if (stack_size > UINT_MAX) /* _beginthreadex takes an unsigned */
-            return WEFT_EINVAL;
         flags = STACK_SIZE_PARAM_IS_A_RESERVATION;
     }
     /* _beginthreadex rather than CreateThread: the thread will call the C
@@ -305,8 +305,8 @@ int weft_sys_tls_create(void (*destructor)(void *value))
         /* No free index, or no memory for one: "no free slot". */
         if (err == ERROR_NO_MORE_ITEMS || err == ERROR_NOT_ENOUGH_MEMORY ||
             err == ERROR_OUTOFMEMORY || err == ERROR_SUCCESS)
-            return WEFT_EAGAIN;
-        return weft__status_from_win32(err);
+            return weft__fail_text(WEFT_EAGAIN, "FlsAlloc: no fiber-local slot is left");
+        return weft__fail_wrap(weft__status_from_win32(err), "FlsAlloc");
     }
     fls_index = index;
     return WEFT_OK;
@@ -327,6 +327,6 @@ int weft_sys_tls_set(void *value)
         return WEFT_OK;
     err = GetLastError();
     if (err == ERROR_NOT_ENOUGH_MEMORY || err == ERROR_OUTOFMEMORY || err == ERROR_SUCCESS)
-        return WEFT_ENOMEM;
+        return weft__fail_text(WEFT_ENOMEM, "FlsSetValue: no memory for the thread's slots");
     WEFT__FATAL((int)err, "FlsSetValue");
 }
