@@ -375,28 +375,39 @@ static int wait_helpers(weft_popen *p, int64_t deadline)
     return WEFT_OK;
 }
 
-/* Take or give back the locks of all three pipes, in this order. */
+/* The locks of the three pipes, in the order they are taken. */
+static void pipe_locks(weft_popen *p, weft_lock *locks[3])
+{
+    locks[0] = &p->in_io;
+    locks[1] = &p->streams[STREAM_OUT].io;
+    locks[2] = &p->streams[STREAM_ERR].io;
+}
+
+/* Take all three by the deadline (WEFT_OK), or none (WEFT_ETIMEDOUT). */
 static int lock_pipes(weft_popen *p, int64_t deadline)
 {
-    if (weft__lock_until(&p->in_io, deadline) != WEFT_OK)
-        return WEFT_ETIMEDOUT;
-    if (weft__lock_until(&p->streams[STREAM_OUT].io, deadline) != WEFT_OK) {
-        weft__unlock(&p->in_io);
-        return WEFT_ETIMEDOUT;
-    }
-    if (weft__lock_until(&p->streams[STREAM_ERR].io, deadline) != WEFT_OK) {
-        weft__unlock(&p->streams[STREAM_OUT].io);
-        weft__unlock(&p->in_io);
-        return WEFT_ETIMEDOUT;
+    weft_lock *locks[3];
+    int i;
+
+    pipe_locks(p, locks);
+    for (i = 0; i < 3; i++) {
+        if (weft__lock_until(locks[i], deadline) != WEFT_OK) {
+            while (i-- > 0)
+                weft__unlock(locks[i]);
+            return WEFT_ETIMEDOUT;
+        }
     }
     return WEFT_OK;
 }
 
 static void unlock_pipes(weft_popen *p)
 {
-    weft__unlock(&p->streams[STREAM_ERR].io);
-    weft__unlock(&p->streams[STREAM_OUT].io);
-    weft__unlock(&p->in_io);
+    weft_lock *locks[3];
+    int i;
+
+    pipe_locks(p, locks);
+    for (i = 2; i >= 0; i--)
+        weft__unlock(locks[i]);
 }
 
 /* The first communicate, with the pipes' locks held: hand stdin and the
@@ -642,7 +653,8 @@ int weft_popen_close_stdin(weft_popen *popen)
     if (!popen)
         return weft__fail(WEFT_EINVAL, "popen_close_stdin: the popen is NULL");
     if (popen->in_how != WEFT_STDIO_PIPE)
-        return weft__fail(WEFT_EINVAL, "popen_close_stdin: the child's stdin is not a pipe: it is %s",
+        return weft__fail(WEFT_EINVAL,
+                          "popen_close_stdin: the child's stdin is not a pipe: it is %s",
                           stdio_name(popen->in_how));
     /* After communicate began, its writer closes stdin: nothing to do. */
     weft__lock(&popen->in_io);
@@ -689,8 +701,8 @@ static int fill(stream *s, int64_t deadline)
     int rc = reserve(s, FILL_CHUNK);
 
     if (rc != WEFT_OK)
-        return weft__fail(rc, "popen_readline: no memory for a line longer than %zu bytes",
-                          s->len - s->head);
+        return weft__fail(rc, "popen_readline: no memory to read more of a line (%zu bytes "
+                              "of it held)", s->len - s->head);
     rc = weft_sys_read_until(s->file, s->buf + s->len, s->cap - s->len - 1, &got, deadline);
     if (rc != WEFT_OK)
         return rc;
@@ -704,7 +716,7 @@ int weft_popen_read(weft_popen *popen, weft_stdio_stream which, void *buf, size_
                     size_t *got, double timeout)
 {
     int64_t deadline;
-    stream *s;
+    stream *s = NULL; /* set by lock_stream; compilers cannot always tell */
     size_t n = 0;
     int rc = begin_streaming(popen, timeout, &deadline, "popen_read");
 
@@ -736,7 +748,7 @@ int weft_popen_readline(weft_popen *popen, weft_stdio_stream which, char **line,
                         double timeout)
 {
     int64_t deadline;
-    stream *s;
+    stream *s = NULL; /* set by lock_stream; compilers cannot always tell */
     char *copy, *nl;
     size_t n = 0;
     int rc = begin_streaming(popen, timeout, &deadline, "popen_readline");

@@ -133,9 +133,12 @@ WEFT_API int weft_popen_start(weft_popen **out, const char *const argv[],
  *          kept for the next call); `WEFT_EINVAL` for NULL, a bad timeout,
  *          NULL `input` with `input_len` > 0, input when stdin is not
  *          piped or was closed by weft_popen_close_stdin(), or input after
- *          communication started (nothing is stored then); `WEFT_ENOMEM` (also when no memory was left to keep
- *          what a stream's thread read: that stream's output is then
- *          incomplete, and every later call returns it again); `WEFT_EOS` (a pipe or the wait failed); a
+ *          communication started (nothing is stored then); `WEFT_ENOMEM`
+ *          (also when no memory was left to keep what a stream's thread
+ *          read: that stream's output is then incomplete, and every later
+ *          call returns it again); `WEFT_EOS` (a pipe or the wait failed);
+ *          `WEFT_ETIMEDOUT` also when a streaming call on another thread
+ *          held a pipe past `timeout` (nothing was started); a
  *          status of weft_thread_start() when a stream's thread could not
  *          start: the popen is then as it was (stdin open, the input not
  *          taken, nothing read), so the call may be repeated with the same
@@ -220,7 +223,7 @@ WEFT_API int64_t weft_popen_pid(const weft_popen *popen);
  * \param data the bytes; NULL is fine when `len` is 0.
  * \param len how many; 0 writes nothing.
  * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
- * eturns `WEFT_OK` (all written); `WEFT_ETIMEDOUT` (nothing written);
+ * \returns `WEFT_OK` (all written); `WEFT_ETIMEDOUT` (nothing written);
  *          `WEFT_EOF` when the child has closed its stdin or ended
  *          (Python's BrokenPipeError; no SIGPIPE reaches this process);
  *          `WEFT_EINVAL` for NULL `popen`, NULL `data` with `len` > 0, a
@@ -240,7 +243,7 @@ WEFT_API int weft_popen_write(weft_popen *popen, const void *data, size_t len, d
  * of its input. Closing it again does nothing, and neither does a call
  * once weft_popen_communicate() has begun (which closes it itself).
  * \param popen the child, started with `in` = `WEFT_STDIO_PIPE`.
- * eturns `WEFT_OK`; `WEFT_EINVAL` for NULL or a stdin that is not a
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL or a stdin that is not a
  *          pipe.
  * \par Thread safety:
  * Safe from any thread. Waits for a weft_popen_write() on another thread
@@ -260,7 +263,7 @@ WEFT_API int weft_popen_close_stdin(weft_popen *popen);
  * \param cap the size of `buf`, more than 0.
  * \param got receives how many bytes: at least 1 on `WEFT_OK`, else 0.
  * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
- * eturns `WEFT_OK`; `WEFT_EOF` at the end of the stream (the child, and
+ * \returns `WEFT_OK`; `WEFT_EOF` at the end of the stream (the child, and
  *          whatever it started that shares the pipe, closed it: usually
  *          it ended), and on every call after; `WEFT_ETIMEDOUT` (nothing
  *          read); `WEFT_EINVAL` for NULL `popen`, `buf` or `got`, `cap` 0,
@@ -279,13 +282,11 @@ WEFT_API int weft_popen_read(weft_popen *popen, weft_stdio_stream which, void *b
 
 /**
  * Read one line from the child's stdout or stderr (Popen.stdout.readline(),
- * with a timeout): the bytes up to and including the next `'
-'`; the last
- * line of the stream may lack it. Lines are split at `'
-'` alone: the
- * `"
-"` of a Windows program keeps its `''`, and a line may hold NUL
- * bytes (`*len` says where it ends). A line has no length limit but memory.
+ * with a timeout): the bytes up to and including the next newline (LF);
+ * the last line of the stream may lack it. Lines are split at the LF
+ * alone: a Windows program's CR LF line ends keep their CR, and a line may
+ * hold NUL bytes (`*len` says where it ends). A line has no length limit
+ * but memory.
  * On `WEFT_ETIMEDOUT` nothing is consumed: the part of a line read so far
  * stays in the handle, and the next readline, read or communicate returns
  * it first.
@@ -296,7 +297,7 @@ WEFT_API int weft_popen_read(weft_popen *popen, weft_stdio_stream which, void *b
  *        weft_free(); NULL when the call fails.
  * \param len receives its length (without the NUL); may be NULL.
  * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
- * eturns `WEFT_OK`; `WEFT_EOF` at the end of the stream with nothing
+ * \returns `WEFT_OK`; `WEFT_EOF` at the end of the stream with nothing
  *          left, and on every call after; `WEFT_ETIMEDOUT`; `WEFT_ENOMEM`
  *          (no memory for the line: nothing is consumed); `WEFT_EINVAL`
  *          for NULL `line`, and as weft_popen_read(); `WEFT_EOS`.
@@ -319,7 +320,7 @@ WEFT_API int weft_popen_readline(weft_popen *popen, weft_stdio_stream which, cha
  * signalled, so a recycled pid is never hit.
  * \param popen the child.
  * \param sig the signal.
- * eturns `WEFT_OK` (also when the child has ended); `WEFT_EINVAL` for
+ * \returns `WEFT_OK` (also when the child has ended); `WEFT_EINVAL` for
  *          NULL, a number that is no signal (POSIX), on Windows any
  *          value but those three or a console event for a child without
  *          `new_process_group`; `WEFT_EOS` (e.g. EPERM; no console).

@@ -155,7 +155,8 @@ static int poll_until(weft_sys_file f, short events, int64_t deadline)
 
         /* Rounded up, so the wait never ends before the deadline. */
         if (left > 0)
-            ms = left / 1000000 >= INT_MAX ? INT_MAX : (int)(left / 1000000 + (left % 1000000 != 0));
+            ms = left / 1000000 >= INT_MAX ? INT_MAX
+                                           : (int)(left / 1000000 + (left % 1000000 != 0));
         n = poll(&p, 1, ms);
         if (n > 0)
             return p.revents & POLLNVAL ? weft__posix_status(EBADF, "poll") : WEFT_OK;

@@ -517,8 +517,14 @@ int weft_sys_child_send_signal(const weft_sys_child *child, int sig, bool new_gr
         return weft__fail(WEFT_EINVAL,
                           "popen_send_signal: a console event (%d) goes only to a child started "
                           "with new_process_group", sig);
-    if (!GenerateConsoleCtrlEvent((DWORD)sig, (DWORD)child->pid))
-        return weft__os_error((int)GetLastError());
+    if (!GenerateConsoleCtrlEvent((DWORD)sig, (DWORD)child->pid)) {
+        DWORD err = GetLastError();
+
+        weft__os_error((int)err);
+        return weft__fail(WEFT_EOS, "popen_send_signal: GenerateConsoleCtrlEvent(%d, %lu) "
+                                    "failed (error %lu)",
+                          sig, (unsigned long)child->pid, (unsigned long)err);
+    }
     return WEFT_OK;
 }
 

@@ -205,6 +205,14 @@ int weft_sys_pipe_for_child(weft_sys_file *read_end, weft_sys_file *write_end, b
     return WEFT_OK;
 }
 
+/* WEFT_EOS for the error of `call` on a pipe, with a message. */
+static int pipe_error(DWORD err, const char *call)
+{
+    weft__os_error((int)err);
+    return weft__fail(WEFT_EOS, "%s on a child's pipe failed (error %lu)", call,
+                      (unsigned long)err);
+}
+
 /* One overlapped ReadFile or WriteFile of `want` bytes on h, waited for by
  * the deadline and cancelled when it passes. *n receives what was
  * transferred, also by an operation that was cancelled (bytes that came
@@ -268,7 +276,7 @@ int weft_sys_read_until(weft_sys_file f, void *buf, size_t len, size_t *got, int
             *got = n;
             return WEFT_OK;
         default:
-            return weft__os_error((int)err);
+            return pipe_error(err, "ReadFile");
         }
     }
 }
@@ -300,7 +308,7 @@ int weft_sys_write_until(weft_sys_file f, const void *buf, size_t len, int64_t d
         case ERROR_BROKEN_PIPE: /* the reader is gone */
             return WEFT_ESHUTDOWN;
         default:
-            return weft__os_error((int)err);
+            return pipe_error(err, "WriteFile");
         }
     }
     return WEFT_OK;
