@@ -1089,13 +1089,24 @@ WEFT_CHILD_MODE(echo_stdin)
     return 0;
 }
 
-/* Communicate with a child that echoes its input, armed: a failed call must
- * leave the popen as it was, so the same call again gets the whole echo. */
-static long popen_communicate(long n, int how)
+/* echo_stdin, with its stdin and stdout piped. */
+static weft_popen *start_echo(void)
 {
     const char *argv[] = {weft_test_self_path(), "--child", "echo_stdin", NULL};
     weft_popen_opts opts = {0};
     weft_popen *p = NULL;
+
+    opts.in = WEFT_STDIO_PIPE;
+    opts.out = WEFT_STDIO_PIPE;
+    CHECK_OK(weft_popen_start(&p, argv, &opts));
+    return p;
+}
+
+/* Communicate with a child that echoes its input, armed: a failed call must
+ * leave the popen as it was, so the same call again gets the whole echo. */
+static long popen_communicate(long n, int how)
+{
+    weft_popen *p = start_echo();
     char *out = NULL;
     size_t len = 0;
     int code = -1;
@@ -1103,9 +1114,6 @@ static long popen_communicate(long n, int how)
     int rc;
 
     (void)how;
-    opts.in = WEFT_STDIO_PIPE;
-    opts.out = WEFT_STDIO_PIPE;
-    CHECK_OK(weft_popen_start(&p, argv, &opts));
     arm(n);
     rc = weft_popen_communicate(p, "hello", 5, &out, &len, NULL, NULL, weft_test_long());
     k = disarm();
@@ -1142,9 +1150,7 @@ WEFT_TEST(allocfail_popen_communicate)
  * nothing, so the same call again gets the whole line. */
 static long popen_readline(long n, int how)
 {
-    const char *argv[] = {weft_test_self_path(), "--child", "echo_stdin", NULL};
-    weft_popen_opts opts = {0};
-    weft_popen *p = NULL;
+    weft_popen *p = start_echo();
     char *line = NULL;
     size_t len = 0;
     int code = -1;
@@ -1152,9 +1158,6 @@ static long popen_readline(long n, int how)
     int rc;
 
     (void)how;
-    opts.in = WEFT_STDIO_PIPE;
-    opts.out = WEFT_STDIO_PIPE;
-    CHECK_OK(weft_popen_start(&p, argv, &opts));
     CHECK_OK(weft_popen_write(p, "hello\n", 6, weft_test_long()));
     CHECK_OK(weft_popen_close_stdin(p));
     arm(n);
