@@ -176,6 +176,9 @@ int weft_sys_pipe_for_child(weft_sys_file *read_end, weft_sys_file *write_end, b
         if (server == INVALID_HANDLE_VALUE && (err != ERROR_ACCESS_DENIED || tries == 15))
             return weft__handle_status(err, "CreateNamedPipeW");
     }
+    /* One instance only: should another process connect first, this open
+     * fails (ERROR_PIPE_BUSY) and so does the call, so the parent never
+     * talks to a stranger. */
     client = CreateFileW(name,
                          parent_reads ? GENERIC_WRITE | FILE_READ_ATTRIBUTES
                                       : GENERIC_READ | FILE_WRITE_ATTRIBUTES,
@@ -187,12 +190,18 @@ int weft_sys_pipe_for_child(weft_sys_file *read_end, weft_sys_file *write_end, b
     }
     /* The client is connected already, so this only confirms it
      * (ERROR_PIPE_CONNECTED); an overlapped handle needs an OVERLAPPED,
-     * with an event, even so. */
+     * with an event, even so, and an operation that pends all the same is
+     * waited for: `ov` must outlive it. */
     memset(&ov, 0, sizeof ov);
     ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
     err = ov.hEvent == NULL ? GetLastError()
           : ConnectNamedPipe(server, &ov) ? ERROR_SUCCESS
                                           : GetLastError();
+    if (err == ERROR_IO_PENDING) {
+        DWORD unused;
+
+        err = GetOverlappedResult(server, &ov, &unused, TRUE) ? ERROR_SUCCESS : GetLastError();
+    }
     if (ov.hEvent)
         CloseHandle(ov.hEvent);
     if (err != ERROR_SUCCESS && err != ERROR_PIPE_CONNECTED) {
