@@ -302,6 +302,17 @@ int weft__child_signal(weft__child *c, bool kill)
     return rc;
 }
 
+int weft__child_send_signal(weft__child *c, int sig, bool new_group)
+{
+    int rc = WEFT_OK;
+
+    weft__lock(&c->lock);
+    if (!c->reaped)
+        rc = weft_sys_child_send_signal(&c->sys, sig, new_group);
+    weft__unlock(&c->lock);
+    return rc;
+}
+
 int64_t weft__child_pid(const weft__child *c)
 {
     return c->sys.pid;

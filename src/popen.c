@@ -16,6 +16,17 @@
  * address space for a stack), the others are turned back at the gate
  * before they touch anything, so the call fails with the popen as it was:
  * stdin open, the input not taken, nothing read, and a retry may work.
+ *
+ * Streaming (write, close_stdin, read, readline) works on the same pipes
+ * from the caller's thread, with the backend's timed reads and writes. Each
+ * pipe has a lock (`io`), held by a streaming call for its whole length:
+ * two threads reading one stream take turns, a write and a read of
+ * different streams go on at once. What a streaming read took from a pipe
+ * and did not hand out (a partial line after a timeout, the rest of a
+ * chunk) stays in the stream's buffer, ahead of what comes next: the next
+ * read, readline or communicate returns it first. communicate takes over
+ * all three pipes under their locks, so a streaming call on another thread
+ * is over first, and every streaming call after it is refused.
  */
 #include "processes.h"
 
@@ -28,18 +39,31 @@ enum { STREAM_OUT, STREAM_ERR, STREAMS };
 enum { GATE_CLOSED, GATE_OPEN, GATE_CANCELLED };
 
 
+/* Streaming reads ask the pipe for at least this much room. */
+#define FILL_CHUNK 4096
+
 typedef struct stream {
     weft_popen *owner;
     weft_sys_file file; /* the parent's end; the reader's once it runs */
-    char *buf;          /* what was read; under the handle's lock */
-    size_t len, cap;
+    weft_stdio how;     /* what the child's end is */
+    weft_lock io;       /* held by a streaming call, and by communicate taking over */
+    /* Read and not yet handed out: buf[head, len), followed by a NUL.
+     * Before communicate, the holder of `io` owns it; after, the reader
+     * and the holders of the handle's lock. */
+    char *buf;
+    size_t head, len, cap;
+    size_t scanned;     /* readline: buf[head, head + scanned) holds no '\n' */
     int status;         /* a read error, if any */
+    bool ended;         /* a streaming read met the end of the file */
     bool taken;         /* handed to a caller */
 } stream;
 
 struct weft_popen {
     weft__child *child;
-    weft_sys_file in;   /* the parent's end of stdin, until communicate */
+    weft_sys_file in;   /* the parent's end of stdin, until closed or communicate */
+    weft_stdio in_how;
+    weft_lock in_io;    /* as stream.io, for stdin */
+    bool new_process_group;
     stream streams[STREAMS];
     weft_lock lock;     /* guards the buffers and `refs` */
     uint32_t refs;      /* the owner's and one per running thread */
@@ -101,7 +125,7 @@ static int child_end(weft_stdio how, int which, weft_sys_file *child, bool *owne
         *owned = rc == WEFT_OK;
         return rc;
     case WEFT_STDIO_PIPE:
-        rc = weft_sys_pipe(&r, &w);
+        rc = weft_sys_pipe_for_child(&r, &w, which != 0);
         if (rc != WEFT_OK)
             return rc;
         *child = which == 0 ? r : w;
@@ -155,6 +179,10 @@ int weft_popen_start(weft_popen **out, const char *const argv[], const weft_pope
         return weft__fail(WEFT_ENOMEM, "popen_start: no memory for the child's record");
     }
     p->refs = 1;
+    p->in_how = how[0];
+    p->streams[STREAM_OUT].how = how[1];
+    p->streams[STREAM_ERR].how = how[2];
+    p->new_process_group = o.new_process_group;
     memset(&spawn, 0, sizeof spawn);
     spawn.argv = argv;
     spawn.env = o.env;
@@ -231,7 +259,7 @@ static void *write_input(void *arg)
     int rc;
 
     if (pass_gate(p)) {
-        rc = weft_sys_write(p->in, p->input, p->input_len);
+        rc = weft_sys_write_until(p->in, p->input, p->input_len, WEFT__NO_DEADLINE);
         /* A child that stops reading its input early is not an error
          * (Python ignores BrokenPipeError here too). */
         p->input_status = rc == WEFT_ESHUTDOWN ? WEFT_OK : rc;
@@ -242,26 +270,41 @@ static void *write_input(void *arg)
     return NULL;
 }
 
-/* Append to a stream's buffer, keeping room for the terminating NUL. */
+/* Make room in a stream's buffer for `more` bytes after those it holds,
+ * and the terminating NUL; the bytes move to its front first. WEFT_OK or
+ * WEFT_ENOMEM (the buffer as it was, moved). */
+static int reserve(stream *s, size_t more)
+{
+    size_t held = s->len - s->head, cap;
+    char *grown;
+
+    if (s->head > 0) {
+        memmove(s->buf, s->buf + s->head, held + 1); /* the NUL too */
+        s->head = 0;
+        s->len = held;
+    }
+    if (more > SIZE_MAX / 2 - held)
+        return WEFT_ENOMEM;
+    if (held + more + 1 <= s->cap)
+        return WEFT_OK;
+    cap = s->cap ? s->cap : FILL_CHUNK;
+    while (cap < held + more + 1)
+        cap *= 2;
+    grown = weft__realloc(s->buf, cap);
+    if (!grown)
+        return WEFT_ENOMEM;
+    s->buf = grown;
+    s->cap = cap;
+    return WEFT_OK;
+}
+
+/* Append to a stream's buffer (communicate's readers). */
 static int append(weft_popen *p, stream *s, const char *data, size_t len)
 {
-    char *grown;
-    size_t cap;
-    int rc = WEFT_OK;
+    int rc;
 
     weft__lock(&p->lock);
-    if (s->len + len + 1 > s->cap) {
-        cap = s->cap ? s->cap : 4096;
-        while (cap < s->len + len + 1)
-            cap *= 2;
-        grown = weft__realloc(s->buf, cap);
-        if (grown) {
-            s->buf = grown;
-            s->cap = cap;
-        } else {
-            rc = WEFT_ENOMEM;
-        }
-    }
+    rc = reserve(s, len);
     if (rc == WEFT_OK) {
         memcpy(s->buf + s->len, data, len);
         s->len += len;
@@ -284,7 +327,7 @@ static void *read_stream(void *arg)
         return NULL;
     }
     for (;;) {
-        rc = weft_sys_read(s->file, chunk, sizeof chunk, &got);
+        rc = weft_sys_read_until(s->file, chunk, sizeof chunk, &got, WEFT__NO_DEADLINE);
         if (rc == WEFT_OK && got == 0)
             break;
         if (rc == WEFT_OK)
@@ -336,14 +379,54 @@ static int wait_helpers(weft_popen *p, int64_t deadline)
     return WEFT_OK;
 }
 
-/* The first communicate: hand stdin and the piped outputs to threads, all
- * of them or none (see the top of the file). */
-static int begin_communication(weft_popen *p, const void *input, size_t input_len)
+/* The locks of the three pipes, in the order they are taken. */
+static void pipe_locks(weft_popen *p, weft_lock *locks[3])
+{
+    locks[0] = &p->in_io;
+    locks[1] = &p->streams[STREAM_OUT].io;
+    locks[2] = &p->streams[STREAM_ERR].io;
+}
+
+/* Take all three by the deadline (WEFT_OK), or none (WEFT_ETIMEDOUT). */
+static int lock_pipes(weft_popen *p, int64_t deadline)
+{
+    weft_lock *locks[3];
+    int i;
+
+    pipe_locks(p, locks);
+    for (i = 0; i < 3; i++) {
+        if (weft__lock_until(locks[i], deadline) != WEFT_OK) {
+            while (i-- > 0)
+                weft__unlock(locks[i]);
+            return WEFT_ETIMEDOUT;
+        }
+    }
+    return WEFT_OK;
+}
+
+static void unlock_pipes(weft_popen *p)
+{
+    weft_lock *locks[3];
+    int i;
+
+    pipe_locks(p, locks);
+    for (i = 2; i >= 0; i--)
+        weft__unlock(locks[i]);
+}
+
+/* The first communicate, with the pipes' locks held: hand stdin and the
+ * piped outputs to threads, all of them or none (see the top of the
+ * file). */
+static int hand_over(weft_popen *p, const void *input, size_t input_len)
 {
     static const char *const jobs[STREAMS] = {"read stdout", "read stderr"};
     void *copy = NULL;
     int i, rc = WEFT_OK;
 
+    if (input_len > 0 && p->in == WEFT__NO_FILE)
+        return weft__fail(WEFT_EINVAL, "popen_communicate: input for a child whose stdin is %s",
+                          p->in_how == WEFT_STDIO_PIPE ? "closed (weft_popen_close_stdin)"
+                                                       : "not a pipe");
     if (input_len > 0) {
         copy = weft__malloc(input_len);
         if (!copy)
@@ -378,6 +461,20 @@ static int begin_communication(weft_popen *p, const void *input, size_t input_le
     return WEFT_OK;
 }
 
+/* Wait by the deadline for streaming calls on other threads to end, then
+ * hand over. */
+static int begin_communication(weft_popen *p, const void *input, size_t input_len,
+                               int64_t deadline)
+{
+    int rc = lock_pipes(p, deadline);
+
+    if (rc != WEFT_OK)
+        return rc;
+    rc = hand_over(p, input, input_len);
+    unlock_pipes(p);
+    return rc;
+}
+
 /* Hand stream s's bytes to the caller: the buffer itself once the reader
  * is done (`final`), else a copy of what it has so far. */
 static int take(weft_popen *p, stream *s, bool final, char **out, size_t *out_len)
@@ -387,9 +484,10 @@ static int take(weft_popen *p, stream *s, bool final, char **out, size_t *out_le
     int rc = WEFT_OK;
 
     weft__lock(&p->lock);
-    if (!s->taken && s->buf) {
-        len = s->len;
+    if (!s->taken && s->len > s->head) {
+        len = s->len - s->head;
         if (final) {
+            reserve(s, 0); /* moves the bytes to the front; needs no memory */
             copy = s->buf;
             s->buf = NULL;
             s->len = s->cap = 0;
@@ -397,7 +495,7 @@ static int take(weft_popen *p, stream *s, bool final, char **out, size_t *out_le
         } else {
             copy = weft__malloc(len + 1);
             if (copy)
-                memcpy(copy, s->buf, len + 1);
+                memcpy(copy, s->buf + s->head, len + 1);
             else
                 rc = WEFT_ENOMEM;
         }
@@ -442,7 +540,7 @@ static int communicate(weft_popen *p, const void *input, size_t input_len, char 
     int code, rc = WEFT_OK;
 
     if (!p->communicating)
-        rc = begin_communication(p, input, input_len);
+        rc = begin_communication(p, input, input_len, deadline);
     if (rc == WEFT_OK)
         rc = wait_helpers(p, deadline);
     if (rc == WEFT_OK)
@@ -480,10 +578,238 @@ int weft_popen_communicate(weft_popen *popen, const void *input, size_t input_le
     if (input_len > 0 && !input)
         return weft__fail(WEFT_EINVAL, "popen_communicate: input is NULL, input_len %zu",
                           input_len);
-    if (input_len > 0 && (popen->communicating || popen->in == WEFT__NO_FILE))
-        return weft__fail(WEFT_EINVAL, "popen_communicate: input for a child whose stdin is %s",
-                          popen->communicating ? "already given" : "not a pipe");
+    if (input_len > 0 && popen->communicating)
+        return weft__fail(WEFT_EINVAL,
+                          "popen_communicate: input for a child whose stdin is already given");
     return communicate(popen, input, input_len, out, out_len, err, err_len, deadline, false);
+}
+
+/* ---- Streaming ------------------------------------------------------------------------- */
+
+static const char *stdio_name(weft_stdio how)
+{
+    switch (how) {
+    case WEFT_STDIO_INHERIT:
+        return "inherited from this process";
+    case WEFT_STDIO_NULL:
+        return "the null device";
+    case WEFT_STDIO_STDOUT:
+        return "sent to stdout";
+    case WEFT_STDIO_PIPE:
+        break;
+    }
+    return "a pipe";
+}
+
+/* What every streaming call checks first; `call` names it in messages. */
+static int begin_streaming(weft_popen *p, double timeout, int64_t *deadline, const char *call)
+{
+    if (!p)
+        return weft__fail(WEFT_EINVAL, "%s: the popen is NULL", call);
+    if (weft__deadline(timeout, deadline) != WEFT_OK)
+        return weft__fail(WEFT_EINVAL, "%s: timeout %g is neither WEFT_FOREVER nor 0 or more",
+                          call, timeout);
+    return WEFT_OK;
+}
+
+/* Take the lock `io` of the child's stream `name`, whose end is `how`, by
+ * the deadline, for `call`: WEFT_OK with it held, WEFT_ETIMEDOUT (another
+ * thread's call on it went on), or WEFT_EINVAL when the stream is no pipe
+ * or communicate has taken it. */
+static int lock_pipe(weft_popen *p, weft_lock *io, weft_stdio how, const char *name,
+                     int64_t deadline, const char *call)
+{
+    if (how != WEFT_STDIO_PIPE)
+        return weft__fail(WEFT_EINVAL, "%s: the child's %s is not a pipe: it is %s", call, name,
+                          stdio_name(how));
+    if (weft__lock_until(io, deadline) != WEFT_OK)
+        return WEFT_ETIMEDOUT;
+    if (p->communicating) {
+        weft__unlock(io);
+        return weft__fail(WEFT_EINVAL, "%s: communicate has taken the child's %s", call, name);
+    }
+    return WEFT_OK;
+}
+
+int weft_popen_write(weft_popen *popen, const void *data, size_t len, double timeout)
+{
+    int64_t deadline;
+    int rc = begin_streaming(popen, timeout, &deadline, "popen_write");
+
+    if (rc == WEFT_OK && len > 0 && !data)
+        rc = weft__fail(WEFT_EINVAL, "popen_write: data is NULL, len %zu", len);
+    if (rc == WEFT_OK)
+        rc = lock_pipe(popen, &popen->in_io, popen->in_how, "stdin", deadline, "popen_write");
+    if (rc != WEFT_OK)
+        return rc;
+    if (popen->in == WEFT__NO_FILE)
+        rc = weft__fail(WEFT_EINVAL, "popen_write: stdin is closed (weft_popen_close_stdin)");
+    else if (len > 0)
+        rc = weft_sys_write_until(popen->in, data, len, deadline);
+    weft__unlock(&popen->in_io);
+    if (rc == WEFT_ESHUTDOWN)
+        return weft__fail(WEFT_EOF, "popen_write: the child has closed its stdin (or ended)");
+    return rc;
+}
+
+int weft_popen_close_stdin(weft_popen *popen)
+{
+    if (!popen)
+        return weft__fail(WEFT_EINVAL, "popen_close_stdin: the popen is NULL");
+    if (popen->in_how != WEFT_STDIO_PIPE)
+        return weft__fail(WEFT_EINVAL,
+                          "popen_close_stdin: the child's stdin is not a pipe: it is %s",
+                          stdio_name(popen->in_how));
+    /* After communicate began, its writer closes stdin: nothing to do. */
+    weft__lock(&popen->in_io);
+    if (!popen->communicating && popen->in != WEFT__NO_FILE) {
+        weft_sys_close(popen->in);
+        popen->in = WEFT__NO_FILE;
+    }
+    weft__unlock(&popen->in_io);
+    return WEFT_OK;
+}
+
+/* The stream `which` for `call`, its lock held (see lock_pipe). */
+static int lock_stream(weft_popen *p, weft_stdio_stream which, int64_t deadline,
+                       const char *call, stream **out)
+{
+    static const char *const names[STREAMS] = {"stdout", "stderr"};
+    stream *s;
+
+    if (which != WEFT_STREAM_OUT && which != WEFT_STREAM_ERR)
+        return weft__fail(WEFT_EINVAL, "%s: which is %d, neither WEFT_STREAM_OUT nor "
+                                       "WEFT_STREAM_ERR", call, (int)which);
+    s = &p->streams[which == WEFT_STREAM_OUT ? STREAM_OUT : STREAM_ERR];
+    *out = s;
+    return lock_pipe(p, &s->io, s->how, names[s - p->streams], deadline, call);
+}
+
+/* Hand out the first n buffered bytes. */
+static void consume(stream *s, size_t n)
+{
+    s->head += n;
+    s->scanned = 0;
+    if (s->head == s->len) {
+        s->head = s->len = 0;
+        s->buf[0] = '\0';
+    }
+}
+
+/* Read more from the pipe into the buffer, by the deadline: WEFT_OK (with
+ * `ended` set at the end of the file), WEFT_ETIMEDOUT, WEFT_ENOMEM or
+ * WEFT_EOS. */
+static int fill(stream *s, int64_t deadline)
+{
+    size_t got;
+    int rc = reserve(s, FILL_CHUNK);
+
+    if (rc != WEFT_OK)
+        return weft__fail(rc, "popen_readline: no memory to read more of a line (%zu bytes "
+                              "of it held)", s->len - s->head);
+    rc = weft_sys_read_until(s->file, s->buf + s->len, s->cap - s->len - 1, &got, deadline);
+    if (rc != WEFT_OK)
+        return rc;
+    s->ended = got == 0;
+    s->len += got;
+    s->buf[s->len] = '\0';
+    return WEFT_OK;
+}
+
+int weft_popen_read(weft_popen *popen, weft_stdio_stream which, void *buf, size_t cap,
+                    size_t *got, double timeout)
+{
+    int64_t deadline;
+    stream *s = NULL; /* set by lock_stream; compilers cannot always tell */
+    size_t n = 0;
+    int rc = begin_streaming(popen, timeout, &deadline, "popen_read");
+
+    if (got)
+        *got = 0;
+    if (rc == WEFT_OK && (!buf || !got || cap == 0))
+        rc = weft__fail(WEFT_EINVAL, "popen_read: %s", !buf ? "buf is NULL"
+                                                      : !got ? "got is NULL" : "cap is 0");
+    if (rc == WEFT_OK)
+        rc = lock_stream(popen, which, deadline, "popen_read", &s);
+    if (rc != WEFT_OK)
+        return rc;
+    if (s->len > s->head) {
+        n = s->len - s->head < cap ? s->len - s->head : cap;
+        memcpy(buf, s->buf + s->head, n);
+        consume(s, n);
+    } else if (!s->ended) {
+        rc = weft_sys_read_until(s->file, buf, cap, &n, deadline);
+        s->ended = rc == WEFT_OK && n == 0;
+    }
+    weft__unlock(&s->io);
+    if (rc == WEFT_OK && n == 0)
+        return WEFT_EOF;
+    *got = n;
+    return rc;
+}
+
+int weft_popen_readline(weft_popen *popen, weft_stdio_stream which, char **line, size_t *len,
+                        double timeout)
+{
+    int64_t deadline;
+    stream *s = NULL; /* set by lock_stream; compilers cannot always tell */
+    char *copy, *nl;
+    size_t n = 0;
+    int rc = begin_streaming(popen, timeout, &deadline, "popen_readline");
+
+    if (line)
+        *line = NULL;
+    if (len)
+        *len = 0;
+    if (rc == WEFT_OK && !line)
+        rc = weft__fail(WEFT_EINVAL, "popen_readline: line is NULL");
+    if (rc == WEFT_OK)
+        rc = lock_stream(popen, which, deadline, "popen_readline", &s);
+    if (rc != WEFT_OK)
+        return rc;
+    /* Until a '\n' is buffered or the end is met; a timeout keeps what was
+     * read for the next call, and remembers how far it was searched. */
+    for (;;) {
+        size_t unsearched = s->len - s->head - s->scanned;
+
+        nl = unsearched > 0 ? memchr(s->buf + s->head + s->scanned, '\n', unsearched) : NULL;
+        if (nl) {
+            n = (size_t)(nl - (s->buf + s->head)) + 1;
+            break;
+        }
+        s->scanned += unsearched;
+        if (s->ended) {
+            n = s->len - s->head;
+            break;
+        }
+        rc = fill(s, deadline);
+        if (rc != WEFT_OK)
+            break;
+    }
+    if (rc == WEFT_OK && n == 0)
+        rc = WEFT_EOF;
+    if (rc == WEFT_OK) {
+        copy = weft__malloc(n + 1);
+        if (copy) {
+            memcpy(copy, s->buf + s->head, n);
+            copy[n] = '\0';
+            consume(s, n);
+            *line = copy;
+            if (len)
+                *len = n;
+        } else {
+            rc = weft__fail(WEFT_ENOMEM, "popen_readline: no memory for a line of %zu bytes", n);
+        }
+    }
+    weft__unlock(&s->io);
+    return rc;
+}
+
+int weft_popen_send_signal(weft_popen *popen, int sig)
+{
+    if (!popen)
+        return weft__fail(WEFT_EINVAL, "popen_send_signal: the popen is NULL");
+    return weft__child_send_signal(popen->child, sig, popen->new_process_group);
 }
 
 /* ---- The rest of Popen ---------------------------------------------------------------- */

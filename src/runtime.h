@@ -158,6 +158,10 @@ int weft__child_wait_until(weft__child *c, int64_t deadline, int *code);
  * `kill`). */
 int weft__child_signal(weft__child *c, bool kill);
 
+/* weft_sys_child_send_signal unless the child is already reaped (then
+ * WEFT_OK: a pid given to another process is never signalled). */
+int weft__child_send_signal(weft__child *c, int sig, bool new_group);
+
 int64_t weft__child_pid(const weft__child *c);
 
 /* Hold from creating a child's pipes until the parent closed the child's

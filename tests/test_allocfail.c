@@ -1082,13 +1082,24 @@ WEFT_CHILD_MODE(echo_stdin)
     return 0;
 }
 
-/* Communicate with a child that echoes its input, armed: a failed call must
- * leave the popen as it was, so the same call again gets the whole echo. */
-static long popen_communicate(long n, int how)
+/* echo_stdin, with its stdin and stdout piped. */
+static weft_popen *start_echo(void)
 {
     const char *argv[] = {weft_test_self_path(), "--child", "echo_stdin", NULL};
     weft_popen_opts opts = {0};
     weft_popen *p = NULL;
+
+    opts.in = WEFT_STDIO_PIPE;
+    opts.out = WEFT_STDIO_PIPE;
+    CHECK_OK(weft_popen_start(&p, argv, &opts));
+    return p;
+}
+
+/* Communicate with a child that echoes its input, armed: a failed call must
+ * leave the popen as it was, so the same call again gets the whole echo. */
+static long popen_communicate(long n, int how)
+{
+    weft_popen *p = start_echo();
     char *out = NULL;
     size_t len = 0;
     int code = -1;
@@ -1096,9 +1107,6 @@ static long popen_communicate(long n, int how)
     int rc;
 
     (void)how;
-    opts.in = WEFT_STDIO_PIPE;
-    opts.out = WEFT_STDIO_PIPE;
-    CHECK_OK(weft_popen_start(&p, argv, &opts));
     arm(n);
     rc = weft_popen_communicate(p, "hello", 5, &out, &len, NULL, NULL, weft_test_long());
     k = disarm();
@@ -1131,6 +1139,45 @@ WEFT_TEST(allocfail_popen_communicate)
     sweep("popen_communicate");
 }
 
+/* A line from a child's stdout, armed: a failed readline consumes
+ * nothing, so the same call again gets the whole line. */
+static long popen_readline(long n, int how)
+{
+    weft_popen *p = start_echo();
+    char *line = NULL;
+    size_t len = 0;
+    int code = -1;
+    long k;
+    int rc;
+
+    (void)how;
+    CHECK_OK(weft_popen_write(p, "hello\n", 6, weft_test_long()));
+    CHECK_OK(weft_popen_close_stdin(p));
+    arm(n);
+    rc = weft_popen_readline(p, WEFT_STREAM_OUT, &line, &len, weft_test_long());
+    k = disarm();
+    expect(rc, n, k);
+    if (rc != WEFT_OK) {
+        CHECK(line == NULL);
+        CHECK(strstr(weft_last_error_message(), "popen_readline") != NULL);
+        CHECK_OK(weft_popen_readline(p, WEFT_STREAM_OUT, &line, &len, weft_test_long()));
+    }
+    CHECK_EQ_UINT(len, 6);
+    CHECK(line != NULL && strcmp(line, "hello\n") == 0);
+    weft_free(line);
+    CHECK_STATUS(weft_popen_readline(p, WEFT_STREAM_OUT, &line, &len, weft_test_long()),
+                 WEFT_EOF);
+    CHECK_OK(weft_popen_wait(p, weft_test_long(), &code));
+    CHECK_EQ_INT(code, 0);
+    weft_popen_release(p);
+    return k;
+}
+
+WEFT_TEST(allocfail_popen_readline)
+{
+    sweep("popen_readline");
+}
+
 /* ---- The table of paths ------------------------------------------------------------ */
 
 /* weft_exit_on_signals() is not here: it allocates nothing through weft
@@ -1157,6 +1204,7 @@ static const path_entry paths[] = {
     {"popen_start_path", popen_start, 1},
     {"popen_run", popen_run, 0},
     {"popen_communicate", popen_communicate, 0},
+    {"popen_readline", popen_readline, 0},
 };
 static const path_entry *find_path(const char *name)
 {

@@ -34,6 +34,16 @@
  * child; on Windows the process's 32-bit exit code as an int, so the
  * NTSTATUS codes of a crash (0xC0000005) come out negative.
  *
+ * Streaming (Popen.stdin.write, Popen.stdout.readline and kin): while the
+ * child runs, weft_popen_write(), weft_popen_close_stdin(),
+ * weft_popen_read() and weft_popen_readline() talk to it through its pipes,
+ * each with a timeout, and weft_popen_send_signal() signals it. A thread
+ * may write stdin while others read stdout and stderr. Once streaming is
+ * over, weft_popen_communicate() takes the pipes over and goes on from
+ * there: it returns first what a read left in the handle (the partial line
+ * of a readline that timed out), then the rest. After it has begun, the
+ * streaming calls are refused (`WEFT_EINVAL`).
+ *
  * weft never takes SIGCHLD from the application and never calls
  * waitpid(-1): it waits for its own children only (a pidfd on Linux, the
  * process handle on Windows). A child whose handle is released while it
@@ -73,6 +83,12 @@ typedef struct weft_popen_opts {
 /** An opaque child process handle. */
 typedef struct weft_popen weft_popen;
 
+/** Which output of the child weft_popen_read() and weft_popen_readline() read. */
+typedef enum weft_stdio_stream {
+    WEFT_STREAM_OUT, /**< its stdout (Popen.stdout) */
+    WEFT_STREAM_ERR  /**< its stderr (Popen.stderr) */
+} weft_stdio_stream;
+
 /**
  * Start a program (Popen(argv, ...)).
  * \param out receives the handle; give it back with weft_popen_release().
@@ -98,7 +114,10 @@ WEFT_API int weft_popen_start(weft_popen **out, const char *const argv[],
  * stderr to their end, and wait for it to exit (communicate()). Never
  * deadlocks on full pipes: each piped stream has a thread of its own. On
  * `WEFT_ETIMEDOUT` nothing is lost: a later call (without input) goes on
- * and returns everything read since the first, as Python does.
+ * and returns everything read since the first, as Python does. After
+ * streaming it goes on from where the streaming calls stopped (see the
+ * top of this file); it first waits, within `timeout`, for a streaming
+ * call on another thread to return.
  * \param popen the child.
  * \param input bytes for the child's stdin (which must be piped); NULL is
  *        fine when `input_len` is 0. Without input, a piped stdin is closed.
@@ -113,10 +132,13 @@ WEFT_API int weft_popen_start(weft_popen **out, const char *const argv[],
  * \returns `WEFT_OK`; `WEFT_ETIMEDOUT` (the child runs on; its output is
  *          kept for the next call); `WEFT_EINVAL` for NULL, a bad timeout,
  *          NULL `input` with `input_len` > 0, input when stdin is not
- *          piped, or input after communication started (nothing is stored
- *          then); `WEFT_ENOMEM` (also when no memory was left to keep
- *          what a stream's thread read: that stream's output is then
- *          incomplete, and every later call returns it again); `WEFT_EOS` (a pipe or the wait failed); a
+ *          piped or was closed by weft_popen_close_stdin(), or input after
+ *          communication started (nothing is stored then); `WEFT_ENOMEM`
+ *          (also when no memory was left to keep what a stream's thread
+ *          read: that stream's output is then incomplete, and every later
+ *          call returns it again); `WEFT_EOS` (a pipe or the wait failed);
+ *          `WEFT_ETIMEDOUT` also when a streaming call on another thread
+ *          held a pipe past `timeout` (nothing was started); a
  *          status of weft_thread_start() when a stream's thread could not
  *          start: the popen is then as it was (stdin open, the input not
  *          taken, nothing read), so the call may be repeated with the same
@@ -187,6 +209,126 @@ WEFT_API int weft_popen_kill(weft_popen *popen);
  * Safe from any thread. Never blocks.
  */
 WEFT_API int64_t weft_popen_pid(const weft_popen *popen);
+
+/**
+ * Write to the child's stdin (Popen.stdin.write() and flush(), with a
+ * timeout). The timeout bounds the wait for the child to make room in the
+ * pipe for the first byte; once one is written, the call writes the rest
+ * however long the child takes to read it (as weft_conn_send() does), so
+ * `WEFT_ETIMEDOUT` always means that nothing was written and the same
+ * call can be made again. A child that stops reading in the middle of a
+ * long write holds the call until it reads on or ends: weft_popen_kill()
+ * on another thread ends the call with `WEFT_EOF`.
+ * \param popen the child, started with `in` = `WEFT_STDIO_PIPE`.
+ * \param data the bytes; NULL is fine when `len` is 0.
+ * \param len how many; 0 writes nothing.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
+ * \returns `WEFT_OK` (all written); `WEFT_ETIMEDOUT` (nothing written);
+ *          `WEFT_EOF` when the child has closed its stdin or ended
+ *          (Python's BrokenPipeError; no SIGPIPE reaches this process);
+ *          `WEFT_EINVAL` for NULL `popen`, NULL `data` with `len` > 0, a
+ *          bad timeout, a stdin that is not a pipe, after
+ *          weft_popen_close_stdin(), or once weft_popen_communicate() has
+ *          begun; `WEFT_EOS`.
+ * \par Thread safety:
+ * Safe from any thread. Writes on several threads take turns, each
+ * written whole (the wait for the turn counts in the timeout); reads of
+ * stdout and stderr on other threads go on meanwhile. Blocks up to
+ * `timeout` for the first byte, then until the last is written.
+ */
+WEFT_API int weft_popen_write(weft_popen *popen, const void *data, size_t len, double timeout);
+
+/**
+ * Close the child's stdin (Popen.stdin.close()), so that it reads the end
+ * of its input. Closing it again does nothing, and neither does a call
+ * once weft_popen_communicate() has begun (which closes it itself).
+ * \param popen the child, started with `in` = `WEFT_STDIO_PIPE`.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL or a stdin that is not a
+ *          pipe.
+ * \par Thread safety:
+ * Safe from any thread. Waits for a weft_popen_write() on another thread
+ * to return; otherwise never blocks.
+ */
+WEFT_API int weft_popen_close_stdin(weft_popen *popen);
+
+/**
+ * Read what the child wrote to stdout or stderr, up to `cap` bytes
+ * (Popen.stdout.read1(cap), with a timeout): what a readline left in the
+ * handle comes first; else the call waits, up to `timeout`, until the pipe
+ * holds at least one byte, and takes what it holds.
+ * \param popen the child.
+ * \param which `WEFT_STREAM_OUT` or `WEFT_STREAM_ERR`; that stream must
+ *        be `WEFT_STDIO_PIPE`.
+ * \param buf receives the bytes (not NUL-terminated).
+ * \param cap the size of `buf`, more than 0.
+ * \param got receives how many bytes: at least 1 on `WEFT_OK`, else 0.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
+ * \returns `WEFT_OK`; `WEFT_EOF` at the end of the stream (the child, and
+ *          whatever it started that shares the pipe, closed it: usually
+ *          it ended), and on every call after; `WEFT_ETIMEDOUT` (nothing
+ *          read); `WEFT_EINVAL` for NULL `popen`, `buf` or `got`, `cap` 0,
+ *          a bad timeout, a `which` that is neither stream, a stream that
+ *          is not a pipe, or once weft_popen_communicate() has begun (it
+ *          took the streams over: what it returns is the rest);
+ *          `WEFT_EOS`.
+ * \par Thread safety:
+ * Safe from any thread. Reads of one stream on several threads take
+ * turns, each getting bytes no other gets (the wait for the turn counts in
+ * the timeout); the other stream and stdin may be used meanwhile. Blocks
+ * up to `timeout`.
+ */
+WEFT_API int weft_popen_read(weft_popen *popen, weft_stdio_stream which, void *buf, size_t cap,
+                             size_t *got, double timeout);
+
+/**
+ * Read one line from the child's stdout or stderr (Popen.stdout.readline(),
+ * with a timeout): the bytes up to and including the next newline (LF);
+ * the last line of the stream may lack it. Lines are split at the LF
+ * alone: a Windows program's CR LF line ends keep their CR, and a line may
+ * hold NUL bytes (`*len` says where it ends). A line has no length limit
+ * but memory.
+ * On `WEFT_ETIMEDOUT` nothing is consumed: the part of a line read so far
+ * stays in the handle, and the next readline, read or communicate returns
+ * it first.
+ * \param popen the child.
+ * \param which `WEFT_STREAM_OUT` or `WEFT_STREAM_ERR`; that stream must
+ *        be `WEFT_STDIO_PIPE`.
+ * \param line receives the line, NUL-terminated, allocated: free it with
+ *        weft_free(); NULL when the call fails.
+ * \param len receives its length (without the NUL); may be NULL.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
+ * \returns `WEFT_OK`; `WEFT_EOF` at the end of the stream with nothing
+ *          left, and on every call after; `WEFT_ETIMEDOUT`; `WEFT_ENOMEM`
+ *          (no memory for the line: nothing is consumed); `WEFT_EINVAL`
+ *          for NULL `line`, and as weft_popen_read(); `WEFT_EOS`.
+ * \par Thread safety:
+ * As weft_popen_read(): readers of one stream take turns, each line goes
+ * to one of them whole. Blocks up to `timeout`.
+ */
+WEFT_API int weft_popen_readline(weft_popen *popen, weft_stdio_stream which, char **line,
+                                 size_t *len, double timeout);
+
+/**
+ * Send a signal to the child (Popen.send_signal()). POSIX: kill() with
+ * any signal number (0 checks that the child is there). Windows, as
+ * Python: `SIGTERM` ends the child as weft_popen_terminate() does;
+ * `CTRL_C_EVENT` and `CTRL_BREAK_EVENT` (from `<windows.h>`) go by
+ * GenerateConsoleCtrlEvent to a child started with `new_process_group`
+ * that shares this process's console; CREATE_NEW_PROCESS_GROUP turns
+ * Ctrl+C handling off in the child, so `CTRL_C_EVENT` reaches only a
+ * child that turned it back on. A child already reaped is never
+ * signalled, so a recycled pid is never hit.
+ * \param popen the child.
+ * \param sig the signal.
+ * \returns `WEFT_OK` (also when the child has ended); `WEFT_EINVAL` for
+ *          NULL, a number that is no signal (POSIX), on Windows any
+ *          value but those three or a console event for a child without
+ *          `new_process_group`; `WEFT_EOS` (e.g. EPERM; no console).
+ * \par Thread safety:
+ * Safe from any thread. Never blocks: it does not wait for the child to
+ * act on the signal.
+ */
+WEFT_API int weft_popen_send_signal(weft_popen *popen, int sig);
 
 /**
  * Give the handle back: the parent's ends of the pipes are closed; a child

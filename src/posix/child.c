@@ -487,6 +487,16 @@ int weft_sys_child_signal(const weft_sys_child *child, bool kill_it)
     return WEFT_OK;
 }
 
+int weft_sys_child_send_signal(const weft_sys_child *child, int sig, bool new_group)
+{
+    (void)new_group; /* kill() reaches the child alone, as Python's send_signal */
+    if (kill((pid_t)child->pid, sig) == 0 || errno == ESRCH)
+        return WEFT_OK;
+    if (errno == EINVAL)
+        return weft__fail(WEFT_EINVAL, "popen_send_signal: %d is not a signal number", sig);
+    return weft__posix_status(errno, "kill");
+}
+
 void weft_sys_child_close(weft_sys_child *child)
 {
     if (child->handle >= 0)

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
@@ -132,4 +133,54 @@ void weft_sys_close(weft_sys_file f)
     /* Never retried on EINTR: Linux and most systems free the descriptor
      * even then, and a retry could close one another thread just opened. */
     close((int)f);
+}
+
+/* ---- A child's standard stream, with timeouts on the parent's end ----------- */
+
+int weft_sys_pipe_for_child(weft_sys_file *read_end, weft_sys_file *write_end, bool parent_reads)
+{
+    (void)parent_reads; /* poll() waits on any pipe end */
+    return weft_sys_pipe(read_end, write_end);
+}
+
+/* Wait by the deadline until poll() reports one of `events` on f, or the
+ * error or hang-up that the read or write after it will report. */
+static int poll_until(weft_sys_file f, short events, int64_t deadline)
+{
+    struct pollfd p = {.fd = (int)f, .events = events};
+
+    for (;;) {
+        int ms = 0, n;
+        int64_t left = deadline - weft_sys_monotonic_ns();
+
+        /* Rounded up, so the wait never ends before the deadline. */
+        if (left > 0)
+            ms = left / 1000000 >= INT_MAX ? INT_MAX
+                                           : (int)(left / 1000000 + (left % 1000000 != 0));
+        n = poll(&p, 1, ms);
+        if (n > 0)
+            return p.revents & POLLNVAL ? weft__posix_status(EBADF, "poll") : WEFT_OK;
+        if (n == 0 && ms == 0)
+            return WEFT_ETIMEDOUT;
+        if (n < 0 && errno != EINTR)
+            return weft__posix_status(errno, "poll");
+    }
+}
+
+int weft_sys_read_until(weft_sys_file f, void *buf, size_t len, size_t *got, int64_t deadline)
+{
+    int rc = deadline == WEFT__NO_DEADLINE ? WEFT_OK : poll_until(f, POLLIN, deadline);
+
+    /* Readable (or at its end): the read returns at once, since no one
+     * else reads this end. */
+    return rc == WEFT_OK ? weft_sys_read(f, buf, len, got) : rc;
+}
+
+int weft_sys_write_until(weft_sys_file f, const void *buf, size_t len, int64_t deadline)
+{
+    int rc = deadline == WEFT__NO_DEADLINE ? WEFT_OK : poll_until(f, POLLOUT, deadline);
+
+    /* Writable means room for PIPE_BUF bytes at least, so the blocking
+     * write starts at once, and it finishes however long that takes. */
+    return rc == WEFT_OK ? weft_sys_write(f, buf, len) : rc;
 }

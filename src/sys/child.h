@@ -90,6 +90,16 @@ int weft_sys_child_reap(weft_sys_child *child, int *code);
  * (also when the child has ended but is not reaped) or WEFT_EOS. */
 int weft_sys_child_signal(const weft_sys_child *child, bool force);
 
+/* Send `sig` as Popen.send_signal: POSIX kill(pid, sig); Windows,
+ * as Python does: SIGTERM ends the child (weft_sys_child_signal),
+ * CTRL_C_EVENT and CTRL_BREAK_EVENT go to its console process group by
+ * GenerateConsoleCtrlEvent, only when it leads one (`new_group`: started
+ * with new_process_group); any other value is WEFT_EINVAL. Never called
+ * after a successful reap. Returns WEFT_OK (also when the child has ended
+ * but is not reaped), WEFT_EINVAL with a message for a value that is not
+ * a signal here, or WEFT_EOS. */
+int weft_sys_child_send_signal(const weft_sys_child *child, int sig, bool new_group);
+
 /* Free what the record holds besides the process itself (the pidfd, the
  * process handle); the child may still run. */
 void weft_sys_child_close(weft_sys_child *child);

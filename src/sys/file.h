@@ -40,4 +40,31 @@ int weft_sys_write(weft_sys_file f, const void *buf, size_t len);
 /* Close a file the backend opened. */
 void weft_sys_close(weft_sys_file f);
 
+/* ---- A child's standard stream, with timeouts on the parent's end ----------- */
+
+/* A pipe for a child's stdin (`parent_reads` false: the parent writes
+ * *write_end) or stdout/stderr (true: the parent reads *read_end). The
+ * parent's end is for weft_sys_read_until and weft_sys_write_until only
+ * (on Windows an overlapped named pipe end, which weft_sys_read/write must
+ * not be given); the child's end is a plain synchronous file, as a child
+ * expects of its standard streams. Returns as weft_sys_pipe. */
+int weft_sys_pipe_for_child(weft_sys_file *read_end, weft_sys_file *write_end, bool parent_reads);
+
+/* Read up to len (> 0) bytes from the parent's end of a
+ * weft_sys_pipe_for_child pipe: what is there once at least one byte is,
+ * or the end of the file (*got 0), by the deadline (WEFT__NO_DEADLINE: no
+ * limit). Nothing is lost on a timeout: bytes that arrive as it expires
+ * are returned. Returns WEFT_OK, WEFT_ETIMEDOUT or WEFT_EOS. One caller at
+ * a time per file. */
+int weft_sys_read_until(weft_sys_file f, void *buf, size_t len, size_t *got, int64_t deadline);
+
+/* Write len bytes to the parent's end of a weft_sys_pipe_for_child pipe.
+ * The deadline bounds only the wait for room to start: once a byte is
+ * written the rest follows, however long the reader takes, so
+ * WEFT_ETIMEDOUT always means that nothing was written. Returns WEFT_OK,
+ * WEFT_ETIMEDOUT, WEFT_ESHUTDOWN when the reading end is closed (no
+ * SIGPIPE reaches the process), or WEFT_EOS. One caller at a time per
+ * file. */
+int weft_sys_write_until(weft_sys_file f, const void *buf, size_t len, int64_t deadline);
+
 #endif /* WEFT_SYS_FILE_H */

@@ -7,13 +7,12 @@
  */
 #include "win32.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
 _Static_assert(sizeof(HANDLE) <= sizeof(intptr_t), "a HANDLE must fit a weft_sys_child handle");
-
-#define NS_PER_MS 1000000
 
 /* Everything a spawn holds until CreateProcessW has run; release() frees
  * it on every path. */
@@ -449,16 +448,8 @@ int weft_sys_child_wait(const weft_sys_child *child, int64_t deadline_ns)
     HANDLE h = (HANDLE)child->handle;
 
     for (;;) {
-        DWORD ms = INFINITE, r;
+        DWORD ms = weft__win32_ms_until(deadline_ns), r;
 
-        if (deadline_ns != WEFT__NO_DEADLINE) {
-            int64_t now = weft_sys_monotonic_ns();
-            int64_t left = deadline_ns > now ? deadline_ns - now : 0;
-            /* Rounded up, so a wait never ends before the deadline. */
-            int64_t left_ms = left / NS_PER_MS + (left % NS_PER_MS != 0);
-
-            ms = left_ms >= (int64_t)INFINITE ? INFINITE - 1 : (DWORD)left_ms;
-        }
         r = WaitForSingleObject(h, ms);
         if (r == WAIT_OBJECT_0)
             return WEFT_OK;
@@ -508,6 +499,33 @@ int weft_sys_child_signal(const weft_sys_child *child, bool kill)
     if (err == ERROR_ACCESS_DENIED && WaitForSingleObject(h, 0) == WAIT_OBJECT_0)
         return WEFT_OK;
     return weft__os_error((int)err);
+}
+
+int weft_sys_child_send_signal(const weft_sys_child *child, int sig, bool new_group)
+{
+    if (sig == SIGTERM)
+        return weft_sys_child_signal(child, false);
+    if (sig != CTRL_C_EVENT && sig != CTRL_BREAK_EVENT)
+        return weft__fail(WEFT_EINVAL,
+                          "popen_send_signal: %d is not a signal Windows can send: only SIGTERM "
+                          "(%d), CTRL_C_EVENT (%d) and CTRL_BREAK_EVENT (%d)",
+                          sig, SIGTERM, (int)CTRL_C_EVENT, (int)CTRL_BREAK_EVENT);
+    /* The group is named by its leader's pid; given a process that leads
+     * none, the event would reach every process on the console, this one
+     * too. */
+    if (!new_group)
+        return weft__fail(WEFT_EINVAL,
+                          "popen_send_signal: a console event (%d) goes only to a child started "
+                          "with new_process_group", sig);
+    if (!GenerateConsoleCtrlEvent((DWORD)sig, (DWORD)child->pid)) {
+        DWORD err = GetLastError();
+
+        weft__os_error((int)err);
+        return weft__fail(WEFT_EOS, "popen_send_signal: GenerateConsoleCtrlEvent(%d, %lu) "
+                                    "failed (error %lu)",
+                          sig, (unsigned long)child->pid, (unsigned long)err);
+    }
+    return WEFT_OK;
 }
 
 void weft_sys_child_close(weft_sys_child *child)

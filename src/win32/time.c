@@ -60,6 +60,18 @@ int64_t weft_sys_monotonic_ns(void)
  * is 11644473600 seconds later. */
 #define EPOCH_DELTA_100NS INT64_C(116444736000000000)
 
+DWORD weft__win32_ms_until(int64_t deadline_ns)
+{
+    int64_t now, left, ms;
+
+    if (deadline_ns == WEFT__NO_DEADLINE)
+        return INFINITE;
+    now = weft_sys_monotonic_ns();
+    left = deadline_ns > now ? deadline_ns - now : 0;
+    ms = left / 1000000 + (left % 1000000 != 0);
+    return ms >= (int64_t)INFINITE ? INFINITE - 1 : (DWORD)ms;
+}
+
 int64_t weft_sys_wall_ns(void)
 {
     FILETIME ft;

@@ -42,6 +42,12 @@ int weft__status_from_win32(DWORD err);
  * promise for descriptors; anything else as weft__status_from_win32. */
 int weft__handle_status(DWORD err, const char *call);
 
+/* The milliseconds from now to a deadline, for a Win32 wait (time.c):
+ * INFINITE for WEFT__NO_DEADLINE; else rounded up, so that a wait never
+ * ends before the deadline, 0 once it has passed, and at most INFINITE - 1
+ * (a wait of 49.7 days that the caller's loop starts again). */
+DWORD weft__win32_ms_until(int64_t deadline_ns);
+
 /* ---- Strings for spawning (cmdline.c) ------------------------------------ */
 
 /* A malloc'd UTF-16 copy of the UTF-8 string s. Returns WEFT_OK, WEFT_EINVAL
