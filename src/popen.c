@@ -581,7 +581,9 @@ int weft_popen_communicate(weft_popen *popen, const void *input, size_t input_le
     if (input_len > 0 && popen->communicating)
         return weft__fail(WEFT_EINVAL,
                           "popen_communicate: input for a child whose stdin is already given");
-    return communicate(popen, input, input_len, out, out_len, err, err_len, deadline, false);
+    return weft__timed_out(
+        communicate(popen, input, input_len, out, out_len, err, err_len, deadline, false),
+        "popen_communicate: timed out: the child still runs (call again to go on)");
 }
 
 /* ---- Streaming ------------------------------------------------------------------------- */
@@ -599,17 +601,6 @@ static const char *stdio_name(weft_stdio how)
         break;
     }
     return "a pipe";
-}
-
-/* What every streaming call checks first; `call` names it in messages. */
-static int begin_streaming(weft_popen *p, double timeout, int64_t *deadline, const char *call)
-{
-    if (!p)
-        return weft__fail(WEFT_EINVAL, "%s: the popen is NULL", call);
-    if (weft__deadline(timeout, deadline) != WEFT_OK)
-        return weft__fail(WEFT_EINVAL, "%s: timeout %g is neither WEFT_FOREVER nor 0 or more",
-                          call, timeout);
-    return WEFT_OK;
 }
 
 /* Take the lock `io` of the child's stream `name`, whose end is `how`, by
@@ -634,7 +625,7 @@ static int lock_pipe(weft_popen *p, weft_lock *io, weft_stdio how, const char *n
 int weft_popen_write(weft_popen *popen, const void *data, size_t len, double timeout)
 {
     int64_t deadline;
-    int rc = begin_streaming(popen, timeout, &deadline, "popen_write");
+    int rc = weft__begin_wait(popen, timeout, &deadline);
 
     if (rc == WEFT_OK && len > 0 && !data)
         rc = weft__fail(WEFT_EINVAL, "popen_write: data is NULL, len %zu", len);
@@ -649,7 +640,7 @@ int weft_popen_write(weft_popen *popen, const void *data, size_t len, double tim
     weft__unlock(&popen->in_io);
     if (rc == WEFT_ESHUTDOWN)
         return weft__fail(WEFT_EOF, "popen_write: the child has closed its stdin (or ended)");
-    return rc;
+    return weft__timed_out(rc, "popen_write: timed out: the child reads nothing (nothing written)");
 }
 
 int weft_popen_close_stdin(weft_popen *popen)
@@ -722,7 +713,7 @@ int weft_popen_read(weft_popen *popen, weft_stdio_stream which, void *buf, size_
     int64_t deadline;
     stream *s = NULL; /* set by lock_stream; compilers cannot always tell */
     size_t n = 0;
-    int rc = begin_streaming(popen, timeout, &deadline, "popen_read");
+    int rc = weft__begin_wait(popen, timeout, &deadline);
 
     if (got)
         *got = 0;
@@ -743,9 +734,9 @@ int weft_popen_read(weft_popen *popen, weft_stdio_stream which, void *buf, size_
     }
     weft__unlock(&s->io);
     if (rc == WEFT_OK && n == 0)
-        return WEFT_EOF;
+        return weft__fail_text(WEFT_EOF, "popen_read: the end: the child closed the stream");
     *got = n;
-    return rc;
+    return weft__timed_out(rc, "popen_read: timed out: nothing came");
 }
 
 int weft_popen_readline(weft_popen *popen, weft_stdio_stream which, char **line, size_t *len,
@@ -755,7 +746,7 @@ int weft_popen_readline(weft_popen *popen, weft_stdio_stream which, char **line,
     stream *s = NULL; /* set by lock_stream; compilers cannot always tell */
     char *copy, *nl;
     size_t n = 0;
-    int rc = begin_streaming(popen, timeout, &deadline, "popen_readline");
+    int rc = weft__begin_wait(popen, timeout, &deadline);
 
     if (line)
         *line = NULL;
@@ -787,7 +778,7 @@ int weft_popen_readline(weft_popen *popen, weft_stdio_stream which, char **line,
             break;
     }
     if (rc == WEFT_OK && n == 0)
-        rc = WEFT_EOF;
+        rc = weft__fail_text(WEFT_EOF, "popen_readline: the end: the child closed the stream");
     if (rc == WEFT_OK) {
         copy = weft__malloc(n + 1);
         if (copy) {
@@ -802,7 +793,7 @@ int weft_popen_readline(weft_popen *popen, weft_stdio_stream which, char **line,
         }
     }
     weft__unlock(&s->io);
-    return rc;
+    return weft__timed_out(rc, "popen_readline: timed out: no whole line came (the part is kept)");
 }
 
 int weft_popen_send_signal(weft_popen *popen, int sig)
@@ -824,7 +815,7 @@ int weft_popen_wait(weft_popen *popen, double timeout, int *exit_code)
         rc = weft__child_wait_until(popen->child, deadline, &code);
     if (rc == WEFT_OK && exit_code)
         *exit_code = code;
-    return rc;
+    return weft__timed_out(rc, "popen_wait: timed out: the child still runs");
 }
 
 int weft_popen_poll(weft_popen *popen, int *exit_code)
@@ -832,8 +823,10 @@ int weft_popen_poll(weft_popen *popen, int *exit_code)
     int code, rc;
 
     if (!popen)
-        return WEFT_EINVAL;
+        return weft__fail_null(__func__);
     rc = weft__child_poll(popen->child, &code);
+    if (rc == WEFT_EAGAIN)
+        return weft__fail_text(rc, "popen_poll: the child still runs");
     if (rc == WEFT_OK && exit_code)
         *exit_code = code;
     return rc;
@@ -841,12 +834,12 @@ int weft_popen_poll(weft_popen *popen, int *exit_code)
 
 int weft_popen_terminate(weft_popen *popen)
 {
-    return popen ? weft__child_signal(popen->child, false) : WEFT_EINVAL;
+    return popen ? weft__child_signal(popen->child, false) : weft__fail_null(__func__);
 }
 
 int weft_popen_kill(weft_popen *popen)
 {
-    return popen ? weft__child_signal(popen->child, true) : WEFT_EINVAL;
+    return popen ? weft__child_signal(popen->child, true) : weft__fail_null(__func__);
 }
 
 int64_t weft_popen_pid(const weft_popen *popen)
