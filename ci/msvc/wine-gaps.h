@@ -14,6 +14,10 @@
  * WORD WINAPI GetActiveProcessorGroupCount(VOID). */
 __declspec(dllimport) unsigned short __stdcall GetActiveProcessorGroupCount(void);
 
+/* winbase.h (Windows Vista and later): CreateNamedPipeW's mode flag that
+ * refuses clients on other machines. */
+#define PIPE_REJECT_REMOTE_CLIENTS 0x00000008
+
 /* The SDK marks the C library functions it calls unsafe as deprecated, so
  * that cl.exe's /W4 /WX (warning C4996) rejects a call to them unless
  * _CRT_SECURE_NO_WARNINGS is defined; Wine's headers do not. Deprecating
