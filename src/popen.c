@@ -87,6 +87,7 @@ static void popen_free(weft_popen *p)
     if (p->in != WEFT__NO_FILE)
         weft_sys_close(p->in);
     weft__free(p->input);
+    WEFT__HANDLE_GONE(p);
     weft__child_release(p->child);
     weft__free(p);
 }
@@ -214,6 +215,7 @@ int weft_popen_start(weft_popen **out, const char *const argv[], const weft_pope
                                o.cwd ? " in cwd \"" : "", o.cwd ? o.cwd : "", o.cwd ? "\"" : "");
     }
     weft__child_started(p->child, &sys);
+    WEFT__HANDLE_BORN(p, "popen");
     *out = p;
     return WEFT_OK;
 }
@@ -573,6 +575,8 @@ int weft_popen_communicate(weft_popen *popen, const void *input, size_t input_le
     int64_t deadline;
     int rc = weft__begin_wait(popen, timeout, &deadline);
 
+    if (WEFT__HANDLE_DEAD(popen, "popen"))
+        return WEFT_EINVAL;
     if (rc != WEFT_OK)
         return rc;
     if (input_len > 0 && !input)
@@ -627,6 +631,8 @@ int weft_popen_write(weft_popen *popen, const void *data, size_t len, double tim
     int64_t deadline;
     int rc = weft__begin_wait(popen, timeout, &deadline);
 
+    if (WEFT__HANDLE_DEAD(popen, "popen"))
+        return WEFT_EINVAL;
     if (rc == WEFT_OK && len > 0 && !data)
         rc = weft__fail(WEFT_EINVAL, "popen_write: data is NULL, len %zu", len);
     if (rc == WEFT_OK)
@@ -645,6 +651,8 @@ int weft_popen_write(weft_popen *popen, const void *data, size_t len, double tim
 
 int weft_popen_close_stdin(weft_popen *popen)
 {
+    if (WEFT__HANDLE_DEAD(popen, "popen"))
+        return WEFT_EINVAL;
     if (!popen)
         return weft__fail(WEFT_EINVAL, "popen_close_stdin: the popen is NULL");
     if (popen->in_how != WEFT_STDIO_PIPE)
@@ -715,6 +723,8 @@ int weft_popen_read(weft_popen *popen, weft_stdio_stream which, void *buf, size_
     size_t n = 0;
     int rc = weft__begin_wait(popen, timeout, &deadline);
 
+    if (WEFT__HANDLE_DEAD(popen, "popen"))
+        return WEFT_EINVAL;
     if (got)
         *got = 0;
     if (rc == WEFT_OK && (!buf || !got || cap == 0))
@@ -748,6 +758,8 @@ int weft_popen_readline(weft_popen *popen, weft_stdio_stream which, char **line,
     size_t n = 0;
     int rc = weft__begin_wait(popen, timeout, &deadline);
 
+    if (WEFT__HANDLE_DEAD(popen, "popen"))
+        return WEFT_EINVAL;
     if (line)
         *line = NULL;
     if (len)
@@ -798,6 +810,8 @@ int weft_popen_readline(weft_popen *popen, weft_stdio_stream which, char **line,
 
 int weft_popen_send_signal(weft_popen *popen, int sig)
 {
+    if (WEFT__HANDLE_DEAD(popen, "popen"))
+        return WEFT_EINVAL;
     if (!popen)
         return weft__fail(WEFT_EINVAL, "popen_send_signal: the popen is NULL");
     return weft__child_send_signal(popen->child, sig, popen->new_process_group);
@@ -811,6 +825,8 @@ int weft_popen_wait(weft_popen *popen, double timeout, int *exit_code)
     int code;
     int rc = weft__begin_wait(popen, timeout, &deadline);
 
+    if (WEFT__HANDLE_DEAD(popen, "popen"))
+        return WEFT_EINVAL;
     if (rc == WEFT_OK)
         rc = weft__child_wait_until(popen->child, deadline, &code);
     if (rc == WEFT_OK && exit_code)
@@ -822,6 +838,8 @@ int weft_popen_poll(weft_popen *popen, int *exit_code)
 {
     int code, rc;
 
+    if (WEFT__HANDLE_DEAD(popen, "popen"))
+        return WEFT_EINVAL;
     if (!popen)
         return weft__fail_null(__func__);
     rc = weft__child_poll(popen->child, &code);
@@ -834,22 +852,26 @@ int weft_popen_poll(weft_popen *popen, int *exit_code)
 
 int weft_popen_terminate(weft_popen *popen)
 {
+    if (WEFT__HANDLE_DEAD(popen, "popen"))
+        return WEFT_EINVAL;
     return popen ? weft__child_signal(popen->child, false) : weft__fail_null(__func__);
 }
 
 int weft_popen_kill(weft_popen *popen)
 {
+    if (WEFT__HANDLE_DEAD(popen, "popen"))
+        return WEFT_EINVAL;
     return popen ? weft__child_signal(popen->child, true) : weft__fail_null(__func__);
 }
 
 int64_t weft_popen_pid(const weft_popen *popen)
 {
-    return popen ? weft__child_pid(popen->child) : -1;
+    return popen && !WEFT__HANDLE_DEAD(popen, "popen") ? weft__child_pid(popen->child) : -1;
 }
 
 void weft_popen_release(weft_popen *popen)
 {
-    if (popen)
+    if (popen && !WEFT__HANDLE_DEAD(popen, "popen"))
         popen_unref(popen);
 }
 

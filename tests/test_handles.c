@@ -77,3 +77,25 @@ WEFT_TEST(handles_pool_after_destroy)
     check_refused(weft_pool_map(pool, "anything", NULL, 0, NULL), "pool_map", "not a live pool");
     weft_pool_destroy(pool);
 }
+
+WEFT_CHILD_MODE(exit_zero)
+{
+    return 0;
+}
+
+WEFT_TEST(handles_popen_after_release)
+{
+    const char *argv[] = {weft_test_self_path(), "--child", "exit_zero", NULL};
+    weft_popen *p;
+    int code = -1;
+
+    need_checks();
+    CHECK_OK(weft_popen_start(&p, argv, NULL));
+    CHECK_OK(weft_popen_wait(p, weft_test_long(), &code));
+    CHECK_EQ_INT(code, 0);
+    weft_popen_release(p);
+    check_refused(weft_popen_wait(p, 0, &code), "popen_wait", "not a live popen");
+    check_refused(weft_popen_poll(p, &code), "popen_poll", "not a live popen");
+    CHECK_EQ_INT(weft_popen_pid(p), -1);
+    weft_popen_release(p);
+}
