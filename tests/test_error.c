@@ -57,6 +57,8 @@ WEFT_TEST(error_codes_have_their_pinned_values)
         {WEFT_EAGAIN, -12, "WEFT_EAGAIN"},
         {WEFT_EOS, -13, "WEFT_EOS"},
         {WEFT_ECHILD, -14, "WEFT_ECHILD"},
+        {WEFT_EOWNERDEAD, -16, "WEFT_EOWNERDEAD"},
+        {WEFT_EEXIST, -17, "WEFT_EEXIST"},
     };
     size_t n = sizeof pinned / sizeof pinned[0], i;
 

@@ -126,7 +126,9 @@ extern "C" {
     X(ENOENT, -11, "no such entry")                                            \
     X(EAGAIN, -12, "not yet; try again")                                       \
     X(EOS, -13, "an operating system call failed")                             \
-    X(ECHILD, -14, "a child process ended before it finished its work")
+    X(ECHILD, -14, "a child process ended before it finished its work")        \
+    X(EOWNERDEAD, -16, "acquired; the previous holder died holding it")        \
+    X(EEXIST, -17, "already exists")
 
 /** Status codes returned by weft functions: `WEFT_OK` (0) or negative. */
 enum weft_status {

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Locks, semaphores and events between processes on POSIX: a process-shared
+ * pthread mutex and condition variable in a nameless shared mapping
+ * (posix/shm.c), whose descriptor is what a child is handed.
+ *
+ * A lock IS the mutex, robust where the system has robust mutexes (Linux,
+ * FreeBSD, NetBSD): when its holder dies, the C library's robust list hands
+ * the next acquirer EOWNERDEAD, which a hand-made futex word could only
+ * match by re-implementing that list. The same mutex makes both wait
+ * backends work across processes (the parking lot's buckets are private
+ * to a process). macOS has no robust mutexes: there a dead holder's lock
+ * stays held, as the public header says.
+ *
+ * A semaphore or an event is a few words guarded by the mutex, waited for
+ * on the condition variable; their mutex is held only for a few stores, so
+ * a holder that dies inside it is rare, and the words it guards are then
+ * still whole (each change is one store), so the survivor marks the mutex
+ * consistent and goes on.
+ */
+#define _GNU_SOURCE
+#include "posix.h"
+#include "../sys/plock.h"
+#include "../sys/shm.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Robust mutexes: their holder's death is reported to the next acquirer. */
+#if defined(__linux__) || defined(__FreeBSD__) || defined(PTHREAD_MUTEX_ROBUST)
+#define WEFT_POSIX_ROBUST 1
+#endif
+
+#define MAGIC 0x77706c6bu /* "wplk": the mapping is one of ours */
+
+typedef struct shared {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    uint32_t magic;
+    uint32_t kind;
+    uint32_t value, bound, bounded; /* a semaphore */
+    uint32_t flag, sets;            /* an event: the flag, and how often it was set */
+} shared;
+
+struct weft_sys_psync {
+    weft_sys_shm shm;
+    shared *s;
+};
+
+static int init_shared(shared *s, weft_sys_psync_kind kind)
+{
+    pthread_mutexattr_t ma;
+    pthread_condattr_t ca;
+    int err;
+
+    err = pthread_mutexattr_init(&ma);
+    if (err != 0)
+        return weft__posix_status(err, "pthread_mutexattr_init");
+    err = pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+#if defined(WEFT_POSIX_ROBUST)
+    if (err == 0)
+        err = pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+#endif
+    if (err == 0 && kind != WEFT_SYS_PSEM && kind != WEFT_SYS_PEVENT)
+        err = pthread_mutexattr_settype(&ma, kind == WEFT_SYS_PRLOCK ? PTHREAD_MUTEX_RECURSIVE
+                                                                      : PTHREAD_MUTEX_ERRORCHECK);
+    if (err == 0)
+        err = pthread_mutex_init(&s->mutex, &ma);
+    pthread_mutexattr_destroy(&ma);
+    if (err != 0)
+        return weft__posix_status(err, "pthread_mutex_init (process-shared)");
+    err = pthread_condattr_init(&ca);
+    if (err == 0)
+        err = pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+#if !defined(__APPLE__)
+    if (err == 0)
+        err = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+#endif
+    if (err == 0) {
+        err = pthread_cond_init(&s->cond, &ca);
+        pthread_condattr_destroy(&ca);
+    }
+    if (err != 0) {
+        pthread_mutex_destroy(&s->mutex);
+        return weft__posix_status(err, "pthread_cond_init (process-shared)");
+    }
+    s->kind = (uint32_t)kind;
+    s->magic = MAGIC;
+    return WEFT_OK;
+}
+
+int weft_sys_psync_create(weft_sys_psync **out, weft_sys_psync_kind kind, uint32_t value,
+                          bool bounded)
+{
+    weft_sys_psync *p = weft__malloc(sizeof *p);
+    int rc;
+
+    if (!p)
+        return weft__fail(WEFT_ENOMEM, "plock: no memory for a handle");
+    rc = weft_sys_shm_create(&p->shm, NULL, sizeof(shared));
+    if (rc == WEFT_OK) {
+        p->s = p->shm.ptr;
+        p->s->value = value;
+        p->s->bound = value;
+        p->s->bounded = bounded;
+        rc = init_shared(p->s, kind);
+        if (rc != WEFT_OK)
+            weft_sys_shm_close(&p->shm);
+    }
+    if (rc != WEFT_OK) {
+        weft__free(p);
+        return rc;
+    }
+    *out = p;
+    return WEFT_OK;
+}
+
+weft_sys_file weft_sys_psync_file(const weft_sys_psync *p)
+{
+    return p->shm.file;
+}
+
+int weft_sys_psync_adopt(weft_sys_psync **out, weft_sys_psync_kind kind, weft_sys_file file)
+{
+    weft_sys_psync *p;
+    struct stat st;
+    int rc;
+
+    /* Mapping past the end of a smaller file would fault on the first look. */
+    if (fstat((int)file, &st) != 0 || st.st_size < (off_t)sizeof(shared))
+        return weft__fail(WEFT_EINVAL, "plock: the file handed over is not a lock");
+    p = weft__malloc(sizeof *p);
+    if (!p)
+        return weft__fail(WEFT_ENOMEM, "plock: no memory for a handle");
+    rc = weft_sys_shm_adopt(&p->shm, file, sizeof(shared));
+    if (rc == WEFT_OK) {
+        p->s = p->shm.ptr;
+        if (p->s->magic == MAGIC && p->s->kind == (uint32_t)kind) {
+            *out = p;
+            return WEFT_OK;
+        }
+        munmap(p->shm.ptr, p->shm.size); /* the file stays the caller's */
+        rc = weft__fail(WEFT_EINVAL, "plock: the file handed over is not a lock of this kind");
+    }
+    weft__free(p);
+    return rc;
+}
+
+void weft_sys_psync_close(weft_sys_psync *p)
+{
+    /* The mutex and condition are not destroyed: other processes may still
+     * use them; the memory goes with the last mapping. */
+    weft_sys_shm_close(&p->shm);
+    weft__free(p);
+}
+
+/* ---- Locking the mutex ----------------------------------------------------------- */
+
+#if defined(__APPLE__)
+/* No pthread_mutex_timedlock: try, and sleep a millisecond between tries. */
+static int lock_by(pthread_mutex_t *m, int64_t deadline)
+{
+    for (;;) {
+        int err = pthread_mutex_trylock(m);
+        int64_t left;
+        struct timespec nap = {0, 1000000};
+
+        if (err != EBUSY)
+            return err;
+        left = deadline - weft_sys_monotonic_ns();
+        if (left <= 0)
+            return ETIMEDOUT;
+        if (left < nap.tv_nsec)
+            nap.tv_nsec = (long)left;
+        nanosleep(&nap, NULL);
+    }
+}
+#else
+static int lock_by(pthread_mutex_t *m, int64_t deadline)
+{
+    struct timespec ts;
+
+#if defined(WEFT_HAVE_MUTEX_CLOCKLOCK)
+    ts = weft__timespec(deadline);
+    return pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &ts);
+#else
+    /* The deadline on the wall clock, which pthread_mutex_timedlock
+     * measures: a step of that clock during the wait moves its end. */
+    int64_t left = deadline - weft_sys_monotonic_ns();
+
+    ts = weft__timespec(weft_sys_wall_ns() + (left > 0 ? left : 0));
+    return pthread_mutex_timedlock(m, &ts);
+#endif
+}
+#endif
+
+/* Lock `m` by the deadline: 0 (locked), EOWNERDEAD (locked, the holder
+ * died), or the error. */
+static int lock_until(pthread_mutex_t *m, int64_t deadline)
+{
+    if (deadline == WEFT__NO_DEADLINE)
+        return pthread_mutex_lock(m);
+    if (deadline == 0) {
+        int err = pthread_mutex_trylock(m);
+
+        return err == EBUSY ? ETIMEDOUT : err;
+    }
+    return lock_by(m, deadline);
+}
+
+#if defined(WEFT_POSIX_ROBUST)
+/* Take over a mutex whose holder died: it is ours and usable again. */
+static int recover(pthread_mutex_t *m, int err)
+{
+    if (err == EOWNERDEAD)
+        pthread_mutex_consistent(m);
+    return err;
+}
+#else
+static int recover(pthread_mutex_t *m, int err)
+{
+    (void)m;
+    return err;
+}
+#endif
+
+/* The guard of a semaphore's or an event's words. */
+static void guard(shared *s)
+{
+    int err = recover(&s->mutex, pthread_mutex_lock(&s->mutex));
+
+    if (err != 0 && err != EOWNERDEAD)
+        WEFT__FATAL(err, "pthread_mutex_lock (process-shared guard)");
+}
+
+static void unguard(shared *s)
+{
+    pthread_mutex_unlock(&s->mutex);
+}
+
+/* Wait on the condition by the deadline, the guard held: 0 or ETIMEDOUT. */
+static int wait_until(shared *s, int64_t deadline)
+{
+    int err;
+
+    if (deadline == WEFT__NO_DEADLINE) {
+        err = pthread_cond_wait(&s->cond, &s->mutex);
+    } else if (deadline <= weft_sys_monotonic_ns()) {
+        return ETIMEDOUT;
+    } else {
+#if defined(__APPLE__)
+        struct timespec left = weft__timespec(deadline - weft_sys_monotonic_ns());
+
+        err = pthread_cond_timedwait_relative_np(&s->cond, &s->mutex, &left);
+#else
+        struct timespec ts = weft__timespec(deadline);
+
+        err = pthread_cond_timedwait(&s->cond, &s->mutex, &ts);
+#endif
+    }
+    err = recover(&s->mutex, err);
+    return err == ETIMEDOUT ? ETIMEDOUT : 0;
+}
+
+/* ---- Locks ------------------------------------------------------------------------ */
+
+int weft_sys_plock_acquire(weft_sys_psync *p, int64_t deadline)
+{
+    int err = recover(&p->s->mutex, lock_until(&p->s->mutex, deadline));
+
+    switch (err) {
+    case 0:
+        return WEFT_OK;
+    case EOWNERDEAD:
+        return WEFT_EOWNERDEAD;
+    case ETIMEDOUT:
+        return WEFT_ETIMEDOUT;
+    case EDEADLK:
+        return WEFT_EPERM;
+    case EAGAIN:
+        return weft__fail(WEFT_EOVERFLOW, "plock_acquire: the caller holds the most levels the "
+                                          "system counts");
+    default:
+        weft__posix_status(err, "pthread_mutex_lock");
+        return weft__fail(WEFT_EOS, "plock_acquire: pthread_mutex_lock failed (os error %d)", err);
+    }
+}
+
+int weft_sys_plock_release(weft_sys_psync *p)
+{
+    if (pthread_mutex_unlock(&p->s->mutex) != 0)
+        return weft__fail(WEFT_EPERM, "plock_release: the calling thread does not hold the plock");
+    return WEFT_OK;
+}
+
+/* ---- Semaphores ------------------------------------------------------------------ */
+
+int weft_sys_psem_acquire(weft_sys_psync *p, int64_t deadline)
+{
+    shared *s = p->s;
+    int rc = WEFT_OK;
+
+    guard(s);
+    while (s->value == 0) {
+        if (wait_until(s, deadline) == ETIMEDOUT && s->value == 0) {
+            rc = WEFT_ETIMEDOUT;
+            break;
+        }
+    }
+    if (rc == WEFT_OK)
+        s->value--;
+    unguard(s);
+    return rc;
+}
+
+int weft_sys_psem_release(weft_sys_psync *p, uint32_t n)
+{
+    shared *s = p->s;
+    uint32_t limit;
+    int rc = WEFT_OK;
+
+    guard(s);
+    limit = s->bounded ? s->bound : INT32_MAX;
+    if (s->value > limit || limit - s->value < n) {
+        rc = WEFT_EOVERFLOW;
+    } else {
+        s->value += n;
+        if (n == 1)
+            pthread_cond_signal(&s->cond);
+        else
+            pthread_cond_broadcast(&s->cond);
+    }
+    unguard(s);
+    return rc;
+}
+
+/* ---- Events ------------------------------------------------------------------------ */
+
+void weft_sys_pevent_set(weft_sys_psync *p)
+{
+    shared *s = p->s;
+
+    guard(s);
+    if (!s->flag) {
+        s->flag = 1;
+        s->sets++;
+        pthread_cond_broadcast(&s->cond);
+    }
+    unguard(s);
+}
+
+void weft_sys_pevent_clear(weft_sys_psync *p)
+{
+    guard(p->s);
+    p->s->flag = 0;
+    unguard(p->s);
+}
+
+bool weft_sys_pevent_is_set(weft_sys_psync *p)
+{
+    bool set;
+
+    guard(p->s);
+    set = p->s->flag != 0;
+    unguard(p->s);
+    return set;
+}
+
+int weft_sys_pevent_wait(weft_sys_psync *p, int64_t deadline)
+{
+    shared *s = p->s;
+    uint32_t seen;
+    int rc = WEFT_OK;
+
+    guard(s);
+    /* A set during the wait counts even when a clear followed it before
+     * this waiter ran (threading.Event): hence the count of sets. */
+    seen = s->sets;
+    while (!s->flag && s->sets == seen) {
+        if (wait_until(s, deadline) == ETIMEDOUT && !s->flag && s->sets == seen) {
+            rc = WEFT_ETIMEDOUT;
+            break;
+        }
+    }
+    unguard(s);
+    return rc;
+}
