@@ -180,12 +180,18 @@ WEFT_TEST(shm_missing_name_is_enoent)
     CHECK_STATUS(weft_shm_open(&a, name), WEFT_ENOENT);
     CHECK(a == NULL);
     CHECK(message_names(name));
+#ifdef _WIN32
+    CHECK_OK(weft_shm_unlink(name)); /* removes nothing, as Python's there */
+#else
     CHECK_STATUS(weft_shm_unlink(name), WEFT_ENOENT);
+    CHECK(message_names(name));
+#endif
 }
 
 /* POSIX: after the unlink the name is gone and a new block may take it,
  * while the old block lives on in its mapping. Windows has no unlink: the
- * name goes with the last handle. */
+ * name goes with the last handle. Elsewhere the cases close, then unlink,
+ * as Python programs do: that works on both. */
 WEFT_TEST(shm_unlink_removes_the_name_not_the_memory)
 {
     const char *name = name_of("unlink");
@@ -195,9 +201,10 @@ WEFT_TEST(shm_unlink_removes_the_name_not_the_memory)
     ((unsigned char *)weft_shm_ptr(a))[0] = 1;
     CHECK_OK(weft_shm_unlink(name));
 #ifdef _WIN32
+    CHECK_OK(weft_shm_open(&b, name)); /* the name lives while a handle does */
+    weft_shm_close(b);
     weft_shm_close(a);
     CHECK_STATUS(weft_shm_open(&b, name), WEFT_ENOENT);
-    CHECK_STATUS(weft_shm_unlink(name), WEFT_ENOENT);
 #else
     CHECK_STATUS(weft_shm_open(&b, name), WEFT_ENOENT);
     CHECK_STATUS(weft_shm_unlink(name), WEFT_ENOENT);
@@ -265,12 +272,10 @@ WEFT_TEST(shm_no_room_is_enomem_and_leaves_nothing)
 
     if (SIZE_MAX >> 40 == 0)
         weft_test_skip("a 32-bit process cannot ask for a terabyte");
-    if (weft_test_under_wine())
-        weft_test_skip("Wine commits sections lazily: a terabyte section is made");
     huge = (size_t)1 << 40;
     CHECK_STATUS(weft_shm_create(&a, name, huge), WEFT_ENOMEM);
     CHECK(a == NULL);
-    CHECK(message_names("room"));
+    CHECK(message_names("shm")); /* Wine: the section is made, its view fails */
     CHECK_STATUS(weft_shm_open(&a, name), WEFT_ENOENT);
     CHECK_STATUS(weft_shm_create(&a, NULL, huge), WEFT_ENOMEM);
 }

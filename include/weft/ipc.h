@@ -37,8 +37,9 @@ extern "C" {
  *
  * Lifetime: the memory lives while any process maps it or (POSIX) while it
  * has a name; weft_shm_unlink() removes the name. Windows has no such
- * removal: there a block lives exactly while some process has it open, and
- * its name goes with the last weft_shm_close().
+ * removal: there a block lives exactly while some process has it open
+ * (a handle handed to a child counts), and its name goes with the last
+ * weft_shm_close(); weft_shm_unlink() does nothing there.
  */
 typedef struct weft_shm weft_shm;
 
@@ -132,11 +133,12 @@ WEFT_API void weft_shm_close(weft_shm *shm);
  * weft_shm_open() finds it; the memory lives on while anyone maps it.
  *
  * Windows has no such removal: a block there lives while a handle to it is
- * open and then goes, name and all. There this call only tells whether the
- * name is in use (`WEFT_OK`) and removes nothing.
+ * open and then goes, name and all. There this call checks the name and
+ * does nothing else (as Python's unlink there), so that the POSIX habit of
+ * close-then-unlink works unchanged.
  *
  * \param name the block's name, with or without the leading '/'.
- * \returns `WEFT_OK`; `WEFT_ENOENT` when no block has that name;
+ * \returns `WEFT_OK`; `WEFT_ENOENT` when no block has that name (POSIX);
  *          `WEFT_EINVAL` for a name that breaks the rule; `WEFT_EOS`.
  * \par Thread safety:
  * Safe from any thread. Never blocks.

@@ -101,7 +101,7 @@ int weft_shm_create(weft_shm **out, const char *name, size_t size)
 int weft_shm_open(weft_shm **out, const char *name)
 {
     weft_shm *shm;
-    const char *bare;
+    const char *bare = NULL;
     int rc;
 
     if (!out)
@@ -146,7 +146,7 @@ void weft_shm_close(weft_shm *shm)
 
 int weft_shm_unlink(const char *name)
 {
-    const char *bare;
+    const char *bare = NULL;
     int rc = check_name("shm_unlink", name, &bare);
 
     return rc == WEFT_OK ? weft_sys_shm_unlink(bare) : rc;

@@ -49,8 +49,8 @@ void weft_sys_shm_close(weft_sys_shm *shm);
 /* Remove the name `name` (checked as above): the memory lives on while any
  * process maps it. Returns WEFT_OK, WEFT_ENOENT or WEFT_EOS, with a
  * message. Windows has no such removal (a section lives exactly while a
- * handle to it is open): there WEFT_OK means that the name is in use now
- * and will go with the last handle, WEFT_ENOENT that it is not. */
+ * handle to it is open, and its name with it): there it does nothing and
+ * returns WEFT_OK, as Python's SharedMemory.unlink does. */
 int weft_sys_shm_unlink(const char *name);
 
 #endif /* WEFT_SYS_SHM_H */

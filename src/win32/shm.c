@@ -85,8 +85,9 @@ int weft_sys_shm_create(weft_sys_shm *out, const char *name, size_t size)
 }
 
 /* The section called `name`, or the status (WEFT_ENOENT for none). */
-static int open_section(const char *name, const char *call, HANDLE *out)
+static int open_section(const char *name, HANDLE *out)
 {
+    static const char call[] = "shm_open";
     wchar_t *wname;
     DWORD err;
     int rc = os_name(name, &wname);
@@ -111,7 +112,7 @@ int weft_sys_shm_open(weft_sys_shm *out, const char *name)
 {
     MEMORY_BASIC_INFORMATION info;
     HANDLE h;
-    int rc = open_section(name, "shm_open", &h);
+    int rc = open_section(name, &h);
 
     if (rc != WEFT_OK)
         return rc;
@@ -144,10 +145,6 @@ void weft_sys_shm_close(weft_sys_shm *shm)
 
 int weft_sys_shm_unlink(const char *name)
 {
-    HANDLE h;
-    int rc = open_section(name, "shm_unlink", &h);
-
-    if (rc == WEFT_OK)
-        CloseHandle(h);
-    return rc;
+    (void)name; /* nothing to remove: the section goes with its last handle */
+    return WEFT_OK;
 }
