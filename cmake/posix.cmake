@@ -39,7 +39,6 @@ list(APPEND WEFT_BACKEND_SOURCES ${WEFT_POSIX_OS_SOURCE})
 # from the checks without it.
 set(CMAKE_REQUIRED_DEFINITIONS -D_GNU_SOURCE)
 check_symbol_exists(pipe2 "fcntl.h;unistd.h" WEFT_HAVE_PIPE2)
-check_symbol_exists(pthread_mutex_clocklock "pthread.h" WEFT_HAVE_MUTEX_CLOCKLOCK)
 # shm_open is in libc since glibc 2.34 (and in musl, macOS, the BSDs);
 # older glibc has it in librt.
 check_symbol_exists(shm_open "sys/mman.h" WEFT_HAVE_SHM_OPEN_IN_LIBC)
@@ -113,8 +112,3 @@ if(WEFT_CHILD_WAIT_RESOLVED STREQUAL "pidfd")
 endif()
 set_source_files_properties(src/posix/file.c src/posix/child.c
   PROPERTIES COMPILE_DEFINITIONS "${weft_posix_definitions}")
-# The locks between processes wait by the monotonic clock where the C
-# library can (glibc 2.30+), else by the wall clock.
-if(WEFT_HAVE_MUTEX_CLOCKLOCK)
-  set_source_files_properties(src/posix/plock.c PROPERTIES COMPILE_DEFINITIONS WEFT_HAVE_MUTEX_CLOCKLOCK)
-endif()

@@ -5,9 +5,11 @@
  * (posix/shm.c), whose descriptor is what a child is handed.
  *
  * A lock IS the mutex, robust where the system has robust mutexes (Linux,
- * FreeBSD, NetBSD): when its holder dies, the C library's robust list hands
- * the next acquirer EOWNERDEAD, which a hand-made futex word could only
- * match by re-implementing that list. The same mutex makes both wait
+ * FreeBSD): when its holder dies, the C library's robust list hands the
+ * next acquirer EOWNERDEAD, which a hand-made futex word could only match
+ * by re-implementing that list. Beside it the block records the holder
+ * (pid and thread id) and its levels, so that a release by another thread
+ * and a second acquire by the holder are told without asking the mutex. The same mutex makes both wait
  * backends work across processes (the parking lot's buckets are private
  * to a process). macOS has no robust mutexes: there a dead holder's lock
  * stays held, as the public header says.
@@ -43,6 +45,8 @@ typedef struct shared {
     uint32_t kind;
     uint32_t value, bound, bounded; /* a semaphore */
     uint32_t flag, sets;            /* an event: the flag, and how often it was set */
+    uint32_t levels;                /* a lock: its holder's levels */
+    uint64_t owner_pid, owner_tid;  /* a lock: its holder, or 0 */
 } shared;
 
 struct weft_sys_psync {
@@ -64,9 +68,6 @@ static int init_shared(shared *s, weft_sys_psync_kind kind)
     if (err == 0)
         err = pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
 #endif
-    if (err == 0 && kind != WEFT_SYS_PSEM && kind != WEFT_SYS_PEVENT)
-        err = pthread_mutexattr_settype(&ma, kind == WEFT_SYS_PRLOCK ? PTHREAD_MUTEX_RECURSIVE
-                                                                      : PTHREAD_MUTEX_ERRORCHECK);
     if (err == 0)
         err = pthread_mutex_init(&s->mutex, &ma);
     pthread_mutexattr_destroy(&ma);
@@ -95,9 +96,14 @@ static int init_shared(shared *s, weft_sys_psync_kind kind)
 int weft_sys_psync_create(weft_sys_psync **out, weft_sys_psync_kind kind, uint32_t value,
                           bool bounded)
 {
-    weft_sys_psync *p = weft__malloc(sizeof *p);
+    weft_sys_psync *p;
     int rc;
 
+    /* A fork child must learn that it is a new process (self_thread). */
+    rc = weft__posix_fork_handlers();
+    if (rc != WEFT_OK)
+        return weft__fail(rc, "plock: cannot register the fork handlers");
+    p = weft__malloc(sizeof *p);
     if (!p)
         return weft__fail(WEFT_ENOMEM, "plock: no memory for a handle");
     rc = weft_sys_shm_create(&p->shm, NULL, sizeof(shared));
@@ -159,16 +165,24 @@ void weft_sys_psync_close(weft_sys_psync *p)
 
 /* ---- Locking the mutex ----------------------------------------------------------- */
 
+/* One try: 0, ETIMEDOUT (held), EOWNERDEAD (ours: its holder died). */
+static int try_once(pthread_mutex_t *m)
+{
+    int err = pthread_mutex_trylock(m);
+
+    return err == EBUSY ? ETIMEDOUT : err;
+}
+
 #if defined(__APPLE__)
 /* No pthread_mutex_timedlock: try, and sleep a millisecond between tries. */
 static int lock_by(pthread_mutex_t *m, int64_t deadline)
 {
     for (;;) {
-        int err = pthread_mutex_trylock(m);
+        int err = try_once(m);
         int64_t left;
         struct timespec nap = {0, 1000000};
 
-        if (err != EBUSY)
+        if (err != ETIMEDOUT)
             return err;
         left = deadline - weft_sys_monotonic_ns();
         if (left <= 0)
@@ -179,35 +193,39 @@ static int lock_by(pthread_mutex_t *m, int64_t deadline)
     }
 }
 #else
+/* pthread_mutex_timedlock measures its timeout on the wall clock (ThreadSanitizer
+ * does not see glibc's pthread_mutex_clocklock, and other C libraries lack it),
+ * so the wait is cut into slices of at most a second, each turned into a wall
+ * time just before it: a step of the wall clock can move the end of the wait
+ * by a second at most. */
 static int lock_by(pthread_mutex_t *m, int64_t deadline)
 {
-    struct timespec ts;
+    for (;;) {
+        int64_t left = deadline - weft_sys_monotonic_ns();
+        struct timespec ts;
+        int err;
 
-#if defined(WEFT_HAVE_MUTEX_CLOCKLOCK)
-    ts = weft__timespec(deadline);
-    return pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &ts);
-#else
-    /* The deadline on the wall clock, which pthread_mutex_timedlock
-     * measures: a step of that clock during the wait moves its end. */
-    int64_t left = deadline - weft_sys_monotonic_ns();
-
-    ts = weft__timespec(weft_sys_wall_ns() + (left > 0 ? left : 0));
-    return pthread_mutex_timedlock(m, &ts);
-#endif
+        if (left <= 0)
+            return try_once(m);
+        ts = weft__timespec(weft_sys_wall_ns() + (left < 1000000000 ? left : 1000000000));
+        err = pthread_mutex_timedlock(m, &ts);
+        if (err != ETIMEDOUT)
+            return err;
+    }
 }
 #endif
 
 /* Lock `m` by the deadline: 0 (locked), EOWNERDEAD (locked, the holder
- * died), or the error. */
+ * died), or the error. A free lock, or one whose holder is dead already,
+ * is taken by the first try, with no clock read. */
 static int lock_until(pthread_mutex_t *m, int64_t deadline)
 {
+    int err = try_once(m);
+
+    if (err != ETIMEDOUT || deadline == 0)
+        return err;
     if (deadline == WEFT__NO_DEADLINE)
         return pthread_mutex_lock(m);
-    if (deadline == 0) {
-        int err = pthread_mutex_trylock(m);
-
-        return err == EBUSY ? ETIMEDOUT : err;
-    }
     return lock_by(m, deadline);
 }
 
@@ -267,32 +285,85 @@ static int wait_until(shared *s, int64_t deadline)
 
 /* ---- Locks ------------------------------------------------------------------------ */
 
+/* The calling thread, told apart from every other live thread of every
+ * process by its pid and native thread id. Both are system calls, so each
+ * thread asks once and keeps them, until a fork makes its process (and, on
+ * Linux, its thread id) new: `forks` counts the forks this process came
+ * through. (A holder that died leaves its ids in the block until the next
+ * acquirer takes over; a new thread given both ids in that window would be
+ * taken for the holder, a reuse no system makes that soon.) */
+static uint32_t forks;
+static WEFT__THREAD_LOCAL struct {
+    uint32_t forks; /* forks + 1 when pid and tid are known */
+    uint64_t pid, tid;
+} self;
+
+void weft__posix_plock_after_fork(void)
+{
+    forks++; /* only the forking thread runs in the child */
+}
+
+static uint64_t self_thread(uint64_t *pid)
+{
+    uint32_t now = weft__load_relaxed(&forks) + 1;
+
+    if (self.forks != now) {
+        self.pid = (uint64_t)getpid();
+        self.tid = weft_sys_thread_native_id();
+        self.forks = now;
+    }
+    *pid = self.pid;
+    return self.tid;
+}
+
+static bool held_by(const shared *s, uint64_t pid, uint64_t tid)
+{
+    return weft__load64(&s->owner_tid) == tid && weft__load64(&s->owner_pid) == pid;
+}
+
 int weft_sys_plock_acquire(weft_sys_psync *p, int64_t deadline)
 {
-    int err = recover(&p->s->mutex, lock_until(&p->s->mutex, deadline));
+    shared *s = p->s;
+    uint64_t pid, tid = self_thread(&pid);
+    int err;
 
-    switch (err) {
-    case 0:
+    /* The holder's own look at the owner needs no lock: only the holder
+     * writes it, and no other thread can make it equal the caller. Keeping
+     * the levels here, not in a recursive mutex, also keeps every unlock a
+     * call by the thread that locked. */
+    if (held_by(s, pid, tid)) {
+        if (s->kind == WEFT_SYS_PLOCK)
+            return WEFT_EPERM;
+        if (s->levels == UINT32_MAX)
+            return weft__fail(WEFT_EOVERFLOW, "plock_acquire: the caller holds 2^32-1 levels");
+        s->levels++;
         return WEFT_OK;
-    case EOWNERDEAD:
-        return WEFT_EOWNERDEAD;
-    case ETIMEDOUT:
-        return WEFT_ETIMEDOUT;
-    case EDEADLK:
-        return WEFT_EPERM;
-    case EAGAIN:
-        return weft__fail(WEFT_EOVERFLOW, "plock_acquire: the caller holds the most levels the "
-                                          "system counts");
-    default:
-        weft__posix_status(err, "pthread_mutex_lock");
-        return weft__fail(WEFT_EOS, "plock_acquire: pthread_mutex_lock failed (os error %d)", err);
     }
+    err = recover(&s->mutex, lock_until(&s->mutex, deadline));
+    if (err == 0 || err == EOWNERDEAD) {
+        weft__store64(&s->owner_pid, pid);
+        weft__store64(&s->owner_tid, tid);
+        s->levels = 1;
+        return err == 0 ? WEFT_OK : WEFT_EOWNERDEAD;
+    }
+    if (err == ETIMEDOUT)
+        return WEFT_ETIMEDOUT;
+    weft__posix_status(err, "pthread_mutex_lock");
+    return weft__fail(WEFT_EOS, "plock_acquire: pthread_mutex_lock failed (os error %d)", err);
 }
 
 int weft_sys_plock_release(weft_sys_psync *p)
 {
-    if (pthread_mutex_unlock(&p->s->mutex) != 0)
+    shared *s = p->s;
+    uint64_t pid, tid = self_thread(&pid);
+
+    if (!held_by(s, pid, tid))
         return weft__fail(WEFT_EPERM, "plock_release: the calling thread does not hold the plock");
+    if (--s->levels == 0) {
+        weft__store64(&s->owner_tid, 0);
+        weft__store64(&s->owner_pid, 0);
+        pthread_mutex_unlock(&s->mutex);
+    }
     return WEFT_OK;
 }
 
