@@ -92,8 +92,20 @@ static int set_event_when_told(const void *arg, size_t len)
     return 0;
 }
 
+/* Say so, then wait on a semaphore nobody releases, until killed. */
+static int wait_forever(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    weft_pevent_set(g_go);
+    if (weft_psem_acquire(g_sem_a, WEFT_FOREVER) == WEFT_OK)
+        return 2;
+    return 3;
+}
+
 WEFT_TEST_SETUP
 {
+    weft_process_register("wait_forever", wait_forever);
     weft_process_register("count_target", count_target);
     weft_process_register("hold_and_wait", hold_and_wait);
     weft_process_register("sem_relay", sem_relay);
@@ -391,6 +403,46 @@ WEFT_TEST(plock_psem_between_processes)
     weft_psem_close(g_sem_b);
 }
 
+static void *acquire_sem_a(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)weft_psem_acquire(g_sem_a, weft_test_long());
+}
+
+/* Waiters killed in their wait leave nothing behind: the semaphore still
+ * works for the processes that remain. (On the process-shared condition
+ * variable of the first version, the first hand-over hung.) */
+WEFT_TEST(plock_psem_waiter_killed_in_its_wait_leaves_it_working)
+{
+    weft_process *p[3];
+    weft_thread *t;
+    int i, round;
+
+    weft_test_skip_without_fork();
+    CHECK_OK(weft_psem_create(&g_sem_a, 0, false));
+    CHECK_OK(weft_pevent_create(&g_go));
+    for (i = 0; i < 3; i++) {
+        weft_pevent_clear(g_go);
+        p[i] = fork_child("wait_forever");
+        CHECK_OK(weft_pevent_wait(g_go, weft_test_long()));
+    }
+    weft_test_settle();
+    for (i = 0; i < 3; i++) {
+        CHECK_OK(weft_process_kill(p[i]));
+        CHECK_OK(weft_process_join(p[i], weft_test_long()));
+        weft_process_release(p[i]);
+    }
+    for (round = 0; round < 50; round++) {
+        t = weft_test_start(acquire_sem_a, NULL);
+        CHECK_OK(weft_psem_release(g_sem_a, 1));
+        CHECK_OK((int)(intptr_t)weft_test_join(t));
+        CHECK_OK(weft_psem_release(g_sem_a, 1));
+        CHECK_OK(weft_psem_acquire(g_sem_a, weft_test_long()));
+    }
+    weft_pevent_close(g_go);
+    weft_psem_close(g_sem_a);
+}
+
 /* ---- Events ------------------------------------------------------------------------ */
 
 WEFT_TEST(plock_pevent_set_clear_wait)
@@ -512,3 +564,4 @@ WEFT_TEST(plock_export_then_import_is_the_same_object)
     weft_pevent_close(ev);
 #endif
 }
+

@@ -1,24 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Locks, semaphores and events between processes on POSIX: a process-shared
- * pthread mutex and condition variable in a nameless shared mapping
- * (posix/shm.c), whose descriptor is what a child is handed.
+ * Locks, semaphores and events between processes on POSIX, in a nameless
+ * shared mapping (posix/shm.c) whose descriptor is what a child is handed.
  *
- * A lock IS the mutex, robust where the system has robust mutexes (Linux,
- * FreeBSD): when its holder dies, the C library's robust list hands the
- * next acquirer EOWNERDEAD, which a hand-made futex word could only match
- * by re-implementing that list. Beside it the block records the holder
- * (pid and thread id) and its levels, so that a release by another thread
- * and a second acquire by the holder are told without asking the mutex. The same mutex makes both wait
- * backends work across processes (the parking lot's buckets are private
- * to a process). macOS has no robust mutexes: there a dead holder's lock
+ * A lock is a process-shared pthread mutex, robust where the system has
+ * robust mutexes (Linux, FreeBSD): when its holder dies, the C library's
+ * robust list hands the next acquirer EOWNERDEAD, which a hand-made futex
+ * word could only match by re-implementing that list. Beside it the block
+ * records the holder (pid and thread id) and its levels, so that a release
+ * by another thread and a second acquire by the holder are told without
+ * asking the mutex. macOS has no robust mutexes: there a dead holder's lock
  * stays held, as the public header says.
  *
- * A semaphore or an event is a few words guarded by the mutex, waited for
- * on the condition variable; their mutex is held only for a few stores, so
- * a holder that dies inside it is rare, and the words it guards are then
- * still whole (each change is one store), so the survivor marks the mutex
- * consistent and goes on.
+ * A semaphore or an event is words changed by atomic operations and waited
+ * for with weft__posix_wait_shared (shared futexes, or naps where there are
+ * none). Not a process-shared condition variable: glibc's is left broken by
+ * a waiter killed in its wait (test plock_psem_waiter_killed_in_its_wait_*
+ * hung with one), and nothing here may depend on every process ending well.
  */
 #define _GNU_SOURCE
 #include "posix.h"
@@ -39,14 +37,14 @@
 #define MAGIC 0x77706c6bu /* "wplk": the mapping is one of ours */
 
 typedef struct shared {
-    pthread_mutex_t mutex;
-    pthread_cond_t cond;
+    pthread_mutex_t mutex; /* a lock */
     uint32_t magic;
     uint32_t kind;
+    uint32_t levels;               /* a lock: its holder's levels */
+    uint64_t owner_pid, owner_tid; /* a lock: its holder, or 0 */
     uint32_t value, bound, bounded; /* a semaphore */
-    uint32_t flag, sets;            /* an event: the flag, and how often it was set */
-    uint32_t levels;                /* a lock: its holder's levels */
-    uint64_t owner_pid, owner_tid;  /* a lock: its holder, or 0 */
+    uint32_t state;                 /* an event: bit 0 the flag, bits 1-31 count the sets */
+    uint32_t waiters;               /* a semaphore or event: waiters, dead ones included */
 } shared;
 
 struct weft_sys_psync {
@@ -57,9 +55,12 @@ struct weft_sys_psync {
 static int init_shared(shared *s, weft_sys_psync_kind kind)
 {
     pthread_mutexattr_t ma;
-    pthread_condattr_t ca;
     int err;
 
+    s->kind = (uint32_t)kind;
+    s->magic = MAGIC;
+    if (kind == WEFT_SYS_PSEM || kind == WEFT_SYS_PEVENT)
+        return WEFT_OK;
     err = pthread_mutexattr_init(&ma);
     if (err != 0)
         return weft__posix_status(err, "pthread_mutexattr_init");
@@ -72,24 +73,8 @@ static int init_shared(shared *s, weft_sys_psync_kind kind)
         err = pthread_mutex_init(&s->mutex, &ma);
     pthread_mutexattr_destroy(&ma);
     if (err != 0)
-        return weft__posix_status(err, "pthread_mutex_init (process-shared)");
-    err = pthread_condattr_init(&ca);
-    if (err == 0)
-        err = pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
-#if !defined(__APPLE__)
-    if (err == 0)
-        err = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-#endif
-    if (err == 0) {
-        err = pthread_cond_init(&s->cond, &ca);
-        pthread_condattr_destroy(&ca);
-    }
-    if (err != 0) {
-        pthread_mutex_destroy(&s->mutex);
-        return weft__posix_status(err, "pthread_cond_init (process-shared)");
-    }
-    s->kind = (uint32_t)kind;
-    s->magic = MAGIC;
+        return weft__fail(weft__posix_status(err, "pthread_mutex_init"),
+                          "plock: a process-shared mutex could not be made (os error %d)", err);
     return WEFT_OK;
 }
 
@@ -157,8 +142,8 @@ int weft_sys_psync_adopt(weft_sys_psync **out, weft_sys_psync_kind kind, weft_sy
 
 void weft_sys_psync_close(weft_sys_psync *p)
 {
-    /* The mutex and condition are not destroyed: other processes may still
-     * use them; the memory goes with the last mapping. */
+    /* The mutex is not destroyed: other processes may still use it; the
+     * memory goes with the last mapping. */
     weft_sys_shm_close(&p->shm);
     weft__free(p);
 }
@@ -244,44 +229,6 @@ static int recover(pthread_mutex_t *m, int err)
     return err;
 }
 #endif
-
-/* The guard of a semaphore's or an event's words. */
-static void guard(shared *s)
-{
-    int err = recover(&s->mutex, pthread_mutex_lock(&s->mutex));
-
-    if (err != 0 && err != EOWNERDEAD)
-        WEFT__FATAL(err, "pthread_mutex_lock (process-shared guard)");
-}
-
-static void unguard(shared *s)
-{
-    pthread_mutex_unlock(&s->mutex);
-}
-
-/* Wait on the condition by the deadline, the guard held: 0 or ETIMEDOUT. */
-static int wait_until(shared *s, int64_t deadline)
-{
-    int err;
-
-    if (deadline == WEFT__NO_DEADLINE) {
-        err = pthread_cond_wait(&s->cond, &s->mutex);
-    } else if (deadline <= weft_sys_monotonic_ns()) {
-        return ETIMEDOUT;
-    } else {
-#if defined(__APPLE__)
-        struct timespec left = weft__timespec(deadline - weft_sys_monotonic_ns());
-
-        err = pthread_cond_timedwait_relative_np(&s->cond, &s->mutex, &left);
-#else
-        struct timespec ts = weft__timespec(deadline);
-
-        err = pthread_cond_timedwait(&s->cond, &s->mutex, &ts);
-#endif
-    }
-    err = recover(&s->mutex, err);
-    return err == ETIMEDOUT ? ETIMEDOUT : 0;
-}
 
 /* ---- Locks ------------------------------------------------------------------------ */
 
@@ -369,93 +316,95 @@ int weft_sys_plock_release(weft_sys_psync *p)
 
 /* ---- Semaphores ------------------------------------------------------------------ */
 
+static bool take(shared *s)
+{
+    uint32_t v = weft__load_relaxed(&s->value);
+
+    while (v > 0) {
+        if (weft__cas(&s->value, &v, v - 1))
+            return true;
+    }
+    return false;
+}
+
+/* Wait on `word` (which held `seen`) by the deadline, counted in `waiters`
+ * so that a waker without waiters makes no system call. */
+static int wait_counted(shared *s, uint32_t *word, uint32_t seen, int64_t deadline)
+{
+    int rc;
+
+    weft__fetch_add(&s->waiters, 1);
+    rc = weft__posix_wait_shared(word, seen, deadline);
+    weft__fetch_sub(&s->waiters, 1);
+    return rc;
+}
+
 int weft_sys_psem_acquire(weft_sys_psync *p, int64_t deadline)
 {
     shared *s = p->s;
-    int rc = WEFT_OK;
 
-    guard(s);
-    while (s->value == 0) {
-        if (wait_until(s, deadline) == ETIMEDOUT && s->value == 0) {
-            rc = WEFT_ETIMEDOUT;
-            break;
-        }
+    while (!take(s)) {
+        if (wait_counted(s, &s->value, 0, deadline) == WEFT_ETIMEDOUT && !take(s))
+            return WEFT_ETIMEDOUT;
     }
-    if (rc == WEFT_OK)
-        s->value--;
-    unguard(s);
-    return rc;
+    return WEFT_OK;
 }
 
 int weft_sys_psem_release(weft_sys_psync *p, uint32_t n)
 {
     shared *s = p->s;
-    uint32_t limit;
-    int rc = WEFT_OK;
+    uint32_t limit = s->bounded ? s->bound : INT32_MAX;
+    uint32_t v = weft__load_relaxed(&s->value);
 
-    guard(s);
-    limit = s->bounded ? s->bound : INT32_MAX;
-    if (s->value > limit || limit - s->value < n) {
-        rc = WEFT_EOVERFLOW;
-    } else {
-        s->value += n;
-        if (n == 1)
-            pthread_cond_signal(&s->cond);
-        else
-            pthread_cond_broadcast(&s->cond);
-    }
-    unguard(s);
-    return rc;
+    do {
+        if (v > limit || limit - v < n)
+            return WEFT_EOVERFLOW;
+    } while (!weft__cas(&s->value, &v, v + n));
+    if (weft__load_sc(&s->waiters) != 0)
+        weft__posix_wake_shared(&s->value, n > 1);
+    return WEFT_OK;
 }
 
 /* ---- Events ------------------------------------------------------------------------ */
 
+/* As sync/event.c: a waiter that saw the word with the flag clear returns
+ * at any change of it, which can only be a set, even when a clear followed
+ * before it looked (threading.Event). */
+#define FLAG 1u
+
 void weft_sys_pevent_set(weft_sys_psync *p)
 {
     shared *s = p->s;
+    uint32_t v = weft__load_relaxed(&s->state);
 
-    guard(s);
-    if (!s->flag) {
-        s->flag = 1;
-        s->sets++;
-        pthread_cond_broadcast(&s->cond);
-    }
-    unguard(s);
+    do {
+        if (v & FLAG)
+            return;
+    } while (!weft__cas(&s->state, &v, (v + 2) | FLAG));
+    if (weft__load_sc(&s->waiters) != 0)
+        weft__posix_wake_shared(&s->state, true);
 }
 
 void weft_sys_pevent_clear(weft_sys_psync *p)
 {
-    guard(p->s);
-    p->s->flag = 0;
-    unguard(p->s);
+    weft__fetch_and(&p->s->state, ~FLAG);
 }
 
 bool weft_sys_pevent_is_set(weft_sys_psync *p)
 {
-    bool set;
-
-    guard(p->s);
-    set = p->s->flag != 0;
-    unguard(p->s);
-    return set;
+    return (weft__load(&p->s->state) & FLAG) != 0;
 }
 
 int weft_sys_pevent_wait(weft_sys_psync *p, int64_t deadline)
 {
     shared *s = p->s;
-    uint32_t seen;
-    int rc = WEFT_OK;
+    uint32_t seen = weft__load(&s->state);
 
-    guard(s);
-    /* A set during the wait counts even when a clear followed it before
-     * this waiter ran (threading.Event): hence the count of sets. */
-    seen = s->sets;
-    while (!s->flag && s->sets == seen) {
-        if (wait_until(s, deadline) == ETIMEDOUT && !s->flag && s->sets == seen) {
-            rc = WEFT_ETIMEDOUT;
-            break;
-        }
+    if (seen & FLAG)
+        return WEFT_OK;
+    while (weft__load(&s->state) == seen) {
+        if (wait_counted(s, &s->state, seen, deadline) == WEFT_ETIMEDOUT)
+            return weft__load(&s->state) == seen ? WEFT_ETIMEDOUT : WEFT_OK;
     }
-    unguard(s);
-    return rc;
+    return WEFT_OK;
 }
