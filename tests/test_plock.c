@@ -274,6 +274,7 @@ WEFT_TEST_TIMEOUT(plock_fork_child_and_parent_count_exactly, 120)
 WEFT_TEST(plock_fork_child_killed_holding_it_is_eownerdead)
 {
     weft_process *p;
+    double t0;
 
     weft_test_skip_without_fork();
     skip_where_death_is_not_told();
@@ -283,6 +284,9 @@ WEFT_TEST(plock_fork_child_killed_holding_it_is_eownerdead)
     p = fork_child("hold_and_wait");
     CHECK_OK(weft_pevent_wait(g_event, weft_test_long()));
     CHECK_STATUS(weft_plock_acquire(g_lock, 0), WEFT_ETIMEDOUT); /* the child holds it */
+    t0 = weft_monotonic();
+    CHECK_STATUS(weft_plock_acquire(g_lock, 0.2), WEFT_ETIMEDOUT);
+    CHECK_ELAPSED(t0, 0.2);
     CHECK_OK(weft_process_kill(p));
     CHECK_OK(weft_process_join(p, weft_test_long()));
     weft_process_release(p);
