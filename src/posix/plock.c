@@ -78,19 +78,28 @@ static int init_shared(shared *s, weft_sys_psync_kind kind)
     return WEFT_OK;
 }
 
+/* A handle, once the fork handlers are there: a fork child must learn that
+ * it is a new process (self_thread). */
+static int new_handle(weft_sys_psync **out)
+{
+    int rc = weft__posix_fork_handlers();
+
+    if (rc != WEFT_OK)
+        return weft__fail(rc, "plock: cannot register the fork handlers");
+    *out = weft__malloc(sizeof **out);
+    if (!*out)
+        return weft__fail(WEFT_ENOMEM, "plock: no memory for a handle");
+    return WEFT_OK;
+}
+
 int weft_sys_psync_create(weft_sys_psync **out, weft_sys_psync_kind kind, uint32_t value,
                           bool bounded)
 {
     weft_sys_psync *p;
-    int rc;
+    int rc = new_handle(&p);
 
-    /* A fork child must learn that it is a new process (self_thread). */
-    rc = weft__posix_fork_handlers();
     if (rc != WEFT_OK)
-        return weft__fail(rc, "plock: cannot register the fork handlers");
-    p = weft__malloc(sizeof *p);
-    if (!p)
-        return weft__fail(WEFT_ENOMEM, "plock: no memory for a handle");
+        return rc;
     rc = weft_sys_shm_create(&p->shm, NULL, sizeof(shared));
     if (rc == WEFT_OK) {
         p->s = p->shm.ptr;
@@ -123,9 +132,9 @@ int weft_sys_psync_adopt(weft_sys_psync **out, weft_sys_psync_kind kind, weft_sy
     /* Mapping past the end of a smaller file would fault on the first look. */
     if (fstat((int)file, &st) != 0 || st.st_size < (off_t)sizeof(shared))
         return weft__fail(WEFT_EINVAL, "plock: the file handed over is not a lock");
-    p = weft__malloc(sizeof *p);
-    if (!p)
-        return weft__fail(WEFT_ENOMEM, "plock: no memory for a handle");
+    rc = new_handle(&p);
+    if (rc != WEFT_OK)
+        return rc;
     rc = weft_sys_shm_adopt(&p->shm, file, sizeof(shared));
     if (rc == WEFT_OK) {
         p->s = p->shm.ptr;

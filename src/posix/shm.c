@@ -97,14 +97,15 @@ failed:
 }
 
 /* A name for a nameless object, unique among this process's (the counter)
- * and, most likely, the system's (the pid and the clock). */
+ * and, most likely, the system's (the pid and the clock); at most 28 bytes
+ * with its '/', inside macOS's 31. */
 static void nameless_name(char buf[OS_NAME_CAP])
 {
     static uint32_t counter;
     uint32_t n = weft__fetch_add(&counter, 1);
     uint64_t t = (uint64_t)weft_sys_monotonic_ns();
 
-    snprintf(buf, OS_NAME_CAP, "/weft-%x-%x-%x", (unsigned)getpid(), (unsigned)n,
+    snprintf(buf, OS_NAME_CAP, "/w%x-%x-%x", (unsigned)getpid(), (unsigned)n,
              (unsigned)(t ^ (t >> 32)));
 }
 
