@@ -79,9 +79,9 @@ WEFT_TEST_SETUP
     weft_process_register("open_and_write", open_and_write);
 }
 
-static int run_fork_child(const char *target, const void *arg, size_t len)
+static int run_child(const char *target, const void *arg, size_t len, weft_start_method method)
 {
-    weft_process_opts opts = {.method = WEFT_START_FORK};
+    weft_process_opts opts = {.method = method};
     weft_process *p;
     int code = -100;
 
@@ -317,7 +317,7 @@ WEFT_TEST(shm_fork_child_writes_what_the_parent_reads)
 
     weft_test_skip_without_fork();
     CHECK_OK(weft_shm_create(&shared_block, name, 100000));
-    CHECK_EQ_INT(run_fork_child("write_pattern", NULL, 0), 0);
+    CHECK_EQ_INT(run_child("write_pattern", NULL, 0, WEFT_START_FORK), 0);
     p = weft_shm_ptr(shared_block);
     for (i = 0; i < 100000; i++)
         CHECK_EQ_INT(p[i], weft_test_pattern(i));
@@ -325,16 +325,27 @@ WEFT_TEST(shm_fork_child_writes_what_the_parent_reads)
     CHECK_OK(weft_shm_unlink(name));
 }
 
-WEFT_TEST(shm_fork_child_opens_by_name)
+static void child_opens_by_name(weft_start_method method)
 {
     weft_shm *a;
 
-    weft_test_skip_without_fork();
     CHECK_OK(weft_shm_create(&a, NULL, 4096));
-    CHECK_EQ_INT(run_fork_child("open_and_write", weft_shm_name(a), strlen(weft_shm_name(a))), 0);
+    CHECK_EQ_INT(run_child("open_and_write", weft_shm_name(a), strlen(weft_shm_name(a)), method), 0);
     CHECK_EQ_INT(((unsigned char *)weft_shm_ptr(a))[0], 42);
     CHECK_OK(weft_shm_unlink(weft_shm_name(a)));
     weft_shm_close(a);
+}
+
+WEFT_TEST(shm_fork_child_opens_by_name)
+{
+    weft_test_skip_without_fork();
+    child_opens_by_name(WEFT_START_FORK);
+}
+
+/* A spawned child (Windows too) finds the block by its name. */
+WEFT_TEST(shm_spawn_child_opens_by_name)
+{
+    child_opens_by_name(WEFT_START_SPAWN);
 }
 
 /* What a child handed the block does (src/ipc/ipc.h), in one process: the
