@@ -30,7 +30,7 @@ struct weft_pevent {
 /* A new handle (of `size` bytes: the public type, whose first member is the
  * psync) for a new object (file: WEFT__NO_FILE) or for the object whose
  * file a child was handed; *out is that psync, or NULL on failure. */
-static int make(psync **out, size_t size, weft__ipc_kind kind, weft_sys_psync_kind sys_kind,
+static int psync_make(psync **out, size_t size, weft__ipc_kind kind, weft_sys_psync_kind sys_kind,
                 uint32_t value, bool bounded, weft_sys_file file, const char *call)
 {
     psync *p;
@@ -62,7 +62,7 @@ static void close_psync(psync *p)
 
 /* The prologue of a timed call: WEFT_EINVAL, with a message, for a NULL
  * handle or a bad timeout; else the deadline. */
-static int begin(const void *handle, double timeout, int64_t *deadline, const char *call)
+static int psync_begin(const void *handle, double timeout, int64_t *deadline, const char *call)
 {
     if (!handle)
         return weft__fail(WEFT_EINVAL, "%s: the handle is NULL", call);
@@ -81,7 +81,7 @@ int weft_plock_create(weft_plock **out, bool recursive)
 
     if (!out)
         return weft__fail(WEFT_EINVAL, "plock_create: out is NULL");
-    rc = make(&p, sizeof(weft_plock), WEFT__IPC_PLOCK, recursive ? WEFT_SYS_PRLOCK : WEFT_SYS_PLOCK,
+    rc = psync_make(&p, sizeof(weft_plock), WEFT__IPC_PLOCK, recursive ? WEFT_SYS_PRLOCK : WEFT_SYS_PLOCK,
               0, false, WEFT__NO_FILE, "plock_create");
     *out = (weft_plock *)p;
     return rc;
@@ -89,8 +89,8 @@ int weft_plock_create(weft_plock **out, bool recursive)
 
 int weft_plock_acquire(weft_plock *lock, double timeout)
 {
-    int64_t deadline;
-    int rc = begin(lock, timeout, &deadline, "plock_acquire");
+    int64_t deadline = 0;
+    int rc = psync_begin(lock, timeout, &deadline, "plock_acquire");
 
     if (rc != WEFT_OK)
         return rc;
@@ -98,9 +98,9 @@ int weft_plock_acquire(weft_plock *lock, double timeout)
     if (rc == WEFT_EPERM) {
         /* Its holder acquires a Lock again: it waits for itself, as
          * threading.Lock does, on a word nobody changes. */
-        uint32_t never = 0;
+        uint32_t unchanged = 0;
 
-        while (weft_sys_wait(&never, 0, deadline) != WEFT_ETIMEDOUT)
+        while (weft_sys_wait(&unchanged, 0, deadline) != WEFT_ETIMEDOUT)
             ;
         rc = WEFT_ETIMEDOUT;
     }
@@ -130,7 +130,7 @@ int weft_psem_create(weft_psem **out, uint32_t value, bool bounded)
         return weft__fail(WEFT_EINVAL, "psem_create: out is NULL");
     if (value > INT32_MAX)
         return weft__fail(WEFT_EINVAL, "psem_create: the value %u is above INT32_MAX", (unsigned)value);
-    rc = make(&p, sizeof(weft_psem), WEFT__IPC_PSEM, WEFT_SYS_PSEM, value, bounded, WEFT__NO_FILE,
+    rc = psync_make(&p, sizeof(weft_psem), WEFT__IPC_PSEM, WEFT_SYS_PSEM, value, bounded, WEFT__NO_FILE,
               "psem_create");
     *out = (weft_psem *)p;
     return rc;
@@ -138,8 +138,8 @@ int weft_psem_create(weft_psem **out, uint32_t value, bool bounded)
 
 int weft_psem_acquire(weft_psem *sem, double timeout)
 {
-    int64_t deadline;
-    int rc = begin(sem, timeout, &deadline, "psem_acquire");
+    int64_t deadline = 0;
+    int rc = psync_begin(sem, timeout, &deadline, "psem_acquire");
 
     return rc == WEFT_OK ? weft_sys_psem_acquire(sem->p.sys, deadline) : rc;
 }
@@ -170,7 +170,7 @@ int weft_pevent_create(weft_pevent **out)
 
     if (!out)
         return weft__fail(WEFT_EINVAL, "pevent_create: out is NULL");
-    rc = make(&p, sizeof(weft_pevent), WEFT__IPC_PEVENT, WEFT_SYS_PEVENT, 0, false, WEFT__NO_FILE,
+    rc = psync_make(&p, sizeof(weft_pevent), WEFT__IPC_PEVENT, WEFT_SYS_PEVENT, 0, false, WEFT__NO_FILE,
               "pevent_create");
     *out = (weft_pevent *)p;
     return rc;
@@ -195,8 +195,8 @@ bool weft_pevent_is_set(weft_pevent *event)
 
 int weft_pevent_wait(weft_pevent *event, double timeout)
 {
-    int64_t deadline;
-    int rc = begin(event, timeout, &deadline, "pevent_wait");
+    int64_t deadline = 0;
+    int rc = psync_begin(event, timeout, &deadline, "pevent_wait");
 
     return rc == WEFT_OK ? weft_sys_pevent_wait(event->p.sys, deadline) : rc;
 }
@@ -234,7 +234,7 @@ static int import_psync(const weft__ipc_handoff *in, void **out, size_t size, we
         known = sys_kind == (kind == WEFT__IPC_PSEM ? WEFT_SYS_PSEM : WEFT_SYS_PEVENT);
     if (in->kind != (uint32_t)kind || in->nfiles != 1 || in->desc_len != 1 || !known)
         return weft__fail(WEFT_EINVAL, "plock: the description handed over is not of this kind");
-    rc = make(&p, size, kind, sys_kind, 0, false, in->files[0], "plock (handed over)");
+    rc = psync_make(&p, size, kind, sys_kind, 0, false, in->files[0], "plock (handed over)");
     *out = p;
     return rc;
 }

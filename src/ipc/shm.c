@@ -18,7 +18,7 @@ struct weft_shm {
 
 /* The name without its optional leading '/' (in *bare), or WEFT_EINVAL
  * with a message naming `call`. */
-static int check_name(const char *call, const char *name, const char **bare)
+static int shm_check_name(const char *call, const char *name, const char **bare)
 {
     size_t len;
 
@@ -39,7 +39,7 @@ static int check_name(const char *call, const char *name, const char **bare)
     return WEFT_OK;
 }
 
-static int make_handle(weft_shm **out, const char *call)
+static int shm_make_handle(weft_shm **out, const char *call)
 {
     *out = weft__calloc(1, sizeof **out);
     if (!*out)
@@ -51,7 +51,7 @@ static int make_handle(weft_shm **out, const char *call)
 /* Create under a fresh name: weft's process id and a count, mixed with the
  * clock so that another process's earlier block of the same pid (a name
  * nobody unlinked) is unlikely to be hit; a taken name is passed over. */
-static int create_fresh(weft_shm *shm, size_t size)
+static int shm_create_fresh(weft_shm *shm, size_t size)
 {
     static uint32_t counter;
     int tries, rc = WEFT_EEXIST;
@@ -75,20 +75,20 @@ int weft_shm_create(weft_shm **out, const char *name, size_t size)
 
     if (!out)
         return weft__fail(WEFT_EINVAL, "shm_create: out is NULL");
-    if (name && (rc = check_name("shm_create", name, &bare)) != WEFT_OK)
+    if (name && (rc = shm_check_name("shm_create", name, &bare)) != WEFT_OK)
         return rc;
     if (size == 0)
         return weft__fail(WEFT_EINVAL, "shm_create: the size is 0");
-    if (size > PTRDIFF_MAX)
+    if (size > (size_t)PTRDIFF_MAX)
         return weft__fail(WEFT_ENOMEM, "shm_create: %zu bytes are more than a process can map", size);
-    rc = make_handle(&shm, "shm_create");
+    rc = shm_make_handle(&shm, "shm_create");
     if (rc != WEFT_OK)
         return rc;
     if (bare) {
-        strcpy(shm->name, bare);
+        memcpy(shm->name, bare, strlen(bare) + 1);
         rc = weft_sys_shm_create(&shm->sys, bare, size);
     } else {
-        rc = create_fresh(shm, size);
+        rc = shm_create_fresh(shm, size);
     }
     if (rc != WEFT_OK) {
         weft__free(shm);
@@ -106,12 +106,12 @@ int weft_shm_open(weft_shm **out, const char *name)
 
     if (!out)
         return weft__fail(WEFT_EINVAL, "shm_open: out is NULL");
-    rc = check_name("shm_open", name, &bare);
+    rc = shm_check_name("shm_open", name, &bare);
     if (rc == WEFT_OK)
-        rc = make_handle(&shm, "shm_open");
+        rc = shm_make_handle(&shm, "shm_open");
     if (rc != WEFT_OK)
         return rc;
-    strcpy(shm->name, bare);
+    memcpy(shm->name, bare, strlen(bare) + 1);
     rc = weft_sys_shm_open(&shm->sys, bare);
     if (rc != WEFT_OK) {
         weft__free(shm);
@@ -147,7 +147,7 @@ void weft_shm_close(weft_shm *shm)
 int weft_shm_unlink(const char *name)
 {
     const char *bare = NULL;
-    int rc = check_name("shm_unlink", name, &bare);
+    int rc = shm_check_name("shm_unlink", name, &bare);
 
     return rc == WEFT_OK ? weft_sys_shm_unlink(bare) : rc;
 }
@@ -183,9 +183,9 @@ int weft__shm_import(const weft__ipc_handoff *in, void **out)
         return weft__fail(WEFT_EINVAL, "shm: the description handed over is not a shm's");
     memcpy(&size, in->desc, sizeof size);
     name_len = in->desc_len - sizeof size;
-    if (size == 0 || size > PTRDIFF_MAX || strlen((const char *)in->desc + sizeof size) + 1 != name_len)
+    if (size == 0 || size > (size_t)PTRDIFF_MAX || strlen((const char *)in->desc + sizeof size) + 1 != name_len)
         return weft__fail(WEFT_EINVAL, "shm: the description handed over is not a shm's");
-    rc = make_handle(&shm, "shm (handed over)");
+    rc = shm_make_handle(&shm, "shm (handed over)");
     if (rc != WEFT_OK)
         return rc;
     memcpy(shm->name, in->desc + sizeof size, name_len);

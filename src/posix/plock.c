@@ -34,9 +34,9 @@
 #define WEFT_POSIX_ROBUST 1
 #endif
 
-#define MAGIC 0x77706c6bu /* "wplk": the mapping is one of ours */
+#define PSYNC_MAGIC 0x77706c6bu /* "wplk": the mapping is one of ours */
 
-typedef struct shared {
+typedef struct psync_block {
     pthread_mutex_t mutex; /* a lock */
     uint32_t magic;
     uint32_t kind;
@@ -45,20 +45,20 @@ typedef struct shared {
     uint32_t value, bound, bounded; /* a semaphore */
     uint32_t state;                 /* an event: bit 0 the flag, bits 1-31 count the sets */
     uint32_t waiters;               /* a semaphore or event: waiters, dead ones included */
-} shared;
+} psync_block;
 
 struct weft_sys_psync {
     weft_sys_shm shm;
-    shared *s;
+    psync_block *s;
 };
 
-static int init_shared(shared *s, weft_sys_psync_kind kind)
+static int psync_block_init(psync_block *s, weft_sys_psync_kind kind)
 {
     pthread_mutexattr_t ma;
     int err;
 
     s->kind = (uint32_t)kind;
-    s->magic = MAGIC;
+    s->magic = PSYNC_MAGIC;
     if (kind == WEFT_SYS_PSEM || kind == WEFT_SYS_PEVENT)
         return WEFT_OK;
     err = pthread_mutexattr_init(&ma);
@@ -74,13 +74,13 @@ static int init_shared(shared *s, weft_sys_psync_kind kind)
     pthread_mutexattr_destroy(&ma);
     if (err != 0)
         return weft__fail(weft__posix_status(err, "pthread_mutex_init"),
-                          "plock: a process-shared mutex could not be made (os error %d)", err);
+                          "plock: a process-psync_block mutex could not be made (os error %d)", err);
     return WEFT_OK;
 }
 
 /* A handle, once the fork handlers are there: a fork child must learn that
- * it is a new process (self_thread). */
-static int new_handle(weft_sys_psync **out)
+ * it is a new process (plock_self_thread). */
+static int psync_new_handle(weft_sys_psync **out)
 {
     int rc = weft__posix_fork_handlers();
 
@@ -96,17 +96,17 @@ int weft_sys_psync_create(weft_sys_psync **out, weft_sys_psync_kind kind, uint32
                           bool bounded)
 {
     weft_sys_psync *p;
-    int rc = new_handle(&p);
+    int rc = psync_new_handle(&p);
 
     if (rc != WEFT_OK)
         return rc;
-    rc = weft_sys_shm_create(&p->shm, NULL, sizeof(shared));
+    rc = weft_sys_shm_create(&p->shm, NULL, sizeof(psync_block));
     if (rc == WEFT_OK) {
         p->s = p->shm.ptr;
         p->s->value = value;
         p->s->bound = value;
         p->s->bounded = bounded;
-        rc = init_shared(p->s, kind);
+        rc = psync_block_init(p->s, kind);
         if (rc != WEFT_OK)
             weft_sys_shm_close(&p->shm);
     }
@@ -130,15 +130,15 @@ int weft_sys_psync_adopt(weft_sys_psync **out, weft_sys_psync_kind kind, weft_sy
     int rc;
 
     /* Mapping past the end of a smaller file would fault on the first look. */
-    if (fstat((int)file, &st) != 0 || st.st_size < (off_t)sizeof(shared))
+    if (fstat((int)file, &st) != 0 || st.st_size < (off_t)sizeof(psync_block))
         return weft__fail(WEFT_EINVAL, "plock: the file handed over is not a lock");
-    rc = new_handle(&p);
+    rc = psync_new_handle(&p);
     if (rc != WEFT_OK)
         return rc;
-    rc = weft_sys_shm_adopt(&p->shm, file, sizeof(shared));
+    rc = weft_sys_shm_adopt(&p->shm, file, sizeof(psync_block));
     if (rc == WEFT_OK) {
         p->s = p->shm.ptr;
-        if (p->s->magic == MAGIC && p->s->kind == (uint32_t)kind) {
+        if (p->s->magic == PSYNC_MAGIC && p->s->kind == (uint32_t)kind) {
             *out = p;
             return WEFT_OK;
         }
@@ -160,7 +160,7 @@ void weft_sys_psync_close(weft_sys_psync *p)
 /* ---- Locking the mutex ----------------------------------------------------------- */
 
 /* One try: 0, ETIMEDOUT (held), EOWNERDEAD (ours: its holder died). */
-static int try_once(pthread_mutex_t *m)
+static int mutex_try_once(pthread_mutex_t *m)
 {
     int err = pthread_mutex_trylock(m);
 
@@ -169,10 +169,10 @@ static int try_once(pthread_mutex_t *m)
 
 #if defined(__APPLE__)
 /* No pthread_mutex_timedlock: try, and sleep a millisecond between tries. */
-static int lock_by(pthread_mutex_t *m, int64_t deadline)
+static int mutex_lock_by(pthread_mutex_t *m, int64_t deadline)
 {
     for (;;) {
-        int err = try_once(m);
+        int err = mutex_try_once(m);
         int64_t left;
         struct timespec nap = {0, 1000000};
 
@@ -192,7 +192,7 @@ static int lock_by(pthread_mutex_t *m, int64_t deadline)
  * so the wait is cut into slices of at most a second, each turned into a wall
  * time just before it: a step of the wall clock can move the end of the wait
  * by a second at most. */
-static int lock_by(pthread_mutex_t *m, int64_t deadline)
+static int mutex_lock_by(pthread_mutex_t *m, int64_t deadline)
 {
     for (;;) {
         int64_t left = deadline - weft_sys_monotonic_ns();
@@ -200,7 +200,7 @@ static int lock_by(pthread_mutex_t *m, int64_t deadline)
         int err;
 
         if (left <= 0)
-            return try_once(m);
+            return mutex_try_once(m);
         ts = weft__timespec(weft_sys_wall_ns() + (left < 1000000000 ? left : 1000000000));
         err = pthread_mutex_timedlock(m, &ts);
         if (err != ETIMEDOUT)
@@ -212,27 +212,27 @@ static int lock_by(pthread_mutex_t *m, int64_t deadline)
 /* Lock `m` by the deadline: 0 (locked), EOWNERDEAD (locked, the holder
  * died), or the error. A free lock, or one whose holder is dead already,
  * is taken by the first try, with no clock read. */
-static int lock_until(pthread_mutex_t *m, int64_t deadline)
+static int mutex_lock_until(pthread_mutex_t *m, int64_t deadline)
 {
-    int err = try_once(m);
+    int err = mutex_try_once(m);
 
     if (err != ETIMEDOUT || deadline == 0)
         return err;
     if (deadline == WEFT__NO_DEADLINE)
         return pthread_mutex_lock(m);
-    return lock_by(m, deadline);
+    return mutex_lock_by(m, deadline);
 }
 
 #if defined(WEFT_POSIX_ROBUST)
 /* Take over a mutex whose holder died: it is ours and usable again. */
-static int recover(pthread_mutex_t *m, int err)
+static int mutex_recover(pthread_mutex_t *m, int err)
 {
     if (err == EOWNERDEAD)
         pthread_mutex_consistent(m);
     return err;
 }
 #else
-static int recover(pthread_mutex_t *m, int err)
+static int mutex_recover(pthread_mutex_t *m, int err)
 {
     (void)m;
     return err;
@@ -244,50 +244,50 @@ static int recover(pthread_mutex_t *m, int err)
 /* The calling thread, told apart from every other live thread of every
  * process by its pid and native thread id. Both are system calls, so each
  * thread asks once and keeps them, until a fork makes its process (and, on
- * Linux, its thread id) new: `forks` counts the forks this process came
+ * Linux, its thread id) new: `plock_forks` counts the forks this process came
  * through. (A holder that died leaves its ids in the block until the next
  * acquirer takes over; a new thread given both ids in that window would be
  * taken for the holder, a reuse no system makes that soon.) */
-static uint32_t forks;
+static uint32_t plock_forks;
 static WEFT__THREAD_LOCAL struct {
-    uint32_t forks; /* forks + 1 when pid and tid are known */
+    uint32_t forks; /* plock_forks + 1 when pid and tid are known */
     uint64_t pid, tid;
-} self;
+} plock_self;
 
 void weft__posix_plock_after_fork(void)
 {
-    forks++; /* only the forking thread runs in the child */
+    plock_forks++; /* only the forking thread runs in the child */
 }
 
-static uint64_t self_thread(uint64_t *pid)
+static uint64_t plock_self_thread(uint64_t *pid)
 {
-    uint32_t now = weft__load_relaxed(&forks) + 1;
+    uint32_t now = weft__load_relaxed(&plock_forks) + 1;
 
-    if (self.forks != now) {
-        self.pid = (uint64_t)getpid();
-        self.tid = weft_sys_thread_native_id();
-        self.forks = now;
+    if (plock_self.forks != now) {
+        plock_self.pid = (uint64_t)getpid();
+        plock_self.tid = weft_sys_thread_native_id();
+        plock_self.forks = now;
     }
-    *pid = self.pid;
-    return self.tid;
+    *pid = plock_self.pid;
+    return plock_self.tid;
 }
 
-static bool held_by(const shared *s, uint64_t pid, uint64_t tid)
+static bool plock_held_by(const psync_block *s, uint64_t pid, uint64_t tid)
 {
     return weft__load64(&s->owner_tid) == tid && weft__load64(&s->owner_pid) == pid;
 }
 
 int weft_sys_plock_acquire(weft_sys_psync *p, int64_t deadline)
 {
-    shared *s = p->s;
-    uint64_t pid, tid = self_thread(&pid);
+    psync_block *s = p->s;
+    uint64_t pid, tid = plock_self_thread(&pid);
     int err;
 
     /* The holder's own look at the owner needs no lock: only the holder
      * writes it, and no other thread can make it equal the caller. Keeping
      * the levels here, not in a recursive mutex, also keeps every unlock a
      * call by the thread that locked. */
-    if (held_by(s, pid, tid)) {
+    if (plock_held_by(s, pid, tid)) {
         if (s->kind == WEFT_SYS_PLOCK)
             return WEFT_EPERM;
         if (s->levels == UINT32_MAX)
@@ -295,7 +295,7 @@ int weft_sys_plock_acquire(weft_sys_psync *p, int64_t deadline)
         s->levels++;
         return WEFT_OK;
     }
-    err = recover(&s->mutex, lock_until(&s->mutex, deadline));
+    err = mutex_recover(&s->mutex, mutex_lock_until(&s->mutex, deadline));
     if (err == 0 || err == EOWNERDEAD) {
         weft__store64(&s->owner_pid, pid);
         weft__store64(&s->owner_tid, tid);
@@ -310,10 +310,10 @@ int weft_sys_plock_acquire(weft_sys_psync *p, int64_t deadline)
 
 int weft_sys_plock_release(weft_sys_psync *p)
 {
-    shared *s = p->s;
-    uint64_t pid, tid = self_thread(&pid);
+    psync_block *s = p->s;
+    uint64_t pid, tid = plock_self_thread(&pid);
 
-    if (!held_by(s, pid, tid))
+    if (!plock_held_by(s, pid, tid))
         return weft__fail(WEFT_EPERM, "plock_release: the calling thread does not hold the plock");
     if (--s->levels == 0) {
         weft__store64(&s->owner_tid, 0);
@@ -325,7 +325,7 @@ int weft_sys_plock_release(weft_sys_psync *p)
 
 /* ---- Semaphores ------------------------------------------------------------------ */
 
-static bool take(shared *s)
+static bool psem_take(psync_block *s)
 {
     uint32_t v = weft__load_relaxed(&s->value);
 
@@ -338,7 +338,7 @@ static bool take(shared *s)
 
 /* Wait on `word` (which held `seen`) by the deadline, counted in `waiters`
  * so that a waker without waiters makes no system call. */
-static int wait_counted(shared *s, uint32_t *word, uint32_t seen, int64_t deadline)
+static int psync_wait_counted(psync_block *s, uint32_t *word, uint32_t seen, int64_t deadline)
 {
     int rc;
 
@@ -350,10 +350,10 @@ static int wait_counted(shared *s, uint32_t *word, uint32_t seen, int64_t deadli
 
 int weft_sys_psem_acquire(weft_sys_psync *p, int64_t deadline)
 {
-    shared *s = p->s;
+    psync_block *s = p->s;
 
-    while (!take(s)) {
-        if (wait_counted(s, &s->value, 0, deadline) == WEFT_ETIMEDOUT && !take(s))
+    while (!psem_take(s)) {
+        if (psync_wait_counted(s, &s->value, 0, deadline) == WEFT_ETIMEDOUT && !psem_take(s))
             return WEFT_ETIMEDOUT;
     }
     return WEFT_OK;
@@ -361,7 +361,7 @@ int weft_sys_psem_acquire(weft_sys_psync *p, int64_t deadline)
 
 int weft_sys_psem_release(weft_sys_psync *p, uint32_t n)
 {
-    shared *s = p->s;
+    psync_block *s = p->s;
     uint32_t limit = s->bounded ? s->bound : INT32_MAX;
     uint32_t v = weft__load_relaxed(&s->value);
 
@@ -379,40 +379,40 @@ int weft_sys_psem_release(weft_sys_psync *p, uint32_t n)
 /* As sync/event.c: a waiter that saw the word with the flag clear returns
  * at any change of it, which can only be a set, even when a clear followed
  * before it looked (threading.Event). */
-#define FLAG 1u
+#define PEVENT_FLAG 1u
 
 void weft_sys_pevent_set(weft_sys_psync *p)
 {
-    shared *s = p->s;
+    psync_block *s = p->s;
     uint32_t v = weft__load_relaxed(&s->state);
 
     do {
-        if (v & FLAG)
+        if (v & PEVENT_FLAG)
             return;
-    } while (!weft__cas(&s->state, &v, (v + 2) | FLAG));
+    } while (!weft__cas(&s->state, &v, (v + 2) | PEVENT_FLAG));
     if (weft__load_sc(&s->waiters) != 0)
         weft__posix_wake_shared(&s->state, true);
 }
 
 void weft_sys_pevent_clear(weft_sys_psync *p)
 {
-    weft__fetch_and(&p->s->state, ~FLAG);
+    weft__fetch_and(&p->s->state, ~PEVENT_FLAG);
 }
 
 bool weft_sys_pevent_is_set(weft_sys_psync *p)
 {
-    return (weft__load(&p->s->state) & FLAG) != 0;
+    return (weft__load(&p->s->state) & PEVENT_FLAG) != 0;
 }
 
 int weft_sys_pevent_wait(weft_sys_psync *p, int64_t deadline)
 {
-    shared *s = p->s;
+    psync_block *s = p->s;
     uint32_t seen = weft__load(&s->state);
 
-    if (seen & FLAG)
+    if (seen & PEVENT_FLAG)
         return WEFT_OK;
     while (weft__load(&s->state) == seen) {
-        if (wait_counted(s, &s->state, seen, deadline) == WEFT_ETIMEDOUT)
+        if (psync_wait_counted(s, &s->state, seen, deadline) == WEFT_ETIMEDOUT)
             return weft__load(&s->state) == seen ? WEFT_ETIMEDOUT : WEFT_OK;
     }
     return WEFT_OK;

@@ -28,15 +28,15 @@
 #include <unistd.h>
 
 /* "/" + the name: the OS's form (WEFT_SHM_NAME_MAX bytes at most). */
-#define OS_NAME_CAP (WEFT_SHM_NAME_MAX + 2)
+#define SHM_NAME_CAP (WEFT_SHM_NAME_MAX + 2)
 
-static void os_name(char buf[OS_NAME_CAP], const char *name)
+static void shm_os_name(char buf[SHM_NAME_CAP], const char *name)
 {
-    snprintf(buf, OS_NAME_CAP, "/%s", name);
+    snprintf(buf, SHM_NAME_CAP, "/%s", name);
 }
 
 /* The failure of shm_open, named for the message. */
-static int open_status(int err, const char *call, const char *name)
+static int shm_open_status(int err, const char *call, const char *name)
 {
     switch (err) {
     case EEXIST:
@@ -52,7 +52,7 @@ static int open_status(int err, const char *call, const char *name)
     }
 }
 
-static int map(weft_sys_shm *out, int fd, size_t size)
+static int shm_map(weft_sys_shm *out, int fd, size_t size)
 {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
@@ -70,7 +70,7 @@ static int map(weft_sys_shm *out, int fd, size_t size)
 }
 
 /* Give the new, empty object `size` bytes, every page reserved. */
-static int reserve(int fd, size_t size)
+static int shm_reserve(int fd, size_t size)
 {
     int err;
 
@@ -99,35 +99,35 @@ failed:
 /* A name for a nameless object, unique among this process's (the counter)
  * and, most likely, the system's (the pid and the clock); at most 28 bytes
  * with its '/', inside macOS's 31. */
-static void nameless_name(char buf[OS_NAME_CAP])
+static void shm_nameless_name(char buf[SHM_NAME_CAP])
 {
     static uint32_t counter;
     uint32_t n = weft__fetch_add(&counter, 1);
     uint64_t t = (uint64_t)weft_sys_monotonic_ns();
 
-    snprintf(buf, OS_NAME_CAP, "/w%x-%x-%x", (unsigned)getpid(), (unsigned)n,
+    snprintf(buf, SHM_NAME_CAP, "/w%x-%x-%x", (unsigned)getpid(), (unsigned)n,
              (unsigned)(t ^ (t >> 32)));
 }
 
 int weft_sys_shm_create(weft_sys_shm *out, const char *name, size_t size)
 {
-    char path[OS_NAME_CAP];
+    char path[SHM_NAME_CAP];
     int fd, rc, tries = 0;
 
     do {
         if (name)
-            os_name(path, name);
+            shm_os_name(path, name);
         else
-            nameless_name(path);
+            shm_nameless_name(path);
         fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
     } while (fd < 0 && errno == EEXIST && !name && ++tries < 16);
     if (fd < 0)
-        return open_status(errno, "shm_create", path + 1);
+        return shm_open_status(errno, "shm_create", path + 1);
     if (!name)
         shm_unlink(path);
-    rc = reserve(fd, size);
+    rc = shm_reserve(fd, size);
     if (rc == WEFT_OK)
-        rc = map(out, fd, size);
+        rc = shm_map(out, fd, size);
     if (rc != WEFT_OK) {
         if (name)
             shm_unlink(path);
@@ -138,23 +138,23 @@ int weft_sys_shm_create(weft_sys_shm *out, const char *name, size_t size)
 
 int weft_sys_shm_open(weft_sys_shm *out, const char *name)
 {
-    char path[OS_NAME_CAP];
+    char path[SHM_NAME_CAP];
     struct stat st;
     int fd, rc;
 
-    os_name(path, name);
+    shm_os_name(path, name);
     fd = shm_open(path, O_RDWR, 0);
     if (fd < 0)
-        return open_status(errno, "shm_open", name);
+        return shm_open_status(errno, "shm_open", name);
     if (fstat(fd, &st) != 0) {
         rc = weft__posix_status(errno, "fstat");
     } else if (st.st_size <= 0) {
         rc = weft__fail(WEFT_EAGAIN, "shm_open: \"%s\" has no size yet (its creator is still making it)",
                         name);
     } else if ((uintmax_t)st.st_size > SIZE_MAX) {
-        rc = weft__fail(WEFT_ENOMEM, "shm_open: \"%s\" is larger than this process can map", name);
+        rc = weft__fail(WEFT_ENOMEM, "shm_open: \"%s\" is larger than this process can shm_map", name);
     } else {
-        rc = map(out, fd, (size_t)st.st_size);
+        rc = shm_map(out, fd, (size_t)st.st_size);
     }
     if (rc != WEFT_OK)
         close(fd);
@@ -163,7 +163,7 @@ int weft_sys_shm_open(weft_sys_shm *out, const char *name)
 
 int weft_sys_shm_adopt(weft_sys_shm *out, weft_sys_file file, size_t size)
 {
-    return map(out, (int)file, size);
+    return shm_map(out, (int)file, size);
 }
 
 void weft_sys_shm_close(weft_sys_shm *shm)
@@ -174,10 +174,10 @@ void weft_sys_shm_close(weft_sys_shm *shm)
 
 int weft_sys_shm_unlink(const char *name)
 {
-    char path[OS_NAME_CAP];
+    char path[SHM_NAME_CAP];
 
-    os_name(path, name);
+    shm_os_name(path, name);
     if (shm_unlink(path) != 0)
-        return open_status(errno, "shm_unlink", name);
+        return shm_open_status(errno, "shm_unlink", name);
     return WEFT_OK;
 }

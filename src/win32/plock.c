@@ -20,7 +20,7 @@ struct weft_sys_psync {
     uint32_t owner; /* a PLOCK: the id of this process's thread that holds it, or 0 */
 };
 
-static int make(weft_sys_psync **out, weft_sys_psync_kind kind, HANDLE h)
+static int psync_make_handle(weft_sys_psync **out, weft_sys_psync_kind kind, HANDLE h)
 {
     weft_sys_psync *p = weft__calloc(1, sizeof *p);
 
@@ -57,7 +57,7 @@ int weft_sys_psync_create(weft_sys_psync **out, weft_sys_psync_kind kind, uint32
                                  : weft__fail(rc, "plock: making the kernel object failed (error %lu)",
                                               (unsigned long)err);
     }
-    rc = make(out, kind, h);
+    rc = psync_make_handle(out, kind, h);
     if (rc != WEFT_OK)
         CloseHandle(h);
     return rc;
@@ -70,7 +70,7 @@ weft_sys_file weft_sys_psync_file(const weft_sys_psync *p)
 
 int weft_sys_psync_adopt(weft_sys_psync **out, weft_sys_psync_kind kind, weft_sys_file file)
 {
-    return make(out, kind, (HANDLE)file);
+    return psync_make_handle(out, kind, (HANDLE)file);
 }
 
 void weft_sys_psync_close(weft_sys_psync *p)
@@ -82,7 +82,7 @@ void weft_sys_psync_close(weft_sys_psync *p)
 /* Wait for the object by the deadline: WAIT_OBJECT_0, WAIT_ABANDONED or
  * WAIT_TIMEOUT. A wait longer than a DWORD of milliseconds holds is made
  * of several. */
-static DWORD wait_until(HANDLE h, int64_t deadline)
+static DWORD psync_wait_until(HANDLE h, int64_t deadline)
 {
     for (;;) {
         DWORD ms = INFINITE, r;
@@ -112,7 +112,7 @@ int weft_sys_plock_acquire(weft_sys_psync *p, int64_t deadline)
 
     if (p->kind == WEFT_SYS_PLOCK && weft__load_relaxed(&p->owner) == me)
         return WEFT_EPERM;
-    r = wait_until(p->h, deadline);
+    r = psync_wait_until(p->h, deadline);
     if (r == WAIT_TIMEOUT)
         return WEFT_ETIMEDOUT;
     if (p->kind == WEFT_SYS_PLOCK)
@@ -136,7 +136,7 @@ int weft_sys_plock_release(weft_sys_psync *p)
 
 int weft_sys_psem_acquire(weft_sys_psync *p, int64_t deadline)
 {
-    return wait_until(p->h, deadline) == WAIT_TIMEOUT ? WEFT_ETIMEDOUT : WEFT_OK;
+    return psync_wait_until(p->h, deadline) == WAIT_TIMEOUT ? WEFT_ETIMEDOUT : WEFT_OK;
 }
 
 int weft_sys_psem_release(weft_sys_psync *p, uint32_t n)
@@ -165,5 +165,5 @@ bool weft_sys_pevent_is_set(weft_sys_psync *p)
 
 int weft_sys_pevent_wait(weft_sys_psync *p, int64_t deadline)
 {
-    return wait_until(p->h, deadline) == WAIT_TIMEOUT ? WEFT_ETIMEDOUT : WEFT_OK;
+    return psync_wait_until(p->h, deadline) == WAIT_TIMEOUT ? WEFT_ETIMEDOUT : WEFT_OK;
 }

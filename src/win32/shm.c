@@ -18,7 +18,7 @@
 #include <stdio.h>
 
 /* "Local\\" + the name, in UTF-16. */
-static int os_name(const char *name, wchar_t **out)
+static int shm_os_name(const char *name, wchar_t **out)
 {
     char buf[WEFT_SHM_NAME_MAX + 8];
 
@@ -26,7 +26,7 @@ static int os_name(const char *name, wchar_t **out)
     return weft__win32_utf16(buf, out);
 }
 
-static int view(weft_sys_shm *out, HANDLE h, size_t size)
+static int shm_view(weft_sys_shm *out, HANDLE h, size_t size)
 {
     void *p = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, size);
 
@@ -53,7 +53,7 @@ int weft_sys_shm_create(weft_sys_shm *out, const char *name, size_t size)
     int rc;
 
     if (name) {
-        rc = os_name(name, &wname);
+        rc = shm_os_name(name, &wname);
         if (rc != WEFT_OK)
             return weft__fail(rc, "shm_create: the name \"%s\" is not UTF-8", name);
     }
@@ -78,19 +78,19 @@ int weft_sys_shm_create(weft_sys_shm *out, const char *name, size_t size)
         CloseHandle(h);
         return weft__fail(WEFT_EEXIST, "shm_create: \"%s\" exists already", name);
     }
-    rc = view(out, h, size);
+    rc = shm_view(out, h, size);
     if (rc != WEFT_OK)
         CloseHandle(h);
     return rc;
 }
 
 /* The section called `name`, or the status (WEFT_ENOENT for none). */
-static int open_section(const char *name, HANDLE *out)
+static int shm_open_section(const char *name, HANDLE *out)
 {
     static const char call[] = "shm_open";
     wchar_t *wname;
     DWORD err;
-    int rc = os_name(name, &wname);
+    int rc = shm_os_name(name, &wname);
 
     if (rc != WEFT_OK)
         return weft__fail(rc, "%s: the name \"%s\" is not UTF-8", call, name);
@@ -112,11 +112,11 @@ int weft_sys_shm_open(weft_sys_shm *out, const char *name)
 {
     MEMORY_BASIC_INFORMATION info;
     HANDLE h;
-    int rc = open_section(name, &h);
+    int rc = shm_open_section(name, &h);
 
     if (rc != WEFT_OK)
         return rc;
-    rc = view(out, h, 0); /* 0: all of it */
+    rc = shm_view(out, h, 0); /* 0: all of it */
     if (rc != WEFT_OK) {
         CloseHandle(h);
         return rc;
@@ -134,7 +134,7 @@ int weft_sys_shm_open(weft_sys_shm *out, const char *name)
 
 int weft_sys_shm_adopt(weft_sys_shm *out, weft_sys_file file, size_t size)
 {
-    return view(out, (HANDLE)file, size);
+    return shm_view(out, (HANDLE)file, size);
 }
 
 void weft_sys_shm_close(weft_sys_shm *shm)
