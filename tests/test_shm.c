@@ -268,11 +268,11 @@ WEFT_TEST(shm_no_room_is_enomem_and_leaves_nothing)
 {
     const char *name = name_of("huge");
     weft_shm *a = NULL;
-    size_t huge;
+    uint64_t tera = (uint64_t)1 << 40;
+    size_t huge = (size_t)tera;
 
-    if (SIZE_MAX >> 40 == 0)
+    if ((uint64_t)huge != tera)
         weft_test_skip("a 32-bit process cannot ask for a terabyte");
-    huge = (size_t)1 << 40;
     CHECK_STATUS(weft_shm_create(&a, name, huge), WEFT_ENOMEM);
     CHECK(a == NULL);
     CHECK(message_names("shm")); /* Wine: the section is made, its view fails */
@@ -285,23 +285,23 @@ WEFT_TEST(shm_no_room_is_enomem_and_leaves_nothing)
 WEFT_TEST_TIMEOUT(shm_beyond_4_gib, 120)
 {
     const char *name = name_of("big");
-    size_t size;
+    uint64_t four_gib = (uint64_t)4 << 30;
+    size_t size = (size_t)(four_gib + 4096), past = (size_t)four_gib;
     weft_shm *a, *b;
     unsigned char *p;
 
-    if (SIZE_MAX >> 32 == 0)
+    if ((uint64_t)size != four_gib + 4096)
         weft_test_skip("a 32-bit process has no 4 GiB to map");
-    size = ((size_t)4 << 30) + 4096;
     CHECK_OK(weft_shm_create(&a, name, size));
     CHECK_EQ_UINT(weft_shm_size(a), size);
     p = weft_shm_ptr(a);
     CHECK_EQ_INT(p[size - 1], 0);
     p[size - 1] = 0xab;
-    p[(size_t)4 << 30] = 0xcd;
+    p[past] = 0xcd;
     CHECK_OK(weft_shm_open(&b, name));
     CHECK_GE_INT(weft_shm_size(b), size);
     CHECK_EQ_INT(((unsigned char *)weft_shm_ptr(b))[size - 1], 0xab);
-    CHECK_EQ_INT(((unsigned char *)weft_shm_ptr(b))[(size_t)4 << 30], 0xcd);
+    CHECK_EQ_INT(((unsigned char *)weft_shm_ptr(b))[past], 0xcd);
     weft_shm_close(b);
     weft_shm_close(a);
     CHECK_OK(weft_shm_unlink(name));

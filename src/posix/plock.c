@@ -41,7 +41,10 @@ typedef struct psync_block {
     uint32_t magic;
     uint32_t kind;
     uint32_t levels;               /* a lock: its holder's levels */
-    uint64_t owner_pid, owner_tid; /* a lock: its holder, or 0 */
+    /* a lock: its holder, or 0; 8-aligned also under -m32, where a
+     * uint64_t is 4-aligned and its atomic loads would not be atomic */
+    _Alignas(8) uint64_t owner_pid;
+    uint64_t owner_tid;
     uint32_t value, bound, bounded; /* a semaphore */
     uint32_t state;                 /* an event: bit 0 the flag, bits 1-31 count the sets */
     uint32_t waiters;               /* a semaphore or event: waiters, dead ones included */

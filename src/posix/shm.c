@@ -72,23 +72,20 @@ static int shm_map(weft_sys_shm *out, int fd, size_t size)
 /* Give the new, empty object `size` bytes, every page reserved. */
 static int shm_reserve(int fd, size_t size)
 {
+    off_t length = (off_t)size;
     int err;
 
-    if ((uintmax_t)size > (uintmax_t)INTMAX_MAX || (off_t)size < 0 || (uintmax_t)(off_t)size != size)
+    if (length < 0 || (size_t)length != size)
         return weft__fail(WEFT_ENOMEM, "shm_create: %zu bytes are more than a file can hold", size);
 #if defined(__linux__)
-    if (fallocate(fd, 0, 0, (off_t)size) == 0)
-        return WEFT_OK;
-    err = errno;
-    if (err != EOPNOTSUPP && err != ENOSYS)
-        goto failed;
+    err = fallocate(fd, 0, 0, length) == 0 ? 0 : errno;
+    if (err == EOPNOTSUPP || err == ENOSYS) /* a file system without it: as elsewhere */
+        err = ftruncate(fd, length) == 0 ? 0 : errno;
+#else
+    err = ftruncate(fd, length) == 0 ? 0 : errno;
 #endif
-    if (ftruncate(fd, (off_t)size) == 0)
+    if (err == 0)
         return WEFT_OK;
-    err = errno;
-#if defined(__linux__)
-failed:
-#endif
     weft__posix_status(err, "fallocate");
     if (err == ENOSPC || err == EFBIG || err == ENOMEM)
         return weft__fail(WEFT_ENOMEM, "shm_create: no room for %zu bytes of shared memory (os error %d)",
