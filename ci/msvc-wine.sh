@@ -64,7 +64,7 @@ check_other_targets() {
     arch=()
     [[ $target == i686 ]] && arch=(/arch:SSE2)
     ok=ok
-    for f in "$WEFT_ROOT"/src/*.c "$WEFT_ROOT"/src/sync/*.c "$WEFT_ROOT"/src/win32/*.c; do
+    for f in "$WEFT_ROOT"/src/*.c "$WEFT_ROOT"/src/sync/*.c "$WEFT_ROOT"/src/ipc/*.c "$WEFT_ROOT"/src/win32/*.c; do
       "clang-cl-$llvm" "--target=$target-pc-windows-msvc" "${wine_cflags[@]}" "${arch[@]}" \
         "/FI$WEFT_ROOT/ci/msvc/wine-gaps.h" /U__clang__ /std:c11 /Zs \
         -DWEFT_BUILDING -DWEFT_STATIC "-I$WEFT_ROOT/include" -- "$f" ||

@@ -20,7 +20,7 @@ else()
   message(FATAL_ERROR "WEFT_WAIT=${WEFT_WAIT}: POSIX has futex (Linux) and parkinglot")
 endif()
 set(WEFT_BACKEND_SOURCES src/posix/child.c src/posix/error.c src/posix/exit.c src/posix/file.c
-  src/posix/fork.c src/posix/signals.c src/posix/thread.c src/posix/time.c ${WEFT_WAIT_SOURCE})
+  src/posix/fork.c src/posix/plock.c src/posix/shm.c src/posix/signals.c src/posix/thread.c src/posix/time.c ${WEFT_WAIT_SOURCE})
 
 # What differs between POSIX systems lives in one file per family
 # (src/posix/posix.h, "What differs"): pick the system's.
@@ -39,6 +39,12 @@ list(APPEND WEFT_BACKEND_SOURCES ${WEFT_POSIX_OS_SOURCE})
 # from the checks without it.
 set(CMAKE_REQUIRED_DEFINITIONS -D_GNU_SOURCE)
 check_symbol_exists(pipe2 "fcntl.h;unistd.h" WEFT_HAVE_PIPE2)
+# shm_open is in libc since glibc 2.34 (and in musl, macOS, the BSDs);
+# older glibc has it in librt.
+check_symbol_exists(shm_open "sys/mman.h" WEFT_HAVE_SHM_OPEN_IN_LIBC)
+if(NOT WEFT_HAVE_SHM_OPEN_IN_LIBC)
+  set(WEFT_POSIX_LIBRARIES rt)
+endif()
 check_symbol_exists(sigtimedwait "signal.h" WEFT_HAVE_SIGTIMEDWAIT)
 check_symbol_exists(posix_spawn_file_actions_addclosefrom_np "spawn.h" WEFT_HAVE_SPAWN_CLOSEFROM)
 check_symbol_exists(POSIX_SPAWN_CLOEXEC_DEFAULT "spawn.h" WEFT_HAVE_SPAWN_CLOEXEC_DEFAULT)

@@ -1182,6 +1182,61 @@ WEFT_TEST(allocfail_popen_readline)
 
 /* weft_exit_on_signals() is not here: it allocates nothing through weft
  * (its watcher is an OS thread of the backend's own). */
+/* ---- Between processes ---------------------------------------------------------------- */
+
+/* An armed call, made once more if it reported the failed allocation: the
+ * failure left nothing behind, so the second call works. */
+#define ONCE_MORE(call)                                                        \
+    do {                                                                       \
+        int rc_ = (call);                                                      \
+        if (rc_ == WEFT_ENOMEM) {                                              \
+            CHECK(n > 0 && !failed);                                           \
+            failed = true;                                                     \
+            rc_ = (call);                                                      \
+        }                                                                      \
+        CHECK_OK(rc_);                                                         \
+    } while (0)
+
+static long ipc_path(long n, int how)
+{
+    weft_shm *shm = NULL, *opened = NULL;
+    weft_plock *lock = NULL;
+    weft_psem *sem = NULL;
+    weft_pevent *ev = NULL;
+    bool failed = false;
+    long k;
+
+    (void)how;
+    arm(n);
+    ONCE_MORE(weft_shm_create(&shm, NULL, 4096));
+    ONCE_MORE(weft_shm_open(&opened, weft_shm_name(shm)));
+    ONCE_MORE(weft_plock_create(&lock, true));
+    ONCE_MORE(weft_psem_create(&sem, 1, true));
+    ONCE_MORE(weft_pevent_create(&ev));
+    k = disarm();
+    CHECK(!failed || hit(n, k));
+    ((unsigned char *)weft_shm_ptr(shm))[7] = 7;
+    CHECK_EQ_INT(((unsigned char *)weft_shm_ptr(opened))[7], 7);
+    CHECK_OK(weft_plock_acquire(lock, 0));
+    CHECK_OK(weft_plock_release(lock));
+    CHECK_OK(weft_psem_acquire(sem, 0));
+    CHECK_OK(weft_psem_release(sem, 1));
+    weft_pevent_set(ev);
+    CHECK_OK(weft_pevent_wait(ev, 0));
+    weft_shm_close(opened);
+    CHECK_OK(weft_shm_unlink(weft_shm_name(shm)));
+    weft_shm_close(shm);
+    weft_plock_close(lock);
+    weft_psem_close(sem);
+    weft_pevent_close(ev);
+    return k;
+}
+
+WEFT_TEST(allocfail_ipc_shm_and_locks)
+{
+    sweep("ipc_shm_and_locks");
+}
+
 static const path_entry paths[] = {
     {"queue_fifo", queue_path, WEFT_QUEUE_FIFO},
     {"queue_lifo", queue_path, WEFT_QUEUE_LIFO},
@@ -1205,6 +1260,7 @@ static const path_entry paths[] = {
     {"popen_run", popen_run, 0},
     {"popen_communicate", popen_communicate, 0},
     {"popen_readline", popen_readline, 0},
+    {"ipc_shm_and_locks", ipc_path, 0},
 };
 static const path_entry *find_path(const char *name)
 {

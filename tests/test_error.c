@@ -58,6 +58,8 @@ WEFT_TEST(error_codes_have_their_pinned_values)
         {WEFT_EOS, -13, "WEFT_EOS"},
         {WEFT_ECHILD, -14, "WEFT_ECHILD"},
         {WEFT_EOF, -15, "WEFT_EOF"},
+        {WEFT_EOWNERDEAD, -16, "WEFT_EOWNERDEAD"},
+        {WEFT_EEXIST, -17, "WEFT_EEXIST"},
     };
     size_t n = sizeof pinned / sizeof pinned[0], i;
 

@@ -195,6 +195,34 @@ static int pool_by(weft_start_method method)
     return WEFT_OK;
 }
 
+/* Shared memory and the locks between processes: each holds one
+ * descriptor (its mapping's). */
+static int ipc_objects(weft_start_method unused)
+{
+    weft_shm *shm = NULL;
+    weft_plock *lock = NULL;
+    weft_psem *sem = NULL;
+    int rc;
+
+    (void)unused;
+    rc = weft_shm_create(&shm, NULL, 4096);
+    if (rc != WEFT_OK)
+        return rc;
+    CHECK_OK(weft_shm_unlink(weft_shm_name(shm)));
+    rc = weft_plock_create(&lock, false);
+    if (rc == WEFT_OK)
+        rc = weft_psem_create(&sem, 1, false);
+    if (rc == WEFT_OK) {
+        CHECK_OK(weft_plock_acquire(lock, 0));
+        CHECK_OK(weft_plock_release(lock));
+        CHECK_OK(weft_psem_acquire(sem, 0));
+    }
+    weft_psem_close(sem);
+    weft_plock_close(lock);
+    weft_shm_close(shm);
+    return rc;
+}
+
 #endif /* !_WIN32 */
 
 static void skip_on_windows(void)
@@ -403,5 +431,13 @@ WEFT_TEST(exhaustion_executor_without_room)
         weft_future_release(f);
         weft_executor_destroy(ex);
     }
+#endif
+}
+
+WEFT_TEST(exhaustion_ipc_objects_without_descriptors)
+{
+    skip_on_windows();
+#ifndef _WIN32
+    check_fd_exhaustion(ipc_objects, WEFT_START_DEFAULT, true);
 #endif
 }

@@ -127,7 +127,9 @@ extern "C" {
     X(EAGAIN, -12, "not yet; try again")                                       \
     X(EOS, -13, "an operating system call failed")                             \
     X(ECHILD, -14, "a child process ended before it finished its work")        \
-    X(EOF, -15, "the other end is closed")
+    X(EOF, -15, "the other end is closed")                                     \
+    X(EOWNERDEAD, -16, "acquired; the previous holder died holding it")        \
+    X(EEXIST, -17, "already exists")
 
 /** Status codes returned by weft functions: `WEFT_OK` (0) or negative. */
 enum weft_status {

@@ -24,7 +24,309 @@ extern "C" {
 
 /* ---- Shared memory (multiprocessing.shared_memory) ------------------------ */
 
+/**
+ * A block of memory that several processes map (shared_memory.SharedMemory).
+ *
+ * Names: 1 to WEFT_SHM_NAME_MAX bytes of UTF-8 without '/' or '\\', after
+ * one leading '/', which is allowed and ignored ("/data" and "data" are the
+ * same block, as for Python's SharedMemory, which adds that '/' on POSIX).
+ * The OS's name is "/<name>" on POSIX (so Python's
+ * `SharedMemory(name="<name>")` opens the same block) and "Local\\<name>"
+ * on Windows (the session's namespace, where Python's names are too). The
+ * limit is macOS's: its shm_open takes 31 bytes with the '/'.
+ *
+ * Lifetime: the memory lives while any process maps it or (POSIX) while it
+ * has a name; weft_shm_unlink() removes the name. Windows has no such
+ * removal: there a block lives exactly while some process has it open
+ * (a handle handed to a child counts), and its name goes with the last
+ * weft_shm_close(); weft_shm_unlink() does nothing there.
+ */
+typedef struct weft_shm weft_shm;
+
+/** The longest name of a shared memory block, in bytes, without the
+ *  optional leading '/'. */
+#define WEFT_SHM_NAME_MAX 30
+
+/**
+ * Create a block of shared memory and map it
+ * (`SharedMemory(name, create=True, size=size)`).
+ *
+ * All of its memory is reserved here (Linux: fallocate on /dev/shm;
+ * Windows: the section is committed), so that a full /dev/shm is this
+ * call's `WEFT_ENOMEM`, never a SIGBUS when the memory is touched later.
+ *
+ * \param out receives the handle; close it with weft_shm_close().
+ * \param name the block's name (see weft_shm for the rule); NULL makes a
+ *        fresh unique one, which weft_shm_name() tells.
+ * \param size the size in bytes, more than 0 (beyond 4 GiB where pointers
+ *        have 64 bits).
+ * \returns `WEFT_OK` with the block mapped, zero-filled, in `*out`;
+ *          `WEFT_EEXIST` when a block has that name already;
+ *          `WEFT_EINVAL` for NULL `out`, a size of 0, or a name that breaks
+ *          the rule; `WEFT_ENOMEM` when the system has no room for `size`
+ *          bytes (a full /dev/shm, the commit limit; SIZE_MAX) or no memory
+ *          for the handle; `WEFT_EAGAIN` when no file descriptor is left;
+ *          `WEFT_EOS`. Each failure leaves nothing behind (no name).
+ * \par Thread safety:
+ * Safe from any thread. Blocks while the system zero-fills the memory.
+ */
+WEFT_API int weft_shm_create(weft_shm **out, const char *name, size_t size);
+
+/**
+ * Open and map an existing block (`SharedMemory(name)`), all of it.
+ *
+ * \param out receives the handle; close it with weft_shm_close().
+ * \param name its name, with or without the leading '/'.
+ * \returns `WEFT_OK`; `WEFT_ENOENT` when no block has that name;
+ *          `WEFT_EINVAL` for NULL `out` or a name that breaks the rule;
+ *          `WEFT_EAGAIN` when no file descriptor is left, or when the
+ *          block's creator has not sized it yet (try again);
+ *          `WEFT_ENOMEM`; `WEFT_EOS`.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
+ */
+WEFT_API int weft_shm_open(weft_shm **out, const char *name);
+
+/**
+ * The block's memory in this process (`SharedMemory.buf`).
+ * \param shm the handle.
+ * \returns the start of the mapping, page-aligned; NULL for NULL. Valid
+ *          until weft_shm_close().
+ * \par Thread safety:
+ * Safe from any thread. Never blocks. The memory itself is not guarded:
+ * use a weft_plock, or atomics, between its users.
+ */
+WEFT_API void *weft_shm_ptr(weft_shm *shm);
+
+/**
+ * The block's size (`SharedMemory.size`).
+ * \param shm the handle.
+ * \returns the size in bytes; 0 for NULL. A block opened by name on
+ *          Windows reports its size rounded up to a page, as Windows tells
+ *          no more (Python's SharedMemory does the same).
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
+ */
+WEFT_API size_t weft_shm_size(const weft_shm *shm);
+
+/**
+ * The block's name (`SharedMemory.name`), without a leading '/'.
+ * \param shm the handle.
+ * \returns the name, valid until weft_shm_close(); NULL for NULL.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
+ */
+WEFT_API const char *weft_shm_name(const weft_shm *shm);
+
+/**
+ * Unmap the block in this process and free the handle
+ * (`SharedMemory.close()`). The block lives on while another process maps
+ * it or (POSIX) while it has a name.
+ * \param shm the handle; NULL does nothing.
+ * \par Thread safety:
+ * Not while another thread uses the handle or its memory. Never blocks.
+ */
+WEFT_API void weft_shm_close(weft_shm *shm);
+
+/**
+ * Remove a block's name (`SharedMemory.unlink()`): no later
+ * weft_shm_open() finds it; the memory lives on while anyone maps it.
+ *
+ * Windows has no such removal: a block there lives while a handle to it is
+ * open and then goes, name and all. There this call checks the name and
+ * does nothing else (as Python's unlink there), so that the POSIX habit of
+ * close-then-unlink works unchanged.
+ *
+ * \param name the block's name, with or without the leading '/'.
+ * \returns `WEFT_OK`; `WEFT_ENOENT` when no block has that name (POSIX);
+ *          `WEFT_EINVAL` for a name that breaks the rule; `WEFT_EOS`.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
+ */
+WEFT_API int weft_shm_unlink(const char *name);
+
 /* ---- Locks between processes (multiprocessing.Lock, Semaphore, Event) ----- */
+
+/**
+ * A lock between processes (multiprocessing.Lock and RLock), with the calls,
+ * timeouts and codes of weft_lock and weft_rlock.
+ *
+ * Unlike threading.Lock, a plock belongs to the thread that acquired it:
+ * only that thread releases it (`WEFT_EPERM` for any other). That owner is
+ * what lets the OS tell the next acquirer that the holder died holding the
+ * lock (`WEFT_EOWNERDEAD`): on Linux and FreeBSD (a robust process-shared
+ * mutex) and Windows (an abandoned mutex). macOS, OpenBSD and NetBSD cannot
+ * tell: there a dead holder's plock stays held, and acquirers time out.
+ * A thread that ends without releasing a plock counts as dead too.
+ */
+typedef struct weft_plock weft_plock;
+
+/**
+ * Make a plock, unlocked.
+ * \param out receives the handle; close it with weft_plock_close().
+ * \param recursive true: an RLock, which its owner may acquire again (one
+ *        more level each time); false: a Lock, whose holder waits for
+ *        itself when it acquires it again.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL `out`; `WEFT_ENOMEM`;
+ *          `WEFT_EAGAIN` when no file descriptor (handle) is left;
+ *          `WEFT_EOS`.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
+ */
+WEFT_API int weft_plock_create(weft_plock **out, bool recursive);
+
+/**
+ * Acquire the plock, waiting up to `timeout` seconds.
+ * \param lock the plock.
+ * \param timeout `WEFT_FOREVER`, 0 (try once) or the longest wait in
+ *        seconds; the owner of a recursive plock never waits.
+ * \returns `WEFT_OK` when the caller now holds it; `WEFT_EOWNERDEAD` when
+ *          the caller now holds it and the previous holder died holding
+ *          it (what it guarded may be half-changed; where the OS can tell,
+ *          see weft_plock); `WEFT_ETIMEDOUT` (nothing changed; also for the
+ *          holder of a non-recursive plock, once its timeout has passed);
+ *          `WEFT_EOVERFLOW` when the owner of a recursive plock holds as
+ *          many levels as the system counts; `WEFT_EINVAL` for NULL or a
+ *          bad timeout; `WEFT_EOS`.
+ * \par Thread safety:
+ * Safe from any thread of any process that has the plock. Blocks up to
+ * `timeout`.
+ */
+WEFT_API int weft_plock_acquire(weft_plock *lock, double timeout);
+
+/**
+ * Release the plock (one level of a recursive one).
+ * \param lock the plock.
+ * \returns `WEFT_OK`; `WEFT_EPERM` when the calling thread does not hold
+ *          it (nothing changes); `WEFT_EINVAL` for NULL.
+ * \par Thread safety:
+ * Only the holding thread releases. Never blocks.
+ */
+WEFT_API int weft_plock_release(weft_plock *lock);
+
+/**
+ * Free this process's handle; the plock lives on in the processes that
+ * still have it.
+ * \param lock the handle; NULL does nothing.
+ * \par Thread safety:
+ * Not while another thread of this process uses the handle. Never blocks.
+ */
+WEFT_API void weft_plock_close(weft_plock *lock);
+
+/**
+ * A semaphore between processes (multiprocessing.Semaphore and
+ * BoundedSemaphore), with the calls, timeouts and codes of weft_sem.
+ * Values run up to INT32_MAX (what a Windows semaphore holds).
+ */
+typedef struct weft_psem weft_psem;
+
+/**
+ * Make a semaphore between processes.
+ * \param out receives the handle; close it with weft_psem_close().
+ * \param value the initial value, at most INT32_MAX.
+ * \param bounded true: release may never raise the value above `value`.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL `out` or a value above
+ *          INT32_MAX; `WEFT_ENOMEM`; `WEFT_EAGAIN` when no file descriptor
+ *          (handle) is left; `WEFT_EOS`.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
+ */
+WEFT_API int weft_psem_create(weft_psem **out, uint32_t value, bool bounded);
+
+/**
+ * Decrement the value, waiting while it is 0.
+ * \param sem the semaphore.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
+ * \returns `WEFT_OK`; `WEFT_ETIMEDOUT` (nothing changed); `WEFT_EINVAL`
+ *          for NULL or a bad timeout.
+ * \par Thread safety:
+ * Safe from any thread of any process that has it. Blocks up to `timeout`.
+ */
+WEFT_API int weft_psem_acquire(weft_psem *sem, double timeout);
+
+/**
+ * Add `n` to the value, waking up to `n` waiters in any process.
+ * \param sem the semaphore.
+ * \param n how much, at least 1.
+ * \returns `WEFT_OK`; `WEFT_EOVERFLOW` when a bounded semaphore would pass
+ *          its initial value, or any would pass INT32_MAX (nothing
+ *          changes); `WEFT_EINVAL` for NULL or `n` of 0.
+ * \par Thread safety:
+ * Safe from any thread of any process that has it. Never blocks.
+ */
+WEFT_API int weft_psem_release(weft_psem *sem, uint32_t n);
+
+/**
+ * Free this process's handle; the semaphore lives on in the processes that
+ * still have it.
+ * \param sem the handle; NULL does nothing.
+ * \par Thread safety:
+ * Not while another thread of this process uses the handle. Never blocks.
+ */
+WEFT_API void weft_psem_close(weft_psem *sem);
+
+/**
+ * An event between processes (multiprocessing.Event), with the calls,
+ * timeouts and codes of weft_event.
+ */
+typedef struct weft_pevent weft_pevent;
+
+/**
+ * Make an event between processes, its flag clear.
+ * \param out receives the handle; close it with weft_pevent_close().
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL `out`; `WEFT_ENOMEM`;
+ *          `WEFT_EAGAIN` when no file descriptor (handle) is left;
+ *          `WEFT_EOS`.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
+ */
+WEFT_API int weft_pevent_create(weft_pevent **out);
+
+/**
+ * Set the flag and wake every waiter, in every process.
+ * \param event the event; NULL does nothing.
+ * \par Thread safety:
+ * Safe from any thread of any process that has it. Never blocks.
+ */
+WEFT_API void weft_pevent_set(weft_pevent *event);
+
+/**
+ * Clear the flag.
+ * \param event the event; NULL does nothing.
+ * \par Thread safety:
+ * Safe from any thread of any process that has it. Never blocks.
+ */
+WEFT_API void weft_pevent_clear(weft_pevent *event);
+
+/**
+ * Whether the flag is set.
+ * \param event the event.
+ * \returns the flag, a snapshot; false for NULL.
+ * \par Thread safety:
+ * Safe from any thread of any process that has it. Never blocks.
+ */
+WEFT_API bool weft_pevent_is_set(weft_pevent *event);
+
+/**
+ * Wait until the flag is set (Event.wait(timeout)).
+ * \param event the event.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
+ * \returns `WEFT_OK` when the flag was set during the wait or already set,
+ *          even if it was cleared again before the waiter ran;
+ *          `WEFT_ETIMEDOUT`; `WEFT_EINVAL` for NULL or a bad timeout.
+ * \par Thread safety:
+ * Safe from any thread of any process that has it. Blocks up to `timeout`.
+ */
+WEFT_API int weft_pevent_wait(weft_pevent *event, double timeout);
+
+/**
+ * Free this process's handle; the event lives on in the processes that
+ * still have it.
+ * \param event the handle; NULL does nothing.
+ * \par Thread safety:
+ * Not while another thread of this process uses the handle. Never blocks.
+ */
+WEFT_API void weft_pevent_close(weft_pevent *event);
 
 /* ---- Handing objects to a child ------------------------------------------- */
 

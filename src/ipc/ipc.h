@@ -54,4 +54,16 @@ int weft__ipc_export(const void *handle, weft__ipc_handoff *out);
  * WEFT_ENOMEM, with a message. */
 int weft__ipc_import(const weft__ipc_handoff *in, void **out);
 
+/* Each kind's part of the two calls above: the same contract, for a handle
+ * already known to be of that kind. A handle's files are handed as they
+ * are: the import owns in->files on WEFT_OK (nothing on failure). */
+int weft__shm_export(const weft_shm *shm, weft__ipc_handoff *out);    /* ipc/shm.c */
+int weft__shm_import(const weft__ipc_handoff *in, void **out);
+int weft__plock_export(const weft_plock *lock, weft__ipc_handoff *out); /* ipc/plock.c */
+int weft__plock_import(const weft__ipc_handoff *in, void **out);
+int weft__psem_export(const weft_psem *sem, weft__ipc_handoff *out);
+int weft__psem_import(const weft__ipc_handoff *in, void **out);
+int weft__pevent_export(const weft_pevent *event, weft__ipc_handoff *out);
+int weft__pevent_import(const weft__ipc_handoff *in, void **out);
+
 #endif /* WEFT_IPC_INTERNAL_H */

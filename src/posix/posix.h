@@ -47,10 +47,20 @@ int weft__posix_fork_handlers(void);
 void weft__posix_wait_after_fork(void);    /* wait_*.c: the parking lot's buckets */
 void weft__posix_thread_after_fork(void);  /* thread.c: the main thread's id */
 void weft__posix_signals_after_fork(void); /* signals.c: dispositions, the pipe */
+void weft__posix_plock_after_fork(void);   /* plock.c: the calling thread's ids */
 
 /* Held across fork() so the child finds the shutdown signals' state whole. */
 void weft__posix_signals_before_fork(void);
 void weft__posix_signals_after_fork_in_parent(void);
+
+/* Waiting on a word in memory shared between processes (posix/plock.c's
+ * semaphores and events), with weft_sys_wait's contract otherwise: futexes
+ * without FUTEX_PRIVATE_FLAG (wait_futex.c); a look at the word with
+ * growing naps where the wait backend is a parking lot, whose buckets are
+ * private to a process (wait_parkinglot.c). A waiter killed in its wait
+ * leaves nothing behind in either. */
+int weft__posix_wait_shared(const uint32_t *addr, uint32_t expected, int64_t deadline_ns);
+void weft__posix_wake_shared(const uint32_t *addr, bool all);
 
 /* ---- What differs between POSIX systems ------------------------------------------
  *

@@ -2,8 +2,9 @@
 /*
  * weft_sys_wait on Linux futexes. FUTEX_WAIT_BITSET takes an absolute
  * timeout on CLOCK_MONOTONIC, which is exactly weft's deadline, so a wait
- * needs no clock read and cannot drift. Private futexes: weft's words are
- * never shared between processes.
+ * needs no clock read and cannot drift. Private futexes for weft's own
+ * words, which are never shared between processes; shared ones for the
+ * words of posix/plock.c, which live in shared memory.
  */
 #define _GNU_SOURCE
 #include "posix.h"
@@ -15,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int weft_sys_wait(const uint32_t *addr, uint32_t expected, int64_t deadline_ns)
+static int futex_wait(const uint32_t *addr, uint32_t expected, int64_t deadline_ns, int private_flag)
 {
     struct timespec ts, *timeout = NULL;
 
@@ -27,21 +28,41 @@ int weft_sys_wait(const uint32_t *addr, uint32_t expected, int64_t deadline_ns)
     }
     /* EAGAIN (the word changed), EINTR and spurious returns all mean "look
      * again"; only an expired deadline is reported. */
-    if (syscall(SYS_futex, addr, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, timeout, NULL,
+    if (syscall(SYS_futex, addr, FUTEX_WAIT_BITSET | private_flag, expected, timeout, NULL,
                 FUTEX_BITSET_MATCH_ANY) != 0 &&
         errno == ETIMEDOUT)
         return WEFT_ETIMEDOUT;
     return WEFT_OK;
 }
 
+static void futex_wake(const uint32_t *addr, int count, int private_flag)
+{
+    syscall(SYS_futex, addr, FUTEX_WAKE | private_flag, count, NULL, NULL, 0);
+}
+
+int weft_sys_wait(const uint32_t *addr, uint32_t expected, int64_t deadline_ns)
+{
+    return futex_wait(addr, expected, deadline_ns, FUTEX_PRIVATE_FLAG);
+}
+
 void weft_sys_wake_one(const uint32_t *addr)
 {
-    syscall(SYS_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
+    futex_wake(addr, 1, FUTEX_PRIVATE_FLAG);
 }
 
 void weft_sys_wake_all(const uint32_t *addr)
 {
-    syscall(SYS_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, INT_MAX, NULL, NULL, 0);
+    futex_wake(addr, INT_MAX, FUTEX_PRIVATE_FLAG);
+}
+
+int weft__posix_wait_shared(const uint32_t *addr, uint32_t expected, int64_t deadline_ns)
+{
+    return futex_wait(addr, expected, deadline_ns, 0);
+}
+
+void weft__posix_wake_shared(const uint32_t *addr, bool all)
+{
+    futex_wake(addr, all ? INT_MAX : 1, 0);
 }
 
 /* A futex word needs nothing after fork: the kernel keeps no waiter of a

@@ -215,3 +215,38 @@ void weft_sys_wake_all(const uint32_t *addr)
 {
     wake(addr, true);
 }
+
+/* ---- Between processes ------------------------------------------------------------ */
+
+/* The buckets are this process's: a waker in another process cannot find
+ * a waiter parked here. And a process-shared condition variable is no way
+ * out: glibc's is left broken (wake-ups lost, a later signal blocked) by a
+ * waiter killed in its wait. So a wait between processes looks at its word,
+ * with naps growing from 50 us to 2 ms: a change is seen within 2 ms, at
+ * the cost of a few hundred looks a second while it waits (CPython's
+ * semaphores do the same on macOS, which lacks sem_timedwait). */
+int weft__posix_wait_shared(const uint32_t *addr, uint32_t expected, int64_t deadline_ns)
+{
+    int64_t nap = 50000;
+
+    for (;;) {
+        int64_t left;
+        struct timespec ts;
+
+        if (weft__load(addr) != expected)
+            return WEFT_OK;
+        left = deadline_ns == WEFT__NO_DEADLINE ? nap : deadline_ns - weft_sys_monotonic_ns();
+        if (left <= 0)
+            return WEFT_ETIMEDOUT;
+        ts = weft__timespec(left < nap ? left : nap);
+        nanosleep(&ts, NULL);
+        if (nap < 2000000)
+            nap *= 2;
+    }
+}
+
+void weft__posix_wake_shared(const uint32_t *addr, bool all)
+{
+    (void)addr; /* the waiters see the change at their next look */
+    (void)all;
+}

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * multiprocessing.Lock, RLock, Semaphore, BoundedSemaphore and Event over
+ * the backend's objects between processes (sys/plock.h): argument checks,
+ * deadlines, messages, and what a child is handed (the object's one file,
+ * and its kind as the description).
+ */
+#include "ipc.h"
+#include "../sys/plock.h"
+
+#include <string.h>
+
+/* What every handle of the three types is. */
+typedef struct psync {
+    weft__ipc_head head;
+    weft_sys_psync *sys;
+    weft_sys_psync_kind sys_kind;
+} psync;
+
+struct weft_plock {
+    psync p;
+};
+struct weft_psem {
+    psync p;
+};
+struct weft_pevent {
+    psync p;
+};
+
+/* A new handle (of `size` bytes: the public type, whose first member is the
+ * psync) for a new object (file: WEFT__NO_FILE) or for the object whose
+ * file a child was handed; *out is that psync, or NULL on failure. */
+static int psync_make(psync **out, size_t size, weft__ipc_kind kind, weft_sys_psync_kind sys_kind,
+                uint32_t value, bool bounded, weft_sys_file file, const char *call)
+{
+    psync *p;
+    int rc;
+
+    *out = NULL;
+    p = weft__calloc(1, size);
+    if (!p)
+        return weft__fail(WEFT_ENOMEM, "%s: no memory for the handle", call);
+    rc = file == WEFT__NO_FILE ? weft_sys_psync_create(&p->sys, sys_kind, value, bounded)
+                               : weft_sys_psync_adopt(&p->sys, sys_kind, file);
+    if (rc != WEFT_OK) {
+        weft__free(p);
+        return rc;
+    }
+    p->head.kind = kind;
+    p->sys_kind = sys_kind;
+    *out = p;
+    return WEFT_OK;
+}
+
+static void close_psync(psync *p)
+{
+    if (!p)
+        return;
+    weft_sys_psync_close(p->sys);
+    weft__free(p);
+}
+
+/* The prologue of a timed call: WEFT_EINVAL, with a message, for a NULL
+ * handle or a bad timeout; else the deadline. */
+static int psync_begin(const void *handle, double timeout, int64_t *deadline, const char *call)
+{
+    if (!handle)
+        return weft__fail(WEFT_EINVAL, "%s: the handle is NULL", call);
+    if (weft__deadline(timeout, deadline) != WEFT_OK)
+        return weft__fail(WEFT_EINVAL, "%s: the timeout %g is neither WEFT_FOREVER nor >= 0", call,
+                          timeout);
+    return WEFT_OK;
+}
+
+/* ---- Locks ------------------------------------------------------------------------ */
+
+int weft_plock_create(weft_plock **out, bool recursive)
+{
+    psync *p;
+    int rc;
+
+    if (!out)
+        return weft__fail(WEFT_EINVAL, "plock_create: out is NULL");
+    rc = psync_make(&p, sizeof(weft_plock), WEFT__IPC_PLOCK, recursive ? WEFT_SYS_PRLOCK : WEFT_SYS_PLOCK,
+              0, false, WEFT__NO_FILE, "plock_create");
+    *out = (weft_plock *)p;
+    return rc;
+}
+
+int weft_plock_acquire(weft_plock *lock, double timeout)
+{
+    int64_t deadline = 0;
+    int rc = psync_begin(lock, timeout, &deadline, "plock_acquire");
+
+    if (rc != WEFT_OK)
+        return rc;
+    rc = weft_sys_plock_acquire(lock->p.sys, deadline);
+    if (rc == WEFT_EPERM) {
+        /* Its holder acquires a Lock again: it waits for itself, as
+         * threading.Lock does, on a word nobody changes. */
+        uint32_t unchanged = 0;
+
+        while (weft_sys_wait(&unchanged, 0, deadline) != WEFT_ETIMEDOUT)
+            ;
+        rc = WEFT_ETIMEDOUT;
+    }
+    return rc;
+}
+
+int weft_plock_release(weft_plock *lock)
+{
+    if (!lock)
+        return weft__fail(WEFT_EINVAL, "plock_release: the handle is NULL");
+    return weft_sys_plock_release(lock->p.sys);
+}
+
+void weft_plock_close(weft_plock *lock)
+{
+    close_psync(lock ? &lock->p : NULL);
+}
+
+/* ---- Semaphores ------------------------------------------------------------------ */
+
+int weft_psem_create(weft_psem **out, uint32_t value, bool bounded)
+{
+    psync *p;
+    int rc;
+
+    if (!out)
+        return weft__fail(WEFT_EINVAL, "psem_create: out is NULL");
+    if (value > INT32_MAX)
+        return weft__fail(WEFT_EINVAL, "psem_create: the value %u is above INT32_MAX", (unsigned)value);
+    rc = psync_make(&p, sizeof(weft_psem), WEFT__IPC_PSEM, WEFT_SYS_PSEM, value, bounded, WEFT__NO_FILE,
+              "psem_create");
+    *out = (weft_psem *)p;
+    return rc;
+}
+
+int weft_psem_acquire(weft_psem *sem, double timeout)
+{
+    int64_t deadline = 0;
+    int rc = psync_begin(sem, timeout, &deadline, "psem_acquire");
+
+    return rc == WEFT_OK ? weft_sys_psem_acquire(sem->p.sys, deadline) : rc;
+}
+
+int weft_psem_release(weft_psem *sem, uint32_t n)
+{
+    if (!sem)
+        return weft__fail(WEFT_EINVAL, "psem_release: the handle is NULL");
+    if (n == 0)
+        return weft__fail(WEFT_EINVAL, "psem_release: n is 0");
+    if (weft_sys_psem_release(sem->p.sys, n) != WEFT_OK)
+        return weft__fail(WEFT_EOVERFLOW, "psem_release: %u more would pass the semaphore's bound",
+                          (unsigned)n);
+    return WEFT_OK;
+}
+
+void weft_psem_close(weft_psem *sem)
+{
+    close_psync(sem ? &sem->p : NULL);
+}
+
+/* ---- Events ------------------------------------------------------------------------ */
+
+int weft_pevent_create(weft_pevent **out)
+{
+    psync *p;
+    int rc;
+
+    if (!out)
+        return weft__fail(WEFT_EINVAL, "pevent_create: out is NULL");
+    rc = psync_make(&p, sizeof(weft_pevent), WEFT__IPC_PEVENT, WEFT_SYS_PEVENT, 0, false, WEFT__NO_FILE,
+              "pevent_create");
+    *out = (weft_pevent *)p;
+    return rc;
+}
+
+void weft_pevent_set(weft_pevent *event)
+{
+    if (event)
+        weft_sys_pevent_set(event->p.sys);
+}
+
+void weft_pevent_clear(weft_pevent *event)
+{
+    if (event)
+        weft_sys_pevent_clear(event->p.sys);
+}
+
+bool weft_pevent_is_set(weft_pevent *event)
+{
+    return event && weft_sys_pevent_is_set(event->p.sys);
+}
+
+int weft_pevent_wait(weft_pevent *event, double timeout)
+{
+    int64_t deadline = 0;
+    int rc = psync_begin(event, timeout, &deadline, "pevent_wait");
+
+    return rc == WEFT_OK ? weft_sys_pevent_wait(event->p.sys, deadline) : rc;
+}
+
+void weft_pevent_close(weft_pevent *event)
+{
+    close_psync(event ? &event->p : NULL);
+}
+
+/* ---- Handing to a child -------------------------------------------------------- */
+
+/* The description is the backend's kind, one byte: a plock's says whether
+ * it is recursive. */
+static int export_psync(const psync *p, weft__ipc_handoff *out)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = p->head.kind;
+    out->files[0] = weft_sys_psync_file(p->sys);
+    out->nfiles = 1;
+    out->desc[0] = (unsigned char)p->sys_kind;
+    out->desc_len = 1;
+    return WEFT_OK;
+}
+
+static int import_psync(const weft__ipc_handoff *in, void **out, size_t size, weft__ipc_kind kind)
+{
+    weft_sys_psync_kind sys_kind = (weft_sys_psync_kind)in->desc[0];
+    bool known;
+    psync *p;
+    int rc;
+
+    if (kind == WEFT__IPC_PLOCK)
+        known = sys_kind == WEFT_SYS_PLOCK || sys_kind == WEFT_SYS_PRLOCK;
+    else
+        known = sys_kind == (kind == WEFT__IPC_PSEM ? WEFT_SYS_PSEM : WEFT_SYS_PEVENT);
+    if (in->kind != (uint32_t)kind || in->nfiles != 1 || in->desc_len != 1 || !known)
+        return weft__fail(WEFT_EINVAL, "plock: the description handed over is not of this kind");
+    rc = psync_make(&p, size, kind, sys_kind, 0, false, in->files[0], "plock (handed over)");
+    *out = p;
+    return rc;
+}
+
+int weft__plock_export(const weft_plock *lock, weft__ipc_handoff *out)
+{
+    return export_psync(&lock->p, out);
+}
+
+int weft__plock_import(const weft__ipc_handoff *in, void **out)
+{
+    return import_psync(in, out, sizeof(weft_plock), WEFT__IPC_PLOCK);
+}
+
+int weft__psem_export(const weft_psem *sem, weft__ipc_handoff *out)
+{
+    return export_psync(&sem->p, out);
+}
+
+int weft__psem_import(const weft__ipc_handoff *in, void **out)
+{
+    return import_psync(in, out, sizeof(weft_psem), WEFT__IPC_PSEM);
+}
+
+int weft__pevent_export(const weft_pevent *event, weft__ipc_handoff *out)
+{
+    return export_psync(&event->p, out);
+}
+
+int weft__pevent_import(const weft__ipc_handoff *in, void **out)
+{
+    return import_psync(in, out, sizeof(weft_pevent), WEFT__IPC_PEVENT);
+}

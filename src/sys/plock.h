@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Locks, semaphores and events between processes: posix/plock.c,
+ * win32/plock.c; used by the process layer (ipc/plock.c), which checks the
+ * arguments and turns timeouts into deadlines.
+ *
+ * One object type for the four kinds: what each kind holds is the
+ * backend's (POSIX: a robust process-shared mutex and a condition in a
+ * nameless shared mapping; Windows: a mutex, semaphore or event object),
+ * and what a child is handed is one file (the mapping, the object's
+ * handle).
+ */
+#ifndef WEFT_SYS_PLOCK_H
+#define WEFT_SYS_PLOCK_H
+
+#include "base.h"
+#include "file.h"
+
+typedef enum weft_sys_psync_kind {
+    WEFT_SYS_PLOCK = 1,  /* a lock that its holder cannot take twice */
+    WEFT_SYS_PRLOCK = 2, /* a recursive lock */
+    WEFT_SYS_PSEM = 3,
+    WEFT_SYS_PEVENT = 4
+} weft_sys_psync_kind;
+
+typedef struct weft_sys_psync weft_sys_psync;
+
+/* Make an object of `kind`; a semaphore starts at `value` (at most
+ * INT32_MAX) and, when `bounded`, may never pass it. Returns WEFT_OK,
+ * WEFT_ENOMEM, WEFT_EAGAIN (no descriptor or handle left) or WEFT_EOS, with
+ * a message. */
+int weft_sys_psync_create(weft_sys_psync **out, weft_sys_psync_kind kind, uint32_t value,
+                          bool bounded);
+
+/* The file a child is handed for it (the object's file stays its own). */
+weft_sys_file weft_sys_psync_file(const weft_sys_psync *p);
+
+/* Make an object of `kind` from `file`, inherited from the process that
+ * made it. On WEFT_OK the object owns the file; on failure (WEFT_ENOMEM,
+ * WEFT_EINVAL for a file that is not such an object, WEFT_EOS; with a
+ * message) the caller still does. */
+int weft_sys_psync_adopt(weft_sys_psync **out, weft_sys_psync_kind kind, weft_sys_file file);
+
+/* Free this process's object (the shared one lives on in other processes).
+ * Not while a thread of this process uses it. */
+void weft_sys_psync_close(weft_sys_psync *p);
+
+/* A lock (PLOCK, PRLOCK), owned by the thread that acquired it: acquire by
+ * the deadline. WEFT_OK; WEFT_EOWNERDEAD (acquired: the holder died holding
+ * it, where the OS can tell); WEFT_ETIMEDOUT; WEFT_EPERM, at once and
+ * without a message, when the calling thread holds a PLOCK already (common
+ * code then waits out the deadline, as threading.Lock waits for itself);
+ * WEFT_EOVERFLOW (a PRLOCK's levels at the system's limit). Release:
+ * WEFT_OK, or WEFT_EPERM (with a message) when the calling thread does not
+ * hold it. */
+int weft_sys_plock_acquire(weft_sys_psync *p, int64_t deadline);
+int weft_sys_plock_release(weft_sys_psync *p);
+
+/* A semaphore: take one by the deadline (WEFT_OK, WEFT_ETIMEDOUT); give
+ * back n >= 1 (WEFT_OK; WEFT_EOVERFLOW, nothing changed and no message,
+ * when the value would pass its bound or INT32_MAX). */
+int weft_sys_psem_acquire(weft_sys_psync *p, int64_t deadline);
+int weft_sys_psem_release(weft_sys_psync *p, uint32_t n);
+
+/* An event: as threading.Event; wait returns WEFT_OK when the flag was set
+ * at some moment of the wait, else WEFT_ETIMEDOUT. */
+void weft_sys_pevent_set(weft_sys_psync *p);
+void weft_sys_pevent_clear(weft_sys_psync *p);
+bool weft_sys_pevent_is_set(weft_sys_psync *p);
+int weft_sys_pevent_wait(weft_sys_psync *p, int64_t deadline);
+
+#endif /* WEFT_SYS_PLOCK_H */
