@@ -60,18 +60,6 @@ static void close_psync(psync *p)
     weft__free(p);
 }
 
-/* The prologue of a timed call: WEFT_EINVAL, with a message, for a NULL
- * handle or a bad timeout; else the deadline. */
-static int psync_begin(const void *handle, double timeout, int64_t *deadline, const char *call)
-{
-    if (!handle)
-        return weft__fail(WEFT_EINVAL, "%s: the handle is NULL", call);
-    if (weft__deadline(timeout, deadline) != WEFT_OK)
-        return weft__fail(WEFT_EINVAL, "%s: the timeout %g is neither WEFT_FOREVER nor >= 0", call,
-                          timeout);
-    return WEFT_OK;
-}
-
 /* ---- Locks ------------------------------------------------------------------------ */
 
 int weft_plock_create(weft_plock **out, bool recursive)
@@ -90,7 +78,7 @@ int weft_plock_create(weft_plock **out, bool recursive)
 int weft_plock_acquire(weft_plock *lock, double timeout)
 {
     int64_t deadline = 0;
-    int rc = psync_begin(lock, timeout, &deadline, "plock_acquire");
+    int rc = weft__begin_wait(lock, timeout, &deadline);
 
     if (rc != WEFT_OK)
         return rc;
@@ -104,7 +92,10 @@ int weft_plock_acquire(weft_plock *lock, double timeout)
             ;
         rc = WEFT_ETIMEDOUT;
     }
-    return rc;
+    if (rc == WEFT_EOWNERDEAD)
+        return weft__fail_text(rc, "plock_acquire: acquired, but its previous holder died "
+                                   "holding it: what it guards may be half-changed");
+    return weft__timed_out(rc, "plock_acquire: timed out: the lock is held");
 }
 
 int weft_plock_release(weft_plock *lock)
@@ -139,9 +130,12 @@ int weft_psem_create(weft_psem **out, uint32_t value, bool bounded)
 int weft_psem_acquire(weft_psem *sem, double timeout)
 {
     int64_t deadline = 0;
-    int rc = psync_begin(sem, timeout, &deadline, "psem_acquire");
+    int rc = weft__begin_wait(sem, timeout, &deadline);
 
-    return rc == WEFT_OK ? weft_sys_psem_acquire(sem->p.sys, deadline) : rc;
+    if (rc != WEFT_OK)
+        return rc;
+    return weft__timed_out(weft_sys_psem_acquire(sem->p.sys, deadline),
+                           "psem_acquire: timed out: the semaphore's value is 0");
 }
 
 int weft_psem_release(weft_psem *sem, uint32_t n)
@@ -196,9 +190,12 @@ bool weft_pevent_is_set(weft_pevent *event)
 int weft_pevent_wait(weft_pevent *event, double timeout)
 {
     int64_t deadline = 0;
-    int rc = psync_begin(event, timeout, &deadline, "pevent_wait");
+    int rc = weft__begin_wait(event, timeout, &deadline);
 
-    return rc == WEFT_OK ? weft_sys_pevent_wait(event->p.sys, deadline) : rc;
+    if (rc != WEFT_OK)
+        return rc;
+    return weft__timed_out(weft_sys_pevent_wait(event->p.sys, deadline),
+                           "pevent_wait: timed out: the event is not set");
 }
 
 void weft_pevent_close(weft_pevent *event)
