@@ -57,6 +57,7 @@ WEFT_TEST(error_codes_have_their_pinned_values)
         {WEFT_EAGAIN, -12, "WEFT_EAGAIN"},
         {WEFT_EOS, -13, "WEFT_EOS"},
         {WEFT_ECHILD, -14, "WEFT_ECHILD"},
+        {WEFT_EOF, -15, "WEFT_EOF"},
     };
     size_t n = sizeof pinned / sizeof pinned[0], i;
 
@@ -96,7 +97,7 @@ WEFT_TEST(error_strerror_distinct_for_every_code)
 
 WEFT_TEST(error_strerror_unknown_values)
 {
-    static const int unknown[] = {1, 2, 100, -15, -100, -1000, INT_MIN, INT_MAX};
+    static const int unknown[] = {1, 2, 100, -99, -100, -1000, INT_MIN, INT_MAX};
     size_t i, j;
 
     for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {

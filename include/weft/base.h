@@ -126,7 +126,8 @@ extern "C" {
     X(ENOENT, -11, "no such entry")                                            \
     X(EAGAIN, -12, "not yet; try again")                                       \
     X(EOS, -13, "an operating system call failed")                             \
-    X(ECHILD, -14, "a child process ended before it finished its work")
+    X(ECHILD, -14, "a child process ended before it finished its work")        \
+    X(EOF, -15, "the other end is closed")
 
 /** Status codes returned by weft functions: `WEFT_OK` (0) or negative. */
 enum weft_status {
