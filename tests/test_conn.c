@@ -292,8 +292,8 @@ WEFT_TEST(conn_two_senders_never_interleave)
         CHECK(msg[0] >= 1 && msg[0] <= SENDERS);
         for (j = 1; j < len; j++)
             if (msg[j] != msg[0])
-                weft_test_fail(__FILE__, __LINE__, "message %d: byte %zu is %d in a message of %d",
-                               k, j, msg[j], msg[0]);
+                weft_test_fail(__FILE__, __LINE__, "message %d: byte %lu is %d in a message of %d",
+                               k, (unsigned long)j, msg[j], msg[0]);
         counts[msg[0] - 1]++;
         weft_free(msg);
     }

@@ -115,8 +115,8 @@ WEFT_API int weft_conn_recv(weft_conn *conn, void **msg, size_t *len, double tim
  *          `WEFT_EPERM` on the sending end of a one-way pipe; `WEFT_EINVAL`
  *          for NULL or a bad timeout; `WEFT_EOS`.
  * \par Thread safety:
- * Safe from any thread; while another thread receives on the same end,
- * what it says may be stale by the time it returns. Blocks up to
+ * Safe from any thread: it waits for the end's receivers as a receive
+ * does (while another thread receives, a receive would wait). Blocks up to
  * `timeout`.
  */
 WEFT_API int weft_conn_poll(weft_conn *conn, double timeout);

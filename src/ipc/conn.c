@@ -261,7 +261,15 @@ int weft_conn_poll(weft_conn *conn, double timeout)
     int64_t deadline;
     int rc = begin(conn, CAN_RECV, "conn_poll", timeout, &deadline);
 
-    return rc == WEFT_OK ? weft_sys_conn_wait(&conn->sys, deadline) : rc;
+    /* With the receivers' lock: a receive under way means a receive now
+     * would wait; and the backend's wait is a read of its own (Windows). */
+    if (rc == WEFT_OK)
+        rc = weft__lock_until(&conn->recv_lock, deadline);
+    if (rc != WEFT_OK)
+        return rc;
+    rc = conn->corrupt ? WEFT_OK : weft_sys_conn_wait(&conn->sys, deadline);
+    weft__unlock(&conn->recv_lock);
+    return rc;
 }
 
 void weft_conn_close(weft_conn *conn)
