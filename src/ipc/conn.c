@@ -28,17 +28,17 @@ struct weft_conn {
     uint32_t ways; /* CAN_RECV | CAN_SEND; 0: the parent's, in a forked child */
     weft_lock send_lock, recv_lock;
     bool corrupt; /* under recv_lock: bytes that were not a frame came */
-    weft_conn *prev, *next; /* in the registry */
+    weft_conn *prev, *next; /* in open_conns */
 };
 
 /* Every open end of this process, so that a forked child can let go of
  * the ends it was not given (weft__conn_drop_inherited). */
-static weft_lock registry_lock;
-static weft_conn *registry;
+static weft_lock open_conns_lock;
+static weft_conn *open_conns;
 
 void weft__conn_at_fork(weft__fork_step step)
 {
-    weft__lock_at_fork(&registry_lock, step);
+    weft__lock_at_fork(&open_conns_lock, step);
 }
 
 static weft_conn *conn_new(uint32_t ways)
@@ -49,12 +49,12 @@ static weft_conn *conn_new(uint32_t ways)
         c->head.kind = WEFT__IPC_CONN;
         c->ways = ways;
         c->sys.file = WEFT__NO_FILE;
-        weft__lock(&registry_lock);
-        c->next = registry;
-        if (registry)
-            registry->prev = c;
-        registry = c;
-        weft__unlock(&registry_lock);
+        weft__lock(&open_conns_lock);
+        c->next = open_conns;
+        if (open_conns)
+            open_conns->prev = c;
+        open_conns = c;
+        weft__unlock(&open_conns_lock);
     }
     return c;
 }
@@ -63,14 +63,14 @@ static void conn_free(weft_conn *c)
 {
     if (!c)
         return;
-    weft__lock(&registry_lock);
+    weft__lock(&open_conns_lock);
     if (c->prev)
         c->prev->next = c->next;
     else
-        registry = c->next;
+        open_conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    weft__unlock(&registry_lock);
+    weft__unlock(&open_conns_lock);
     c->head.kind = 0; /* a stale pointer passed later is refused, in the common case */
     weft__free(c);
 }
@@ -80,8 +80,8 @@ void weft__conn_drop_inherited(void)
     weft_conn *c;
 
     /* Only the forking thread runs in the child: no lock is needed, and
-     * the fork handlers left the registry whole. */
-    for (c = registry; c; c = c->next) {
+     * the fork handlers left the open_conns whole. */
+    for (c = open_conns; c; c = c->next) {
         if (c->sys.file != WEFT__NO_FILE)
             weft_sys_conn_close(&c->sys);
         c->ways = 0;
@@ -110,7 +110,7 @@ int weft_pipe(weft_conn **a, weft_conn **b, bool duplex)
 
 /* The prologue of send, recv and poll: the arguments, the deadline, and
  * whether this end goes the way asked (`way`). */
-static int begin(const weft_conn *c, uint32_t way, const char *call, double timeout,
+static int conn_begin(const weft_conn *c, uint32_t way, const char *call, double timeout,
                  int64_t *deadline)
 {
     if (!c)
@@ -134,7 +134,7 @@ int weft_conn_send(weft_conn *conn, const void *msg, size_t len, double timeout)
 
     if (!msg && len > 0)
         return weft__fail(WEFT_EINVAL, "conn_send: NULL msg with len %zu", len);
-    rc = begin(conn, CAN_SEND, "conn_send", timeout, &deadline);
+    rc = conn_begin(conn, CAN_SEND, "conn_send", timeout, &deadline);
     if (rc == WEFT_OK)
         rc = weft__lock_until(&conn->send_lock, deadline);
     if (rc != WEFT_OK)
@@ -148,7 +148,7 @@ int weft_conn_send(weft_conn *conn, const void *msg, size_t len, double timeout)
 
 /* Read exactly len bytes of a frame whose first byte has come: WEFT_OK,
  * WEFT_EOF when the sender went away in the middle, or WEFT_EOS. */
-static int read_rest(weft_conn *c, void *buf, size_t len)
+static int read_frame_rest(weft_conn *c, void *buf, size_t len)
 {
     char *p = buf;
     size_t got;
@@ -168,7 +168,7 @@ static int read_rest(weft_conn *c, void *buf, size_t len)
 }
 
 /* Read the header: the first byte by the deadline, the rest as it comes. */
-static int read_header(weft_conn *c, frame_header *h, int64_t deadline)
+static int read_frame_header(weft_conn *c, frame_header *h, int64_t deadline)
 {
     size_t got;
     int rc = weft_sys_conn_read(&c->sys, h, sizeof *h, &got, deadline);
@@ -177,12 +177,12 @@ static int read_header(weft_conn *c, frame_header *h, int64_t deadline)
         return rc;
     if (got == 0)
         return weft__fail(WEFT_EOF, "conn_recv: the other end is closed");
-    return read_rest(c, (char *)h + got, sizeof *h - got);
+    return read_frame_rest(c, (char *)h + got, sizeof *h - got);
 }
 
 /* A message too large to hold: read its bytes and drop them, so the next
  * message can be received. */
-static int drop(weft_conn *c, uint64_t len)
+static int drop_message(weft_conn *c, uint64_t len)
 {
     char sink[4096];
     int rc = WEFT_OK;
@@ -190,13 +190,13 @@ static int drop(weft_conn *c, uint64_t len)
     while (len > 0 && rc == WEFT_OK) {
         size_t n = len < sizeof sink ? (size_t)len : sizeof sink;
 
-        rc = read_rest(c, sink, n);
+        rc = read_frame_rest(c, sink, n);
         len -= n;
     }
     return rc;
 }
 
-static int receive_locked(weft_conn *c, void **msg, size_t *len, int64_t deadline)
+static int receive_frame(weft_conn *c, void **msg, size_t *len, int64_t deadline)
 {
     frame_header h;
     char *buf;
@@ -205,7 +205,7 @@ static int receive_locked(weft_conn *c, void **msg, size_t *len, int64_t deadlin
     if (c->corrupt)
         return weft__fail(WEFT_EINVAL, "conn_recv: the connection carried bytes that were not "
                                        "a message before");
-    rc = read_header(c, &h, deadline);
+    rc = read_frame_header(c, &h, deadline);
     if (rc != WEFT_OK)
         return rc;
     if (h.magic != FRAME_MAGIC || h.zero != 0) {
@@ -219,14 +219,14 @@ static int receive_locked(weft_conn *c, void **msg, size_t *len, int64_t deadlin
      * before any allocation is tried. */
     buf = h.len < (uint64_t)PTRDIFF_MAX ? weft__malloc((size_t)h.len + 1) : NULL;
     if (!buf) {
-        rc = drop(c, h.len);
+        rc = drop_message(c, h.len);
         if (rc != WEFT_OK)
             return rc;
         return weft__fail(WEFT_ENOMEM, "conn_recv: no memory for a message of %llu bytes (it "
                                        "was dropped)",
                           (unsigned long long)h.len);
     }
-    rc = read_rest(c, buf, (size_t)h.len);
+    rc = read_frame_rest(c, buf, (size_t)h.len);
     if (rc != WEFT_OK) {
         weft__free(buf);
         return rc;
@@ -246,12 +246,12 @@ int weft_conn_recv(weft_conn *conn, void **msg, size_t *len, double timeout)
         return weft__fail(WEFT_EINVAL, "conn_recv: NULL %s", !msg ? "msg" : "len");
     *msg = NULL;
     *len = 0;
-    rc = begin(conn, CAN_RECV, "conn_recv", timeout, &deadline);
+    rc = conn_begin(conn, CAN_RECV, "conn_recv", timeout, &deadline);
     if (rc == WEFT_OK)
         rc = weft__lock_until(&conn->recv_lock, deadline);
     if (rc != WEFT_OK)
         return rc;
-    rc = receive_locked(conn, msg, len, deadline);
+    rc = receive_frame(conn, msg, len, deadline);
     weft__unlock(&conn->recv_lock);
     return rc;
 }
@@ -259,7 +259,7 @@ int weft_conn_recv(weft_conn *conn, void **msg, size_t *len, double timeout)
 int weft_conn_poll(weft_conn *conn, double timeout)
 {
     int64_t deadline;
-    int rc = begin(conn, CAN_RECV, "conn_poll", timeout, &deadline);
+    int rc = conn_begin(conn, CAN_RECV, "conn_poll", timeout, &deadline);
 
     /* With the receivers' lock: a receive under way means a receive now
      * would wait; and the backend's wait is a read of its own (Windows). */

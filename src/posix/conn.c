@@ -28,7 +28,7 @@
 
 /* Where MSG_NOSIGNAL is missing (older macOS), the socket itself is told
  * never to raise SIGPIPE; the option travels with it to a child. */
-static int no_sigpipe(int fd)
+static int socket_no_sigpipe(int fd)
 {
 #if !defined(MSG_NOSIGNAL) && defined(SO_NOSIGPIPE)
     int one = 1;
@@ -41,14 +41,14 @@ static int no_sigpipe(int fd)
     return WEFT_OK;
 }
 
-static int cloexec(int fd)
+static int conn_cloexec(int fd)
 {
     if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
         return weft__posix_status(errno, "fcntl FD_CLOEXEC");
     return WEFT_OK;
 }
 
-static void end_of(weft_sys_conn *c, int fd)
+static void conn_end_of(weft_sys_conn *c, int fd)
 {
     c->file = fd;
     c->read_event = c->write_event = -1;
@@ -66,14 +66,14 @@ int weft_sys_conn_pair(weft_sys_conn *a, weft_sys_conn *b, bool duplex)
      * another thread can catch these before they are close-on-exec. */
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
         return weft__posix_status(errno, "socketpair");
-    rc = cloexec(fds[0]);
+    rc = conn_cloexec(fds[0]);
     if (rc == WEFT_OK)
-        rc = cloexec(fds[1]);
+        rc = conn_cloexec(fds[1]);
 #endif
     if (rc == WEFT_OK)
-        rc = no_sigpipe(fds[0]);
+        rc = socket_no_sigpipe(fds[0]);
     if (rc == WEFT_OK)
-        rc = no_sigpipe(fds[1]);
+        rc = socket_no_sigpipe(fds[1]);
     /* One way: fds[0] only reads, fds[1] only writes; the kernel then
      * refuses the other direction too, whoever holds the descriptor. */
     if (rc == WEFT_OK && !duplex &&
@@ -84,8 +84,8 @@ int weft_sys_conn_pair(weft_sys_conn *a, weft_sys_conn *b, bool duplex)
         close(fds[1]);
         return rc;
     }
-    end_of(a, fds[0]);
-    end_of(b, fds[1]);
+    conn_end_of(a, fds[0]);
+    conn_end_of(b, fds[1]);
     return WEFT_OK;
 }
 
@@ -93,17 +93,17 @@ int weft_sys_conn_open(weft_sys_conn *out, weft_sys_file file)
 {
     /* An inherited descriptor is not close-on-exec (dup2 cleared it): a
      * program this child starts by other means must not get it. */
-    int rc = cloexec((int)file);
+    int rc = conn_cloexec((int)file);
 
     if (rc == WEFT_OK)
-        end_of(out, (int)file);
+        conn_end_of(out, (int)file);
     return rc;
 }
 
 /* Wait for `events` on fd until the deadline: WEFT_OK (ready, or the
  * other end is gone: the read or write that follows says so), WEFT_ETIMEDOUT
  * or WEFT_EOS. */
-static int wait_for(int fd, short events, int64_t deadline)
+static int conn_wait_for(int fd, short events, int64_t deadline)
 {
     struct pollfd p;
     int ms = -1, n;
@@ -133,7 +133,7 @@ static int wait_for(int fd, short events, int64_t deadline)
 int weft_sys_conn_read(weft_sys_conn *c, void *buf, size_t len, size_t *got, int64_t deadline)
 {
     /* Without a deadline the blocking recv itself waits. */
-    int rc = deadline == WEFT__NO_DEADLINE ? WEFT_OK : wait_for((int)c->file, POLLIN, deadline);
+    int rc = deadline == WEFT__NO_DEADLINE ? WEFT_OK : conn_wait_for((int)c->file, POLLIN, deadline);
     ssize_t n;
 
     if (rc != WEFT_OK)
@@ -158,7 +158,7 @@ int weft_sys_conn_write(weft_sys_conn *c, const void *head, size_t head_len, con
 {
     struct iovec iov[2];
     struct msghdr msg = {0};
-    int rc = deadline == WEFT__NO_DEADLINE ? WEFT_OK : wait_for((int)c->file, POLLOUT, deadline);
+    int rc = deadline == WEFT__NO_DEADLINE ? WEFT_OK : conn_wait_for((int)c->file, POLLOUT, deadline);
 
     if (rc != WEFT_OK)
         return rc;
@@ -195,7 +195,7 @@ int weft_sys_conn_write(weft_sys_conn *c, const void *head, size_t head_len, con
 
 int weft_sys_conn_wait(weft_sys_conn *c, int64_t deadline)
 {
-    return wait_for((int)c->file, POLLIN, deadline);
+    return conn_wait_for((int)c->file, POLLIN, deadline);
 }
 
 void weft_sys_conn_close(weft_sys_conn *c)

@@ -27,7 +27,7 @@
 
 static volatile LONG name_counter;
 
-static void close_events(weft_sys_conn *c)
+static void conn_close_events(weft_sys_conn *c)
 {
     if (c->read_event != -1)
         CloseHandle((HANDLE)c->read_event);
@@ -38,7 +38,7 @@ static void close_events(weft_sys_conn *c)
 
 /* The end of `file` with its two events; the file stays the caller's on
  * failure. */
-static int end_of(weft_sys_conn *c, HANDLE file)
+static int conn_end_of(weft_sys_conn *c, HANDLE file)
 {
     /* Manual reset: ReadFile and WriteFile reset them as they start. */
     HANDLE r = CreateEventW(NULL, TRUE, FALSE, NULL);
@@ -50,14 +50,14 @@ static int end_of(weft_sys_conn *c, HANDLE file)
     if (!w) {
         DWORD err = GetLastError();
 
-        close_events(c);
+        conn_close_events(c);
         return weft__handle_status(err, "CreateEventW");
     }
     return WEFT_OK;
 }
 
 /* The server end of a new pipe, under a name no other pipe has. */
-static int create_server(bool duplex, wchar_t name[64], HANDLE *out)
+static int conn_create_server(bool duplex, wchar_t name[64], HANDLE *out)
 {
     DWORD open_mode = (duplex ? PIPE_ACCESS_DUPLEX : PIPE_ACCESS_INBOUND) | FILE_FLAG_OVERLAPPED |
                       FILE_FLAG_FIRST_PIPE_INSTANCE;
@@ -87,7 +87,7 @@ static int create_server(bool duplex, wchar_t name[64], HANDLE *out)
 }
 
 /* The server accepts the client that has just opened it. */
-static int connect_server(HANDLE server, HANDLE event)
+static int conn_connect_server(HANDLE server, HANDLE event)
 {
     OVERLAPPED ov;
     DWORD n;
@@ -112,7 +112,7 @@ int weft_sys_conn_pair(weft_sys_conn *a, weft_sys_conn *b, bool duplex)
 {
     wchar_t name[64];
     HANDLE server = INVALID_HANDLE_VALUE, client;
-    int rc = create_server(duplex, name, &server);
+    int rc = conn_create_server(duplex, name, &server);
 
     if (rc != WEFT_OK)
         return rc;
@@ -125,14 +125,14 @@ int weft_sys_conn_pair(weft_sys_conn *a, weft_sys_conn *b, bool duplex)
         return rc;
     }
     a->read_event = a->write_event = b->read_event = b->write_event = -1;
-    rc = end_of(a, server);
+    rc = conn_end_of(a, server);
     if (rc == WEFT_OK)
-        rc = end_of(b, client);
+        rc = conn_end_of(b, client);
     if (rc == WEFT_OK)
-        rc = connect_server(server, (HANDLE)a->read_event);
+        rc = conn_connect_server(server, (HANDLE)a->read_event);
     if (rc != WEFT_OK) {
-        close_events(a);
-        close_events(b);
+        conn_close_events(a);
+        conn_close_events(b);
         CloseHandle(client);
         CloseHandle(server);
     }
@@ -141,7 +141,7 @@ int weft_sys_conn_pair(weft_sys_conn *a, weft_sys_conn *b, bool duplex)
 
 int weft_sys_conn_open(weft_sys_conn *out, weft_sys_file file)
 {
-    return end_of(out, (HANDLE)file);
+    return conn_end_of(out, (HANDLE)file);
 }
 
 /* Wait for the operation `ov` on c's file up to the deadline; past it,
@@ -149,7 +149,7 @@ int weft_sys_conn_open(weft_sys_conn *out, weft_sys_file file)
  * a cancel that came too late), WEFT_ETIMEDOUT (cancelled: *n may still be
  * > 0, what it moved first), or the failure's WEFT_ESHUTDOWN (the other end
  * is gone) / WEFT_EOS. */
-static int finish(weft_sys_conn *c, OVERLAPPED *ov, HANDLE event, DWORD *n, int64_t deadline)
+static int conn_finish(weft_sys_conn *c, OVERLAPPED *ov, HANDLE event, DWORD *n, int64_t deadline)
 {
     HANDLE h = (HANDLE)c->file;
     int rc = weft__win32_wait_handle(event, deadline);
@@ -171,8 +171,8 @@ static int finish(weft_sys_conn *c, OVERLAPPED *ov, HANDLE event, DWORD *n, int6
 }
 
 /* Start a read of `want` bytes into buf (0: only wait for bytes) and see it
- * through: as finish(). */
-static int read_once(weft_sys_conn *c, void *buf, DWORD want, DWORD *n, int64_t deadline)
+ * through: as conn_finish(). */
+static int conn_read_once(weft_sys_conn *c, void *buf, DWORD want, DWORD *n, int64_t deadline)
 {
     OVERLAPPED ov;
     DWORD err;
@@ -186,7 +186,7 @@ static int read_once(weft_sys_conn *c, void *buf, DWORD want, DWORD *n, int64_t 
         if (err != ERROR_IO_PENDING)
             return weft__os_error((int)err);
     }
-    return finish(c, &ov, (HANDLE)c->read_event, n, deadline);
+    return conn_finish(c, &ov, (HANDLE)c->read_event, n, deadline);
 }
 
 int weft_sys_conn_read(weft_sys_conn *c, void *buf, size_t len, size_t *got, int64_t deadline)
@@ -195,7 +195,7 @@ int weft_sys_conn_read(weft_sys_conn *c, void *buf, size_t len, size_t *got, int
     int rc;
 
     do
-        rc = read_once(c, buf, want, &n, deadline);
+        rc = conn_read_once(c, buf, want, &n, deadline);
     while (rc == WEFT_OK && n == 0); /* a zero-byte write is not the end */
     if (rc == WEFT_ETIMEDOUT && n > 0)
         rc = WEFT_OK; /* bytes came as the wait ended: take them */
@@ -210,7 +210,7 @@ int weft_sys_conn_read(weft_sys_conn *c, void *buf, size_t len, size_t *got, int
 
 /* Write all len bytes; until one has gone, only up to *deadline, which
  * becomes WEFT__NO_DEADLINE once one has. */
-static int write_all(weft_sys_conn *c, const char *p, size_t len, int64_t *deadline)
+static int conn_write_all(weft_sys_conn *c, const char *p, size_t len, int64_t *deadline)
 {
     while (len > 0) {
         OVERLAPPED ov;
@@ -227,7 +227,7 @@ static int write_all(weft_sys_conn *c, const char *p, size_t len, int64_t *deadl
             if (err != ERROR_IO_PENDING)
                 return weft__os_error((int)err);
         }
-        rc = finish(c, &ov, (HANDLE)c->write_event, &n, *deadline);
+        rc = conn_finish(c, &ov, (HANDLE)c->write_event, &n, *deadline);
         if (rc == WEFT_ETIMEDOUT && n == 0)
             return WEFT_ETIMEDOUT;
         if (rc != WEFT_OK && rc != WEFT_ETIMEDOUT)
@@ -263,8 +263,8 @@ int weft_sys_conn_write(weft_sys_conn *c, const void *head, size_t head_len, con
         head = first;
         head_len += from_body;
     }
-    rc = write_all(c, head, head_len, &deadline);
-    return rc == WEFT_OK ? write_all(c, (const char *)body + from_body, body_len - from_body,
+    rc = conn_write_all(c, head, head_len, &deadline);
+    return rc == WEFT_OK ? conn_write_all(c, (const char *)body + from_body, body_len - from_body,
                                      &deadline)
                          : rc;
 }
@@ -281,13 +281,13 @@ int weft_sys_conn_wait(weft_sys_conn *c, int64_t deadline)
                                                    : weft__os_error((int)GetLastError());
     if (avail > 0)
         return WEFT_OK;
-    rc = read_once(c, &none, 0, &n, deadline);
+    rc = conn_read_once(c, &none, 0, &n, deadline);
     return rc == WEFT_ESHUTDOWN ? WEFT_OK : rc;
 }
 
 void weft_sys_conn_close(weft_sys_conn *c)
 {
-    close_events(c);
+    conn_close_events(c);
     CloseHandle((HANDLE)c->file);
     c->file = WEFT__NO_FILE;
 }
