@@ -1138,6 +1138,57 @@ WEFT_TEST(allocfail_popen_communicate)
     sweep("popen_communicate");
 }
 
+/* ---- Connections ------------------------------------------------------------------ */
+
+/* A pair made, two messages sent and received: a receive that finds no
+ * memory drops its message (WEFT_ENOMEM) and the next one still comes. */
+static long conn_path(long n, int how)
+{
+    static const char *const want[2] = {"first", "second"};
+    weft_conn *a = NULL, *b = NULL;
+    long fds = open_fds(), k;
+    bool failed = false;
+    void *msg;
+    size_t len;
+    int rc, i;
+
+    (void)how;
+    arm(n);
+    rc = weft_pipe(&a, &b, true);
+    if (rc == WEFT_ENOMEM) {
+        failed = true;
+        rc = weft_pipe(&a, &b, true);
+    }
+    CHECK_OK(rc);
+    for (i = 0; i < 2; i++)
+        CHECK_OK(weft_conn_send(a, want[i], strlen(want[i]), 0));
+    for (i = 0; i < 2; i++) {
+        rc = weft_conn_recv(b, &msg, &len, 0);
+        if (rc == WEFT_ENOMEM) {
+            CHECK(n > 0 && !failed);
+            CHECK(msg == NULL);
+            failed = true;
+            continue;
+        }
+        CHECK_OK(rc);
+        CHECK_EQ_UINT(len, strlen(want[i]));
+        CHECK(memcmp(msg, want[i], len) == 0);
+        weft_free(msg);
+    }
+    CHECK_STATUS(weft_conn_poll(b, 0), WEFT_ETIMEDOUT);
+    k = disarm();
+    CHECK(failed == hit(n, k));
+    weft_conn_close(a);
+    weft_conn_close(b);
+    CHECK_EQ_INT(open_fds(), fds);
+    return k;
+}
+
+WEFT_TEST(allocfail_conn_pipe_send_recv)
+{
+    sweep("conn");
+}
+
 /* ---- The table of paths ------------------------------------------------------------ */
 
 /* weft_exit_on_signals() is not here: it allocates nothing through weft
@@ -1164,6 +1215,7 @@ static const path_entry paths[] = {
     {"popen_start_path", popen_start, 1},
     {"popen_run", popen_run, 0},
     {"popen_communicate", popen_communicate, 0},
+    {"conn", conn_path, 0},
 };
 static const path_entry *find_path(const char *name)
 {
