@@ -29,7 +29,7 @@ dir=$(ci_tempdir)
 backend=posix
 ci_is_windows && backend=win32
 (cd "$WEFT_ROOT" &&
-  grep -n -E 'weft__(malloc|calloc|realloc|strdup)\(' src/*.c "src/$backend"/*.c |
+  grep -n -E 'weft__(malloc|calloc|realloc|strdup)\(' src/*.c src/ipc/*.c "src/$backend"/*.c |
   grep -v -E '^src/(memory|fault)\.c:' | cut -d: -f1,2 | sort -u) >"$dir/all"
 sed -n -E 's/.* failed at (src\/[^ ]+:[0-9]+)$/\1/p' "$log" | sort -u >"$dir/reached"
 reached=$(comm -12 "$dir/all" "$dir/reached" | wc -l)
