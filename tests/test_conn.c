@@ -205,7 +205,15 @@ WEFT_TEST(conn_one_way_ends_refuse_the_other_way)
     CHECK_OK(weft_conn_send(b, "ok", 2, 0));
     expect(a, "ok", 2);
     weft_conn_close(a);
+    CHECK_STATUS(weft_conn_send(b, "gone", 4, WEFT_FOREVER), WEFT_EOF);
     weft_conn_close(b);
+
+    /* And the other way round: the receiving end sees the end. */
+    pair(&a, &b, false);
+    weft_conn_close(b);
+    CHECK_OK(weft_conn_poll(a, WEFT_FOREVER));
+    CHECK_STATUS(weft_conn_recv(a, &msg, &len, WEFT_FOREVER), WEFT_EOF);
+    weft_conn_close(a);
 }
 
 WEFT_TEST(conn_bad_arguments_are_einval)
