@@ -3,6 +3,9 @@
  * and between processes, timeouts, the end of the other side, one-way ends,
  * senders that never interleave, and ends handed to children of both start
  * methods (the fork cases are skipped on Windows). */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 200809L /* S_ISSOCK */
+#endif
 #include "runner.h"
 
 #include <stdio.h>
@@ -13,6 +16,7 @@
 #else
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #endif
 
@@ -434,8 +438,30 @@ static int inherits_nothing_else(const void *arg, size_t len)
     return echo(NULL, 0);
 }
 
+#ifndef _WIN32
+/* Write bytes that are not a message into the passed end, found as the
+ * one socket among the child's descriptors (POSIX: connections are
+ * socket pairs, and a spawned child inherits nothing else that is). */
+static int write_garbage(const void *arg, size_t len)
+{
+    static const char garbage[32] = "this is not a weft frame header";
+    struct stat st;
+    int fd;
+
+    (void)arg;
+    (void)len;
+    for (fd = 3; fd < 256; fd++)
+        if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+            return write(fd, garbage, sizeof garbage) == (ssize_t)sizeof garbage ? 0 : 5;
+    return 4;
+}
+#endif
+
 WEFT_TEST_SETUP
 {
+#ifndef _WIN32
+    weft_process_register("write_garbage", write_garbage);
+#endif
     weft_process_register("echo", echo);
     weft_process_register("die_after_one", die_after_one);
     weft_process_register("inherits_nothing_else", inherits_nothing_else);
@@ -623,4 +649,30 @@ WEFT_TEST(conn_forked_child_has_only_the_passed_ends)
     CHECK_STATUS(weft_conn_send(other_peer, "x", 1, 0), WEFT_EOF);
     converse(p, mine);
     weft_conn_close(other_peer);
+}
+
+/* Bytes that are not a message (another program wrote into the
+ * connection): WEFT_EINVAL, no allocation of a length read from them, and
+ * the same on every later receive. */
+WEFT_TEST(conn_bytes_that_are_not_a_message_are_einval)
+{
+#ifdef _WIN32
+    weft_test_skip("the child finds the end as a socket descriptor: POSIX");
+#else
+    weft_conn *mine, *theirs;
+    weft_process *p;
+    void *msg;
+    size_t len;
+
+    pair(&mine, &theirs, true);
+    p = start_with("write_garbage", NULL, 0, WEFT_START_SPAWN, theirs);
+    weft_conn_close(theirs);
+    join_with(p, 0);
+    CHECK_STATUS(weft_conn_recv(mine, &msg, &len, weft_test_long()), WEFT_EINVAL);
+    CHECK(strstr(weft_last_error_message(), "not a message") != NULL);
+    CHECK(msg == NULL);
+    CHECK_OK(weft_conn_poll(mine, 0));
+    CHECK_STATUS(weft_conn_recv(mine, &msg, &len, 0), WEFT_EINVAL);
+    weft_conn_close(mine);
+#endif
 }
