@@ -68,7 +68,7 @@ WEFT_API int weft_pipe(weft_conn **a, weft_conn **b, bool duplex);
  * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
  * \returns `WEFT_OK`; `WEFT_ETIMEDOUT` (nothing was sent); `WEFT_EOF` when
  *          the other end is closed in every process (also when it closed
- *          while this message was going: the receiver got no part of it);
+ *          while this message was going: the message is lost);
  *          `WEFT_EPERM` on the receiving end of a one-way pipe;
  *          `WEFT_EINVAL` for NULL `conn`, NULL `msg` with `len` > 0, or a
  *          bad timeout; `WEFT_EOS`. SIGPIPE never reaches the process.
