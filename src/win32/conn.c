@@ -12,7 +12,12 @@
 #include "win32.h"
 #include "../sys/conn.h"
 
-#include <stdio.h>
+#include <string.h>
+
+/* Vista's flag, as the SDK defines it; some headers (Wine's) lack it. */
+#ifndef PIPE_REJECT_REMOTE_CLIENTS
+#define PIPE_REJECT_REMOTE_CLIENTS 0x00000008
+#endif
 
 /* Each direction's buffer, a hint: as weft_sys_pipe's. */
 #define PIPE_BUFFER 65536
@@ -26,6 +31,37 @@
 #define NAME_TRIES 16
 
 static volatile LONG name_counter;
+
+/* Append v in hexadecimal and a '-' at *p, and move *p past them. */
+static void append_hex(wchar_t **p, unsigned long long v)
+{
+    wchar_t digits[16];
+    int n = 0;
+
+    do {
+        digits[n++] = L"0123456789abcdef"[v % 16];
+        v /= 16;
+    } while (v != 0);
+    while (n > 0)
+        *(*p)++ = digits[--n];
+    *(*p)++ = L'-';
+}
+
+/* \\.\pipe\weft-<pid>-<counter>-<clock>, in hexadecimal: unique to this process
+ * and call (the clock only makes a name harder to guess). 64 units hold it. */
+static void make_name(wchar_t name[64])
+{
+    static const wchar_t prefix[] = L"\\\\.\\pipe\\weft-";
+    LARGE_INTEGER now;
+    wchar_t *p = name + sizeof prefix / sizeof prefix[0] - 1;
+
+    QueryPerformanceCounter(&now);
+    memcpy(name, prefix, sizeof prefix - sizeof prefix[0]);
+    append_hex(&p, GetCurrentProcessId());
+    append_hex(&p, (unsigned long)InterlockedIncrement(&name_counter));
+    append_hex(&p, (unsigned long long)now.QuadPart);
+    p[-1] = 0; /* the last '-' */
+}
 
 static void conn_close_events(weft_sys_conn *c)
 {
@@ -66,14 +102,9 @@ static int conn_create_server(bool duplex, wchar_t name[64], HANDLE *out)
     int i;
 
     for (i = 0; i < NAME_TRIES; i++) {
-        LARGE_INTEGER now;
         HANDLE h;
 
-        QueryPerformanceCounter(&now);
-        _snwprintf(name, 64, L"\\\\.\\pipe\\weft-conn-%lu-%ld-%llx",
-                   (unsigned long)GetCurrentProcessId(), (long)InterlockedIncrement(&name_counter),
-                   (unsigned long long)now.QuadPart);
-        name[63] = 0;
+        make_name(name);
         h = CreateNamedPipeW(name, open_mode, pipe_mode, 1, PIPE_BUFFER, PIPE_BUFFER, 0, NULL);
         if (h != INVALID_HANDLE_VALUE) {
             *out = h;
