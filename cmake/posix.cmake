@@ -19,7 +19,7 @@ elseif(WEFT_WAIT_RESOLVED STREQUAL "parkinglot")
 else()
   message(FATAL_ERROR "WEFT_WAIT=${WEFT_WAIT}: POSIX has futex (Linux) and parkinglot")
 endif()
-set(WEFT_BACKEND_SOURCES src/posix/child.c src/posix/error.c src/posix/exit.c src/posix/file.c
+set(WEFT_BACKEND_SOURCES src/posix/child.c src/posix/conn.c src/posix/error.c src/posix/exit.c src/posix/file.c
   src/posix/fork.c src/posix/plock.c src/posix/shm.c src/posix/signals.c src/posix/thread.c src/posix/time.c ${WEFT_WAIT_SOURCE})
 
 # What differs between POSIX systems lives in one file per family

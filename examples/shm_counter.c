@@ -25,11 +25,11 @@
  *         print('counter', int.from_bytes(shm.buf[:8], 'little'))
  *         shm.close(); shm.unlink()
  *
- * The children are started by fork, which hands them the lock as it hands
- * them every other variable; each opens the memory by its name, as the
- * Python one does. (Handing a lock to a spawned child, and so running this
- * on Windows, needs weft_process_opts.pass: until then this example is
- * POSIX-only.)
+ * The children are started by spawn, the default everywhere, so each is a
+ * fresh run of this program: the lock is handed to them as the Python
+ * program hands it, in the start call (weft_process_opts.pass; a child
+ * finds it with weft_process_passed), and each opens the memory by its
+ * name, as the Python one does.
  */
 #include "example.h"
 
@@ -38,15 +38,15 @@
 
 enum { N = 10000, WORKERS = 4 };
 
-static weft_plock *lock; /* a fork child has it too */
-
 static int work(const void *arg, size_t len)
 {
     char name[WEFT_SHM_NAME_MAX + 1] = {0};
+    weft_plock *lock = weft_process_passed(0); /* the lock of args=(shm.name, lock) */
     weft_shm *shm;
     uint64_t *counter;
     int i;
 
+    CHECK(lock != NULL);
     memcpy(name, arg, len < WEFT_SHM_NAME_MAX ? len : WEFT_SHM_NAME_MAX);
     CHECK_OK(weft_shm_open(&shm, name));
     counter = weft_shm_ptr(shm);
@@ -56,13 +56,16 @@ static int work(const void *arg, size_t len)
         CHECK_OK(weft_plock_release(lock));
     }
     weft_shm_close(shm);
+    weft_plock_close(lock);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    weft_process_opts fork_method = {.method = WEFT_START_FORK};
+    weft_process_opts opts = {0};
     weft_process *workers[WORKERS];
+    const void *passed[1];
+    weft_plock *lock;
     weft_shm *shm;
     const char *name;
     int i, code;
@@ -73,8 +76,11 @@ int main(int argc, char **argv)
     CHECK_OK(weft_shm_create(&shm, NULL, sizeof(uint64_t)));
     CHECK_OK(weft_plock_create(&lock, false));
     name = weft_shm_name(shm);
+    passed[0] = lock;
+    opts.pass = passed;
+    opts.npass = 1;
     for (i = 0; i < WORKERS; i++)
-        CHECK_OK(weft_process_start(&workers[i], "work", name, strlen(name), &fork_method));
+        CHECK_OK(weft_process_start(&workers[i], "work", name, strlen(name), &opts));
     for (i = 0; i < WORKERS; i++) {
         CHECK_OK(weft_process_join(workers[i], WEFT_FOREVER));
         CHECK_OK(weft_process_exitcode(workers[i], &code));

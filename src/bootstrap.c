@@ -6,6 +6,7 @@
  * then ends the process through the orderly exit.
  */
 #include "processes.h"
+#include "ipc/ipc.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,22 @@ static weft_process_fn internal_target(const char *name)
     return NULL;
 }
 
+/* Read the handoffs that follow the start message and make the handles
+ * weft_process_passed gives. */
+static int take_passed(weft_sys_file in)
+{
+    weft__ipc_handoff *items;
+    size_t count;
+    int rc = weft__wire_receive_handoffs(in, &items, &count);
+
+    if (rc != WEFT_OK)
+        return weft__fail(rc, "the handoffs after the start message could not be read (%s)",
+                          weft_strerror(rc));
+    rc = weft__ipc_adopt(items, count);
+    weft__free(items);
+    return rc;
+}
+
 /* Run what the parent sent through `in`; returns the exit code. */
 static int run_spawned(weft_sys_file in, weft_sys_file out)
 {
@@ -43,6 +60,13 @@ static int run_spawned(weft_sys_file in, weft_sys_file out)
                                   : "weft: a spawned child lost its parent before its start "
                                     "message came\n",
               stderr);
+        return 1;
+    }
+    rc = take_passed(in);
+    if (rc != WEFT_OK) {
+        fprintf(stderr, "weft: a spawned child could not take the objects passed to it: %s\n",
+                weft_last_error_message());
+        weft__wire_call_free(&call);
         return 1;
     }
     fn = internal_target(call.name);

@@ -125,7 +125,7 @@ int weft__pool_worker(const void *arg, size_t len)
 static int worker_start(weft_pool *pool, worker *w)
 {
     weft__start how = {pool->method, WEFT__CHILD_DAEMON, WEFT__POOL_WORKER, weft__pool_worker,
-                       NULL, 0, &w->to, &w->from};
+                       NULL, 0, &w->to, &w->from, NULL, 0};
     weft__child *c;
     bool late;
     int rc;

@@ -10,6 +10,7 @@
  * line, so arguments of any size and content pass.
  */
 #include "processes.h"
+#include "ipc/ipc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,12 +154,14 @@ static int channel_open(channel *ch, bool with_results)
 
 /* The spawn method: run this executable again and hand it the start
  * message (the target's name and the argument) through the inherited pipe. */
-static int start_by_spawn(weft__child *c, const weft__start *how, channel *ch)
+static int start_by_spawn(weft__child *c, const weft__start *how, channel *ch,
+                          weft__ipc_pass *passing)
 {
     const char *argv[] = {self_exe, WEFT__SPAWN_MARKER, NULL};
     weft_sys_spawn_opts opts;
     weft_sys_child sys;
-    int rc;
+    weft_sys_file *in_child = NULL;
+    int rc = WEFT_OK;
 
     memset(&opts, 0, sizeof opts);
     opts.argv = argv;
@@ -166,18 +169,30 @@ static int start_by_spawn(weft__child *c, const weft__start *how, channel *ch)
     opts.pass[0] = ch->child_read;
     opts.pass[1] = ch->child_write;
     opts.pass_count = ch->child_write != WEFT__NO_FILE ? 2 : 1;
-    rc = weft_sys_spawn(&sys, &opts);
+    if (passing->nfiles > 0) {
+        in_child = weft__calloc(passing->nfiles, sizeof *in_child);
+        rc = in_child ? WEFT_OK : WEFT_ENOMEM;
+    }
+    opts.inherit = passing->files;
+    opts.inherit_as = in_child;
+    opts.inherit_count = passing->nfiles;
+    if (rc == WEFT_OK)
+        rc = weft_sys_spawn(&sys, &opts);
     close_file(&ch->child_read);
     close_file(&ch->child_write);
     if (rc == WEFT_OK)
         weft__child_started(c, &sys);
     weft__child_start_unlock();
-    if (rc != WEFT_OK)
-        return rc;
-
-    rc = weft__wire_send_call(ch->parent_write, how->target, how->arg, how->len);
-    if (rc != WEFT_OK)
-        weft__child_signal(c, true); /* it cannot run what it did not get */
+    if (rc == WEFT_OK) {
+        /* The handoffs name the files as the child finds them. */
+        weft__ipc_pass_rename(passing, in_child);
+        rc = weft__wire_send_call(ch->parent_write, how->target, how->arg, how->len);
+        if (rc == WEFT_OK)
+            rc = weft__wire_send_handoffs(ch->parent_write, passing->items, passing->count);
+        if (rc != WEFT_OK)
+            weft__child_signal(c, true); /* it cannot run what it did not get */
+    }
+    weft__free(in_child);
     return rc;
 }
 
@@ -198,6 +213,11 @@ static int start_by_fork(weft__child *c, const weft__start *how, channel *ch,
         close_file(&ch->parent_write);
         close_file(&ch->parent_read);
         weft__wire_set_parent(ch->child_read, ch->child_write);
+        if (weft__ipc_adopt_forked(how->pass, how->npass) != WEFT_OK) {
+            fprintf(stderr, "weft: a forked child could not take the objects passed to it: %s\n",
+                    weft_last_error_message());
+            weft_sys_exit_now(1);
+        }
         code = fn(how->arg, how->len);
         fflush(NULL);
         weft_sys_exit_now(code);
@@ -251,30 +271,16 @@ void weft__process_main_called(void)
     weft__store(&main_called, 1);
 }
 
-int weft__process_start(weft__child **out, const weft__start *how)
+/* weft__process_start once the handles to pass are known good. */
+static int start_child(weft__child **out, const weft__start *how, weft_process_fn fn,
+                       weft__ipc_pass *passing)
 {
-    weft_process_fn fn = how->internal;
+    bool internal = how->internal != NULL;
+    bool fork = how->method == WEFT_START_FORK;
     weft__child *c;
     channel ch;
-    bool internal = fn != NULL;
-    bool fork = how->method == WEFT_START_FORK;
     int rc;
 
-    rc = check_bootstrapped();
-    if (rc != WEFT_OK)
-        return rc;
-    if (!internal && (fn = weft__target_find(how->target)) == NULL)
-        return WEFT_ENOENT;
-    rc = weft__exit_allows_threads();
-    if (rc != WEFT_OK)
-        return rc;
-    /* The runtime: its fork handlers make a forked child's weft
-     * consistent, its exit hook deals with the children at the exit. */
-    rc = weft__runtime_init();
-    if (rc == WEFT_OK && !fork)
-        rc = find_self_exe();
-    if (rc != WEFT_OK)
-        return rc;
     weft__children_sweep();
     /* What the parent printed before the start comes before what the child
      * prints, in a file both write to; a forked child would also write the
@@ -303,7 +309,7 @@ int weft__process_start(weft__child **out, const weft__start *how)
         weft__child_release(c);
         return rc;
     }
-    rc = fork ? start_by_fork(c, how, &ch, fn) : start_by_spawn(c, how, &ch);
+    rc = fork ? start_by_fork(c, how, &ch, fn) : start_by_spawn(c, how, &ch, passing);
     if (rc == WEFT_OK && internal) {
         *how->to_child = ch.parent_write;
         *how->from_child = ch.parent_read;
@@ -318,7 +324,53 @@ int weft__process_start(weft__child **out, const weft__start *how)
     return WEFT_OK;
 }
 
+int weft__process_start(weft__child **out, const weft__start *how)
+{
+    weft_process_fn fn = how->internal;
+    weft__ipc_pass passing;
+    bool internal = fn != NULL;
+    bool fork = how->method == WEFT_START_FORK;
+    int rc;
+
+    rc = check_bootstrapped();
+    if (rc != WEFT_OK)
+        return rc;
+    if (!internal && (fn = weft__target_find(how->target)) == NULL)
+        return WEFT_ENOENT;
+    rc = weft__exit_allows_threads();
+    if (rc != WEFT_OK)
+        return rc;
+    /* The runtime: its fork handlers make a forked child's weft
+     * consistent, its exit hook deals with the children at the exit. */
+    rc = weft__runtime_init();
+    if (rc == WEFT_OK && !fork)
+        rc = find_self_exe();
+    if (rc != WEFT_OK)
+        return rc;
+    /* Every handle is looked at before anything starts: a bad one fails
+     * the start with nothing left behind. A forked child uses the handles
+     * themselves (weft__ipc_adopt_forked). */
+    rc = weft__ipc_pass_export(&passing, how->pass, how->npass);
+    if (rc != WEFT_OK)
+        return rc;
+    rc = start_child(out, how, fn, &passing);
+    weft__ipc_pass_free(&passing);
+    return rc;
+}
+
+
 /* ---- Process handles ---------------------------------------------------------------- */
+
+/* pass and npass took two of the four reserved slots: the struct keeps its
+ * size, so a program built against an older weft.h still passes a whole
+ * one (and its zero reserved slots read as no handles). */
+typedef struct process_opts_before_pass {
+    weft_start_method method;
+    bool daemon;
+    void *reserved[4];
+} process_opts_before_pass;
+_Static_assert(sizeof(weft_process_opts) == sizeof(process_opts_before_pass),
+               "weft_process_opts must keep its size");
 
 int weft_process_start(weft_process **out, const char *target, const void *arg, size_t len,
                        const weft_process_opts *opts)
@@ -340,7 +392,7 @@ int weft_process_start(weft_process **out, const char *target, const void *arg, 
     if (!p)
         return WEFT_ENOMEM;
     how = (weft__start){o.method, o.daemon ? WEFT__CHILD_DAEMON : WEFT__CHILD_PROCESS,
-                        target, NULL, arg, len, NULL, NULL};
+                        target, NULL, arg, len, NULL, NULL, o.pass, o.npass};
     rc = weft__process_start(&p->child, &how);
     if (rc != WEFT_OK) {
         weft__free(p);

@@ -28,6 +28,9 @@ typedef struct weft__start {
     const void *arg;
     size_t len;
     weft_sys_file *to_child, *from_child;
+    /* Handles of weft/ipc.h the child receives (weft_process_passed). */
+    const void *const *pass;
+    size_t npass;
 } weft__start;
 
 /* Start a child as `how` says into a record made here (*out). Returns
@@ -52,6 +55,10 @@ int weft__pool_worker(const void *arg, size_t len);
  * registered targets; pool.c's reply (a worker's target may fork). */
 void weft__targets_at_fork(weft__fork_step step);
 void weft__pool_at_fork(weft__fork_step step);
+
+/* src/ipc/'s part (pass.c): the registries of open handles, which a forked
+ * child walks to let go of those it was not given. */
+void weft__ipc_at_fork(weft__fork_step step);
 
 /* ---- The wire (wire.c) ------------------------------------------------------------- */
 

@@ -24,6 +24,7 @@ static void (*const fork_parts[])(weft__fork_step step) = {
 #ifdef WEFT_FAULT_INJECTION
     weft__fault_at_fork,     /* fault.c: the hook is the parent's */
 #endif
+    weft__ipc_at_fork,       /* ipc/pass.c: the registries of open handles */
     weft__pool_at_fork,      /* pool.c: the reply being written */
     weft__children_at_fork,  /* child.c: the parent's children are not the child's */
     weft__executors_at_fork, /* executor.c: the registry, the wait lock */

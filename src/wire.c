@@ -8,6 +8,7 @@
  * native byte order.
  */
 #include "processes.h"
+#include "ipc/ipc.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -138,6 +139,54 @@ int weft__wire_receive_result(weft_sys_file f, weft_pool_result *r)
     r->len = (size_t)header.len;
     r->value = header.value;
     r->status = header.status;
+    return WEFT_OK;
+}
+
+/* The handoffs after a spawned child's start message: a count, then each
+ * handoff as it lies in memory (the same executable reads it). */
+enum { HANDOFFS_MAGIC = 0x73736170u /* "pass" */, HANDOFFS_MAX = 65536 };
+
+typedef struct handoffs_header {
+    uint64_t magic;
+    uint64_t count;
+} handoffs_header;
+
+int weft__wire_send_handoffs(weft_sys_file f, const weft__ipc_handoff *items, size_t count)
+{
+    handoffs_header header = {HANDOFFS_MAGIC, count};
+    int rc = write_exact(f, &header, sizeof header);
+
+    return rc == WEFT_OK ? write_exact(f, items, count * sizeof *items) : rc;
+}
+
+int weft__wire_receive_handoffs(weft_sys_file f, weft__ipc_handoff **items, size_t *count)
+{
+    handoffs_header header;
+    weft__ipc_handoff *got = NULL;
+    size_t i;
+    int rc = read_exact(f, &header, sizeof header);
+
+    *items = NULL;
+    *count = 0;
+    if (rc != WEFT_OK)
+        return rc;
+    if (header.magic != HANDOFFS_MAGIC || header.count > HANDOFFS_MAX)
+        return WEFT_EINVAL;
+    if (header.count > 0) {
+        got = weft__malloc((size_t)header.count * sizeof *got);
+        if (!got)
+            return WEFT_ENOMEM;
+        rc = read_exact(f, got, (size_t)header.count * sizeof *got);
+    }
+    for (i = 0; rc == WEFT_OK && i < header.count; i++)
+        if (got[i].nfiles > WEFT__IPC_MAX_FILES || got[i].desc_len > WEFT__IPC_DESC_MAX)
+            rc = WEFT_EINVAL;
+    if (rc != WEFT_OK) {
+        weft__free(got);
+        return rc;
+    }
+    *items = got;
+    *count = (size_t)header.count;
     return WEFT_OK;
 }
 

@@ -797,12 +797,37 @@ static int square_reply(const void *arg, size_t len)
 
 /* Every run of this executable, the spawned children too: with CHILD_AT
  * set, arm the hook (after the registrations) and report at the end. */
+/* A child given an end (weft_process_opts.pass): it receives a number and
+ * returns its square; 1 when it had no memory (said so). */
+static int square_passed(const void *arg, size_t len)
+{
+    weft_conn *c = weft_process_passed(0);
+    void *msg;
+    size_t got;
+    int x = 0, rc;
+
+    (void)arg;
+    (void)len;
+    if (!c)
+        return 70;
+    rc = weft_conn_recv(c, &msg, &got, WEFT_FOREVER);
+    if (rc == WEFT_ENOMEM)
+        return 1;
+    if (rc != WEFT_OK || got != sizeof x)
+        return 71;
+    memcpy(&x, msg, sizeof x);
+    weft_free(msg);
+    weft_conn_close(c);
+    return x * x;
+}
+
 WEFT_TEST_SETUP
 {
     const char *at = getenv(CHILD_AT);
 
     weft_process_register("square", square);
     weft_process_register("square_reply", square_reply);
+    weft_process_register("square_passed", square_passed);
     if (at) {
         children_fail = true;
         CHECK_OK(weft_atexit(report_child, NULL));
@@ -1178,6 +1203,108 @@ WEFT_TEST(allocfail_popen_readline)
     sweep("popen_readline");
 }
 
+/* ---- Connections ------------------------------------------------------------------ */
+
+/* A pair made, two messages sent and received: a receive that finds no
+ * memory drops its message (WEFT_ENOMEM) and the next one still comes. */
+static long conn_path(long n, int how)
+{
+    static const char *const want[2] = {"first", "second"};
+    weft_conn *a = NULL, *b = NULL;
+    long fds = open_fds(), k;
+    bool failed = false;
+    void *msg;
+    size_t len;
+    int rc, i;
+
+    (void)how;
+    arm(n);
+    rc = weft_pipe(&a, &b, true);
+    if (rc == WEFT_ENOMEM) {
+        failed = true;
+        rc = weft_pipe(&a, &b, true);
+    }
+    CHECK_OK(rc);
+    for (i = 0; i < 2; i++)
+        CHECK_OK(weft_conn_send(a, want[i], strlen(want[i]), 0));
+    for (i = 0; i < 2; i++) {
+        rc = weft_conn_recv(b, &msg, &len, 0);
+        if (rc == WEFT_ENOMEM) {
+            CHECK(n > 0 && !failed);
+            CHECK(msg == NULL);
+            failed = true;
+            continue;
+        }
+        CHECK_OK(rc);
+        CHECK_EQ_UINT(len, strlen(want[i]));
+        CHECK(memcmp(msg, want[i], len) == 0);
+        weft_free(msg);
+    }
+    CHECK_STATUS(weft_conn_poll(b, 0), WEFT_ETIMEDOUT);
+    k = disarm();
+    CHECK(failed == hit(n, k));
+    weft_conn_close(a);
+    weft_conn_close(b);
+    CHECK_EQ_INT(open_fds(), fds);
+    return k;
+}
+
+WEFT_TEST(allocfail_conn_pipe_send_recv)
+{
+    sweep("conn");
+}
+
+static long process_pass_path(long n, int how)
+{
+    weft_process_opts opts = {0};
+    const void *handles[1];
+    weft_conn *mine, *theirs;
+    weft_process *p = NULL;
+    long fds = open_fds(), k;
+    int x = 9, code = -1, rc;
+
+    CHECK_OK(weft_pipe(&mine, &theirs, true));
+    handles[0] = theirs;
+    opts.method = (weft_start_method)how;
+    opts.pass = handles;
+    opts.npass = 1;
+    arm(n);
+    rc = weft_process_start(&p, "square_passed", NULL, 0, &opts);
+    k = disarm();
+    expect(rc, n, k);
+    if (rc != WEFT_OK)
+        CHECK_OK(weft_process_start(&p, "square_passed", NULL, 0, &opts));
+    weft_conn_close(theirs);
+    rc = weft_conn_send(mine, &x, sizeof x, weft_test_long());
+    CHECK(rc == WEFT_OK || (children_fail && rc == WEFT_EOF));
+    CHECK_OK(weft_process_join(p, weft_test_long()));
+    CHECK_OK(weft_process_exitcode(p, &code));
+    if (children_fail && code == 1)
+        code = 81;
+    CHECK_EQ_INT(code, 81);
+    weft_process_release(p);
+    weft_conn_close(mine);
+    CHECK_EQ_INT(open_fds(), fds);
+    return k;
+}
+
+WEFT_TEST(allocfail_conn_pass_spawn)
+{
+    sweep("conn_pass_spawn");
+}
+
+/* The spawned child's own allocations: its handles too. */
+WEFT_TEST(allocfail_conn_pass_spawned_child)
+{
+    sweep_children("conn_pass_spawn");
+}
+
+WEFT_TEST(allocfail_conn_pass_fork)
+{
+    weft_test_skip_without_fork();
+    sweep("conn_pass_fork");
+}
+
 /* ---- The table of paths ------------------------------------------------------------ */
 
 /* weft_exit_on_signals() is not here: it allocates nothing through weft
@@ -1261,6 +1388,9 @@ static const path_entry paths[] = {
     {"popen_communicate", popen_communicate, 0},
     {"popen_readline", popen_readline, 0},
     {"ipc_shm_and_locks", ipc_path, 0},
+    {"conn", conn_path, 0},
+    {"conn_pass_spawn", process_pass_path, WEFT_START_SPAWN},
+    {"conn_pass_fork", process_pass_path, WEFT_START_FORK},
 };
 static const path_entry *find_path(const char *name)
 {

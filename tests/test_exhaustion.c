@@ -33,9 +33,28 @@ static int return_arg(const void *arg, size_t len)
     return weft_test_int_arg(arg, len);
 }
 
+/* Exit with the int received on the end passed first. */
+static int exit_with_received(const void *arg, size_t len)
+{
+    weft_conn *c = weft_process_passed(0);
+    void *msg = NULL;
+    size_t got = 0;
+    int code;
+
+    (void)arg;
+    (void)len;
+    if (!c || weft_conn_recv(c, &msg, &got, WEFT_FOREVER) != WEFT_OK)
+        return 90;
+    code = weft_test_int_arg(msg, got);
+    weft_free(msg);
+    weft_conn_close(c);
+    return code;
+}
+
 WEFT_TEST_SETUP
 {
     weft_process_register("return_arg", return_arg);
+    weft_process_register("exit_with_received", exit_with_received);
 }
 
 #ifndef _WIN32
@@ -223,6 +242,54 @@ static int ipc_objects(weft_start_method unused)
     return rc;
 }
 
+static int pipe_round(weft_start_method unused)
+{
+    weft_conn *a = NULL, *b = NULL;
+    void *msg;
+    size_t len;
+    int rc = weft_pipe(&a, &b, true);
+
+    (void)unused;
+    if (rc != WEFT_OK) {
+        CHECK(a == NULL && b == NULL);
+        return rc;
+    }
+    CHECK_OK(weft_conn_send(a, "x", 1, 0));
+    CHECK_OK(weft_conn_recv(b, &msg, &len, 0));
+    weft_free(msg);
+    weft_conn_close(a);
+    weft_conn_close(b);
+    return WEFT_OK;
+}
+
+/* A spawned child given an end: it reads an int from it and exits with it. */
+static int spawn_passing(weft_start_method method)
+{
+    weft_process_opts opts = {.method = method};
+    weft_conn *mine = NULL, *theirs = NULL;
+    const void *handles[1];
+    weft_process *p = NULL;
+    int three = 3, code = -1;
+    int rc = weft_pipe(&mine, &theirs, true);
+
+    if (rc != WEFT_OK)
+        return rc;
+    handles[0] = theirs;
+    opts.pass = handles;
+    opts.npass = 1;
+    rc = weft_process_start(&p, "exit_with_received", NULL, 0, &opts);
+    weft_conn_close(theirs);
+    if (rc == WEFT_OK) {
+        CHECK_OK(weft_conn_send(mine, &three, sizeof three, weft_test_long()));
+        CHECK_OK(weft_process_join(p, weft_test_long()));
+        CHECK_OK(weft_process_exitcode(p, &code));
+        CHECK_EQ_INT(code, 3);
+        weft_process_release(p);
+    }
+    weft_conn_close(mine);
+    return rc;
+}
+
 #endif /* !_WIN32 */
 
 static void skip_on_windows(void)
@@ -261,6 +328,22 @@ WEFT_TEST(exhaustion_process_fork_without_descriptors)
     skip_on_windows();
 #ifndef _WIN32
     check_fd_exhaustion(process_by, WEFT_START_FORK, false); /* a forked Process needs no pipe */
+#endif
+}
+
+WEFT_TEST(exhaustion_pipe_without_descriptors)
+{
+    skip_on_windows();
+#ifndef _WIN32
+    check_fd_exhaustion(pipe_round, WEFT_START_DEFAULT, true);
+#endif
+}
+
+WEFT_TEST(exhaustion_process_spawn_passing_a_conn_without_descriptors)
+{
+    skip_on_windows();
+#ifndef _WIN32
+    check_fd_exhaustion(spawn_passing, WEFT_START_SPAWN, true);
 #endif
 }
 

@@ -73,10 +73,29 @@ static int open_and_write(const void *arg, size_t len)
     return 0;
 }
 
+/* Write 43 at the start of the block passed as handle 0, and set the
+ * event passed as handle 1. */
+static int write_passed(const void *arg, size_t len)
+{
+    weft_shm *shm = weft_process_passed(0);
+    weft_pevent *done = weft_process_passed(1);
+
+    (void)arg;
+    (void)len;
+    if (!shm || !done || weft_process_passed(2) != NULL)
+        return 2;
+    ((unsigned char *)weft_shm_ptr(shm))[0] = 43;
+    weft_pevent_set(done);
+    weft_shm_close(shm);
+    weft_pevent_close(done);
+    return 0;
+}
+
 WEFT_TEST_SETUP
 {
     weft_process_register("write_pattern", write_pattern);
     weft_process_register("open_and_write", open_and_write);
+    weft_process_register("write_passed", write_passed);
 }
 
 static int run_child(const char *target, const void *arg, size_t len, weft_start_method method)
@@ -90,6 +109,46 @@ static int run_child(const char *target, const void *arg, size_t len, weft_start
     CHECK_OK(weft_process_exitcode(p, &code));
     weft_process_release(p);
     return code;
+}
+
+/* A block and an event handed to a child by either method: a nameless
+ * block too (unlinked first), which the child cannot open by name. */
+static void passed_to_child(weft_start_method method)
+{
+    weft_process_opts opts = {.method = method};
+    const void *handles[2];
+    weft_pevent *done;
+    weft_process *p;
+    weft_shm *shm;
+    int code = -1;
+
+    CHECK_OK(weft_shm_create(&shm, NULL, 4096));
+    CHECK_OK(weft_shm_unlink(weft_shm_name(shm)));
+    CHECK_OK(weft_pevent_create(&done));
+    handles[0] = shm;
+    handles[1] = done;
+    opts.pass = handles;
+    opts.npass = 2;
+    CHECK_OK(weft_process_start(&p, "write_passed", NULL, 0, &opts));
+    CHECK_OK(weft_pevent_wait(done, weft_test_long()));
+    CHECK_EQ_INT(((unsigned char *)weft_shm_ptr(shm))[0], 43);
+    CHECK_OK(weft_process_join(p, weft_test_long()));
+    CHECK_OK(weft_process_exitcode(p, &code));
+    CHECK_EQ_INT(code, 0);
+    weft_process_release(p);
+    weft_pevent_close(done);
+    weft_shm_close(shm);
+}
+
+WEFT_TEST(shm_passed_to_a_spawned_child)
+{
+    passed_to_child(WEFT_START_SPAWN);
+}
+
+WEFT_TEST(shm_passed_to_a_fork_child)
+{
+    weft_test_skip_without_fork();
+    passed_to_child(WEFT_START_FORK);
 }
 
 /* ---- Create, open, close, unlink ----------------------------------------------------- */

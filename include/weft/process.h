@@ -68,7 +68,12 @@ typedef enum weft_start_method {
 typedef struct weft_process_opts {
     weft_start_method method; /**< how the child begins; spawn when zero-filled */
     bool daemon; /**< terminated, not waited for, at the parent's exit */
-    void *reserved[4]; /**< zero: room for later fields (weft/base.h) */
+    /** Handles of weft/ipc.h (a weft_conn * ...) the child receives, in
+     *  order: it finds each with weft_process_passed(). The parent keeps
+     *  its own; NULL is fine when `npass` is 0. */
+    const void *const *pass;
+    size_t npass; /**< how many handles `pass` holds */
+    void *reserved[2]; /**< zero: room for later fields (weft/base.h) */
 } weft_process_opts;
 
 /** An opaque process handle. */
@@ -119,7 +124,9 @@ WEFT_API void weft_process_main(int argc, char **argv);
  * \returns `WEFT_OK` with a handle in `*out`; `WEFT_ENOENT` when no target
  *          has that name; `WEFT_EINVAL` for NULL `out` or `target`, NULL
  *          `arg` with `len` > 0, an unknown method, the fork method on
- *          Windows, or a non-zero reserved slot in `opts`;
+ *          Windows, a non-zero reserved slot in `opts`, NULL `pass` with
+ *          `npass` > 0, or an entry of `pass` that is not an open handle
+ *          of weft/ipc.h;
  *          `WEFT_ESHUTDOWN` once the orderly exit has passed its handlers;
  *          `WEFT_EPERM` in a child of the spawn method before
  *          weft_process_main() has run (see there);

@@ -7,6 +7,7 @@
 #define WEFT_IPC_INTERNAL_H
 
 #include "../processes.h"
+#include "../sys/conn.h"
 #include "../../include/weft/ipc.h"
 
 /* ---- Handing an object to a child ---------------------------------------- */
@@ -65,5 +66,58 @@ int weft__psem_export(const weft_psem *sem, weft__ipc_handoff *out);
 int weft__psem_import(const weft__ipc_handoff *in, void **out);
 int weft__pevent_export(const weft_pevent *event, weft__ipc_handoff *out);
 int weft__pevent_import(const weft__ipc_handoff *in, void **out);
+
+/* Each kind's own export and import (the dispatch above calls them by the
+ * head's kind; same contracts). */
+int weft__conn_export(const weft_conn *conn, weft__ipc_handoff *out);
+int weft__conn_import(const weft__ipc_handoff *in, void **out);
+
+/* In a forked child, before it takes the ends passed to it: close this
+ * process's copy of every end (the parent's), which then refuses every
+ * call but close. A kind that holds OS files provides one. */
+void weft__conn_drop_inherited(void);
+
+/* The registry's part of the fork handlers (weft__ipc_at_fork). */
+void weft__conn_at_fork(weft__fork_step step);
+
+/* ---- The handles of one start (pass.c) --------------------------------------- */
+
+/* What a start hands its child: each handle's handoff, and all their files
+ * in one array, in order (what the spawn inherits). */
+typedef struct weft__ipc_pass {
+    weft__ipc_handoff *items;
+    size_t count;
+    weft_sys_file *files;
+    size_t nfiles;
+} weft__ipc_pass;
+
+/* Export the n handles (weft_process_opts.pass) into *p. Returns WEFT_OK,
+ * WEFT_EINVAL (NULL `handles` with n > 0, or an entry that is not an open
+ * handle) or WEFT_ENOMEM, with a message; *p is empty on failure. */
+int weft__ipc_pass_export(weft__ipc_pass *p, const void *const *handles, size_t n);
+
+/* The spawned child finds p->files[i] under in_child[i]: make the
+ * handoffs name those. */
+void weft__ipc_pass_rename(weft__ipc_pass *p, const weft_sys_file *in_child);
+
+void weft__ipc_pass_free(weft__ipc_pass *p);
+
+/* In a child: make the passed handles (weft_process_passed) from the
+ * handoffs read from the parent (spawn), or from the parent's handles
+ * themselves (fork: each on duplicates of their files, after every handle
+ * of the parent has let go of its own; done in every forked child, with
+ * n == 0 too). Returns WEFT_OK, or the first failure with a message (the
+ * handles made so far stay). */
+int weft__ipc_adopt(const weft__ipc_handoff *items, size_t count);
+int weft__ipc_adopt_forked(const void *const *handles, size_t n);
+
+/* ---- The handoffs on the wire (wire.c) ---------------------------------------- */
+
+/* Write the count handoffs after a spawned child's start message; read
+ * them back in the child into *items (weft__malloc; NULL when none).
+ * Same statuses as the call's (processes.h); WEFT_EINVAL for bytes that
+ * are not handoffs. */
+int weft__wire_send_handoffs(weft_sys_file f, const weft__ipc_handoff *items, size_t count);
+int weft__wire_receive_handoffs(weft_sys_file f, weft__ipc_handoff **items, size_t *count);
 
 #endif /* WEFT_IPC_INTERNAL_H */

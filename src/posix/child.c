@@ -32,10 +32,10 @@
 #include <sys/syscall.h>
 #endif
 
-/* The files a child is given land on descriptors 0, 1, 2, then 3... */
+/* The files a child is given land on descriptors 0, 1, 2, then 3... for
+ * `pass`, then on for `inherit`. */
 #define FIRST_PASS 3
 #define MAX_PASS 2
-#define MAX_FILES (FIRST_PASS + MAX_PASS)
 _Static_assert(sizeof(((weft_sys_spawn_opts *)0)->pass) == MAX_PASS * sizeof(weft_sys_file),
                "MAX_PASS must match weft_sys_spawn_opts.pass");
 
@@ -159,20 +159,29 @@ static int close_the_rest(posix_spawn_file_actions_t *actions, int first)
 }
 #endif
 
+/* The file the child finds on descriptor fd (of `targets`). */
+static weft_sys_file file_for(const weft_sys_spawn_opts *opts, int fd)
+{
+    if (fd < FIRST_PASS)
+        return opts->stdio[fd];
+    if (fd < FIRST_PASS + (int)opts->pass_count)
+        return opts->pass[fd - FIRST_PASS];
+    return opts->inherit[fd - FIRST_PASS - (int)opts->pass_count];
+}
+
 /* The file actions that give the child its files on 0, 1, 2 and 3..,
  * close every other descriptor, and change directory. Each file goes
  * through a close-on-exec copy numbered above every target, so no dup2 can
  * overwrite a file a later one still reads (a pipe end that is descriptor
- * 1 in the parent but meant for the child's stderr, say). copy[] receives
- * the copies (-1 where none), for the caller to close. */
+ * 1 in the parent but meant for the child's stderr, say). copy[] (one per
+ * target) receives the copies (-1 where none), for the caller to close. */
 static int add_files(posix_spawn_file_actions_t *actions, const weft_sys_spawn_opts *opts,
-                     int copy[MAX_FILES])
+                     int targets, int *copy)
 {
-    int targets = FIRST_PASS + (int)opts->pass_count;
     int fd, err;
 
     for (fd = 0; fd < targets; fd++) {
-        weft_sys_file src = fd < FIRST_PASS ? opts->stdio[fd] : opts->pass[fd - FIRST_PASS];
+        weft_sys_file src = file_for(opts, fd);
         bool own = fd < FIRST_PASS && src == WEFT__NO_FILE;
 
 #if defined(WEFT_SPAWN_CLOSE_CLOEXEC)
@@ -308,47 +317,60 @@ int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts)
 {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
-    int copy[MAX_FILES] = {-1, -1, -1, -1, -1};
+    int *copy;
     char *const *envp;
     const char **argv;
     pid_t pid;
-    int status, err, i;
+    int status, err, i, targets;
 
-    if (opts->argv == NULL || opts->argv[0] == NULL || opts->pass_count > MAX_PASS)
+    if (opts->argv == NULL || opts->argv[0] == NULL || opts->pass_count > MAX_PASS ||
+        opts->inherit_count > (size_t)(INT_MAX / 2))
         return WEFT_EINVAL;
+    targets = FIRST_PASS + (int)opts->pass_count + (int)opts->inherit_count;
     argv = child_argv(opts);
-    if (argv == NULL)
+    copy = weft__malloc((size_t)targets * sizeof *copy);
+    if (argv == NULL || copy == NULL) {
+        weft__free(argv);
+        weft__free(copy);
         return weft__fail_text(WEFT_ENOMEM, "no memory for the child's argv");
+    }
+    for (i = 0; i < targets; i++)
+        copy[i] = -1;
     err = posix_spawn_file_actions_init(&actions);
     if (err != 0) {
+        weft__free(copy);
         weft__free(argv);
         return weft__posix_status(err, "posix_spawn_file_actions_init");
     }
     err = posix_spawnattr_init(&attr);
     if (err != 0) {
         posix_spawn_file_actions_destroy(&actions);
+        weft__free(copy);
         weft__free(argv);
         return weft__posix_status(err, "posix_spawnattr_init");
     }
 
     /* posix_spawn's prototypes predate const; it writes to neither array. */
     envp = opts->env != NULL ? (char *const *)opts->env : weft__os_environ();
-    status = add_files(&actions, opts, copy);
+    status = add_files(&actions, opts, targets, copy);
     if (status == WEFT_OK)
         status = set_attributes(&attr, opts->new_process_group);
     if (status == WEFT_OK)
         status = spawn_program(&pid, opts->argv[0], search_dirs(opts->env), &actions, &attr,
                                (char *const *)argv, envp);
 
-    for (i = 0; i < MAX_FILES; i++)
+    for (i = 0; i < targets; i++)
         if (copy[i] >= 0)
             close(copy[i]);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&actions);
+    weft__free(copy);
     weft__free(argv);
     if (status == WEFT_OK) {
         out->pid = pid;
         out->handle = -1;
+        for (i = 0; i < (int)opts->inherit_count; i++)
+            opts->inherit_as[i] = FIRST_PASS + (int)opts->pass_count + i;
     }
     return status;
 }

@@ -128,6 +128,16 @@ int weft_sys_write(weft_sys_file f, const void *buf, size_t len)
     return weft__posix_status(err, "write");
 }
 
+int weft_sys_file_dup(weft_sys_file f, weft_sys_file *out)
+{
+    int fd = fcntl((int)f, F_DUPFD_CLOEXEC, 0);
+
+    if (fd < 0)
+        return weft__posix_status(errno, "fcntl F_DUPFD_CLOEXEC");
+    *out = fd;
+    return WEFT_OK;
+}
+
 void weft_sys_close(weft_sys_file f)
 {
     /* Never retried on EINTR: Linux and most systems free the descriptor

@@ -38,12 +38,19 @@ typedef struct weft_sys_spawn_opts {
      * finds pass[i]; weft_sys_file_from_name() reads one back. */
     weft_sys_file pass[2];
     size_t pass_count;
+    /* And these inherit_count files (the handles of weft_process_opts.pass),
+     * named to the child by the caller's own means (the start message):
+     * the backend stores in inherit_as[i] the value (descriptor number,
+     * handle value) under which the child finds inherit[i]. */
+    const weft_sys_file *inherit;
+    weft_sys_file *inherit_as;
+    size_t inherit_count;
     bool new_process_group; /* setpgid(0) / CREATE_NEW_PROCESS_GROUP */
 } weft_sys_spawn_opts;
 
 /* Start a program (posix_spawn; CreateProcessW with an explicit list of
  * inherited handles). The child inherits no file but its three standard
- * ones and `pass`. Returns WEFT_OK; WEFT_ENOENT when the program does not
+ * ones, `pass` and `inherit`. Returns WEFT_OK; WEFT_ENOENT when the program does not
  * exist (no PATH entry has it, or exec reported ENOENT); WEFT_EINVAL for an
  * empty argv, a bad pass entry, a string Windows cannot carry (not UTF-8,
  * '"' in argv[0], an env entry without '=', a command line over 32767

@@ -37,6 +37,11 @@ int weft_sys_read(weft_sys_file f, void *buf, size_t len, size_t *got);
  * without SIGPIPE reaching the process; WEFT_EOS. */
 int weft_sys_write(weft_sys_file f, const void *buf, size_t len);
 
+/* A close-on-exec (non-inheritable) duplicate of f in *out, a file of its
+ * own on the same open file. Returns WEFT_OK, WEFT_EAGAIN (no descriptors
+ * left) or WEFT_EOS. */
+int weft_sys_file_dup(weft_sys_file f, weft_sys_file *out);
+
 /* Close a file the backend opened. */
 void weft_sys_close(weft_sys_file f);
 

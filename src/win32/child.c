@@ -28,7 +28,7 @@ typedef struct spawn {
     wchar_t *cmdline;
     wchar_t *block;          /* the environment block */
     HANDLE std[3];           /* the child's standard handles (inheritable duplicates) */
-    HANDLE inherit[5];       /* every duplicate made for the child */
+    HANDLE *inherit;         /* every duplicate made for the child */
     size_t ninherit;
     LPPROC_THREAD_ATTRIBUTE_LIST attributes;
     wchar_t pass_names[2][24];
@@ -51,6 +51,7 @@ static void release(spawn *s)
     weft__free(s->block);
     for (size_t i = 0; i < s->ninherit; i++)
         CloseHandle(s->inherit[i]);
+    weft__free(s->inherit);
     if (s->attributes) {
         DeleteProcThreadAttributeList(s->attributes);
         weft__free(s->attributes);
@@ -271,6 +272,14 @@ static int handles(spawn *s, const weft_sys_spawn_opts *opts)
         handle_name(dup, s->pass_names[i]);
         s->argv[s->argc + i] = s->pass_names[i];
     }
+    /* An inherited handle has the same value in the child. */
+    for (size_t i = 0; i < opts->inherit_count; i++) {
+        HANDLE dup;
+
+        if ((status = inherit(s, opts->inherit[i], &dup)) != WEFT_OK)
+            return status;
+        opts->inherit_as[i] = (weft_sys_file)dup;
+    }
     return WEFT_OK;
 }
 
@@ -313,7 +322,8 @@ static int prepare_spawn(spawn *s, const weft_sys_spawn_opts *opts)
     while (opts->argv[argc])
         argc++;
     s->argv = weft__calloc(argc + opts->pass_count, sizeof *s->argv);
-    if (!s->argv)
+    s->inherit = weft__calloc(3 + opts->pass_count + opts->inherit_count, sizeof *s->inherit);
+    if (!s->argv || !s->inherit)
         return WEFT_ENOMEM;
     for (; s->argc < argc; s->argc++)
         if ((status = weft__win32_utf16(opts->argv[s->argc], &s->argv[s->argc])) != WEFT_OK)
@@ -443,10 +453,8 @@ void weft_sys_child_open(weft_sys_child *child)
     (void)child; /* the process handle came with the child */
 }
 
-int weft_sys_child_wait(const weft_sys_child *child, int64_t deadline_ns)
+int weft__win32_wait_handle(HANDLE h, int64_t deadline_ns)
 {
-    HANDLE h = (HANDLE)child->handle;
-
     for (;;) {
         DWORD ms = weft__win32_ms_until(deadline_ns), r;
 
@@ -460,6 +468,11 @@ int weft_sys_child_wait(const weft_sys_child *child, int64_t deadline_ns)
         if (ms == 0)
             return WEFT_ETIMEDOUT;
     }
+}
+
+int weft_sys_child_wait(const weft_sys_child *child, int64_t deadline_ns)
+{
+    return weft__win32_wait_handle((HANDLE)child->handle, deadline_ns);
 }
 
 int weft_sys_child_reap(weft_sys_child *child, int *code)

@@ -117,6 +117,16 @@ int weft_sys_write(weft_sys_file f, const void *buf, size_t len)
     return WEFT_OK;
 }
 
+int weft_sys_file_dup(weft_sys_file f, weft_sys_file *out)
+{
+    HANDLE self = GetCurrentProcess(), dup;
+
+    if (!DuplicateHandle(self, (HANDLE)f, self, &dup, 0, FALSE, DUPLICATE_SAME_ACCESS))
+        return weft__handle_status(GetLastError(), "DuplicateHandle");
+    *out = (weft_sys_file)dup;
+    return WEFT_OK;
+}
+
 void weft_sys_close(weft_sys_file f)
 {
     CloseHandle((HANDLE)f);

@@ -48,6 +48,11 @@ int weft__handle_status(DWORD err, const char *call);
  * (a wait of 49.7 days that the caller's loop starts again). */
 DWORD weft__win32_ms_until(int64_t deadline_ns);
 
+/* Wait until the object h is signalled or the deadline passes (child.c):
+ * WEFT_OK, WEFT_ETIMEDOUT (only once the deadline has passed by our clock),
+ * or WEFT_EOS. */
+int weft__win32_wait_handle(HANDLE h, int64_t deadline_ns);
+
 /* ---- Strings for spawning (cmdline.c) ------------------------------------ */
 
 /* A malloc'd UTF-16 copy of the UTF-8 string s. Returns WEFT_OK, WEFT_EINVAL
