@@ -46,8 +46,10 @@
  * its memory goes (WEFT__HANDLE_GONE); a public call begins with
  *     if (WEFT__HANDLE_DEAD(q, "queue")) return WEFT_EINVAL;
  * which, for a handle that is not a live one of that kind, leaves a message,
- * prints it on stderr and is true. A NULL handle is left to the call's own
- * check. In other builds the three cost nothing. */
+ * prints it on stderr and is true (WEFT__HANDLE_DEAD_IN names the call
+ * itself, for a helper that checks on a public function's behalf). A NULL
+ * handle is left to the call's own check. In other builds they cost
+ * nothing. */
 #ifdef WEFT_DEBUG_HANDLES
 void weft__handle_born(const void *handle, const char *kind);
 void weft__handle_gone(const void *handle);
@@ -55,12 +57,14 @@ bool weft__handle_dead(const void *handle, const char *kind, const char *call);
 void weft__handles_at_fork(weft__fork_step step);
 #define WEFT__HANDLE_BORN(handle, kind) weft__handle_born((handle), (kind))
 #define WEFT__HANDLE_GONE(handle) weft__handle_gone(handle)
-#define WEFT__HANDLE_DEAD(handle, kind) ((handle) && weft__handle_dead((handle), (kind), __func__))
+#define WEFT__HANDLE_DEAD_IN(call, handle, kind) ((handle) && weft__handle_dead((handle), (kind), (call)))
 #else
-#define WEFT__HANDLE_BORN(handle, kind) ((void)0)
-#define WEFT__HANDLE_GONE(handle) ((void)0)
-#define WEFT__HANDLE_DEAD(handle, kind) false
+#define WEFT__HANDLE_BORN(handle, kind) ((void)(handle), (void)(kind))
+#define WEFT__HANDLE_GONE(handle) ((void)(handle))
+#define WEFT__HANDLE_DEAD_IN(call, handle, kind) ((void)(call), (void)(kind), false)
 #endif
+/* The check in the public function itself, which it names. */
+#define WEFT__HANDLE_DEAD(handle, kind) WEFT__HANDLE_DEAD_IN(__func__, handle, kind)
 
 /* ---- Threads -------------------------------------------------------------------- */
 

@@ -49,6 +49,7 @@ static weft_conn *conn_new(uint32_t ways)
         c->head.kind = WEFT__IPC_CONN;
         c->ways = ways;
         c->sys.file = WEFT__NO_FILE;
+        WEFT__HANDLE_BORN(c, "conn");
         weft__lock(&open_conns_lock);
         c->next = open_conns;
         if (open_conns)
@@ -72,6 +73,7 @@ static void conn_free(weft_conn *c)
         c->next->prev = c->prev;
     weft__unlock(&open_conns_lock);
     c->head.kind = 0; /* a stale pointer passed later is refused, in the common case */
+    WEFT__HANDLE_GONE(c);
     weft__free(c);
 }
 
@@ -113,10 +115,12 @@ int weft_pipe(weft_conn **a, weft_conn **b, bool duplex)
 static int conn_begin(const weft_conn *c, uint32_t way, const char *call, double timeout,
                  int64_t *deadline)
 {
-    if (!c)
-        return weft__fail(WEFT_EINVAL, "%s: NULL connection", call);
-    if (weft__deadline(timeout, deadline) != WEFT_OK)
-        return weft__fail(WEFT_EINVAL, "%s: bad timeout %g", call, timeout);
+    int rc = weft__begin_wait_in(call, c, timeout, deadline);
+
+    if (rc != WEFT_OK)
+        return rc;
+    if (WEFT__HANDLE_DEAD_IN(call, c, "conn"))
+        return WEFT_EINVAL;
     if (c->ways == 0)
         return weft__fail(WEFT_EPERM, "%s: this end is the parent's: a forked child has only "
                                       "the ends passed to it (weft_process_passed)", call);
@@ -274,7 +278,7 @@ int weft_conn_poll(weft_conn *conn, double timeout)
 
 void weft_conn_close(weft_conn *conn)
 {
-    if (conn) {
+    if (conn && !WEFT__HANDLE_DEAD(conn, "conn")) {
         if (conn->sys.file != WEFT__NO_FILE) /* else dropped in a forked child */
             weft_sys_conn_close(&conn->sys);
         conn_free(conn);

@@ -30,6 +30,12 @@ struct weft_pevent {
 /* A new handle (of `size` bytes: the public type, whose first member is the
  * psync) for a new object (file: WEFT__NO_FILE) or for the object whose
  * file a child was handed; *out is that psync, or NULL on failure. */
+/* The name of a kind, for WEFT_DEBUG_HANDLES. */
+static const char *kind_name(uint32_t kind)
+{
+    return kind == WEFT__IPC_PLOCK ? "plock" : kind == WEFT__IPC_PSEM ? "psem" : "pevent";
+}
+
 static int psync_make(psync **out, size_t size, weft__ipc_kind kind, weft_sys_psync_kind sys_kind,
                 uint32_t value, bool bounded, weft_sys_file file, const char *call)
 {
@@ -48,15 +54,17 @@ static int psync_make(psync **out, size_t size, weft__ipc_kind kind, weft_sys_ps
     }
     p->head.kind = kind;
     p->sys_kind = sys_kind;
+    WEFT__HANDLE_BORN(p, kind_name(kind));
     *out = p;
     return WEFT_OK;
 }
 
-static void close_psync(psync *p)
+static void close_psync(psync *p, const char *call)
 {
-    if (!p)
+    if (!p || WEFT__HANDLE_DEAD_IN(call, p, kind_name(p->head.kind)))
         return;
     weft_sys_psync_close(p->sys);
+    WEFT__HANDLE_GONE(p);
     weft__free(p);
 }
 
@@ -82,6 +90,8 @@ int weft_plock_acquire(weft_plock *lock, double timeout)
 
     if (rc != WEFT_OK)
         return rc;
+    if (WEFT__HANDLE_DEAD(lock, "plock"))
+        return WEFT_EINVAL;
     rc = weft_sys_plock_acquire(lock->p.sys, deadline);
     if (rc == WEFT_EPERM) {
         /* Its holder acquires a Lock again: it waits for itself, as
@@ -102,12 +112,14 @@ int weft_plock_release(weft_plock *lock)
 {
     if (!lock)
         return weft__fail(WEFT_EINVAL, "plock_release: the handle is NULL");
+    if (WEFT__HANDLE_DEAD(lock, "plock"))
+        return WEFT_EINVAL;
     return weft_sys_plock_release(lock->p.sys);
 }
 
 void weft_plock_close(weft_plock *lock)
 {
-    close_psync(lock ? &lock->p : NULL);
+    close_psync(lock ? &lock->p : NULL, __func__);
 }
 
 /* ---- Semaphores ------------------------------------------------------------------ */
@@ -134,6 +146,8 @@ int weft_psem_acquire(weft_psem *sem, double timeout)
 
     if (rc != WEFT_OK)
         return rc;
+    if (WEFT__HANDLE_DEAD(sem, "psem"))
+        return WEFT_EINVAL;
     return weft__timed_out(weft_sys_psem_acquire(sem->p.sys, deadline),
                            "psem_acquire: timed out: the semaphore's value is 0");
 }
@@ -144,6 +158,8 @@ int weft_psem_release(weft_psem *sem, uint32_t n)
         return weft__fail(WEFT_EINVAL, "psem_release: the handle is NULL");
     if (n == 0)
         return weft__fail(WEFT_EINVAL, "psem_release: n is 0");
+    if (WEFT__HANDLE_DEAD(sem, "psem"))
+        return WEFT_EINVAL;
     if (weft_sys_psem_release(sem->p.sys, n) != WEFT_OK)
         return weft__fail(WEFT_EOVERFLOW, "psem_release: %u more would pass the semaphore's bound",
                           (unsigned)n);
@@ -152,7 +168,7 @@ int weft_psem_release(weft_psem *sem, uint32_t n)
 
 void weft_psem_close(weft_psem *sem)
 {
-    close_psync(sem ? &sem->p : NULL);
+    close_psync(sem ? &sem->p : NULL, __func__);
 }
 
 /* ---- Events ------------------------------------------------------------------------ */
@@ -172,19 +188,19 @@ int weft_pevent_create(weft_pevent **out)
 
 void weft_pevent_set(weft_pevent *event)
 {
-    if (event)
+    if (event && !WEFT__HANDLE_DEAD(event, "pevent"))
         weft_sys_pevent_set(event->p.sys);
 }
 
 void weft_pevent_clear(weft_pevent *event)
 {
-    if (event)
+    if (event && !WEFT__HANDLE_DEAD(event, "pevent"))
         weft_sys_pevent_clear(event->p.sys);
 }
 
 bool weft_pevent_is_set(weft_pevent *event)
 {
-    return event && weft_sys_pevent_is_set(event->p.sys);
+    return event && !WEFT__HANDLE_DEAD(event, "pevent") && weft_sys_pevent_is_set(event->p.sys);
 }
 
 int weft_pevent_wait(weft_pevent *event, double timeout)
@@ -194,13 +210,15 @@ int weft_pevent_wait(weft_pevent *event, double timeout)
 
     if (rc != WEFT_OK)
         return rc;
+    if (WEFT__HANDLE_DEAD(event, "pevent"))
+        return WEFT_EINVAL;
     return weft__timed_out(weft_sys_pevent_wait(event->p.sys, deadline),
                            "pevent_wait: timed out: the event is not set");
 }
 
 void weft_pevent_close(weft_pevent *event)
 {
-    close_psync(event ? &event->p : NULL);
+    close_psync(event ? &event->p : NULL, __func__);
 }
 
 /* ---- Handing to a child -------------------------------------------------------- */

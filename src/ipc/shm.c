@@ -45,6 +45,7 @@ static int shm_make_handle(weft_shm **out, const char *call)
     if (!*out)
         return weft__fail(WEFT_ENOMEM, "%s: no memory for the handle", call);
     (*out)->head.kind = WEFT__IPC_SHM;
+    WEFT__HANDLE_BORN(*out, "shm");
     return WEFT_OK;
 }
 
@@ -91,6 +92,7 @@ int weft_shm_create(weft_shm **out, const char *name, size_t size)
         rc = shm_create_fresh(shm, size);
     }
     if (rc != WEFT_OK) {
+        WEFT__HANDLE_GONE(shm);
         weft__free(shm);
         return rc;
     }
@@ -114,6 +116,7 @@ int weft_shm_open(weft_shm **out, const char *name)
     memcpy(shm->name, bare, strlen(bare) + 1);
     rc = weft_sys_shm_open(&shm->sys, bare);
     if (rc != WEFT_OK) {
+        WEFT__HANDLE_GONE(shm);
         weft__free(shm);
         return rc;
     }
@@ -123,24 +126,25 @@ int weft_shm_open(weft_shm **out, const char *name)
 
 void *weft_shm_ptr(weft_shm *shm)
 {
-    return shm ? shm->sys.ptr : NULL;
+    return shm && !WEFT__HANDLE_DEAD(shm, "shm") ? shm->sys.ptr : NULL;
 }
 
 size_t weft_shm_size(const weft_shm *shm)
 {
-    return shm ? shm->sys.size : 0;
+    return shm && !WEFT__HANDLE_DEAD(shm, "shm") ? shm->sys.size : 0;
 }
 
 const char *weft_shm_name(const weft_shm *shm)
 {
-    return shm ? shm->name : NULL;
+    return shm && !WEFT__HANDLE_DEAD(shm, "shm") ? shm->name : NULL;
 }
 
 void weft_shm_close(weft_shm *shm)
 {
-    if (!shm)
+    if (!shm || WEFT__HANDLE_DEAD(shm, "shm"))
         return;
     weft_sys_shm_close(&shm->sys);
+    WEFT__HANDLE_GONE(shm);
     weft__free(shm);
 }
 
@@ -191,6 +195,7 @@ int weft__shm_import(const weft__ipc_handoff *in, void **out)
     memcpy(shm->name, in->desc + sizeof size, name_len);
     rc = weft_sys_shm_adopt(&shm->sys, in->files[0], (size_t)size);
     if (rc != WEFT_OK) {
+        WEFT__HANDLE_GONE(shm);
         weft__free(shm);
         return rc;
     }
