@@ -32,8 +32,11 @@
  * there: no other thread can look at the word meanwhile, and the one that
  * starts the second thread makes the word's value visible to it (a thread
  * start is a full barrier), so a lock taken single-threaded and released
- * after a thread started stays consistent. Only the public calls: the
- * internal weft__lock* may serve words other processes map.
+ * after a thread started stays consistent. A signal handler that takes
+ * and releases the lock between the load and the store leaves it as it
+ * found it (locks are not async-signal-safe either way). Only the public
+ * calls: weft's own locks (a condition's guard, the runtime's) are taken
+ * by threaded code nearly always, and keep the one path.
  */
 #include "sync.h"
 
@@ -132,7 +135,7 @@ static inline bool try_lock(weft_lock *lock)
 
 int weft_lock_acquire(weft_lock *lock, double timeout)
 {
-    /* A free lock and a valid timeout need nothing more than the CAS. */
+    /* A free lock and a valid timeout need nothing more than try_lock. */
     if (lock && weft__timeout_valid(timeout) && try_lock(lock))
         return WEFT_OK;
     return acquire_slow(lock, timeout);
@@ -145,7 +148,8 @@ int weft_lock_release(weft_lock *lock)
     if (!lock)
         return WEFT_EINVAL;
     /* Swapping 0 into an unlocked lock changes nothing, so the check and
-     * the release are one atomic step. */
+     * the release are one atomic step; with one thread, nobody can come
+     * between the load and the store. */
     if (weft_sys_single_threaded()) {
         old = weft__load_relaxed(&lock->state);
         weft__store_relaxed(&lock->state, UNLOCKED);

@@ -43,9 +43,10 @@ void weft_sys_thread_detach(weft_sys_thread thread);
  * thread that starts the second one sees false from then on, and the new
  * thread starts after that (the start is a full barrier), so plain
  * (relaxed) accesses made while it was true are seen by every later thread.
- * It may turn true again once the others are gone (glibc: in a fork
- * child). Inline: the lock's fast path asks on every call. A word that
- * another process maps (a lock in shared memory) must not use it. */
+ * The C library may make it true again once the others are gone (glibc
+ * 2.36 does not, not even in a fork child), after which their accesses
+ * happened before. Inline: the lock's fast path asks on every call. A word
+ * that another process maps (a lock in shared memory) must not use it. */
 #if defined(WEFT_HAVE_LIBC_SINGLE_THREADED)
 #include <sys/single_threaded.h>
 static inline bool weft_sys_single_threaded(void)
