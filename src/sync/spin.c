@@ -70,6 +70,14 @@ bool weft__spin_begin(weft__spin_kind kind)
     return true;
 }
 
+void weft__spin_partner_spins(weft__spin_kind kind)
+{
+    spin_learned *l = &learned[kind];
+
+    if (l->lost > SCORE_MAX - SCORE_PROBE_FOUND)
+        l->lost = SCORE_MAX - SCORE_PROBE_FOUND;
+}
+
 void weft__spin_end(weft__spin_kind kind, bool found)
 {
     spin_learned *l = &learned[kind];

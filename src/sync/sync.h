@@ -99,6 +99,14 @@ bool weft__spin_begin(weft__spin_kind kind);
  * not (the thread then parks). */
 void weft__spin_end(weft__spin_kind kind, bool found);
 
+/* The calling thread notified a waiter that was still spinning: its
+ * partner is running and answers within a spin, so the caller's own next
+ * wait for `kind` spins even if its score ran out. Without this, two
+ * threads whose scores ran out park in turn for ever where a wake-up takes
+ * longer than a spin (across CPUs on a VM), each probe missing because its
+ * partner is still waking. */
+void weft__spin_partner_spins(weft__spin_kind kind);
+
 /* Before parking, look WEFT__SPIN_ROUNDS times, with growing pauses, for
  * what a waiter waits for (a notification: WEFT__SPIN_WAKE): true as soon
  * as ready(arg) holds; false after the last look, or at once where or while
