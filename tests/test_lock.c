@@ -220,7 +220,11 @@ WEFT_TEST(lock_taken_single_threaded_then_contended)
     contended c = {WEFT_LOCK_INIT, WEFT_TEST_COUNTER_INIT, WEFT_TEST_COUNTER_INIT};
     weft_thread *thread;
 
-    CHECK_OK(weft_lock_acquire(&c.lock, WEFT_FOREVER)); /* the only thread */
+    /* Used while this is the only thread, then taken again. */
+    CHECK_OK(weft_lock_acquire(&c.lock, WEFT_FOREVER));
+    CHECK_OK(weft_lock_release(&c.lock));
+    CHECK_STATUS(weft_lock_release(&c.lock), WEFT_EPERM);
+    CHECK_OK(weft_lock_acquire(&c.lock, WEFT_FOREVER));
     thread = weft_test_start(acquire_then_release, &c);
     weft_test_counter_wait(&c.started, 1);
     /* Long enough for the thread to spin, find the lock held and park. */
