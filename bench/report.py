@@ -60,14 +60,27 @@ from xml.sax.saxutils import escape
 # not listed here still gets a table, after these.
 FAMILIES = [
     ("lock.uncontended", "uncontended acquire + release, one thread"),
+    ("lock.uncontended.single", "the same in a process that has only ever had one thread"),
     ("lock.contended.2", "2 threads hammer one lock, total throughput"),
+    ("lock.contended.2.cpu", "the same runs, CPU time of the process per operation"),
     ("lock.contended.8", "8 threads hammer one lock, total throughput"),
+    ("lock.contended.8.cpu", "the same runs, CPU time of the process per operation"),
     ("rlock.uncontended", "uncontended recursive acquire + release, one thread"),
+    ("rlock.uncontended.single", "the same in a process that has only ever had one thread"),
     ("rlock.contended.2", "2 threads hammer one recursive lock, total throughput"),
+    ("rlock.contended.2.cpu", "the same runs, CPU time of the process per operation"),
     ("rlock.contended.8", "8 threads hammer one recursive lock, total throughput"),
+    ("rlock.contended.8.cpu", "the same runs, CPU time of the process per operation"),
+    ("event.pingpong", "two threads hand a token back and forth through two events"),
+    ("event.pingpong.cpu", "the same runs, CPU time per round trip"),
+    ("event.pingpong.4pairs", "4 event ping-pongs at once (one per process), time per round "
+     "trip of all of them"),
+    ("event.pingpong.4pairs.cpu", "the same runs, CPU time per round trip (all the pairs')"),
     ("cond.pingpong", "two threads hand a token back and forth through a lock + condition"),
+    ("cond.pingpong.cpu", "the same runs, CPU time per round trip"),
     ("cond.pingpong.4pairs", "4 ping-pongs at once (one per process), time per round trip "
      "of all of them"),
+    ("cond.pingpong.4pairs.cpu", "the same runs, CPU time per round trip (all the pairs')"),
     ("queue.bounded.1p1c", "1 producer, 1 consumer, a queue bounded to 1024"),
     ("queue.bounded.2p2c", "2 producers, 2 consumers, a queue bounded to 1024"),
     ("queue.bounded.4p4c", "4 producers, 4 consumers, a queue bounded to 1024"),

@@ -52,6 +52,12 @@ check_symbol_exists(posix_spawn_file_actions_addchdir "spawn.h" WEFT_HAVE_SPAWN_
 check_symbol_exists(posix_spawn_file_actions_addchdir_np "spawn.h" WEFT_HAVE_SPAWN_CHDIR_NP)
 check_symbol_exists(SYS_pidfd_open "sys/syscall.h" WEFT_HAVE_PIDFD_OPEN)
 unset(CMAKE_REQUIRED_DEFINITIONS)
+# The C library's "this process has one thread" flag (glibc 2.32+), which
+# src/sys/thread.h reads for the lock's single-threaded path: a definition
+# of the whole library (the top-level CMakeLists.txt), since the sync layer
+# reads it inline. Without it (musl, macOS, the BSDs) that path is compiled
+# out.
+check_symbol_exists(__libc_single_threaded "sys/single_threaded.h" WEFT_HAVE_LIBC_SINGLE_THREADED)
 
 # A spawned child must inherit only the files it is given, or it would hold
 # copies of the parent's pipes. How the rest are closed (WEFT_SPAWN_CLOSE):

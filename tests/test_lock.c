@@ -210,6 +210,36 @@ WEFT_TEST(lock_release_from_other_thread)
     CHECK_OK(weft_lock_release(&lock));
 }
 
+/* Every case runs in a process of its own, which has one thread until the
+ * case starts another: where the C library says so, the lock's public
+ * calls then use plain loads and stores (lock.c). A lock taken that way
+ * must still hold off a thread started later, and its release must wake
+ * that thread, parked on it, once the process has two. */
+WEFT_TEST(lock_taken_single_threaded_then_contended)
+{
+    contended c = {WEFT_LOCK_INIT, WEFT_TEST_COUNTER_INIT, WEFT_TEST_COUNTER_INIT};
+    weft_thread *thread;
+
+    /* Used while this is the only thread, then taken again. */
+    CHECK_OK(weft_lock_acquire(&c.lock, WEFT_FOREVER));
+    CHECK_OK(weft_lock_release(&c.lock));
+    CHECK_STATUS(weft_lock_release(&c.lock), WEFT_EPERM);
+    CHECK_OK(weft_lock_acquire(&c.lock, WEFT_FOREVER));
+    thread = weft_test_start(acquire_then_release, &c);
+    weft_test_counter_wait(&c.started, 1);
+    /* Long enough for the thread to spin, find the lock held and park. */
+    CHECK_STATUS(weft_thread_join(thread, 0.2, NULL), WEFT_ETIMEDOUT);
+    CHECK_EQ_INT(weft_test_counter_get(&c.finished), 0);
+    CHECK(weft_lock_locked(&c.lock));
+    CHECK_OK(weft_lock_release(&c.lock)); /* must wake it */
+    weft_test_join(thread);
+    CHECK_EQ_INT(weft_test_counter_get(&c.finished), 1);
+    CHECK(!weft_lock_locked(&c.lock));
+    CHECK_OK(weft_lock_acquire(&c.lock, 0));
+    CHECK_OK(weft_lock_release(&c.lock));
+    CHECK_STATUS(weft_lock_release(&c.lock), WEFT_EPERM);
+}
+
 typedef struct reacquire {
     weft_lock lock;
     weft_test_counter phase;

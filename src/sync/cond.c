@@ -205,6 +205,8 @@ void weft_cond_notify(weft_cond *cond, size_t n)
         /* Only a waiter that parked needs the system call. */
         if (weft__swap(&w->signaled, SIGNALED) == PARKED)
             weft_sys_wake_one(&w->signaled);
+        else
+            weft__spin_partner_spins(WEFT__SPIN_WAKE);
         n--;
     }
     weft__unlock(&cond->guard);

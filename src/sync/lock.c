@@ -22,9 +22,25 @@
  * reached about 0.9x and 1.2x. A word that is already 2 means threads are
  * parked: then spinning is skipped, and so it is when the process runs on
  * one CPU, where the holder cannot run while we spin (there it made a
- * condition ping-pong 1.9x slower than pthread's).
+ * condition ping-pong 1.9x slower than pthread's), and while this thread's
+ * recent spins for locks have not been paying (spin.c: the holder was not
+ * running, under load from other processes or more threads than CPUs).
+ *
+ * In a process with one thread (weft_sys_single_threaded) the public
+ * acquire and release read and write the word with plain loads and stores
+ * instead of the atomic read-modify-writes, as glibc's own mutex does
+ * there: no other thread can look at the word meanwhile, and the one that
+ * starts the second thread makes the word's value visible to it (a thread
+ * start is a full barrier), so a lock taken single-threaded and released
+ * after a thread started stays consistent. A signal handler that takes
+ * and releases the lock between the load and the store leaves it as it
+ * found it (locks are not async-signal-safe either way). Only the public
+ * calls: weft's own locks (a condition's guard, the runtime's) are taken
+ * by threaded code nearly always, and keep the one path.
  */
 #include "sync.h"
+
+#include "../sys/thread.h"
 
 enum { UNLOCKED = 0, LOCKED = 1, CONTENDED = 2 };
 
@@ -35,13 +51,19 @@ static int lock_slow(weft_lock *lock, int64_t deadline)
 
     if (deadline == 0)
         return WEFT_ETIMEDOUT;
-    for (round = 0; round < WEFT__SPIN_ROUNDS && weft__spinning_pays(); round++) {
-        weft__backoff(round);
-        s = weft__load_relaxed(&lock->state);
-        if (s == UNLOCKED && weft__cas_acquire(&lock->state, &s, LOCKED))
-            return WEFT_OK;
-        if (s == CONTENDED)
-            break;
+    if (weft__spin_begin(WEFT__SPIN_LOCK)) {
+        for (round = 0; round < WEFT__SPIN_ROUNDS; round++) {
+            weft__backoff(round);
+            s = weft__load_relaxed(&lock->state);
+            if (s == UNLOCKED && weft__cas_acquire(&lock->state, &s, LOCKED)) {
+                weft__spin_end(WEFT__SPIN_LOCK, true);
+                return WEFT_OK;
+            }
+            if (s == CONTENDED)
+                break; /* others parked first: says nothing of the spin */
+        }
+        if (round == WEFT__SPIN_ROUNDS)
+            weft__spin_end(WEFT__SPIN_LOCK, false);
     }
     while (weft__swap(&lock->state, CONTENDED) != UNLOCKED) {
         if (weft_sys_wait(&lock->state, CONTENDED, deadline) == WEFT_ETIMEDOUT)
@@ -101,12 +123,23 @@ static WEFT__NOINLINE int acquire_slow(weft_lock *lock, double timeout)
     return rc;
 }
 
-int weft_lock_acquire(weft_lock *lock, double timeout)
+/* Take a free lock at once: true when it was free. */
+static inline bool try_lock(weft_lock *lock)
 {
     uint32_t s = UNLOCKED;
 
-    /* A free lock and a valid timeout need nothing more than the CAS. */
-    if (lock && weft__timeout_valid(timeout) && weft__cas_acquire(&lock->state, &s, LOCKED))
+    if (!weft_sys_single_threaded())
+        return weft__cas_acquire(&lock->state, &s, LOCKED);
+    if (weft__load_relaxed(&lock->state) != UNLOCKED)
+        return false;
+    weft__store_relaxed(&lock->state, LOCKED);
+    return true;
+}
+
+int weft_lock_acquire(weft_lock *lock, double timeout)
+{
+    /* A free lock and a valid timeout need nothing more than try_lock. */
+    if (lock && weft__timeout_valid(timeout) && try_lock(lock))
         return WEFT_OK;
     return acquire_slow(lock, timeout);
 }
@@ -118,8 +151,14 @@ int weft_lock_release(weft_lock *lock)
     if (!lock)
         return weft__fail_null(__func__);
     /* Swapping 0 into an unlocked lock changes nothing, so the check and
-     * the release are one atomic step. */
-    old = weft__swap_release(&lock->state, UNLOCKED);
+     * the release are one atomic step; with one thread, nobody can come
+     * between the load and the store. */
+    if (weft_sys_single_threaded()) {
+        old = weft__load_relaxed(&lock->state);
+        weft__store_relaxed(&lock->state, UNLOCKED);
+    } else {
+        old = weft__swap_release(&lock->state, UNLOCKED);
+    }
     if (old == UNLOCKED)
         return weft__fail(WEFT_EPERM, "lock_release: the lock is not locked");
     if (old == CONTENDED)

@@ -79,8 +79,7 @@ static inline void weft__backoff(unsigned round)
 
 /* Whether spinning can pay at all: false when the process runs on one CPU,
  * where the thread waited for cannot run while we spin. Asked once (spin.c)
- * and kept in weft__spinning: 0 not known yet, 1 no, 2 yes. Inline: the
- * lock asks on every round of its spin. */
+ * and kept in weft__spinning: 0 not known yet, 1 no, 2 yes. */
 extern uint32_t weft__spinning;
 bool weft__spinning_pays_slow(void);
 static inline bool weft__spinning_pays(void)
@@ -90,20 +89,58 @@ static inline bool weft__spinning_pays(void)
     return known != 0 ? known == 2 : weft__spinning_pays_slow();
 }
 
+/*
+ * Whether this thread's spins have been paying lately (spin.c). A spin
+ * pays when what it waits for comes while it looks; it is wasted when the
+ * thread it waits for is not running (descheduled by other processes, on
+ * the waiter's own CPU, more threads than CPUs), and then it burns the CPU
+ * that thread needs. Each thread keeps a score per kind of spin, raised by
+ * a spin that found its change and cut harder by one that did not, and
+ * stops spinning when it runs out; then one wait in `gap` still spins, to
+ * notice when spinning pays again, the gap doubling after each such probe
+ * that finds nothing. Per thread, so it costs no shared cache line; per
+ * kind, because a lock's holder lets go within a critical section while a
+ * notification (a condition, an event, a queue) may be far off.
+ */
+typedef enum weft__spin_kind {
+    WEFT__SPIN_LOCK,  /* for a lock's holder to release it */
+    WEFT__SPIN_WAKE,  /* for a notify, a set, an item */
+    WEFT__SPIN_KINDS
+} weft__spin_kind;
+
+/* Whether the calling thread should spin now for `kind`. */
+bool weft__spin_begin(weft__spin_kind kind);
+
+/* What the spin that weft__spin_begin allowed came to: found its change or
+ * not (the thread then parks). */
+void weft__spin_end(weft__spin_kind kind, bool found);
+
+/* The calling thread notified a waiter that was still spinning: its
+ * partner is running and answers within a spin, so the caller's own next
+ * wait for `kind` spins even if its score ran out. Without this, two
+ * threads whose scores ran out park in turn for ever where a wake-up takes
+ * longer than a spin (across CPUs on a VM), each probe missing because its
+ * partner is still waking. */
+void weft__spin_partner_spins(weft__spin_kind kind);
+
 /* Before parking, look WEFT__SPIN_ROUNDS times, with growing pauses, for
- * what a waiter waits for: true as soon as ready(arg) holds; false after
- * the last look, or at once where spinning cannot pay. */
+ * what a waiter waits for (a notification: WEFT__SPIN_WAKE): true as soon
+ * as ready(arg) holds; false after the last look, or at once where or while
+ * spinning does not pay. */
 static inline bool weft__spin_until(bool (*ready)(const void *arg), const void *arg)
 {
     unsigned round;
 
-    if (!weft__spinning_pays())
+    if (!weft__spin_begin(WEFT__SPIN_WAKE))
         return false;
     for (round = 0; round < WEFT__SPIN_ROUNDS; round++) {
         weft__backoff(round);
-        if (ready(arg))
+        if (ready(arg)) {
+            weft__spin_end(WEFT__SPIN_WAKE, true);
             return true;
+        }
     }
+    weft__spin_end(WEFT__SPIN_WAKE, false);
     return false;
 }
 

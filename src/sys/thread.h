@@ -37,6 +37,29 @@ void weft_sys_thread_join(weft_sys_thread thread);
 /* Let the OS free the thread's resources when it ends (or now, if it has). */
 void weft_sys_thread_detach(weft_sys_thread thread);
 
+/* Whether the calling thread is the only thread of the process, as the C
+ * library knows it (glibc's __libc_single_threaded, where the build found
+ * it; else always false). True only while no other thread exists: the
+ * thread that starts the second one sees false from then on, and the new
+ * thread starts after that (the start is a full barrier), so plain
+ * (relaxed) accesses made while it was true are seen by every later thread.
+ * The C library may make it true again once the others are gone (glibc
+ * 2.36 does not, not even in a fork child), after which their accesses
+ * happened before. Inline: the lock's fast path asks on every call. A word
+ * that another process maps (a lock in shared memory) must not use it. */
+#if defined(WEFT_HAVE_LIBC_SINGLE_THREADED)
+#include <sys/single_threaded.h>
+static inline bool weft_sys_single_threaded(void)
+{
+    return __libc_single_threaded != 0;
+}
+#else
+static inline bool weft_sys_single_threaded(void)
+{
+    return false;
+}
+#endif
+
 /* Give the processor to another ready thread. */
 void weft_sys_thread_yield(void);
 
