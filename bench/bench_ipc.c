@@ -44,17 +44,22 @@
  *   the same families, so bench/report.py sets the two side by side.
  *
  * How
- *   Each repetition runs every competitor of every family once, the first
- *   one rotating; a run starts its child untimed (and exchanges one
- *   message with it, so it is running). Reported: median, min and max over
- *   the repetitions, the ratio of the medians to the baseline (raw
+ *   Each repetition of a family is --slices turns; in each turn every
+ *   competitor does 1/slices of the work, the first one rotating, and a
+ *   competitor's value for the repetition is the median of its turns. On a
+ *   machine shared with other work, a burst then falls on one short turn
+ *   of each competitor alike, and the median leaves it out, where runs made
+ *   one after the other would each catch a different share of it. A turn
+ *   starts its child untimed (and exchanges one message with it, so it is
+ *   running). Reported: median, min and max over the repetitions, the ratio of the medians to the baseline (raw
  *   socketpair, pthread pshared mutex), the paired per-repetition ratios,
  *   the issue's targets and one @result line per row. The @regime line
  *   (bench_regime.h) comes first: figures from a loaded machine say little
  *   without it.
  *
- * Usage: bench_ipc [--smoke] [--reps N] [--trips N] [--mib N] [--msgs N]
- *                  [--ops N] [--no-pin] [--regime NAME]
+ * Usage: bench_ipc [--smoke] [--reps N] [--slices N] [--trips N] [--mib N]
+ *                  [--msgs N] [--ops N] [--no-pin] [--families A,B] [--verbose]
+ *                  [--regime NAME]
  */
 #if defined(__linux__)
 #ifndef _GNU_SOURCE /* APR's pkg-config flags define it too */
@@ -96,15 +101,19 @@
 #endif
 
 #define MAX_REPS BENCH_MAX_REPS
+#define MAX_SLICES 100
 #define TARGET "bench_ipc_serve"
 
 typedef struct settings {
     int reps;
+    int slices; /* turns per repetition: each competitor does 1/slices of the work per turn */
     long long trips; /* round trips per run at 8 B and 4 KiB; a quarter at 64 KiB */
     long long mib;   /* MiB per 1 MiB-throughput run */
     long long msgs;  /* messages per 64-byte throughput run */
     long long ops;   /* uncontended lock operations per run; contended: a quarter per child */
     bool pin;
+    bool verbose;
+    const char *families; /* NULL: all */
 } settings;
 
 /* ---- Placement ---------------------------------------------------------------------
@@ -729,13 +738,15 @@ static void print_target(int f, int against, double bar, bool speed_bar, int rep
                met ? "met" : "MISSED");
 }
 
-static void print_results(int reps)
+static void print_results(const bool *active, int reps)
 {
     char name[64];
 
     for (int f = 0; f < (int)NFAM; f++) {
         const family *fam = &families[f];
 
+        if (!active[f])
+            continue;
         for (int c = 0; c < fam->ncomp; c++)
             bench_result(fam->name, fam->names[c], value[f][c], reps, fam->unit, fam->higher);
         if (!fam->cpu_unit)
@@ -751,12 +762,17 @@ static const char usage[] =
     "  weft_conn round trip and throughput against a raw socketpair and pipe, and\n"
     "  weft_plock against process-shared pthread mutexes, between fork children.\n"
     "  --reps N        repetitions (default 7; --smoke 1; WEFT_BENCH_REPS)\n"
+    "  --slices N      turns per repetition, each competitor doing 1/N of the work in\n"
+    "                  each (default 5; --smoke 1; WEFT_BENCH_SLICES)\n"
     "  --trips N       round trips per run at 8 B and 4 KiB, a quarter at 64 KiB\n"
     "                  (default 4000; WEFT_BENCH_TRIPS)\n"
     "  --mib N         MiB per 1 MiB-message throughput run (default 256; WEFT_BENCH_MIB)\n"
     "  --msgs N        messages per 64-byte throughput run (default 40000; WEFT_BENCH_MSGS)\n"
     "  --ops N         uncontended lock operations per run; a quarter per locker when\n"
     "                  contended (default 2000000; WEFT_BENCH_OPS)\n"
+    "  --families A,B  only the families whose names contain A or B (conn.roundtrip,\n"
+    "                  plock, ...)\n"
+    "  --verbose       every turn's figures on stderr\n"
     "  --no-pin        leave the processes to the scheduler (default: the parent or\n"
     "                  first locker on the first usable CPU, the other on the second)\n" BENCH_REGIME_USAGE
     "  --smoke         one repetition of short runs (seconds)\n"
@@ -764,17 +780,23 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
-    settings s = {.reps = 7, .trips = 4000, .mib = 256, .msgs = 40000, .ops = 2000000,
+    settings s = {.reps = 7, .slices = 5, .trips = 4000, .mib = 256, .msgs = 40000, .ops = 2000000,
                   .pin = HAVE_AFFINITY};
     const bench_option options[] = {
         BENCH_OPT_INT("--reps", "WEFT_BENCH_REPS", &s.reps, 1, MAX_REPS, 1),
         BENCH_OPT_REGIME,
+        BENCH_OPT_INT("--slices", "WEFT_BENCH_SLICES", &s.slices, 1, MAX_SLICES, 1),
         BENCH_OPT_LLONG("--trips", "WEFT_BENCH_TRIPS", &s.trips, 1, 1000000000LL, 200),
         BENCH_OPT_LLONG("--mib", "WEFT_BENCH_MIB", &s.mib, 1, 1000000LL, 8),
         BENCH_OPT_LLONG("--msgs", "WEFT_BENCH_MSGS", &s.msgs, 1, 1000000000LL, 2000),
         BENCH_OPT_LLONG("--ops", "WEFT_BENCH_OPS", &s.ops, 1, 1000000000000LL, 40000),
         BENCH_OPT_FLAG("--no-pin", &s.pin, false),
+        BENCH_OPT_TEXT("--families", NULL, &s.families),
+        BENCH_OPT_FLAG("--verbose", &s.verbose, true),
     };
+    settings part;
+    bool active[NFAM];
+    int nactive = 0;
     int64_t started;
 
     if (weft_process_register(TARGET, weft_child) != WEFT_OK)
@@ -783,23 +805,33 @@ int main(int argc, char **argv)
     bench_parse_options(options, BENCH_NOPTS(options), usage, argc, argv);
     pin = s.pin;
     find_cpus();
+    for (int f = 0; f < (int)NFAM; f++)
+        nactive += active[f] = bench_selected(families[f].name, s.families, false);
+    if (nactive == 0)
+        die("--families: no family matches \"%s\"", s.families);
+    /* What each competitor does in one turn. */
+    part = s;
+    part.trips = s.trips / s.slices + 1;
+    part.mib = s.mib / s.slices + 1;
+    part.msgs = s.msgs / s.slices + 1;
+    part.ops = s.ops / s.slices + 1;
 
     printf("weft bench_ipc: weft_conn against a raw socketpair and pipe, weft_plock against "
            "process-shared pthread mutexes\n");
     print_command(argc, argv, options, BENCH_NOPTS(options));
-    printf("settings: %d repetition%s; %lld round trips per run (%lld at 64 KiB); %lld MiB in "
-           "1 MiB messages, %lld 64-byte messages per throughput run; %lld uncontended lock "
+    printf("settings: %d repetition%s of %d turn%s; %lld round trips per repetition (%lld at 64 KiB); %lld MiB in "
+           "1 MiB messages, %lld 64-byte messages per throughput repetition; %lld uncontended lock "
            "ops, 2 x %lld contended\n",
-           s.reps, s.reps == 1 ? "" : "s", s.trips, s.trips / 4, s.mib, s.msgs, s.ops,
+           s.reps, s.reps == 1 ? "" : "s", s.slices, s.slices == 1 ? "" : "s", s.trips, s.trips / 4, s.mib, s.msgs, s.ops,
            s.ops / 4 + 1);
     print_build();
     printf("machine:  %d CPUs usable; processes %s\n", weft_cpu_count(),
            pin ? "pinned: parent (first locker) to the first usable CPU, child (second) to the second"
                : "not pinned (left to the scheduler)");
     bench_regime(pin);
-    printf("order:    each repetition runs every competitor of every family once, the first "
-           "one rotating; children are fork children (weft: weft_process_start, "
-           "WEFT_START_FORK, the end passed)\n");
+    printf("order:    family by family; in each turn every competitor once, the first one "
+           "rotating; a repetition's value is the median of its turns; children are fork "
+           "children (weft: weft_process_start, WEFT_START_FORK, the end passed)\n");
     fflush(stdout);
     started = weft_monotonic_ns();
 
@@ -807,37 +839,51 @@ int main(int argc, char **argv)
     shared_init();
     /* One untimed round: page faults, weft's first-use setup. */
     for (int f = 0; f < (int)NFAM; f++)
-        for (int c = 0; c < families[f].ncomp; c++) {
+        for (int c = 0; c < families[f].ncomp && active[f]; c++) {
             settings warm = {.trips = 20, .mib = 2, .msgs = 100, .ops = 1000};
             (void)families[f].run(&families[f], c, &warm);
         }
     for (int r = 0; r < s.reps; r++) {
         for (int f = 0; f < (int)NFAM; f++) {
             const family *fam = &families[f];
+            double turn_value[MAXCOMP][MAX_SLICES], turn_cpu[MAXCOMP][MAX_SLICES];
 
-            for (int i = 0; i < fam->ncomp; i++) {
-                int c = (r + i) % fam->ncomp;
-                sample got = fam->run(fam, c, &s);
+            for (int t = 0; t < s.slices && active[f]; t++) {
+                for (int i = 0; i < fam->ncomp; i++) {
+                    int c = (r + t + i) % fam->ncomp;
+                    sample got = fam->run(fam, c, &part);
 
-                value[f][c][r] = got.value;
-                cpu[f][c][r] = got.cpu;
+                    turn_value[c][t] = got.value;
+                    turn_cpu[c][t] = got.cpu;
+                    if (s.verbose)
+                        fprintf(stderr, "rep %d turn %d  %-22s %-30s %10.3f %s  %10.3f %s\n",
+                                r + 1, t + 1, fam->name, fam->names[c], got.value, fam->unit,
+                                got.cpu, fam->cpu_unit ? fam->cpu_unit : fam->unit);
+                }
+            }
+            for (int c = 0; c < fam->ncomp && active[f]; c++) {
+                value[f][c][r] = median(turn_value[c], s.slices);
+                cpu[f][c][r] = median(turn_cpu[c], s.slices);
             }
         }
-        if (isatty(STDERR_FILENO))
+        if (isatty(STDERR_FILENO) && !s.verbose)
             fprintf(stderr, "\rrepetition %d/%d done", r + 1, s.reps);
     }
-    if (isatty(STDERR_FILENO))
+    if (isatty(STDERR_FILENO) && !s.verbose)
         fprintf(stderr, "\r%30s\r", "");
 
     printf("\nEach family: median, min and max over the repetitions; ratio = median / the "
            "baseline's median; paired = median (min-max) of the per-repetition ratios; last "
            "column, where there is one, the median CPU time of both processes per operation\n");
     for (int f = 0; f < (int)NFAM; f++)
-        print_family(f, s.reps);
+        if (active[f])
+            print_family(f, s.reps);
 
     printf("\nTargets (issue 16): \"met\" needs the paired median and the ratio of medians both "
            "within the bound\n");
     for (int f = 0; f < (int)NFAM; f++) {
+        if (!active[f])
+            continue;
         if (families[f].names == conn_names) {
             print_target(f, C_SOCKETPAIR, 0.9, true, s.reps);
             continue;
@@ -847,7 +893,7 @@ int main(int argc, char **argv)
     }
     printf("  against Python's multiprocessing.Pipe (target >= 10x): bench/python_ref.py, in "
            "bench/RESULTS.md\n\n");
-    print_results(s.reps);
+    print_results(active, s.reps);
     printf("\ntotal time: %.1f s\n", (double)(weft_monotonic_ns() - started) / 1e9);
     weft_plock_close(plock);
     return 0;
