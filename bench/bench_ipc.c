@@ -107,10 +107,10 @@
 typedef struct settings {
     int reps;
     int slices; /* turns per repetition: each competitor does 1/slices of the work per turn */
-    long long trips; /* round trips per run at 8 B and 4 KiB; a quarter at 64 KiB */
-    long long mib;   /* MiB per 1 MiB-throughput run */
-    long long msgs;  /* messages per 64-byte throughput run */
-    long long ops;   /* uncontended lock operations per run; contended: a quarter per child */
+    long long trips; /* round trips per repetition at 8 B and 4 KiB; a quarter at 64 KiB */
+    long long mib;   /* MiB in 1 MiB messages per throughput repetition */
+    long long msgs;  /* 64-byte messages per throughput repetition */
+    long long ops;   /* uncontended lock operations per repetition; contended: a quarter per child */
     bool pin;
     bool verbose;
     const char *families; /* NULL: all */
@@ -704,8 +704,8 @@ static void print_family(int f, int reps)
 {
     const family *fam = &families[f];
 
-    printf("\n%s: %s (%s, %s is better; CPU: both processes)\n", fam->name, fam->what, fam->unit,
-           fam->higher ? "higher" : "lower");
+    printf("\n%s: %s (%s, %s is better%s)\n", fam->name, fam->what, fam->unit,
+           fam->higher ? "higher" : "lower", fam->cpu_unit ? "; CPU: both processes" : "");
     printf("  %-30s %9s %9s %9s  %5s  %-16s %s\n", "competitor", "median", "min", "max", "ratio",
            "paired", fam->cpu_unit ? fam->cpu_unit : "");
     for (int c = 0; c < fam->ncomp; c++) {
@@ -761,15 +761,17 @@ static const char usage[] =
     "usage: bench_ipc [options]\n"
     "  weft_conn round trip and throughput against a raw socketpair and pipe, and\n"
     "  weft_plock against process-shared pthread mutexes, between fork children.\n"
-    "  --reps N        repetitions (default 7; --smoke 1; WEFT_BENCH_REPS)\n"
+    "  --reps N        repetitions (default 5; --smoke 1; WEFT_BENCH_REPS)\n"
     "  --slices N      turns per repetition, each competitor doing 1/N of the work in\n"
     "                  each (default 5; --smoke 1; WEFT_BENCH_SLICES)\n"
-    "  --trips N       round trips per run at 8 B and 4 KiB, a quarter at 64 KiB\n"
-    "                  (default 4000; WEFT_BENCH_TRIPS)\n"
-    "  --mib N         MiB per 1 MiB-message throughput run (default 256; WEFT_BENCH_MIB)\n"
-    "  --msgs N        messages per 64-byte throughput run (default 40000; WEFT_BENCH_MSGS)\n"
-    "  --ops N         uncontended lock operations per run; a quarter per locker when\n"
-    "                  contended (default 2000000; WEFT_BENCH_OPS)\n"
+    "  --trips N       round trips per repetition at 8 B and 4 KiB, a quarter at\n"
+    "                  64 KiB (default 2000; WEFT_BENCH_TRIPS)\n"
+    "  --mib N         MiB in 1 MiB messages per throughput repetition (default 128;\n"
+    "                  WEFT_BENCH_MIB)\n"
+    "  --msgs N        64-byte messages per throughput repetition (default 20000;\n"
+    "                  WEFT_BENCH_MSGS)\n"
+    "  --ops N         uncontended lock operations per repetition; a quarter per\n"
+    "                  locker when contended (default 2000000; WEFT_BENCH_OPS)\n"
     "  --families A,B  only the families whose names contain A or B (conn.roundtrip,\n"
     "                  plock, ...)\n"
     "  --verbose       every turn's figures on stderr\n"
@@ -780,7 +782,7 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
-    settings s = {.reps = 7, .slices = 5, .trips = 4000, .mib = 256, .msgs = 40000, .ops = 2000000,
+    settings s = {.reps = 5, .slices = 5, .trips = 2000, .mib = 128, .msgs = 20000, .ops = 2000000,
                   .pin = HAVE_AFFINITY};
     const bench_option options[] = {
         BENCH_OPT_INT("--reps", "WEFT_BENCH_REPS", &s.reps, 1, MAX_REPS, 1),
