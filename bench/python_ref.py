@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""python_ref.py: Python 3's own threading, queue, concurrent.futures and
-subprocess, measured the way the C benches measure weft, for reference.
+"""python_ref.py: Python 3's own threading, queue, concurrent.futures,
+subprocess and multiprocessing.Pipe, measured the way the C benches measure
+weft, for reference.
 
 weft gives C programs Python's concurrency model; this shows what the same
 operations cost in Python itself. Every measured row also prints the
@@ -14,7 +15,7 @@ the interpreter's own cost (a loop iteration, a method call, the GIL's
 hand-offs): they say what a Python program pays, not what the underlying
 C primitive costs.
 
-    python3 bench/python_ref.py            the full run (about 15 s)
+    python3 bench/python_ref.py            the full run (about 20 s)
     python3 bench/python_ref.py --smoke    a quick check, one repetition
     python3 bench/python_ref.py --help     the options
 
@@ -23,6 +24,7 @@ Standard library only; any Python 3.8 or later.
 
 import argparse
 import gc
+import multiprocessing
 import os
 import platform
 import queue
@@ -42,6 +44,7 @@ FUTURES = "Python concurrent.futures"
 THREAD = "Python threading.Thread"
 LOCAL = "Python threading.local"
 SUBPROCESS = "Python subprocess.run"
+PIPE = "Python multiprocessing.Pipe"
 
 # How much work one run does: (full, smoke).
 SIZES = {
@@ -55,6 +58,9 @@ SIZES = {
     "starts": (500, 50),
     "local_gets": (1000000, 50000),
     "spawns": (40, 5),
+    "pipe_trips": (2000, 100),
+    "pipe_mib": (64, 4),
+    "pipe_msgs": (20000, 1000),
 }
 
 perf = time.perf_counter
@@ -257,8 +263,114 @@ def spawn_small(cfg):
     return elapsed / n * 1e3
 
 
-# (family, competitor, unit, higher is better, function); the order of the
-# table. The empty loop has no family: it is printed as a note only.
+class Sample:
+    """A run's value with the CPU time per operation of every process it
+    used; main() reports the CPU time as the family "<family>.cpu"."""
+
+    def __init__(self, value, cpu):
+        self.value = value
+        self.cpu = cpu
+
+
+# multiprocessing.Pipe, as bench_ipc measures weft_conn: a fork child (where
+# the platform has fork) echoes the first message, then echoes every message
+# (ECHO) or only reads it (SINK) until an empty one, and answers that with
+# the CPU seconds its loop took. Python's Connection frames each message
+# with a length itself (send_bytes / recv_bytes).
+ECHO, SINK = 0, 1
+
+
+def pipe_child(conn, mode):
+    m = conn.recv_bytes()
+    conn.send_bytes(m)
+    cpu0 = time.process_time()
+    while True:
+        m = conn.recv_bytes()
+        if not m:
+            break
+        if mode == ECHO:
+            conn.send_bytes(m)
+    conn.send_bytes(repr(time.process_time() - cpu0).encode())
+    conn.close()
+
+
+def pipe_context():
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
+def pipe_run(mode, loop):
+    """Start the child, time loop(conn) and the child's last answer: the
+    wall seconds and the CPU seconds of both processes."""
+    ctx = pipe_context()
+    mine, theirs = ctx.Pipe(duplex=True)
+    child = ctx.Process(target=pipe_child, args=(theirs, mode))
+    child.start()
+    theirs.close()
+    mine.send_bytes(b"hello")
+    if mine.recv_bytes() != b"hello":
+        raise SystemExit("python_ref.py: the Pipe child's greeting came back wrong")
+    t0, cpu0 = perf(), time.process_time()
+    loop(mine)
+    mine.send_bytes(b"")
+    child_cpu = float(mine.recv_bytes())
+    wall, cpu = perf() - t0, time.process_time() - cpu0 + child_cpu
+    child.join()
+    mine.close()
+    if child.exitcode != 0:
+        raise SystemExit("python_ref.py: the Pipe child ended with code %s" % child.exitcode)
+    return wall, cpu
+
+
+def pipe_roundtrip(size):
+    """send_bytes of `size` bytes, the child sends them back, recv_bytes:
+    us per round trip (a quarter as many trips at 64 KiB, as bench_ipc)."""
+
+    def run(cfg):
+        n = cfg.pipe_trips if size <= 4096 else max(cfg.pipe_trips // 4, 1)
+        msg = b"x" * size
+
+        def loop(conn):
+            send, recv = conn.send_bytes, conn.recv_bytes
+            for _ in range(n):
+                send(msg)
+                if len(recv()) != size:
+                    raise SystemExit("python_ref.py: a Pipe round trip came back wrong")
+
+        wall, cpu = pipe_run(ECHO, loop)
+        return Sample(wall / n * 1e6, cpu / n * 1e6)
+
+    return run
+
+
+def pipe_throughput(size):
+    """send_bytes of `size`-byte messages one way, the child reads each:
+    MiB/s for 1 MiB messages, thousands of messages/s for small ones."""
+
+    def run(cfg):
+        small = size < 4096
+        n = cfg.pipe_msgs if small else cfg.pipe_mib
+        msg = b"x" * size
+
+        def loop(conn):
+            send = conn.send_bytes
+            for _ in range(n):
+                send(msg)
+
+        wall, cpu = pipe_run(SINK, loop)
+        value = n / wall / 1e3 if small else n * size / wall / 1048576.0
+        return Sample(value, cpu / n * 1e9)
+
+    return run
+
+
+# PQUEUE: multiprocessing.Queue against weft_pqueue (issue 16 item 3) comes
+# here with bench_ipc's pqueue families: a MEASUREMENTS row per family.
+
+# (family, competitor, unit, higher is better, function[, CPU unit]); the
+# order of the table. A row with a CPU unit returns a Sample and also
+# reports "<family>.cpu". The empty loop has no family: it is printed as a
+# note only.
 MEASUREMENTS = [
     ("lock.uncontended", LOCK, "ns/op", False, lock_uncontended),
     ("lock.contended.2", LOCK, "Mops/s", True, lock_contended(2)),
@@ -274,6 +386,11 @@ MEASUREMENTS = [
     ("thread.start_join", THREAD, "us", False, thread_start_join),
     ("local.get", LOCAL, "ns", False, local_get),
     ("spawn.small", SUBPROCESS, "ms", False, spawn_small),
+    ("conn.roundtrip.8", PIPE, "us", False, pipe_roundtrip(8), "CPU us"),
+    ("conn.roundtrip.4k", PIPE, "us", False, pipe_roundtrip(4096), "CPU us"),
+    ("conn.roundtrip.64k", PIPE, "us", False, pipe_roundtrip(65536), "CPU us"),
+    ("conn.throughput.1m", PIPE, "MiB/s", True, pipe_throughput(1 << 20), "CPU ns/msg"),
+    ("conn.throughput.64", PIPE, "kmsg/s", True, pipe_throughput(64), "CPU ns/msg"),
     (None, "(empty loop)", "ns", False, empty_loop),
 ]
 
@@ -321,8 +438,9 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="python_ref.py",
         description="Python 3 reference for weft's benches: threading.Lock, queue.Queue, "
-                    "concurrent.futures.ThreadPoolExecutor, threading.Thread, threading.local "
-                    "and subprocess.run, with the @result lines bench/report.py reads.")
+                    "concurrent.futures.ThreadPoolExecutor, threading.Thread, threading.local, "
+                    "subprocess.run and multiprocessing.Pipe, with the @result lines "
+                    "bench/report.py reads.")
     parser.add_argument("--smoke", action="store_true",
                         help="a quick check: one repetition, short runs (a few seconds)")
     parser.add_argument("--reps", type=int, metavar="N",
@@ -355,8 +473,8 @@ def main(argv):
     command = ("WEFT_BENCH_REPS=%s " % shlex.quote(env) if env else "") + " ".join(
         shlex.quote(a) for a in [os.path.basename(sys.executable) or "python3"] + sys.argv)
     uname = platform.uname()
-    print("weft python_ref: Python 3's threading, queue, concurrent.futures and subprocess, "
-          "for reference")
+    print("weft python_ref: Python 3's threading, queue, concurrent.futures, subprocess and "
+          "multiprocessing.Pipe, for reference")
     print("command:  %s" % command)
     print("settings: %d repetition%s; lock %d ops uncontended, %d ms contended with 2, 8 threads;"
           % (cfg.reps, "" if cfg.reps == 1 else "s", cfg.lock_ops, cfg.contended_ms))
@@ -364,8 +482,12 @@ def main(argv):
           % (cfg.queue_items, cfg.queue_bound))
     print("          executor (2 workers) %d tasks per throughput run, %d round trips;"
           % (cfg.pool_tasks, cfg.trips))
-    print("          %d thread starts, %d local reads, %d spawns per run"
+    print("          %d thread starts, %d local reads, %d spawns per run;"
           % (cfg.starts, cfg.local_gets, cfg.spawns))
+    print("          Pipe (a %s child) %d round trips (%d at 64 KiB), %d MiB in 1 MiB messages, "
+          "%d 64-byte messages per run"
+          % (pipe_context().get_start_method(), cfg.pipe_trips, max(cfg.pipe_trips // 4, 1),
+             cfg.pipe_mib, cfg.pipe_msgs))
     print("build:    %s %s (%s), %s, switch interval %g ms"
           % (platform.python_implementation(), platform.python_version(),
              platform.python_compiler(), gil_text(), sys.getswitchinterval() * 1e3))
@@ -377,6 +499,7 @@ def main(argv):
 
     values = [[] for _ in chosen]
     fairness = [[] for _ in chosen]
+    cpu = [[] for _ in chosen]
     for rep in range(cfg.reps):
         for k in range(len(chosen)):
             i = (rep + k) % len(chosen)
@@ -385,8 +508,18 @@ def main(argv):
             if isinstance(got, tuple):
                 values[i].append(got[0])
                 fairness[i].append(got[1])
+            elif isinstance(got, Sample):
+                values[i].append(got.value)
+                cpu[i].append(got.cpu)
             else:
                 values[i].append(got)
+
+    # The rows: each measurement's, then its CPU time's where it has one.
+    rows = []
+    for m, v, f, c in zip(chosen, values, fairness, cpu):
+        rows.append((m[0], m[1], m[2], m[3], v, f))
+        if len(m) > 5:
+            rows.append((m[0] + ".cpu", m[1], m[5], False, c, []))
 
     print()
     print("Python reference: median, min and max over the repetitions")
@@ -394,7 +527,7 @@ def main(argv):
     print("%-22s %-28s %10s %10s %10s  %-9s %-6s  %s"
           % ("family", "competitor", "median", "min", "max", "unit", "better", "fairness"))
     loop_ns = None
-    for (family, competitor, unit, higher, _), v, f in zip(chosen, values, fairness):
+    for family, competitor, unit, higher, v, f in rows:
         if family is None:
             loop_ns = median(v)
             continue
@@ -402,11 +535,13 @@ def main(argv):
         print("%-22s %-28s %10s %10s %10s  %-9s %-6s  %s"
               % (family, competitor, fmt_value(median(v)), fmt_value(min(v)), fmt_value(max(v)),
                  unit, "higher" if higher else "lower", fair))
+    print("  the .cpu rows: the CPU time of both processes (parent and Pipe child) per "
+          "operation")
     if loop_ns is not None:
         print("  the ns/op rows include the loop: an empty `for _ in range(n)` iteration takes "
               "%.2f ns here" % loop_ns)
     print()
-    for (family, competitor, unit, higher, _), v in zip(chosen, values):
+    for family, competitor, unit, higher, v, _ in rows:
         if family is not None:
             print(result_line(family, competitor, v, unit, higher))
     print()

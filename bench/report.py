@@ -94,6 +94,23 @@ FAMILIES = [
     ("local.set", "write a thread-local value"),
     ("spawn.small", "spawn a program and wait for it, from a small parent"),
     ("spawn.large", "spawn a program and wait for it, from a parent that touched 2 GiB"),
+    ("conn.roundtrip.8", "a parent sends 8 bytes, a fork child sends them back"),
+    ("conn.roundtrip.8.cpu", "the same, CPU time of both processes per round trip"),
+    ("conn.roundtrip.4k", "a parent sends 4 KiB, a fork child sends them back"),
+    ("conn.roundtrip.4k.cpu", "the same, CPU time of both processes per round trip"),
+    ("conn.roundtrip.64k", "a parent sends 64 KiB, a fork child sends them back"),
+    ("conn.roundtrip.64k.cpu", "the same, CPU time of both processes per round trip"),
+    ("conn.throughput.1m", "a parent sends 1 MiB messages one way to a fork child"),
+    ("conn.throughput.1m.cpu", "the same, CPU time of both processes per message"),
+    ("conn.throughput.64", "a parent sends 64-byte messages one way to a fork child"),
+    ("conn.throughput.64.cpu", "the same, CPU time of both processes per message"),
+    ("plock.uncontended", "uncontended acquire + release of a lock between processes, "
+     "one process"),
+    ("plock.contended.2proc", "2 processes hammer one lock between processes, time per "
+     "operation"),
+    ("plock.contended.2proc.cpu", "the same, CPU time of both processes per operation"),
+    # PQUEUE: the weft_pqueue families (issue 16 item 3) go here when
+    # bench_ipc measures them.
 ]
 DESCRIPTION = dict(FAMILIES)
 

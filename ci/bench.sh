@@ -4,12 +4,13 @@
 # in build-bench/ (removed first), run every bench in full in each regime
 # below and bench/python_ref.py once (when python3 is installed), keep their
 # raw output in build-bench/bench-output/, and write bench/RESULTS.md and
-# bench/results.svg from it with bench/report.py (about 40 minutes on two
+# bench/results.svg from it with bench/report.py (about 45 minutes on two
 # cores).
 #
 # The regimes (each bench measures and prints its own first, see
 # bench/bench_regime.h; report.py labels every figure with it):
 #   placement  pinned: bench_lock and bench_queue pin each thread to a CPU,
+#              bench_ipc each of its two processes,
 #              bench_thread and bench_spawn run under `taskset -c 0` (skipped
 #              without taskset); unpinned: --no-pin, no taskset
 #   load       quiet: nothing else is started;
@@ -20,8 +21,8 @@
 #              4 pairs of threads or more on 2 CPUs;
 #              external-load: two busy processes, started here before the
 #              bench and killed after it
-# Every placement runs with every load; bench_thread and bench_spawn, which
-# run no pairs, skip oversubscribed. bench_sizes measures no time: it runs
+# Every placement runs with every load; bench_thread, bench_spawn and
+# bench_ipc, which run no pairs, skip oversubscribed. bench_sizes measures no time: it runs
 # once.
 #
 #   --smoke   every bench and python_ref.py with --smoke (seconds, not
@@ -44,7 +45,7 @@ smoke=""
 for arg in "$@"; do
   case $arg in
     --smoke) smoke="--smoke" ;;
-    -h | --help) sed -n '2,39p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) ci_die "usage: ci/bench.sh [--smoke]" ;;
   esac
 done
@@ -97,7 +98,7 @@ run_bench() {
   name=$(basename "$exe")
   case $name:$placement in
     bench_sizes:*) [[ $placement == pinned && $load == quiet ]] || return 0 ;;
-    bench_lock:unpinned | bench_queue:unpinned) args+=(--no-pin) ;;
+    bench_lock:unpinned | bench_queue:unpinned | bench_ipc:unpinned) args+=(--no-pin) ;;
     bench_thread:pinned | bench_spawn:pinned)
       command -v taskset >/dev/null 2>&1 || { ci_log "bench: no taskset, no pinned $name"; return 0; }
       prefix=(taskset -c 0) ;;
