@@ -269,6 +269,32 @@ static bool may_get(void *q)
     return has_item(q) || !is_open(q);
 }
 
+/* The item slots in a cache line. */
+#define LINE_SLOTS (WEFT__CACHE_LINE / sizeof(void *))
+
+/* The pauses (weft__backoff's round) a getter leaves a producer to fill
+ * the line it is writing: 32, about the time of a few puts. */
+#define RUN_PAUSE_ROUND 5
+
+/*
+ * With the get lock, once the items seen are all taken: read tail again
+ * and say whether it shows a short run, some items but fewer than a line
+ * holds. A getter that catches up with a producer still putting would
+ * take each item as it lands; every put then finds the slot's line and
+ * tail's line in the getter's cache and waits for them to come back, so a
+ * line round trip between CPUs (70-450 ns) sets the pace. A getter that
+ * sees a short run pauses once (without its lock) before it takes it: the
+ * producer fills the line meanwhile, and the lines move once per run
+ * rather than once per item.
+ */
+static bool short_run(weft_queue *q)
+{
+    if (q->head != q->tail_seen)
+        return false;
+    q->tail_seen = weft__load_size(&q->tail);
+    return q->tail_seen != q->head && q->tail_seen - q->head < LINE_SLOTS;
+}
+
 /* Without a lock (weft__spin_until): whether an item seems to be there. */
 static bool item_in_sight(const void *queue)
 {
@@ -339,18 +365,33 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
 {
     weft_lock *lock;
     int64_t deadline;
-    bool spun = false;
+    bool spun = false, may_pause;
     int rc;
 
     rc = weft__begin_wait(q && item ? q : NULL, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
     lock = get_lock_of(q);
+    /* Not for a getter that waited: the item it finds is the one it waited
+     * for, and a pause would only delay it. */
+    may_pause = is_fifo(q) && deadline != 0 && weft__spinning_pays();
     weft__lock(lock);
     for (;;) {
+        if (may_pause && short_run(q)) {
+            may_pause = false;
+            weft__unlock(lock);
+            weft__backoff(RUN_PAUSE_ROUND);
+            weft__lock(lock);
+            continue;
+        }
         if (has_item(q)) {
             *item = is_fifo(q) ? chunk_take(q) : array_take(q);
-            weft__store_size(&q->head, q->head + 1);
+            /* Only a bounded queue's putters wait for head to move, and
+             * only they need the fence of the store-then-check handshake. */
+            if (q->maxsize != 0)
+                weft__store_size(&q->head, q->head + 1);
+            else
+                weft__store_size_release(&q->head, q->head + 1);
             break;
         }
         if (!is_open(q)) {
@@ -359,6 +400,7 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
         }
         if (deadline != 0 && !spun) {
             spun = true;
+            may_pause = false;
             weft__unlock(lock);
             (void)weft__spin_until(item_in_sight, q);
             weft__lock(lock);
