@@ -1046,11 +1046,11 @@ WEFT_TEST(queue_shutdown_wakes_putters_immediate)
 }
 
 /* Getters and putters on two queues, one shutdown each: every one woken. */
-WEFT_TEST(queue_shutdown_wakes_putters_and_getters)
+static void check_shutdown_wakes_putters_and_getters(weft_queue_kind kind)
 {
     enum { N = 4 };
-    weft_queue *empty = make_queue(WEFT_QUEUE_LIFO, 1, NULL);
-    weft_queue *full = make_queue(WEFT_QUEUE_LIFO, 1, NULL);
+    weft_queue *empty = make_queue(kind, 1, NULL);
+    weft_queue *full = make_queue(kind, 1, NULL);
     weft_test_counter started = WEFT_TEST_COUNTER_INIT;
     weft_thread *threads[2 * N];
     blocked bs[2 * N];
@@ -1077,6 +1077,17 @@ WEFT_TEST(queue_shutdown_wakes_putters_and_getters)
     get_expect(full, ITEM(0));
     weft_queue_destroy(empty);
     weft_queue_destroy(full);
+}
+
+WEFT_TEST(queue_shutdown_wakes_putters_and_getters)
+{
+    check_shutdown_wakes_putters_and_getters(WEFT_QUEUE_LIFO);
+}
+
+/* The same on FIFO queues, whose two ends have a lock each. */
+WEFT_TEST(queue_shutdown_wakes_putters_and_getters_fifo)
+{
+    check_shutdown_wakes_putters_and_getters(WEFT_QUEUE_FIFO);
 }
 
 /* An immediate shutdown drops the items and wakes the joiners with OK. */
@@ -1212,10 +1223,12 @@ WEFT_TEST(queue_null_item)
 
 /* ---- Stress ----------------------------------------------------------------- */
 
-enum { STRESS_PRODUCERS = 4, STRESS_CONSUMERS = 4, STRESS_BOUND = 64 };
+/* Up to STRESS_PAIRS producers and as many consumers. */
+enum { STRESS_PAIRS = 4, STRESS_BOUND = 64 };
 
 typedef struct stress {
     weft_queue *q;
+    int pairs;         /* producers, and consumers */
     long per_producer; /* items each producer puts */
     unsigned char *seen;   /* per item: how many times it was got */
     weft_barrier start;
@@ -1230,7 +1243,7 @@ typedef struct consumer {
     stress *s;
     weft_lock lock; /* guards done: read by the main thread after join */
     long done;
-    long last_of[STRESS_PRODUCERS]; /* last sequence number per producer */
+    long last_of[STRESS_PAIRS]; /* last sequence number per producer */
     bool ordered; /* a producer's items come out in the order put */
     int status; /* what the get that ended the loop returned */
 } consumer;
@@ -1257,7 +1270,7 @@ static void *stress_consumer(void *arg)
 {
     consumer *c = arg;
     stress *s = c->s;
-    long total = STRESS_PRODUCERS * s->per_producer;
+    long total = s->pairs * s->per_producer;
 
     weft_barrier_wait(&s->start, WEFT_FOREVER);
     for (;;) {
@@ -1299,11 +1312,11 @@ static int compare_ids(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void run_stress(weft_queue_kind kind, size_t bound, long per_producer)
+static void run_stress(weft_queue_kind kind, size_t bound, int pairs, long per_producer)
 {
-    weft_thread *producers[STRESS_PRODUCERS], *consumers[STRESS_CONSUMERS];
-    producer ps[STRESS_PRODUCERS];
-    consumer cs[STRESS_CONSUMERS];
+    weft_thread *producers[STRESS_PAIRS], *consumers[STRESS_PAIRS];
+    producer ps[STRESS_PAIRS];
+    consumer cs[STRESS_PAIRS];
     stress s;
     long total, sum, i;
     bool ordered = kind != WEFT_QUEUE_LIFO;
@@ -1311,36 +1324,37 @@ static void run_stress(weft_queue_kind kind, size_t bound, long per_producer)
 
     memset(&s, 0, sizeof s);
     s.q = make_queue(kind, bound, kind == WEFT_QUEUE_PRIORITY ? compare_ids : NULL);
+    s.pairs = pairs;
     s.per_producer = per_producer;
-    total = STRESS_PRODUCERS * per_producer;
+    total = pairs * per_producer;
     s.seen = calloc((size_t)total, 1);
     CHECK(s.seen != NULL);
-    weft_barrier_init(&s.start, STRESS_PRODUCERS + STRESS_CONSUMERS);
-    for (k = 0; k < STRESS_PRODUCERS; k++) {
+    weft_barrier_init(&s.start, (uint32_t)(2 * pairs));
+    for (k = 0; k < pairs; k++) {
         ps[k].s = &s;
         ps[k].index = k;
     }
     memset(cs, 0, sizeof cs);
-    for (k = 0; k < STRESS_CONSUMERS; k++) {
+    for (k = 0; k < pairs; k++) {
         int p;
 
         cs[k].s = &s;
         cs[k].ordered = ordered; /* the lock: zero-filled is unlocked */
-        for (p = 0; p < STRESS_PRODUCERS; p++)
+        for (p = 0; p < pairs; p++)
             cs[k].last_of[p] = -1;
     }
-    weft_test_start_each(consumers, STRESS_CONSUMERS, stress_consumer, cs, sizeof cs[0]);
-    weft_test_start_each(producers, STRESS_PRODUCERS, stress_producer, ps, sizeof ps[0]);
+    weft_test_start_each(consumers, pairs, stress_consumer, cs, sizeof cs[0]);
+    weft_test_start_each(producers, pairs, stress_producer, ps, sizeof ps[0]);
 
     /* Every put has been made; the consumers may still be at work. */
-    for (k = 0; k < STRESS_PRODUCERS; k++)
+    for (k = 0; k < pairs; k++)
         CHECK(weft_thread_join(producers[k], WEFT_FOREVER, NULL) == WEFT_OK);
-    for (k = 0; k < STRESS_PRODUCERS; k++)
+    for (k = 0; k < pairs; k++)
         weft_thread_release(producers[k]);
     CHECK_OK(weft_queue_join(s.q, WEFT_FOREVER));
     /* join returned only after the last task_done: every count is in. */
     sum = 0;
-    for (k = 0; k < STRESS_CONSUMERS; k++) {
+    for (k = 0; k < pairs; k++) {
         weft_lock_acquire(&cs[k].lock, WEFT_FOREVER);
         sum += cs[k].done;
         weft_lock_release(&cs[k].lock);
@@ -1351,8 +1365,8 @@ static void run_stress(weft_queue_kind kind, size_t bound, long per_producer)
 
     /* A plain shutdown sends the consumers home. */
     weft_queue_shutdown(s.q, false);
-    weft_test_join_all(consumers, STRESS_CONSUMERS);
-    for (k = 0; k < STRESS_CONSUMERS; k++)
+    weft_test_join_all(consumers, pairs);
+    for (k = 0; k < pairs; k++)
         CHECK_STATUS(cs[k].status, WEFT_ESHUTDOWN);
     for (i = 0; i < total; i++) {
         if (s.seen[i] != 1)
@@ -1365,27 +1379,59 @@ static void run_stress(weft_queue_kind kind, size_t bound, long per_producer)
 
 WEFT_TEST_TIMEOUT(queue_stress_fifo, 120)
 {
-    run_stress(WEFT_QUEUE_FIFO, STRESS_BOUND, weft_test_iterations(250000));
+    run_stress(WEFT_QUEUE_FIFO, STRESS_BOUND, STRESS_PAIRS, weft_test_iterations(250000));
 }
 
 /* A FIFO keeps its items in chunks of a little over a hundred: a bound of
  * several chunks, and no bound, make the ends cross chunks all the time. */
 WEFT_TEST_TIMEOUT(queue_stress_fifo_bound_1000, 120)
 {
-    run_stress(WEFT_QUEUE_FIFO, 1000, weft_test_iterations(250000));
+    run_stress(WEFT_QUEUE_FIFO, 1000, STRESS_PAIRS, weft_test_iterations(250000));
 }
 
 WEFT_TEST_TIMEOUT(queue_stress_fifo_unbounded, 120)
 {
-    run_stress(WEFT_QUEUE_FIFO, 0, weft_test_iterations(250000));
+    run_stress(WEFT_QUEUE_FIFO, 0, STRESS_PAIRS, weft_test_iterations(250000));
 }
 
 WEFT_TEST_TIMEOUT(queue_stress_lifo, 120)
 {
-    run_stress(WEFT_QUEUE_LIFO, STRESS_BOUND, weft_test_iterations(50000));
+    run_stress(WEFT_QUEUE_LIFO, STRESS_BOUND, STRESS_PAIRS, weft_test_iterations(50000));
 }
 
 WEFT_TEST_TIMEOUT(queue_stress_priority, 120)
 {
-    run_stress(WEFT_QUEUE_PRIORITY, STRESS_BOUND, weft_test_iterations(50000));
+    run_stress(WEFT_QUEUE_PRIORITY, STRESS_BOUND, STRESS_PAIRS, weft_test_iterations(50000));
+}
+
+/* One producer and one consumer: the getter keeps catching up with the
+ * putter, and finds short runs (fewer items than a cache line holds) that
+ * it leaves the putter to fill before it takes them. Every item once, in
+ * order, with no bound and with bounds below, at and above a line's worth
+ * of items and a chunk's. */
+WEFT_TEST_TIMEOUT(queue_stress_fifo_1p1c_unbounded, 120)
+{
+    run_stress(WEFT_QUEUE_FIFO, 0, 1, weft_test_iterations(500000));
+}
+
+/* The items in a cache line of a 64-bit target's queue. */
+enum { LINE_ITEMS = 8 };
+
+WEFT_TEST_TIMEOUT(queue_stress_fifo_1p1c_bounds, 120)
+{
+    static const size_t bounds[] = {1, 3, 8, 9, 127, 128, 1024};
+    size_t i;
+
+    /* Fewer items through the small bounds, where a side often sleeps. */
+    for (i = 0; i < sizeof bounds / sizeof bounds[0]; i++)
+        run_stress(WEFT_QUEUE_FIFO, bounds[i], 1,
+                   weft_test_iterations(bounds[i] <= 2 * LINE_ITEMS ? 10000 : 100000));
+}
+
+/* Two producers, two consumers on a queue of one item: the putters sleep
+ * on a full queue and the getters on an empty one, by turns, for every
+ * item; a lost wake-up on either side would hang here. */
+WEFT_TEST_TIMEOUT(queue_stress_fifo_bound_1_sleepers_both_sides, 120)
+{
+    run_stress(WEFT_QUEUE_FIFO, 1, 2, weft_test_iterations(20000));
 }
