@@ -128,7 +128,7 @@ int weft_queue_create(weft_queue **out, const weft_queue_opts *opts)
     int rc;
 
     if (!out)
-        return WEFT_EINVAL;
+        return weft__fail_null(__func__);
     *out = NULL;
     if (!opts)
         opts = &defaults;
@@ -137,12 +137,13 @@ int weft_queue_create(weft_queue **out, const weft_queue_opts *opts)
         return rc;
     if (opts->kind != WEFT_QUEUE_FIFO && opts->kind != WEFT_QUEUE_LIFO &&
         opts->kind != WEFT_QUEUE_PRIORITY)
-        return WEFT_EINVAL;
+        return weft__fail(WEFT_EINVAL, "queue_create: kind %d is not a weft_queue_kind",
+                          (int)opts->kind);
     if (opts->kind == WEFT_QUEUE_PRIORITY && !opts->compare)
-        return WEFT_EINVAL;
+        return weft__fail(WEFT_EINVAL, "queue_create: a PRIORITY queue needs opts->compare");
     q = weft__calloc(1, sizeof *q);
     if (!q)
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "queue_create: no memory for the queue");
     q->kind = opts->kind;
     q->maxsize = opts->maxsize;
     q->compare = opts->compare;
@@ -150,9 +151,10 @@ int weft_queue_create(weft_queue **out, const weft_queue_opts *opts)
         q->tail_chunk = q->head_chunk = weft__calloc(1, sizeof(chunk));
         if (!q->tail_chunk) {
             weft__free(q);
-            return WEFT_ENOMEM;
+            return weft__fail(WEFT_ENOMEM, "queue_create: no memory for the queue's first chunk");
         }
     }
+    WEFT__HANDLE_BORN(q, "queue");
     *out = q;
     return WEFT_OK;
 }
@@ -376,16 +378,21 @@ int weft_queue_put(weft_queue *q, void *item, double timeout)
     rc = weft__begin_wait(q, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
+    if (WEFT__HANDLE_DEAD(q, "queue"))
+        return WEFT_EINVAL;
     weft__lock(&q->put_lock);
     for (;;) {
         if (!is_open(q)) {
-            rc = WEFT_ESHUTDOWN;
+            rc = weft__fail_text(WEFT_ESHUTDOWN, "queue_put: the queue is shut down");
             break;
         }
         if (has_room(q)) {
             rc = is_fifo(q) ? chunk_put(q, item) : array_put(q, item);
             if (rc == WEFT_OK)
                 weft__store_size(&q->tail, q->tail + 1);
+            else
+                weft__fail(rc, "queue_put: no memory for room for one more item (%zu held)",
+                           q->tail - q->head);
             break;
         }
         if (deadline != 0 && !spun) {
@@ -397,7 +404,7 @@ int weft_queue_put(weft_queue *q, void *item, double timeout)
             (weft__cond_wait_unless(&q->not_full, &q->put_lock, may_put, q, deadline) ==
                  WEFT_ETIMEDOUT &&
              !may_put(q))) {
-            rc = WEFT_EFULL;
+            rc = weft__fail_text(WEFT_EFULL, "queue_put: the queue is full");
             break;
         }
     }
@@ -417,6 +424,8 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
     rc = weft__begin_wait(q && item ? q : NULL, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
+    if (WEFT__HANDLE_DEAD(q, "queue"))
+        return WEFT_EINVAL;
     lock = get_lock_of(q);
     /* Not for a getter that waited: the item it finds is the one it waited
      * for, and a pause would only delay it. */
@@ -436,7 +445,7 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
             break;
         }
         if (!is_open(q)) {
-            rc = WEFT_ESHUTDOWN;
+            rc = weft__fail_text(WEFT_ESHUTDOWN, "queue_get: the queue is shut down and empty");
             break;
         }
         if (deadline != 0 && !spun) {
@@ -449,7 +458,7 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
             (weft__cond_wait_unless(&q->not_empty, lock, may_get, q, deadline) ==
                  WEFT_ETIMEDOUT &&
              !may_get(q))) {
-            rc = WEFT_EEMPTY;
+            rc = weft__fail_text(WEFT_EEMPTY, "queue_get: the queue is empty");
             break;
         }
     }
@@ -485,12 +494,16 @@ int weft_queue_task_done(weft_queue *q)
     int rc = WEFT_OK;
 
     if (!q)
+        return weft__fail_null(__func__);
+    if (WEFT__HANDLE_DEAD(q, "queue"))
         return WEFT_EINVAL;
     done = weft__load_size(&q->done);
     for (;;) {
         tail = weft__load_size(&q->tail);
         if (done == tail) {
-            rc = WEFT_EINVAL; /* task_done() called too many times */
+            rc = weft__fail(WEFT_EINVAL, "queue_task_done: called more times (%zu) than items "
+                                         "were put",
+                            done + 1);
             break;
         }
         if (done + 1 == tail && !locked) {
@@ -518,13 +531,15 @@ int weft_queue_join(weft_queue *q, double timeout)
     rc = weft__begin_wait(q, timeout, &deadline);
     if (rc != WEFT_OK)
         return rc;
+    if (WEFT__HANDLE_DEAD(q, "queue"))
+        return WEFT_EINVAL;
     /* Joiners look under the put lock, which the last task_done holds. */
     weft__lock(&q->put_lock);
     while (!all_done(q)) {
         if (weft__cond_wait_unless(&q->all_done, &q->put_lock, all_done, q, deadline) ==
                 WEFT_ETIMEDOUT &&
             !all_done(q)) {
-            rc = WEFT_ETIMEDOUT;
+            rc = weft__fail_text(WEFT_ETIMEDOUT, "queue_join: timed out: tasks are not done");
             break;
         }
     }
@@ -543,7 +558,7 @@ size_t weft_queue_size(const weft_queue *queue)
     weft_queue *q = (weft_queue *)queue;
     size_t n;
 
-    if (!q)
+    if (!q || WEFT__HANDLE_DEAD(q, "queue"))
         return 0;
     weft__lock(&q->put_lock);
     n = q->tail - weft__load_size(&q->head);
@@ -558,7 +573,8 @@ bool weft_queue_empty(const weft_queue *q)
 
 bool weft_queue_full(const weft_queue *q)
 {
-    return q && q->maxsize != 0 && weft_queue_size(q) >= q->maxsize;
+    return q && !WEFT__HANDLE_DEAD(q, "queue") && q->maxsize != 0 &&
+           weft_queue_size(q) >= q->maxsize;
 }
 
 /* Free the chunks from `c` on, up to (not including) `last`. */
@@ -592,7 +608,7 @@ static void drop_items(weft_queue *q)
 
 void weft_queue_shutdown(weft_queue *q, bool immediate)
 {
-    if (!q)
+    if (!q || WEFT__HANDLE_DEAD(q, "queue"))
         return;
     weft__lock(&q->put_lock);
     if (is_fifo(q))
@@ -616,8 +632,9 @@ void weft_queue_shutdown(weft_queue *q, bool immediate)
 
 void weft_queue_destroy(weft_queue *q)
 {
-    if (!q)
+    if (!q || WEFT__HANDLE_DEAD(q, "queue"))
         return;
+    WEFT__HANDLE_GONE(q);
     if (is_fifo(q))
         free_chunks(q->head_chunk, NULL);
     weft__free(q->spare);

@@ -99,3 +99,32 @@ WEFT_TEST(handles_popen_after_release)
     CHECK_EQ_INT(weft_popen_pid(p), -1);
     weft_popen_release(p);
 }
+
+WEFT_TEST(handles_queue_after_destroy)
+{
+    weft_queue *q;
+    void *item;
+
+    need_checks();
+    CHECK_OK(weft_queue_create(&q, NULL));
+    weft_queue_destroy(q);
+    check_refused(weft_queue_put(q, NULL, 0), "queue_put", "not a live queue");
+    check_refused(weft_queue_get(q, &item, 0), "queue_get", "not a live queue");
+    CHECK_EQ_UINT(weft_queue_size(q), 0);
+    weft_queue_destroy(q);
+}
+
+WEFT_TEST(handles_ipc_after_close)
+{
+    weft_conn *a, *b;
+    weft_plock *lock;
+
+    need_checks();
+    CHECK_OK(weft_pipe(&a, &b, true));
+    weft_conn_close(a);
+    check_refused(weft_conn_send(a, "x", 1, 0), "conn_send", "not a live conn");
+    weft_conn_close(b);
+    CHECK_OK(weft_plock_create(&lock, false));
+    weft_plock_close(lock);
+    check_refused(weft_plock_acquire(lock, 0), "plock_acquire", "not a live plock");
+}

@@ -223,3 +223,24 @@ WEFT_TEST(messages_os_error)
                   "popen_start: \"weft-no-such-program-here\"", "PATH");
     check_message_holds(weft_last_error_message(), "(os error ", NULL);
 }
+
+WEFT_TEST(messages_queue)
+{
+    weft_queue_opts bounded = {.maxsize = 1}, priority = {.kind = WEFT_QUEUE_PRIORITY};
+    weft_queue *q;
+    void *item;
+
+    CHECK_MESSAGE(weft_queue_create(&q, &priority), WEFT_EINVAL, "queue_create", "compare");
+    CHECK_OK(weft_queue_create(&q, &bounded));
+    CHECK_MESSAGE(weft_queue_get(q, &item, 0), WEFT_EEMPTY, "queue_get: the queue is empty",
+                  NULL);
+    CHECK_MESSAGE(weft_queue_task_done(q), WEFT_EINVAL, "queue_task_done", "more times");
+    CHECK_OK(weft_queue_put(q, NULL, 0));
+    CHECK_MESSAGE(weft_queue_put(q, NULL, 0), WEFT_EFULL, "queue_put: the queue is full", NULL);
+    CHECK_MESSAGE(weft_queue_join(q, 0), WEFT_ETIMEDOUT, "queue_join: timed out", NULL);
+    CHECK_MESSAGE(weft_queue_put(q, NULL, -4.0), WEFT_EINVAL, "queue_put", "timeout -4");
+    weft_queue_shutdown(q, true);
+    CHECK_MESSAGE(weft_queue_put(q, NULL, 0), WEFT_ESHUTDOWN, "queue_put", "shut down");
+    CHECK_MESSAGE(weft_queue_get(q, &item, 0), WEFT_ESHUTDOWN, "queue_get", "shut down");
+    weft_queue_destroy(q);
+}
