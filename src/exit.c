@@ -268,7 +268,10 @@ void weft__exit_c_hook(void)
 
 int weft__exit_allows_threads(void)
 {
-    return weft__load(&exit_phase) == EXIT_DONE ? WEFT_ESHUTDOWN : WEFT_OK;
+    if (weft__load(&exit_phase) == EXIT_DONE)
+        return weft__fail_text(WEFT_ESHUTDOWN, "the orderly exit has passed its handlers: "
+                                               "nothing new starts");
+    return WEFT_OK;
 }
 
 static bool exit_under_way(void)

@@ -66,21 +66,25 @@ int weft_process_register(const char *name, weft_process_fn fn)
     int rc = WEFT_OK;
 
     if (!name || !*name || !fn)
-        return WEFT_EINVAL;
+        return weft__fail(WEFT_EINVAL, "process_register: %s", !fn ? "fn is NULL"
+                                                                : "the name is NULL or empty");
     if (strncmp(name, WEFT__INTERNAL_PREFIX, sizeof WEFT__INTERNAL_PREFIX - 1) == 0)
         return weft__fail(WEFT_EINVAL, "process_register: \"%s\": names starting with \"%s\" are weft's own",
                           name, WEFT__INTERNAL_PREFIX);
     weft__lock(&targets_lock);
     t = find_locked(name);
     if (t) {
-        rc = t->fn == fn ? WEFT_OK : WEFT_EINVAL;
+        rc = t->fn == fn ? WEFT_OK
+                         : weft__fail(WEFT_EINVAL, "process_register: \"%.100s\" is registered "
+                                                   "with another function",
+                                      name);
         goto out;
     }
     if (target_count == target_cap) {
         size_t cap = target_cap ? target_cap * 2 : 8;
         grown = weft__realloc(registered_targets, cap * sizeof *grown);
         if (!grown) {
-            rc = WEFT_ENOMEM;
+            rc = weft__fail(WEFT_ENOMEM, "process_register: no memory for %zu targets", cap);
             goto out;
         }
         registered_targets = grown;
@@ -88,7 +92,7 @@ int weft_process_register(const char *name, weft_process_fn fn)
     }
     copy = weft__strdup(name);
     if (!copy) {
-        rc = WEFT_ENOMEM;
+        rc = weft__fail(WEFT_ENOMEM, "process_register: no memory for the name");
         goto out;
     }
     registered_targets[target_count++] = (registered_target){copy, fn};
@@ -171,7 +175,8 @@ static int start_by_spawn(weft__child *c, const weft__start *how, channel *ch,
     opts.pass_count = ch->child_write != WEFT__NO_FILE ? 2 : 1;
     if (passing->nfiles > 0) {
         in_child = weft__calloc(passing->nfiles, sizeof *in_child);
-        rc = in_child ? WEFT_OK : WEFT_ENOMEM;
+        rc = in_child ? WEFT_OK
+                      : weft__fail(WEFT_ENOMEM, "no memory for %zu passed files", passing->nfiles);
     }
     opts.inherit = passing->files;
     opts.inherit_as = in_child;
@@ -189,8 +194,10 @@ static int start_by_spawn(weft__child *c, const weft__start *how, channel *ch,
         rc = weft__wire_send_call(ch->parent_write, how->target, how->arg, how->len);
         if (rc == WEFT_OK)
             rc = weft__wire_send_handoffs(ch->parent_write, passing->items, passing->count);
-        if (rc != WEFT_OK)
+        if (rc != WEFT_OK) {
+            weft__fail(rc, "the start message did not reach the child: %s", weft_strerror(rc));
             weft__child_signal(c, true); /* it cannot run what it did not get */
+        }
     }
     weft__free(in_child);
     return rc;
@@ -288,7 +295,7 @@ static int start_child(weft__child **out, const weft__start *how, weft_process_f
     fflush(NULL);
     c = weft__child_new(how->kind);
     if (!c)
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "no memory for the child's record");
     weft__child_start_lock();
     if (weft__children_closed()) {
         /* The exit has passed the list of children: this one would be
@@ -336,7 +343,8 @@ int weft__process_start(weft__child **out, const weft__start *how)
     if (rc != WEFT_OK)
         return rc;
     if (!internal && (fn = weft__target_find(how->target)) == NULL)
-        return WEFT_ENOENT;
+        return weft__fail(WEFT_ENOENT, "no target \"%.100s\" is registered (weft_process_register)",
+                          how->target);
     rc = weft__exit_allows_threads();
     if (rc != WEFT_OK)
         return rc;
@@ -381,23 +389,27 @@ int weft_process_start(weft_process **out, const char *target, const void *arg, 
     int rc;
 
     if (!out || !target || (!arg && len > 0))
-        return WEFT_EINVAL;
+        return weft__fail(WEFT_EINVAL, "process_start: %s", !out ? "out is NULL"
+                                                          : !target ? "target is NULL"
+                                                                    : "arg is NULL, len > 0");
     if (o.method != WEFT_START_DEFAULT && o.method != WEFT_START_FORK &&
         o.method != WEFT_START_SPAWN)
-        return WEFT_EINVAL;
+        return weft__fail(WEFT_EINVAL, "process_start: method %d is not a weft_start_method",
+                          (int)o.method);
     rc = WEFT__RESERVED_CHECK("process_start", &o);
     if (rc != WEFT_OK)
         return rc;
     p = weft__malloc(sizeof *p);
     if (!p)
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "process_start: no memory for the handle");
     how = (weft__start){o.method, o.daemon ? WEFT__CHILD_DAEMON : WEFT__CHILD_PROCESS,
                         target, NULL, arg, len, NULL, NULL, o.pass, o.npass};
     rc = weft__process_start(&p->child, &how);
     if (rc != WEFT_OK) {
         weft__free(p);
-        return rc;
+        return weft__fail_wrap(rc, "process_start: \"%.100s\"", target);
     }
+    WEFT__HANDLE_BORN(p, "process");
     *out = p;
     return WEFT_OK;
 }
@@ -408,41 +420,59 @@ int weft_process_join(weft_process *process, double timeout)
     int code;
     int rc = weft__begin_wait(process, timeout, &deadline);
 
-    return rc == WEFT_OK ? weft__child_wait_until(process->child, deadline, &code) : rc;
+    if (rc != WEFT_OK)
+        return rc;
+    if (WEFT__HANDLE_DEAD(process, "process"))
+        return WEFT_EINVAL;
+    return weft__timed_out(weft__child_wait_until(process->child, deadline, &code),
+                           "process_join: timed out: the child still runs");
 }
 
 bool weft_process_is_alive(weft_process *process)
 {
     int code;
 
-    return process && weft__child_poll(process->child, &code) == WEFT_EAGAIN;
+    return process && !WEFT__HANDLE_DEAD(process, "process") &&
+           weft__child_poll(process->child, &code) == WEFT_EAGAIN;
 }
 
 int weft_process_exitcode(weft_process *process, int *code)
 {
+    int rc;
+
     if (!process || !code)
+        return weft__fail_null(__func__);
+    if (WEFT__HANDLE_DEAD(process, "process"))
         return WEFT_EINVAL;
-    return weft__child_poll(process->child, code);
+    rc = weft__child_poll(process->child, code);
+    if (rc == WEFT_EAGAIN)
+        return weft__fail_text(rc, "process_exitcode: the child still runs");
+    return rc;
 }
 
 int64_t weft_process_pid(const weft_process *process)
 {
-    return process ? weft__child_pid(process->child) : -1;
+    return process && !WEFT__HANDLE_DEAD(process, "process") ? weft__child_pid(process->child) : -1;
 }
 
 int weft_process_terminate(weft_process *process)
 {
-    return process ? weft__child_signal(process->child, false) : WEFT_EINVAL;
+    if (WEFT__HANDLE_DEAD(process, "process"))
+        return WEFT_EINVAL;
+    return process ? weft__child_signal(process->child, false) : weft__fail_null(__func__);
 }
 
 int weft_process_kill(weft_process *process)
 {
-    return process ? weft__child_signal(process->child, true) : WEFT_EINVAL;
+    if (WEFT__HANDLE_DEAD(process, "process"))
+        return WEFT_EINVAL;
+    return process ? weft__child_signal(process->child, true) : weft__fail_null(__func__);
 }
 
 void weft_process_release(weft_process *process)
 {
-    if (process) {
+    if (process && !WEFT__HANDLE_DEAD(process, "process")) {
+        WEFT__HANDLE_GONE(process);
         weft__child_release(process->child);
         weft__free(process);
     }

@@ -128,3 +128,30 @@ WEFT_TEST(handles_ipc_after_close)
     weft_plock_close(lock);
     check_refused(weft_plock_acquire(lock, 0), "plock_acquire", "not a live plock");
 }
+
+static int exit_zero_target(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    return 0;
+}
+
+WEFT_TEST_SETUP
+{
+    weft_process_register("exit_zero_target", exit_zero_target);
+}
+
+WEFT_TEST(handles_process_after_release)
+{
+    weft_process *p;
+    int code;
+
+    need_checks();
+    CHECK_OK(weft_process_start(&p, "exit_zero_target", NULL, 0, NULL));
+    CHECK_OK(weft_process_join(p, weft_test_long()));
+    weft_process_release(p);
+    check_refused(weft_process_join(p, 0), "process_join", "not a live process");
+    check_refused(weft_process_exitcode(p, &code), "process_exitcode", "not a live process");
+    CHECK_EQ_INT(weft_process_pid(p), -1);
+    weft_process_release(p);
+}

@@ -244,3 +244,35 @@ WEFT_TEST(messages_queue)
     CHECK_MESSAGE(weft_queue_get(q, &item, 0), WEFT_ESHUTDOWN, "queue_get", "shut down");
     weft_queue_destroy(q);
 }
+
+static int return_zero(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    return 0;
+}
+
+WEFT_TEST_SETUP
+{
+    weft_process_register("return_zero", return_zero);
+}
+
+WEFT_TEST(messages_process)
+{
+    weft_process_opts bad_method = {.method = (weft_start_method)7};
+    weft_process *p;
+    int code;
+
+    CHECK_MESSAGE(weft_process_start(&p, "weft-no-such-target", NULL, 0, NULL), WEFT_ENOENT,
+                  "process_start: \"weft-no-such-target\"", "no target");
+    CHECK_MESSAGE(weft_process_start(&p, "return_zero", NULL, 0, &bad_method), WEFT_EINVAL,
+                  "process_start", "method 7");
+    CHECK_MESSAGE(weft_process_register("return_zero", NULL), WEFT_EINVAL, "process_register",
+                  "fn is NULL");
+    CHECK_OK(weft_process_start(&p, "return_zero", NULL, 0, NULL));
+    CHECK_OK(weft_process_join(p, weft_test_long()));
+    CHECK_OK(weft_process_exitcode(p, &code));
+    CHECK_EQ_INT(code, 0);
+    CHECK_MESSAGE(weft_process_exitcode(p, NULL), WEFT_EINVAL, "process_exitcode", "NULL");
+    weft_process_release(p);
+}
