@@ -286,7 +286,7 @@ static int reserve(stream *s, size_t more)
         s->len = held;
     }
     if (more > SIZE_MAX / 2 - held)
-        return WEFT_ENOMEM;
+        return weft__fail_text(WEFT_ENOMEM, "popen: a child's output is larger than memory");
     if (held + more + 1 <= s->cap)
         return WEFT_OK;
     cap = s->cap ? s->cap : FILL_CHUNK;
@@ -294,7 +294,8 @@ static int reserve(stream *s, size_t more)
         cap *= 2;
     grown = weft__realloc(s->buf, cap);
     if (!grown)
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "popen: no memory to hold %zu bytes of the child's output",
+                          cap);
     s->buf = grown;
     s->cap = cap;
     return WEFT_OK;
