@@ -8,7 +8,6 @@
 #endif
 #include "runner.h"
 #include "ipc_handoff.h"
-#include "sanitizers.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -514,8 +513,6 @@ WEFT_TEST(pqueue_producer_killed_mid_message_leaves_it_working)
 #endif
     if (weft_test_under_qemu_user())
         weft_test_skip("qemu-user does not emulate set_robust_list, so no holder's death is told");
-    if (WEFT_TEST_TSAN)
-        weft_test_skip("the child faults on purpose, which tsan's handler takes over");
     weft_test_skip_without_fork();
     CHECK_OK(weft_pevent_create(&g_ready));
     CHECK_OK(weft_pqueue_create(&g_q, 0));

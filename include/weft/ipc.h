@@ -50,6 +50,12 @@ extern "C" {
  *   that message is in the queue leaves its block's name in /dev/shm
  *   (POSIX); so does the last process that closes a queue still holding
  *   such messages. Drain the queue, or shut it down with `immediate`.
+ *
+ * On Windows a block lives only while a handle to it is open, so the
+ * process that put a message larger than 64 KiB keeps its block open until
+ * a get has taken it: that process must not close the queue (or end)
+ * before then (weft_pqueue_join() tells), or the message is lost and gets
+ * skip it.
  */
 typedef struct weft_pqueue weft_pqueue;
 

@@ -19,8 +19,11 @@
  *   wakes every counted waiter, which covers a holder that committed and
  *   died before waking anyone.
  * - A message larger than a quarter of the ring goes into a weft_shm block
- *   of its own, whose name travels through the ring. The consumer opens it,
- *   removes its name and then commits, all under the lock: a consumer that
+ *   of its own (8 bytes of header, then the message), whose name travels
+ *   through the ring. Where a block lives only while a handle to it is
+ *   open (Windows), its producer keeps it open until the consumer marks it
+ *   taken in its header. The consumer opens it, removes its name and then
+ *   commits, all under the lock: a consumer that
  *   dies between the removal and the commit leaves a frame whose block is
  *   gone, which the next get skips (that message is lost, the queue is
  *   not). A producer killed after making the block and before committing
@@ -67,7 +70,12 @@ struct weft_pqueue {
     weft_sys_psync *other_wake; /* putters and joiners, woken all at once */
     pq_header *h;
     unsigned char *ring;
+    /* Blocks this handle put, kept open until taken (!WEFT_SYS_SHM_NAME_KEEPS). */
+    weft_shm **held;
+    size_t nheld, held_cap;
 };
+
+#define BLOCK_DATA 8 /* a block's header: its `taken` word, padded */
 
 /* ---- The state and its commit ------------------------------------------------------ */
 
@@ -93,6 +101,8 @@ static void ring_write(weft_pqueue *q, uint64_t at, const void *src, size_t n)
 {
     size_t off = (size_t)(at % PQ_RING), first = n < PQ_RING - off ? n : PQ_RING - off;
 
+    if (n == 0)
+        return; /* src may be NULL then, which memcpy may not be given */
     memcpy(q->ring + off, src, first);
     memcpy(q->ring, (const unsigned char *)src + first, n - first);
 }
@@ -220,8 +230,24 @@ static int pq_park(weft_pqueue *q, bool getter, int64_t deadline, int timeout_st
 
 /* ---- Making and freeing ------------------------------------------------------------------ */
 
+/* Close the held blocks that were taken (all of them when `all`). */
+static void release_held(weft_pqueue *q, bool all)
+{
+    size_t i, kept = 0;
+
+    for (i = 0; i < q->nheld; i++) {
+        if (all || weft__load(weft_shm_ptr(q->held[i])) != 0)
+            weft_shm_close(q->held[i]);
+        else
+            q->held[kept++] = q->held[i];
+    }
+    q->nheld = kept;
+}
+
 static void pq_free(weft_pqueue *q)
 {
+    release_held(q, true);
+    weft__free(q->held);
     if (q->other_wake)
         weft_sys_psync_close(q->other_wake);
     if (q->get_wake)
@@ -279,18 +305,34 @@ void weft_pqueue_close(weft_pqueue *q)
 /* ---- Putting ------------------------------------------------------------------------------ */
 
 /* Copy a message too large for the ring into a block of its own; *name
- * receives the block's name (PQ_NAME bytes, NUL-padded). */
-static int put_big(const void *msg, size_t len, char name[PQ_NAME])
+ * receives the block's name (PQ_NAME bytes, NUL-padded), *block the block
+ * when it must stay open until taken (else NULL). */
+static int put_big(weft_pqueue *q, const void *msg, size_t len, char name[PQ_NAME], weft_shm **block)
 {
-    weft_shm *block;
-    int rc = weft_shm_create(&block, NULL, len);
+    int rc;
 
+    release_held(q, false);
+    if (!WEFT_SYS_SHM_NAME_KEEPS && q->nheld == q->held_cap) {
+        size_t cap = q->held_cap ? q->held_cap * 2 : 8;
+        weft_shm **held = weft__realloc(q->held, cap * sizeof *held);
+
+        if (!held)
+            return weft__fail(WEFT_ENOMEM, "pqueue_put: no memory to keep a large message's block");
+        q->held = held;
+        q->held_cap = cap;
+    }
+    if (len > (size_t)PTRDIFF_MAX - BLOCK_DATA)
+        return weft__fail(WEFT_ENOMEM, "pqueue_put: %zu bytes are more than a process can map", len);
+    rc = weft_shm_create(block, NULL, BLOCK_DATA + len);
     if (rc != WEFT_OK)
         return weft__fail_wrap(rc, "pqueue_put: no block for a message of %zu bytes", len);
-    memcpy(weft_shm_ptr(block), msg, len);
+    memcpy((unsigned char *)weft_shm_ptr(*block) + BLOCK_DATA, msg, len);
     memset(name, 0, PQ_NAME);
-    strncpy(name, weft_shm_name(block), PQ_NAME - 1);
-    weft_shm_close(block);
+    strncpy(name, weft_shm_name(*block), PQ_NAME - 1);
+    if (WEFT_SYS_SHM_NAME_KEEPS) {
+        weft_shm_close(*block);
+        *block = NULL;
+    }
     return WEFT_OK;
 }
 
@@ -299,6 +341,7 @@ int weft_pqueue_put(weft_pqueue *q, const void *msg, size_t len, double timeout)
     int64_t deadline = 0;
     int rc = weft__begin_wait(q, timeout, &deadline);
     char name[PQ_NAME];
+    weft_shm *block = NULL;
     uint64_t word, need;
     bool big;
 
@@ -309,7 +352,7 @@ int weft_pqueue_put(weft_pqueue *q, const void *msg, size_t len, double timeout)
     if (len > (size_t)PTRDIFF_MAX)
         return weft__fail(WEFT_ENOMEM, "pqueue_put: %zu bytes are more than a process can map", len);
     big = 8 + pad8(len) > PQ_INLINE;
-    if (big && (rc = put_big(msg, len, name)) != WEFT_OK)
+    if (big && (rc = put_big(q, msg, len, name, &block)) != WEFT_OK)
         return rc;
     word = big ? PQ_BIG | (uint64_t)len : (uint64_t)len;
     need = frame_size(word);
@@ -328,6 +371,8 @@ int weft_pqueue_put(weft_pqueue *q, const void *msg, size_t len, double timeout)
             pq_commit(q, &s);
             wake_getter(q);
             pq_unlock(q);
+            if (block)
+                q->held[q->nheld++] = block;
             return WEFT_OK;
         } else if (passed(deadline)) {
             rc = weft__fail_text(WEFT_EFULL, "pqueue_put: timed out: the queue is full");
@@ -339,6 +384,7 @@ int weft_pqueue_put(weft_pqueue *q, const void *msg, size_t len, double timeout)
     }
     if (big)
         (void)weft_shm_unlink(name);
+    weft_shm_close(block);
     return rc;
 }
 
@@ -413,7 +459,8 @@ static int take_head(weft_pqueue *q, void **msg, size_t *len)
     wake_all(q, false);
     pq_unlock(q);
     if (block) {
-        memcpy(buf, weft_shm_ptr(block), n);
+        memcpy(buf, (unsigned char *)weft_shm_ptr(block) + BLOCK_DATA, n);
+        weft__store(weft_shm_ptr(block), 1); /* taken: its producer may close it */
         weft_shm_close(block);
     }
     *msg = buf;
