@@ -428,8 +428,8 @@ WEFT_TEST(pqueue_shutdown_wakes_waiters_in_other_processes)
     CHECK_OK(weft_pevent_wait(g_ready, weft_test_long()));
     weft_pevent_clear(g_ready);
     weft_test_settle();
-    put_message(g_q, 1, 1); /* the getter takes it and gets again */
-    put_message(g_q, 2, 1); /* now full */
+    put_message(g_q, 1, 1); /* the getter takes it and ends */
+    put_message(g_q, 2, 1); /* now full (once the getter took 1) */
     putter = fork_child("blocked_put", 0);
     CHECK_OK(weft_pevent_wait(g_ready, weft_test_long()));
     weft_test_settle();
@@ -471,6 +471,7 @@ WEFT_TEST_TIMEOUT(pqueue_four_producers_four_consumers_between_processes, 300)
     weft_test_skip_without_fork();
     CHECK_OK(weft_pqueue_create(&g_q, 64));
     CHECK_OK(weft_shm_create(&g_tally, NULL, sizeof(uint64_t) * PRODUCERS * CONSUMERS));
+    CHECK_OK(weft_shm_unlink(weft_shm_name(g_tally))); /* fork children inherit the mapping */
     for (i = 0; i < CONSUMERS; i++)
         cons[i] = fork_child("consumer", i);
     for (i = 0; i < PRODUCERS; i++)
@@ -490,7 +491,6 @@ WEFT_TEST_TIMEOUT(pqueue_four_producers_four_consumers_between_processes, 300)
     }
     CHECK_EQ_UINT(weft_pqueue_size(g_q), 0);
     CHECK_OK(weft_pqueue_join(g_q, 0)); /* every consumer marked each done */
-    weft_shm_unlink(weft_shm_name(g_tally));
     weft_shm_close(g_tally);
     weft_pqueue_close(g_q);
 }
