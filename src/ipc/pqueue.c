@@ -230,7 +230,8 @@ static int pq_park(weft_pqueue *q, bool getter, int64_t deadline, int timeout_st
 
 /* ---- Making and freeing ------------------------------------------------------------------ */
 
-/* Close the held blocks that were taken (all of them when `all`). */
+/* Close the held blocks that were taken (all of them when `all`). With the
+ * queue's lock held, which also keeps this process's threads apart here. */
 static void release_held(weft_pqueue *q, bool all)
 {
     size_t i, kept = 0;
@@ -242,6 +243,24 @@ static void release_held(weft_pqueue *q, bool all)
             q->held[kept++] = q->held[i];
     }
     q->nheld = kept;
+}
+
+/* Room in the held list for one more block, with the queue's lock held. */
+static int hold_room(weft_pqueue *q)
+{
+    size_t cap;
+    weft_shm **held;
+
+    release_held(q, false);
+    if (q->nheld < q->held_cap)
+        return WEFT_OK;
+    cap = q->held_cap ? q->held_cap * 2 : 8;
+    held = weft__realloc(q->held, cap * sizeof *held);
+    if (!held)
+        return weft__fail(WEFT_ENOMEM, "pqueue_put: no memory to keep a large message's block open");
+    q->held = held;
+    q->held_cap = cap;
+    return WEFT_OK;
 }
 
 static void pq_free(weft_pqueue *q)
@@ -307,20 +326,10 @@ void weft_pqueue_close(weft_pqueue *q)
 /* Copy a message too large for the ring into a block of its own; *name
  * receives the block's name (PQ_NAME bytes, NUL-padded), *block the block
  * when it must stay open until taken (else NULL). */
-static int put_big(weft_pqueue *q, const void *msg, size_t len, char name[PQ_NAME], weft_shm **block)
+static int put_big(const void *msg, size_t len, char name[PQ_NAME], weft_shm **block)
 {
     int rc;
 
-    release_held(q, false);
-    if (!WEFT_SYS_SHM_NAME_KEEPS && q->nheld == q->held_cap) {
-        size_t cap = q->held_cap ? q->held_cap * 2 : 8;
-        weft_shm **held = weft__realloc(q->held, cap * sizeof *held);
-
-        if (!held)
-            return weft__fail(WEFT_ENOMEM, "pqueue_put: no memory to keep a large message's block");
-        q->held = held;
-        q->held_cap = cap;
-    }
     if (len > (size_t)PTRDIFF_MAX - BLOCK_DATA)
         return weft__fail(WEFT_ENOMEM, "pqueue_put: %zu bytes are more than a process can map", len);
     rc = weft_shm_create(block, NULL, BLOCK_DATA + len);
@@ -352,7 +361,7 @@ int weft_pqueue_put(weft_pqueue *q, const void *msg, size_t len, double timeout)
     if (len > (size_t)PTRDIFF_MAX)
         return weft__fail(WEFT_ENOMEM, "pqueue_put: %zu bytes are more than a process can map", len);
     big = 8 + pad8(len) > PQ_INLINE;
-    if (big && (rc = put_big(q, msg, len, name, &block)) != WEFT_OK)
+    if (big && (rc = put_big(msg, len, name, &block)) != WEFT_OK)
         return rc;
     word = big ? PQ_BIG | (uint64_t)len : (uint64_t)len;
     need = frame_size(word);
@@ -362,6 +371,8 @@ int weft_pqueue_put(weft_pqueue *q, const void *msg, size_t len, double timeout)
 
         if (s.shutdown != PQ_OPEN) {
             rc = weft__fail_text(WEFT_ESHUTDOWN, "pqueue_put: the queue is shut down");
+        } else if (block && (rc = hold_room(q)) != WEFT_OK) {
+            /* nothing put */
         } else if ((q->h->maxsize == 0 || s.count < q->h->maxsize) && PQ_RING - (s.tail - s.head) >= need) {
             ring_write(q, s.tail, &word, sizeof word);
             ring_write(q, s.tail + 8, big ? (const void *)name : msg, big ? PQ_NAME : len);
@@ -369,10 +380,10 @@ int weft_pqueue_put(weft_pqueue *q, const void *msg, size_t len, double timeout)
             s.count++;
             s.unfinished++;
             pq_commit(q, &s);
-            wake_getter(q);
-            pq_unlock(q);
             if (block)
                 q->held[q->nheld++] = block;
+            wake_getter(q);
+            pq_unlock(q);
             return WEFT_OK;
         } else if (passed(deadline)) {
             rc = weft__fail_text(WEFT_EFULL, "pqueue_put: timed out: the queue is full");
