@@ -141,7 +141,9 @@ static int consumer(const void *arg, size_t len)
     }
 }
 
-/* Say so, then get (for ever): the exit code is the status. */
+/* Say so, then get: the exit code is the status. The wait outlasts the
+ * parent's (which fails first), and ends, so that a failing case leaves no
+ * child behind. */
 static int blocked_get(const void *arg, size_t len)
 {
     void *m;
@@ -151,7 +153,7 @@ static int blocked_get(const void *arg, size_t len)
     (void)arg;
     (void)len;
     weft_pevent_set(g_ready);
-    rc = weft_pqueue_get(g_q, &m, &n, WEFT_FOREVER);
+    rc = weft_pqueue_get(g_q, &m, &n, 3 * weft_test_long());
     if (rc == WEFT_OK)
         weft_free(m);
     return -rc;
@@ -162,7 +164,7 @@ static int blocked_put(const void *arg, size_t len)
     (void)arg;
     (void)len;
     weft_pevent_set(g_ready);
-    return -weft_pqueue_put(g_q, "x", 1, WEFT_FOREVER);
+    return -weft_pqueue_put(g_q, "x", 1, 3 * weft_test_long());
 }
 
 #ifndef _WIN32
@@ -416,7 +418,7 @@ WEFT_TEST(pqueue_bad_input_is_a_status_with_a_message)
 
 /* ---- Between processes ---------------------------------------------------------------- */
 
-/* Waiters blocked (for ever) in fork children wake with WEFT_ESHUTDOWN. */
+/* Waiters blocked in fork children wake with WEFT_ESHUTDOWN. */
 WEFT_TEST(pqueue_shutdown_wakes_waiters_in_other_processes)
 {
     weft_process *getter, *putter;

@@ -150,6 +150,8 @@ static void wake_all(weft_pqueue *q, bool getters)
 {
     pq_state s = pq_read(q);
 
+    if (s.nother == 0 && (!getters || s.nget == 0))
+        return;
     if (s.nother > 0)
         (void)weft_sys_psem_release(q->other_wake, (uint32_t)(s.nother < INT32_MAX ? s.nother : INT32_MAX));
     if (getters && s.nget > 0)
