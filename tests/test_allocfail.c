@@ -1364,6 +1364,43 @@ WEFT_TEST(allocfail_ipc_shm_and_locks)
     sweep("ipc_shm_and_locks");
 }
 
+/* A small message and one past the ring (a block of its own), each put and
+ * got: a failed allocation puts or takes nothing. */
+static long pqueue_path(long n, int how)
+{
+    static unsigned char big[100000];
+    weft_pqueue *q = NULL;
+    bool failed = false;
+    void *m1 = NULL, *m2 = NULL;
+    size_t n1 = 0, n2 = 0;
+    long k;
+
+    (void)how;
+    big[99999] = 9;
+    arm(n);
+    ONCE_MORE(weft_pqueue_create(&q, 0));
+    ONCE_MORE(weft_pqueue_put(q, "abc", 3, 0));
+    ONCE_MORE(weft_pqueue_put(q, big, sizeof big, 0));
+    ONCE_MORE(weft_pqueue_get(q, &m1, &n1, 0));
+    ONCE_MORE(weft_pqueue_get(q, &m2, &n2, 0));
+    k = disarm();
+    CHECK(!failed || hit(n, k));
+    CHECK_EQ_UINT(n1, 3);
+    CHECK(memcmp(m1, "abc", 3) == 0);
+    CHECK_EQ_UINT(n2, sizeof big);
+    CHECK_EQ_INT(((unsigned char *)m2)[99999], 9);
+    CHECK_EQ_UINT(weft_pqueue_size(q), 0);
+    weft_free(m1);
+    weft_free(m2);
+    weft_pqueue_close(q);
+    return k;
+}
+
+WEFT_TEST(allocfail_ipc_pqueue)
+{
+    sweep("ipc_pqueue");
+}
+
 static const path_entry paths[] = {
     {"queue_fifo", queue_path, WEFT_QUEUE_FIFO},
     {"queue_lifo", queue_path, WEFT_QUEUE_LIFO},
@@ -1391,6 +1428,7 @@ static const path_entry paths[] = {
     {"conn", conn_path, 0},
     {"conn_pass_spawn", process_pass_path, WEFT_START_SPAWN},
     {"conn_pass_fork", process_pass_path, WEFT_START_FORK},
+    {"ipc_pqueue", pqueue_path, 0},
 };
 static const path_entry *find_path(const char *name)
 {

@@ -290,6 +290,36 @@ static int spawn_passing(weft_start_method method)
     return rc;
 }
 
+/* A process queue (four descriptors) and a message past its ring, which
+ * takes one more to put and one more to get; a failed get leaves the
+ * message queued, and the immediate shutdown removes its block. */
+static int pqueue_objects(weft_start_method unused)
+{
+    static unsigned char big[100000];
+    weft_pqueue *q = NULL;
+    void *m;
+    size_t n;
+    int rc;
+
+    (void)unused;
+    rc = weft_pqueue_create(&q, 0);
+    if (rc != WEFT_OK) {
+        CHECK(q == NULL);
+        return rc;
+    }
+    rc = weft_pqueue_put(q, big, sizeof big, 0);
+    if (rc == WEFT_OK) {
+        rc = weft_pqueue_get(q, &m, &n, 0);
+        if (rc == WEFT_OK) {
+            CHECK_EQ_UINT(n, sizeof big);
+            weft_free(m);
+        }
+    }
+    weft_pqueue_shutdown(q, true);
+    weft_pqueue_close(q);
+    return rc;
+}
+
 #endif /* !_WIN32 */
 
 static void skip_on_windows(void)
@@ -522,5 +552,13 @@ WEFT_TEST(exhaustion_ipc_objects_without_descriptors)
     skip_on_windows();
 #ifndef _WIN32
     check_fd_exhaustion(ipc_objects, WEFT_START_DEFAULT, true);
+#endif
+}
+
+WEFT_TEST(exhaustion_pqueue_without_descriptors)
+{
+    skip_on_windows();
+#ifndef _WIN32
+    check_fd_exhaustion(pqueue_objects, WEFT_START_DEFAULT, true);
 #endif
 }

@@ -135,6 +135,157 @@ WEFT_API int weft_conn_poll(weft_conn *conn, double timeout);
  */
 WEFT_API void weft_conn_close(weft_conn *conn);
 
+/* ---- Process queue (multiprocessing.Queue, JoinableQueue) ----------------- */
+
+/**
+ * A queue of messages between processes (multiprocessing.JoinableQueue,
+ * and Queue and SimpleQueue by ignoring task_done and join): any process
+ * that has it may put and get. Each message is a copy of bytes, delivered
+ * whole to exactly one get, in the order of the puts (so in each producer's
+ * order); there is no feeder thread: a put returns once its message is in
+ * the queue.
+ *
+ * Kept in shared memory (256 KiB for the messages) under a lock between
+ * processes; a message larger than 64 KiB travels in a weft_shm block of
+ * its own (named "wsm_..."), which the get that takes it removes.
+ *
+ * A process killed while it uses the queue:
+ * - a producer killed in a put never makes a partial message visible and,
+ *   where the OS tells of a lock's dead holder (see weft_plock: Linux,
+ *   FreeBSD, Windows), leaves the queue working for the others. On macOS,
+ *   OpenBSD and NetBSD a process killed while it holds the queue's lock
+ *   (during the copy of one message of at most 64 KiB) leaves it held:
+ *   every later call fails once its timeout (plus a grace of one second)
+ *   has passed, and the calls without a timeout wait for ever.
+ * - a consumer killed in a get loses at most the message it was taking:
+ *   nothing when it dies before taking it, that message when it dies after.
+ * - a producer killed in the put of a message larger than 64 KiB before
+ *   that message is in the queue leaves its block's name in /dev/shm
+ *   (POSIX); so does the last process that closes a queue still holding
+ *   such messages. Drain the queue, or shut it down with `immediate`.
+ *
+ * On Windows a block lives only while a handle to it is open, so the
+ * process that put a message larger than 64 KiB keeps its block open until
+ * a get has taken it: that process must not close the queue (or end)
+ * before then (weft_pqueue_join() tells), or the message is lost and gets
+ * skip it.
+ */
+typedef struct weft_pqueue weft_pqueue;
+
+/**
+ * Make an empty process queue (`multiprocessing.JoinableQueue(maxsize)`).
+ * \param out receives the handle; close it with weft_pqueue_close().
+ * \param maxsize the most messages it holds (put waits while it is full);
+ *        0: no limit but its memory (a put then waits for room).
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL `out`; `WEFT_ENOMEM`;
+ *          `WEFT_EAGAIN` when no file descriptor (handle) is left;
+ *          `WEFT_EOS`.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks.
+ */
+WEFT_API int weft_pqueue_create(weft_pqueue **out, size_t maxsize);
+
+/**
+ * Put a copy of `len` bytes at `msg` into the queue (`put(obj, timeout)`),
+ * waiting up to `timeout` for room.
+ * \param q the queue.
+ * \param msg the message; may be NULL when `len` is 0.
+ * \param len its length in bytes, 0 allowed.
+ * \param timeout `WEFT_FOREVER`, 0 (do not wait for room) or the longest
+ *        wait in seconds.
+ * \returns `WEFT_OK`; `WEFT_EFULL` when there was no room by the timeout
+ *          (maxsize messages, or no free memory in the queue);
+ *          `WEFT_ESHUTDOWN` once weft_pqueue_shutdown() was called in any
+ *          process (also for a put waiting then); `WEFT_ENOMEM` (no room
+ *          for a large message's block) or `WEFT_EAGAIN` (no descriptor
+ *          left for it), nothing put; `WEFT_EINVAL` for NULL `q`, NULL
+ *          `msg` with a `len`, or a bad timeout; `WEFT_EOS`.
+ * \par Thread safety:
+ * Safe from any thread of any process that has the queue. Blocks up to
+ * `timeout`.
+ */
+WEFT_API int weft_pqueue_put(weft_pqueue *q, const void *msg, size_t len, double timeout);
+
+/**
+ * Take the oldest message (`get(timeout)`), waiting up to `timeout` for
+ * one.
+ * \param q the queue.
+ * \param msg receives the message, allocated (non-NULL also for length 0);
+ *        free it with weft_free().
+ * \param len receives its length.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
+ * \returns `WEFT_OK`; `WEFT_EEMPTY` when none came by the timeout;
+ *          `WEFT_ESHUTDOWN` when the queue is shut down and empty (a plain
+ *          shutdown lets gets take what is left first); `WEFT_ENOMEM`
+ *          (no memory for the message: it stays in the queue);
+ *          `WEFT_EINVAL` for NULL `q`, `msg` or `len`, or a bad timeout;
+ *          `WEFT_EOS`.
+ * \par Thread safety:
+ * Safe from any thread of any process that has the queue. Blocks up to
+ * `timeout`.
+ */
+WEFT_API int weft_pqueue_get(weft_pqueue *q, void **msg, size_t *len, double timeout);
+
+/**
+ * Say that a message taken by a get is processed (`task_done()`).
+ * \param q the queue.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` when called more times than messages
+ *          were put, or for NULL.
+ * \par Thread safety:
+ * Safe from any thread of any process that has the queue. Waits only for
+ * the queue's lock.
+ */
+WEFT_API int weft_pqueue_task_done(weft_pqueue *q);
+
+/**
+ * Wait until every message put has been marked done with
+ * weft_pqueue_task_done() (`join()`, with a timeout).
+ * \param q the queue.
+ * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
+ * \returns `WEFT_OK`; `WEFT_ETIMEDOUT`; `WEFT_EINVAL` for NULL or a bad
+ *          timeout.
+ * \par Thread safety:
+ * Safe from any thread of any process that has the queue. Blocks up to
+ * `timeout`.
+ */
+WEFT_API int weft_pqueue_join(weft_pqueue *q, double timeout);
+
+/**
+ * How many messages the queue holds (`qsize()`): a snapshot, which other
+ * processes may change at once.
+ * \param q the queue.
+ * \returns the count; 0 for NULL (or when the queue's lock could not be
+ *          had within a second).
+ * \par Thread safety:
+ * Safe from any thread of any process that has the queue. Waits only for
+ * the queue's lock.
+ */
+WEFT_API size_t weft_pqueue_size(weft_pqueue *q);
+
+/**
+ * Shut the queue down, for every process that has it (`shutdown(immediate)`,
+ * Python 3.13): from then on puts fail with `WEFT_ESHUTDOWN`, and so do gets
+ * once the queue is empty; blocked puts and gets in every process wake with
+ * it. `immediate` also drops every message still in the queue, counting
+ * each as done for weft_pqueue_join(). Calling it again does no harm (an
+ * immediate shutdown after a plain one drops the messages).
+ * \param q the queue; NULL does nothing.
+ * \param immediate drop the messages still in the queue.
+ * \par Thread safety:
+ * Safe from any thread of any process that has the queue. Waits only for
+ * the queue's lock.
+ */
+WEFT_API void weft_pqueue_shutdown(weft_pqueue *q, bool immediate);
+
+/**
+ * Free this process's handle (`close()`); the queue lives on in the
+ * processes that still have it, with its messages.
+ * \param q the handle; NULL does nothing.
+ * \par Thread safety:
+ * Not while another thread of this process uses the handle. Never blocks.
+ */
+WEFT_API void weft_pqueue_close(weft_pqueue *q);
+
 /* ---- Shared memory (multiprocessing.shared_memory) ------------------------ */
 
 /**

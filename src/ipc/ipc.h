@@ -66,6 +66,11 @@ int weft__psem_export(const weft_psem *sem, weft__ipc_handoff *out);
 int weft__psem_import(const weft__ipc_handoff *in, void **out);
 int weft__pevent_export(const weft_pevent *event, weft__ipc_handoff *out);
 int weft__pevent_import(const weft__ipc_handoff *in, void **out);
+/* ipc/pqueue.c: four files (the block, the lock, two semaphores). Its
+ * import owns in->files on failure as well (it closes them), since a
+ * failure after adopting some of them cannot hand those back. */
+int weft__pqueue_export(const weft_pqueue *q, weft__ipc_handoff *out);
+int weft__pqueue_import(const weft__ipc_handoff *in, void **out);
 
 /* Each kind's own export and import (the dispatch above calls them by the
  * head's kind; same contracts). */

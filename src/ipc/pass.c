@@ -30,6 +30,8 @@ int weft__ipc_export(const void *handle, weft__ipc_handoff *out)
         return weft__psem_export(handle, out);
     case WEFT__IPC_PEVENT:
         return weft__pevent_export(handle, out);
+    case WEFT__IPC_PQUEUE:
+        return weft__pqueue_export(handle, out);
     default:
         return weft__fail(WEFT_EINVAL, "process_start: %p is not an open handle of weft/ipc.h",
                           handle);
@@ -49,6 +51,8 @@ int weft__ipc_import(const weft__ipc_handoff *in, void **out)
         return weft__psem_import(in, out);
     case WEFT__IPC_PEVENT:
         return weft__pevent_import(in, out);
+    case WEFT__IPC_PQUEUE:
+        return weft__pqueue_import(in, out);
     default:
         return weft__fail(WEFT_EINVAL, "process_passed: an object of kind 0x%08lx, which this "
                                        "weft does not know",

@@ -53,4 +53,13 @@ void weft_sys_shm_close(weft_sys_shm *shm);
  * returns WEFT_OK, as Python's SharedMemory.unlink does. */
 int weft_sys_shm_unlink(const char *name);
 
+/* Whether a named object outlives every handle to it until its name is
+ * removed (POSIX: 1), or lives exactly while a handle is open (Windows: 0),
+ * so that a producer must keep it open until its reader has opened it. */
+#ifdef _WIN32
+#define WEFT_SYS_SHM_NAME_KEEPS 0
+#else
+#define WEFT_SYS_SHM_NAME_KEEPS 1
+#endif
+
 #endif /* WEFT_SYS_SHM_H */
