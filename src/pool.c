@@ -320,8 +320,9 @@ int weft_pool_create(weft_pool **out, const weft_pool_opts *opts)
     pool->count = o.processes > 0 ? (size_t)o.processes : (size_t)weft_cpu_count();
     pool->workers = weft__calloc(pool->count, sizeof *pool->workers);
     if (!pool->workers) {
+        rc = weft__fail(WEFT_ENOMEM, "pool_create: no memory for %zu workers", pool->count);
         weft__free(pool);
-        return weft__fail(WEFT_ENOMEM, "pool_create: no memory for %zu workers", pool->count);
+        return rc;
     }
     WEFT__HANDLE_BORN(pool, "pool");
     for (i = 0; i < pool->count && rc == WEFT_OK; i++)
