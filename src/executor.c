@@ -1,40 +1,70 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * concurrent.futures.ThreadPoolExecutor and Future, on weft's own lock,
- * condition, event, seq channel and threads (libuv's threadpool.c shape:
- * one lock, one condition, one work list per executor).
+ * condition, event, seq channel and threads.
  *
- * Future state word (weft_future.state), changed under the future's lock,
- * read without it by done() and cancelled():
+ * A task record (struct weft_future) carries one call. With a handle (a
+ * future) it goes through the states below; a fire-and-forget call
+ * (weft_executor_submit with out == NULL) has no handle, so nothing can
+ * cancel, wait for or look at it, and the worker runs it straight away.
  *
- *   PENDING --(a worker takes it)--> FUTURE_RUNNING --(fn returned)--> FINISHED
+ * Future state word (weft_future.state): the state in the low two bits,
+ * and HAS_CALLBACKS, set (by weft_future_add_done_callback, under the
+ * future's lock) while the future is not done and callbacks wait in its
+ * list. Changed by compare-and-swap or swap, without a lock:
+ *
+ *   PENDING --(a worker takes it)--> RUNNING --(fn returned / task_fail)--> FINISHED
  *      \--(cancel, shutdown(cancel_futures))--> CANCELLED
  *
- * FINISHED and CANCELLED are "done" and final. The change to a done state
- * is a sequentially consistent swap, so that weft_futures_wait's
- * "announce, then look" handshake (below) cannot miss it.
+ * FINISHED and CANCELLED are "done" and final (HAS_CALLBACKS clear). The
+ * change to a done state is a sequentially consistent swap, after the
+ * result, the status and the finishing stamp are stored, so that a reader
+ * that sees it done sees them, and weft_futures_wait's "announce, then
+ * look" handshake (below) cannot miss it. The completer runs the callbacks
+ * when the swap returned HAS_CALLBACKS: it takes the future's lock first,
+ * so an add that set the bit has linked its callback by then.
  *
  * Reference counts. A future has one reference for the caller's handle and
  * one for the executor, held from submit until a worker has run (or
  * skipped) it or shutdown(cancel_futures) has cancelled it. A future does
  * not point back to its executor, so the two lifetimes are independent.
- * An executor has one reference for its handle, one per worker thread (so
- * a worker never outlives its executor's memory), and short-lived ones
- * taken by the exit handler.
+ * The executor's last drop puts the record on the executor's free list; the
+ * caller's last drop frees it (the executor may be gone by then).
  *
- * Idle workers. `idle` counts the workers parked in the condition that no
- * notify has yet been aimed at: submit aims a notify(1) at one of them (and
- * decrements `idle` itself) before it considers starting a thread, as
- * CPython's `_idle_semaphore` does. weft_cond wakes exactly n waiters and
- * never spuriously, so the count stays exact.
+ * The cheap path (issue 18). A submit takes no lock while a worker is
+ * awake:
+ * - records come from the executor's free list: workers push what they
+ *   drop onto `free_list` (a Treiber stack, in batches), and a submitter
+ *   that owns `cache_owner` (a try, never a wait: a submitter that finds
+ *   it taken allocates) takes the whole stack into `cache` at once, so
+ *   the line the workers write moves once per batch;
+ * - the work list is an intrusive multi-producer queue (Vyukov's): a
+ *   submit is one exchange of `tail` and one store of the link, and the
+ *   workers take from the head under the executor's lock;
+ * - `idle` counts the workers parked in the condition that no notify has
+ *   yet been aimed at; a submit reads it after its push and takes the lock
+ *   to notify only when it is not 0. A worker that finds the list empty
+ *   first spins a little on `tail`, then counts itself idle and looks at
+ *   the list once more before it parks: either it sees the push or the
+ *   submitter sees the count (both sides sequentially consistent).
+ * - `gate` counts the submits under way (2 each) and holds SHUT_BIT once
+ *   shutdown started: shutdown waits until no submit is under way, so that
+ *   every call a submit accepted is on the list before the workers may see
+ *   "shut down and empty" and end.
  *
- * weft_futures_wait uses one process-wide seq channel (futures of several
- * executors may be mixed in one wait): a waiter announces itself in
- * `wait_users` (sequentially consistent), then looks at the futures under
- * `wait_lock`; a completion swaps the state in, then, only when
- * `wait_users` is not 0, bumps the seq under `wait_lock`. Either the waiter
- * sees the new state or the completer sees the waiter. Nothing is
- * allocated for a wait.
+ * weft_futures_wait and weft_futures_next use one process-wide seq channel
+ * (futures of several executors may be mixed in one wait): a waiter
+ * announces itself in `wait_users` (sequentially consistent), then looks at
+ * the futures under `wait_lock`; a completion swaps the state in, then,
+ * only when `wait_users` is not 0, bumps the seq under `wait_lock`. Either
+ * the waiter sees the new state or the completer sees the waiter. Nothing
+ * is allocated for a wait. The finishing order that weft_futures_next
+ * follows is a process-wide counter, read only for a future whose handle
+ * is still held.
+ *
+ * weft_task_fail. Each worker calls setjmp once, in worker_run, and a
+ * failing task longjmps there: the worker completes the task it was
+ * running with the status and enters its loop again.
  *
  * Exit. Workers are daemon threads (an idle worker waits for work without a
  * time limit and would otherwise hold up weft_exit's join of non-daemon
@@ -45,11 +75,15 @@
  */
 #include "runtime.h"
 
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { PENDING = 0, FUTURE_RUNNING = 1, FINISHED = 2, CANCELLED = 3 };
+enum { PENDING = 0, RUNNING = 1, FINISHED = 2, CANCELLED = 3, STATE_MASK = 3, HAS_CALLBACKS = 4 };
+
+/* Workers give dropped records back to the executor this many at a time. */
+#define FREE_BATCH 32
 
 typedef struct callback {
     void (*fn)(weft_future *future, void *arg);
@@ -57,24 +91,42 @@ typedef struct callback {
     struct callback *next;
 } callback;
 
+/* The link of the work list and of the free lists: first in a record, so
+ * the work list's stub (a bare link) and a record's link look alike. */
+typedef struct link {
+    struct link *next;
+} link;
+
 struct weft_future {
+    link node;             /* in the work list or a free list */
     uint32_t refs;
-    uint32_t state;        /* PENDING, FUTURE_RUNNING, FINISHED, CANCELLED */
-    weft_lock lock;        /* guards state changes, result, callbacks */
-    weft_event done;       /* set once the state is FINISHED or CANCELLED */
+    uint32_t state;        /* PENDING... | HAS_CALLBACKS; see above */
+    bool forget;           /* fire-and-forget: no handle, no state changes */
+    int status;            /* WEFT_OK, or weft_task_fail's status */
     void *(*fn)(void *arg);
     void *arg;
     void *result;
+    uint64_t finished_at;  /* the finishing order (weft_futures_next), 0 if not asked */
+    weft_event done;       /* set once the state is done */
+    weft_lock lock;        /* guards the callback list */
     callback *cb_head, *cb_tail;
-    weft_future *next;     /* in the executor's work list */
 };
 
 struct weft_executor {
+    /* Written by submitters. */
+    link *tail;            /* the work list's last link (exchanged) */
+    uint32_t gate;         /* 2 per submit under way, | SHUT_BIT */
+    uint32_t cache_owner;  /* 1 while a submitter takes from `cache` */
+    link *cache;           /* records for submitters, under cache_owner */
+    /* Written by workers. */
+    link *free_list;       /* records the workers gave back (a Treiber stack) */
+    uint32_t idle;         /* parked workers no notify is aimed at (changed under lock) */
+    uint32_t started;      /* workers started (nthreads, readable without the lock) */
     uint32_t refs;
-    weft_lock lock;        /* guards everything below */
+    weft_lock lock;        /* guards the head of the work list and what follows */
     weft_cond work;        /* idle workers wait here */
-    weft_future *head, *tail; /* work list: futures not yet taken */
-    size_t idle;           /* parked workers no notify is aimed at */
+    link *head;            /* the work list's first link (the stub when empty) */
+    link stub;
     size_t max_workers;
     size_t nthreads;       /* workers started */
     size_t cap;
@@ -86,89 +138,104 @@ struct weft_executor {
     bool registered;
 };
 
+#define SHUT_BIT 1u
+
+/* A worker's own state. */
+typedef struct worker {
+    weft_executor *ex;
+    weft_future *task;     /* the task running now, for weft_task_fail */
+    int status;            /* weft_task_fail's status */
+    jmp_buf jmp;           /* where weft_task_fail returns to */
+    link *free_head, *free_tail; /* records to give back */
+    unsigned free_count;
+} worker;
+
+static WEFT__THREAD_LOCAL worker *current_worker;
+
 /* ---- Futures ----------------------------------------------------------------- */
 
-static uint32_t wait_users;  /* threads inside weft_futures_wait */
+static uint32_t wait_users;  /* threads inside weft_futures_wait / _next */
 static weft_lock wait_lock;  /* guards wait_seq changes */
 static uint32_t wait_seq, wait_parked;
+static uint64_t finish_clock; /* the last finishing stamp handed out */
 
-static void future_unref(weft_future *f)
+static weft_future *as_future(link *l)
 {
-    if (weft__fetch_sub(&f->refs, 1) == 1) {
-        callback *cb = f->cb_head;
-        while (cb) {
-            callback *next = cb->next;
-            weft__free(cb);
-            cb = next;
-        }
-        weft__free(f);
-    }
+    return (weft_future *)(void *)l;
 }
 
 static bool state_done(uint32_t s)
 {
-    return s == FINISHED || s == CANCELLED;
+    return (s & STATE_MASK) >= FINISHED;
 }
 
-/* With f->lock held and f not done: make it done (FINISHED with `result`,
- * or CANCELLED), release the lock, wake every kind of waiter and run the
- * callbacks, in the order added, on the calling thread. The caller holds a
- * reference to f. */
-static void complete_locked(weft_future *f, uint32_t state, void *result)
+/* The future has left `old` (not done) for a done state: wake every kind
+ * of waiter and run the callbacks, in the order added, on the calling
+ * thread. The caller holds a reference to f. */
+static void completed(weft_future *f, uint32_t old)
 {
-    callback *cb = f->cb_head;
-
-    f->result = result;
-    f->cb_head = f->cb_tail = NULL;
-    weft__swap(&f->state, state);
-    weft__unlock(&f->lock);
     weft_event_set(&f->done);
     if (weft__load_sc(&wait_users) != 0) {
         weft__lock(&wait_lock);
         weft__seq_wake_all(&wait_seq, &wait_parked);
         weft__unlock(&wait_lock);
     }
-    while (cb) {
-        callback *next = cb->next;
-        cb->fn(f, cb->arg);
-        weft__free(cb);
-        cb = next;
+    if (old & HAS_CALLBACKS) {
+        callback *cb;
+
+        weft__lock(&f->lock);
+        cb = f->cb_head;
+        f->cb_head = f->cb_tail = NULL;
+        weft__unlock(&f->lock);
+        while (cb) {
+            callback *next = cb->next;
+            cb->fn(f, cb->arg);
+            weft__free(cb);
+            cb = next;
+        }
     }
+}
+
+/* The finishing stamp, taken only while someone holds a handle that could
+ * ask for it (the executor's reference is the other one). */
+static void stamp(weft_future *f)
+{
+    if (weft__load(&f->refs) > 1)
+        weft__store64(&f->finished_at, weft__fetch_add64(&finish_clock, 1) + 1);
 }
 
 /* Cancel f if it is pending; true when it is now cancelled. */
 static bool future_cancel(weft_future *f)
 {
-    uint32_t s;
+    uint32_t s = weft__load(&f->state);
 
-    weft__lock(&f->lock);
-    s = weft__load_relaxed(&f->state);
-    if (s == PENDING) {
-        complete_locked(f, CANCELLED, NULL);
-        return true;
-    }
-    weft__unlock(&f->lock);
-    return s == CANCELLED;
+    do {
+        if ((s & STATE_MASK) != PENDING)
+            return (s & STATE_MASK) == CANCELLED;
+        stamp(f);
+    } while (!weft__cas(&f->state, &s, CANCELLED));
+    completed(f, s);
+    return true;
 }
 
 /* weft_future_result by a deadline, for a valid future. */
 static int future_result_until(weft_future *future, int64_t deadline, void **result)
 {
-    int rc = WEFT_OK;
+    uint32_t s = weft__load(&future->state);
 
-    if (!state_done(weft__load(&future->state))) {
-        rc = weft__event_wait_until(&future->done, deadline);
+    if (!state_done(s)) {
+        int rc = weft__event_wait_until(&future->done, deadline);
         if (rc != WEFT_OK)
             return rc;
+        s = weft__load(&future->state);
     }
-    weft__lock(&future->lock);
-    if (weft__load_relaxed(&future->state) == CANCELLED) {
-        rc = WEFT_ECANCELED;
-    } else if (result) {
+    if ((s & STATE_MASK) == CANCELLED)
+        return WEFT_ECANCELED;
+    if (future->status != WEFT_OK)
+        return future->status;
+    if (result)
         *result = future->result;
-    }
-    weft__unlock(&future->lock);
-    return rc;
+    return WEFT_OK;
 }
 
 int weft_future_result(weft_future *future, double timeout, void **result)
@@ -179,6 +246,18 @@ int weft_future_result(weft_future *future, double timeout, void **result)
     return rc == WEFT_OK ? future_result_until(future, deadline, result) : rc;
 }
 
+int weft_future_status(const weft_future *future)
+{
+    uint32_t s;
+
+    if (!future)
+        return weft__fail(WEFT_EINVAL, "future_status: the future is NULL");
+    s = weft__load(&future->state) & STATE_MASK;
+    if (s == CANCELLED)
+        return WEFT_ECANCELED;
+    return s == FINISHED ? future->status : WEFT_EAGAIN;
+}
+
 bool weft_future_done(const weft_future *future)
 {
     return future && state_done(weft__load(&future->state));
@@ -186,7 +265,7 @@ bool weft_future_done(const weft_future *future)
 
 bool weft_future_cancelled(const weft_future *future)
 {
-    return future && weft__load(&future->state) == CANCELLED;
+    return future && (weft__load(&future->state) & STATE_MASK) == CANCELLED;
 }
 
 bool weft_future_cancel(weft_future *future)
@@ -198,23 +277,30 @@ int weft_future_add_done_callback(weft_future *future,
                                   void (*fn)(weft_future *future, void *arg), void *arg)
 {
     callback *cb;
+    uint32_t s;
 
     if (!future || !fn)
         return WEFT_EINVAL;
-    weft__lock(&future->lock);
-    if (state_done(weft__load_relaxed(&future->state))) {
-        weft__unlock(&future->lock);
+    if (state_done(weft__load(&future->state))) {
         fn(future, arg);
         return WEFT_OK;
     }
     cb = weft__malloc(sizeof *cb);
-    if (!cb) {
-        weft__unlock(&future->lock);
+    if (!cb)
         return WEFT_ENOMEM;
-    }
     cb->fn = fn;
     cb->arg = arg;
     cb->next = NULL;
+    weft__lock(&future->lock);
+    s = weft__load(&future->state);
+    do {
+        if (state_done(s)) { /* it finished meanwhile */
+            weft__unlock(&future->lock);
+            weft__free(cb);
+            fn(future, arg);
+            return WEFT_OK;
+        }
+    } while (!(s & HAS_CALLBACKS) && !weft__cas(&future->state, &s, s | HAS_CALLBACKS));
     if (future->cb_tail)
         future->cb_tail->next = cb;
     else
@@ -226,23 +312,61 @@ int weft_future_add_done_callback(weft_future *future,
 
 void weft_future_release(weft_future *future)
 {
-    if (future)
-        future_unref(future);
+    /* The executor's reference is gone (the call ran or was cancelled),
+     * so the callbacks have run and the record is the caller's alone. */
+    if (future && weft__fetch_sub(&future->refs, 1) == 1)
+        weft__free(future);
 }
 
-/* Whether the wait is over; *first: fs[0..*first) are known to be done
- * (they stay done), so ALL_COMPLETED never looks at them again. */
-static bool wait_satisfied(weft_future *const fs[], size_t n, weft_wait_mode mode, size_t *first)
+/* Wait on the process-wide channel until done(ctx) holds or the deadline
+ * passes: WEFT_OK or WEFT_ETIMEDOUT. */
+static int wait_channel(bool (*done)(void *ctx), void *ctx, int64_t deadline)
 {
+    int rc;
+
+    if (done(ctx))
+        return WEFT_OK;
+    weft__fetch_add(&wait_users, 1);
+    weft__lock(&wait_lock);
+    for (;;) {
+        if (done(ctx)) {
+            rc = WEFT_OK;
+            break;
+        }
+        if (weft__seq_wait(&wait_seq, &wait_parked, &wait_lock, deadline) == WEFT_ETIMEDOUT) {
+            rc = done(ctx) ? WEFT_OK : WEFT_ETIMEDOUT;
+            break;
+        }
+    }
+    weft__unlock(&wait_lock);
+    weft__fetch_sub(&wait_users, 1);
+    return rc;
+}
+
+typedef struct wait_ctx {
+    weft_future *const *fs;
+    size_t n;
+    weft_wait_mode mode;
+    size_t first; /* fs[0..first) are known to be done (ALL_COMPLETED) */
+    bool *taken;  /* weft_futures_next */
+    size_t found; /* weft_futures_next: the pick, or n */
+    size_t left;  /* weft_futures_next: how many are not taken */
+} wait_ctx;
+
+/* Whether the wait is over; for ALL_COMPLETED fs[0..first) stay done, so
+ * they are never looked at again. */
+static bool wait_satisfied(void *arg)
+{
+    wait_ctx *w = arg;
     size_t i;
 
-    if (mode == WEFT_ALL_COMPLETED) {
-        while (*first < n && state_done(weft__load_sc(&fs[*first]->state)))
-            ++*first;
-        return *first == n;
+    if (w->mode == WEFT_ALL_COMPLETED) {
+        while (w->first < w->n && state_done(weft__load_sc(&w->fs[w->first]->state)))
+            w->first++;
+        return w->first == w->n;
     }
-    for (i = 0; i < n; i++) {
-        if (state_done(weft__load_sc(&fs[i]->state)))
+    for (i = 0; i < w->n; i++) {
+        if (state_done(weft__load_sc(&w->fs[i]->state)))
             return true;
     }
     return false;
@@ -250,8 +374,9 @@ static bool wait_satisfied(weft_future *const fs[], size_t n, weft_wait_mode mod
 
 int weft_futures_wait(weft_future *const fs[], size_t n, double timeout, weft_wait_mode mode)
 {
+    wait_ctx w = {fs, n, mode, 0, NULL, 0, 0};
     int64_t deadline;
-    size_t i, first = 0;
+    size_t i;
     int rc = weft__deadline(timeout, &deadline);
 
     if (rc != WEFT_OK)
@@ -266,24 +391,62 @@ int weft_futures_wait(weft_future *const fs[], size_t n, double timeout, weft_wa
         if (!fs[i])
             return WEFT_EINVAL;
     }
-    if (wait_satisfied(fs, n, mode, &first))
-        return WEFT_OK;
+    return wait_channel(wait_satisfied, &w, deadline);
+}
 
-    weft__fetch_add(&wait_users, 1);
-    weft__lock(&wait_lock);
-    for (;;) {
-        if (wait_satisfied(fs, n, mode, &first)) {
-            rc = WEFT_OK;
-            break;
-        }
-        if (weft__seq_wait(&wait_seq, &wait_parked, &wait_lock, deadline) == WEFT_ETIMEDOUT) {
-            rc = wait_satisfied(fs, n, mode, &first) ? WEFT_OK : WEFT_ETIMEDOUT;
-            break;
+/* Among the futures not taken, the done one that finished first: true with
+ * w->found, or false when none is done (w->left says how many are not
+ * taken). */
+static bool next_done(void *arg)
+{
+    wait_ctx *w = arg;
+    uint64_t best = UINT64_MAX;
+    size_t i;
+
+    w->found = w->n;
+    w->left = 0;
+    for (i = 0; i < w->n; i++) {
+        if (w->taken[i])
+            continue;
+        w->left++;
+        if (state_done(weft__load_sc(&w->fs[i]->state))) {
+            uint64_t at = weft__load64(&w->fs[i]->finished_at);
+            if (w->found == w->n || at < best) {
+                best = at;
+                w->found = i;
+            }
         }
     }
-    weft__unlock(&wait_lock);
-    weft__fetch_sub(&wait_users, 1);
-    return rc;
+    return w->found < w->n || w->left == 0;
+}
+
+int weft_futures_next(weft_future *const fs[], size_t n, bool taken[], double timeout,
+                      size_t *index)
+{
+    wait_ctx w = {fs, n, WEFT_FIRST_COMPLETED, 0, taken, 0, 0};
+    int64_t deadline;
+    size_t i;
+    int rc = weft__deadline(timeout, &deadline);
+
+    if (rc != WEFT_OK)
+        return weft__fail(rc, "futures_next: bad timeout %g", timeout);
+    if (!index)
+        return weft__fail(WEFT_EINVAL, "futures_next: `index` is NULL");
+    if (n > 0 && (!fs || !taken))
+        return weft__fail(WEFT_EINVAL, "futures_next: `%s` is NULL with n = %zu",
+                          fs ? "taken" : "fs", n);
+    for (i = 0; i < n; i++) {
+        if (!taken[i] && !fs[i])
+            return weft__fail(WEFT_EINVAL, "futures_next: fs[%zu] is NULL", i);
+    }
+    rc = wait_channel(next_done, &w, deadline);
+    if (rc != WEFT_OK)
+        return rc;
+    if (w.found == n)
+        return WEFT_EEMPTY;
+    taken[w.found] = true;
+    *index = w.found;
+    return WEFT_OK;
 }
 
 /* ---- Executors ---------------------------------------------------------------- */
@@ -321,6 +484,15 @@ void weft__executors_at_fork(weft__fork_step step)
         forget_parents_executors();
 }
 
+static void free_chain(link *l)
+{
+    while (l) {
+        link *next = l->next;
+        weft__free(l);
+        l = next;
+    }
+}
+
 static void executor_unref(weft_executor *ex)
 {
     size_t i;
@@ -329,6 +501,8 @@ static void executor_unref(weft_executor *ex)
         return;
     for (i = 0; i < ex->nthreads; i++)
         weft_thread_release(ex->threads[i]);
+    free_chain(ex->cache);
+    free_chain(ex->free_list);
     weft__free(ex->threads);
     weft__free(ex->prefix);
     weft__free(ex);
@@ -343,53 +517,235 @@ static void registry_remove_locked(weft_executor *ex)
     ex->registered = false;
 }
 
-/* Run one future taken from the work list; drops the executor's
- * reference to it. */
-static void run_future(weft_future *f)
+/* ---- The work list and the free lists ------------------------------------------ */
+
+/* Put the chain first..last (linked, last->next NULL) on the work list. */
+static void work_push(weft_executor *ex, link *first, link *last)
 {
-    void *result;
+    link *prev = weft__swap_ptr((void **)&ex->tail, last);
 
-    weft__lock(&f->lock);
-    if (weft__load_relaxed(&f->state) != PENDING) { /* cancelled meanwhile */
-        weft__unlock(&f->lock);
-        future_unref(f);
-        return;
+    weft__store_ptr((void **)&prev->next, first);
+}
+
+/* With ex->lock held: take the first record of the work list. NULL when
+ * the list is empty, or (*busy set) when a submit has exchanged the tail
+ * but not yet linked its records, which then come within instructions. */
+static weft_future *work_pop_locked(weft_executor *ex, bool *busy)
+{
+    link *head = ex->head, *next = weft__load_ptr((void **)&head->next);
+
+    *busy = false;
+    if (head == &ex->stub) {
+        if (!next) {
+            *busy = weft__load_ptr_sc((void **)&ex->tail) != head;
+            return NULL;
+        }
+        ex->head = head = next;
+        next = weft__load_ptr((void **)&head->next);
     }
-    weft__store(&f->state, FUTURE_RUNNING);
-    weft__unlock(&f->lock);
+    if (!next) {
+        if (weft__load_ptr_sc((void **)&ex->tail) != head) {
+            *busy = true;
+            return NULL;
+        }
+        ex->stub.next = NULL;
+        work_push(ex, &ex->stub, &ex->stub);
+        next = weft__load_ptr((void **)&head->next);
+        if (!next) {
+            *busy = true;
+            return NULL;
+        }
+    }
+    ex->head = next;
+    return as_future(head);
+}
 
-    result = f->fn(f->arg);
+/* Push the chain first..last onto the executor's free list. */
+static void free_push(weft_executor *ex, link *first, link *last)
+{
+    void *top = weft__load_ptr((void **)&ex->free_list);
 
-    weft__lock(&f->lock);
-    complete_locked(f, FINISHED, result);
-    future_unref(f);
+    do
+        last->next = top;
+    while (!weft__cas_ptr((void **)&ex->free_list, &top, first));
+}
+
+/* A record for a submit: from the executor's free lists, else allocated.
+ * The free lists are taken from by one submitter at a time (a try: a
+ * submitter that finds another there allocates), so the stack needs no
+ * protection against a record popped and pushed again under a pop. */
+static weft_future *record_get(weft_executor *ex)
+{
+    uint32_t unowned = 0;
+    link *l = NULL;
+
+    if (weft__cas_acquire(&ex->cache_owner, &unowned, 1)) {
+        l = ex->cache;
+        if (!l && weft__load_ptr((void **)&ex->free_list))
+            l = weft__swap_ptr((void **)&ex->free_list, NULL);
+        if (l)
+            ex->cache = l->next;
+        weft__store(&ex->cache_owner, 0);
+    }
+    return l ? as_future(l) : weft__malloc(sizeof(weft_future));
+}
+
+/* A worker gives back its records. */
+static void worker_flush(worker *w)
+{
+    if (w->free_head) {
+        free_push(w->ex, w->free_head, w->free_tail);
+        w->free_head = w->free_tail = NULL;
+        w->free_count = 0;
+    }
+}
+
+/* The executor drops its reference to f; the last one keeps the record
+ * for a later submit. */
+static void worker_drop(worker *w, weft_future *f)
+{
+    if (!f->forget && weft__fetch_sub(&f->refs, 1) != 1)
+        return;
+    f->node.next = w->free_head;
+    if (!w->free_head)
+        w->free_tail = &f->node;
+    w->free_head = &f->node;
+    if (++w->free_count == FREE_BATCH)
+        worker_flush(w);
+}
+
+/* ---- Workers ------------------------------------------------------------------- */
+
+/* The task f has returned or failed (f->result and f->status are set). */
+static void task_end(worker *w, weft_future *f)
+{
+    if (!f->forget) {
+        stamp(f);
+        completed(f, weft__swap(&f->state, FINISHED));
+    }
+    worker_drop(w, f);
+}
+
+/* Run one record taken from the work list. */
+static void run_task(worker *w, weft_future *f)
+{
+    if (!f->forget) {
+        uint32_t s = weft__load(&f->state);
+        do {
+            if ((s & STATE_MASK) != PENDING) { /* cancelled meanwhile */
+                worker_drop(w, f);
+                return;
+            }
+        } while (!weft__cas(&f->state, &s, s | RUNNING));
+    }
+    w->task = f;
+    f->result = f->fn(f->arg);
+    w->task = NULL;
+    task_end(w, f);
+}
+
+/* The running task called weft_task_fail. */
+static void task_failed(worker *w)
+{
+    weft_future *f = w->task;
+
+    w->task = NULL;
+    f->result = NULL;
+    f->status = w->status;
+    task_end(w, f);
+}
+
+typedef struct tail_look {
+    weft_executor *ex;
+    link *seen;
+} tail_look;
+
+static bool tail_moved(const void *arg)
+{
+    const tail_look *look = arg;
+
+    return weft__load_ptr((void *const *)&look->ex->tail) != look->seen;
+}
+
+/* Take and run calls until the executor is shut down and its list empty.
+ * A worker that finds the list empty spins on its tail a little, then
+ * counts itself idle, looks once more, and parks. */
+static void worker_loop(worker *w)
+{
+    weft_executor *ex = w->ex;
+    bool busy, spun = false, counted = false;
+
+    weft__lock(&ex->lock);
+    for (;;) {
+        weft_future *f = work_pop_locked(ex, &busy);
+
+        if (counted && (f || busy)) {
+            weft__fetch_sub(&ex->idle, 1);
+            counted = false;
+        }
+        if (f || busy) {
+            weft__unlock(&ex->lock);
+            if (f)
+                run_task(w, f);
+            else
+                weft_sys_thread_yield(); /* a submit is between its two stores */
+            spun = false;
+            weft__lock(&ex->lock);
+        } else if (ex->shutdown) {
+            break;
+        } else if (!spun) {
+            tail_look look = {ex, weft__load_ptr((void **)&ex->tail)};
+
+            weft__unlock(&ex->lock);
+            worker_flush(w);
+            (void)weft__spin_until(tail_moved, &look);
+            spun = true;
+            weft__lock(&ex->lock);
+        } else if (!counted) {
+            weft__fetch_add(&ex->idle, 1); /* then look once more */
+            counted = true;
+        } else {
+            weft__cond_wait_until(&ex->work, &ex->lock, WEFT__NO_DEADLINE);
+            counted = spun = false; /* the notifier took the count back */
+        }
+    }
+    weft__unlock(&ex->lock);
+    worker_flush(w);
+}
+
+/* setjmp's frame: it stays for the worker's life, and its one local (w)
+ * never changes, so nothing here is indeterminate after the longjmp. */
+static void worker_run(worker *w)
+{
+    if (setjmp(w->jmp) != 0)
+        task_failed(w);
+    worker_loop(w);
 }
 
 static void *worker_main(void *arg)
 {
-    weft_executor *ex = arg;
-    weft_future *f;
+    worker w;
 
-    weft__lock(&ex->lock);
-    for (;;) {
-        while (!ex->head && !ex->shutdown) {
-            ex->idle++; /* the notifier takes it back */
-            weft__cond_wait_until(&ex->work, &ex->lock, WEFT__NO_DEADLINE);
-        }
-        f = ex->head;
-        if (!f)
-            break; /* shut down and nothing left to run */
-        ex->head = f->next;
-        if (!ex->head)
-            ex->tail = NULL;
-        f->next = NULL;
-        weft__unlock(&ex->lock);
-        run_future(f);
-        weft__lock(&ex->lock);
-    }
-    weft__unlock(&ex->lock);
-    executor_unref(ex);
+    memset(&w, 0, sizeof w);
+    w.ex = arg;
+    current_worker = &w;
+    worker_run(&w);
+    current_worker = NULL;
+    executor_unref(w.ex);
     return NULL;
+}
+
+int weft_task_fail(int status)
+{
+    worker *w = current_worker;
+
+    if (!w || !w->task)
+        return weft__fail(WEFT_EPERM, "task_fail: not called by a task running on an executor's worker");
+    if (status >= 0)
+        return weft__fail(WEFT_EINVAL, "task_fail: status %d is not a failure (expected a negative code)",
+                          status);
+    w->status = status;
+    longjmp(w->jmp, 1);
 }
 
 /* Python's _python_exit: shut down every executor not yet destroyed,
@@ -431,6 +787,7 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
     }
     ex->max_workers = max_workers;
     ex->refs = 1;
+    ex->head = ex->tail = &ex->stub;
 
     weft__lock(&executor_registry_lock);
     if (!exit_handler_registered) {
@@ -498,82 +855,151 @@ static int start_worker_locked(weft_executor *ex)
         return rc;
     }
     ex->nthreads++;
+    weft__store(&ex->started, (uint32_t)ex->nthreads);
+    return WEFT_OK;
+}
+
+/* Python's _adjust_thread_count: start a worker when none is idle and
+ * fewer than max_workers run. WEFT_OK, or why none could start when none
+ * runs. */
+static int adjust_workers(weft_executor *ex)
+{
+    int rc = WEFT_OK;
+
+    if (weft__load(&ex->started) >= ex->max_workers || weft__load_sc(&ex->idle) != 0)
+        return WEFT_OK;
+    weft__lock(&ex->lock);
+    if (weft__load_relaxed(&ex->idle) == 0 && ex->nthreads < ex->max_workers) {
+        rc = start_worker_locked(ex);
+        if (rc != WEFT_OK && ex->nthreads > 0)
+            rc = WEFT_OK; /* the running workers will get to it */
+    }
+    weft__unlock(&ex->lock);
+    return rc;
+}
+
+/* The one wake-up decision for n calls just pushed: notify as many idle
+ * workers as there are calls, or none (no lock, no system call) when no
+ * worker is parked. */
+static void wake_workers(weft_executor *ex, size_t n)
+{
+    uint32_t k;
+
+    if (weft__load_sc(&ex->idle) == 0)
+        return;
+    weft__lock(&ex->lock);
+    k = weft__load_relaxed(&ex->idle);
+    if (k > n)
+        k = (uint32_t)n;
+    if (k > 0) {
+        weft__fetch_sub(&ex->idle, k);
+        weft_cond_notify(&ex->work, k);
+    }
+    weft__unlock(&ex->lock);
+}
+
+int weft_executor_submit_n(weft_executor *executor, void *(*fn)(void *arg), void *const args[],
+                           size_t n, weft_future *futures_out[])
+{
+    weft_executor *ex = executor;
+    link *first = NULL, *last = NULL;
+    size_t i;
+    int rc;
+
+    if (futures_out) {
+        for (i = 0; i < n; i++)
+            futures_out[i] = NULL;
+    }
+    if (!ex || !fn || (n > 0 && !args))
+        return weft__fail(WEFT_EINVAL, "executor_submit: %s is NULL",
+                          !ex ? "the executor" : !fn ? "fn" : "args");
+    if (n == 0)
+        return WEFT_OK;
+    for (i = 0; i < n; i++) {
+        weft_future *f = record_get(ex);
+        if (!f) {
+            free_chain(first);
+            if (futures_out)
+                memset(futures_out, 0, i * sizeof *futures_out);
+            return weft__fail(WEFT_ENOMEM, "executor_submit: no memory for call %zu of %zu", i + 1, n);
+        }
+        memset(f, 0, sizeof *f);
+        f->forget = !futures_out;
+        f->refs = f->forget ? 1 : 2; /* the executor's, and the handle's */
+        f->fn = fn;
+        f->arg = args[i];
+        if (futures_out)
+            futures_out[i] = f;
+        if (last)
+            last->next = &f->node;
+        else
+            first = &f->node;
+        last = &f->node;
+    }
+
+    rc = weft__fetch_add(&ex->gate, 2) & SHUT_BIT
+             ? weft__fail(WEFT_ESHUTDOWN, "executor_submit: the executor was shut down")
+             : adjust_workers(ex);
+    if (rc == WEFT_OK)
+        work_push(ex, first, last);
+    weft__fetch_sub(&ex->gate, 2);
+    if (rc != WEFT_OK) {
+        free_chain(first);
+        if (futures_out)
+            memset(futures_out, 0, n * sizeof *futures_out);
+        return rc;
+    }
+    wake_workers(ex, n);
     return WEFT_OK;
 }
 
 int weft_executor_submit(weft_executor *executor, weft_future **out, void *(*fn)(void *arg),
                          void *arg)
 {
-    weft_executor *ex = executor;
-    weft_future *f;
-    int rc = WEFT_OK;
-
-    if (out)
-        *out = NULL;
-    if (!ex || !out || !fn)
-        return WEFT_EINVAL;
-    f = weft__calloc(1, sizeof *f);
-    if (!f)
-        return WEFT_ENOMEM;
-    f->refs = 2; /* the caller's handle, the executor's */
-    f->fn = fn;
-    f->arg = arg;
-
-    weft__lock(&ex->lock);
-    if (ex->shutdown) {
-        weft__unlock(&ex->lock);
-        weft__free(f);
-        return WEFT_ESHUTDOWN;
-    }
-    if (ex->idle > 0) {
-        ex->idle--;
-        weft_cond_notify(&ex->work, 1);
-    } else if (ex->nthreads < ex->max_workers) {
-        rc = start_worker_locked(ex);
-        if (rc != WEFT_OK && ex->nthreads > 0)
-            rc = WEFT_OK; /* the running workers will get to it */
-    }
-    if (rc == WEFT_OK) {
-        if (ex->tail)
-            ex->tail->next = f;
-        else
-            ex->head = f;
-        ex->tail = f;
-    }
-    weft__unlock(&ex->lock);
-    if (rc != WEFT_OK) {
-        weft__free(f);
-        return rc;
-    }
-    *out = f;
-    return WEFT_OK;
+    return weft_executor_submit_n(executor, fn, &arg, 1, out);
 }
 
 void weft_executor_shutdown(weft_executor *executor, bool wait, bool cancel_futures)
 {
     weft_executor *ex = executor;
-    weft_future *cancelled = NULL, *f;
+    weft_future *f;
+    link *cancelled = NULL;
     weft_thread *self;
     size_t i, n;
+    uint32_t g;
+    bool busy;
 
     if (!ex)
         return;
+    /* Close the gate, then let the submits under way finish their push. */
+    g = weft__load(&ex->gate);
+    while (!(g & SHUT_BIT) && !weft__cas(&ex->gate, &g, g | SHUT_BIT))
+        ;
+    while (weft__load(&ex->gate) != SHUT_BIT)
+        weft_sys_thread_yield();
+
     weft__lock(&ex->lock);
     ex->shutdown = true;
-    if (cancel_futures) {
-        cancelled = ex->head;
-        ex->head = ex->tail = NULL;
+    while (cancel_futures && ((f = work_pop_locked(ex, &busy)) != NULL || busy)) {
+        if (f) {
+            f->node.next = cancelled;
+            cancelled = &f->node;
+        }
     }
-    ex->idle = 0;
+    weft__swap(&ex->idle, 0);
     weft_cond_notify_all(&ex->work);
-    n = ex->nthreads; /* no worker starts after the shutdown flag */
+    n = ex->nthreads; /* no worker starts after the gate closed */
     weft__unlock(&ex->lock);
 
-    while ((f = cancelled) != NULL) {
-        cancelled = f->next;
-        f->next = NULL;
-        future_cancel(f);
-        future_unref(f);
+    while (cancelled) {
+        f = as_future(cancelled);
+        cancelled = cancelled->next;
+        if (!f->forget) {
+            future_cancel(f);
+            if (weft__fetch_sub(&f->refs, 1) != 1)
+                continue;
+        }
+        weft__free(f);
     }
     if (!wait)
         return;
@@ -600,7 +1026,7 @@ int weft_executor_map(weft_executor *executor, void *(*fn)(void *arg), void *con
 {
     weft_future **fs;
     int64_t deadline;
-    size_t i, submitted;
+    size_t i;
     int rc = weft__begin_wait(executor, timeout, &deadline);
 
     if (rc != WEFT_OK)
@@ -616,27 +1042,25 @@ int weft_executor_map(weft_executor *executor, void *(*fn)(void *arg), void *con
         return WEFT_ENOMEM;
     for (i = 0; i < n; i++)
         results[i] = NULL;
-    for (submitted = 0; submitted < n; submitted++) {
-        rc = weft_executor_submit(executor, &fs[submitted], fn, args[submitted]);
+    rc = weft_executor_submit_n(executor, fn, args, n, fs);
+    if (rc != WEFT_OK) {
+        weft__free(fs);
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        rc = future_result_until(fs[i], deadline, &results[i]);
         if (rc != WEFT_OK)
             break;
-    }
-    if (rc == WEFT_OK) {
-        for (i = 0; i < n; i++) {
-            rc = future_result_until(fs[i], deadline, &results[i]);
-            if (rc != WEFT_OK)
-                break;
-        }
     }
     if (rc != WEFT_OK) {
         /* Python leaves map's iterator: the calls not started are
          * cancelled; the ones that finished keep their results. */
-        for (i = 0; i < submitted; i++) {
+        for (i = 0; i < n; i++) {
             if (!weft_future_cancel(fs[i]))
-                future_result_until(fs[i], 0, &results[i]);
+                (void)future_result_until(fs[i], 0, &results[i]);
         }
     }
-    for (i = 0; i < submitted; i++)
+    for (i = 0; i < n; i++)
         weft_future_release(fs[i]);
     weft__free(fs);
     return rc;
