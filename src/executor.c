@@ -112,26 +112,51 @@ struct weft_future {
     callback *cb_head, *cb_tail;
 };
 
+/* A slot of the ring: a call without a future (fn, arg) or a future. */
+typedef struct slot {
+    uint32_t seq;          /* see ring_put / ring_take */
+    void *(*fn)(void *arg);
+    void *arg;
+    weft_future *future;   /* NULL: fire-and-forget */
+} slot;
+
+#define RING_SLOTS 1024u /* a power of two */
+
 struct weft_executor {
-    /* Written by submitters. */
-    link *tail;            /* the work list's last link (exchanged) */
+    /* Written by submitters on every submit. */
+    uint32_t put_pos;      /* the ring's next slot to fill */
     uint32_t gate;         /* 2 per submit under way, | SHUT_BIT */
     uint32_t cache_owner;  /* 1 while a submitter takes from `cache` */
     link *cache;           /* records for submitters, under cache_owner */
-    /* Written by workers. */
-    link *free_list;       /* records the workers gave back (a Treiber stack) */
+    /* Each group its own cache lines (the gap is a line, whatever the
+     * alignment of the allocation): a line that moves between CPUs on
+     * every call is what a call costs (issue 15). */
+    char gap1[WEFT__CACHE_LINE];
+    /* Read by every submit, written when a worker parks, starts or the
+     * overflow list is used. */
+    slot *ring;
     uint32_t idle;         /* parked workers no notify is aimed at (changed under lock) */
     uint32_t started;      /* workers started (nthreads, readable without the lock) */
-    uint32_t refs;
-    weft_lock lock;        /* guards the head of the work list and what follows */
-    weft_cond work;        /* idle workers wait here */
-    link *head;            /* the work list's first link (the stub when empty) */
-    link stub;
+    uint32_t overflow;     /* calls on the overflow list */
+    uint32_t shutdown;     /* set under lock once no submit can come any more */
     size_t max_workers;
+    char gap2[WEFT__CACHE_LINE];
+    /* Written by workers on every call. */
+    uint32_t take_pos;     /* the ring's next slot to take */
+    char gap3[WEFT__CACHE_LINE];
+    /* Written by workers now and then. */
+    uint32_t refilling;    /* 1 while a worker takes from the overflow list */
+    link *free_list;       /* records the workers gave back (a Treiber stack) */
+    link *tail;            /* the overflow list's last link (exchanged) */
+    uint32_t refs;
+    weft_lock lock;        /* guards the workers' parking and what follows */
+    weft_cond work;        /* idle workers wait here */
+    link *head;            /* the overflow list's first link (the stub when empty),
+                            * under `refilling` */
+    link stub;
     size_t nthreads;       /* workers started */
     size_t cap;
     weft_thread **threads; /* their handles, released when the executor is freed */
-    bool shutdown;
     char *prefix;
     /* The list of executors not yet destroyed, for the exit handler. */
     weft_executor *reg_prev, *reg_next;
@@ -143,7 +168,8 @@ struct weft_executor {
 /* A worker's own state. */
 typedef struct worker {
     weft_executor *ex;
-    weft_future *task;     /* the task running now, for weft_task_fail */
+    bool in_task;          /* a call runs (for weft_task_fail) */
+    weft_future *task;     /* its future, or NULL for a call without one */
     int status;            /* weft_task_fail's status */
     jmp_buf jmp;           /* where weft_task_fail returns to */
     link *free_head, *free_tail; /* records to give back */
@@ -503,6 +529,7 @@ static void executor_unref(weft_executor *ex)
         weft_thread_release(ex->threads[i]);
     free_chain(ex->cache);
     free_chain(ex->free_list);
+    weft__free(ex->ring);
     weft__free(ex->threads);
     weft__free(ex->prefix);
     weft__free(ex);
@@ -517,20 +544,120 @@ static void registry_remove_locked(weft_executor *ex)
     ex->registered = false;
 }
 
-/* ---- The work list and the free lists ------------------------------------------ */
+/* ---- The ring, the overflow list and the free lists --------------------------------------- */
 
-/* Put the chain first..last (linked, last->next NULL) on the work list. */
-static void work_push(weft_executor *ex, link *first, link *last)
+/*
+ * The ring (Vyukov's bounded queue, many producers and many consumers): the
+ * slot at position p is free for a put while its seq is p, holds a call
+ * for a take once its seq is p + 1, and is freed by the take for the put
+ * one lap later (seq p + RING_SLOTS). Positions count up and wrap; they are
+ * compared by their signed difference.
+ */
+
+static int32_t pos_diff(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b);
+}
+
+/* Reserve n slots from put_pos: the first position, or false when the ring
+ * has not n free slots in a row there (the caller then uses the overflow
+ * list). The caller fills them and publishes each with ring_publish. */
+static bool ring_reserve(weft_executor *ex, size_t n, uint32_t *first)
+{
+    uint32_t pos = weft__load_relaxed(&ex->put_pos);
+
+    if (n > RING_SLOTS)
+        return false;
+    for (;;) {
+        uint32_t i;
+        int32_t d = 0;
+
+        for (i = 0; i < n; i++) {
+            d = pos_diff(weft__load(&ex->ring[(pos + i) & (RING_SLOTS - 1)].seq), pos + i);
+            if (d != 0)
+                break;
+        }
+        if (i == n) {
+            if (weft__cas(&ex->put_pos, &pos, pos + (uint32_t)n)) {
+                *first = pos;
+                return true;
+            }
+        } else if (d < 0) {
+            return false; /* not yet taken: full */
+        } else {
+            pos = weft__load_relaxed(&ex->put_pos); /* another submit took it */
+        }
+    }
+}
+
+static void ring_publish(weft_executor *ex, uint32_t pos, void *(*fn)(void *), void *arg,
+                         weft_future *f)
+{
+    slot *sl = &ex->ring[pos & (RING_SLOTS - 1)];
+
+    sl->fn = fn;
+    sl->arg = arg;
+    sl->future = f;
+    weft__store(&sl->seq, pos + 1);
+}
+
+/* Take the oldest call of the ring into *out: true; false when there is
+ * none, with *busy set when a submit has reserved a slot and not yet
+ * published it (it comes within instructions). */
+static bool ring_take(weft_executor *ex, slot *out, bool *busy)
+{
+    uint32_t pos = weft__load_relaxed(&ex->take_pos);
+
+    for (;;) {
+        slot *sl = &ex->ring[pos & (RING_SLOTS - 1)];
+        int32_t d = pos_diff(weft__load(&sl->seq), pos + 1);
+
+        if (d == 0) {
+            if (weft__cas(&ex->take_pos, &pos, pos + 1)) {
+                out->fn = sl->fn;
+                out->arg = sl->arg;
+                out->future = sl->future;
+                weft__store(&sl->seq, pos + RING_SLOTS);
+                return true;
+            }
+        } else if (d < 0) {
+            *busy = weft__load_sc(&ex->put_pos) != pos;
+            return false;
+        } else {
+            pos = weft__load_relaxed(&ex->take_pos);
+        }
+    }
+}
+
+/* Whether any call waits (or is being put) in the ring or on the overflow
+ * list: the look a worker takes after it counted itself idle. */
+static bool work_waits(weft_executor *ex)
+{
+    return weft__load_sc(&ex->put_pos) != weft__load_sc(&ex->take_pos) ||
+           weft__load_sc(&ex->overflow) != 0;
+}
+
+/*
+ * The overflow list, for the calls that find the ring full (and every
+ * call after them while it holds any, so that the calls of one thread
+ * keep their order): an intrusive queue of records (Vyukov's, many
+ * producers, one consumer: the worker that owns `refilling`, a flag taken
+ * by a try, so that no worker parks behind it). A put is one
+ * exchange of `tail` and one store of the link.
+ */
+
+/* Put the chain first..last (linked, last->next NULL) on the list. */
+static void overflow_push(weft_executor *ex, link *first, link *last)
 {
     link *prev = weft__swap_ptr((void **)&ex->tail, last);
 
     weft__store_ptr((void **)&prev->next, first);
 }
 
-/* With ex->lock held: take the first record of the work list. NULL when
- * the list is empty, or (*busy set) when a submit has exchanged the tail
- * but not yet linked its records, which then come within instructions. */
-static weft_future *work_pop_locked(weft_executor *ex, bool *busy)
+/* Owning `refilling`: take the first record of the list. NULL when the
+ * list is empty, or (*busy set) when a submit has exchanged the tail but
+ * not yet linked its records, which then come within instructions. */
+static weft_future *overflow_pop_owned(weft_executor *ex, bool *busy)
 {
     link *head = ex->head, *next = weft__load_ptr((void **)&head->next);
 
@@ -549,7 +676,7 @@ static weft_future *work_pop_locked(weft_executor *ex, bool *busy)
             return NULL;
         }
         ex->stub.next = NULL;
-        work_push(ex, &ex->stub, &ex->stub);
+        overflow_push(ex, &ex->stub, &ex->stub);
         next = weft__load_ptr((void **)&head->next);
         if (!next) {
             *busy = true;
@@ -557,7 +684,63 @@ static weft_future *work_pop_locked(weft_executor *ex, bool *busy)
         }
     }
     ex->head = next;
+    weft__fetch_sub(&ex->overflow, 1);
     return as_future(head);
+}
+
+/* How many overflowed calls a worker moves into the ring at a time. */
+#define REFILL 64u
+
+/* Owning `refilling`, with the ring empty: take the oldest call of the
+ * overflow list for the caller, and move up to REFILL more into the ring,
+ * where the other workers take them. The calls on the list are younger
+ * than any in the ring (a submit uses the list while it holds anything),
+ * and only the owner moves them, so the order holds. */
+static bool overflow_take_owned(weft_executor *ex, slot *out, bool *busy)
+{
+    uint32_t avail = weft__load(&ex->overflow), room, k, pos, i;
+    weft_future *f = overflow_pop_owned(ex, busy);
+
+    if (!f)
+        return false;
+    out->fn = f->fn;
+    out->arg = f->arg;
+    out->future = f;
+    room = RING_SLOTS - (weft__load_sc(&ex->put_pos) - weft__load_sc(&ex->take_pos));
+    k = avail - 1 < REFILL ? avail - 1 : REFILL;
+    if (k > room)
+        k = room;
+    while (k > 0 && !ring_reserve(ex, k, &pos))
+        k /= 2; /* a submit that had not seen the list in use took some room */
+    for (i = 0; i < k; i++) {
+        /* A record still being linked by its submit leaves its slot empty
+         * (fn NULL: the taker skips it); the record itself comes later. */
+        weft_future *g = overflow_pop_owned(ex, busy);
+        ring_publish(ex, pos + i, g ? g->fn : NULL, g ? g->arg : NULL, g);
+    }
+    return true;
+}
+
+/* Take the oldest waiting call: from the ring, else from the overflow
+ * list. */
+static bool work_take(weft_executor *ex, slot *out, bool *busy)
+{
+    uint32_t unowned = 0;
+    bool taken, overflow_busy = false;
+
+    *busy = false;
+    if (ring_take(ex, out, busy))
+        return true;
+    if (weft__load(&ex->overflow) == 0)
+        return false;
+    if (!weft__cas_acquire(&ex->refilling, &unowned, 1)) {
+        *busy = true; /* another worker refills the ring: look again soon */
+        return false;
+    }
+    taken = ring_take(ex, out, busy) || overflow_take_owned(ex, out, &overflow_busy);
+    weft__store(&ex->refilling, 0);
+    *busy = *busy || overflow_busy;
+    return taken;
 }
 
 /* Push the chain first..last onto the executor's free list. */
@@ -616,9 +799,13 @@ static void worker_drop(worker *w, weft_future *f)
 
 /* ---- Workers ------------------------------------------------------------------- */
 
-/* The task f has returned or failed (f->result and f->status are set). */
+/* The call has returned or failed (f->result and f->status are set). */
 static void task_end(worker *w, weft_future *f)
 {
+    w->in_task = false;
+    w->task = NULL;
+    if (!f)
+        return;
     if (!f->forget) {
         stamp(f);
         completed(f, weft__swap(&f->state, FINISHED));
@@ -626,10 +813,14 @@ static void task_end(worker *w, weft_future *f)
     worker_drop(w, f);
 }
 
-/* Run one record taken from the work list. */
-static void run_task(worker *w, weft_future *f)
+/* Run one call taken from the ring or the overflow list. */
+static void run_call(worker *w, const slot *c)
 {
-    if (!f->forget) {
+    weft_future *f = c->future;
+
+    if (!f && !c->fn)
+        return; /* a slot the overflow's refill left empty */
+    if (f && !f->forget) {
         uint32_t s = weft__load(&f->state);
         do {
             if ((s & STATE_MASK) != PENDING) { /* cancelled meanwhile */
@@ -639,77 +830,82 @@ static void run_task(worker *w, weft_future *f)
         } while (!weft__cas(&f->state, &s, s | RUNNING));
     }
     w->task = f;
-    f->result = f->fn(f->arg);
-    w->task = NULL;
+    w->in_task = true;
+    if (f)
+        f->result = f->fn(f->arg);
+    else
+        c->fn(c->arg);
     task_end(w, f);
 }
 
-/* The running task called weft_task_fail. */
+/* The running call called weft_task_fail. */
 static void task_failed(worker *w)
 {
     weft_future *f = w->task;
 
-    w->task = NULL;
-    f->result = NULL;
-    f->status = w->status;
+    if (f) {
+        f->result = NULL;
+        f->status = w->status;
+    }
     task_end(w, f);
 }
 
-typedef struct tail_look {
+typedef struct put_look {
     weft_executor *ex;
-    link *seen;
-} tail_look;
+    uint32_t seen;
+} put_look;
 
-static bool tail_moved(const void *arg)
+static bool put_moved(const void *arg)
 {
-    const tail_look *look = arg;
+    const put_look *look = arg;
 
-    return weft__load_ptr((void *const *)&look->ex->tail) != look->seen;
+    return weft__load(&look->ex->put_pos) != look->seen || weft__load(&look->ex->overflow) != 0;
 }
 
-/* Take and run calls until the executor is shut down and its list empty.
- * A worker that finds the list empty spins on its tail a little, then
- * counts itself idle, looks once more, and parks. */
+/* Run calls until the executor is shut down and nothing waits. A worker
+ * that finds nothing first spins a little on put_pos, then counts itself
+ * idle, looks once more, and parks. */
 static void worker_loop(worker *w)
 {
     weft_executor *ex = w->ex;
-    bool busy, spun = false, counted = false;
+    unsigned busy_rounds = 0;
+    bool busy;
+    slot c;
 
-    weft__lock(&ex->lock);
     for (;;) {
-        weft_future *f = work_pop_locked(ex, &busy);
-
-        if (counted && (f || busy)) {
-            weft__fetch_sub(&ex->idle, 1);
-            counted = false;
+        if (work_take(ex, &c, &busy)) {
+            run_call(w, &c);
+            busy_rounds = 0;
+            continue;
         }
-        if (f || busy) {
-            weft__unlock(&ex->lock);
-            if (f)
-                run_task(w, f);
+        if (busy) { /* a submit is between its reservation and its publication */
+            if (busy_rounds < WEFT__SPIN_ROUNDS)
+                weft__backoff(busy_rounds++);
             else
-                weft_sys_thread_yield(); /* a submit is between its two stores */
-            spun = false;
-            weft__lock(&ex->lock);
-        } else if (ex->shutdown) {
-            break;
-        } else if (!spun) {
-            tail_look look = {ex, weft__load_ptr((void **)&ex->tail)};
+                weft_sys_thread_yield(); /* ... and was preempted there */
+            continue;
+        }
+        if (!weft__load(&ex->shutdown)) {
+            put_look look = {ex, weft__load(&ex->put_pos)};
 
-            weft__unlock(&ex->lock);
             worker_flush(w);
-            (void)weft__spin_until(tail_moved, &look);
-            spun = true;
-            weft__lock(&ex->lock);
-        } else if (!counted) {
-            weft__fetch_add(&ex->idle, 1); /* then look once more */
-            counted = true;
+            if (weft__spin_until(put_moved, &look))
+                continue;
+        }
+        weft__lock(&ex->lock);
+        weft__fetch_add(&ex->idle, 1); /* then look once more */
+        if (work_waits(ex)) {
+            weft__fetch_sub(&ex->idle, 1);
+        } else if (weft__load(&ex->shutdown)) {
+            weft__fetch_sub(&ex->idle, 1);
+            weft__unlock(&ex->lock);
+            break; /* shut down, and no submit can come any more */
         } else {
             weft__cond_wait_until(&ex->work, &ex->lock, WEFT__NO_DEADLINE);
-            counted = spun = false; /* the notifier took the count back */
+            /* the notifier took the count back */
         }
+        weft__unlock(&ex->lock);
     }
-    weft__unlock(&ex->lock);
     worker_flush(w);
 }
 
@@ -739,7 +935,7 @@ int weft_task_fail(int status)
 {
     worker *w = current_worker;
 
-    if (!w || !w->task)
+    if (!w || !w->in_task)
         return weft__fail(WEFT_EPERM, "task_fail: not called by a task running on an executor's worker");
     if (status >= 0)
         return weft__fail(WEFT_EINVAL, "task_fail: status %d is not a failure (expected a negative code)",
@@ -773,6 +969,7 @@ static void exit_handler(void *unused)
 int weft_executor_create(weft_executor **out, size_t max_workers, const char *name_prefix)
 {
     weft_executor *ex;
+    uint32_t i;
     int rc = WEFT_OK;
 
     if (!out)
@@ -781,6 +978,13 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
     ex = weft__calloc(1, sizeof *ex);
     if (!ex)
         return WEFT_ENOMEM;
+    ex->ring = weft__malloc(RING_SLOTS * sizeof *ex->ring);
+    if (!ex->ring) {
+        weft__free(ex);
+        return WEFT_ENOMEM;
+    }
+    for (i = 0; i < RING_SLOTS; i++)
+        ex->ring[i].seq = i;
     if (max_workers == 0) {
         int cpus = weft_cpu_count();
         max_workers = cpus + 4 < 32 ? (size_t)cpus + 4 : 32;
@@ -814,6 +1018,7 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
     weft__unlock(&executor_registry_lock);
     if (rc != WEFT_OK) {
         weft__free(ex->prefix);
+        weft__free(ex->ring);
         weft__free(ex);
         return rc;
     }
@@ -878,7 +1083,7 @@ static int adjust_workers(weft_executor *ex)
     return rc;
 }
 
-/* The one wake-up decision for n calls just pushed: notify as many idle
+/* The one wake-up decision for n calls just put: notify as many idle
  * workers as there are calls, or none (no lock, no system call) when no
  * worker is parked. */
 static void wake_workers(weft_executor *ex, size_t n)
@@ -898,50 +1103,100 @@ static void wake_workers(weft_executor *ex, size_t n)
     weft__unlock(&ex->lock);
 }
 
+/* Make the record of a call: NULL when out of memory. */
+static weft_future *record_new(weft_executor *ex, void *(*fn)(void *), void *arg, bool forget)
+{
+    weft_future *f = record_get(ex);
+
+    if (f) {
+        memset(f, 0, sizeof *f);
+        f->forget = forget;
+        f->refs = forget ? 1 : 2; /* the executor's, and the handle's */
+        f->fn = fn;
+        f->arg = arg;
+    }
+    return f;
+}
+
+/* Records for args[from..n) linked in order into *first..*last (futures
+ * into fs[] too, when fs is not NULL): false when out of memory, and then
+ * none is left. */
+static bool records_make(weft_executor *ex, void *(*fn)(void *), void *const args[], size_t from,
+                         size_t n, weft_future *fs[], link **first, link **last)
+{
+    size_t i;
+
+    *first = *last = NULL;
+    for (i = from; i < n; i++) {
+        weft_future *f = record_new(ex, fn, args[i], fs == NULL);
+        if (!f) {
+            free_chain(*first);
+            *first = NULL;
+            return false;
+        }
+        if (fs)
+            fs[i] = f;
+        if (*last)
+            (*last)->next = &f->node;
+        else
+            *first = &f->node;
+        *last = &f->node;
+    }
+    return true;
+}
+
+/* Inside the gate: queue the n calls, in the ring when it has room for all
+ * of them and the overflow list is empty, else on the overflow list
+ * (fire-and-forget calls then get records too). */
+static int enqueue(weft_executor *ex, void *(*fn)(void *), void *const args[], size_t n,
+                   weft_future *fs[])
+{
+    link *first, *last;
+    uint32_t pos;
+    size_t i;
+
+    if (weft__load(&ex->overflow) == 0 && ring_reserve(ex, n, &pos)) {
+        for (i = 0; i < n; i++)
+            ring_publish(ex, pos + (uint32_t)i, fn, args[i], fs ? fs[i] : NULL);
+        return WEFT_OK;
+    }
+    if (fs) {
+        first = &fs[0]->node;
+        last = &fs[n - 1]->node;
+    } else if (!records_make(ex, fn, args, 0, n, NULL, &first, &last)) {
+        return weft__fail(WEFT_ENOMEM, "executor_submit: no memory for %zu queued calls", n);
+    }
+    weft__fetch_add(&ex->overflow, (uint32_t)n);
+    overflow_push(ex, first, last);
+    return WEFT_OK;
+}
+
 int weft_executor_submit_n(weft_executor *executor, void *(*fn)(void *arg), void *const args[],
                            size_t n, weft_future *futures_out[])
 {
     weft_executor *ex = executor;
     link *first = NULL, *last = NULL;
-    size_t i;
     int rc;
 
-    if (futures_out) {
-        for (i = 0; i < n; i++)
-            futures_out[i] = NULL;
-    }
+    if (futures_out && n > 0)
+        memset(futures_out, 0, n * sizeof *futures_out);
     if (!ex || !fn || (n > 0 && !args))
         return weft__fail(WEFT_EINVAL, "executor_submit: %s is NULL",
                           !ex ? "the executor" : !fn ? "fn" : "args");
     if (n == 0)
         return WEFT_OK;
-    for (i = 0; i < n; i++) {
-        weft_future *f = record_get(ex);
-        if (!f) {
-            free_chain(first);
-            if (futures_out)
-                memset(futures_out, 0, i * sizeof *futures_out);
-            return weft__fail(WEFT_ENOMEM, "executor_submit: no memory for call %zu of %zu", i + 1, n);
-        }
-        memset(f, 0, sizeof *f);
-        f->forget = !futures_out;
-        f->refs = f->forget ? 1 : 2; /* the executor's, and the handle's */
-        f->fn = fn;
-        f->arg = args[i];
-        if (futures_out)
-            futures_out[i] = f;
-        if (last)
-            last->next = &f->node;
-        else
-            first = &f->node;
-        last = &f->node;
+    if (n > UINT32_MAX / 4)
+        return weft__fail(WEFT_ENOMEM, "executor_submit: %zu calls at once are too many", n);
+    if (futures_out && !records_make(ex, fn, args, 0, n, futures_out, &first, &last)) {
+        memset(futures_out, 0, n * sizeof *futures_out);
+        return weft__fail(WEFT_ENOMEM, "executor_submit: no memory for %zu futures", n);
     }
 
     rc = weft__fetch_add(&ex->gate, 2) & SHUT_BIT
              ? weft__fail(WEFT_ESHUTDOWN, "executor_submit: the executor was shut down")
              : adjust_workers(ex);
     if (rc == WEFT_OK)
-        work_push(ex, first, last);
+        rc = enqueue(ex, fn, args, n, futures_out);
     weft__fetch_sub(&ex->gate, 2);
     if (rc != WEFT_OK) {
         free_chain(first);
@@ -959,41 +1214,18 @@ int weft_executor_submit(weft_executor *executor, weft_future **out, void *(*fn)
     return weft_executor_submit_n(executor, fn, &arg, 1, out);
 }
 
-void weft_executor_shutdown(weft_executor *executor, bool wait, bool cancel_futures)
+/* shutdown(cancel_futures): take every waiting call, cancel the futures
+ * and drop the calls without one. */
+static void cancel_waiting(weft_executor *ex)
 {
-    weft_executor *ex = executor;
-    weft_future *f;
-    link *cancelled = NULL;
-    weft_thread *self;
-    size_t i, n;
-    uint32_t g;
     bool busy;
+    slot c;
 
-    if (!ex)
-        return;
-    /* Close the gate, then let the submits under way finish their push. */
-    g = weft__load(&ex->gate);
-    while (!(g & SHUT_BIT) && !weft__cas(&ex->gate, &g, g | SHUT_BIT))
-        ;
-    while (weft__load(&ex->gate) != SHUT_BIT)
-        weft_sys_thread_yield();
+    while (work_take(ex, &c, &busy) || busy) {
+        weft_future *f = busy ? NULL : c.future;
 
-    weft__lock(&ex->lock);
-    ex->shutdown = true;
-    while (cancel_futures && ((f = work_pop_locked(ex, &busy)) != NULL || busy)) {
-        if (f) {
-            f->node.next = cancelled;
-            cancelled = &f->node;
-        }
-    }
-    weft__swap(&ex->idle, 0);
-    weft_cond_notify_all(&ex->work);
-    n = ex->nthreads; /* no worker starts after the gate closed */
-    weft__unlock(&ex->lock);
-
-    while (cancelled) {
-        f = as_future(cancelled);
-        cancelled = cancelled->next;
+        if (!f)
+            continue;
         if (!f->forget) {
             future_cancel(f);
             if (weft__fetch_sub(&f->refs, 1) != 1)
@@ -1001,6 +1233,33 @@ void weft_executor_shutdown(weft_executor *executor, bool wait, bool cancel_futu
         }
         weft__free(f);
     }
+}
+
+void weft_executor_shutdown(weft_executor *executor, bool wait, bool cancel_futures)
+{
+    weft_executor *ex = executor;
+    weft_thread *self;
+    size_t i, n;
+    uint32_t g;
+
+    if (!ex)
+        return;
+    /* Close the gate, then let the submits under way finish their puts. */
+    g = weft__load(&ex->gate);
+    while (!(g & SHUT_BIT) && !weft__cas(&ex->gate, &g, g | SHUT_BIT))
+        ;
+    while (weft__load(&ex->gate) != SHUT_BIT)
+        weft_sys_thread_yield();
+    if (cancel_futures)
+        cancel_waiting(ex);
+
+    weft__lock(&ex->lock);
+    weft__store(&ex->shutdown, 1);
+    weft__swap(&ex->idle, 0);
+    weft_cond_notify_all(&ex->work);
+    n = ex->nthreads; /* no worker starts after the gate closed */
+    weft__unlock(&ex->lock);
+
     if (!wait)
         return;
     self = weft__self_if_known();
