@@ -3,10 +3,11 @@
  * concurrent.futures.ThreadPoolExecutor and Future, on weft's own lock,
  * condition, event, seq channel and threads.
  *
- * A task record (struct weft_future) carries one call. With a handle (a
- * future) it goes through the states below; a fire-and-forget call
- * (weft_executor_submit with out == NULL) has no handle, so nothing can
- * cancel, wait for or look at it, and the worker runs it straight away.
+ * A call waits in the executor's queue (below) as (fn, arg) and, when it
+ * has a handle, a future (struct weft_future), which goes through the
+ * states below. A fire-and-forget call (weft_executor_submit with out ==
+ * NULL) has no future: nothing can cancel, wait for or look at it, and it
+ * costs no allocation.
  *
  * Future state word (weft_future.state): the state in the low two bits,
  * and HAS_CALLBACKS, set (by weft_future_add_done_callback, under the
@@ -31,26 +32,30 @@
  * The executor's last drop puts the record on the executor's free list; the
  * caller's last drop frees it (the executor may be gone by then).
  *
- * The cheap path (issue 18). A submit takes no lock while a worker is
- * awake:
- * - records come from the executor's free list: workers push what they
+ * The cheap path (issue 18). A submit takes no lock and makes no system
+ * call while no worker is parked:
+ * - the queue is lock-free and unbounded (see struct qblock): a put is one
+ *   compare-and-swap of put_index and a few stores into a slot, a take one
+ *   compare-and-swap of take_index; a block of 31 calls is allocated, or
+ *   taken from `spare`, once per 31 calls;
+ * - futures come from the executor's free list: workers push what they
  *   drop onto `free_list` (a Treiber stack, in batches), and a submitter
  *   that owns `cache_owner` (a try, never a wait: a submitter that finds
  *   it taken allocates) takes the whole stack into `cache` at once, so
  *   the line the workers write moves once per batch;
- * - the work list is an intrusive multi-producer queue (Vyukov's): a
- *   submit is one exchange of `tail` and one store of the link, and the
- *   workers take from the head under the executor's lock;
  * - `idle` counts the workers parked in the condition that no notify has
- *   yet been aimed at; a submit reads it after its push and takes the lock
- *   to notify only when it is not 0. A worker that finds the list empty
- *   first spins a little on `tail`, then counts itself idle and looks at
- *   the list once more before it parks: either it sees the push or the
- *   submitter sees the count (both sides sequentially consistent).
- * - `gate` counts the submits under way (2 each) and holds SHUT_BIT once
- *   shutdown started: shutdown waits until no submit is under way, so that
- *   every call a submit accepted is on the list before the workers may see
- *   "shut down and empty" and end.
+ *   yet been aimed at; a submit reads it after its put and takes the lock
+ *   to notify only when it is not 0. A worker that finds the queue empty
+ *   first spins a little on put_index, then counts itself idle and looks
+ *   at the queue once more before it parks: either it sees the put or the
+ *   submitter sees the count (both sides sequentially consistent);
+ * - shutdown closes the queue (CLOSED in put_index), so a later put fails,
+ *   and `gate`, which counts the batches (weft_executor_submit_n, n > 1)
+ *   under way (2 each) and holds SHUT_BIT once shutdown started; it waits
+ *   until no batch is under way, so that every call a submit accepted is
+ *   in the queue before the workers may see "shut down and empty" and
+ *   end, and a batch is put whole or not at all.
+ * bench/bench_queue's executor-as-used family measures it.
  *
  * weft_futures_wait and weft_futures_next use one process-wide seq channel
  * (futures of several executors may be mixed in one wait): a waiter
@@ -91,20 +96,16 @@ typedef struct callback {
     struct callback *next;
 } callback;
 
-/* The link of the work list and of the free lists: first in a record, so
- * the work list's stub (a bare link) and a record's link look alike. */
+/* The link of the free lists: first in a record. */
 typedef struct link {
     struct link *next;
 } link;
 
 struct weft_future {
-    link node;             /* in the work list or a free list */
+    link node;             /* in a free list */
     uint32_t refs;
     uint32_t state;        /* PENDING... | HAS_CALLBACKS; see above */
-    bool forget;           /* fire-and-forget: no handle, no state changes */
     int status;            /* WEFT_OK, or weft_task_fail's status */
-    void *(*fn)(void *arg);
-    void *arg;
     void *result;
     uint64_t finished_at;  /* the finishing order (weft_futures_next), 0 if not asked */
     weft_event done;       /* set once the state is done */
@@ -112,48 +113,67 @@ struct weft_future {
     callback *cb_head, *cb_tail;
 };
 
-/* A slot of the ring: a call without a future (fn, arg) or a future. */
+/*
+ * The calls waiting to run: an unbounded queue of blocks of slots, many
+ * submitters and many workers, no lock (the design of crossbeam's
+ * SegQueue). Positions count up in `put_index` and `take_index`, shifted
+ * left by one: a block holds BLOCK_SLOTS calls, and the position after
+ * them, never a call, is the moment the block is full (a put there waits
+ * while the one that filled the block links the next), or emptied (a take
+ * there waits while the one that emptied it moves to the next). The low
+ * bit of take_index (HAS_NEXT) says the next block exists, so a take need
+ * not look at put_index; its low bit (CLOSED) is set by shutdown, after
+ * which a put fails, unless its submit was admitted before (a batch: see
+ * `gate`). A slot's `written` is set by its put once the call is in it;
+ * its `state` is set READ by its take, and DESTROY by a take that
+ * wants to free the block while a slower take still reads a slot: the
+ * last one out frees it (block_release). A freed block is kept in
+ * `spare` for the next one needed.
+ */
+enum { BLOCK_SLOTS = 31, LAP = BLOCK_SLOTS + 1, SHIFT = 1, HAS_NEXT = 1, CLOSED = 1 };
+enum { READ = 1, DESTROY = 2 };
+
+/* A call without a future (fn, arg) or a future. */
 typedef struct slot {
-    uint32_t seq;          /* see ring_put / ring_take */
     void *(*fn)(void *arg);
     void *arg;
     weft_future *future;   /* NULL: fire-and-forget */
+    uint32_t written;      /* 1 once the put has stored the call */
+    uint32_t state;        /* READ | DESTROY */
 } slot;
 
-#define RING_SLOTS 1024u /* a power of two */
+typedef struct qblock {
+    slot slots[BLOCK_SLOTS];
+    struct qblock *next;
+} qblock;
 
 struct weft_executor {
     /* Written by submitters on every submit. */
-    uint32_t put_pos;      /* the ring's next slot to fill */
-    uint32_t gate;         /* 2 per submit under way, | SHUT_BIT */
+    size_t put_index;      /* the next position to fill, | CLOSED */
+    qblock *put_block;     /* its block */
+    uint32_t gate;         /* 2 per batch under way, | SHUT_BIT */
     uint32_t cache_owner;  /* 1 while a submitter takes from `cache` */
     link *cache;           /* records for submitters, under cache_owner */
     /* Each group its own cache lines (the gap is a line, whatever the
      * alignment of the allocation): a line that moves between CPUs on
      * every call is what a call costs (issue 15). */
     char gap1[WEFT__CACHE_LINE];
-    /* Read by every submit, written when a worker parks, starts or the
-     * overflow list is used. */
-    slot *ring;
+    /* Read by every submit, written when a worker parks or starts. */
     uint32_t idle;         /* parked workers no notify is aimed at (changed under lock) */
     uint32_t started;      /* workers started (nthreads, readable without the lock) */
-    uint32_t overflow;     /* calls on the overflow list */
     uint32_t shutdown;     /* set under lock once no submit can come any more */
     size_t max_workers;
     char gap2[WEFT__CACHE_LINE];
     /* Written by workers on every call. */
-    uint32_t take_pos;     /* the ring's next slot to take */
+    size_t take_index;     /* the next position to take, | HAS_NEXT */
+    qblock *take_block;    /* its block */
     char gap3[WEFT__CACHE_LINE];
-    /* Written by workers now and then. */
-    uint32_t refilling;    /* 1 while a worker takes from the overflow list */
+    /* Written now and then. */
+    qblock *spare;         /* a freed block, for the next one needed */
     link *free_list;       /* records the workers gave back (a Treiber stack) */
-    link *tail;            /* the overflow list's last link (exchanged) */
     uint32_t refs;
     weft_lock lock;        /* guards the workers' parking and what follows */
     weft_cond work;        /* idle workers wait here */
-    link *head;            /* the overflow list's first link (the stub when empty),
-                            * under `refilling` */
-    link stub;
     size_t nthreads;       /* workers started */
     size_t cap;
     weft_thread **threads; /* their handles, released when the executor is freed */
@@ -196,12 +216,14 @@ static bool state_done(uint32_t s)
 }
 
 /* The future has left `old` (not done) for a done state: wake every kind
- * of waiter and run the callbacks, in the order added, on the calling
- * thread. The caller holds a reference to f. */
-static void completed(weft_future *f, uint32_t old)
+ * of waiter (unless no handle is left: then nobody waits or looks) and run
+ * the callbacks, in the order added, on the calling thread. The caller
+ * holds a reference to f. */
+static void completed(weft_future *f, uint32_t old, bool handle)
 {
-    weft_event_set(&f->done);
-    if (weft__load_sc(&wait_users) != 0) {
+    if (handle)
+        weft_event_set(&f->done);
+    if (handle && weft__load_sc(&wait_users) != 0) {
         weft__lock(&wait_lock);
         weft__seq_wake_all(&wait_seq, &wait_parked);
         weft__unlock(&wait_lock);
@@ -240,7 +262,7 @@ static bool future_cancel(weft_future *f)
             return (s & STATE_MASK) == CANCELLED;
         stamp(f);
     } while (!weft__cas(&f->state, &s, CANCELLED));
-    completed(f, s);
+    completed(f, s, true);
     return true;
 }
 
@@ -519,6 +541,16 @@ static void free_chain(link *l)
     }
 }
 
+/* Free the queue's blocks from b on (the executor's end). */
+static void blocks_free(qblock *b)
+{
+    while (b) {
+        qblock *next = b->next;
+        weft__free(b);
+        b = next;
+    }
+}
+
 static void executor_unref(weft_executor *ex)
 {
     size_t i;
@@ -529,7 +561,8 @@ static void executor_unref(weft_executor *ex)
         weft_thread_release(ex->threads[i]);
     free_chain(ex->cache);
     free_chain(ex->free_list);
-    weft__free(ex->ring);
+    blocks_free(ex->take_block);
+    weft__free(ex->spare);
     weft__free(ex->threads);
     weft__free(ex->prefix);
     weft__free(ex);
@@ -544,203 +577,181 @@ static void registry_remove_locked(weft_executor *ex)
     ex->registered = false;
 }
 
-/* ---- The ring, the overflow list and the free lists --------------------------------------- */
+/* ---- The queue of calls and the free lists ------------------------------------------- */
 
-/*
- * The ring (Vyukov's bounded queue, many producers and many consumers): the
- * slot at position p is free for a put while its seq is p, holds a call
- * for a take once its seq is p + 1, and is freed by the take for the put
- * one lap later (seq p + RING_SLOTS). Positions count up and wrap; they are
- * compared by their signed difference.
- */
-
-static int32_t pos_diff(uint32_t a, uint32_t b)
+/* A zeroed block: the spare one, else a new one; NULL when out of memory. */
+static qblock *block_new(weft_executor *ex)
 {
-    return (int32_t)(a - b);
+    qblock *b = weft__swap_ptr((void **)&ex->spare, NULL);
+
+    if (!b)
+        b = weft__malloc(sizeof *b);
+    if (b)
+        memset(b, 0, sizeof *b);
+    return b;
 }
 
-/* Reserve n slots from put_pos: the first position, or false when the ring
- * has not n free slots in a row there (the caller then uses the overflow
- * list). The caller fills them and publishes each with ring_publish. */
-static bool ring_reserve(weft_executor *ex, size_t n, uint32_t *first)
+/* A block nobody looks at any more: keep it as the spare, free the one
+ * that was. */
+static void block_put(weft_executor *ex, qblock *b)
 {
-    uint32_t pos = weft__load_relaxed(&ex->put_pos);
+    weft__free(weft__swap_ptr((void **)&ex->spare, b));
+}
 
-    if (n > RING_SLOTS)
-        return false;
+/* Wait a moment for another thread that is a few instructions from a
+ * store the caller needs (and may have been preempted there). */
+static void snooze(unsigned *round)
+{
+    if (*round < WEFT__SPIN_ROUNDS)
+        weft__backoff((*round)++);
+    else
+        weft_sys_thread_yield();
+}
+
+/* The take of slot `from - 1` of b is over: free b unless a take of a
+ * later slot is still reading, which then frees it when it is done. Each
+ * bit of a slot's state is set once, by one thread, so an add sets it. */
+static void block_release(weft_executor *ex, qblock *b, unsigned from)
+{
+    unsigned i;
+
+    for (i = from; i < BLOCK_SLOTS - 1; i++) {
+        slot *sl = &b->slots[i];
+        if (!(weft__load(&sl->state) & READ) && !(weft__fetch_add(&sl->state, DESTROY) & READ))
+            return;
+    }
+    block_put(ex, b);
+}
+
+/* Put one call at the end of the queue. A put that fills a block links
+ * the next one: *spare when the caller made one, else a new one. WEFT_OK;
+ * or, with nothing put, WEFT_ESHUTDOWN once the queue is closed (unless
+ * `admitted`) or WEFT_ENOMEM when that allocation failed. */
+static int queue_put(weft_executor *ex, void *(*fn)(void *), void *arg, weft_future *f,
+                     qblock **spare, bool admitted)
+{
+    size_t put = weft__load_size(&ex->put_index);
+    qblock *b = weft__load_ptr((void **)&ex->put_block), *next = NULL;
+    unsigned round = 0;
+
     for (;;) {
-        uint32_t i;
-        int32_t d = 0;
+        size_t offset = (put >> SHIFT) % LAP;
 
-        for (i = 0; i < n; i++) {
-            d = pos_diff(weft__load(&ex->ring[(pos + i) & (RING_SLOTS - 1)].seq), pos + i);
-            if (d != 0)
-                break;
+        if (offset == BLOCK_SLOTS) { /* another put is linking the next block */
+            snooze(&round);
+            put = weft__load_size(&ex->put_index);
+            b = weft__load_ptr((void **)&ex->put_block);
+            continue;
         }
-        if (i == n) {
-            if (weft__cas(&ex->put_pos, &pos, pos + (uint32_t)n)) {
-                *first = pos;
-                return true;
+        if ((put & CLOSED) && !admitted) {
+            *spare = next;
+            return weft__fail(WEFT_ESHUTDOWN, "executor_submit: the executor was shut down");
+        }
+        if (offset + 1 == BLOCK_SLOTS && !next) {
+            next = *spare ? *spare : block_new(ex);
+            *spare = NULL;
+            if (!next)
+                return weft__fail(WEFT_ENOMEM, "executor_submit: no memory for the queue");
+        }
+        if (weft__cas_size(&ex->put_index, &put, put + (1u << SHIFT))) {
+            slot *sl = &b->slots[offset];
+
+            if (offset + 1 == BLOCK_SLOTS) {
+                weft__store_ptr((void **)&ex->put_block, next);
+                weft__store_size(&ex->put_index, put + (2u << SHIFT));
+                weft__store_ptr((void **)&b->next, next);
+                next = NULL;
             }
-        } else if (d < 0) {
-            return false; /* not yet taken: full */
+            sl->fn = fn;
+            sl->arg = arg;
+            sl->future = f;
+            weft__store(&sl->written, 1);
+            *spare = next; /* not used: the caller's again */
+            return WEFT_OK;
+        }
+        b = weft__load_ptr((void **)&ex->put_block);
+    }
+}
+
+/* Take the oldest call into *out: true, or false when the queue is empty. */
+static bool queue_take(weft_executor *ex, slot *out)
+{
+    size_t take = weft__load_size(&ex->take_index);
+    qblock *b = weft__load_ptr((void **)&ex->take_block);
+    unsigned round = 0;
+
+    for (;;) {
+        size_t offset = (take >> SHIFT) % LAP, next_take = take + (1u << SHIFT);
+        slot *sl;
+
+        if (offset == BLOCK_SLOTS) { /* another take is moving to the next block */
+            snooze(&round);
+            take = weft__load_size(&ex->take_index);
+            b = weft__load_ptr((void **)&ex->take_block);
+            continue;
+        }
+        if (!(next_take & HAS_NEXT)) {
+            size_t put = weft__load_size(&ex->put_index);
+
+            if (take >> SHIFT == put >> SHIFT)
+                return false;
+            if ((take >> SHIFT) / LAP != (put >> SHIFT) / LAP)
+                next_take |= HAS_NEXT; /* the put is blocks ahead */
+        }
+        if (!weft__cas_size(&ex->take_index, &take, next_take)) {
+            b = weft__load_ptr((void **)&ex->take_block);
+            continue;
+        }
+        if (offset + 1 == BLOCK_SLOTS) { /* the block's last slot: move on */
+            qblock *nb;
+            size_t moved;
+
+            round = 0;
+            while (!(nb = weft__load_ptr((void **)&b->next)))
+                snooze(&round);
+            moved = (next_take & ~(size_t)HAS_NEXT) + (1u << SHIFT);
+            if (weft__load_ptr((void **)&nb->next))
+                moved |= HAS_NEXT;
+            weft__store_ptr((void **)&ex->take_block, nb);
+            weft__store_size(&ex->take_index, moved);
+        }
+        sl = &b->slots[offset];
+        round = 0;
+        while (!weft__load(&sl->written)) /* its put is a store away */
+            snooze(&round);
+        out->fn = sl->fn;
+        out->arg = sl->arg;
+        out->future = sl->future;
+        if (offset + 1 == BLOCK_SLOTS)
+            block_release(ex, b, 0);
+        else if (weft__fetch_add(&sl->state, READ) & DESTROY)
+            block_release(ex, b, (unsigned)offset + 1);
+        return true;
+    }
+}
+
+/* shutdown: no put may start after this (but those of admitted batches).
+ * While a put links the next block it stores put_index itself: wait. */
+static void queue_close(weft_executor *ex)
+{
+    size_t put = weft__load_size(&ex->put_index);
+    unsigned round = 0;
+
+    while (!(put & CLOSED)) {
+        if ((put >> SHIFT) % LAP == BLOCK_SLOTS) {
+            snooze(&round);
+            put = weft__load_size(&ex->put_index);
         } else {
-            pos = weft__load_relaxed(&ex->put_pos); /* another submit took it */
+            (void)weft__cas_size(&ex->put_index, &put, put | CLOSED);
         }
     }
 }
 
-static void ring_publish(weft_executor *ex, uint32_t pos, void *(*fn)(void *), void *arg,
-                         weft_future *f)
-{
-    slot *sl = &ex->ring[pos & (RING_SLOTS - 1)];
-
-    sl->fn = fn;
-    sl->arg = arg;
-    sl->future = f;
-    weft__store(&sl->seq, pos + 1);
-}
-
-/* Take the oldest call of the ring into *out: true; false when there is
- * none, with *busy set when a submit has reserved a slot and not yet
- * published it (it comes within instructions). */
-static bool ring_take(weft_executor *ex, slot *out, bool *busy)
-{
-    uint32_t pos = weft__load_relaxed(&ex->take_pos);
-
-    for (;;) {
-        slot *sl = &ex->ring[pos & (RING_SLOTS - 1)];
-        int32_t d = pos_diff(weft__load(&sl->seq), pos + 1);
-
-        if (d == 0) {
-            if (weft__cas(&ex->take_pos, &pos, pos + 1)) {
-                out->fn = sl->fn;
-                out->arg = sl->arg;
-                out->future = sl->future;
-                weft__store(&sl->seq, pos + RING_SLOTS);
-                return true;
-            }
-        } else if (d < 0) {
-            *busy = weft__load_sc(&ex->put_pos) != pos;
-            return false;
-        } else {
-            pos = weft__load_relaxed(&ex->take_pos);
-        }
-    }
-}
-
-/* Whether any call waits (or is being put) in the ring or on the overflow
- * list: the look a worker takes after it counted itself idle. */
+/* Whether any call waits (or is being put): the look a worker takes after
+ * it counted itself idle. */
 static bool work_waits(weft_executor *ex)
 {
-    return weft__load_sc(&ex->put_pos) != weft__load_sc(&ex->take_pos) ||
-           weft__load_sc(&ex->overflow) != 0;
-}
-
-/*
- * The overflow list, for the calls that find the ring full (and every
- * call after them while it holds any, so that the calls of one thread
- * keep their order): an intrusive queue of records (Vyukov's, many
- * producers, one consumer: the worker that owns `refilling`, a flag taken
- * by a try, so that no worker parks behind it). A put is one
- * exchange of `tail` and one store of the link.
- */
-
-/* Put the chain first..last (linked, last->next NULL) on the list. */
-static void overflow_push(weft_executor *ex, link *first, link *last)
-{
-    link *prev = weft__swap_ptr((void **)&ex->tail, last);
-
-    weft__store_ptr((void **)&prev->next, first);
-}
-
-/* Owning `refilling`: take the first record of the list. NULL when the
- * list is empty, or (*busy set) when a submit has exchanged the tail but
- * not yet linked its records, which then come within instructions. */
-static weft_future *overflow_pop_owned(weft_executor *ex, bool *busy)
-{
-    link *head = ex->head, *next = weft__load_ptr((void **)&head->next);
-
-    *busy = false;
-    if (head == &ex->stub) {
-        if (!next) {
-            *busy = weft__load_ptr_sc((void **)&ex->tail) != head;
-            return NULL;
-        }
-        ex->head = head = next;
-        next = weft__load_ptr((void **)&head->next);
-    }
-    if (!next) {
-        if (weft__load_ptr_sc((void **)&ex->tail) != head) {
-            *busy = true;
-            return NULL;
-        }
-        ex->stub.next = NULL;
-        overflow_push(ex, &ex->stub, &ex->stub);
-        next = weft__load_ptr((void **)&head->next);
-        if (!next) {
-            *busy = true;
-            return NULL;
-        }
-    }
-    ex->head = next;
-    weft__fetch_sub(&ex->overflow, 1);
-    return as_future(head);
-}
-
-/* How many overflowed calls a worker moves into the ring at a time. */
-#define REFILL 64u
-
-/* Owning `refilling`, with the ring empty: take the oldest call of the
- * overflow list for the caller, and move up to REFILL more into the ring,
- * where the other workers take them. The calls on the list are younger
- * than any in the ring (a submit uses the list while it holds anything),
- * and only the owner moves them, so the order holds. */
-static bool overflow_take_owned(weft_executor *ex, slot *out, bool *busy)
-{
-    uint32_t avail = weft__load(&ex->overflow), room, k, pos, i;
-    weft_future *f = overflow_pop_owned(ex, busy);
-
-    if (!f)
-        return false;
-    out->fn = f->fn;
-    out->arg = f->arg;
-    out->future = f;
-    room = RING_SLOTS - (weft__load_sc(&ex->put_pos) - weft__load_sc(&ex->take_pos));
-    k = avail - 1 < REFILL ? avail - 1 : REFILL;
-    if (k > room)
-        k = room;
-    while (k > 0 && !ring_reserve(ex, k, &pos))
-        k /= 2; /* a submit that had not seen the list in use took some room */
-    for (i = 0; i < k; i++) {
-        /* A record still being linked by its submit leaves its slot empty
-         * (fn NULL: the taker skips it); the record itself comes later. */
-        weft_future *g = overflow_pop_owned(ex, busy);
-        ring_publish(ex, pos + i, g ? g->fn : NULL, g ? g->arg : NULL, g);
-    }
-    return true;
-}
-
-/* Take the oldest waiting call: from the ring, else from the overflow
- * list. */
-static bool work_take(weft_executor *ex, slot *out, bool *busy)
-{
-    uint32_t unowned = 0;
-    bool taken, overflow_busy = false;
-
-    *busy = false;
-    if (ring_take(ex, out, busy))
-        return true;
-    if (weft__load(&ex->overflow) == 0)
-        return false;
-    if (!weft__cas_acquire(&ex->refilling, &unowned, 1)) {
-        *busy = true; /* another worker refills the ring: look again soon */
-        return false;
-    }
-    taken = ring_take(ex, out, busy) || overflow_take_owned(ex, out, &overflow_busy);
-    weft__store(&ex->refilling, 0);
-    *busy = *busy || overflow_busy;
-    return taken;
+    return weft__load_size(&ex->take_index) >> SHIFT != weft__load_size(&ex->put_index) >> SHIFT;
 }
 
 /* Push the chain first..last onto the executor's free list. */
@@ -787,7 +798,7 @@ static void worker_flush(worker *w)
  * for a later submit. */
 static void worker_drop(worker *w, weft_future *f)
 {
-    if (!f->forget && weft__fetch_sub(&f->refs, 1) != 1)
+    if (weft__fetch_sub(&f->refs, 1) != 1)
         return;
     f->node.next = w->free_head;
     if (!w->free_head)
@@ -806,33 +817,37 @@ static void task_end(worker *w, weft_future *f)
     w->task = NULL;
     if (!f)
         return;
-    if (!f->forget) {
+    if (weft__load(&f->refs) > 1) {
         stamp(f);
-        completed(f, weft__swap(&f->state, FINISHED));
+        completed(f, weft__swap(&f->state, FINISHED), true);
+    } else { /* the handle was released: nobody else may touch f */
+        uint32_t old = weft__load_relaxed(&f->state);
+
+        weft__store_relaxed(&f->state, FINISHED);
+        completed(f, old, false);
     }
     worker_drop(w, f);
 }
 
-/* Run one call taken from the ring or the overflow list. */
+/* Run one call taken from the queue. */
 static void run_call(worker *w, const slot *c)
 {
     weft_future *f = c->future;
 
-    if (!f && !c->fn)
-        return; /* a slot the overflow's refill left empty */
-    if (f && !f->forget) {
+    if (f) {
         uint32_t s = weft__load(&f->state);
         do {
             if ((s & STATE_MASK) != PENDING) { /* cancelled meanwhile */
                 worker_drop(w, f);
                 return;
             }
-        } while (!weft__cas(&f->state, &s, s | RUNNING));
+            /* A released handle cannot cancel it any more. */
+        } while (weft__load(&f->refs) > 1 && !weft__cas(&f->state, &s, s | RUNNING));
     }
     w->task = f;
     w->in_task = true;
     if (f)
-        f->result = f->fn(f->arg);
+        f->result = c->fn(c->arg);
     else
         c->fn(c->arg);
     task_end(w, f);
@@ -852,41 +867,31 @@ static void task_failed(worker *w)
 
 typedef struct put_look {
     weft_executor *ex;
-    uint32_t seen;
+    size_t seen;
 } put_look;
 
 static bool put_moved(const void *arg)
 {
     const put_look *look = arg;
 
-    return weft__load(&look->ex->put_pos) != look->seen || weft__load(&look->ex->overflow) != 0;
+    return weft__load_size(&look->ex->put_index) != look->seen;
 }
 
 /* Run calls until the executor is shut down and nothing waits. A worker
- * that finds nothing first spins a little on put_pos, then counts itself
- * idle, looks once more, and parks. */
+ * that finds nothing first spins a little on put_index, then counts
+ * itself idle, looks once more, and parks. */
 static void worker_loop(worker *w)
 {
     weft_executor *ex = w->ex;
-    unsigned busy_rounds = 0;
-    bool busy;
     slot c;
 
     for (;;) {
-        if (work_take(ex, &c, &busy)) {
+        if (queue_take(ex, &c)) {
             run_call(w, &c);
-            busy_rounds = 0;
-            continue;
-        }
-        if (busy) { /* a submit is between its reservation and its publication */
-            if (busy_rounds < WEFT__SPIN_ROUNDS)
-                weft__backoff(busy_rounds++);
-            else
-                weft_sys_thread_yield(); /* ... and was preempted there */
             continue;
         }
         if (!weft__load(&ex->shutdown)) {
-            put_look look = {ex, weft__load(&ex->put_pos)};
+            put_look look = {ex, weft__load_size(&ex->put_index)};
 
             worker_flush(w);
             if (weft__spin_until(put_moved, &look))
@@ -969,7 +974,6 @@ static void exit_handler(void *unused)
 int weft_executor_create(weft_executor **out, size_t max_workers, const char *name_prefix)
 {
     weft_executor *ex;
-    uint32_t i;
     int rc = WEFT_OK;
 
     if (!out)
@@ -978,20 +982,17 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
     ex = weft__calloc(1, sizeof *ex);
     if (!ex)
         return WEFT_ENOMEM;
-    ex->ring = weft__malloc(RING_SLOTS * sizeof *ex->ring);
-    if (!ex->ring) {
+    ex->put_block = ex->take_block = block_new(ex);
+    if (!ex->put_block) {
         weft__free(ex);
         return WEFT_ENOMEM;
     }
-    for (i = 0; i < RING_SLOTS; i++)
-        ex->ring[i].seq = i;
     if (max_workers == 0) {
         int cpus = weft_cpu_count();
         max_workers = cpus + 4 < 32 ? (size_t)cpus + 4 : 32;
     }
     ex->max_workers = max_workers;
     ex->refs = 1;
-    ex->head = ex->tail = &ex->stub;
 
     weft__lock(&executor_registry_lock);
     if (!exit_handler_registered) {
@@ -1018,7 +1019,7 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
     weft__unlock(&executor_registry_lock);
     if (rc != WEFT_OK) {
         weft__free(ex->prefix);
-        weft__free(ex->ring);
+        weft__free(ex->put_block);
         weft__free(ex);
         return rc;
     }
@@ -1074,7 +1075,8 @@ static int adjust_workers(weft_executor *ex)
     if (weft__load(&ex->started) >= ex->max_workers || weft__load_sc(&ex->idle) != 0)
         return WEFT_OK;
     weft__lock(&ex->lock);
-    if (weft__load_relaxed(&ex->idle) == 0 && ex->nthreads < ex->max_workers) {
+    if (weft__load_relaxed(&ex->idle) == 0 && ex->nthreads < ex->max_workers &&
+        !(weft__load_size(&ex->put_index) & CLOSED)) { /* shutdown counts the workers after */
         rc = start_worker_locked(ex);
         if (rc != WEFT_OK && ex->nthreads > 0)
             rc = WEFT_OK; /* the running workers will get to it */
@@ -1104,78 +1106,49 @@ static void wake_workers(weft_executor *ex, size_t n)
 }
 
 /* Make the record of a call: NULL when out of memory. */
-static weft_future *record_new(weft_executor *ex, void *(*fn)(void *), void *arg, bool forget)
+static weft_future *record_new(weft_executor *ex)
 {
     weft_future *f = record_get(ex);
 
     if (f) {
         memset(f, 0, sizeof *f);
-        f->forget = forget;
-        f->refs = forget ? 1 : 2; /* the executor's, and the handle's */
-        f->fn = fn;
-        f->arg = arg;
+        f->refs = 2; /* the executor's, and the handle's */
     }
     return f;
 }
 
-/* Records for args[from..n) linked in order into *first..*last (futures
- * into fs[] too, when fs is not NULL): false when out of memory, and then
- * none is left. */
-static bool records_make(weft_executor *ex, void *(*fn)(void *), void *const args[], size_t from,
-                         size_t n, weft_future *fs[], link **first, link **last)
+/* n futures, into fs[]: false when out of memory, and then none is left. */
+static bool futures_make(weft_executor *ex, size_t n, weft_future *fs[])
 {
     size_t i;
 
-    *first = *last = NULL;
-    for (i = from; i < n; i++) {
-        weft_future *f = record_new(ex, fn, args[i], fs == NULL);
-        if (!f) {
-            free_chain(*first);
-            *first = NULL;
+    for (i = 0; i < n; i++) {
+        fs[i] = record_new(ex);
+        if (!fs[i]) {
+            while (i > 0)
+                weft__free(fs[--i]);
             return false;
         }
-        if (fs)
-            fs[i] = f;
-        if (*last)
-            (*last)->next = &f->node;
-        else
-            *first = &f->node;
-        *last = &f->node;
     }
     return true;
 }
 
-/* Inside the gate: queue the n calls, in the ring when it has room for all
- * of them and the overflow list is empty, else on the overflow list
- * (fire-and-forget calls then get records too). */
-static int enqueue(weft_executor *ex, void *(*fn)(void *), void *const args[], size_t n,
-                   weft_future *fs[])
+/* Give back the blocks of a chain. */
+static void blocks_put(weft_executor *ex, qblock *b)
 {
-    link *first, *last;
-    uint32_t pos;
-    size_t i;
-
-    if (weft__load(&ex->overflow) == 0 && ring_reserve(ex, n, &pos)) {
-        for (i = 0; i < n; i++)
-            ring_publish(ex, pos + (uint32_t)i, fn, args[i], fs ? fs[i] : NULL);
-        return WEFT_OK;
+    while (b) {
+        qblock *next = b->next;
+        block_put(ex, b);
+        b = next;
     }
-    if (fs) {
-        first = &fs[0]->node;
-        last = &fs[n - 1]->node;
-    } else if (!records_make(ex, fn, args, 0, n, NULL, &first, &last)) {
-        return weft__fail(WEFT_ENOMEM, "executor_submit: no memory for %zu queued calls", n);
-    }
-    weft__fetch_add(&ex->overflow, (uint32_t)n);
-    overflow_push(ex, first, last);
-    return WEFT_OK;
 }
 
 int weft_executor_submit_n(weft_executor *executor, void *(*fn)(void *arg), void *const args[],
                            size_t n, weft_future *futures_out[])
 {
     weft_executor *ex = executor;
-    link *first = NULL, *last = NULL;
+    qblock *spares = NULL, *spare;
+    size_t i;
     int rc;
 
     if (futures_out && n > 0)
@@ -1185,23 +1158,47 @@ int weft_executor_submit_n(weft_executor *executor, void *(*fn)(void *arg), void
                           !ex ? "the executor" : !fn ? "fn" : "args");
     if (n == 0)
         return WEFT_OK;
-    if (n > UINT32_MAX / 4)
-        return weft__fail(WEFT_ENOMEM, "executor_submit: %zu calls at once are too many", n);
-    if (futures_out && !records_make(ex, fn, args, 0, n, futures_out, &first, &last)) {
+    /* All or nothing: everything a put may need is made first. A single
+     * put makes its block itself, before it puts anything. */
+    for (i = 0; n > 1 && i <= n / BLOCK_SLOTS; i++) {
+        qblock *b = block_new(ex);
+        if (!b) {
+            blocks_put(ex, spares);
+            return weft__fail(WEFT_ENOMEM, "executor_submit: no memory for %zu calls", n);
+        }
+        b->next = spares;
+        spares = b;
+    }
+    if (futures_out && !futures_make(ex, n, futures_out)) {
+        blocks_put(ex, spares);
         memset(futures_out, 0, n * sizeof *futures_out);
         return weft__fail(WEFT_ENOMEM, "executor_submit: no memory for %zu futures", n);
     }
 
-    rc = weft__fetch_add(&ex->gate, 2) & SHUT_BIT
+    /* A single put is admitted by its own compare-and-swap of put_index; a
+     * batch by the gate, so that shutdown cannot come between its puts. */
+    rc = n > 1 && weft__fetch_add(&ex->gate, 2) & SHUT_BIT
              ? weft__fail(WEFT_ESHUTDOWN, "executor_submit: the executor was shut down")
              : adjust_workers(ex);
-    if (rc == WEFT_OK)
-        rc = enqueue(ex, fn, args, n, futures_out);
-    weft__fetch_sub(&ex->gate, 2);
-    if (rc != WEFT_OK) {
-        free_chain(first);
-        if (futures_out)
+    for (i = 0; rc == WEFT_OK && i < n; i++) {
+        spare = spares;
+        if (spare)
+            spares = spare->next;
+        rc = queue_put(ex, fn, args[i], futures_out ? futures_out[i] : NULL, &spare, n > 1);
+        if (spare) { /* not used: back on the list */
+            spare->next = spares;
+            spares = spare;
+        }
+    }
+    if (n > 1)
+        weft__fetch_sub(&ex->gate, 2);
+    blocks_put(ex, spares);
+    if (rc != WEFT_OK) { /* before any put (an admitted batch's puts never fail) */
+        if (futures_out) {
+            for (i = 0; i < n; i++)
+                weft__free(futures_out[i]);
             memset(futures_out, 0, n * sizeof *futures_out);
+        }
         return rc;
     }
     wake_workers(ex, n);
@@ -1218,20 +1215,16 @@ int weft_executor_submit(weft_executor *executor, weft_future **out, void *(*fn)
  * and drop the calls without one. */
 static void cancel_waiting(weft_executor *ex)
 {
-    bool busy;
     slot c;
 
-    while (work_take(ex, &c, &busy) || busy) {
-        weft_future *f = busy ? NULL : c.future;
+    while (queue_take(ex, &c)) {
+        weft_future *f = c.future;
 
         if (!f)
             continue;
-        if (!f->forget) {
-            future_cancel(f);
-            if (weft__fetch_sub(&f->refs, 1) != 1)
-                continue;
-        }
-        weft__free(f);
+        future_cancel(f);
+        if (weft__fetch_sub(&f->refs, 1) == 1)
+            weft__free(f);
     }
 }
 
@@ -1244,10 +1237,12 @@ void weft_executor_shutdown(weft_executor *executor, bool wait, bool cancel_futu
 
     if (!ex)
         return;
-    /* Close the gate, then let the submits under way finish their puts. */
+    /* Close the gate and the queue, then let the batches under way finish
+     * their puts. */
     g = weft__load(&ex->gate);
     while (!(g & SHUT_BIT) && !weft__cas(&ex->gate, &g, g | SHUT_BIT))
         ;
+    queue_close(ex);
     while (weft__load(&ex->gate) != SHUT_BIT)
         weft_sys_thread_yield();
     if (cancel_futures)
@@ -1257,7 +1252,7 @@ void weft_executor_shutdown(weft_executor *executor, bool wait, bool cancel_futu
     weft__store(&ex->shutdown, 1);
     weft__swap(&ex->idle, 0);
     weft_cond_notify_all(&ex->work);
-    n = ex->nthreads; /* no worker starts after the gate closed */
+    n = ex->nthreads; /* no worker starts after the queue closed */
     weft__unlock(&ex->lock);
 
     if (!wait)
