@@ -1445,3 +1445,144 @@ WEFT_TEST(executor_map_returns_the_task_failure)
     CHECK(results[3] == NULL);
     weft_executor_destroy(ex);
 }
+
+/* ---- The queue under many submitters ------------------------------------------------------------ */
+
+enum { STRESS_SUBMITTERS = 4 };
+
+typedef struct fifo_check {
+    weft_executor *ex;
+    int id;
+    long calls;
+    long last_seen[STRESS_SUBMITTERS]; /* per submitter, written by the one worker */
+    weft_test_counter *ran;
+} fifo_check;
+
+typedef struct fifo_call {
+    fifo_check *shared;
+    int submitter;
+    long seq;
+} fifo_call;
+
+static fifo_check fifo_shared;
+
+/* One worker runs every call: each submitter's calls come in its order. */
+static void *check_fifo(void *arg)
+{
+    fifo_call *c = arg;
+
+    CHECK_EQ_INT(c->seq, c->shared->last_seen[c->submitter] + 1);
+    c->shared->last_seen[c->submitter] = c->seq;
+    weft_test_counter_add(c->shared->ran, 1);
+    return NULL;
+}
+
+static void *submit_in_every_way(void *arg)
+{
+    fifo_check *me = arg;
+    fifo_call *calls = malloc((size_t)me->calls * sizeof *calls);
+    void *batch[40];
+    long i = 0;
+
+    CHECK(calls != NULL);
+    while (i < me->calls) {
+        long k, n;
+
+        for (k = i; k < me->calls && k < i + 40; k++)
+            calls[k] = (fifo_call){&fifo_shared, me->id, k};
+        n = k - i;
+        switch (i % 3) {
+        case 0: /* fire-and-forget, one by one */
+            for (k = i; k < i + n; k++)
+                CHECK_OK(weft_executor_submit(me->ex, NULL, check_fifo, &calls[k]));
+            break;
+        case 1: { /* futures released at once */
+            weft_future *f;
+            for (k = i; k < i + n; k++) {
+                CHECK_OK(weft_executor_submit(me->ex, &f, check_fifo, &calls[k]));
+                weft_future_release(f);
+            }
+            break;
+        }
+        default: /* a batch crossing the queue's blocks */
+            for (k = 0; k < n; k++)
+                batch[k] = &calls[i + k];
+            CHECK_OK(weft_executor_submit_n(me->ex, check_fifo, batch, (size_t)n, NULL));
+        }
+        i += n;
+    }
+    weft_test_counter_wait(fifo_shared.ran, (long)STRESS_SUBMITTERS * me->calls);
+    free(calls);
+    return NULL;
+}
+
+WEFT_TEST(executor_many_submitters_keep_each_ones_order)
+{
+    weft_test_counter ran = WEFT_TEST_COUNTER_INIT;
+    fifo_check each[STRESS_SUBMITTERS];
+    weft_thread *threads[STRESS_SUBMITTERS];
+    weft_executor *ex = NULL;
+    long calls = weft_test_iterations(20000);
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    fifo_shared.ran = &ran;
+    for (i = 0; i < STRESS_SUBMITTERS; i++) {
+        fifo_shared.last_seen[i] = -1;
+        each[i] = (fifo_check){ex, i, calls, {0}, &ran};
+        threads[i] = weft_test_start(submit_in_every_way, &each[i]);
+    }
+    for (i = 0; i < STRESS_SUBMITTERS; i++)
+        weft_test_join(threads[i]);
+    weft_executor_destroy(ex);
+    CHECK_EQ_INT(weft_test_counter_get(&ran), STRESS_SUBMITTERS * calls);
+}
+
+/* Many workers take while many submitters put, and shutdown comes while
+ * they do: every call accepted runs exactly once, none after the
+ * shutdown returned. */
+static weft_test_counter stress_runs = WEFT_TEST_COUNTER_INIT;
+static weft_test_counter stress_accepted = WEFT_TEST_COUNTER_INIT;
+
+static void *count_stress(void *arg)
+{
+    (void)arg;
+    weft_test_counter_add(&stress_runs, 1);
+    return NULL;
+}
+
+static void *submit_until_shutdown(void *arg)
+{
+    weft_executor *ex = arg;
+    void *batch[7] = {NULL};
+    long i;
+
+    for (i = 0;; i++) {
+        int rc = i % 5 == 4 ? weft_executor_submit_n(ex, count_stress, batch, 7, NULL)
+                            : weft_executor_submit(ex, NULL, count_stress, NULL);
+        if (rc == WEFT_ESHUTDOWN)
+            return NULL;
+        CHECK_OK(rc);
+        weft_test_counter_add(&stress_accepted, i % 5 == 4 ? 7 : 1);
+    }
+}
+
+WEFT_TEST(executor_shutdown_while_submitters_put)
+{
+    weft_thread *threads[STRESS_SUBMITTERS];
+    weft_executor *ex = NULL;
+    long after;
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 3, NULL));
+    for (i = 0; i < STRESS_SUBMITTERS; i++)
+        threads[i] = weft_test_start(submit_until_shutdown, ex);
+    weft_test_counter_wait(&stress_runs, weft_test_iterations(20000));
+    weft_executor_shutdown(ex, true, false);
+    after = weft_test_counter_get(&stress_runs);
+    for (i = 0; i < STRESS_SUBMITTERS; i++)
+        weft_test_join(threads[i]);
+    CHECK_EQ_INT(after, weft_test_counter_get(&stress_accepted));
+    CHECK_EQ_INT(weft_test_counter_get(&stress_runs), after);
+    weft_executor_destroy(ex);
+}
