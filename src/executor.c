@@ -181,6 +181,7 @@ struct weft_executor {
     /* The list of executors not yet destroyed, for the exit handler. */
     weft_executor *reg_prev, *reg_next;
     bool registered;
+    bool shut_at_exit;     /* the exit handler has shut it down */
 };
 
 #define SHUT_BIT 1u
@@ -644,7 +645,8 @@ static int queue_put(weft_executor *ex, void *(*fn)(void *), void *arg, weft_fut
             continue;
         }
         if ((put & CLOSED) && !admitted) {
-            *spare = next;
+            if (next)
+                *spare = next;
             return weft__fail(WEFT_ESHUTDOWN, "executor_submit: the executor was shut down");
         }
         if (offset + 1 == BLOCK_SLOTS && !next) {
@@ -666,7 +668,8 @@ static int queue_put(weft_executor *ex, void *(*fn)(void *), void *arg, weft_fut
             sl->arg = arg;
             sl->future = f;
             weft__store(&sl->written, 1);
-            *spare = next; /* not used: the caller's again */
+            if (next) /* made for a put that then found another slot: the caller's */
+                *spare = next;
             return WEFT_OK;
         }
         b = weft__load_ptr((void **)&ex->put_block);
@@ -957,10 +960,13 @@ static void exit_handler(void *unused)
 
     (void)unused;
     for (;;) {
+        /* Each stays on the list (a handle the program dropped is still
+         * found there, not lost) until weft_executor_destroy. */
         weft__lock(&executor_registry_lock);
-        ex = registry;
+        for (ex = registry; ex && ex->shut_at_exit; ex = ex->reg_next)
+            ;
         if (ex) {
-            registry_remove_locked(ex);
+            ex->shut_at_exit = true;
             weft__fetch_add(&ex->refs, 1);
         }
         weft__unlock(&executor_registry_lock);
@@ -1182,8 +1188,10 @@ int weft_executor_submit_n(weft_executor *executor, void *(*fn)(void *arg), void
              : adjust_workers(ex);
     for (i = 0; rc == WEFT_OK && i < n; i++) {
         spare = spares;
-        if (spare)
+        if (spare) {
             spares = spare->next;
+            spare->next = NULL; /* a block joins the queue with no next */
+        }
         rc = queue_put(ex, fn, args[i], futures_out ? futures_out[i] : NULL, &spare, n > 1);
         if (spare) { /* not used: back on the list */
             spare->next = spares;
