@@ -59,6 +59,27 @@
  *                         libuv's pool threads live as long as the
  *                         process; the others start theirs per run, before
  *                         the clock starts.
+ *   - Executor as used (issue 18): --tasks empty tasks through pools of
+ *     --workers (2) workers, each as its users call it, without a handle
+ *     per task where the pool has none: every task adds one to a shared
+ *     atomic done counter and the last one signals the submitter (a mutex
+ *     and condition), which waits for that alone; million calls per second
+ *     from the first submit to that signal (and the finish step named
+ *     below). The submitter runs in a thread of its own, pinned to the
+ *     first usable CPU unless --no-pin. Competitors:
+ *       weft forget       weft_executor_submit(ex, NULL, ...): no future;
+ *       weft released     a future, released right after its submit;
+ *       weft kept         every future kept, released after the last call
+ *                         (in the timing);
+ *       minimal pool      (the baseline) pthreads taking (fn, arg) pairs
+ *                         from a growing ring under one mutex and
+ *                         condition, signalled after every put;
+ *       GLib GThreadPool  g_thread_pool_push of the argument;
+ *       libuv uv_queue_work  one uv_work_t per call (allocated before the
+ *                         clock), no after-work callback; the loop runs
+ *                         once the calls are done, to retire them (timed);
+ *                         its pool keeps UV_THREADPOOL_SIZE=2 workers
+ *                         whatever --workers says.
  *
  * How
  *   As bench_lock: each repetition runs every competitor of every shape
@@ -67,7 +88,7 @@
  *   over the repetitions, the ratio of the medians to the plain competitor
  *   and the spread of the per-repetition ("paired") ratios; the summary
  *   gives weft's paired ratio to every competitor of every family and
- *   checks the targets of issue 6. The queue threads are plain pthreads;
+ *   checks the targets of issues 6 and 18. The queue threads are plain pthreads;
  *   on Linux producer i is pinned to usable CPU 2i and consumer i to CPU
  *   2i+1 (round robin; --no-pin turns this off), so that a 1P/1C pair
  *   really runs on two CPUs. csw/kitem is the process's context switches
@@ -80,8 +101,8 @@
  *
  * Usage: bench_queue [--smoke] [--reps N] [--items N] [--maxsize N]
  *                    [--pairs A,B,..] [--tasks N] [--trips N] [--no-pin]
- *                    [--verbose] [--only A,B,..] [--families queue,executor]
- *                    [--regime NAME]
+ *                    [--verbose] [--only A,B,..] [--workers N]
+ *                    [--families queue,executor,asused] [--regime NAME]
  * Environment: WEFT_BENCH_REPS, WEFT_BENCH_ITEMS, WEFT_BENCH_TASKS,
  *              WEFT_BENCH_TRIPS (the command line wins).
  */
@@ -1256,7 +1277,7 @@ static void parse_pairs(void *ctx, const char *text, const char *what)
 static const char usage[] =
     "usage: bench_queue [--smoke] [--reps N] [--items N] [--maxsize N] [--pairs A,B,...]\n"
     "                   [--tasks N] [--trips N] [--no-pin] [--verbose] [--only A,B,...]\n"
-    "                   [--families A,B]\n"
+    "                   [--workers N] [--families A,B]\n"
     "  --reps N        repetitions, every competitor once each (default 7)\n"
     "  --items N       items through the queue per run, all producers (default 2000000)\n"
     "  --maxsize N     the bound of the bounded queues (default 1024)\n"

@@ -189,7 +189,6 @@ WEFT_API void weft_executor_destroy(weft_executor *executor);
  * (Future.result(timeout)).
  * \param future the future.
  * \param timeout `WEFT_FOREVER`, 0 or the longest wait in seconds.
- * \param result receives what `fn` returned; NULL is fine.
  * \param result receives what `fn` returned; NULL is fine. Left as it
  *        was when the call returns anything but `WEFT_OK`.
  * \returns `WEFT_OK`; `WEFT_ETIMEDOUT`; `WEFT_ECANCELED` when the future
