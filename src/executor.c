@@ -46,9 +46,9 @@
  * - `idle` counts the workers parked in the condition that no notify has
  *   yet been aimed at; a submit reads it after its put and takes the lock
  *   to notify only when it is not 0. A worker that finds the queue empty
- *   first spins a little on put_index, then counts itself idle and looks
- *   at the queue once more before it parks: either it sees the put or the
- *   submitter sees the count (both sides sequentially consistent);
+ *   counts itself idle and looks at the queue once more before it waits:
+ *   either it sees the put or the submitter sees the count (both sides
+ *   sequentially consistent);
  * - shutdown closes the queue (CLOSED in put_index), so a later put fails,
  *   and `gate`, which counts the batches (weft_executor_submit_n, n > 1)
  *   under way (2 each) and holds SHUT_BIT once shutdown started; it waits
@@ -133,13 +133,16 @@ struct weft_future {
 enum { BLOCK_SLOTS = 31, LAP = BLOCK_SLOTS + 1, SHIFT = 1, HAS_NEXT = 1, CLOSED = 1 };
 enum { READ = 1, DESTROY = 2 };
 
-/* A call without a future (fn, arg) or a future. */
+/* A call without a future (fn, arg) or a future. A line each: a worker
+ * taking one call must not pull in the line its submitter writes the next
+ * one into. */
 typedef struct slot {
     void *(*fn)(void *arg);
     void *arg;
     weft_future *future;   /* NULL: fire-and-forget */
     uint32_t written;      /* 1 once the put has stored the call */
     uint32_t state;        /* READ | DESTROY */
+    char pad[WEFT__CACHE_LINE - 3 * sizeof(void *) - 2 * sizeof(uint32_t)];
 } slot;
 
 typedef struct qblock {
@@ -580,15 +583,19 @@ static void registry_remove_locked(weft_executor *ex)
 
 /* ---- The queue of calls and the free lists ------------------------------------------- */
 
-/* A zeroed block: the spare one, else a new one; NULL when out of memory. */
+/* An empty block: the spare one, else a new one; NULL when out of memory. */
 static qblock *block_new(weft_executor *ex)
 {
     qblock *b = weft__swap_ptr((void **)&ex->spare, NULL);
+    unsigned i;
 
     if (!b)
         b = weft__malloc(sizeof *b);
-    if (b)
-        memset(b, 0, sizeof *b);
+    if (!b)
+        return NULL;
+    for (i = 0; i < BLOCK_SLOTS; i++) /* the rest is written before it is read */
+        b->slots[i].written = b->slots[i].state = 0;
+    b->next = NULL;
     return b;
 }
 
@@ -660,7 +667,7 @@ static int queue_put(weft_executor *ex, void *(*fn)(void *), void *arg, weft_fut
 
             if (offset + 1 == BLOCK_SLOTS) {
                 weft__store_ptr((void **)&ex->put_block, next);
-                weft__store_size(&ex->put_index, put + (2u << SHIFT));
+                weft__store_size_release(&ex->put_index, put + (2u << SHIFT));
                 weft__store_ptr((void **)&b->next, next);
                 next = NULL;
             }
@@ -716,7 +723,7 @@ static bool queue_take(weft_executor *ex, slot *out)
             if (weft__load_ptr((void **)&nb->next))
                 moved |= HAS_NEXT;
             weft__store_ptr((void **)&ex->take_block, nb);
-            weft__store_size(&ex->take_index, moved);
+            weft__store_size_release(&ex->take_index, moved);
         }
         sl = &b->slots[offset];
         round = 0;
@@ -868,21 +875,10 @@ static void task_failed(worker *w)
     task_end(w, f);
 }
 
-typedef struct put_look {
-    weft_executor *ex;
-    size_t seen;
-} put_look;
-
-static bool put_moved(const void *arg)
-{
-    const put_look *look = arg;
-
-    return weft__load_size(&look->ex->put_index) != look->seen;
-}
-
 /* Run calls until the executor is shut down and nothing waits. A worker
- * that finds nothing first spins a little on put_index, then counts
- * itself idle, looks once more, and parks. */
+ * that finds nothing counts itself idle, looks once more, and waits in
+ * the condition, which spins a little before it parks: a submit that
+ * comes within microseconds costs no system call on either side. */
 static void worker_loop(worker *w)
 {
     weft_executor *ex = w->ex;
@@ -893,13 +889,7 @@ static void worker_loop(worker *w)
             run_call(w, &c);
             continue;
         }
-        if (!weft__load(&ex->shutdown)) {
-            put_look look = {ex, weft__load_size(&ex->put_index)};
-
-            worker_flush(w);
-            if (weft__spin_until(put_moved, &look))
-                continue;
-        }
+        worker_flush(w);
         weft__lock(&ex->lock);
         weft__fetch_add(&ex->idle, 1); /* then look once more */
         if (work_waits(ex)) {
