@@ -127,10 +127,6 @@ static inline void *weft__load_ptr(void *const *p) { return __atomic_load_n(p, _
 static inline void weft__store_ptr(void **p, void *v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline void *weft__swap_ptr(void **p, void *v) { return __atomic_exchange_n(p, v, WEFT__SC); }
 static inline void *weft__load_ptr_sc(void *const *p) { return __atomic_load_n(p, WEFT__SC); }
-static inline bool weft__cas_ptr(void **p, void **expected, void *desired)
-{
-    return __atomic_compare_exchange_n(p, expected, desired, false, WEFT__SC, WEFT__SC);
-}
 
 /* A full fence: the stores before it are visible to every thread before
  * any load after it is made (the "store, then check" half of a handshake
@@ -271,15 +267,6 @@ static inline void weft__store_ptr(void **p, void *v)
 }
 static inline void *weft__swap_ptr(void **p, void *v) { return _InterlockedExchangePointer((void *volatile *)p, v); }
 static inline void *weft__load_ptr_sc(void *const *p) { return weft__load_ptr(p); }
-static inline bool weft__cas_ptr(void **p, void **expected, void *desired)
-{
-    void *seen = _InterlockedCompareExchangePointer((void *volatile *)p, desired, *expected);
-
-    if (seen == *expected)
-        return true;
-    *expected = seen;
-    return false;
-}
 
 static inline void weft__fence_sc(void)
 {

@@ -28,21 +28,17 @@
  * Reference counts. A future has one reference for the caller's handle and
  * one for the executor, held from submit until a worker has run (or
  * skipped) it or shutdown(cancel_futures) has cancelled it. A future does
- * not point back to its executor, so the two lifetimes are independent.
- * The executor's last drop puts the record on the executor's free list; the
- * caller's last drop frees it (the executor may be gone by then).
+ * not point back to its executor, so the two lifetimes are independent:
+ * the future is a slot of the executor's queue (below), whose block lives
+ * until its last slot is done with, which may be after the executor.
  *
  * The cheap path (issue 18). A submit takes no lock and makes no system
  * call while no worker is parked:
  * - the queue is lock-free and unbounded (see struct qblock): a put is one
  *   compare-and-swap of put_index and a few stores into a slot, a take one
  *   compare-and-swap of take_index; a block of 31 calls is allocated, or
- *   taken from `spare`, once per 31 calls;
- * - futures come from the executor's free list: workers push what they
- *   drop onto `free_list` (a Treiber stack, in batches), and a submitter
- *   that owns `cache_owner` (a try, never a wait: a submitter that finds
- *   it taken allocates) takes the whole stack into `cache` at once, so
- *   the line the workers write moves once per batch;
+ *   taken from `spare`, once per 31 calls, and nothing else is allocated,
+ *   for a call with a future either;
  * - `idle` counts the workers parked in the condition that no notify has
  *   yet been aimed at; a submit reads it after its put and takes the lock
  *   to notify only when it is not 0. A worker that finds the queue empty
@@ -87,31 +83,11 @@
 
 enum { PENDING = 0, RUNNING = 1, FINISHED = 2, CANCELLED = 3, STATE_MASK = 3, HAS_CALLBACKS = 4 };
 
-/* Workers give dropped records back to the executor this many at a time. */
-#define FREE_BATCH 32
-
 typedef struct callback {
     void (*fn)(weft_future *future, void *arg);
     void *arg;
     struct callback *next;
 } callback;
-
-/* The link of the free lists: first in a record. */
-typedef struct link {
-    struct link *next;
-} link;
-
-struct weft_future {
-    link node;             /* in a free list */
-    uint32_t refs;
-    uint32_t state;        /* PENDING... | HAS_CALLBACKS; see above */
-    int status;            /* WEFT_OK, or weft_task_fail's status */
-    void *result;
-    uint64_t finished_at;  /* the finishing order (weft_futures_next), 0 if not asked */
-    weft_event done;       /* set once the state is done */
-    weft_lock lock;        /* guards the callback list */
-    callback *cb_head, *cb_tail;
-};
 
 /*
  * The calls waiting to run: an unbounded queue of blocks of slots, many
@@ -124,29 +100,54 @@ struct weft_future {
  * bit of take_index (HAS_NEXT) says the next block exists, so a take need
  * not look at put_index; its low bit (CLOSED) is set by shutdown, after
  * which a put fails, unless its submit was admitted before (a batch: see
- * `gate`). A slot's `written` is set by its put once the call is in it;
- * its `state` is set READ by its take, and DESTROY by a take that
- * wants to free the block while a slower take still reads a slot: the
- * last one out frees it (block_release). A freed block is kept in
- * `spare` for the next one needed.
+ * `gate`).
+ *
+ * A future is the slot its call was put in (so a call with a future costs
+ * no allocation either), and lives as long as the slot's block. A slot's
+ * `written` is set by its put once the call is in it; its `qstate` gets
+ * READ from its take and RELEASED once nothing refers to it (at once for a
+ * call without a future, when the future's last reference goes for one
+ * with). The block is freed when every slot has both: the take of the last
+ * slot looks at each slot in turn, and marks the first one not yet done
+ * with DESTROY; whoever then finishes that slot goes on from the next one
+ * (block_scan), so the last one out frees the block. A freed block is kept
+ * in `spare` for the next one needed.
  */
 enum { BLOCK_SLOTS = 31, LAP = BLOCK_SLOTS + 1, SHIFT = 1, HAS_NEXT = 1, CLOSED = 1 };
-enum { READ = 1, DESTROY = 2 };
+enum { READ = 1, RELEASED = 2, SLOT_DONE = READ | RELEASED, DESTROY = 4 };
 
-/* A call without a future (fn, arg) or a future. A line each: a worker
- * taking one call must not pull in the line its submitter writes the next
- * one into. */
-typedef struct slot {
+struct qblock;
+
+/* A slot, and the future of its call when it has one. */
+struct weft_future {
     void *(*fn)(void *arg);
     void *arg;
-    weft_future *future;   /* NULL: fire-and-forget */
+    struct qblock *block;  /* the block the slot is in */
     uint32_t written;      /* 1 once the put has stored the call */
-    uint32_t state;        /* READ | DESTROY */
-    char pad[WEFT__CACHE_LINE - 3 * sizeof(void *) - 2 * sizeof(uint32_t)];
-} slot;
+    uint32_t qstate;       /* READ | RELEASED | DESTROY */
+    /* The future's part, when has_future. */
+    bool has_future;
+    uint32_t refs;         /* the handle's, the executor's */
+    uint32_t state;        /* PENDING... | HAS_CALLBACKS; see above */
+    int status;            /* WEFT_OK, or weft_task_fail's status */
+    WEFT_ALIGN8 uint64_t finished_at; /* the finishing order (weft_futures_next), 0 if not asked */
+    void *result;
+    weft_event done;       /* set once the state is done */
+    weft_lock lock;        /* guards the callback list */
+    callback *cb_head, *cb_tail;
+};
+WEFT__ASSERT_ALIGNED8(struct weft_future, finished_at);
+
+/* Slots a whole number of lines apart: a worker taking one call must not
+ * pull in the line its submitter writes the next one into. */
+#define SLOT_SIZE (((sizeof(struct weft_future) + WEFT__CACHE_LINE - 1) / WEFT__CACHE_LINE) * WEFT__CACHE_LINE)
+typedef union padded_slot {
+    struct weft_future slot;
+    char line[SLOT_SIZE];
+} padded_slot;
 
 typedef struct qblock {
-    slot slots[BLOCK_SLOTS];
+    padded_slot slots[BLOCK_SLOTS];
     struct qblock *next;
 } qblock;
 
@@ -155,8 +156,6 @@ struct weft_executor {
     size_t put_index;      /* the next position to fill, | CLOSED */
     qblock *put_block;     /* its block */
     uint32_t gate;         /* 2 per batch under way, | SHUT_BIT */
-    uint32_t cache_owner;  /* 1 while a submitter takes from `cache` */
-    link *cache;           /* records for submitters, under cache_owner */
     /* Each group its own cache lines (the gap is a line, whatever the
      * alignment of the allocation): a line that moves between CPUs on
      * every call is what a call costs (issue 15). */
@@ -173,7 +172,6 @@ struct weft_executor {
     char gap3[WEFT__CACHE_LINE];
     /* Written now and then. */
     qblock *spare;         /* a freed block, for the next one needed */
-    link *free_list;       /* records the workers gave back (a Treiber stack) */
     uint32_t refs;
     weft_lock lock;        /* guards the workers' parking and what follows */
     weft_cond work;        /* idle workers wait here */
@@ -196,8 +194,6 @@ typedef struct worker {
     weft_future *task;     /* its future, or NULL for a call without one */
     int status;            /* weft_task_fail's status */
     jmp_buf jmp;           /* where weft_task_fail returns to */
-    link *free_head, *free_tail; /* records to give back */
-    unsigned free_count;
 } worker;
 
 static WEFT__THREAD_LOCAL worker *current_worker;
@@ -209,10 +205,7 @@ static weft_lock wait_lock;  /* guards wait_seq changes */
 static uint32_t wait_seq, wait_parked;
 static uint64_t finish_clock; /* the last finishing stamp handed out */
 
-static weft_future *as_future(link *l)
-{
-    return (weft_future *)(void *)l;
-}
+static void future_unref(weft_executor *ex, weft_future *f);
 
 static bool state_done(uint32_t s)
 {
@@ -364,10 +357,8 @@ int weft_future_add_done_callback(weft_future *future,
 
 void weft_future_release(weft_future *future)
 {
-    /* The executor's reference is gone (the call ran or was cancelled),
-     * so the callbacks have run and the record is the caller's alone. */
-    if (future && weft__fetch_sub(&future->refs, 1) == 1)
-        weft__free(future);
+    if (future)
+        future_unref(NULL, future);
 }
 
 /* Wait on the process-wide channel until done(ctx) holds or the deadline
@@ -536,21 +527,25 @@ void weft__executors_at_fork(weft__fork_step step)
         forget_parents_executors();
 }
 
-static void free_chain(link *l)
-{
-    while (l) {
-        link *next = l->next;
-        weft__free(l);
-        l = next;
-    }
-}
+static void block_scan(weft_executor *ex, qblock *b, unsigned from);
+static void slot_finish(weft_executor *ex, weft_future *sl, uint32_t bits);
 
-/* Free the queue's blocks from b on (the executor's end). */
-static void blocks_free(qblock *b)
+/* The executor's end: the blocks from take_block on hold no call (the
+ * executor was shut down and its workers have ended), but may hold
+ * futures the program has not released: mark the slots never used as
+ * done, and let block_scan free each block now or with its last future. */
+static void blocks_end(qblock *b)
 {
     while (b) {
         qblock *next = b->next;
-        weft__free(b);
+        unsigned i;
+
+        for (i = 0; i < BLOCK_SLOTS; i++) {
+            weft_future *sl = &b->slots[i].slot;
+            if (!weft__load(&sl->written))
+                slot_finish(NULL, sl, SLOT_DONE);
+        }
+        block_scan(NULL, b, 0);
         b = next;
     }
 }
@@ -563,9 +558,7 @@ static void executor_unref(weft_executor *ex)
         return;
     for (i = 0; i < ex->nthreads; i++)
         weft_thread_release(ex->threads[i]);
-    free_chain(ex->cache);
-    free_chain(ex->free_list);
-    blocks_free(ex->take_block);
+    blocks_end(ex->take_block);
     weft__free(ex->spare);
     weft__free(ex->threads);
     weft__free(ex->prefix);
@@ -581,7 +574,7 @@ static void registry_remove_locked(weft_executor *ex)
     ex->registered = false;
 }
 
-/* ---- The queue of calls and the free lists ------------------------------------------- */
+/* ---- The queue of calls --------------------------------------------------------------- */
 
 /* An empty block: the spare one, else a new one; NULL when out of memory. */
 static qblock *block_new(weft_executor *ex)
@@ -593,17 +586,20 @@ static qblock *block_new(weft_executor *ex)
         b = weft__malloc(sizeof *b);
     if (!b)
         return NULL;
-    for (i = 0; i < BLOCK_SLOTS; i++) /* the rest is written before it is read */
-        b->slots[i].written = b->slots[i].state = 0;
+    for (i = 0; i < BLOCK_SLOTS; i++) { /* the rest is written before it is read */
+        b->slots[i].slot.written = b->slots[i].slot.qstate = 0;
+        b->slots[i].slot.block = b;
+    }
     b->next = NULL;
     return b;
 }
 
-/* A block nobody looks at any more: keep it as the spare, free the one
- * that was. */
+/* A block nobody looks at any more: keep it as the executor's spare, free
+ * the one that was (ex NULL: the last future of an executor's block, which
+ * may be gone, or the executor's end: free it). */
 static void block_put(weft_executor *ex, qblock *b)
 {
-    weft__free(weft__swap_ptr((void **)&ex->spare, b));
+    weft__free(ex ? weft__swap_ptr((void **)&ex->spare, b) : b);
 }
 
 /* Wait a moment for another thread that is a few instructions from a
@@ -616,26 +612,41 @@ static void snooze(unsigned *round)
         weft_sys_thread_yield();
 }
 
-/* The take of slot `from - 1` of b is over: free b unless a take of a
- * later slot is still reading, which then frees it when it is done. Each
- * bit of a slot's state is set once, by one thread, so an add sets it. */
-static void block_release(weft_executor *ex, qblock *b, unsigned from)
+/* Every slot of b before `from` is done: look at the others in turn, and
+ * mark the first one not done yet with DESTROY, for whoever finishes it to
+ * go on from there (slot_finish); free the block when all are done. Each
+ * bit of a slot's qstate is set once, by one thread, so an add sets it. */
+static void block_scan(weft_executor *ex, qblock *b, unsigned from)
 {
     unsigned i;
 
-    for (i = from; i < BLOCK_SLOTS - 1; i++) {
-        slot *sl = &b->slots[i];
-        if (!(weft__load(&sl->state) & READ) && !(weft__fetch_add(&sl->state, DESTROY) & READ))
+    for (i = from; i < BLOCK_SLOTS; i++) {
+        weft_future *sl = &b->slots[i].slot;
+        if ((weft__load(&sl->qstate) & SLOT_DONE) != SLOT_DONE &&
+            (weft__fetch_add(&sl->qstate, DESTROY) & SLOT_DONE) != SLOT_DONE)
             return;
     }
     block_put(ex, b);
 }
 
-/* Put one call at the end of the queue. A put that fills a block links
- * the next one: *spare when the caller made one, else a new one. WEFT_OK;
- * or, with nothing put, WEFT_ESHUTDOWN once the queue is closed (unless
- * `admitted`) or WEFT_ENOMEM when that allocation failed. */
-static int queue_put(weft_executor *ex, void *(*fn)(void *), void *arg, weft_future *f,
+/* Give a slot READ and/or RELEASED; the one that makes it done while the
+ * block's scan waits on it goes on with the scan. */
+static void slot_finish(weft_executor *ex, weft_future *sl, uint32_t bits)
+{
+    uint32_t old = weft__fetch_add(&sl->qstate, bits);
+
+    if ((old & DESTROY) && ((old + bits) & SLOT_DONE) == SLOT_DONE) {
+        qblock *b = sl->block;
+        block_scan(ex, b, (unsigned)(((char *)sl - (char *)b->slots) / sizeof(padded_slot)) + 1);
+    }
+}
+
+/* Put one call at the end of the queue, with a future (into *future)
+ * when `future` is not NULL. A put that fills a block links the next one:
+ * *spare when the caller made one, else a new one. WEFT_OK; or, with
+ * nothing put, WEFT_ESHUTDOWN once the queue is closed (unless `admitted`)
+ * or WEFT_ENOMEM when that allocation failed. */
+static int queue_put(weft_executor *ex, void *(*fn)(void *), void *arg, weft_future **future,
                      qblock **spare, bool admitted)
 {
     size_t put = weft__load_size(&ex->put_index);
@@ -663,7 +674,7 @@ static int queue_put(weft_executor *ex, void *(*fn)(void *), void *arg, weft_fut
                 return weft__fail(WEFT_ENOMEM, "executor_submit: no memory for the queue");
         }
         if (weft__cas_size(&ex->put_index, &put, put + (1u << SHIFT))) {
-            slot *sl = &b->slots[offset];
+            weft_future *sl = &b->slots[offset].slot;
 
             if (offset + 1 == BLOCK_SLOTS) {
                 weft__store_ptr((void **)&ex->put_block, next);
@@ -673,7 +684,18 @@ static int queue_put(weft_executor *ex, void *(*fn)(void *), void *arg, weft_fut
             }
             sl->fn = fn;
             sl->arg = arg;
-            sl->future = f;
+            sl->has_future = future != NULL;
+            if (future) {
+                sl->refs = 2; /* the handle's, the executor's */
+                sl->state = PENDING;
+                sl->status = WEFT_OK;
+                sl->finished_at = 0;
+                sl->result = NULL;
+                memset(&sl->done, 0, sizeof sl->done);
+                memset(&sl->lock, 0, sizeof sl->lock);
+                sl->cb_head = sl->cb_tail = NULL;
+                *future = sl;
+            }
             weft__store(&sl->written, 1);
             if (next) /* made for a put that then found another slot: the caller's */
                 *spare = next;
@@ -683,8 +705,15 @@ static int queue_put(weft_executor *ex, void *(*fn)(void *), void *arg, weft_fut
     }
 }
 
+/* A call taken from the queue. */
+typedef struct call {
+    void *(*fn)(void *arg);
+    void *arg;
+    weft_future *future; /* NULL: fire-and-forget */
+} call;
+
 /* Take the oldest call into *out: true, or false when the queue is empty. */
-static bool queue_take(weft_executor *ex, slot *out)
+static bool queue_take(weft_executor *ex, call *out)
 {
     size_t take = weft__load_size(&ex->take_index);
     qblock *b = weft__load_ptr((void **)&ex->take_block);
@@ -692,7 +721,7 @@ static bool queue_take(weft_executor *ex, slot *out)
 
     for (;;) {
         size_t offset = (take >> SHIFT) % LAP, next_take = take + (1u << SHIFT);
-        slot *sl;
+        weft_future *sl;
 
         if (offset == BLOCK_SLOTS) { /* another take is moving to the next block */
             snooze(&round);
@@ -725,17 +754,17 @@ static bool queue_take(weft_executor *ex, slot *out)
             weft__store_ptr((void **)&ex->take_block, nb);
             weft__store_size_release(&ex->take_index, moved);
         }
-        sl = &b->slots[offset];
+        sl = &b->slots[offset].slot;
         round = 0;
         while (!weft__load(&sl->written)) /* its put is a store away */
             snooze(&round);
         out->fn = sl->fn;
         out->arg = sl->arg;
-        out->future = sl->future;
+        out->future = sl->has_future ? sl : NULL;
+        /* A future's slot stays until its last reference goes. */
+        slot_finish(ex, sl, out->future ? READ : SLOT_DONE);
         if (offset + 1 == BLOCK_SLOTS)
-            block_release(ex, b, 0);
-        else if (weft__fetch_add(&sl->state, READ) & DESTROY)
-            block_release(ex, b, (unsigned)offset + 1);
+            block_scan(ex, b, 0);
         return true;
     }
 }
@@ -764,58 +793,12 @@ static bool work_waits(weft_executor *ex)
     return weft__load_size(&ex->take_index) >> SHIFT != weft__load_size(&ex->put_index) >> SHIFT;
 }
 
-/* Push the chain first..last onto the executor's free list. */
-static void free_push(weft_executor *ex, link *first, link *last)
+/* Drop a reference to the future f (ex: the executor's, from a worker or
+ * shutdown; NULL: the handle's). The last one gives its slot back. */
+static void future_unref(weft_executor *ex, weft_future *f)
 {
-    void *top = weft__load_ptr((void **)&ex->free_list);
-
-    do
-        last->next = top;
-    while (!weft__cas_ptr((void **)&ex->free_list, &top, first));
-}
-
-/* A record for a submit: from the executor's free lists, else allocated.
- * The free lists are taken from by one submitter at a time (a try: a
- * submitter that finds another there allocates), so the stack needs no
- * protection against a record popped and pushed again under a pop. */
-static weft_future *record_get(weft_executor *ex)
-{
-    uint32_t unowned = 0;
-    link *l = NULL;
-
-    if (weft__cas_acquire(&ex->cache_owner, &unowned, 1)) {
-        l = ex->cache;
-        if (!l && weft__load_ptr((void **)&ex->free_list))
-            l = weft__swap_ptr((void **)&ex->free_list, NULL);
-        if (l)
-            ex->cache = l->next;
-        weft__store(&ex->cache_owner, 0);
-    }
-    return l ? as_future(l) : weft__malloc(sizeof(weft_future));
-}
-
-/* A worker gives back its records. */
-static void worker_flush(worker *w)
-{
-    if (w->free_head) {
-        free_push(w->ex, w->free_head, w->free_tail);
-        w->free_head = w->free_tail = NULL;
-        w->free_count = 0;
-    }
-}
-
-/* The executor drops its reference to f; the last one keeps the record
- * for a later submit. */
-static void worker_drop(worker *w, weft_future *f)
-{
-    if (weft__fetch_sub(&f->refs, 1) != 1)
-        return;
-    f->node.next = w->free_head;
-    if (!w->free_head)
-        w->free_tail = &f->node;
-    w->free_head = &f->node;
-    if (++w->free_count == FREE_BATCH)
-        worker_flush(w);
+    if (weft__fetch_sub(&f->refs, 1) == 1)
+        slot_finish(ex, f, RELEASED);
 }
 
 /* ---- Workers ------------------------------------------------------------------- */
@@ -836,11 +819,11 @@ static void task_end(worker *w, weft_future *f)
         weft__store_relaxed(&f->state, FINISHED);
         completed(f, old, false);
     }
-    worker_drop(w, f);
+    future_unref(w->ex, f);
 }
 
 /* Run one call taken from the queue. */
-static void run_call(worker *w, const slot *c)
+static void run_call(worker *w, const call *c)
 {
     weft_future *f = c->future;
 
@@ -848,7 +831,7 @@ static void run_call(worker *w, const slot *c)
         uint32_t s = weft__load(&f->state);
         do {
             if ((s & STATE_MASK) != PENDING) { /* cancelled meanwhile */
-                worker_drop(w, f);
+                future_unref(w->ex, f);
                 return;
             }
             /* A released handle cannot cancel it any more. */
@@ -882,14 +865,13 @@ static void task_failed(worker *w)
 static void worker_loop(worker *w)
 {
     weft_executor *ex = w->ex;
-    slot c;
+    call c;
 
     for (;;) {
         if (queue_take(ex, &c)) {
             run_call(w, &c);
             continue;
         }
-        worker_flush(w);
         weft__lock(&ex->lock);
         weft__fetch_add(&ex->idle, 1); /* then look once more */
         if (work_waits(ex)) {
@@ -904,7 +886,6 @@ static void worker_loop(worker *w)
         }
         weft__unlock(&ex->lock);
     }
-    worker_flush(w);
 }
 
 /* setjmp's frame: it stays for the worker's life, and its one local (w)
@@ -1101,34 +1082,6 @@ static void wake_workers(weft_executor *ex, size_t n)
     weft__unlock(&ex->lock);
 }
 
-/* Make the record of a call: NULL when out of memory. */
-static weft_future *record_new(weft_executor *ex)
-{
-    weft_future *f = record_get(ex);
-
-    if (f) {
-        memset(f, 0, sizeof *f);
-        f->refs = 2; /* the executor's, and the handle's */
-    }
-    return f;
-}
-
-/* n futures, into fs[]: false when out of memory, and then none is left. */
-static bool futures_make(weft_executor *ex, size_t n, weft_future *fs[])
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        fs[i] = record_new(ex);
-        if (!fs[i]) {
-            while (i > 0)
-                weft__free(fs[--i]);
-            return false;
-        }
-    }
-    return true;
-}
-
 /* Give back the blocks of a chain. */
 static void blocks_put(weft_executor *ex, qblock *b)
 {
@@ -1165,11 +1118,6 @@ int weft_executor_submit_n(weft_executor *executor, void *(*fn)(void *arg), void
         b->next = spares;
         spares = b;
     }
-    if (futures_out && !futures_make(ex, n, futures_out)) {
-        blocks_put(ex, spares);
-        memset(futures_out, 0, n * sizeof *futures_out);
-        return weft__fail(WEFT_ENOMEM, "executor_submit: no memory for %zu futures", n);
-    }
 
     /* A single put is admitted by its own compare-and-swap of put_index; a
      * batch by the gate, so that shutdown cannot come between its puts. */
@@ -1182,7 +1130,7 @@ int weft_executor_submit_n(weft_executor *executor, void *(*fn)(void *arg), void
             spares = spare->next;
             spare->next = NULL; /* a block joins the queue with no next */
         }
-        rc = queue_put(ex, fn, args[i], futures_out ? futures_out[i] : NULL, &spare, n > 1);
+        rc = queue_put(ex, fn, args[i], futures_out ? &futures_out[i] : NULL, &spare, n > 1);
         if (spare) { /* not used: back on the list */
             spare->next = spares;
             spares = spare;
@@ -1191,14 +1139,8 @@ int weft_executor_submit_n(weft_executor *executor, void *(*fn)(void *arg), void
     if (n > 1)
         weft__fetch_sub(&ex->gate, 2);
     blocks_put(ex, spares);
-    if (rc != WEFT_OK) { /* before any put (an admitted batch's puts never fail) */
-        if (futures_out) {
-            for (i = 0; i < n; i++)
-                weft__free(futures_out[i]);
-            memset(futures_out, 0, n * sizeof *futures_out);
-        }
+    if (rc != WEFT_OK) /* before any put (an admitted batch's puts never fail) */
         return rc;
-    }
     wake_workers(ex, n);
     return WEFT_OK;
 }
@@ -1213,16 +1155,13 @@ int weft_executor_submit(weft_executor *executor, weft_future **out, void *(*fn)
  * and drop the calls without one. */
 static void cancel_waiting(weft_executor *ex)
 {
-    slot c;
+    call c;
 
     while (queue_take(ex, &c)) {
-        weft_future *f = c.future;
-
-        if (!f)
-            continue;
-        future_cancel(f);
-        if (weft__fetch_sub(&f->refs, 1) == 1)
-            weft__free(f);
+        if (c.future) {
+            future_cancel(c.future);
+            future_unref(ex, c.future);
+        }
     }
 }
 
