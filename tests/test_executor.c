@@ -1586,3 +1586,27 @@ WEFT_TEST(executor_shutdown_while_submitters_put)
     CHECK_EQ_INT(weft_test_counter_get(&stress_runs), after);
     weft_executor_destroy(ex);
 }
+
+/* Futures live in the executor's queue blocks: many of them, spanning
+ * several blocks, outlive the executor and are released in an order of
+ * their own; nothing leaks or is used after it is freed (ASan). */
+WEFT_TEST(executor_futures_outlive_their_blocks_and_executor)
+{
+    enum { N = 200 };
+    weft_executor *ex = NULL;
+    weft_future *fs[N];
+    void *r = NULL;
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 2, NULL));
+    for (i = 0; i < N; i++)
+        CHECK_OK(weft_executor_submit(ex, &fs[i], plus_one, (void *)(intptr_t)i));
+    for (i = 0; i < N; i += 2) /* every other one now, the rest after */
+        weft_future_release(fs[i]);
+    weft_executor_destroy(ex);
+    for (i = N - 1; i > 0; i -= 2) {
+        CHECK_OK(weft_future_result(fs[i], 0, &r));
+        CHECK_EQ_INT((intptr_t)r, i + 1);
+        weft_future_release(fs[i]);
+    }
+}
