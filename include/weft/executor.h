@@ -46,9 +46,13 @@
  * - weft_futures_wait() and weft_futures_next() allocate nothing: waiters
  *   share one process-wide wake-up channel, which a completion touches
  *   only while a thread waits.
- * - Submitting costs no lock and no system call while a worker is awake:
- *   the calls' records come from the executor's own free list (it keeps
- *   as many as were ever queued or running at once, until it is freed).
+ * - Submitting costs no lock and no system call while no worker is
+ *   parked. Calls wait in a lock-free queue of blocks of 31, allocated
+ *   once per 31 calls; a future is its call's place in that queue, so a
+ *   call costs no allocation of its own, with a future or without. A
+ *   block stays while any future in it is held: a future kept long keeps
+ *   its block (about 4 KiB on 64-bit systems) alive, even after the
+ *   executor is destroyed.
  * - After fork() an executor of the parent must not be used in the child
  *   (its workers do not exist there).
  */
