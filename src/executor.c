@@ -39,12 +39,13 @@
  *   compare-and-swap of take_index; a block of 31 calls is allocated, or
  *   taken from `spare`, once per 31 calls, and nothing else is allocated,
  *   for a call with a future either;
- * - `idle` counts the workers parked in the condition that no notify has
+ * - `idle` counts the workers asleep (on `wake_seq`) that no wake-up has
  *   yet been aimed at; a submit reads it after its put and takes the lock
- *   to notify only when it is not 0. A worker that finds the queue empty
- *   counts itself idle and looks at the queue once more before it waits:
- *   either it sees the put or the submitter sees the count (both sides
- *   sequentially consistent);
+ *   to wake one only when it is not 0 (it moves the count into `tokens`,
+ *   which the woken take, so the count stays exact whichever worker
+ *   wakes). A worker that finds the queue empty counts itself idle and
+ *   looks at the queue once more before it sleeps: either it sees the put
+ *   or the submitter sees the count (both sides sequentially consistent);
  * - shutdown closes the queue (CLOSED in put_index), so a later put fails,
  *   and `gate`, which counts the batches (weft_executor_submit_n, n > 1)
  *   under way (2 each) and holds SHUT_BIT once shutdown started; it waits
@@ -169,12 +170,14 @@ struct weft_executor {
     /* Written by workers on every call. */
     size_t take_index;     /* the next position to take, | HAS_NEXT */
     qblock *take_block;    /* its block */
+    uint32_t spinner;      /* 1 while a worker out of work spins before it sleeps */
     char gap3[WEFT__CACHE_LINE];
     /* Written now and then. */
     qblock *spare;         /* a freed block, for the next one needed */
     uint32_t refs;
-    weft_lock lock;        /* guards the workers' parking and what follows */
-    weft_cond work;        /* idle workers wait here */
+    weft_lock lock;        /* guards the workers' sleep and what follows */
+    uint32_t wake_seq;     /* idle workers sleep on it; bumped under lock to wake them */
+    uint32_t tokens;       /* wake-ups aimed at idle workers, not yet taken */
     size_t nthreads;       /* workers started */
     size_t cap;
     weft_thread **threads; /* their handles, released when the executor is freed */
@@ -858,19 +861,62 @@ static void task_failed(worker *w)
     task_end(w, f);
 }
 
+typedef struct put_look {
+    weft_executor *ex;
+    size_t seen;
+} put_look;
+
+static bool put_moved(const void *arg)
+{
+    const put_look *look = arg;
+
+    return weft__load_size(&look->ex->put_index) != look->seen;
+}
+
+/* With ex->lock held, counted idle and nothing to do: sleep until a
+ * submit takes the count back (it leaves a token) or shutdown. */
+static void worker_sleep_locked(weft_executor *ex)
+{
+    for (;;) {
+        uint32_t seen = weft__load_relaxed(&ex->wake_seq);
+
+        weft__unlock(&ex->lock);
+        (void)weft_sys_wait(&ex->wake_seq, seen, WEFT__NO_DEADLINE);
+        weft__lock(&ex->lock);
+        if (ex->tokens > 0) {
+            ex->tokens--;
+            return;
+        }
+        if (weft__load(&ex->shutdown))
+            return; /* shutdown set idle to 0 */
+        /* spurious, or another worker took the token: sleep on */
+    }
+}
+
 /* Run calls until the executor is shut down and nothing waits. A worker
- * that finds nothing counts itself idle, looks once more, and waits in
- * the condition, which spins a little before it parks: a submit that
- * comes within microseconds costs no system call on either side. */
+ * that finds nothing spins a little on put_index first when no other
+ * worker does (one is enough to catch a call that comes within
+ * microseconds, and the others would only take the CPU from it), then
+ * counts itself idle, looks once more, and sleeps. */
 static void worker_loop(worker *w)
 {
     weft_executor *ex = w->ex;
+    uint32_t free_spin;
     call c;
 
     for (;;) {
         if (queue_take(ex, &c)) {
             run_call(w, &c);
             continue;
+        }
+        free_spin = 0;
+        if (!weft__load(&ex->shutdown) && weft__cas(&ex->spinner, &free_spin, 1)) {
+            put_look look = {ex, weft__load_size(&ex->put_index)};
+            bool moved = weft__spin_until(put_moved, &look);
+
+            weft__store(&ex->spinner, 0);
+            if (moved)
+                continue;
         }
         weft__lock(&ex->lock);
         weft__fetch_add(&ex->idle, 1); /* then look once more */
@@ -881,8 +927,7 @@ static void worker_loop(worker *w)
             weft__unlock(&ex->lock);
             break; /* shut down, and no submit can come any more */
         } else {
-            weft__cond_wait_until(&ex->work, &ex->lock, WEFT__NO_DEADLINE);
-            /* the notifier took the count back */
+            worker_sleep_locked(ex); /* the notifier took the count back */
         }
         weft__unlock(&ex->lock);
     }
@@ -1077,7 +1122,10 @@ static void wake_workers(weft_executor *ex, size_t n)
         k = (uint32_t)n;
     if (k > 0) {
         weft__fetch_sub(&ex->idle, k);
-        weft_cond_notify(&ex->work, k);
+        ex->tokens += k;
+        weft__fetch_add(&ex->wake_seq, 1);
+        while (k-- > 0)
+            weft_sys_wake_one(&ex->wake_seq);
     }
     weft__unlock(&ex->lock);
 }
@@ -1188,7 +1236,8 @@ void weft_executor_shutdown(weft_executor *executor, bool wait, bool cancel_futu
     weft__lock(&ex->lock);
     weft__store(&ex->shutdown, 1);
     weft__swap(&ex->idle, 0);
-    weft_cond_notify_all(&ex->work);
+    weft__fetch_add(&ex->wake_seq, 1);
+    weft_sys_wake_all(&ex->wake_seq);
     n = ex->nthreads; /* no worker starts after the queue closed */
     weft__unlock(&ex->lock);
 
