@@ -39,13 +39,14 @@
  *   compare-and-swap of take_index; a block of 31 calls is allocated, or
  *   taken from `spare`, once per 31 calls, and nothing else is allocated,
  *   for a call with a future either;
- * - `idle` counts the workers asleep (on `wake_seq`) that no wake-up has
- *   yet been aimed at; a submit reads it after its put and takes the lock
- *   to wake one only when it is not 0 (it moves the count into `tokens`,
- *   which the woken take, so the count stays exact whichever worker
- *   wakes). A worker that finds the queue empty counts itself idle and
- *   looks at the queue once more before it sleeps: either it sees the put
- *   or the submitter sees the count (both sides sequentially consistent);
+ * - `sleep` counts the idle workers (asleep on `wake_seq`, or about to
+ *   be) that no wake-up has yet been aimed at; a submit reads it after its
+ *   put and wakes one only when it is not 0, moving its count into a
+ *   token in the same word, which the woken worker takes (so the count
+ *   stays exact whichever worker wakes). A worker that finds the queue
+ *   empty counts itself idle and looks at the queue once more before it
+ *   sleeps: either it sees the put or the submitter sees the count (both
+ *   sides sequentially consistent). No lock on either side;
  * - shutdown closes the queue (CLOSED in put_index), so a later put fails,
  *   and `gate`, which counts the batches (weft_executor_submit_n, n > 1)
  *   under way (2 each) and holds SHUT_BIT once shutdown started; it waits
@@ -162,7 +163,8 @@ struct weft_executor {
      * every call is what a call costs (issue 15). */
     char gap1[WEFT__CACHE_LINE];
     /* Read by every submit, written when a worker parks or starts. */
-    uint32_t idle;         /* parked workers no notify is aimed at (changed under lock) */
+    uint32_t sleep;        /* IDLE(n): idle workers no wake-up is aimed at, | TOKENS(n) */
+    uint32_t wake_seq;     /* idle workers sleep on it; bumped to wake them */
     uint32_t started;      /* workers started (nthreads, readable without the lock) */
     uint32_t shutdown;     /* set under lock once no submit can come any more */
     size_t max_workers;
@@ -175,9 +177,7 @@ struct weft_executor {
     /* Written now and then. */
     qblock *spare;         /* a freed block, for the next one needed */
     uint32_t refs;
-    weft_lock lock;        /* guards the workers' sleep and what follows */
-    uint32_t wake_seq;     /* idle workers sleep on it; bumped under lock to wake them */
-    uint32_t tokens;       /* wake-ups aimed at idle workers, not yet taken */
+    weft_lock lock;        /* guards starting workers: what follows */
     size_t nthreads;       /* workers started */
     size_t cap;
     weft_thread **threads; /* their handles, released when the executor is freed */
@@ -189,6 +189,15 @@ struct weft_executor {
 };
 
 #define SHUT_BIT 1u
+
+/* The two counts of `sleep`, one word so that a wake-up moves a count from
+ * one to the other at once: the idle workers no wake-up is aimed at (low
+ * half), and the wake-ups aimed at idle workers and not yet taken (high
+ * half). Workers are fungible: any idle worker may take any token. */
+#define IDLE_ONE 1u
+#define TOKEN_ONE 0x10000u
+#define IDLE_OF(w) ((w) & 0xffffu)
+#define MAX_WORKERS 0x7fffu /* what IDLE_OF can count */
 
 /* A worker's own state. */
 typedef struct worker {
@@ -873,23 +882,44 @@ static bool put_moved(const void *arg)
     return weft__load_size(&look->ex->put_index) != look->seen;
 }
 
-/* With ex->lock held, counted idle and nothing to do: sleep until a
- * submit takes the count back (it leaves a token) or shutdown. */
-static void worker_sleep_locked(weft_executor *ex)
+/* A worker counted idle leaves the count: its own, or the token a
+ * wake-up made of it (one of the two is there: a wake-up only moves
+ * counts from one half of `sleep` to the other). */
+static void idle_leave(weft_executor *ex)
+{
+    uint32_t w = weft__load(&ex->sleep);
+
+    while (!weft__cas(&ex->sleep, &w, w - (IDLE_OF(w) ? IDLE_ONE : TOKEN_ONE)))
+        ;
+}
+
+/* A worker counted idle takes a token if there is one: true when it did
+ * (a wake-up was aimed at an idle worker and took the count back). */
+static bool token_take(weft_executor *ex)
+{
+    uint32_t w = weft__load(&ex->sleep);
+
+    while (w >= TOKEN_ONE) {
+        if (weft__cas(&ex->sleep, &w, w - TOKEN_ONE))
+            return true;
+    }
+    return false;
+}
+
+/* Counted idle, with nothing to do (`seen`: wake_seq before the count):
+ * sleep until a wake-up leaves a token, or shutdown. */
+static void worker_sleep(weft_executor *ex, uint32_t seen)
 {
     for (;;) {
-        uint32_t seen = weft__load_relaxed(&ex->wake_seq);
-
-        weft__unlock(&ex->lock);
         (void)weft_sys_wait(&ex->wake_seq, seen, WEFT__NO_DEADLINE);
-        weft__lock(&ex->lock);
-        if (ex->tokens > 0) {
-            ex->tokens--;
+        seen = weft__load(&ex->wake_seq);
+        if (token_take(ex))
+            return;
+        if (weft__load(&ex->shutdown)) {
+            idle_leave(ex);
             return;
         }
-        if (weft__load(&ex->shutdown))
-            return; /* shutdown set idle to 0 */
-        /* spurious, or another worker took the token: sleep on */
+        /* spurious, or another idle worker took the token: sleep on */
     }
 }
 
@@ -901,7 +931,7 @@ static void worker_sleep_locked(weft_executor *ex)
 static void worker_loop(worker *w)
 {
     weft_executor *ex = w->ex;
-    uint32_t free_spin;
+    uint32_t free_spin, seen;
     call c;
 
     for (;;) {
@@ -918,18 +948,16 @@ static void worker_loop(worker *w)
             if (moved)
                 continue;
         }
-        weft__lock(&ex->lock);
-        weft__fetch_add(&ex->idle, 1); /* then look once more */
+        seen = weft__load(&ex->wake_seq);
+        weft__fetch_add(&ex->sleep, IDLE_ONE); /* then look once more */
         if (work_waits(ex)) {
-            weft__fetch_sub(&ex->idle, 1);
+            idle_leave(ex);
         } else if (weft__load(&ex->shutdown)) {
-            weft__fetch_sub(&ex->idle, 1);
-            weft__unlock(&ex->lock);
+            idle_leave(ex);
             break; /* shut down, and no submit can come any more */
         } else {
-            worker_sleep_locked(ex); /* the notifier took the count back */
+            worker_sleep(ex, seen);
         }
-        weft__unlock(&ex->lock);
     }
 }
 
@@ -1013,6 +1041,8 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
         int cpus = weft_cpu_count();
         max_workers = cpus + 4 < 32 ? (size_t)cpus + 4 : 32;
     }
+    if (max_workers > MAX_WORKERS)
+        max_workers = MAX_WORKERS;
     ex->max_workers = max_workers;
     ex->refs = 1;
 
@@ -1094,10 +1124,10 @@ static int adjust_workers(weft_executor *ex)
 {
     int rc = WEFT_OK;
 
-    if (weft__load(&ex->started) >= ex->max_workers || weft__load_sc(&ex->idle) != 0)
+    if (weft__load(&ex->started) >= ex->max_workers || IDLE_OF(weft__load_sc(&ex->sleep)) != 0)
         return WEFT_OK;
     weft__lock(&ex->lock);
-    if (weft__load_relaxed(&ex->idle) == 0 && ex->nthreads < ex->max_workers &&
+    if (IDLE_OF(weft__load(&ex->sleep)) == 0 && ex->nthreads < ex->max_workers &&
         !(weft__load_size(&ex->put_index) & CLOSED)) { /* shutdown counts the workers after */
         rc = start_worker_locked(ex);
         if (rc != WEFT_OK && ex->nthreads > 0)
@@ -1107,27 +1137,21 @@ static int adjust_workers(weft_executor *ex)
     return rc;
 }
 
-/* The one wake-up decision for n calls just put: notify as many idle
+/* The one wake-up decision for n calls just put: wake as many idle
  * workers as there are calls, or none (no lock, no system call) when no
- * worker is parked. */
+ * worker is idle. */
 static void wake_workers(weft_executor *ex, size_t n)
 {
-    uint32_t k;
+    uint32_t w = weft__load_sc(&ex->sleep), k;
 
-    if (weft__load_sc(&ex->idle) == 0)
-        return;
-    weft__lock(&ex->lock);
-    k = weft__load_relaxed(&ex->idle);
-    if (k > n)
-        k = (uint32_t)n;
-    if (k > 0) {
-        weft__fetch_sub(&ex->idle, k);
-        ex->tokens += k;
-        weft__fetch_add(&ex->wake_seq, 1);
-        while (k-- > 0)
-            weft_sys_wake_one(&ex->wake_seq);
-    }
-    weft__unlock(&ex->lock);
+    do {
+        k = IDLE_OF(w) < n ? IDLE_OF(w) : (uint32_t)n;
+        if (k == 0)
+            return;
+    } while (!weft__cas(&ex->sleep, &w, w - k * IDLE_ONE + k * TOKEN_ONE));
+    weft__fetch_add(&ex->wake_seq, 1);
+    while (k-- > 0)
+        weft_sys_wake_one(&ex->wake_seq);
 }
 
 /* Give back the blocks of a chain. */
@@ -1235,7 +1259,6 @@ void weft_executor_shutdown(weft_executor *executor, bool wait, bool cancel_futu
 
     weft__lock(&ex->lock);
     weft__store(&ex->shutdown, 1);
-    weft__swap(&ex->idle, 0);
     weft__fetch_add(&ex->wake_seq, 1);
     weft_sys_wake_all(&ex->wake_seq);
     n = ex->nthreads; /* no worker starts after the queue closed */

@@ -80,7 +80,8 @@ typedef enum weft_wait_mode {
  * Make an executor (ThreadPoolExecutor(max_workers, thread_name_prefix)).
  * \param out receives the executor; give it back with
  *        weft_executor_destroy().
- * \param max_workers 0: min(32, weft_cpu_count() + 4), as Python.
+ * \param max_workers 0: min(32, weft_cpu_count() + 4), as Python; at most
+ *        32767 (more counts as 32767).
  * \param name_prefix NULL: "ThreadPoolExecutor-N" (N counting executors
  *        from 0, as Python); the workers are "<prefix>_0", "<prefix>_1"...
  * \returns `WEFT_OK`; `WEFT_EINVAL` for a NULL `out`; `WEFT_ENOMEM`.
