@@ -875,11 +875,31 @@ typedef struct put_look {
     size_t seen;
 } put_look;
 
-static bool put_moved(const void *arg)
-{
-    const put_look *look = arg;
+/* How many rounds of weft__backoff (1, 2, 4, 8 pauses) the spinning
+ * worker looks for a put before it sleeps: a submitter that streams calls
+ * puts the next one within that (a round trip's next submit too), and a
+ * longer spin only takes the CPU from the submitter when they share one
+ * (measured with bench_queue's executor-as-used family, --no-pin). */
+#define WORKER_SPIN_ROUNDS 4
 
+static bool put_moved(const put_look *look)
+{
     return weft__load_size(&look->ex->put_index) != look->seen;
+}
+
+/* Spin a little for a put: true when one came. */
+static bool spin_for_put(const put_look *look)
+{
+    unsigned round;
+
+    if (!weft__spinning_pays())
+        return false;
+    for (round = 0; round < WORKER_SPIN_ROUNDS; round++) {
+        weft__backoff(round);
+        if (put_moved(look))
+            return true;
+    }
+    return false;
 }
 
 /* A worker counted idle leaves the count: its own, or the token a
@@ -942,7 +962,7 @@ static void worker_loop(worker *w)
         free_spin = 0;
         if (!weft__load(&ex->shutdown) && weft__cas(&ex->spinner, &free_spin, 1)) {
             put_look look = {ex, weft__load_size(&ex->put_index)};
-            bool moved = weft__spin_until(put_moved, &look);
+            bool moved = spin_for_put(&look);
 
             weft__store(&ex->spinner, 0);
             if (moved)
