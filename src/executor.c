@@ -875,12 +875,12 @@ typedef struct put_look {
     size_t seen;
 } put_look;
 
-/* How many rounds of weft__backoff (1, 2, 4, 8 pauses) the spinning
+/* How many rounds of weft__backoff (1, 2, 4 ... 32 pauses) the spinning
  * worker looks for a put before it sleeps: a submitter that streams calls
  * puts the next one within that (a round trip's next submit too), and a
  * longer spin only takes the CPU from the submitter when they share one
  * (measured with bench_queue's executor-as-used family, --no-pin). */
-#define WORKER_SPIN_ROUNDS 4
+#define WORKER_SPIN_ROUNDS 6
 
 static bool put_moved(const put_look *look)
 {
