@@ -964,7 +964,7 @@ static void worker_loop(worker *w)
             put_look look = {ex, weft__load_size(&ex->put_index)};
             bool moved = spin_for_put(&look);
 
-            weft__store(&ex->spinner, 0);
+            weft__swap(&ex->spinner, 0); /* before it counts itself idle (wake_workers) */
             if (moved)
                 continue;
         }
@@ -1163,6 +1163,13 @@ static int adjust_workers(weft_executor *ex)
 static void wake_workers(weft_executor *ex, size_t n)
 {
     uint32_t w = weft__load_sc(&ex->sleep), k;
+
+    /* A spinning worker takes one call, or, once it stops spinning, sees
+     * it when it looks after counting itself idle (after the put, in the
+     * sequentially consistent order, since it was still spinning when the
+     * put was done). */
+    if (weft__load_sc(&ex->spinner) != 0 && --n == 0)
+        return;
 
     do {
         k = IDLE_OF(w) < n ? IDLE_OF(w) : (uint32_t)n;
