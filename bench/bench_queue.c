@@ -59,6 +59,27 @@
  *                         libuv's pool threads live as long as the
  *                         process; the others start theirs per run, before
  *                         the clock starts.
+ *   - Executor as used (issue 18): --tasks empty tasks through pools of
+ *     --workers (2) workers, each as its users call it, without a handle
+ *     per task where the pool has none: every task adds one to a shared
+ *     atomic done counter and the last one signals the submitter (a mutex
+ *     and condition), which waits for that alone; million calls per second
+ *     from the first submit to that signal (and the finish step named
+ *     below). The submitter runs in a thread of its own, pinned to the
+ *     first usable CPU unless --no-pin. Competitors:
+ *       weft forget       weft_executor_submit(ex, NULL, ...): no future;
+ *       weft released     a future, released right after its submit;
+ *       weft kept         every future kept, released after the last call
+ *                         (in the timing);
+ *       minimal pool      (the baseline) pthreads taking (fn, arg) pairs
+ *                         from a growing ring under one mutex and
+ *                         condition, signalled after every put;
+ *       GLib GThreadPool  g_thread_pool_push of the argument;
+ *       libuv uv_queue_work  one uv_work_t per call (allocated before the
+ *                         clock), no after-work callback; the loop runs
+ *                         once the calls are done, to retire them (timed);
+ *                         its pool keeps UV_THREADPOOL_SIZE=2 workers
+ *                         whatever --workers says.
  *
  * How
  *   As bench_lock: each repetition runs every competitor of every shape
@@ -67,7 +88,7 @@
  *   over the repetitions, the ratio of the medians to the plain competitor
  *   and the spread of the per-repetition ("paired") ratios; the summary
  *   gives weft's paired ratio to every competitor of every family and
- *   checks the targets of issues 6 and 15. The queue threads are plain pthreads;
+ *   checks the targets of issues 6, 15 and 18. The queue threads are plain pthreads;
  *   on Linux producer i is pinned to usable CPU 2i and consumer i to CPU
  *   2i+1 (round robin; --no-pin turns this off), so that a 1P/1C pair
  *   really runs on two CPUs. csw/kitem is the process's context switches
@@ -80,8 +101,8 @@
  *
  * Usage: bench_queue [--smoke] [--reps N] [--items N] [--maxsize N]
  *                    [--pairs A,B,..] [--tasks N] [--trips N] [--no-pin]
- *                    [--verbose] [--only A,B,..] [--families queue,executor]
- *                    [--regime NAME]
+ *                    [--verbose] [--only A,B,..] [--workers N]
+ *                    [--families queue,executor,asused] [--regime NAME]
  * Environment: WEFT_BENCH_REPS, WEFT_BENCH_ITEMS, WEFT_BENCH_TASKS,
  *              WEFT_BENCH_TRIPS (the command line wins).
  */
@@ -889,6 +910,346 @@ static double exec_measure(const exec_competitor *c, bool roundtrip, uint64_t n)
     return roundtrip ? (double)(t1 - t0) / 1e3 / (double)n : (double)n / (double)(t1 - t0) * 1e9;
 }
 
+/* ---- Executors as they are used (issue 18) -------------------------------------------------------
+ * No handle per task where the pool has none: every task adds one to a
+ * shared atomic done counter, and the one that completes the run signals
+ * the submitter (a mutex + condition), which waits for that alone. weft
+ * runs three ways: its future kept until the end (released after the
+ * wait, in the timing), released at once after the submit, and no future
+ * at all (fire-and-forget). The submitter runs in a thread of its own,
+ * pinned to the first usable CPU unless --no-pin; the pools' workers are
+ * left to the scheduler (GLib's and libuv's cannot be pinned). */
+
+#define USE_MAX_WORKERS 64
+
+static atomic_ulong use_done;
+static unsigned long use_target;
+static pthread_mutex_t use_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t use_cond = PTHREAD_COND_INITIALIZER;
+static bool use_all_done;
+
+static void *use_task(void *arg)
+{
+    if (atomic_fetch_add_explicit(&use_done, 1, memory_order_acq_rel) + 1 == use_target) {
+        check(pthread_mutex_lock(&use_mutex), "pthread_mutex_lock");
+        use_all_done = true;
+        check(pthread_cond_signal(&use_cond), "pthread_cond_signal");
+        check(pthread_mutex_unlock(&use_mutex), "pthread_mutex_unlock");
+    }
+    return arg;
+}
+
+static void use_expect(unsigned long n)
+{
+    atomic_store(&use_done, 0);
+    use_target = n;
+    use_all_done = false;
+}
+
+static void use_wait(void)
+{
+    check(pthread_mutex_lock(&use_mutex), "pthread_mutex_lock");
+    while (!use_all_done)
+        check(pthread_cond_wait(&use_cond, &use_mutex), "pthread_cond_wait");
+    check(pthread_mutex_unlock(&use_mutex), "pthread_mutex_unlock");
+}
+
+/* The minimal pool: a mutex, a condition and a growing ring of calls. */
+typedef struct min_call {
+    void *(*fn)(void *arg);
+    void *arg;
+} min_call;
+
+typedef struct min_pool {
+    pthread_mutex_t mutex;
+    pthread_cond_t not_empty;
+    min_call *ring;
+    size_t mask, head, count;
+    bool stop;
+    int nthreads;
+    pthread_t threads[USE_MAX_WORKERS];
+} min_pool;
+
+static void *min_worker(void *arg)
+{
+    min_pool *p = arg;
+
+    for (;;) {
+        min_call c;
+
+        check(pthread_mutex_lock(&p->mutex), "pthread_mutex_lock");
+        while (p->count == 0 && !p->stop)
+            check(pthread_cond_wait(&p->not_empty, &p->mutex), "pthread_cond_wait");
+        if (p->count == 0) {
+            check(pthread_mutex_unlock(&p->mutex), "pthread_mutex_unlock");
+            return NULL;
+        }
+        c = p->ring[p->head];
+        p->head = (p->head + 1) & p->mask;
+        p->count--;
+        check(pthread_mutex_unlock(&p->mutex), "pthread_mutex_unlock");
+        c.fn(c.arg);
+    }
+}
+
+static void *min_create(int workers, uint64_t n)
+{
+    min_pool *p = calloc(1, sizeof *p);
+
+    (void)n;
+    if (!p || !(p->ring = malloc(1024 * sizeof *p->ring)))
+        die("out of memory");
+    p->mask = 1023;
+    check(pthread_mutex_init(&p->mutex, NULL), "pthread_mutex_init");
+    check(pthread_cond_init(&p->not_empty, NULL), "pthread_cond_init");
+    p->nthreads = workers;
+    for (int i = 0; i < workers; i++)
+        check(pthread_create(&p->threads[i], NULL, min_worker, p), "pthread_create");
+    return p;
+}
+
+static void min_submit(void *pool, uint64_t i)
+{
+    min_pool *p = pool;
+
+    check(pthread_mutex_lock(&p->mutex), "pthread_mutex_lock");
+    if (p->count > p->mask) { /* full: double, unwrapping */
+        size_t cap = (p->mask + 1) * 2;
+        min_call *grown = malloc(cap * sizeof *grown);
+        if (!grown)
+            die("out of memory");
+        for (size_t k = 0; k < p->count; k++)
+            grown[k] = p->ring[(p->head + k) & p->mask];
+        free(p->ring);
+        p->ring = grown;
+        p->head = 0;
+        p->mask = cap - 1;
+    }
+    p->ring[(p->head + p->count) & p->mask] = (min_call){use_task, task_arg(i)};
+    p->count++;
+    check(pthread_cond_signal(&p->not_empty), "pthread_cond_signal");
+    check(pthread_mutex_unlock(&p->mutex), "pthread_mutex_unlock");
+}
+
+static void min_destroy(void *pool)
+{
+    min_pool *p = pool;
+
+    check(pthread_mutex_lock(&p->mutex), "pthread_mutex_lock");
+    p->stop = true;
+    check(pthread_cond_broadcast(&p->not_empty), "pthread_cond_broadcast");
+    check(pthread_mutex_unlock(&p->mutex), "pthread_mutex_unlock");
+    for (int i = 0; i < p->nthreads; i++)
+        check(pthread_join(p->threads[i], NULL), "pthread_join");
+    check(pthread_cond_destroy(&p->not_empty), "pthread_cond_destroy");
+    check(pthread_mutex_destroy(&p->mutex), "pthread_mutex_destroy");
+    free(p->ring);
+    free(p);
+}
+
+/* weft, three ways. */
+static void *wuse_create(int workers, uint64_t n)
+{
+    weft_executor *ex;
+
+    (void)n;
+    if (weft_executor_create(&ex, (size_t)workers, "bench") != WEFT_OK)
+        die("weft_executor_create failed");
+    return ex;
+}
+
+static void wuse_submit_forget(void *pool, uint64_t i)
+{
+    int rc = weft_executor_submit(pool, NULL, use_task, task_arg(i));
+
+    if (rc != WEFT_OK)
+        die("weft_executor_submit failed: %d", rc);
+}
+
+static void wuse_submit_released(void *pool, uint64_t i)
+{
+    weft_future *f;
+    int rc = weft_executor_submit(pool, &f, use_task, task_arg(i));
+
+    if (rc != WEFT_OK)
+        die("weft_executor_submit failed: %d", rc);
+    weft_future_release(f);
+}
+
+static uint64_t kept_count; /* slots holding futures of the run */
+
+static void wuse_submit_kept(void *pool, uint64_t i)
+{
+    int rc = weft_executor_submit(pool, (weft_future **)&slots[i], use_task, task_arg(i));
+
+    if (rc != WEFT_OK)
+        die("weft_executor_submit failed: %d", rc);
+    kept_count = i + 1;
+}
+
+static void wuse_finish_kept(void *pool)
+{
+    (void)pool;
+    for (uint64_t i = 0; i < kept_count; i++)
+        weft_future_release(slots[i]);
+    kept_count = 0;
+}
+
+static void wuse_destroy(void *pool)
+{
+    weft_executor_destroy(pool);
+}
+
+#ifdef WEFT_BENCH_HAVE_GLIB
+static void guse_run(gpointer data, gpointer user_data)
+{
+    (void)user_data;
+    use_task(data);
+}
+
+static void *guse_create(int workers, uint64_t n)
+{
+    GError *err = NULL;
+    GThreadPool *p = g_thread_pool_new(guse_run, NULL, workers, FALSE, &err);
+
+    (void)n;
+    if (!p)
+        die("g_thread_pool_new failed: %s", err ? err->message : "no reason given");
+    return p;
+}
+
+static void guse_submit(void *pool, uint64_t i)
+{
+    GError *err = NULL;
+
+    if (!g_thread_pool_push(pool, task_arg(i), &err))
+        die("g_thread_pool_push failed: %s", err ? err->message : "no reason given");
+}
+#endif
+
+#ifdef WEFT_BENCH_HAVE_UV
+/* The loop's requests, one per call as libuv wants (allocated before the
+ * clock); no after-work callback: nothing comes back per call. */
+typedef struct uv_use {
+    uv_loop_t loop;
+    uv_work_t *reqs;
+} uv_use;
+
+static void uvuse_work(uv_work_t *req)
+{
+    use_task(req->data);
+}
+
+static void *uvuse_create(int workers, uint64_t n)
+{
+    uv_use *u = malloc(sizeof *u);
+
+    (void)workers; /* UV_THREADPOOL_SIZE, process-wide: set in main */
+    if (!u || !(u->reqs = malloc((size_t)n * sizeof *u->reqs)))
+        die("out of memory");
+    uv_check(uv_loop_init(&u->loop), "uv_loop_init");
+    return u;
+}
+
+static void uvuse_submit(void *pool, uint64_t i)
+{
+    uv_use *u = pool;
+
+    u->reqs[i].data = task_arg(i);
+    uv_check(uv_queue_work(&u->loop, &u->reqs[i], uvuse_work, NULL), "uv_queue_work");
+}
+
+/* The loop runs once the calls are done, to retire their requests. */
+static void uvuse_finish(void *pool)
+{
+    uv_use *u = pool;
+
+    (void)uv_run(&u->loop, UV_RUN_DEFAULT);
+}
+
+static void uvuse_destroy(void *pool)
+{
+    uv_use *u = pool;
+
+    uv_check(uv_loop_close(&u->loop), "uv_loop_close");
+    free(u->reqs);
+    free(u);
+}
+#endif
+
+typedef struct use_competitor {
+    const char *name;
+    bool baseline;
+    void *(*create)(int workers, uint64_t n);
+    void (*submit)(void *pool, uint64_t i);
+    void (*finish)(void *pool); /* after the last call, in the timing; NULL: nothing */
+    void (*destroy)(void *pool);
+} use_competitor;
+
+static const use_competitor use_competitors[] = {
+    {"weft forget", false, wuse_create, wuse_submit_forget, NULL, wuse_destroy},
+    {"weft released", false, wuse_create, wuse_submit_released, NULL, wuse_destroy},
+    {"weft kept", false, wuse_create, wuse_submit_kept, wuse_finish_kept, wuse_destroy},
+    {"minimal pool", true, min_create, min_submit, NULL, min_destroy},
+#ifdef WEFT_BENCH_HAVE_GLIB
+    {"GLib GThreadPool", false, guse_create, guse_submit, NULL, gpool_destroy},
+#endif
+#ifdef WEFT_BENCH_HAVE_UV
+    {"libuv uv_queue_work", false, uvuse_create, uvuse_submit, uvuse_finish, uvuse_destroy},
+#endif
+};
+
+#define NUCOMP ((int)(sizeof use_competitors / sizeof use_competitors[0]))
+
+typedef struct use_run {
+    const use_competitor *c;
+    int workers;
+    uint64_t n;
+    double rate; /* Mcalls/s */
+} use_run;
+
+/* In the submitting thread: start and warm the pool, then time n calls
+ * until the last one is done (and the competitor's finish step). */
+static void *use_measure_thread(void *arg)
+{
+    use_run *r = arg;
+    const use_competitor *c = r->c;
+    void *pool = c->create(r->workers, r->n);
+    int64_t t0, t1;
+
+    use_expect(2 * (unsigned long)r->workers);
+    for (uint64_t i = 0; i < 2 * (uint64_t)r->workers; i++)
+        c->submit(pool, i);
+    use_wait();
+    if (c->finish)
+        c->finish(pool);
+    use_expect((unsigned long)r->n);
+    t0 = weft_monotonic_ns();
+    for (uint64_t i = 0; i < r->n; i++)
+        c->submit(pool, i);
+    use_wait();
+    if (c->finish)
+        c->finish(pool);
+    t1 = weft_monotonic_ns();
+    c->destroy(pool);
+    r->rate = (double)r->n / (double)(t1 - t0) * 1e3;
+    return NULL;
+}
+
+static run_result run_use(const use_competitor *c, int workers, uint64_t n)
+{
+    use_run r = {c, workers, n, 0};
+    rusage_sample u0 = usage_sample();
+    run_result res;
+    pthread_t t;
+
+    bench_start_thread(&t, 0, use_measure_thread, &r);
+    check(pthread_join(t, NULL), "pthread_join");
+    res.value = r.rate;
+    usage_since(&res, u0, n);
+    return res;
+}
+
 /* ---- Settings ---------------------------------------------------------------------------------- */
 
 typedef struct settings {
@@ -899,6 +1260,7 @@ typedef struct settings {
     int npair_counts;
     long long tasks;
     long long trips;
+    int workers; /* the executor-as-used family's pools */
     bool pin;
     bool verbose;
     const char *only;   /* NULL, or comma-separated parts of competitor names */
@@ -915,20 +1277,23 @@ static void parse_pairs(void *ctx, const char *text, const char *what)
 static const char usage[] =
     "usage: bench_queue [--smoke] [--reps N] [--items N] [--maxsize N] [--pairs A,B,...]\n"
     "                   [--tasks N] [--trips N] [--no-pin] [--verbose] [--only A,B,...]\n"
-    "                   [--families A,B]\n"
+    "                   [--workers N] [--families A,B]\n"
     "  --reps N        repetitions, every competitor once each (default 7)\n"
     "  --items N       items through the queue per run, all producers (default 2000000)\n"
     "  --maxsize N     the bound of the bounded queues (default 1024)\n"
     "  --pairs A,B     producer/consumer pairs of the queue runs (default 1,2,4)\n"
     "  --tasks N       empty tasks per executor throughput run (default 100000)\n"
     "  --trips N       submit->result round trips per run (default 50000)\n"
+    "  --workers N     workers of each pool in the executor-as-used family (default 2;\n"
+    "                  libuv keeps 2: its pool size is read once per process)\n"
     "  --smoke         a quick check: 1 repetition, 20000 items, 5000 tasks, 1000 trips\n"
     "  --no-pin        leave the queue threads to the scheduler (Linux pins producer i\n"
     "                  to the 2i-th usable CPU, consumer i to the (2i+1)-th, round robin)\n"
     "  --verbose       print every run as it ends, on stderr\n"
     "  --only A,B      run only the competitors whose names contain A or B (weft and\n"
     "                  the plain baselines always run, for the ratios)\n"
-    "  --families A,B  run only these families: queue, executor\n"
+    "  --families A,B  run only these families: queue, executor (its three families),\n"
+    "                  asused (the executor-as-used family alone)\n"
     "competitors: weft, plain ring, GLib GAsyncQueue (unbounded), APR apr_queue (bounded);\n"
     "  weft, plain pool, GLib GThreadPool, libuv uv_queue_work (executor); those whose\n"
     "  library was not found at build time are skipped\n"
@@ -942,8 +1307,8 @@ static const char usage[] =
  * summary and the targets. */
 
 #define NSHAPES (2 * MAX_PAIR_COUNTS) /* every pair count, bounded and unbounded */
-#define MAX_ROWS (NQCOMP > NECOMP ? NQCOMP : NECOMP)
-#define MAX_FAMILIES (NSHAPES + 2)
+#define MAX_ROWS (NQCOMP > NECOMP ? (NQCOMP > NUCOMP ? NQCOMP : NUCOMP) : (NECOMP > NUCOMP ? NECOMP : NUCOMP))
+#define MAX_FAMILIES (NSHAPES + 3)
 
 typedef struct family {
     bool queue;      /* a queue shape, else an executor family */
@@ -964,10 +1329,14 @@ static double queue_cpu[NSHAPES][NQCOMP][MAX_REPS];
 static double exec_value[2][NECOMP][MAX_REPS]; /* [0]: Mcalls/s, [1]: us per trip */
 static double exec_csw[2][NECOMP][MAX_REPS];
 static double exec_cpu[2][NECOMP][MAX_REPS];
+static double use_value[NUCOMP][MAX_REPS]; /* Mcalls/s */
+static double use_csw[NUCOMP][MAX_REPS];
+static double use_cpu[NUCOMP][MAX_REPS];
+static bool use_active[NUCOMP];
 static family families[MAX_FAMILIES];
 static int nfamilies;
 static bool queue_active[NQCOMP], exec_active[NECOMP]; /* --only */
-static bool run_queues, run_executors;                /* --families */
+static bool run_queues, run_executors, run_asused;    /* --families */
 
 static int shape_pairs(const settings *s, int shape)
 {
@@ -1015,6 +1384,8 @@ static void add_row(family *f, const char *name, bool baseline, const double *v,
     f->nrows++;
 }
 
+static int find_row(const family *f, const char *name);
+
 static void gather_families(const settings *s, int nshapes)
 {
     for (int shape = 0; run_queues && shape < nshapes; shape++) {
@@ -1037,6 +1408,17 @@ static void gather_families(const settings *s, int nshapes)
             if (exec_active[c])
                 add_row(f, exec_competitors[c].name, exec_competitors[c].baseline,
                         exec_value[mode][c], exec_csw[mode][c], exec_cpu[mode][c]);
+    }
+    if (run_asused) {
+        family *f = new_family(false, "Mcalls/s", true);
+
+        snprintf(f->id, sizeof f->id, "executor.asused");
+        snprintf(f->label, sizeof f->label, "as used");
+        for (int c = 0; c < NUCOMP; c++)
+            if (use_active[c])
+                add_row(f, use_competitors[c].name, use_competitors[c].baseline, use_value[c],
+                        use_csw[c], use_cpu[c]);
+        f->weft = find_row(f, "weft forget");
     }
 }
 
@@ -1086,7 +1468,7 @@ static void print_summary(int reps)
                 best = k;
         }
         for (int k = 0; k < f->nrows; k++) {
-            if (k == f->weft)
+            if (k == f->weft || strncmp(f->name[k], "weft", 4) == 0)
                 continue;
             printf("  %-20s %c %-20s %s x%5.2f; x%5.2f   %s\n", f->id, k == best ? '*' : ' ',
                    f->name[k], f->higher ? "rate" : "time", median_ratio(f->v[f->weft], f->v[k], reps),
@@ -1103,13 +1485,19 @@ static const struct {
     const char *competitor;
     bool at_least; /* the ratio must be >= bar (rates); else <= bar (times) */
     double bar;
+    const char *weft; /* weft's row; NULL: the family's own */
 } targets[] = {
-    {"queue.", "plain ring", true, 1.0},
-    {"queue.bounded.1p1c", "plain ring", true, 2.0}, /* issue 15 */
-    {"queue.unbounded.1p1c", "plain ring", true, 2.0},
-    {"queue.unbounded.", "GLib GAsyncQueue", true, 3.0},
-    {"executor.throughput", "GLib GThreadPool", true, 3.0},
-    {"executor.roundtrip", "GLib GThreadPool", false, 1.0},
+    {"queue.", "plain ring", true, 1.0, NULL},
+    {"queue.bounded.1p1c", "plain ring", true, 2.0, NULL}, /* issue 15 */
+    {"queue.unbounded.1p1c", "plain ring", true, 2.0, NULL},
+    {"queue.unbounded.", "GLib GAsyncQueue", true, 3.0, NULL},
+    {"executor.throughput", "GLib GThreadPool", true, 3.0, NULL},
+    {"executor.roundtrip", "GLib GThreadPool", false, 1.0, NULL},
+    /* issue 18 */
+    {"executor.roundtrip", "GLib GThreadPool", false, 0.2, NULL},
+    {"executor.asused", "minimal pool", true, 1.0, "weft forget"},
+    {"executor.asused", "GLib GThreadPool", true, 2.0, "weft forget"},
+    {"executor.asused", "minimal pool", true, 0.7, "weft released"},
 };
 
 static void print_targets(int reps)
@@ -1117,7 +1505,7 @@ static void print_targets(int reps)
     size_t n = sizeof targets / sizeof targets[0];
     int met = 0, missed = 0;
 
-    printf("\nTargets (issues 6 and 15), on the paired median of weft / competitor:\n");
+    printf("\nTargets (issues 6, 15 and 18), on the paired median of weft / competitor:\n");
     for (size_t t = 0; t < n; t++) {
         size_t len = strlen(targets[t].family);
         bool prefix = targets[t].family[len - 1] == '.';
@@ -1126,22 +1514,23 @@ static void print_targets(int reps)
         for (int i = 0; i < nfamilies; i++) {
             const family *f = &families[i];
             int k = find_row(f, targets[t].competitor);
+            int w = targets[t].weft ? find_row(f, targets[t].weft) : f->weft;
             double r;
             bool ok;
 
             if (prefix ? strncmp(f->id, targets[t].family, len) != 0
                        : strcmp(f->id, targets[t].family) != 0)
                 continue;
-            if (k < 0 || f->weft < 0)
+            if (k < 0 || w < 0)
                 continue;
             any = true;
-            r = paired_median(f->v[f->weft], f->v[k], reps);
+            r = paired_median(f->v[w], f->v[k], reps);
             ok = targets[t].at_least ? r >= targets[t].bar : r <= targets[t].bar;
             met += ok;
             missed += !ok;
-            printf("  %-20s %s %s %.2fx %-18s x%5.2f  %s\n", f->id, f->higher ? "rate" : "time",
-                   targets[t].at_least ? ">=" : "<=", targets[t].bar, targets[t].competitor, r,
-                   ok ? "met" : "MISSED");
+            printf("  %-20s %-13s %s %s %.2fx %-18s x%5.2f  %s\n", f->id, f->name[w],
+                   f->higher ? "rate" : "time", targets[t].at_least ? ">=" : "<=", targets[t].bar,
+                   targets[t].competitor, r, ok ? "met" : "MISSED");
         }
         if (!any)
             printf("  %-20s %s: not measured (its library skipped at build time, or the shape not in --pairs)\n", targets[t].family,
@@ -1168,7 +1557,8 @@ static run_result run_exec(const exec_competitor *c, bool roundtrip, const setti
 int main(int argc, char **argv)
 {
     settings s = {.reps = 7, .items = 2000000, .maxsize = 1024, .pairs = {1, 2, 4},
-                  .npair_counts = 3, .tasks = 100000, .trips = 50000, .pin = HAVE_AFFINITY,
+                  .npair_counts = 3, .tasks = 100000, .trips = 50000, .workers = POOL_WORKERS,
+                  .pin = HAVE_AFFINITY,
                   .verbose = false, .only = NULL, .groups = NULL};
     const bench_option options[] = {
         BENCH_OPT_INT("--reps", "WEFT_BENCH_REPS", &s.reps, 1, MAX_REPS, 1),
@@ -1178,6 +1568,7 @@ int main(int argc, char **argv)
         BENCH_OPT_CUSTOM("--pairs", NULL, parse_pairs, &s),
         BENCH_OPT_LLONG("--tasks", "WEFT_BENCH_TASKS", &s.tasks, 1, 100000000, 5000),
         BENCH_OPT_LLONG("--trips", "WEFT_BENCH_TRIPS", &s.trips, 1, 1000000000000LL, 1000),
+        BENCH_OPT_INT("--workers", NULL, &s.workers, 1, USE_MAX_WORKERS, 0),
         BENCH_OPT_FLAG("--no-pin", &s.pin, false),
         BENCH_OPT_FLAG("--verbose", &s.verbose, true),
         BENCH_OPT_TEXT("--only", NULL, &s.only),
@@ -1194,8 +1585,10 @@ int main(int argc, char **argv)
             die("--items %lld: fewer items than producers (%d)", s.items, s.pairs[t]);
     run_queues = bench_selected("queue", s.groups, true);
     run_executors = bench_selected("executor", s.groups, true);
-    if (!run_queues && !run_executors)
-        die("--families %s: expected queue, executor or both", s.groups);
+    run_asused = run_executors || bench_selected("asused", s.groups, false);
+    if (!run_queues && !run_asused)
+        die("--families %s: expected queue, executor (both executor families) or asused "
+            "(the executor-as-used one alone)", s.groups);
     for (int c = 0; c < NQCOMP; c++)
         queue_active[c] = run_queues && (queue_competitors[c].baseline ||
                                          strcmp(queue_competitors[c].name, "weft") == 0 ||
@@ -1204,6 +1597,10 @@ int main(int argc, char **argv)
         exec_active[c] = run_executors && (exec_competitors[c].baseline ||
                                            strcmp(exec_competitors[c].name, "weft") == 0 ||
                                            bench_selected(exec_competitors[c].name, s.only, false));
+    for (int c = 0; c < NUCOMP; c++)
+        use_active[c] = run_asused && (use_competitors[c].baseline ||
+                                          strncmp(use_competitors[c].name, "weft", 4) == 0 ||
+                                          bench_selected(use_competitors[c].name, s.only, false));
     find_usable_cpus();
     pin_threads = s.pin;
     nshapes = 2 * s.npair_counts;
@@ -1230,8 +1627,8 @@ int main(int argc, char **argv)
     for (int t = 0; t < s.npair_counts; t++)
         printf("%s %dP/%dC", t ? "," : "", s.pairs[t], s.pairs[t]);
     printf(";\n          executor (%d workers): %lld tasks per throughput run, %lld round "
-           "trips per run\n",
-           POOL_WORKERS, s.tasks, s.trips);
+           "trips per run;\n          executor as used: %d workers, %lld tasks per run\n",
+           POOL_WORKERS, s.tasks, s.trips, s.workers, s.tasks);
     if (s.only || s.groups)
         printf("          only: %s; families: %s\n", s.only ? s.only : "every competitor",
                s.groups ? s.groups : "queue, executor");
@@ -1256,6 +1653,9 @@ int main(int argc, char **argv)
         for (int mode = 0; exec_active[c] && mode < 2; mode++)
             (void)exec_measure(&exec_competitors[c], mode,
                                (uint64_t)(mode ? s.trips : s.tasks) / 16 + 1);
+    for (int c = 0; c < NUCOMP; c++)
+        if (use_active[c])
+            (void)run_use(&use_competitors[c], s.workers, (uint64_t)s.tasks / 16 + 1);
 
     for (int r = 0; r < s.reps; r++) {
         for (int i = 0; i < nqruns; i++) {
@@ -1294,6 +1694,21 @@ int main(int argc, char **argv)
                         exec_competitors[c].name, res.value, mode ? "us/trip" : "Mcalls/s",
                         res.csw, res.cpu);
         }
+        for (int i = 0; i < NUCOMP; i++) {
+            int c = (r + i) % NUCOMP;
+            run_result res;
+
+            if (!use_active[c])
+                continue;
+            res = run_use(&use_competitors[c], s.workers, (uint64_t)s.tasks);
+            use_value[c][r] = res.value;
+            use_csw[c][r] = res.csw;
+            use_cpu[c][r] = res.cpu;
+            if (s.verbose)
+                fprintf(stderr, "rep %2d  executor as used   %-20s %10.3f Mcalls/s  csw/ktask %.2f  "
+                        "cpu %.0f ns/task\n", r + 1, use_competitors[c].name, res.value, res.csw,
+                        res.cpu);
+        }
         if (progress)
             fprintf(stderr, "\rrepetition %d/%d done", r + 1, s.reps);
     }
@@ -1318,7 +1733,15 @@ int main(int argc, char **argv)
 
         if (f->queue)
             continue;
-        if (f->higher)
+        if (strcmp(f->id, "executor.asused") == 0)
+            printf("\nExecutor as used, %lld empty tasks that count themselves done on a shared "
+                   "atomic, %d workers: Mcalls/s (higher is better)\n"
+                   "  weft forget: no future; weft released: future released after the submit; "
+                   "weft kept: every\n  future released after the last call; the others make no "
+                   "handle per task\n"
+                   "  ratio = median / median of the minimal pool; above 1.00 faster than it\n",
+                   s.tasks, s.workers);
+        else if (f->higher)
             printf("\nExecutor throughput, %lld empty tasks submitted, then every result "
                    "waited for: Mcalls/s (higher is better)\n"
                    "  ratio = median / median of the plain pool; above 1.00 faster than it\n",

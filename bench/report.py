@@ -89,6 +89,8 @@ FAMILIES = [
     ("queue.unbounded.4p4c", "4 producers, 4 consumers, an unbounded queue"),
     ("executor.roundtrip", "submit one empty call to a pool of 2 and wait for its result"),
     ("executor.throughput", "submit many empty calls to a pool of 2, then wait for all"),
+    ("executor.asused", "submit many empty calls that count themselves done, each pool as "
+     "its users call it (weft: no future, a future released at once, futures kept)"),
     ("thread.start_join", "start a thread that returns at once, then join it"),
     ("local.get", "read a thread-local value"),
     ("local.set", "write a thread-local value"),
@@ -332,8 +334,12 @@ class Family:
 
     def link(self):
         """Pick the weft row each row is compared with: the one measured in
-        the same run when there is one, else the family's first."""
-        wefts = [r for r in self.rows if r.competitor == "weft"]
+        the same run when there is one, else the family's first. A family
+        with several weft rows and none named "weft" (executor.asused:
+        weft forget, released, kept) is compared with its first one."""
+        names = [r.competitor for r in self.rows if r.competitor.startswith("weft")]
+        primary = "weft" if "weft" in names else (names[0] if names else "weft")
+        wefts = [r for r in self.rows if r.competitor == primary]
         self.weft = wefts[0] if wefts else None
         by_run = {}
         for w in wefts:

@@ -17,8 +17,9 @@
 #              oversubscribed: bench_lock's contended runs with 8 threads
 #              and 4 condition ping-pongs at once (--threads 8
 #              --pingpong-pairs 4; its uncontended rows come along) and
-#              bench_queue's 4P/4C queues (--families queue --pairs 4):
-#              4 pairs of threads or more on 2 CPUs;
+#              bench_queue's 4P/4C queues and its executor-as-used family
+#              with 8 workers per pool (--families queue,asused --pairs 4
+#              --workers 8): 4 pairs of threads or more on 2 CPUs;
 #              external-load: two busy processes, started here before the
 #              bench and killed after it
 # Every placement runs with every load; bench_thread, bench_spawn and
@@ -106,7 +107,7 @@ run_bench() {
   case $name:$load in
     bench_sizes:*) ;;
     bench_lock:oversubscribed) args+=(--threads 8 --pingpong-pairs 4) ;;
-    bench_queue:oversubscribed) args+=(--families queue --pairs 4) ;;
+    bench_queue:oversubscribed) args+=(--families queue,asused --pairs 4 --workers 8) ;;
     *:oversubscribed) return 0 ;;
   esac
   [[ $name == bench_sizes ]] || args+=(--regime "$load")

@@ -117,6 +117,7 @@ static inline uint64_t weft__fetch_add64(uint64_t *p, uint64_t v) { return __ato
  * other reads, in a store-then-check handshake (see queue.c). */
 static inline size_t weft__load_size(const size_t *p) { return __atomic_load_n(p, WEFT__SC); }
 static inline void weft__store_size(size_t *p, size_t v) { __atomic_store_n(p, v, WEFT__SC); }
+static inline void weft__store_size_release(size_t *p, size_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline bool weft__cas_size(size_t *p, size_t *expected, size_t desired)
 {
     return __atomic_compare_exchange_n(p, expected, desired, false, WEFT__SC, WEFT__SC);
@@ -238,6 +239,11 @@ static inline size_t weft__load_size(const size_t *p)
     return v;
 }
 static inline void weft__store_size(size_t *p, size_t v) { WEFT__SIZE_EXCHANGE((volatile WEFT__SIZE_T *)p, (WEFT__SIZE_T)v); }
+static inline void weft__store_size_release(size_t *p, size_t v)
+{
+    WEFT__BARRIER();
+    *(volatile size_t *)p = v;
+}
 static inline bool weft__cas_size(size_t *p, size_t *expected, size_t desired)
 {
     size_t seen = (size_t)WEFT__SIZE_CAS((volatile WEFT__SIZE_T *)p, (WEFT__SIZE_T)desired, (WEFT__SIZE_T)*expected);

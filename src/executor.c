@@ -1,40 +1,73 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * concurrent.futures.ThreadPoolExecutor and Future, on weft's own lock,
- * condition, event, seq channel and threads (libuv's threadpool.c shape:
- * one lock, one condition, one work list per executor).
+ * condition, event, seq channel and threads.
  *
- * Future state word (weft_future.state), changed under the future's lock,
- * read without it by done() and cancelled():
+ * A call waits in the executor's queue (below) as (fn, arg) and, when it
+ * has a handle, a future (struct weft_future), which goes through the
+ * states below. A fire-and-forget call (weft_executor_submit with out ==
+ * NULL) has no future: nothing can cancel, wait for or look at it, and it
+ * costs no allocation.
  *
- *   PENDING --(a worker takes it)--> FUTURE_RUNNING --(fn returned)--> FINISHED
+ * Future state word (weft_future.state): the state in the low two bits,
+ * and HAS_CALLBACKS, set (by weft_future_add_done_callback, under the
+ * future's lock) while the future is not done and callbacks wait in its
+ * list. Changed by compare-and-swap or swap, without a lock:
+ *
+ *   PENDING --(a worker takes it)--> RUNNING --(fn returned / task_fail)--> FINISHED
  *      \--(cancel, shutdown(cancel_futures))--> CANCELLED
  *
- * FINISHED and CANCELLED are "done" and final. The change to a done state
- * is a sequentially consistent swap, so that weft_futures_wait's
- * "announce, then look" handshake (below) cannot miss it.
+ * FINISHED and CANCELLED are "done" and final (HAS_CALLBACKS clear). The
+ * change to a done state is a sequentially consistent swap, after the
+ * result, the status and the finishing stamp are stored, so that a reader
+ * that sees it done sees them, and weft_futures_wait's "announce, then
+ * look" handshake (below) cannot miss it. The completer runs the callbacks
+ * when the swap returned HAS_CALLBACKS: it takes the future's lock first,
+ * so an add that set the bit has linked its callback by then.
  *
  * Reference counts. A future has one reference for the caller's handle and
  * one for the executor, held from submit until a worker has run (or
  * skipped) it or shutdown(cancel_futures) has cancelled it. A future does
- * not point back to its executor, so the two lifetimes are independent.
- * An executor has one reference for its handle, one per worker thread (so
- * a worker never outlives its executor's memory), and short-lived ones
- * taken by the exit handler.
+ * not point back to its executor, so the two lifetimes are independent:
+ * the future is a slot of the executor's queue (below), whose block lives
+ * until its last slot is done with, which may be after the executor.
  *
- * Idle workers. `idle` counts the workers parked in the condition that no
- * notify has yet been aimed at: submit aims a notify(1) at one of them (and
- * decrements `idle` itself) before it considers starting a thread, as
- * CPython's `_idle_semaphore` does. weft_cond wakes exactly n waiters and
- * never spuriously, so the count stays exact.
+ * The cheap path (issue 18). A submit takes no lock and makes no system
+ * call while no worker is parked:
+ * - the queue is lock-free and unbounded (see struct qblock): a put is one
+ *   compare-and-swap of put_index and a few stores into a slot, a take one
+ *   compare-and-swap of take_index; a block of 31 calls is allocated, or
+ *   taken from `spare`, once per 31 calls, and nothing else is allocated,
+ *   for a call with a future either;
+ * - `sleep` counts the idle workers (asleep on `wake_seq`, or about to
+ *   be) that no wake-up has yet been aimed at; a submit reads it after its
+ *   put and wakes one only when it is not 0, moving its count into a
+ *   token in the same word, which the woken worker takes (so the count
+ *   stays exact whichever worker wakes). A worker that finds the queue
+ *   empty counts itself idle and looks at the queue once more before it
+ *   sleeps: either it sees the put or the submitter sees the count (both
+ *   sides sequentially consistent). No lock on either side;
+ * - shutdown closes the queue (CLOSED in put_index), so a later put fails,
+ *   and `gate`, which counts the batches (weft_executor_submit_n, n > 1)
+ *   under way (2 each) and holds SHUT_BIT once shutdown started; it waits
+ *   until no batch is under way, so that every call a submit accepted is
+ *   in the queue before the workers may see "shut down and empty" and
+ *   end, and a batch is put whole or not at all.
+ * bench/bench_queue's executor-as-used family measures it.
  *
- * weft_futures_wait uses one process-wide seq channel (futures of several
- * executors may be mixed in one wait): a waiter announces itself in
- * `wait_users` (sequentially consistent), then looks at the futures under
- * `wait_lock`; a completion swaps the state in, then, only when
- * `wait_users` is not 0, bumps the seq under `wait_lock`. Either the waiter
- * sees the new state or the completer sees the waiter. Nothing is
- * allocated for a wait.
+ * weft_futures_wait and weft_futures_next use one process-wide seq channel
+ * (futures of several executors may be mixed in one wait): a waiter
+ * announces itself in `wait_users` (sequentially consistent), then looks at
+ * the futures under `wait_lock`; a completion swaps the state in, then,
+ * only when `wait_users` is not 0, bumps the seq under `wait_lock`. Either
+ * the waiter sees the new state or the completer sees the waiter. Nothing
+ * is allocated for a wait. The finishing order that weft_futures_next
+ * follows is a process-wide counter, read only for a future whose handle
+ * is still held.
+ *
+ * weft_task_fail. Each worker calls setjmp once, in worker_run, and a
+ * failing task longjmps there: the worker completes the task it was
+ * running with the status and enters its loop again.
  *
  * Exit. Workers are daemon threads (an idle worker waits for work without a
  * time limit and would otherwise hold up weft_exit's join of non-daemon
@@ -45,11 +78,12 @@
  */
 #include "runtime.h"
 
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { PENDING = 0, FUTURE_RUNNING = 1, FINISHED = 2, CANCELLED = 3 };
+enum { PENDING = 0, RUNNING = 1, FINISHED = 2, CANCELLED = 3, STATE_MASK = 3, HAS_CALLBACKS = 4 };
 
 typedef struct callback {
     void (*fn)(weft_future *future, void *arg);
@@ -57,118 +91,208 @@ typedef struct callback {
     struct callback *next;
 } callback;
 
+/*
+ * The calls waiting to run: an unbounded queue of blocks of slots, many
+ * submitters and many workers, no lock (the design of crossbeam's
+ * SegQueue). Positions count up in `put_index` and `take_index`, shifted
+ * left by one: a block holds BLOCK_SLOTS calls, and the position after
+ * them, never a call, is the moment the block is full (a put there waits
+ * while the one that filled the block links the next), or emptied (a take
+ * there waits while the one that emptied it moves to the next). The low
+ * bit of take_index (HAS_NEXT) says the next block exists, so a take need
+ * not look at put_index; its low bit (CLOSED) is set by shutdown, after
+ * which a put fails, unless its submit was admitted before (a batch: see
+ * `gate`).
+ *
+ * A future is the slot its call was put in (so a call with a future costs
+ * no allocation either), and lives as long as the slot's block. A slot's
+ * `written` is set by its put once the call is in it; its `qstate` gets
+ * READ from its take and RELEASED once nothing refers to it (at once for a
+ * call without a future, when the future's last reference goes for one
+ * with). The block is freed when every slot has both: the take of the last
+ * slot looks at each slot in turn, and marks the first one not yet done
+ * with DESTROY; whoever then finishes that slot goes on from the next one
+ * (block_scan), so the last one out frees the block. A freed block is kept
+ * in `spare` for the next one needed.
+ */
+enum { BLOCK_SLOTS = 31, LAP = BLOCK_SLOTS + 1, SHIFT = 1, HAS_NEXT = 1, CLOSED = 1 };
+enum { READ = 1, RELEASED = 2, SLOT_DONE = READ | RELEASED, DESTROY = 4 };
+
+struct qblock;
+
+/* A slot, and the future of its call when it has one. */
 struct weft_future {
-    uint32_t refs;
-    uint32_t state;        /* PENDING, FUTURE_RUNNING, FINISHED, CANCELLED */
-    weft_lock lock;        /* guards state changes, result, callbacks */
-    weft_event done;       /* set once the state is FINISHED or CANCELLED */
     void *(*fn)(void *arg);
     void *arg;
+    struct qblock *block;  /* the block the slot is in */
+    uint32_t written;      /* 1 once the put has stored the call */
+    uint32_t qstate;       /* READ | RELEASED | DESTROY */
+    /* The future's part, when has_future. */
+    bool has_future;
+    uint32_t refs;         /* the handle's, the executor's */
+    uint32_t state;        /* PENDING... | HAS_CALLBACKS; see above */
+    int status;            /* WEFT_OK, or weft_task_fail's status */
+    WEFT_ALIGN8 uint64_t finished_at; /* the finishing order (weft_futures_next), 0 if not asked */
     void *result;
+    weft_event done;       /* set once the state is done */
+    weft_lock lock;        /* guards the callback list */
     callback *cb_head, *cb_tail;
-    weft_future *next;     /* in the executor's work list */
 };
+WEFT__ASSERT_ALIGNED8(struct weft_future, finished_at);
+
+/* Slots a whole number of lines apart: a worker taking one call must not
+ * pull in the line its submitter writes the next one into. */
+#define SLOT_SIZE (((sizeof(struct weft_future) + WEFT__CACHE_LINE - 1) / WEFT__CACHE_LINE) * WEFT__CACHE_LINE)
+typedef union padded_slot {
+    struct weft_future slot;
+    char line[SLOT_SIZE];
+} padded_slot;
+
+typedef struct qblock {
+    padded_slot slots[BLOCK_SLOTS];
+    struct qblock *next;
+} qblock;
 
 struct weft_executor {
-    uint32_t refs;
-    weft_lock lock;        /* guards everything below */
-    weft_cond work;        /* idle workers wait here */
-    weft_future *head, *tail; /* work list: futures not yet taken */
-    size_t idle;           /* parked workers no notify is aimed at */
+    /* Written by submitters on every submit. */
+    size_t put_index;      /* the next position to fill, | CLOSED */
+    qblock *put_block;     /* its block */
+    uint32_t gate;         /* 2 per batch under way, | SHUT_BIT */
+    /* Each group its own cache lines (the gap is a line, whatever the
+     * alignment of the allocation): a line that moves between CPUs on
+     * every call is what a call costs (issue 15). */
+    char gap1[WEFT__CACHE_LINE];
+    /* Read by every submit, written when a worker parks or starts. */
+    uint32_t sleep;        /* IDLE(n): idle workers no wake-up is aimed at, | TOKENS(n) */
+    uint32_t wake_seq;     /* idle workers sleep on it; bumped to wake them */
+    uint32_t started;      /* workers started (nthreads, readable without the lock) */
+    uint32_t shutdown;     /* set under lock once no submit can come any more */
     size_t max_workers;
+    char gap2[WEFT__CACHE_LINE];
+    /* Written by workers on every call. */
+    size_t take_index;     /* the next position to take, | HAS_NEXT */
+    qblock *take_block;    /* its block */
+    uint32_t spinner;      /* 1 while a worker out of work spins before it sleeps */
+    char gap3[WEFT__CACHE_LINE];
+    /* Written now and then. */
+    qblock *spare;         /* a freed block, for the next one needed */
+    uint32_t refs;
+    weft_lock lock;        /* guards starting workers: what follows */
     size_t nthreads;       /* workers started */
     size_t cap;
     weft_thread **threads; /* their handles, released when the executor is freed */
-    bool shutdown;
     char *prefix;
     /* The list of executors not yet destroyed, for the exit handler. */
     weft_executor *reg_prev, *reg_next;
     bool registered;
+    bool shut_at_exit;     /* the exit handler has shut it down */
 };
+
+#define SHUT_BIT 1u
+
+/* The two counts of `sleep`, one word so that a wake-up moves a count from
+ * one to the other at once: the idle workers no wake-up is aimed at (low
+ * half), and the wake-ups aimed at idle workers and not yet taken (high
+ * half). Workers are fungible: any idle worker may take any token. */
+#define IDLE_ONE 1u
+#define TOKEN_ONE 0x10000u
+#define IDLE_OF(w) ((w) & 0xffffu)
+#define MAX_WORKERS 0x7fffu /* what IDLE_OF can count */
+
+/* A worker's own state. */
+typedef struct worker {
+    weft_executor *ex;
+    bool in_task;          /* a call runs (for weft_task_fail) */
+    weft_future *task;     /* its future, or NULL for a call without one */
+    int status;            /* weft_task_fail's status */
+    jmp_buf jmp;           /* where weft_task_fail returns to */
+} worker;
+
+static WEFT__THREAD_LOCAL worker *current_worker;
 
 /* ---- Futures ----------------------------------------------------------------- */
 
-static uint32_t wait_users;  /* threads inside weft_futures_wait */
+static uint32_t wait_users;  /* threads inside weft_futures_wait / _next */
 static weft_lock wait_lock;  /* guards wait_seq changes */
 static uint32_t wait_seq, wait_parked;
+static uint64_t finish_clock; /* the last finishing stamp handed out */
 
-static void future_unref(weft_future *f)
-{
-    if (weft__fetch_sub(&f->refs, 1) == 1) {
-        callback *cb = f->cb_head;
-        while (cb) {
-            callback *next = cb->next;
-            weft__free(cb);
-            cb = next;
-        }
-        weft__free(f);
-    }
-}
+static void future_unref(weft_executor *ex, weft_future *f);
 
 static bool state_done(uint32_t s)
 {
-    return s == FINISHED || s == CANCELLED;
+    return (s & STATE_MASK) >= FINISHED;
 }
 
-/* With f->lock held and f not done: make it done (FINISHED with `result`,
- * or CANCELLED), release the lock, wake every kind of waiter and run the
- * callbacks, in the order added, on the calling thread. The caller holds a
- * reference to f. */
-static void complete_locked(weft_future *f, uint32_t state, void *result)
+/* The future has left `old` (not done) for a done state: wake every kind
+ * of waiter (unless no handle is left: then nobody waits or looks) and run
+ * the callbacks, in the order added, on the calling thread. The caller
+ * holds a reference to f. */
+static void completed(weft_future *f, uint32_t old, bool handle)
 {
-    callback *cb = f->cb_head;
-
-    f->result = result;
-    f->cb_head = f->cb_tail = NULL;
-    weft__swap(&f->state, state);
-    weft__unlock(&f->lock);
-    weft_event_set(&f->done);
-    if (weft__load_sc(&wait_users) != 0) {
+    if (handle)
+        weft_event_set(&f->done);
+    if (handle && weft__load_sc(&wait_users) != 0) {
         weft__lock(&wait_lock);
         weft__seq_wake_all(&wait_seq, &wait_parked);
         weft__unlock(&wait_lock);
     }
-    while (cb) {
-        callback *next = cb->next;
-        cb->fn(f, cb->arg);
-        weft__free(cb);
-        cb = next;
+    if (old & HAS_CALLBACKS) {
+        callback *cb;
+
+        weft__lock(&f->lock);
+        cb = f->cb_head;
+        f->cb_head = f->cb_tail = NULL;
+        weft__unlock(&f->lock);
+        while (cb) {
+            callback *next = cb->next;
+            cb->fn(f, cb->arg);
+            weft__free(cb);
+            cb = next;
+        }
     }
+}
+
+/* The finishing stamp, taken only while someone holds a handle that could
+ * ask for it (the executor's reference is the other one). */
+static void stamp(weft_future *f)
+{
+    if (weft__load(&f->refs) > 1)
+        weft__store64(&f->finished_at, weft__fetch_add64(&finish_clock, 1) + 1);
 }
 
 /* Cancel f if it is pending; true when it is now cancelled. */
 static bool future_cancel(weft_future *f)
 {
-    uint32_t s;
+    uint32_t s = weft__load(&f->state);
 
-    weft__lock(&f->lock);
-    s = weft__load_relaxed(&f->state);
-    if (s == PENDING) {
-        complete_locked(f, CANCELLED, NULL);
-        return true;
-    }
-    weft__unlock(&f->lock);
-    return s == CANCELLED;
+    do {
+        if ((s & STATE_MASK) != PENDING)
+            return (s & STATE_MASK) == CANCELLED;
+        stamp(f);
+    } while (!weft__cas(&f->state, &s, CANCELLED));
+    completed(f, s, true);
+    return true;
 }
 
 /* weft_future_result by a deadline, for a valid future. */
 static int future_result_until(weft_future *future, int64_t deadline, void **result)
 {
-    int rc = WEFT_OK;
+    uint32_t s = weft__load(&future->state);
 
-    if (!state_done(weft__load(&future->state))) {
-        rc = weft__event_wait_until(&future->done, deadline);
+    if (!state_done(s)) {
+        int rc = weft__event_wait_until(&future->done, deadline);
         if (rc != WEFT_OK)
             return rc;
+        s = weft__load(&future->state);
     }
-    weft__lock(&future->lock);
-    if (weft__load_relaxed(&future->state) == CANCELLED) {
-        rc = WEFT_ECANCELED;
-    } else if (result) {
+    if ((s & STATE_MASK) == CANCELLED)
+        return WEFT_ECANCELED;
+    if (future->status != WEFT_OK)
+        return future->status;
+    if (result)
         *result = future->result;
-    }
-    weft__unlock(&future->lock);
-    return rc;
+    return WEFT_OK;
 }
 
 int weft_future_result(weft_future *future, double timeout, void **result)
@@ -179,6 +303,18 @@ int weft_future_result(weft_future *future, double timeout, void **result)
     return rc == WEFT_OK ? future_result_until(future, deadline, result) : rc;
 }
 
+int weft_future_status(const weft_future *future)
+{
+    uint32_t s;
+
+    if (!future)
+        return weft__fail(WEFT_EINVAL, "future_status: the future is NULL");
+    s = weft__load(&future->state) & STATE_MASK;
+    if (s == CANCELLED)
+        return WEFT_ECANCELED;
+    return s == FINISHED ? future->status : WEFT_EAGAIN;
+}
+
 bool weft_future_done(const weft_future *future)
 {
     return future && state_done(weft__load(&future->state));
@@ -186,7 +322,7 @@ bool weft_future_done(const weft_future *future)
 
 bool weft_future_cancelled(const weft_future *future)
 {
-    return future && weft__load(&future->state) == CANCELLED;
+    return future && (weft__load(&future->state) & STATE_MASK) == CANCELLED;
 }
 
 bool weft_future_cancel(weft_future *future)
@@ -198,23 +334,30 @@ int weft_future_add_done_callback(weft_future *future,
                                   void (*fn)(weft_future *future, void *arg), void *arg)
 {
     callback *cb;
+    uint32_t s;
 
     if (!future || !fn)
         return WEFT_EINVAL;
-    weft__lock(&future->lock);
-    if (state_done(weft__load_relaxed(&future->state))) {
-        weft__unlock(&future->lock);
+    if (state_done(weft__load(&future->state))) {
         fn(future, arg);
         return WEFT_OK;
     }
     cb = weft__malloc(sizeof *cb);
-    if (!cb) {
-        weft__unlock(&future->lock);
+    if (!cb)
         return WEFT_ENOMEM;
-    }
     cb->fn = fn;
     cb->arg = arg;
     cb->next = NULL;
+    weft__lock(&future->lock);
+    s = weft__load(&future->state);
+    do {
+        if (state_done(s)) { /* it finished meanwhile */
+            weft__unlock(&future->lock);
+            weft__free(cb);
+            fn(future, arg);
+            return WEFT_OK;
+        }
+    } while (!(s & HAS_CALLBACKS) && !weft__cas(&future->state, &s, s | HAS_CALLBACKS));
     if (future->cb_tail)
         future->cb_tail->next = cb;
     else
@@ -227,22 +370,58 @@ int weft_future_add_done_callback(weft_future *future,
 void weft_future_release(weft_future *future)
 {
     if (future)
-        future_unref(future);
+        future_unref(NULL, future);
 }
 
-/* Whether the wait is over; *first: fs[0..*first) are known to be done
- * (they stay done), so ALL_COMPLETED never looks at them again. */
-static bool wait_satisfied(weft_future *const fs[], size_t n, weft_wait_mode mode, size_t *first)
+/* Wait on the process-wide channel until done(ctx) holds or the deadline
+ * passes: WEFT_OK or WEFT_ETIMEDOUT. */
+static int wait_channel(bool (*done)(void *ctx), void *ctx, int64_t deadline)
 {
+    int rc;
+
+    if (done(ctx))
+        return WEFT_OK;
+    weft__fetch_add(&wait_users, 1);
+    weft__lock(&wait_lock);
+    for (;;) {
+        if (done(ctx)) {
+            rc = WEFT_OK;
+            break;
+        }
+        if (weft__seq_wait(&wait_seq, &wait_parked, &wait_lock, deadline) == WEFT_ETIMEDOUT) {
+            rc = done(ctx) ? WEFT_OK : WEFT_ETIMEDOUT;
+            break;
+        }
+    }
+    weft__unlock(&wait_lock);
+    weft__fetch_sub(&wait_users, 1);
+    return rc;
+}
+
+typedef struct wait_ctx {
+    weft_future *const *fs;
+    size_t n;
+    weft_wait_mode mode;
+    size_t first; /* fs[0..first) are known to be done (ALL_COMPLETED) */
+    bool *taken;  /* weft_futures_next */
+    size_t found; /* weft_futures_next: the pick, or n */
+    size_t left;  /* weft_futures_next: how many are not taken */
+} wait_ctx;
+
+/* Whether the wait is over; for ALL_COMPLETED fs[0..first) stay done, so
+ * they are never looked at again. */
+static bool wait_satisfied(void *arg)
+{
+    wait_ctx *w = arg;
     size_t i;
 
-    if (mode == WEFT_ALL_COMPLETED) {
-        while (*first < n && state_done(weft__load_sc(&fs[*first]->state)))
-            ++*first;
-        return *first == n;
+    if (w->mode == WEFT_ALL_COMPLETED) {
+        while (w->first < w->n && state_done(weft__load_sc(&w->fs[w->first]->state)))
+            w->first++;
+        return w->first == w->n;
     }
-    for (i = 0; i < n; i++) {
-        if (state_done(weft__load_sc(&fs[i]->state)))
+    for (i = 0; i < w->n; i++) {
+        if (state_done(weft__load_sc(&w->fs[i]->state)))
             return true;
     }
     return false;
@@ -250,8 +429,9 @@ static bool wait_satisfied(weft_future *const fs[], size_t n, weft_wait_mode mod
 
 int weft_futures_wait(weft_future *const fs[], size_t n, double timeout, weft_wait_mode mode)
 {
+    wait_ctx w = {fs, n, mode, 0, NULL, 0, 0};
     int64_t deadline;
-    size_t i, first = 0;
+    size_t i;
     int rc = weft__deadline(timeout, &deadline);
 
     if (rc != WEFT_OK)
@@ -266,24 +446,62 @@ int weft_futures_wait(weft_future *const fs[], size_t n, double timeout, weft_wa
         if (!fs[i])
             return WEFT_EINVAL;
     }
-    if (wait_satisfied(fs, n, mode, &first))
-        return WEFT_OK;
+    return wait_channel(wait_satisfied, &w, deadline);
+}
 
-    weft__fetch_add(&wait_users, 1);
-    weft__lock(&wait_lock);
-    for (;;) {
-        if (wait_satisfied(fs, n, mode, &first)) {
-            rc = WEFT_OK;
-            break;
-        }
-        if (weft__seq_wait(&wait_seq, &wait_parked, &wait_lock, deadline) == WEFT_ETIMEDOUT) {
-            rc = wait_satisfied(fs, n, mode, &first) ? WEFT_OK : WEFT_ETIMEDOUT;
-            break;
+/* Among the futures not taken, the done one that finished first: true with
+ * w->found, or false when none is done (w->left says how many are not
+ * taken). */
+static bool next_done(void *arg)
+{
+    wait_ctx *w = arg;
+    uint64_t best = UINT64_MAX;
+    size_t i;
+
+    w->found = w->n;
+    w->left = 0;
+    for (i = 0; i < w->n; i++) {
+        if (w->taken[i])
+            continue;
+        w->left++;
+        if (state_done(weft__load_sc(&w->fs[i]->state))) {
+            uint64_t at = weft__load64(&w->fs[i]->finished_at);
+            if (w->found == w->n || at < best) {
+                best = at;
+                w->found = i;
+            }
         }
     }
-    weft__unlock(&wait_lock);
-    weft__fetch_sub(&wait_users, 1);
-    return rc;
+    return w->found < w->n || w->left == 0;
+}
+
+int weft_futures_next(weft_future *const fs[], size_t n, bool taken[], double timeout,
+                      size_t *index)
+{
+    wait_ctx w = {fs, n, WEFT_FIRST_COMPLETED, 0, taken, 0, 0};
+    int64_t deadline;
+    size_t i;
+    int rc = weft__deadline(timeout, &deadline);
+
+    if (rc != WEFT_OK)
+        return weft__fail(rc, "futures_next: bad timeout %g", timeout);
+    if (!index)
+        return weft__fail(WEFT_EINVAL, "futures_next: `index` is NULL");
+    if (n > 0 && (!fs || !taken))
+        return weft__fail(WEFT_EINVAL, "futures_next: `%s` is NULL with n = %zu",
+                          fs ? "taken" : "fs", n);
+    for (i = 0; i < n; i++) {
+        if (!taken[i] && !fs[i])
+            return weft__fail(WEFT_EINVAL, "futures_next: fs[%zu] is NULL", i);
+    }
+    rc = wait_channel(next_done, &w, deadline);
+    if (rc != WEFT_OK)
+        return rc;
+    if (w.found == n)
+        return WEFT_EEMPTY;
+    taken[w.found] = true;
+    *index = w.found;
+    return WEFT_OK;
 }
 
 /* ---- Executors ---------------------------------------------------------------- */
@@ -321,6 +539,29 @@ void weft__executors_at_fork(weft__fork_step step)
         forget_parents_executors();
 }
 
+static void block_scan(weft_executor *ex, qblock *b, unsigned from);
+static void slot_finish(weft_executor *ex, weft_future *sl, uint32_t bits);
+
+/* The executor's end: the blocks from take_block on hold no call (the
+ * executor was shut down and its workers have ended), but may hold
+ * futures the program has not released: mark the slots never used as
+ * done, and let block_scan free each block now or with its last future. */
+static void blocks_end(qblock *b)
+{
+    while (b) {
+        qblock *next = b->next;
+        unsigned i;
+
+        for (i = 0; i < BLOCK_SLOTS; i++) {
+            weft_future *sl = &b->slots[i].slot;
+            if (!weft__load(&sl->written))
+                slot_finish(NULL, sl, SLOT_DONE);
+        }
+        block_scan(NULL, b, 0);
+        b = next;
+    }
+}
+
 static void executor_unref(weft_executor *ex)
 {
     size_t i;
@@ -329,6 +570,8 @@ static void executor_unref(weft_executor *ex)
         return;
     for (i = 0; i < ex->nthreads; i++)
         weft_thread_release(ex->threads[i]);
+    blocks_end(ex->take_block);
+    weft__free(ex->spare);
     weft__free(ex->threads);
     weft__free(ex->prefix);
     weft__free(ex);
@@ -343,53 +586,434 @@ static void registry_remove_locked(weft_executor *ex)
     ex->registered = false;
 }
 
-/* Run one future taken from the work list; drops the executor's
- * reference to it. */
-static void run_future(weft_future *f)
+/* ---- The queue of calls --------------------------------------------------------------- */
+
+/* An empty block: the spare one, else a new one; NULL when out of memory. */
+static qblock *block_new(weft_executor *ex)
 {
-    void *result;
+    qblock *b = weft__swap_ptr((void **)&ex->spare, NULL);
+    unsigned i;
 
-    weft__lock(&f->lock);
-    if (weft__load_relaxed(&f->state) != PENDING) { /* cancelled meanwhile */
-        weft__unlock(&f->lock);
-        future_unref(f);
-        return;
+    if (!b)
+        b = weft__malloc(sizeof *b);
+    if (!b)
+        return NULL;
+    for (i = 0; i < BLOCK_SLOTS; i++) { /* the rest is written before it is read */
+        b->slots[i].slot.written = b->slots[i].slot.qstate = 0;
+        b->slots[i].slot.block = b;
     }
-    weft__store(&f->state, FUTURE_RUNNING);
-    weft__unlock(&f->lock);
+    b->next = NULL;
+    return b;
+}
 
-    result = f->fn(f->arg);
+/* A block nobody looks at any more: keep it as the executor's spare, free
+ * the one that was (ex NULL: the last future of an executor's block, which
+ * may be gone, or the executor's end: free it). */
+static void block_put(weft_executor *ex, qblock *b)
+{
+    weft__free(ex ? weft__swap_ptr((void **)&ex->spare, b) : b);
+}
 
-    weft__lock(&f->lock);
-    complete_locked(f, FINISHED, result);
-    future_unref(f);
+/* Wait a moment for another thread that is a few instructions from a
+ * store the caller needs (and may have been preempted there). */
+static void snooze(unsigned *round)
+{
+    if (*round < WEFT__SPIN_ROUNDS)
+        weft__backoff((*round)++);
+    else
+        weft_sys_thread_yield();
+}
+
+/* Every slot of b before `from` is done: look at the others in turn, and
+ * mark the first one not done yet with DESTROY, for whoever finishes it to
+ * go on from there (slot_finish); free the block when all are done. Each
+ * bit of a slot's qstate is set once, by one thread, so an add sets it. */
+static void block_scan(weft_executor *ex, qblock *b, unsigned from)
+{
+    unsigned i;
+
+    for (i = from; i < BLOCK_SLOTS; i++) {
+        weft_future *sl = &b->slots[i].slot;
+        if ((weft__load(&sl->qstate) & SLOT_DONE) != SLOT_DONE &&
+            (weft__fetch_add(&sl->qstate, DESTROY) & SLOT_DONE) != SLOT_DONE)
+            return;
+    }
+    block_put(ex, b);
+}
+
+/* Give a slot READ and/or RELEASED; the one that makes it done while the
+ * block's scan waits on it goes on with the scan. */
+static void slot_finish(weft_executor *ex, weft_future *sl, uint32_t bits)
+{
+    uint32_t old = weft__fetch_add(&sl->qstate, bits);
+
+    if ((old & DESTROY) && ((old + bits) & SLOT_DONE) == SLOT_DONE) {
+        qblock *b = sl->block;
+        block_scan(ex, b, (unsigned)(((char *)sl - (char *)b->slots) / sizeof(padded_slot)) + 1);
+    }
+}
+
+/* Put one call at the end of the queue, with a future (into *future)
+ * when `future` is not NULL. A put that fills a block links the next one:
+ * *spare when the caller made one, else a new one. WEFT_OK; or, with
+ * nothing put, WEFT_ESHUTDOWN once the queue is closed (unless `admitted`)
+ * or WEFT_ENOMEM when that allocation failed. */
+static int queue_put(weft_executor *ex, void *(*fn)(void *), void *arg, weft_future **future,
+                     qblock **spare, bool admitted)
+{
+    size_t put = weft__load_size(&ex->put_index);
+    qblock *b = weft__load_ptr((void **)&ex->put_block), *next = NULL;
+    unsigned round = 0;
+
+    for (;;) {
+        size_t offset = (put >> SHIFT) % LAP;
+
+        if (offset == BLOCK_SLOTS) { /* another put is linking the next block */
+            snooze(&round);
+            put = weft__load_size(&ex->put_index);
+            b = weft__load_ptr((void **)&ex->put_block);
+            continue;
+        }
+        if ((put & CLOSED) && !admitted) {
+            if (next)
+                *spare = next;
+            return weft__fail(WEFT_ESHUTDOWN, "executor_submit: the executor was shut down");
+        }
+        if (offset + 1 == BLOCK_SLOTS && !next) {
+            next = *spare ? *spare : block_new(ex);
+            *spare = NULL;
+            if (!next)
+                return weft__fail(WEFT_ENOMEM, "executor_submit: no memory for the queue");
+        }
+        if (weft__cas_size(&ex->put_index, &put, put + (1u << SHIFT))) {
+            weft_future *sl = &b->slots[offset].slot;
+
+            if (offset + 1 == BLOCK_SLOTS) {
+                weft__store_ptr((void **)&ex->put_block, next);
+                weft__store_size_release(&ex->put_index, put + (2u << SHIFT));
+                weft__store_ptr((void **)&b->next, next);
+                next = NULL;
+            }
+            sl->fn = fn;
+            sl->arg = arg;
+            sl->has_future = future != NULL;
+            if (future) {
+                sl->refs = 2; /* the handle's, the executor's */
+                sl->state = PENDING;
+                sl->status = WEFT_OK;
+                sl->finished_at = 0;
+                sl->result = NULL;
+                memset(&sl->done, 0, sizeof sl->done);
+                memset(&sl->lock, 0, sizeof sl->lock);
+                sl->cb_head = sl->cb_tail = NULL;
+                *future = sl;
+            }
+            weft__store(&sl->written, 1);
+            if (next) /* made for a put that then found another slot: the caller's */
+                *spare = next;
+            return WEFT_OK;
+        }
+        b = weft__load_ptr((void **)&ex->put_block);
+    }
+}
+
+/* A call taken from the queue. */
+typedef struct call {
+    void *(*fn)(void *arg);
+    void *arg;
+    weft_future *future; /* NULL: fire-and-forget */
+} call;
+
+/* Take the oldest call into *out: true, or false when the queue is empty. */
+static bool queue_take(weft_executor *ex, call *out)
+{
+    size_t take = weft__load_size(&ex->take_index);
+    qblock *b = weft__load_ptr((void **)&ex->take_block);
+    unsigned round = 0;
+
+    for (;;) {
+        size_t offset = (take >> SHIFT) % LAP, next_take = take + (1u << SHIFT);
+        weft_future *sl;
+
+        if (offset == BLOCK_SLOTS) { /* another take is moving to the next block */
+            snooze(&round);
+            take = weft__load_size(&ex->take_index);
+            b = weft__load_ptr((void **)&ex->take_block);
+            continue;
+        }
+        if (!(next_take & HAS_NEXT)) {
+            size_t put = weft__load_size(&ex->put_index);
+
+            if (take >> SHIFT == put >> SHIFT)
+                return false;
+            if ((take >> SHIFT) / LAP != (put >> SHIFT) / LAP)
+                next_take |= HAS_NEXT; /* the put is blocks ahead */
+        }
+        if (!weft__cas_size(&ex->take_index, &take, next_take)) {
+            b = weft__load_ptr((void **)&ex->take_block);
+            continue;
+        }
+        if (offset + 1 == BLOCK_SLOTS) { /* the block's last slot: move on */
+            qblock *nb;
+            size_t moved;
+
+            round = 0;
+            while (!(nb = weft__load_ptr((void **)&b->next)))
+                snooze(&round);
+            moved = (next_take & ~(size_t)HAS_NEXT) + (1u << SHIFT);
+            if (weft__load_ptr((void **)&nb->next))
+                moved |= HAS_NEXT;
+            weft__store_ptr((void **)&ex->take_block, nb);
+            weft__store_size_release(&ex->take_index, moved);
+        }
+        sl = &b->slots[offset].slot;
+        round = 0;
+        while (!weft__load(&sl->written)) /* its put is a store away */
+            snooze(&round);
+        out->fn = sl->fn;
+        out->arg = sl->arg;
+        out->future = sl->has_future ? sl : NULL;
+        /* A future's slot stays until its last reference goes. */
+        slot_finish(ex, sl, out->future ? READ : SLOT_DONE);
+        if (offset + 1 == BLOCK_SLOTS)
+            block_scan(ex, b, 0);
+        return true;
+    }
+}
+
+/* shutdown: no put may start after this (but those of admitted batches).
+ * While a put links the next block it stores put_index itself: wait. */
+static void queue_close(weft_executor *ex)
+{
+    size_t put = weft__load_size(&ex->put_index);
+    unsigned round = 0;
+
+    while (!(put & CLOSED)) {
+        if ((put >> SHIFT) % LAP == BLOCK_SLOTS) {
+            snooze(&round);
+            put = weft__load_size(&ex->put_index);
+        } else {
+            (void)weft__cas_size(&ex->put_index, &put, put | CLOSED);
+        }
+    }
+}
+
+/* Whether any call waits (or is being put): the look a worker takes after
+ * it counted itself idle. */
+static bool work_waits(weft_executor *ex)
+{
+    return weft__load_size(&ex->take_index) >> SHIFT != weft__load_size(&ex->put_index) >> SHIFT;
+}
+
+/* Drop a reference to the future f (ex: the executor's, from a worker or
+ * shutdown; NULL: the handle's). The last one gives its slot back. */
+static void future_unref(weft_executor *ex, weft_future *f)
+{
+    if (weft__fetch_sub(&f->refs, 1) == 1)
+        slot_finish(ex, f, RELEASED);
+}
+
+/* ---- Workers ------------------------------------------------------------------- */
+
+/* The call has returned or failed (f->result and f->status are set). */
+static void task_end(worker *w, weft_future *f)
+{
+    w->in_task = false;
+    w->task = NULL;
+    if (!f)
+        return;
+    if (weft__load(&f->refs) > 1) {
+        stamp(f);
+        completed(f, weft__swap(&f->state, FINISHED), true);
+    } else { /* the handle was released: nobody else may touch f */
+        uint32_t old = weft__load_relaxed(&f->state);
+
+        weft__store_relaxed(&f->state, FINISHED);
+        completed(f, old, false);
+    }
+    future_unref(w->ex, f);
+}
+
+/* Run one call taken from the queue. */
+static void run_call(worker *w, const call *c)
+{
+    weft_future *f = c->future;
+
+    if (f) {
+        uint32_t s = weft__load(&f->state);
+        do {
+            if ((s & STATE_MASK) != PENDING) { /* cancelled meanwhile */
+                future_unref(w->ex, f);
+                return;
+            }
+            /* A released handle cannot cancel it any more. */
+        } while (weft__load(&f->refs) > 1 && !weft__cas(&f->state, &s, s | RUNNING));
+    }
+    w->task = f;
+    w->in_task = true;
+    if (f)
+        f->result = c->fn(c->arg);
+    else
+        c->fn(c->arg);
+    task_end(w, f);
+}
+
+/* The running call called weft_task_fail. */
+static void task_failed(worker *w)
+{
+    weft_future *f = w->task;
+
+    if (f) {
+        f->result = NULL;
+        f->status = w->status;
+    }
+    task_end(w, f);
+}
+
+typedef struct put_look {
+    weft_executor *ex;
+    size_t seen;
+} put_look;
+
+/* How many rounds of weft__backoff (1, 2, 4 ... 32 pauses) the spinning
+ * worker looks for a put before it sleeps: a submitter that streams calls
+ * puts the next one within that (a round trip's next submit too), and a
+ * longer spin only takes the CPU from the submitter when they share one
+ * (measured with bench_queue's executor-as-used family, --no-pin). */
+#define WORKER_SPIN_ROUNDS 6
+
+static bool put_moved(const put_look *look)
+{
+    return weft__load_size(&look->ex->put_index) != look->seen;
+}
+
+/* Spin a little for a put: true when one came. */
+static bool spin_for_put(const put_look *look)
+{
+    unsigned round;
+
+    if (!weft__spinning_pays())
+        return false;
+    for (round = 0; round < WORKER_SPIN_ROUNDS; round++) {
+        weft__backoff(round);
+        if (put_moved(look))
+            return true;
+    }
+    return false;
+}
+
+/* A worker counted idle leaves the count: its own, or the token a
+ * wake-up made of it (one of the two is there: a wake-up only moves
+ * counts from one half of `sleep` to the other). */
+static void idle_leave(weft_executor *ex)
+{
+    uint32_t w = weft__load(&ex->sleep);
+
+    while (!weft__cas(&ex->sleep, &w, w - (IDLE_OF(w) ? IDLE_ONE : TOKEN_ONE)))
+        ;
+}
+
+/* A worker counted idle takes a token if there is one: true when it did
+ * (a wake-up was aimed at an idle worker and took the count back). */
+static bool token_take(weft_executor *ex)
+{
+    uint32_t w = weft__load(&ex->sleep);
+
+    while (w >= TOKEN_ONE) {
+        if (weft__cas(&ex->sleep, &w, w - TOKEN_ONE))
+            return true;
+    }
+    return false;
+}
+
+/* Counted idle, with nothing to do (`seen`: wake_seq before the count):
+ * sleep until a wake-up leaves a token, or shutdown. */
+static void worker_sleep(weft_executor *ex, uint32_t seen)
+{
+    for (;;) {
+        (void)weft_sys_wait(&ex->wake_seq, seen, WEFT__NO_DEADLINE);
+        seen = weft__load(&ex->wake_seq);
+        if (token_take(ex))
+            return;
+        if (weft__load(&ex->shutdown)) {
+            idle_leave(ex);
+            return;
+        }
+        /* spurious, or another idle worker took the token: sleep on */
+    }
+}
+
+/* Run calls until the executor is shut down and nothing waits. A worker
+ * that finds nothing spins a little on put_index first when no other
+ * worker does (one is enough to catch a call that comes within
+ * microseconds, and the others would only take the CPU from it), then
+ * counts itself idle, looks once more, and sleeps. */
+static void worker_loop(worker *w)
+{
+    weft_executor *ex = w->ex;
+    uint32_t free_spin, seen;
+    call c;
+
+    for (;;) {
+        if (queue_take(ex, &c)) {
+            run_call(w, &c);
+            continue;
+        }
+        free_spin = 0;
+        if (!weft__load(&ex->shutdown) && weft__cas(&ex->spinner, &free_spin, 1)) {
+            put_look look = {ex, weft__load_size(&ex->put_index)};
+            bool moved = spin_for_put(&look);
+
+            weft__swap(&ex->spinner, 0); /* before it counts itself idle (wake_workers) */
+            if (moved)
+                continue;
+        }
+        seen = weft__load(&ex->wake_seq);
+        weft__fetch_add(&ex->sleep, IDLE_ONE); /* then look once more */
+        if (work_waits(ex)) {
+            idle_leave(ex);
+        } else if (weft__load(&ex->shutdown)) {
+            idle_leave(ex);
+            break; /* shut down, and no submit can come any more */
+        } else {
+            worker_sleep(ex, seen);
+        }
+    }
+}
+
+/* setjmp's frame: it stays for the worker's life, and its one local (w)
+ * never changes, so nothing here is indeterminate after the longjmp. */
+static void worker_run(worker *w)
+{
+    if (setjmp(w->jmp) != 0)
+        task_failed(w);
+    worker_loop(w);
 }
 
 static void *worker_main(void *arg)
 {
-    weft_executor *ex = arg;
-    weft_future *f;
+    worker w;
 
-    weft__lock(&ex->lock);
-    for (;;) {
-        while (!ex->head && !ex->shutdown) {
-            ex->idle++; /* the notifier takes it back */
-            weft__cond_wait_until(&ex->work, &ex->lock, WEFT__NO_DEADLINE);
-        }
-        f = ex->head;
-        if (!f)
-            break; /* shut down and nothing left to run */
-        ex->head = f->next;
-        if (!ex->head)
-            ex->tail = NULL;
-        f->next = NULL;
-        weft__unlock(&ex->lock);
-        run_future(f);
-        weft__lock(&ex->lock);
-    }
-    weft__unlock(&ex->lock);
-    executor_unref(ex);
+    memset(&w, 0, sizeof w);
+    w.ex = arg;
+    current_worker = &w;
+    worker_run(&w);
+    current_worker = NULL;
+    executor_unref(w.ex);
     return NULL;
+}
+
+int weft_task_fail(int status)
+{
+    worker *w = current_worker;
+
+    if (!w || !w->in_task)
+        return weft__fail(WEFT_EPERM, "task_fail: not called by a task running on an executor's worker");
+    if (status >= 0)
+        return weft__fail(WEFT_EINVAL, "task_fail: status %d is not a failure (expected a negative code)",
+                          status);
+    w->status = status;
+    longjmp(w->jmp, 1);
 }
 
 /* Python's _python_exit: shut down every executor not yet destroyed,
@@ -400,10 +1024,13 @@ static void exit_handler(void *unused)
 
     (void)unused;
     for (;;) {
+        /* Each stays on the list (a handle the program dropped is still
+         * found there, not lost) until weft_executor_destroy. */
         weft__lock(&executor_registry_lock);
-        ex = registry;
+        for (ex = registry; ex && ex->shut_at_exit; ex = ex->reg_next)
+            ;
         if (ex) {
-            registry_remove_locked(ex);
+            ex->shut_at_exit = true;
             weft__fetch_add(&ex->refs, 1);
         }
         weft__unlock(&executor_registry_lock);
@@ -425,10 +1052,17 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
     ex = weft__calloc(1, sizeof *ex);
     if (!ex)
         return WEFT_ENOMEM;
+    ex->put_block = ex->take_block = block_new(ex);
+    if (!ex->put_block) {
+        weft__free(ex);
+        return WEFT_ENOMEM;
+    }
     if (max_workers == 0) {
         int cpus = weft_cpu_count();
         max_workers = cpus + 4 < 32 ? (size_t)cpus + 4 : 32;
     }
+    if (max_workers > MAX_WORKERS)
+        max_workers = MAX_WORKERS;
     ex->max_workers = max_workers;
     ex->refs = 1;
 
@@ -457,6 +1091,7 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
     weft__unlock(&executor_registry_lock);
     if (rc != WEFT_OK) {
         weft__free(ex->prefix);
+        weft__free(ex->put_block);
         weft__free(ex);
         return rc;
     }
@@ -498,83 +1133,164 @@ static int start_worker_locked(weft_executor *ex)
         return rc;
     }
     ex->nthreads++;
+    weft__store(&ex->started, (uint32_t)ex->nthreads);
+    return WEFT_OK;
+}
+
+/* Python's _adjust_thread_count: start a worker when none is idle and
+ * fewer than max_workers run. WEFT_OK, or why none could start when none
+ * runs. */
+static int adjust_workers(weft_executor *ex)
+{
+    int rc = WEFT_OK;
+
+    if (weft__load(&ex->started) >= ex->max_workers || IDLE_OF(weft__load_sc(&ex->sleep)) != 0)
+        return WEFT_OK;
+    weft__lock(&ex->lock);
+    if (IDLE_OF(weft__load(&ex->sleep)) == 0 && ex->nthreads < ex->max_workers &&
+        !(weft__load_size(&ex->put_index) & CLOSED)) { /* shutdown counts the workers after */
+        rc = start_worker_locked(ex);
+        if (rc != WEFT_OK && ex->nthreads > 0)
+            rc = WEFT_OK; /* the running workers will get to it */
+    }
+    weft__unlock(&ex->lock);
+    return rc;
+}
+
+/* The one wake-up decision for n calls just put: wake as many idle
+ * workers as there are calls, or none (no lock, no system call) when no
+ * worker is idle. */
+static void wake_workers(weft_executor *ex, size_t n)
+{
+    uint32_t w = weft__load_sc(&ex->sleep), k;
+
+    /* A spinning worker takes one call, or, once it stops spinning, sees
+     * it when it looks after counting itself idle (after the put, in the
+     * sequentially consistent order, since it was still spinning when the
+     * put was done). */
+    if (weft__load_sc(&ex->spinner) != 0 && --n == 0)
+        return;
+
+    do {
+        k = IDLE_OF(w) < n ? IDLE_OF(w) : (uint32_t)n;
+        if (k == 0)
+            return;
+    } while (!weft__cas(&ex->sleep, &w, w - k * IDLE_ONE + k * TOKEN_ONE));
+    weft__fetch_add(&ex->wake_seq, 1);
+    while (k-- > 0)
+        weft_sys_wake_one(&ex->wake_seq);
+}
+
+/* Give back the blocks of a chain. */
+static void blocks_put(weft_executor *ex, qblock *b)
+{
+    while (b) {
+        qblock *next = b->next;
+        block_put(ex, b);
+        b = next;
+    }
+}
+
+int weft_executor_submit_n(weft_executor *executor, void *(*fn)(void *arg), void *const args[],
+                           size_t n, weft_future *futures_out[])
+{
+    weft_executor *ex = executor;
+    qblock *spares = NULL, *spare;
+    size_t i;
+    int rc;
+
+    if (futures_out && n > 0)
+        memset(futures_out, 0, n * sizeof *futures_out);
+    if (!ex || !fn || (n > 0 && !args))
+        return weft__fail(WEFT_EINVAL, "executor_submit: %s is NULL",
+                          !ex ? "the executor" : !fn ? "fn" : "args");
+    if (n == 0)
+        return WEFT_OK;
+    /* All or nothing: everything a put may need is made first. A single
+     * put makes its block itself, before it puts anything. */
+    for (i = 0; n > 1 && i <= n / BLOCK_SLOTS; i++) {
+        qblock *b = block_new(ex);
+        if (!b) {
+            blocks_put(ex, spares);
+            return weft__fail(WEFT_ENOMEM, "executor_submit: no memory for %zu calls", n);
+        }
+        b->next = spares;
+        spares = b;
+    }
+
+    /* A single put is admitted by its own compare-and-swap of put_index; a
+     * batch by the gate, so that shutdown cannot come between its puts. */
+    rc = n > 1 && weft__fetch_add(&ex->gate, 2) & SHUT_BIT
+             ? weft__fail(WEFT_ESHUTDOWN, "executor_submit: the executor was shut down")
+             : adjust_workers(ex);
+    for (i = 0; rc == WEFT_OK && i < n; i++) {
+        spare = spares;
+        if (spare) {
+            spares = spare->next;
+            spare->next = NULL; /* a block joins the queue with no next */
+        }
+        rc = queue_put(ex, fn, args[i], futures_out ? &futures_out[i] : NULL, &spare, n > 1);
+        if (spare) { /* not used: back on the list */
+            spare->next = spares;
+            spares = spare;
+        }
+    }
+    if (n > 1)
+        weft__fetch_sub(&ex->gate, 2);
+    blocks_put(ex, spares);
+    if (rc != WEFT_OK) /* before any put (an admitted batch's puts never fail) */
+        return rc;
+    wake_workers(ex, n);
     return WEFT_OK;
 }
 
 int weft_executor_submit(weft_executor *executor, weft_future **out, void *(*fn)(void *arg),
                          void *arg)
 {
-    weft_executor *ex = executor;
-    weft_future *f;
-    int rc = WEFT_OK;
+    return weft_executor_submit_n(executor, fn, &arg, 1, out);
+}
 
-    if (out)
-        *out = NULL;
-    if (!ex || !out || !fn)
-        return WEFT_EINVAL;
-    f = weft__calloc(1, sizeof *f);
-    if (!f)
-        return WEFT_ENOMEM;
-    f->refs = 2; /* the caller's handle, the executor's */
-    f->fn = fn;
-    f->arg = arg;
+/* shutdown(cancel_futures): take every waiting call, cancel the futures
+ * and drop the calls without one. */
+static void cancel_waiting(weft_executor *ex)
+{
+    call c;
 
-    weft__lock(&ex->lock);
-    if (ex->shutdown) {
-        weft__unlock(&ex->lock);
-        weft__free(f);
-        return WEFT_ESHUTDOWN;
+    while (queue_take(ex, &c)) {
+        if (c.future) {
+            future_cancel(c.future);
+            future_unref(ex, c.future);
+        }
     }
-    if (ex->idle > 0) {
-        ex->idle--;
-        weft_cond_notify(&ex->work, 1);
-    } else if (ex->nthreads < ex->max_workers) {
-        rc = start_worker_locked(ex);
-        if (rc != WEFT_OK && ex->nthreads > 0)
-            rc = WEFT_OK; /* the running workers will get to it */
-    }
-    if (rc == WEFT_OK) {
-        if (ex->tail)
-            ex->tail->next = f;
-        else
-            ex->head = f;
-        ex->tail = f;
-    }
-    weft__unlock(&ex->lock);
-    if (rc != WEFT_OK) {
-        weft__free(f);
-        return rc;
-    }
-    *out = f;
-    return WEFT_OK;
 }
 
 void weft_executor_shutdown(weft_executor *executor, bool wait, bool cancel_futures)
 {
     weft_executor *ex = executor;
-    weft_future *cancelled = NULL, *f;
     weft_thread *self;
     size_t i, n;
+    uint32_t g;
 
     if (!ex)
         return;
+    /* Close the gate and the queue, then let the batches under way finish
+     * their puts. */
+    g = weft__load(&ex->gate);
+    while (!(g & SHUT_BIT) && !weft__cas(&ex->gate, &g, g | SHUT_BIT))
+        ;
+    queue_close(ex);
+    while (weft__load(&ex->gate) != SHUT_BIT)
+        weft_sys_thread_yield();
+    if (cancel_futures)
+        cancel_waiting(ex);
+
     weft__lock(&ex->lock);
-    ex->shutdown = true;
-    if (cancel_futures) {
-        cancelled = ex->head;
-        ex->head = ex->tail = NULL;
-    }
-    ex->idle = 0;
-    weft_cond_notify_all(&ex->work);
-    n = ex->nthreads; /* no worker starts after the shutdown flag */
+    weft__store(&ex->shutdown, 1);
+    weft__fetch_add(&ex->wake_seq, 1);
+    weft_sys_wake_all(&ex->wake_seq);
+    n = ex->nthreads; /* no worker starts after the queue closed */
     weft__unlock(&ex->lock);
 
-    while ((f = cancelled) != NULL) {
-        cancelled = f->next;
-        f->next = NULL;
-        future_cancel(f);
-        future_unref(f);
-    }
     if (!wait)
         return;
     self = weft__self_if_known();
@@ -600,7 +1316,7 @@ int weft_executor_map(weft_executor *executor, void *(*fn)(void *arg), void *con
 {
     weft_future **fs;
     int64_t deadline;
-    size_t i, submitted;
+    size_t i;
     int rc = weft__begin_wait(executor, timeout, &deadline);
 
     if (rc != WEFT_OK)
@@ -616,27 +1332,25 @@ int weft_executor_map(weft_executor *executor, void *(*fn)(void *arg), void *con
         return WEFT_ENOMEM;
     for (i = 0; i < n; i++)
         results[i] = NULL;
-    for (submitted = 0; submitted < n; submitted++) {
-        rc = weft_executor_submit(executor, &fs[submitted], fn, args[submitted]);
+    rc = weft_executor_submit_n(executor, fn, args, n, fs);
+    if (rc != WEFT_OK) {
+        weft__free(fs);
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        rc = future_result_until(fs[i], deadline, &results[i]);
         if (rc != WEFT_OK)
             break;
-    }
-    if (rc == WEFT_OK) {
-        for (i = 0; i < n; i++) {
-            rc = future_result_until(fs[i], deadline, &results[i]);
-            if (rc != WEFT_OK)
-                break;
-        }
     }
     if (rc != WEFT_OK) {
         /* Python leaves map's iterator: the calls not started are
          * cancelled; the ones that finished keep their results. */
-        for (i = 0; i < submitted; i++) {
+        for (i = 0; i < n; i++) {
             if (!weft_future_cancel(fs[i]))
-                future_result_until(fs[i], 0, &results[i]);
+                (void)future_result_until(fs[i], 0, &results[i]);
         }
     }
-    for (i = 0; i < submitted; i++)
+    for (i = 0; i < n; i++)
         weft_future_release(fs[i]);
     weft__free(fs);
     return rc;

@@ -66,9 +66,9 @@ WEFT_TEST(executor_invalid_arguments)
     CHECK_OK(weft_executor_create(&ex, 1, NULL));
     CHECK(ex != NULL);
     CHECK_STATUS(weft_executor_submit(NULL, &f, plus_one, NULL), WEFT_EINVAL);
-    CHECK_STATUS(weft_executor_submit(ex, NULL, plus_one, NULL), WEFT_EINVAL);
     CHECK_STATUS(weft_executor_submit(ex, &f, NULL, NULL), WEFT_EINVAL);
     CHECK(f == NULL);
+    CHECK_STATUS(weft_executor_submit(ex, NULL, NULL, NULL), WEFT_EINVAL);
     CHECK_STATUS(weft_executor_map(NULL, plus_one, NULL, NULL, 0, 1.0), WEFT_EINVAL);
     CHECK_STATUS(weft_executor_map(ex, NULL, NULL, NULL, 0, 1.0), WEFT_EINVAL);
     CHECK_STATUS(weft_executor_map(ex, plus_one, NULL, &r, 1, 1.0), WEFT_EINVAL);
@@ -1062,4 +1062,551 @@ WEFT_TEST_TIMEOUT(executor_stress_concurrent_submitters, 120)
     weft_test_join_all(threads, THREADS);
     weft_executor_destroy(s.ex);
     CHECK_EQ_INT(weft_test_counter_get(&s.callbacks), THREADS * s.per_thread);
+}
+
+/* ---- Fire-and-forget and batches (issue 18) ---------------------------------------------------- */
+
+/* A gate call without a future ahead of `n` counted calls without futures,
+ * on one worker: the counted ones are queued behind the gate. */
+static void submit_gate_then_counted(weft_executor *ex, gated *g, weft_test_counter *calls, int n)
+{
+    int i;
+
+    CHECK_OK(weft_executor_submit(ex, NULL, wait_gate, g));
+    weft_test_counter_wait(&g->started, 1);
+    for (i = 0; i < n; i++)
+        CHECK_OK(weft_executor_submit(ex, NULL, count_call, calls));
+}
+
+WEFT_TEST(executor_fire_and_forget_runs_every_call)
+{
+    enum { N = 10000 };
+    weft_executor *ex = NULL;
+    weft_test_counter calls = WEFT_TEST_COUNTER_INIT;
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 3, NULL));
+    for (i = 0; i < N; i++)
+        CHECK_OK(weft_executor_submit(ex, NULL, count_call, &calls));
+    weft_test_counter_wait(&calls, N);
+    weft_executor_destroy(ex);
+    CHECK_EQ_INT(weft_test_counter_get(&calls), N);
+}
+
+static void *open_gate_when_shutdown_waits(void *arg)
+{
+    gated *g = arg;
+
+    weft_test_settle(); /* not needed for the check: makes the wait likely */
+    weft_event_set(&g->gate);
+    return NULL;
+}
+
+WEFT_TEST(executor_fire_and_forget_shutdown_waits_for_them)
+{
+    enum { N = 50 };
+    weft_executor *ex = NULL;
+    weft_test_counter calls = WEFT_TEST_COUNTER_INIT;
+    gated g = GATED_INIT;
+    weft_thread *opener;
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    submit_gate_then_counted(ex, &g, &calls, N);
+    CHECK_EQ_INT(weft_test_counter_get(&calls), 0);
+    opener = weft_test_start(open_gate_when_shutdown_waits, &g);
+    weft_executor_shutdown(ex, true, false);
+    CHECK_EQ_INT(weft_test_counter_get(&g.ran), 1);
+    CHECK_EQ_INT(weft_test_counter_get(&calls), N);
+    weft_test_join(opener);
+    weft_executor_destroy(ex);
+}
+
+WEFT_TEST(executor_fire_and_forget_cancel_futures_drops_them)
+{
+    enum { N = 50 };
+    weft_executor *ex = NULL;
+    weft_test_counter calls = WEFT_TEST_COUNTER_INIT;
+    gated g = GATED_INIT;
+    weft_future *kept = NULL;
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    submit_gate_then_counted(ex, &g, &calls, N);
+    CHECK_OK(weft_executor_submit(ex, &kept, plus_one, NULL));
+    weft_executor_shutdown(ex, false, true);
+    CHECK(weft_future_cancelled(kept));
+    weft_event_set(&g.gate);
+    weft_executor_destroy(ex);
+    CHECK_EQ_INT(weft_test_counter_get(&g.ran), 1);
+    CHECK_EQ_INT(weft_test_counter_get(&calls), 0);
+    weft_future_release(kept);
+}
+
+WEFT_TEST(executor_submit_after_shutdown_enqueues_nothing)
+{
+    weft_executor *ex = NULL;
+    weft_test_counter calls = WEFT_TEST_COUNTER_INIT;
+    weft_test_counter *args[3] = {&calls, &calls, &calls};
+    weft_future *fs[3] = {(weft_future *)&fs, (weft_future *)&fs, (weft_future *)&fs};
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK_OK(weft_executor_submit(ex, NULL, count_call, &calls)); /* a worker exists */
+    weft_executor_shutdown(ex, true, false);
+    CHECK_EQ_INT(weft_test_counter_get(&calls), 1);
+    CHECK_STATUS(weft_executor_submit(ex, NULL, count_call, &calls), WEFT_ESHUTDOWN);
+    CHECK(strstr(weft_last_error_message(), "shut down") != NULL);
+    CHECK_STATUS(weft_executor_submit_n(ex, count_call, (void *const *)args, 3, NULL),
+                 WEFT_ESHUTDOWN);
+    CHECK_STATUS(weft_executor_submit_n(ex, count_call, (void *const *)args, 3, fs),
+                 WEFT_ESHUTDOWN);
+    CHECK(fs[0] == NULL && fs[1] == NULL && fs[2] == NULL);
+    weft_executor_destroy(ex);
+    CHECK_EQ_INT(weft_test_counter_get(&calls), 1);
+}
+
+WEFT_TEST(executor_submit_n_results_in_order)
+{
+    enum { N = 500 };
+    weft_executor *ex = NULL;
+    void *args[N];
+    weft_future *fs[N];
+    void *r = NULL;
+    int i;
+
+    for (i = 0; i < N; i++)
+        args[i] = (void *)(intptr_t)i;
+    CHECK_OK(weft_executor_create(&ex, 3, NULL));
+    CHECK_OK(weft_executor_submit_n(ex, twice, args, N, fs));
+    for (i = 0; i < N; i++) {
+        CHECK_OK(weft_future_result(fs[i], weft_test_long(), &r));
+        CHECK_EQ_INT((intptr_t)r, 2 * i);
+        CHECK_STATUS(weft_future_status(fs[i]), WEFT_OK);
+        weft_future_release(fs[i]);
+    }
+    weft_executor_destroy(ex);
+}
+
+/* One worker, blocked: the batch is run in its order. */
+static weft_lock order_lock = WEFT_LOCK_INIT;
+static int order_seen[64];
+static int order_count;
+
+static void *note_order(void *arg)
+{
+    weft_lock_acquire(&order_lock, WEFT_FOREVER);
+    order_seen[order_count++] = (int)(intptr_t)arg;
+    weft_lock_release(&order_lock);
+    return NULL;
+}
+
+WEFT_TEST(executor_submit_n_fire_and_forget_in_order)
+{
+    enum { N = 64 };
+    weft_executor *ex = NULL;
+    gated g = GATED_INIT;
+    void *args[N];
+    int i;
+
+    for (i = 0; i < N; i++)
+        args[i] = (void *)(intptr_t)i;
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK_OK(weft_executor_submit(ex, NULL, wait_gate, &g));
+    weft_test_counter_wait(&g.started, 1);
+    CHECK_OK(weft_executor_submit_n(ex, note_order, args, N, NULL));
+    weft_event_set(&g.gate);
+    weft_executor_destroy(ex);
+    CHECK_EQ_INT(order_count, N);
+    for (i = 0; i < N; i++)
+        CHECK_EQ_INT(order_seen[i], i);
+}
+
+WEFT_TEST(executor_submit_n_invalid_arguments)
+{
+    weft_executor *ex = NULL;
+    void *args[2] = {NULL, NULL};
+    weft_future *fs[2] = {(weft_future *)&fs, (weft_future *)&fs};
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK_STATUS(weft_executor_submit_n(NULL, plus_one, args, 2, fs), WEFT_EINVAL);
+    CHECK(fs[0] == NULL && fs[1] == NULL);
+    CHECK_STATUS(weft_executor_submit_n(ex, NULL, args, 2, fs), WEFT_EINVAL);
+    CHECK(strstr(weft_last_error_message(), "fn") != NULL);
+    CHECK_STATUS(weft_executor_submit_n(ex, plus_one, NULL, 2, fs), WEFT_EINVAL);
+    CHECK_STATUS(weft_executor_submit_n(ex, plus_one, NULL, 2, NULL), WEFT_EINVAL);
+    /* n = 0: nothing to schedule, no worker started */
+    CHECK_OK(weft_executor_submit_n(ex, plus_one, NULL, 0, NULL));
+    CHECK_OK(weft_executor_submit_n(ex, plus_one, args, 0, fs));
+    CHECK_EQ_UINT(threads_now(), 1);
+    weft_executor_destroy(ex);
+}
+
+/* ---- weft_futures_next (as_completed) ------------------------------------------------------------ */
+
+WEFT_TEST(executor_futures_next_in_finishing_order)
+{
+    weft_executor *ex = NULL;
+    weft_future *fs[4]; /* gate, a, b, c */
+    bool taken[4] = {false, false, false, false};
+    gated g = GATED_INIT;
+    size_t i = 99;
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK_OK(weft_executor_submit(ex, &fs[0], wait_gate, &g));
+    weft_test_counter_wait(&g.started, 1);
+    CHECK_OK(weft_executor_submit(ex, &fs[1], plus_one, NULL));
+    CHECK_OK(weft_executor_submit(ex, &fs[2], plus_one, NULL));
+    CHECK_OK(weft_executor_submit(ex, &fs[3], plus_one, NULL));
+    CHECK_STATUS(weft_futures_next(fs, 4, taken, 0, &i), WEFT_ETIMEDOUT);
+    CHECK_STATUS(weft_futures_next(fs, 4, taken, 0.01, &i), WEFT_ETIMEDOUT);
+    CHECK(weft_future_cancel(fs[3])); /* finishes first */
+    CHECK(weft_future_cancel(fs[1])); /* second */
+    CHECK_OK(weft_futures_next(fs, 4, taken, 0, &i));
+    CHECK_EQ_UINT(i, 3);
+    CHECK_OK(weft_futures_next(fs, 4, taken, 0, &i));
+    CHECK_EQ_UINT(i, 1);
+    CHECK(taken[1] && taken[3] && !taken[0] && !taken[2]);
+    CHECK_STATUS(weft_futures_next(fs, 4, taken, 0, &i), WEFT_ETIMEDOUT);
+    weft_event_set(&g.gate); /* the gate finishes, then fs[2] runs */
+    CHECK_OK(weft_futures_next(fs, 4, taken, weft_test_long(), &i));
+    CHECK_EQ_UINT(i, 0);
+    CHECK_OK(weft_futures_next(fs, 4, taken, weft_test_long(), &i));
+    CHECK_EQ_UINT(i, 2);
+    CHECK_STATUS(weft_futures_next(fs, 4, taken, WEFT_FOREVER, &i), WEFT_EEMPTY);
+    for (i = 0; i < 4; i++)
+        weft_future_release(fs[i]);
+    weft_executor_destroy(ex);
+}
+
+/* Futures that were all done before the first call come in the order they
+ * finished, not in the order of the array. */
+WEFT_TEST(executor_futures_next_already_done_in_finishing_order)
+{
+    enum { N = 16 };
+    weft_executor *ex = NULL;
+    weft_future *fs[N];
+    bool taken[N] = {false};
+    size_t i, k;
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    for (i = N; i-- > 0;) { /* fs[N-1] first: it finishes first */
+        CHECK_OK(weft_executor_submit(ex, &fs[i], plus_one, NULL));
+        CHECK_OK(weft_future_result(fs[i], weft_test_long(), NULL));
+    }
+    for (k = 0; k < N; k++) {
+        CHECK_OK(weft_futures_next(fs, N, taken, 0, &i));
+        CHECK_EQ_UINT(i, N - 1 - k);
+    }
+    CHECK_STATUS(weft_futures_next(fs, N, taken, 0, &i), WEFT_EEMPTY);
+    for (i = 0; i < N; i++)
+        weft_future_release(fs[i]);
+    weft_executor_destroy(ex);
+}
+
+WEFT_TEST(executor_futures_next_invalid_arguments)
+{
+    weft_executor *ex = NULL;
+    weft_future *fs[2] = {NULL, NULL};
+    bool taken[2] = {false, false};
+    size_t i = 7;
+
+    CHECK_STATUS(weft_futures_next(NULL, 0, NULL, 0, &i), WEFT_EEMPTY);
+    CHECK_STATUS(weft_futures_next(fs, 2, taken, 0, NULL), WEFT_EINVAL);
+    CHECK_STATUS(weft_futures_next(NULL, 2, taken, 0, &i), WEFT_EINVAL);
+    CHECK_STATUS(weft_futures_next(fs, 2, NULL, 0, &i), WEFT_EINVAL);
+    CHECK_STATUS(weft_futures_next(fs, 2, taken, 0, &i), WEFT_EINVAL); /* NULL elements */
+    CHECK(strstr(weft_last_error_message(), "fs[0]") != NULL);
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK_OK(weft_executor_submit(ex, &fs[1], plus_one, NULL));
+    taken[0] = true; /* a NULL already taken is fine */
+    CHECK_STATUS(weft_futures_next(fs, 2, taken, -2.0, &i), WEFT_EINVAL);
+    CHECK_STATUS(weft_futures_next(fs, 2, taken, NAN, &i), WEFT_EINVAL);
+    CHECK_OK(weft_futures_next(fs, 2, taken, weft_test_long(), &i));
+    CHECK_EQ_UINT(i, 1);
+    CHECK_STATUS(weft_futures_next(fs, 2, taken, 0, &i), WEFT_EEMPTY);
+    weft_future_release(fs[1]);
+    weft_executor_destroy(ex);
+}
+
+/* ---- weft_task_fail and weft_future_status ----------------------------------------------------- */
+
+static weft_test_counter after_fail = WEFT_TEST_COUNTER_INIT;
+
+/* Two frames down from the task, as real code fails. */
+static WEFT_NORETURN void fail_deep(int status)
+{
+    weft_task_fail(status);
+    weft_test_fail(__FILE__, __LINE__, "weft_task_fail(%d) returned in a task", status);
+}
+
+static void *fail_with(void *arg)
+{
+    fail_deep((int)(intptr_t)arg);
+}
+
+static void *fail_misused(void *arg)
+{
+    CHECK_STATUS(weft_task_fail(0), WEFT_EINVAL); /* not a failure: the task goes on */
+    CHECK_STATUS(weft_task_fail(3), WEFT_EINVAL);
+    weft_test_counter_add(&after_fail, 1);
+    return arg;
+}
+
+static weft_test_counter callback_fail = WEFT_TEST_COUNTER_INIT;
+
+static void fail_in_callback(weft_future *f, void *arg)
+{
+    (void)arg;
+    CHECK_STATUS(weft_future_status(f), -1234);
+    CHECK_STATUS(weft_task_fail(-1), WEFT_EPERM); /* the task has ended */
+    weft_test_counter_add(&callback_fail, 1);
+}
+
+WEFT_TEST(executor_task_fail_status)
+{
+    weft_executor *ex = NULL;
+    weft_future *failed = NULL, *ok = NULL, *pending = NULL, *cancelled = NULL, *gate = NULL;
+    gated g = GATED_INIT;
+    void *r = (void *)&r;
+
+    CHECK_STATUS(weft_task_fail(-5), WEFT_EPERM); /* not in a task */
+    CHECK(strstr(weft_last_error_message(), "task_fail") != NULL);
+    CHECK_STATUS(weft_future_status(NULL), WEFT_EINVAL);
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK_OK(weft_executor_submit(ex, &gate, wait_gate, &g));
+    weft_test_counter_wait(&g.started, 1);
+    CHECK_OK(weft_executor_submit(ex, &failed, fail_with, (void *)(intptr_t)-1234));
+    CHECK_OK(weft_future_add_done_callback(failed, fail_in_callback, NULL));
+    CHECK_OK(weft_executor_submit(ex, &ok, fail_misused, (void *)5));
+    CHECK_OK(weft_executor_submit(ex, &pending, plus_one, NULL));
+    CHECK_OK(weft_executor_submit(ex, &cancelled, plus_one, NULL));
+    CHECK_STATUS(weft_future_status(gate), WEFT_EAGAIN);   /* running */
+    CHECK_STATUS(weft_future_status(pending), WEFT_EAGAIN); /* pending */
+    CHECK(weft_future_cancel(cancelled));
+    CHECK_STATUS(weft_future_status(cancelled), WEFT_ECANCELED);
+    weft_event_set(&g.gate);
+
+    CHECK_STATUS(weft_future_result(failed, weft_test_long(), &r), -1234);
+    CHECK(r == (void *)&r); /* left as it was */
+    CHECK_STATUS(weft_future_status(failed), -1234);
+    CHECK(weft_future_done(failed) && !weft_future_cancelled(failed));
+    CHECK_OK(weft_future_result(ok, weft_test_long(), &r)); /* the worker went on */
+    CHECK_EQ_INT((intptr_t)r, 5);
+    CHECK_EQ_INT(weft_test_counter_get(&after_fail), 1);
+    CHECK_OK(weft_future_result(pending, weft_test_long(), &r));
+    CHECK_STATUS(weft_future_status(pending), WEFT_OK);
+    CHECK_EQ_INT(weft_test_counter_get(&callback_fail), 1);
+    weft_future_release(gate);
+    weft_future_release(failed);
+    weft_future_release(ok);
+    weft_future_release(pending);
+    weft_future_release(cancelled);
+    weft_executor_destroy(ex);
+}
+
+/* Failures without a future, many in a row on every worker: the workers
+ * survive each one and the calls after them run. */
+WEFT_TEST(executor_task_fail_fire_and_forget)
+{
+    enum { N = 1000 };
+    weft_executor *ex = NULL;
+    weft_test_counter calls = WEFT_TEST_COUNTER_INIT;
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 2, NULL));
+    for (i = 0; i < N; i++) {
+        CHECK_OK(weft_executor_submit(ex, NULL, fail_with, (void *)(intptr_t)-1));
+        CHECK_OK(weft_executor_submit(ex, NULL, count_call, &calls));
+    }
+    weft_executor_destroy(ex);
+    CHECK_EQ_INT(weft_test_counter_get(&calls), N);
+}
+
+/* Fails for a negative argument, else returns it. */
+static void *fail_if_negative(void *arg)
+{
+    if ((intptr_t)arg < 0)
+        fail_deep((int)(intptr_t)arg);
+    return arg;
+}
+
+WEFT_TEST(executor_map_returns_the_task_failure)
+{
+    enum { N = 8 };
+    weft_executor *ex = NULL;
+    void *args[N], *results[N];
+    int i;
+
+    for (i = 0; i < N; i++)
+        args[i] = (void *)(intptr_t)(i == 3 ? -77 : i + 1);
+    CHECK_OK(weft_executor_create(&ex, 2, NULL));
+    CHECK_STATUS(weft_executor_map(ex, fail_if_negative, args, results, N, weft_test_long()), -77);
+    for (i = 0; i < 3; i++)
+        CHECK_EQ_INT((intptr_t)results[i], i + 1);
+    CHECK(results[3] == NULL);
+    weft_executor_destroy(ex);
+}
+
+/* ---- The queue under many submitters ------------------------------------------------------------ */
+
+enum { STRESS_SUBMITTERS = 4 };
+
+typedef struct fifo_check {
+    weft_executor *ex;
+    int id;
+    long calls;
+    long last_seen[STRESS_SUBMITTERS]; /* per submitter, written by the one worker */
+    weft_test_counter *ran;
+} fifo_check;
+
+typedef struct fifo_call {
+    fifo_check *shared;
+    int submitter;
+    long seq;
+} fifo_call;
+
+static fifo_check fifo_shared;
+
+/* One worker runs every call: each submitter's calls come in its order. */
+static void *check_fifo(void *arg)
+{
+    fifo_call *c = arg;
+
+    CHECK_EQ_INT(c->seq, c->shared->last_seen[c->submitter] + 1);
+    c->shared->last_seen[c->submitter] = c->seq;
+    weft_test_counter_add(c->shared->ran, 1);
+    return NULL;
+}
+
+static void *submit_in_every_way(void *arg)
+{
+    fifo_check *me = arg;
+    fifo_call *calls = malloc((size_t)me->calls * sizeof *calls);
+    void *batch[40];
+    long i = 0;
+
+    CHECK(calls != NULL);
+    while (i < me->calls) {
+        long k, n;
+
+        for (k = i; k < me->calls && k < i + 40; k++)
+            calls[k] = (fifo_call){&fifo_shared, me->id, k};
+        n = k - i;
+        switch (i % 3) {
+        case 0: /* fire-and-forget, one by one */
+            for (k = i; k < i + n; k++)
+                CHECK_OK(weft_executor_submit(me->ex, NULL, check_fifo, &calls[k]));
+            break;
+        case 1: { /* futures released at once */
+            weft_future *f;
+            for (k = i; k < i + n; k++) {
+                CHECK_OK(weft_executor_submit(me->ex, &f, check_fifo, &calls[k]));
+                weft_future_release(f);
+            }
+            break;
+        }
+        default: /* a batch crossing the queue's blocks */
+            for (k = 0; k < n; k++)
+                batch[k] = &calls[i + k];
+            CHECK_OK(weft_executor_submit_n(me->ex, check_fifo, batch, (size_t)n, NULL));
+        }
+        i += n;
+    }
+    weft_test_counter_wait(fifo_shared.ran, (long)STRESS_SUBMITTERS * me->calls);
+    free(calls);
+    return NULL;
+}
+
+WEFT_TEST(executor_many_submitters_keep_each_ones_order)
+{
+    weft_test_counter ran = WEFT_TEST_COUNTER_INIT;
+    fifo_check each[STRESS_SUBMITTERS];
+    weft_thread *threads[STRESS_SUBMITTERS];
+    weft_executor *ex = NULL;
+    long calls = weft_test_iterations(20000);
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    fifo_shared.ran = &ran;
+    for (i = 0; i < STRESS_SUBMITTERS; i++) {
+        fifo_shared.last_seen[i] = -1;
+        each[i] = (fifo_check){ex, i, calls, {0}, &ran};
+        threads[i] = weft_test_start(submit_in_every_way, &each[i]);
+    }
+    for (i = 0; i < STRESS_SUBMITTERS; i++)
+        weft_test_join(threads[i]);
+    weft_executor_destroy(ex);
+    CHECK_EQ_INT(weft_test_counter_get(&ran), STRESS_SUBMITTERS * calls);
+}
+
+/* Many workers take while many submitters put, and shutdown comes while
+ * they do: every call accepted runs exactly once, none after the
+ * shutdown returned. */
+static weft_test_counter stress_runs = WEFT_TEST_COUNTER_INIT;
+static weft_test_counter stress_accepted = WEFT_TEST_COUNTER_INIT;
+
+static void *count_stress(void *arg)
+{
+    (void)arg;
+    weft_test_counter_add(&stress_runs, 1);
+    return NULL;
+}
+
+static void *submit_until_shutdown(void *arg)
+{
+    weft_executor *ex = arg;
+    void *batch[7] = {NULL};
+    long i;
+
+    for (i = 0;; i++) {
+        int rc = i % 5 == 4 ? weft_executor_submit_n(ex, count_stress, batch, 7, NULL)
+                            : weft_executor_submit(ex, NULL, count_stress, NULL);
+        if (rc == WEFT_ESHUTDOWN)
+            return NULL;
+        CHECK_OK(rc);
+        weft_test_counter_add(&stress_accepted, i % 5 == 4 ? 7 : 1);
+    }
+}
+
+WEFT_TEST(executor_shutdown_while_submitters_put)
+{
+    weft_thread *threads[STRESS_SUBMITTERS];
+    weft_executor *ex = NULL;
+    long after;
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 3, NULL));
+    for (i = 0; i < STRESS_SUBMITTERS; i++)
+        threads[i] = weft_test_start(submit_until_shutdown, ex);
+    weft_test_counter_wait(&stress_runs, weft_test_iterations(20000));
+    weft_executor_shutdown(ex, true, false);
+    after = weft_test_counter_get(&stress_runs);
+    for (i = 0; i < STRESS_SUBMITTERS; i++)
+        weft_test_join(threads[i]);
+    CHECK_EQ_INT(after, weft_test_counter_get(&stress_accepted));
+    CHECK_EQ_INT(weft_test_counter_get(&stress_runs), after);
+    weft_executor_destroy(ex);
+}
+
+/* Futures live in the executor's queue blocks: many of them, spanning
+ * several blocks, outlive the executor and are released in an order of
+ * their own; nothing leaks or is used after it is freed (ASan). */
+WEFT_TEST(executor_futures_outlive_their_blocks_and_executor)
+{
+    enum { N = 200 };
+    weft_executor *ex = NULL;
+    weft_future *fs[N];
+    void *r = NULL;
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 2, NULL));
+    for (i = 0; i < N; i++)
+        CHECK_OK(weft_executor_submit(ex, &fs[i], plus_one, (void *)(intptr_t)i));
+    for (i = 0; i < N; i += 2) /* every other one now, the rest after */
+        weft_future_release(fs[i]);
+    weft_executor_destroy(ex);
+    for (i = N - 1; i > 0; i -= 2) {
+        CHECK_OK(weft_future_result(fs[i], 0, &r));
+        CHECK_EQ_INT((intptr_t)r, i + 1);
+        weft_future_release(fs[i]);
+    }
 }
