@@ -17,6 +17,8 @@ const char *weft_strerror(int status)
         WEFT_STATUS_MAP(WEFT_STATUS_TEXT)
 #undef WEFT_STATUS_TEXT
     }
+    if (status <= WEFT_EUSER)
+        return "WEFT_EUSER or below: a status code of the application's own";
     return "unknown weft status";
 }
 

@@ -300,7 +300,14 @@ int weft_future_result(weft_future *future, double timeout, void **result)
     int64_t deadline;
     int rc = weft__begin_wait(future, timeout, &deadline);
 
-    return rc == WEFT_OK ? future_result_until(future, deadline, result) : rc;
+    if (rc != WEFT_OK)
+        return rc;
+    rc = future_result_until(future, deadline, result);
+    if (rc == WEFT_ECANCELED)
+        return weft__fail_text(rc, "future_result: the call was cancelled");
+    if (rc != WEFT_OK && rc != WEFT_ETIMEDOUT)
+        return weft__fail(rc, "future_result: the task failed: %s", weft_strerror(rc));
+    return weft__timed_out(rc, "future_result: timed out: the call is not done");
 }
 
 int weft_future_status(const weft_future *future)
@@ -337,14 +344,14 @@ int weft_future_add_done_callback(weft_future *future,
     uint32_t s;
 
     if (!future || !fn)
-        return WEFT_EINVAL;
+        return weft__fail_null(__func__);
     if (state_done(weft__load(&future->state))) {
         fn(future, arg);
         return WEFT_OK;
     }
     cb = weft__malloc(sizeof *cb);
     if (!cb)
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "future_add_done_callback: no memory for the callback");
     cb->fn = fn;
     cb->arg = arg;
     cb->next = NULL;
@@ -437,16 +444,17 @@ int weft_futures_wait(weft_future *const fs[], size_t n, double timeout, weft_wa
     if (rc != WEFT_OK)
         return rc;
     if (mode != WEFT_FIRST_COMPLETED && mode != WEFT_ALL_COMPLETED)
-        return WEFT_EINVAL;
+        return weft__fail(WEFT_EINVAL, "futures_wait: mode %d is not a weft_wait_mode", (int)mode);
     if (n == 0)
         return WEFT_OK;
     if (!fs)
-        return WEFT_EINVAL;
+        return weft__fail(WEFT_EINVAL, "futures_wait: fs is NULL with n = %zu", n);
     for (i = 0; i < n; i++) {
         if (!fs[i])
-            return WEFT_EINVAL;
+            return weft__fail(WEFT_EINVAL, "futures_wait: fs[%zu] is NULL", i);
     }
-    return wait_channel(wait_satisfied, &w, deadline);
+    return weft__timed_out(wait_channel(wait_satisfied, &w, deadline),
+                           "futures_wait: timed out: not done as the mode asks");
 }
 
 /* Among the futures not taken, the done one that finished first: true with
@@ -484,7 +492,7 @@ int weft_futures_next(weft_future *const fs[], size_t n, bool taken[], double ti
     int rc = weft__deadline(timeout, &deadline);
 
     if (rc != WEFT_OK)
-        return weft__fail(rc, "futures_next: bad timeout %g", timeout);
+        return rc;
     if (!index)
         return weft__fail(WEFT_EINVAL, "futures_next: `index` is NULL");
     if (n > 0 && (!fs || !taken))
@@ -496,9 +504,9 @@ int weft_futures_next(weft_future *const fs[], size_t n, bool taken[], double ti
     }
     rc = wait_channel(next_done, &w, deadline);
     if (rc != WEFT_OK)
-        return rc;
+        return weft__fail_text(rc, "futures_next: timed out: no other future is done");
     if (w.found == n)
-        return WEFT_EEMPTY;
+        return weft__fail_text(WEFT_EEMPTY, "futures_next: every future was handed out");
     taken[w.found] = true;
     *index = w.found;
     return WEFT_OK;
@@ -1047,15 +1055,14 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
     int rc = WEFT_OK;
 
     if (!out)
-        return WEFT_EINVAL;
+        return weft__fail_null(__func__);
     *out = NULL;
     ex = weft__calloc(1, sizeof *ex);
-    if (!ex)
-        return WEFT_ENOMEM;
-    ex->put_block = ex->take_block = block_new(ex);
-    if (!ex->put_block) {
+    if (ex)
+        ex->put_block = ex->take_block = block_new(ex);
+    if (!ex || !ex->put_block) {
         weft__free(ex);
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "executor_create: no memory for the executor");
     }
     if (max_workers == 0) {
         int cpus = weft_cpu_count();
@@ -1082,7 +1089,7 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
                 unnamed_count++;
         }
         if (!ex->prefix)
-            rc = WEFT_ENOMEM;
+            rc = weft__fail(WEFT_ENOMEM, "executor_create: no memory for the name prefix");
     }
     if (rc == WEFT_OK) {
         WEFT__LIST_PUSH(registry, ex, reg_next, reg_prev);
@@ -1093,8 +1100,9 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
         weft__free(ex->prefix);
         weft__free(ex->put_block);
         weft__free(ex);
-        return rc;
+        return rc == WEFT_ENOMEM ? rc : weft__fail_wrap(rc, "executor_create");
     }
+    WEFT__HANDLE_BORN(ex, "executor");
     *out = ex;
     return WEFT_OK;
 }
@@ -1204,6 +1212,8 @@ int weft_executor_submit_n(weft_executor *executor, void *(*fn)(void *arg), void
     if (!ex || !fn || (n > 0 && !args))
         return weft__fail(WEFT_EINVAL, "executor_submit: %s is NULL",
                           !ex ? "the executor" : !fn ? "fn" : "args");
+    if (WEFT__HANDLE_DEAD_IN("executor_submit", ex, "executor"))
+        return WEFT_EINVAL;
     if (n == 0)
         return WEFT_OK;
     /* All or nothing: everything a put may need is made first. A single
@@ -1271,7 +1281,7 @@ void weft_executor_shutdown(weft_executor *executor, bool wait, bool cancel_futu
     size_t i, n;
     uint32_t g;
 
-    if (!ex)
+    if (!ex || WEFT__HANDLE_DEAD(ex, "executor"))
         return;
     /* Close the gate and the queue, then let the batches under way finish
      * their puts. */
@@ -1302,9 +1312,10 @@ void weft_executor_shutdown(weft_executor *executor, bool wait, bool cancel_futu
 
 void weft_executor_destroy(weft_executor *executor)
 {
-    if (!executor)
+    if (!executor || WEFT__HANDLE_DEAD(executor, "executor"))
         return;
     weft_executor_shutdown(executor, true, false);
+    WEFT__HANDLE_GONE(executor);
     weft__lock(&executor_registry_lock);
     registry_remove_locked(executor);
     weft__unlock(&executor_registry_lock);
@@ -1321,15 +1332,15 @@ int weft_executor_map(weft_executor *executor, void *(*fn)(void *arg), void *con
 
     if (rc != WEFT_OK)
         return rc;
-    if (!fn || (n > 0 && (!args || !results)))
+    if (WEFT__HANDLE_DEAD(executor, "executor"))
         return WEFT_EINVAL;
+    if (!fn || (n > 0 && (!args || !results)))
+        return weft__fail_null(__func__);
     if (n == 0)
         return WEFT_OK;
-    if (n > SIZE_MAX / sizeof *fs)
-        return WEFT_ENOMEM;
-    fs = weft__malloc(n * sizeof *fs);
+    fs = n <= SIZE_MAX / sizeof *fs ? weft__malloc(n * sizeof *fs) : NULL;
     if (!fs)
-        return WEFT_ENOMEM;
+        return weft__fail(WEFT_ENOMEM, "executor_map: no memory for %zu futures", n);
     for (i = 0; i < n; i++)
         results[i] = NULL;
     rc = weft_executor_submit_n(executor, fn, args, n, fs);
@@ -1343,6 +1354,10 @@ int weft_executor_map(weft_executor *executor, void *(*fn)(void *arg), void *con
             break;
     }
     if (rc != WEFT_OK) {
+        weft__fail(rc, "executor_map: call %zu of %zu %s", i, n,
+                   rc == WEFT_ETIMEDOUT ? "was not done by the deadline"
+                   : rc == WEFT_ECANCELED ? "was cancelled"
+                                          : "failed (weft_task_fail)");
         /* Python leaves map's iterator: the calls not started are
          * cancelled; the ones that finished keep their results. */
         for (i = 0; i < n; i++) {

@@ -99,7 +99,7 @@ WEFT_TEST(error_strerror_distinct_for_every_code)
 
 WEFT_TEST(error_strerror_unknown_values)
 {
-    static const int unknown[] = {1, 2, 100, -99, -100, -1000, INT_MIN, INT_MAX};
+    static const int unknown[] = {1, 2, 100, -99, -100, -1000, WEFT_EUSER + 1, INT_MAX};
     size_t i, j;
 
     for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
@@ -108,6 +108,19 @@ WEFT_TEST(error_strerror_unknown_values)
             CHECK_NE_INT(unknown[i], statuses[j].value); /* really unknown */
         CHECK(text != NULL);
         CHECK_EQ_STR(text, "unknown weft status");
+    }
+}
+
+/* The application's own codes: WEFT_EUSER and below, none of weft's. */
+WEFT_TEST(error_strerror_user_codes)
+{
+    static const int user[] = {WEFT_EUSER, WEFT_EUSER - 1, WEFT_EUSER - 500, INT_MIN};
+    size_t i, j;
+
+    for (i = 0; i < sizeof user / sizeof user[0]; i++) {
+        for (j = 0; j < N_STATUSES; j++)
+            CHECK_NE_INT(user[i], statuses[j].value);
+        CHECK(strstr(weft_strerror(user[i]), "application's own") != NULL);
     }
 }
 

@@ -155,3 +155,22 @@ WEFT_TEST(handles_process_after_release)
     CHECK_EQ_INT(weft_process_pid(p), -1);
     weft_process_release(p);
 }
+
+static void *return_it(void *arg)
+{
+    return arg;
+}
+
+/* The issue's own case: a submit after destroy hung in the lock. */
+WEFT_TEST(handles_executor_after_destroy)
+{
+    weft_executor *ex;
+
+    need_checks();
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    weft_executor_destroy(ex);
+    check_refused(weft_executor_submit(ex, NULL, return_it, NULL), "executor_submit",
+                  "not a live executor");
+    weft_executor_shutdown(ex, true, false);
+    weft_executor_destroy(ex);
+}

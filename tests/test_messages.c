@@ -276,3 +276,39 @@ WEFT_TEST(messages_process)
     CHECK_MESSAGE(weft_process_exitcode(p, NULL), WEFT_EINVAL, "process_exitcode", "NULL");
     weft_process_release(p);
 }
+
+static void *fail_with_user_code(void *arg)
+{
+    (void)arg;
+    weft_task_fail(WEFT_EUSER - 2);
+    return NULL;
+}
+
+static void *return_arg_now(void *arg)
+{
+    return arg;
+}
+
+WEFT_TEST(messages_executor)
+{
+    weft_executor *ex;
+    weft_future *f;
+    bool taken[1] = {true};
+    size_t index;
+
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK_OK(weft_executor_submit(ex, &f, fail_with_user_code, NULL));
+    CHECK_MESSAGE(weft_future_result(f, weft_test_long(), NULL), WEFT_EUSER - 2,
+                  "future_result: the task failed", NULL);
+    CHECK_MESSAGE(weft_futures_next(&f, 1, taken, 0, &index), WEFT_EEMPTY, "futures_next",
+                  "handed out");
+    CHECK_MESSAGE(weft_futures_wait(&f, 1, 0, (weft_wait_mode)9), WEFT_EINVAL, "futures_wait",
+                  "mode 9");
+    weft_future_release(f);
+    CHECK_MESSAGE(weft_executor_submit(ex, NULL, NULL, NULL), WEFT_EINVAL, "executor_submit",
+                  "fn");
+    weft_executor_shutdown(ex, true, false);
+    CHECK_MESSAGE(weft_executor_submit(ex, NULL, return_arg_now, NULL), WEFT_ESHUTDOWN,
+                  "executor_submit", "shut down");
+    weft_executor_destroy(ex);
+}

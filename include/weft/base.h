@@ -138,13 +138,20 @@ enum weft_status {
 #undef WEFT_STATUS_ENUM
 };
 
+/** The first of the application's own status codes: `WEFT_EUSER` and the
+ *  values below it (`WEFT_EUSER - n`) are never returned by weft itself,
+ *  only handed back, as a task gave them to weft_task_fail(), by
+ *  weft_future_result(). */
+#define WEFT_EUSER (-10000)
+
 /**
  * Describe a status code.
  *
  * \param status a value returned by a weft function.
  * \returns a static string such as "WEFT_ETIMEDOUT: the timeout expired";
- *          "unknown weft status" for a value that is not a status code.
- *          Never NULL.
+ *          for `WEFT_EUSER` and below, a text saying it is the
+ *          application's own code; "unknown weft status" for a value that
+ *          is not a status code. Never NULL.
  * \par Thread safety:
  * Safe from any thread. Never blocks.
  */

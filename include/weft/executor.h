@@ -235,7 +235,8 @@ WEFT_API int weft_future_status(const weft_future *future);
  * or of any code that a longjmp must not cross, must not be between the
  * task's start and this call.
  * \param status the failure: any negative int, a `WEFT_E*` code or one of
- *        the program's own.
+ *        the program's own (`WEFT_EUSER` and below, which weft itself never
+ *        returns).
  * \returns only when the call cannot end a task, and then the task goes
  *          on: `WEFT_EPERM` when the calling thread is not running a task
  *          of an executor (also inside a done callback, which runs after
