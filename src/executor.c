@@ -14,10 +14,10 @@
  * future's lock) while the future is not done and callbacks wait in its
  * list. Changed by compare-and-swap or swap, without a lock:
  *
- *   PENDING --(a worker takes it)--> RUNNING --(fn returned / task_fail)--> FINISHED
- *      \--(cancel, shutdown(cancel_futures))--> CANCELLED
+ *   F_PENDING --(a worker takes it)--> F_RUNNING --(fn returned / task_fail)--> F_FINISHED
+ *      \--(cancel, shutdown(cancel_futures))--> F_CANCELLED
  *
- * FINISHED and CANCELLED are "done" and final (HAS_CALLBACKS clear). The
+ * F_FINISHED and F_CANCELLED are "done" and final (HAS_CALLBACKS clear). The
  * change to a done state is a sequentially consistent swap, after the
  * result, the status and the finishing stamp are stored, so that a reader
  * that sees it done sees them, and weft_futures_wait's "announce, then
@@ -83,7 +83,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { PENDING = 0, RUNNING = 1, FINISHED = 2, CANCELLED = 3, STATE_MASK = 3, HAS_CALLBACKS = 4 };
+enum { F_PENDING = 0, F_RUNNING = 1, F_FINISHED = 2, F_CANCELLED = 3, STATE_MASK = 3, HAS_CALLBACKS = 4 };
 
 typedef struct callback {
     void (*fn)(weft_future *future, void *arg);
@@ -125,12 +125,12 @@ struct weft_future {
     void *(*fn)(void *arg);
     void *arg;
     struct qblock *block;  /* the block the slot is in */
-    uint32_t written;      /* 1 once the put has stored the call */
+    uint32_t written;      /* 1 once the put has stored the queued_call */
     uint32_t qstate;       /* READ | RELEASED | DESTROY */
     /* The future's part, when has_future. */
     bool has_future;
     uint32_t refs;         /* the handle's, the executor's */
-    uint32_t state;        /* PENDING... | HAS_CALLBACKS; see above */
+    uint32_t state;        /* F_PENDING... | HAS_CALLBACKS; see above */
     int status;            /* WEFT_OK, or weft_task_fail's status */
     WEFT_ALIGN8 uint64_t finished_at; /* the finishing order (weft_futures_next), 0 if not asked */
     void *result;
@@ -200,15 +200,15 @@ struct weft_executor {
 #define MAX_WORKERS 0x7fffu /* what IDLE_OF can count */
 
 /* A worker's own state. */
-typedef struct worker {
+typedef struct ex_worker {
     weft_executor *ex;
     bool in_task;          /* a call runs (for weft_task_fail) */
     weft_future *task;     /* its future, or NULL for a call without one */
     int status;            /* weft_task_fail's status */
     jmp_buf jmp;           /* where weft_task_fail returns to */
-} worker;
+} ex_worker;
 
-static WEFT__THREAD_LOCAL worker *current_worker;
+static WEFT__THREAD_LOCAL ex_worker *current_worker;
 
 /* ---- Futures ----------------------------------------------------------------- */
 
@@ -221,7 +221,7 @@ static void future_unref(weft_executor *ex, weft_future *f);
 
 static bool state_done(uint32_t s)
 {
-    return (s & STATE_MASK) >= FINISHED;
+    return (s & STATE_MASK) >= F_FINISHED;
 }
 
 /* The future has left `old` (not done) for a done state: wake every kind
@@ -267,10 +267,10 @@ static bool future_cancel(weft_future *f)
     uint32_t s = weft__load(&f->state);
 
     do {
-        if ((s & STATE_MASK) != PENDING)
-            return (s & STATE_MASK) == CANCELLED;
+        if ((s & STATE_MASK) != F_PENDING)
+            return (s & STATE_MASK) == F_CANCELLED;
         stamp(f);
-    } while (!weft__cas(&f->state, &s, CANCELLED));
+    } while (!weft__cas(&f->state, &s, F_CANCELLED));
     completed(f, s, true);
     return true;
 }
@@ -286,7 +286,7 @@ static int future_result_until(weft_future *future, int64_t deadline, void **res
             return rc;
         s = weft__load(&future->state);
     }
-    if ((s & STATE_MASK) == CANCELLED)
+    if ((s & STATE_MASK) == F_CANCELLED)
         return WEFT_ECANCELED;
     if (future->status != WEFT_OK)
         return future->status;
@@ -317,9 +317,9 @@ int weft_future_status(const weft_future *future)
     if (!future)
         return weft__fail(WEFT_EINVAL, "future_status: the future is NULL");
     s = weft__load(&future->state) & STATE_MASK;
-    if (s == CANCELLED)
+    if (s == F_CANCELLED)
         return WEFT_ECANCELED;
-    return s == FINISHED ? future->status : WEFT_EAGAIN;
+    return s == F_FINISHED ? future->status : WEFT_EAGAIN;
 }
 
 bool weft_future_done(const weft_future *future)
@@ -329,7 +329,7 @@ bool weft_future_done(const weft_future *future)
 
 bool weft_future_cancelled(const weft_future *future)
 {
-    return future && (weft__load(&future->state) & STATE_MASK) == CANCELLED;
+    return future && (weft__load(&future->state) & STATE_MASK) == F_CANCELLED;
 }
 
 bool weft_future_cancel(weft_future *future)
@@ -707,7 +707,7 @@ static int queue_put(weft_executor *ex, void *(*fn)(void *), void *arg, weft_fut
             sl->has_future = future != NULL;
             if (future) {
                 sl->refs = 2; /* the handle's, the executor's */
-                sl->state = PENDING;
+                sl->state = F_PENDING;
                 sl->status = WEFT_OK;
                 sl->finished_at = 0;
                 sl->result = NULL;
@@ -726,14 +726,14 @@ static int queue_put(weft_executor *ex, void *(*fn)(void *), void *arg, weft_fut
 }
 
 /* A call taken from the queue. */
-typedef struct call {
+typedef struct queued_call {
     void *(*fn)(void *arg);
     void *arg;
     weft_future *future; /* NULL: fire-and-forget */
-} call;
+} queued_call;
 
 /* Take the oldest call into *out: true, or false when the queue is empty. */
-static bool queue_take(weft_executor *ex, call *out)
+static bool queue_take(weft_executor *ex, queued_call *out)
 {
     size_t take = weft__load_size(&ex->take_index);
     qblock *b = weft__load_ptr((void **)&ex->take_block);
@@ -824,7 +824,7 @@ static void future_unref(weft_executor *ex, weft_future *f)
 /* ---- Workers ------------------------------------------------------------------- */
 
 /* The call has returned or failed (f->result and f->status are set). */
-static void task_end(worker *w, weft_future *f)
+static void task_end(ex_worker *w, weft_future *f)
 {
     w->in_task = false;
     w->task = NULL;
@@ -832,30 +832,30 @@ static void task_end(worker *w, weft_future *f)
         return;
     if (weft__load(&f->refs) > 1) {
         stamp(f);
-        completed(f, weft__swap(&f->state, FINISHED), true);
+        completed(f, weft__swap(&f->state, F_FINISHED), true);
     } else { /* the handle was released: nobody else may touch f */
         uint32_t old = weft__load_relaxed(&f->state);
 
-        weft__store_relaxed(&f->state, FINISHED);
+        weft__store_relaxed(&f->state, F_FINISHED);
         completed(f, old, false);
     }
     future_unref(w->ex, f);
 }
 
 /* Run one call taken from the queue. */
-static void run_call(worker *w, const call *c)
+static void run_call(ex_worker *w, const queued_call *c)
 {
     weft_future *f = c->future;
 
     if (f) {
         uint32_t s = weft__load(&f->state);
         do {
-            if ((s & STATE_MASK) != PENDING) { /* cancelled meanwhile */
+            if ((s & STATE_MASK) != F_PENDING) { /* cancelled meanwhile */
                 future_unref(w->ex, f);
                 return;
             }
             /* A released handle cannot cancel it any more. */
-        } while (weft__load(&f->refs) > 1 && !weft__cas(&f->state, &s, s | RUNNING));
+        } while (weft__load(&f->refs) > 1 && !weft__cas(&f->state, &s, s | F_RUNNING));
     }
     w->task = f;
     w->in_task = true;
@@ -867,7 +867,7 @@ static void run_call(worker *w, const call *c)
 }
 
 /* The running call called weft_task_fail. */
-static void task_failed(worker *w)
+static void task_failed(ex_worker *w)
 {
     weft_future *f = w->task;
 
@@ -956,11 +956,11 @@ static void worker_sleep(weft_executor *ex, uint32_t seen)
  * worker does (one is enough to catch a call that comes within
  * microseconds, and the others would only take the CPU from it), then
  * counts itself idle, looks once more, and sleeps. */
-static void worker_loop(worker *w)
+static void worker_loop(ex_worker *w)
 {
     weft_executor *ex = w->ex;
     uint32_t free_spin, seen;
-    call c;
+    queued_call c;
 
     for (;;) {
         if (queue_take(ex, &c)) {
@@ -991,7 +991,7 @@ static void worker_loop(worker *w)
 
 /* setjmp's frame: it stays for the worker's life, and its one local (w)
  * never changes, so nothing here is indeterminate after the longjmp. */
-static void worker_run(worker *w)
+static void worker_run(ex_worker *w)
 {
     if (setjmp(w->jmp) != 0)
         task_failed(w);
@@ -1000,7 +1000,7 @@ static void worker_run(worker *w)
 
 static void *worker_main(void *arg)
 {
-    worker w;
+    ex_worker w;
 
     memset(&w, 0, sizeof w);
     w.ex = arg;
@@ -1013,7 +1013,7 @@ static void *worker_main(void *arg)
 
 int weft_task_fail(int status)
 {
-    worker *w = current_worker;
+    ex_worker *w = current_worker;
 
     if (!w || !w->in_task)
         return weft__fail(WEFT_EPERM, "task_fail: not called by a task running on an executor's worker");
@@ -1264,7 +1264,7 @@ int weft_executor_submit(weft_executor *executor, weft_future **out, void *(*fn)
  * and drop the calls without one. */
 static void cancel_waiting(weft_executor *ex)
 {
-    call c;
+    queued_call c;
 
     while (queue_take(ex, &c)) {
         if (c.future) {

@@ -198,7 +198,7 @@ static void pq_unlock(weft_pqueue *q)
     (void)weft_sys_plock_release(q->lock);
 }
 
-static bool passed(int64_t deadline)
+static bool deadline_passed(int64_t deadline)
 {
     return deadline != WEFT__NO_DEADLINE && (deadline == 0 || weft_sys_monotonic_ns() >= deadline);
 }
@@ -336,6 +336,7 @@ void weft_pqueue_close(weft_pqueue *q)
  * when it must stay open until taken (else NULL). */
 static int put_big(const void *msg, size_t len, char name[PQ_NAME], weft_shm **block)
 {
+    unsigned char *base;
     int rc;
 
     if (len > (size_t)PTRDIFF_MAX - BLOCK_DATA)
@@ -343,7 +344,9 @@ static int put_big(const void *msg, size_t len, char name[PQ_NAME], weft_shm **b
     rc = weft_shm_create(block, NULL, BLOCK_DATA + len);
     if (rc != WEFT_OK)
         return weft__fail_wrap(rc, "pqueue_put: no block for a message of %zu bytes", len);
-    memcpy((unsigned char *)weft_shm_ptr(*block) + BLOCK_DATA, msg, len);
+    base = weft_shm_ptr(*block);
+    if (base) /* always, for a block just made: said for the compiler's bounds checks */
+        memcpy(base + BLOCK_DATA, msg, len);
     memset(name, 0, PQ_NAME);
     strncpy(name, weft_shm_name(*block), PQ_NAME - 1);
     if (WEFT_SYS_SHM_NAME_KEEPS) {
@@ -393,7 +396,7 @@ int weft_pqueue_put(weft_pqueue *q, const void *msg, size_t len, double timeout)
             wake_getter(q);
             pq_unlock(q);
             return WEFT_OK;
-        } else if (passed(deadline)) {
+        } else if (deadline_passed(deadline)) {
             rc = weft__fail_text(WEFT_EFULL, "pqueue_put: timed out: the queue is full");
         } else {
             rc = pq_park(q, false, deadline, WEFT_EFULL, "pqueue_put");
@@ -509,7 +512,7 @@ int weft_pqueue_get(weft_pqueue *q, void **msg, size_t *len, double timeout)
         }
         if (s.shutdown != PQ_OPEN)
             rc = weft__fail_text(WEFT_ESHUTDOWN, "pqueue_get: the queue is shut down and empty");
-        else if (passed(deadline))
+        else if (deadline_passed(deadline))
             rc = weft__fail_text(WEFT_EEMPTY, "pqueue_get: timed out: the queue is empty");
         else {
             rc = pq_park(q, true, deadline, WEFT_EEMPTY, "pqueue_get");
@@ -558,7 +561,7 @@ int weft_pqueue_join(weft_pqueue *q, double timeout)
             pq_unlock(q);
             return WEFT_OK;
         }
-        if (passed(deadline)) {
+        if (deadline_passed(deadline)) {
             pq_unlock(q);
             return weft__fail_text(WEFT_ETIMEDOUT, "pqueue_join: timed out: messages are still unfinished");
         }

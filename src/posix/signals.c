@@ -42,8 +42,8 @@ static volatile sig_atomic_t signal_seen;
  * (stack, thread-local storage, a sanitizer's bookkeeping: allocations
  * under the allocator's locks) is over before the caller can fork, so a
  * fork child never inherits a lock the watcher held half-way. */
-static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t started = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t watcher_start_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watcher_started = PTHREAD_COND_INITIALIZER;
 static bool watcher_running;
 
 static void signal_handler(int sig)
@@ -79,10 +79,10 @@ static void *watcher(void *arg)
     unsigned char byte;
     ssize_t n;
 
-    pthread_mutex_lock(&start_lock);
+    pthread_mutex_lock(&watcher_start_lock);
     watcher_running = true;
-    pthread_cond_signal(&started);
-    pthread_mutex_unlock(&start_lock);
+    pthread_cond_signal(&watcher_started);
+    pthread_mutex_unlock(&watcher_start_lock);
     for (;;) {
         n = read(fd, &byte, 1);
         if (n == 1)
@@ -128,10 +128,10 @@ static int install(void)
         pthread_attr_destroy(&attr);
     }
     if (err == 0) {
-        pthread_mutex_lock(&start_lock);
+        pthread_mutex_lock(&watcher_start_lock);
         while (!watcher_running)
-            pthread_cond_wait(&started, &start_lock);
-        pthread_mutex_unlock(&start_lock);
+            pthread_cond_wait(&watcher_started, &watcher_start_lock);
+        pthread_mutex_unlock(&watcher_start_lock);
     }
     if (err != 0) {
         weft_sys_close(ends[0]);

@@ -14,11 +14,6 @@
 
 #include <string.h>
 
-/* Vista's flag, as the SDK defines it; some headers (Wine's) lack it. */
-#ifndef PIPE_REJECT_REMOTE_CLIENTS
-#define PIPE_REJECT_REMOTE_CLIENTS 0x00000008
-#endif
-
 /* Each direction's buffer, a hint: as weft_sys_pipe's. */
 #define PIPE_BUFFER 65536
 
