@@ -302,6 +302,8 @@ int weft_future_result(weft_future *future, double timeout, void **result)
 
     if (rc != WEFT_OK)
         return rc;
+    if (WEFT__HANDLE_DEAD(future, "future"))
+        return WEFT_EINVAL;
     rc = future_result_until(future, deadline, result);
     if (rc == WEFT_ECANCELED)
         return weft__fail_text(rc, "future_result: the call was cancelled");
@@ -316,6 +318,8 @@ int weft_future_status(const weft_future *future)
 
     if (!future)
         return weft__fail(WEFT_EINVAL, "future_status: the future is NULL");
+    if (WEFT__HANDLE_DEAD(future, "future"))
+        return WEFT_EINVAL;
     s = weft__load(&future->state) & STATE_MASK;
     if (s == F_CANCELLED)
         return WEFT_ECANCELED;
@@ -324,17 +328,18 @@ int weft_future_status(const weft_future *future)
 
 bool weft_future_done(const weft_future *future)
 {
-    return future && state_done(weft__load(&future->state));
+    return future && !WEFT__HANDLE_DEAD(future, "future") && state_done(weft__load(&future->state));
 }
 
 bool weft_future_cancelled(const weft_future *future)
 {
-    return future && (weft__load(&future->state) & STATE_MASK) == F_CANCELLED;
+    return future && !WEFT__HANDLE_DEAD(future, "future") &&
+           (weft__load(&future->state) & STATE_MASK) == F_CANCELLED;
 }
 
 bool weft_future_cancel(weft_future *future)
 {
-    return future && future_cancel(future);
+    return future && !WEFT__HANDLE_DEAD(future, "future") && future_cancel(future);
 }
 
 int weft_future_add_done_callback(weft_future *future,
@@ -345,6 +350,8 @@ int weft_future_add_done_callback(weft_future *future,
 
     if (!future || !fn)
         return weft__fail_null(__func__);
+    if (WEFT__HANDLE_DEAD(future, "future"))
+        return WEFT_EINVAL;
     if (state_done(weft__load(&future->state))) {
         fn(future, arg);
         return WEFT_OK;
@@ -376,8 +383,10 @@ int weft_future_add_done_callback(weft_future *future,
 
 void weft_future_release(weft_future *future)
 {
-    if (future)
+    if (future && !WEFT__HANDLE_DEAD(future, "future")) {
+        WEFT__HANDLE_GONE(future); /* given back, whatever the slot does next */
         future_unref(NULL, future);
+    }
 }
 
 /* Wait on the process-wide channel until done(ctx) holds or the deadline
@@ -714,6 +723,7 @@ static int queue_put(weft_executor *ex, void *(*fn)(void *), void *arg, weft_fut
                 memset(&sl->done, 0, sizeof sl->done);
                 memset(&sl->lock, 0, sizeof sl->lock);
                 sl->cb_head = sl->cb_tail = NULL;
+                WEFT__HANDLE_BORN(sl, "future");
                 *future = sl;
             }
             weft__store(&sl->written, 1);

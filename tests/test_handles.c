@@ -174,3 +174,19 @@ WEFT_TEST(handles_executor_after_destroy)
     weft_executor_shutdown(ex, true, false);
     weft_executor_destroy(ex);
 }
+
+WEFT_TEST(handles_future_after_release)
+{
+    weft_executor *ex;
+    weft_future *f;
+
+    need_checks();
+    CHECK_OK(weft_executor_create(&ex, 1, NULL));
+    CHECK_OK(weft_executor_submit(ex, &f, return_it, NULL));
+    CHECK_OK(weft_future_result(f, weft_test_long(), NULL));
+    weft_future_release(f);
+    check_refused(weft_future_result(f, 0, NULL), "future_result", "not a live future");
+    CHECK(!weft_future_done(f));
+    weft_future_release(f);
+    weft_executor_destroy(ex);
+}
