@@ -769,6 +769,12 @@ static void fork_while_held(void (*step)(void), const char *target)
     long i, n = weft_test_iterations(100);
     int code;
 
+    /* Seen with gdb: the fork child blocked in ASan's malloc, on the size
+     * class lock that the hammering thread held at the fork (clang 14's
+     * allocator takes no lock across fork(); glibc's malloc does). weft's
+     * own locks are what these cases test, in every other build. */
+    if (WEFT_TEST_ASAN)
+        weft_test_skip("ASan's allocator is not fork-safe while another thread allocates");
     thread = weft_test_start(run_hammer, &h);
     for (i = 0; i < n; i++) {
         p = start(target, NULL, 0, WEFT_START_FORK, false);
