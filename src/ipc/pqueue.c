@@ -337,6 +337,8 @@ void weft_pqueue_close(weft_pqueue *q)
 static int put_big(const void *msg, size_t len, char name[PQ_NAME], weft_shm **block)
 {
     unsigned char *base;
+    const char *shm_name;
+    size_t shm_name_len;
     int rc;
 
     if (len > (size_t)PTRDIFF_MAX - BLOCK_DATA)
@@ -348,7 +350,9 @@ static int put_big(const void *msg, size_t len, char name[PQ_NAME], weft_shm **b
     if (base) /* always, for a block just made: said for the compiler's bounds checks */
         memcpy(base + BLOCK_DATA, msg, len);
     memset(name, 0, PQ_NAME);
-    strncpy(name, weft_shm_name(*block), PQ_NAME - 1);
+    shm_name = weft_shm_name(*block);
+    shm_name_len = strlen(shm_name);
+    memcpy(name, shm_name, shm_name_len < PQ_NAME - 1 ? shm_name_len : PQ_NAME - 1);
     if (WEFT_SYS_SHM_NAME_KEEPS) {
         weft_shm_close(*block);
         *block = NULL;
