@@ -8,3 +8,12 @@
 # constant INFINITY, and they test weft, not the compiler.
 cmake_language(DEFER DIRECTORY "${PROJECT_SOURCE_DIR}"
   CALL target_compile_options weft PRIVATE /U__clang__)
+
+# cl.exe compiles setjmp on x64 to a call to _setjmp, which the real
+# vcruntime provides; Wine 8's import libraries name it only
+# __intrinsic_setjmp (the same function: buffer, frame). The executor's
+# weft_task_fail uses setjmp.
+if(CMAKE_SIZEOF_VOID_P EQUAL 8)
+  string(APPEND CMAKE_EXE_LINKER_FLAGS " /alternatename:_setjmp=__intrinsic_setjmp")
+  string(APPEND CMAKE_SHARED_LINKER_FLAGS " /alternatename:_setjmp=__intrinsic_setjmp")
+endif()
