@@ -161,14 +161,16 @@ WEFT_NORETURN void weft_test_fail(const char *file, int line, const char *fmt, .
                            a_ ? a_ : "(null)", b_ ? b_ : "(null)");            \
     } while (0)
 
-/* A weft status: prints both codes by name when they differ. */
+/* A weft status: prints both codes by name when they differ, and the
+ * message the failing call left (weft_last_error_message). */
 #define CHECK_STATUS(expr, expected)                                           \
     do {                                                                       \
         int got_ = (expr), want_ = (expected);                                 \
         if (got_ != want_)                                                     \
-            weft_test_fail(__FILE__, __LINE__, "CHECK_STATUS(%s, %s): got %s, want %s", \
+            weft_test_fail(__FILE__, __LINE__,                                 \
+                           "CHECK_STATUS(%s, %s): got %s, want %s; message: %s", \
                            #expr, #expected, weft_strerror(got_),              \
-                           weft_strerror(want_));                              \
+                           weft_strerror(want_), weft_last_error_message());   \
     } while (0)
 
 #define CHECK_OK(expr) CHECK_STATUS(expr, WEFT_OK)
