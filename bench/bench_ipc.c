@@ -61,15 +61,7 @@
  *                  [--msgs N] [--ops N] [--no-pin] [--families A,B] [--verbose]
  *                  [--regime NAME]
  */
-#if defined(__linux__)
-#ifndef _GNU_SOURCE /* APR's pkg-config flags define it too */
-#define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
-#endif
-#define HAVE_AFFINITY 1
-#else
-#define _XOPEN_SOURCE 700
-#define HAVE_AFFINITY 0
-#endif
+#include "bench_features.h"
 
 #include <weft/base.h>
 #include <weft/ipc.h>

@@ -90,18 +90,7 @@
  * Environment: WEFT_BENCH_REPS, WEFT_BENCH_MS, WEFT_BENCH_OPS,
  *              WEFT_BENCH_ROUNDS, WEFT_BENCH_THREADS (the command line wins).
  */
-/* The build is strict C11, so ask for POSIX: PTHREAD_MUTEX_RECURSIVE,
- * nanosleep, getrusage; on Linux also sched_getaffinity and
- * pthread_attr_setaffinity_np, which only _GNU_SOURCE declares. */
-#if defined(__linux__)
-#ifndef _GNU_SOURCE /* APR's pkg-config flags define it too */
-#define _GNU_SOURCE
-#endif
-#define HAVE_AFFINITY 1
-#else
-#define _XOPEN_SOURCE 700
-#define HAVE_AFFINITY 0
-#endif
+#include "bench_features.h"
 
 #include <weft/lock.h>
 #include <weft/sync.h>

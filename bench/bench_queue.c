@@ -106,15 +106,7 @@
  * Environment: WEFT_BENCH_REPS, WEFT_BENCH_ITEMS, WEFT_BENCH_TASKS,
  *              WEFT_BENCH_TRIPS (the command line wins).
  */
-#if defined(__linux__)
-#ifndef _GNU_SOURCE /* APR's pkg-config flags define it too */
-#define _GNU_SOURCE
-#endif
-#define HAVE_AFFINITY 1
-#else
-#define _XOPEN_SOURCE 700
-#define HAVE_AFFINITY 0
-#endif
+#include "bench_features.h"
 
 #include <weft/executor.h>
 #include <weft/queue.h>

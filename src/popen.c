@@ -362,8 +362,7 @@ static int start_helper(weft_popen *p, void *(*fn)(void *), void *arg, const cha
     if (rc != WEFT_OK) {
         weft__fetch_sub(&p->running, 1);
         popen_unref(p);
-        return weft__fail(rc, "popen_communicate: no thread could be started to %s (%s)", job,
-                          weft_strerror(rc));
+        return weft__fail_wrap(rc, "popen_communicate: no thread could be started to %s", job);
     }
     weft_thread_release(t);
     return WEFT_OK;

@@ -293,6 +293,17 @@ void *weft_test_join(weft_thread *thread)
     return result;
 }
 
+int weft_test_join_process(weft_process *process)
+{
+    int code = -100;
+
+    CHECK_OK(weft_process_join(process, weft_test_long()));
+    CHECK(!weft_process_is_alive(process));
+    CHECK_OK(weft_process_exitcode(process, &code));
+    weft_process_release(process);
+    return code;
+}
+
 void weft_test_start_all(weft_thread **threads, int n, weft_thread_fn fn, void *arg)
 {
     int i;

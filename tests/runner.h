@@ -299,6 +299,9 @@ weft_thread *weft_test_start_named(weft_thread_fn fn, void *arg, const char *nam
  * return the thread's result. */
 void *weft_test_join(weft_thread *thread);
 
+/* The same for a child process: its exit code (-N for signal N). */
+int weft_test_join_process(weft_process *process);
+
 /* Start `n` threads, all running fn(arg), into threads[0..n-1]. */
 void weft_test_start_all(weft_thread **threads, int n, weft_thread_fn fn, void *arg);
 

@@ -123,16 +123,6 @@ static weft_process *fork_child(const char *target)
     return p;
 }
 
-static int join_child(weft_process *p)
-{
-    int code = -100;
-
-    CHECK_OK(weft_process_join(p, weft_test_long()));
-    CHECK_OK(weft_process_exitcode(p, &code));
-    weft_process_release(p);
-    return code;
-}
-
 /* ---- Locks ---------------------------------------------------------------------------- */
 
 WEFT_TEST(plock_lock_acquire_release_and_timeouts)
@@ -264,7 +254,7 @@ WEFT_TEST_TIMEOUT(plock_fork_child_and_parent_count_exactly, 120)
     CHECK_OK(weft_shm_unlink(weft_shm_name(g_counter)));
     p = fork_child("count_target");
     code = count_under_lock();
-    CHECK_EQ_INT(join_child(p), 0);
+    CHECK_EQ_INT(weft_test_join_process(p), 0);
     CHECK_EQ_INT(code, 0);
     CHECK_EQ_UINT(*(uint64_t *)weft_shm_ptr(g_counter), 2 * COUNT_ROUNDS);
     weft_shm_close(g_counter);
@@ -403,7 +393,7 @@ WEFT_TEST(plock_psem_between_processes)
     p = fork_child("sem_relay");
     CHECK_OK(weft_psem_release(g_sem_a, 1));
     CHECK_OK(weft_psem_acquire(g_sem_b, weft_test_long()));
-    CHECK_EQ_INT(join_child(p), 0);
+    CHECK_EQ_INT(weft_test_join_process(p), 0);
     CHECK_STATUS(weft_psem_acquire(g_sem_a, 0), WEFT_ETIMEDOUT);
     weft_psem_close(g_sem_a);
     weft_psem_close(g_sem_b);
@@ -496,7 +486,7 @@ WEFT_TEST(plock_pevent_set_in_child_wakes_parent)
     weft_pevent_set(g_go);
     CHECK_OK(weft_pevent_wait(g_event, weft_test_long()));
     CHECK(weft_pevent_is_set(g_event));
-    CHECK_EQ_INT(join_child(p), 0);
+    CHECK_EQ_INT(weft_test_join_process(p), 0);
     weft_pevent_close(g_go);
     weft_pevent_close(g_event);
 }

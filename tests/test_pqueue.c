@@ -224,16 +224,6 @@ static weft_process *fork_child(const char *target, int arg)
     return p;
 }
 
-static int join_child(weft_process *p)
-{
-    int code = -100;
-
-    CHECK_OK(weft_process_join(p, weft_test_long()));
-    CHECK_OK(weft_process_exitcode(p, &code));
-    weft_process_release(p);
-    return code;
-}
-
 /* ---- In one process --------------------------------------------------------------------- */
 
 /* Sizes 0, 1, middling, and larger than the ring (which go through a block
@@ -438,11 +428,11 @@ WEFT_TEST(pqueue_shutdown_wakes_waiters_in_other_processes)
     CHECK_OK(weft_pevent_wait(g_ready, weft_test_long()));
     weft_test_settle();
     weft_pqueue_shutdown(g_q, true);
-    CHECK_EQ_INT(join_child(putter), -WEFT_ESHUTDOWN);
-    CHECK_EQ_INT(join_child(getter), 0); /* it took message 1 */
+    CHECK_EQ_INT(weft_test_join_process(putter), -WEFT_ESHUTDOWN);
+    CHECK_EQ_INT(weft_test_join_process(getter), 0); /* it took message 1 */
 
     getter = fork_child("blocked_get", 0);
-    CHECK_EQ_INT(join_child(getter), -WEFT_ESHUTDOWN);
+    CHECK_EQ_INT(weft_test_join_process(getter), -WEFT_ESHUTDOWN);
     weft_pqueue_close(g_q);
     weft_pevent_close(g_ready);
 }
@@ -460,7 +450,7 @@ WEFT_TEST(pqueue_plain_shutdown_wakes_a_getter_in_another_process)
     CHECK_OK(weft_pevent_wait(g_ready, weft_test_long()));
     weft_test_settle();
     weft_pqueue_shutdown(g_q, false);
-    CHECK_EQ_INT(join_child(getter), -WEFT_ESHUTDOWN);
+    CHECK_EQ_INT(weft_test_join_process(getter), -WEFT_ESHUTDOWN);
     weft_pqueue_close(g_q);
     weft_pevent_close(g_ready);
 }
@@ -481,11 +471,11 @@ WEFT_TEST_TIMEOUT(pqueue_four_producers_four_consumers_between_processes, 300)
     for (i = 0; i < PRODUCERS; i++)
         prod[i] = fork_child("producer", i);
     for (i = 0; i < PRODUCERS; i++)
-        CHECK_EQ_INT(join_child(prod[i]), 0);
+        CHECK_EQ_INT(weft_test_join_process(prod[i]), 0);
     for (i = 0; i < CONSUMERS; i++)
         CHECK_OK(weft_pqueue_put(g_q, NULL, 0, weft_test_long())); /* one end mark each */
     for (i = 0; i < CONSUMERS; i++)
-        CHECK_EQ_INT(join_child(cons[i]), 0);
+        CHECK_EQ_INT(weft_test_join_process(cons[i]), 0);
     for (j = 0; j < PRODUCERS; j++) {
         uint64_t sum = 0;
 
@@ -526,7 +516,7 @@ WEFT_TEST(pqueue_producer_killed_mid_message_leaves_it_working)
     CHECK_STATUS(weft_pqueue_put(g_q, "y", 1, 0), WEFT_EFULL);
     CHECK(message_names("the queue's lock"));
     CHECK_OK(weft_process_kill(p));
-    CHECK_EQ_INT(join_child(p), -9);
+    CHECK_EQ_INT(weft_test_join_process(p), -9);
     CHECK_OK(weft_pqueue_put(g_q, "y", 1, 0));
     get_message(g_q, 1, 100);
     get_message(g_q, 2, 0);
@@ -556,12 +546,12 @@ WEFT_TEST(pqueue_consumer_killed_in_its_wait_leaves_it_working)
     CHECK_OK(weft_pevent_wait(g_ready, weft_test_long()));
     weft_test_settle();
     CHECK_OK(weft_process_kill(p));
-    join_child(p);
+    weft_test_join_process(p);
     put_message(g_q, 1, 10);
     get_message(g_q, 1, 10);
     p = fork_child("blocked_get", 0);
     put_message(g_q, 2, 10);
-    CHECK_EQ_INT(join_child(p), 0);
+    CHECK_EQ_INT(weft_test_join_process(p), 0);
     CHECK_EQ_UINT(weft_pqueue_size(g_q), 0);
     weft_pqueue_close(g_q);
     weft_pevent_close(g_ready);

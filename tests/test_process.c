@@ -241,14 +241,7 @@ static weft_process *start(const char *target, const void *arg, size_t len,
 
 static int run_to_end(const char *target, const void *arg, size_t len, weft_start_method method)
 {
-    weft_process *p = start(target, arg, len, method, false);
-    int code = -100;
-
-    CHECK_OK(weft_process_join(p, weft_test_long()));
-    CHECK(!weft_process_is_alive(p));
-    CHECK_OK(weft_process_exitcode(p, &code));
-    weft_process_release(p);
-    return code;
+    return weft_test_join_process(start(target, arg, len, method, false));
 }
 
 /* ---- Registration and arguments ------------------------------------------------------ */

@@ -102,13 +102,9 @@ static int run_child(const char *target, const void *arg, size_t len, weft_start
 {
     weft_process_opts opts = {.method = method};
     weft_process *p;
-    int code = -100;
 
     CHECK_OK(weft_process_start(&p, target, arg, len, &opts));
-    CHECK_OK(weft_process_join(p, weft_test_long()));
-    CHECK_OK(weft_process_exitcode(p, &code));
-    weft_process_release(p);
-    return code;
+    return weft_test_join_process(p);
 }
 
 /* A block and an event handed to a child by either method: a nameless

@@ -76,8 +76,8 @@ static int psync_block_init(psync_block *s, weft_sys_psync_kind kind)
         err = pthread_mutex_init(&s->mutex, &ma);
     pthread_mutexattr_destroy(&ma);
     if (err != 0)
-        return weft__fail(weft__posix_status(err, "pthread_mutex_init"),
-                          "plock: a process-psync_block mutex could not be made (os error %d)", err);
+        return weft__fail_wrap(weft__posix_status(err, "pthread_mutex_init"),
+                               "plock: no process-shared mutex could be made");
     return WEFT_OK;
 }
 
