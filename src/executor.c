@@ -134,6 +134,9 @@ struct weft_future {
     int status;            /* WEFT_OK, or weft_task_fail's status */
     WEFT_ALIGN8 uint64_t finished_at; /* the finishing order (weft_futures_next), 0 if not asked */
     void *result;
+    /* NULL, or what the last reference's going calls with arg and result,
+     * whatever became of the call (the process pool's, weft__executor_submit). */
+    void (*dispose)(void *arg, void *result);
     weft_event done;       /* set once the state is done */
     weft_lock lock;        /* guards the callback list */
     callback *cb_head, *cb_tail;
@@ -168,6 +171,11 @@ struct weft_executor {
     uint32_t started;      /* workers started (nthreads, readable without the lock) */
     uint32_t shutdown;     /* set under lock once no submit can come any more */
     size_t max_workers;
+    /* NULL, or the process pool whose calls it drives (set once, at
+     * weft_executor_create_processes): then only its own calls are taken,
+     * and its end comes with the executor's destroy. */
+    void *owner;
+    void (*owner_end)(void *owner);
     char gap2[WEFT__CACHE_LINE];
     /* Written by workers on every call. */
     size_t take_index;     /* the next position to take, | HAS_NEXT */
@@ -671,12 +679,12 @@ static void slot_finish(weft_executor *ex, weft_future *sl, uint32_t bits)
 }
 
 /* Put one call at the end of the queue, with a future (into *future)
- * when `future` is not NULL. A put that fills a block links the next one:
+ * when `future` is not NULL, and its dispose function. A put that fills a block links the next one:
  * *spare when the caller made one, else a new one. WEFT_OK; or, with
  * nothing put, WEFT_ESHUTDOWN once the queue is closed (unless `admitted`)
  * or WEFT_ENOMEM when that allocation failed. */
 static int queue_put(weft_executor *ex, void *(*fn)(void *), void *arg, weft_future **future,
-                     qblock **spare, bool admitted)
+                     void (*dispose)(void *, void *), qblock **spare, bool admitted)
 {
     size_t put = weft__load_size(&ex->put_index);
     qblock *b = weft__load_ptr((void **)&ex->put_block), *next = NULL;
@@ -720,6 +728,7 @@ static int queue_put(weft_executor *ex, void *(*fn)(void *), void *arg, weft_fut
                 sl->status = WEFT_OK;
                 sl->finished_at = 0;
                 sl->result = NULL;
+                sl->dispose = dispose;
                 memset(&sl->done, 0, sizeof sl->done);
                 memset(&sl->lock, 0, sizeof sl->lock);
                 sl->cb_head = sl->cb_tail = NULL;
@@ -827,8 +836,11 @@ static bool work_waits(weft_executor *ex)
  * shutdown; NULL: the handle's). The last one gives its slot back. */
 static void future_unref(weft_executor *ex, weft_future *f)
 {
-    if (weft__fetch_sub(&f->refs, 1) == 1)
+    if (weft__fetch_sub(&f->refs, 1) == 1) {
+        if (f->dispose)
+            f->dispose(f->arg, f->result);
         slot_finish(ex, f, RELEASED);
+    }
 }
 
 /* ---- Workers ------------------------------------------------------------------- */
@@ -1209,21 +1221,15 @@ static void blocks_put(weft_executor *ex, qblock *b)
     }
 }
 
-int weft_executor_submit_n(weft_executor *executor, void *(*fn)(void *arg), void *const args[],
-                           size_t n, weft_future *futures_out[])
+/* weft_executor_submit_n's work, for the public calls and the process
+ * pool's own (which gives every future of the batch `dispose`). */
+static int submit_calls(weft_executor *ex, void *(*fn)(void *arg), void *const args[], size_t n,
+                        weft_future *futures_out[], void (*dispose)(void *arg, void *result))
 {
-    weft_executor *ex = executor;
     qblock *spares = NULL, *spare;
     size_t i;
     int rc;
 
-    if (futures_out && n > 0)
-        memset(futures_out, 0, n * sizeof *futures_out);
-    if (!ex || !fn || (n > 0 && !args))
-        return weft__fail(WEFT_EINVAL, "executor_submit: %s is NULL",
-                          !ex ? "the executor" : !fn ? "fn" : "args");
-    if (WEFT__HANDLE_DEAD_IN("executor_submit", ex, "executor"))
-        return WEFT_EINVAL;
     if (n == 0)
         return WEFT_OK;
     /* All or nothing: everything a put may need is made first. A single
@@ -1249,7 +1255,8 @@ int weft_executor_submit_n(weft_executor *executor, void *(*fn)(void *arg), void
             spares = spare->next;
             spare->next = NULL; /* a block joins the queue with no next */
         }
-        rc = queue_put(ex, fn, args[i], futures_out ? &futures_out[i] : NULL, &spare, n > 1);
+        rc = queue_put(ex, fn, args[i], futures_out ? &futures_out[i] : NULL, dispose, &spare,
+                       n > 1);
         if (spare) { /* not used: back on the list */
             spare->next = spares;
             spares = spare;
@@ -1262,6 +1269,42 @@ int weft_executor_submit_n(weft_executor *executor, void *(*fn)(void *arg), void
         return rc;
     wake_workers(ex, n);
     return WEFT_OK;
+}
+
+int weft_executor_submit_n(weft_executor *executor, void *(*fn)(void *arg), void *const args[],
+                           size_t n, weft_future *futures_out[])
+{
+    weft_executor *ex = executor;
+
+    if (futures_out && n > 0)
+        memset(futures_out, 0, n * sizeof *futures_out);
+    if (!ex || !fn || (n > 0 && !args))
+        return weft__fail(WEFT_EINVAL, "executor_submit: %s is NULL",
+                          !ex ? "the executor" : !fn ? "fn" : "args");
+    if (WEFT__HANDLE_DEAD_IN("executor_submit", ex, "executor"))
+        return WEFT_EINVAL;
+    if (ex->owner)
+        return weft__fail(WEFT_EINVAL, "executor_submit: the executor runs its calls in other "
+                                       "processes: submit a target with executor_submit_target");
+    return submit_calls(ex, fn, args, n, futures_out, NULL);
+}
+
+int weft__executor_submit(weft_executor *ex, void *(*fn)(void *arg), void *const args[], size_t n,
+                          weft_future *futures_out[], void (*dispose)(void *arg, void *result))
+{
+    memset(futures_out, 0, n * sizeof *futures_out);
+    return submit_calls(ex, fn, args, n, futures_out, dispose);
+}
+
+void weft__executor_set_owner(weft_executor *ex, void *owner, void (*end)(void *owner))
+{
+    ex->owner = owner;
+    ex->owner_end = end;
+}
+
+void *weft__executor_owner(weft_executor *ex)
+{
+    return ex->owner;
 }
 
 int weft_executor_submit(weft_executor *executor, weft_future **out, void *(*fn)(void *arg),
@@ -1325,6 +1368,8 @@ void weft_executor_destroy(weft_executor *executor)
     if (!executor || WEFT__HANDLE_DEAD(executor, "executor"))
         return;
     weft_executor_shutdown(executor, true, false);
+    if (executor->owner_end)
+        executor->owner_end(executor->owner);
     WEFT__HANDLE_GONE(executor);
     weft__lock(&executor_registry_lock);
     registry_remove_locked(executor);

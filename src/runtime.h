@@ -123,6 +123,24 @@ void weft__children_at_fork(weft__fork_step step);
 void weft__exit_at_fork(weft__fork_step step);
 void weft__executors_at_fork(weft__fork_step step);
 
+/* ---- Executors (executor.c), for the process pool (pool.c) -------------------- */
+
+/* weft_executor_submit_n with a future for each call (futures_out, n of
+ * them), also on an executor that has an owner: each future's
+ * dispose(arg, result), when not NULL, runs once its last reference is
+ * gone, whatever became of the call (run, failed or cancelled; result is
+ * NULL unless it returned). */
+int weft__executor_submit(weft_executor *ex, void *(*fn)(void *arg), void *const args[], size_t n,
+                          weft_future *futures_out[], void (*dispose)(void *arg, void *result));
+
+/* Make `owner` (a process pool) the owner of ex, once, before ex is handed
+ * out: weft_executor_submit then refuses function calls, and
+ * weft_executor_destroy calls end(owner) after its shutdown. */
+void weft__executor_set_owner(weft_executor *ex, void *owner, void (*end)(void *owner));
+
+/* The owner of ex, or NULL for an executor of threads. */
+void *weft__executor_owner(weft_executor *ex);
+
 
 /* ---- Child processes (child.c) -------------------------------------------------- */
 

@@ -92,8 +92,53 @@ static int nap(const void *arg, size_t len)
     return 0;
 }
 
+/* Sleeps as many milliseconds as its argument says. */
+static int sleep_ms(const void *arg, size_t len)
+{
+    weft_sleep(weft_test_int_arg(arg, len) / 1000.0);
+    return 0;
+}
+
+/* The initializer's runs in this worker, which init_runs reports. */
+static int initializer_runs;
+
+static int init_mark(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    initializer_runs++;
+    return 0;
+}
+
+static int init_runs(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    return initializer_runs;
+}
+
+/* Initializers that fail: with a user status, and with a plain number. */
+static int init_fail_user(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    return WEFT_EUSER - 1;
+}
+
+static int init_fail_positive(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    return 3;
+}
+
 WEFT_TEST_SETUP
 {
+    weft_process_register("sleep_ms", sleep_ms);
+    weft_process_register("init_mark", init_mark);
+    weft_process_register("init_runs", init_runs);
+    weft_process_register("init_fail_user", init_fail_user);
+    weft_process_register("init_fail_positive", init_fail_positive);
     weft_process_register("nap", nap);
     weft_process_register("square", square);
     weft_process_register("fragile", fragile);
@@ -493,4 +538,332 @@ WEFT_TEST_TIMEOUT(pool_exit_during_map_starts_no_worker, 120)
         if (strstr(out, "weft:") != NULL)
             weft_test_fail(__FILE__, __LINE__, "run %ld printed: %s", i, out);
     }
+}
+
+/* ---- Submit (apply_async), initializer, max_tasks_per_child ---------------------------- */
+
+/* The pool result a finished future holds. */
+static const weft_pool_result *result_of(weft_future *f)
+{
+    void *r = NULL;
+
+    CHECK_OK(weft_future_result(f, weft_test_long(), &r));
+    CHECK(r != NULL);
+    return r;
+}
+
+static void submit_returns_results(weft_start_method method)
+{
+    enum { N = 9 };
+    weft_future *fs[N];
+    weft_pool *pool;
+    int i;
+
+    skip_without_fork(method);
+    pool = make_pool(3, method);
+    for (i = 0; i < N; i++)
+        CHECK_OK(weft_pool_submit(pool, &fs[i], "square", &i, sizeof i));
+    for (i = 0; i < N; i++) {
+        const weft_pool_result *r = result_of(fs[i]);
+        char text[16];
+
+        snprintf(text, sizeof text, "%d", i * i);
+        CHECK_OK(r->status);
+        CHECK_EQ_INT(r->value, i * i);
+        CHECK_EQ_UINT(r->len, strlen(text));
+        CHECK(memcmp(r->data, text, r->len) == 0);
+        CHECK_OK(weft_future_status(fs[i]));
+        weft_future_release(fs[i]); /* frees the result and its bytes */
+    }
+    weft_pool_destroy(pool);
+}
+
+WEFT_TEST(pool_spawn_submit_returns_results)
+{
+    submit_returns_results(WEFT_START_SPAWN);
+}
+
+WEFT_TEST(pool_fork_submit_returns_results)
+{
+    submit_returns_results(WEFT_START_FORK);
+}
+
+WEFT_TEST(pool_submit_crash_fails_only_its_call)
+{
+    int xs[4] = {5, 7, 3, 4};
+    weft_future *fs[4];
+    weft_pool *pool = make_pool(2, WEFT_START_DEFAULT);
+    void *r = NULL;
+    int i;
+
+    for (i = 0; i < 4; i++)
+        CHECK_OK(weft_pool_submit(pool, &fs[i], "fragile", &xs[i], sizeof xs[i]));
+    /* abort() and weft_exit_now() end the worker: Future.exception(). */
+    CHECK_STATUS(weft_future_result(fs[0], weft_test_long(), &r), WEFT_ECHILD);
+    CHECK_STATUS(weft_future_result(fs[1], weft_test_long(), &r), WEFT_ECHILD);
+    CHECK_STATUS(weft_future_status(fs[1]), WEFT_ECHILD);
+    CHECK_EQ_INT(result_of(fs[2])->value, 9);
+    CHECK_EQ_INT(result_of(fs[3])->value, 16);
+    for (i = 0; i < 4; i++)
+        weft_future_release(fs[i]);
+    weft_pool_destroy(pool);
+}
+
+/* imap_unordered: each future handed out once, as it finishes; the slow
+ * input comes last. */
+WEFT_TEST(pool_submit_futures_next_is_imap_unordered)
+{
+    enum { N = 6 };
+    int ms[N] = {600, 0, 0, 0, 0, 0};
+    weft_future *fs[N];
+    bool taken[N] = {false};
+    size_t seen = 0, index = 0, order[N];
+    weft_pool *pool = make_pool(2, WEFT_START_DEFAULT);
+    int i;
+
+    for (i = 0; i < N; i++)
+        CHECK_OK(weft_pool_submit(pool, &fs[i], "sleep_ms", &ms[i], sizeof ms[i]));
+    while (weft_futures_next(fs, N, taken, weft_test_long(), &index) == WEFT_OK) {
+        CHECK(seen < N);
+        order[seen++] = index;
+        CHECK_OK(result_of(fs[index])->status);
+    }
+    CHECK_STATUS(weft_futures_next(fs, N, taken, 0, &index), WEFT_EEMPTY);
+    CHECK_EQ_UINT(seen, N);
+    CHECK_EQ_UINT(order[N - 1], 0); /* 600 ms while the other worker ran the rest */
+    for (i = 0; i < N; i++)
+        weft_future_release(fs[i]);
+    weft_pool_destroy(pool);
+}
+
+WEFT_TEST(pool_submit_pending_call_can_be_cancelled)
+{
+    int ms = 1000, zero = 0;
+    weft_future *running, *pending;
+    weft_pool *pool = make_pool(1, WEFT_START_DEFAULT);
+
+    CHECK_OK(weft_pool_submit(pool, &running, "sleep_ms", &ms, sizeof ms));
+    CHECK_OK(weft_pool_submit(pool, &pending, "sleep_ms", &zero, sizeof zero));
+    /* One worker: the second waits until the first has run its second. */
+    CHECK(weft_future_cancel(pending));
+    CHECK_STATUS(weft_future_result(pending, 0, NULL), WEFT_ECANCELED);
+    CHECK_OK(result_of(running)->status);
+    weft_future_release(pending);
+    weft_future_release(running);
+    weft_pool_destroy(pool);
+}
+
+WEFT_TEST(pool_submit_arguments_are_checked)
+{
+    int x = 2;
+    weft_future *f;
+    weft_pool *pool = make_pool(1, WEFT_START_DEFAULT);
+
+    memset(&f, 0xa5, sizeof f); /* a failing submit sets it to NULL */
+
+    CHECK_STATUS(weft_pool_submit(NULL, &f, "square", &x, sizeof x), WEFT_EINVAL);
+    CHECK(f == NULL);
+    CHECK_STATUS(weft_pool_submit(pool, NULL, "square", &x, sizeof x), WEFT_EINVAL);
+    CHECK_STATUS(weft_pool_submit(pool, &f, NULL, &x, sizeof x), WEFT_EINVAL);
+    CHECK_STATUS(weft_pool_submit(pool, &f, "square", NULL, 4), WEFT_EINVAL);
+    CHECK_STATUS(weft_pool_submit(pool, &f, "no_such_target", NULL, 0), WEFT_ENOENT);
+    CHECK(strstr(weft_last_error_message(), "no_such_target") != NULL);
+    CHECK(f == NULL);
+    /* The pool is still usable. */
+    CHECK_OK(weft_pool_submit(pool, &f, "square", &x, sizeof x));
+    CHECK_EQ_INT(result_of(f)->value, 4);
+    weft_future_release(f);
+    CHECK_OK(weft_pool_close(pool));
+    CHECK_STATUS(weft_pool_submit(pool, &f, "square", &x, sizeof x), WEFT_ESHUTDOWN);
+    CHECK(f == NULL);
+    CHECK_OK(weft_pool_join(pool));
+    weft_pool_destroy(pool);
+}
+
+/* close() then join(): the calls already submitted still run. */
+WEFT_TEST(pool_join_waits_for_submitted_calls)
+{
+    enum { N = 5 };
+    int ms = 50;
+    weft_future *fs[N];
+    weft_pool *pool = make_pool(2, WEFT_START_DEFAULT);
+    int i;
+
+    for (i = 0; i < N; i++)
+        CHECK_OK(weft_pool_submit(pool, &fs[i], "sleep_ms", &ms, sizeof ms));
+    CHECK_OK(weft_pool_close(pool));
+    CHECK_OK(weft_pool_join(pool));
+    for (i = 0; i < N; i++) {
+        CHECK(weft_future_done(fs[i]));
+        CHECK_OK(weft_future_status(fs[i]));
+        weft_future_release(fs[i]);
+    }
+    weft_pool_destroy(pool);
+}
+
+/* A future outlives its pool; its result stays until its release. */
+WEFT_TEST(pool_future_outlives_the_pool)
+{
+    int x = 6;
+    weft_future *f;
+    weft_pool *pool = make_pool(1, WEFT_START_DEFAULT);
+
+    CHECK_OK(weft_pool_submit(pool, &f, "square", &x, sizeof x));
+    CHECK_OK(weft_pool_close(pool));
+    CHECK_OK(weft_pool_join(pool));
+    weft_pool_destroy(pool);
+    CHECK_EQ_INT(result_of(f)->value, 36);
+    weft_future_release(f);
+}
+
+static void initializer_runs_once_per_worker(weft_start_method method)
+{
+    enum { N = 12 };
+    weft_pool_opts opts = {.processes = 2, .method = method, .initializer = "init_mark"};
+    int values[N];
+    weft_buffer items[N];
+    weft_pool_result results[N];
+    weft_future *f;
+    weft_pool *pool = NULL;
+    size_t i;
+
+    skip_without_fork(method);
+    CHECK_OK(weft_pool_create(&pool, &opts));
+    int_items(values, items, N);
+    CHECK_OK(weft_pool_map(pool, "init_runs", items, N, results));
+    for (i = 0; i < N; i++)
+        CHECK_EQ_INT(results[i].value, 1);
+    free_results(results, N);
+    CHECK_OK(weft_pool_submit(pool, &f, "init_runs", NULL, 0));
+    CHECK_EQ_INT(result_of(f)->value, 1);
+    weft_future_release(f);
+    weft_pool_destroy(pool);
+}
+
+WEFT_TEST(pool_spawn_initializer_runs_once_per_worker)
+{
+    initializer_runs_once_per_worker(WEFT_START_SPAWN);
+}
+
+WEFT_TEST(pool_fork_initializer_runs_once_per_worker)
+{
+    initializer_runs_once_per_worker(WEFT_START_FORK);
+}
+
+WEFT_TEST(pool_failing_initializer_fails_the_tasks)
+{
+    weft_pool_opts user = {.processes = 2, .initializer = "init_fail_user"};
+    weft_pool_opts positive = {.processes = 1, .initializer = "init_fail_positive"};
+    weft_pool_opts missing = {.processes = 1, .initializer = "no_such_initializer"};
+    int values[4];
+    weft_buffer items[4];
+    weft_pool_result results[4];
+    weft_future *f;
+    weft_pool *pool = NULL;
+    size_t i;
+
+    CHECK_STATUS(weft_pool_create(&pool, &missing), WEFT_ENOENT);
+    CHECK(pool == NULL);
+    int_items(values, items, 4);
+    CHECK_OK(weft_pool_create(&pool, &user));
+    CHECK_STATUS(weft_pool_map(pool, "square", items, 4, results), WEFT_EUSER - 1);
+    for (i = 0; i < 4; i++)
+        CHECK_STATUS(results[i].status, WEFT_EUSER - 1);
+    free_results(results, 4);
+    CHECK_OK(weft_pool_submit(pool, &f, "square", &values[2], sizeof values[2]));
+    CHECK_STATUS(weft_future_result(f, weft_test_long(), NULL), WEFT_EUSER - 1);
+    weft_future_release(f);
+    weft_pool_destroy(pool);
+    CHECK_OK(weft_pool_create(&pool, &positive));
+    CHECK_STATUS(weft_pool_map(pool, "square", items, 2, results), WEFT_ECHILD);
+    free_results(results, 2);
+    weft_pool_destroy(pool);
+}
+
+static void max_tasks_per_child_replaces_workers(weft_start_method method)
+{
+    enum { N = 6 };
+    weft_pool_opts opts = {.processes = 1, .method = method, .max_tasks_per_child = 2};
+    int values[N];
+    weft_buffer items[N];
+    weft_pool_result results[N];
+    weft_pool *pool = NULL;
+    size_t i;
+
+    skip_without_fork(method);
+    CHECK_OK(weft_pool_create(&pool, &opts));
+    int_items(values, items, N);
+    CHECK_OK(weft_pool_map(pool, "whoami", items, N, results));
+    /* One worker at a time, each for two tasks: pids a a b b c c. */
+    for (i = 0; i < N; i += 2) {
+        CHECK_EQ_INT(results[i].value, results[i + 1].value);
+        if (i > 0)
+            CHECK_NE_INT(results[i].value, results[i - 1].value);
+    }
+    free_results(results, N);
+    weft_pool_destroy(pool);
+}
+
+WEFT_TEST(pool_spawn_max_tasks_per_child_replaces_workers)
+{
+    max_tasks_per_child_replaces_workers(WEFT_START_SPAWN);
+}
+
+WEFT_TEST(pool_fork_max_tasks_per_child_replaces_workers)
+{
+    max_tasks_per_child_replaces_workers(WEFT_START_FORK);
+}
+
+/* ---- ProcessPoolExecutor -------------------------------------------------------- */
+
+static void *identity(void *arg)
+{
+    return arg;
+}
+
+WEFT_TEST(pool_executor_of_processes_runs_targets)
+{
+    enum { N = 8 };
+    weft_executor *ex = NULL, *threads = NULL;
+    weft_future *fs[N], *f;
+    void *arg = NULL, *result = NULL;
+    int i;
+
+    CHECK_STATUS(weft_executor_create_processes(NULL, 2), WEFT_EINVAL);
+    CHECK_OK(weft_executor_create_processes(&ex, 2));
+    for (i = 0; i < N; i++)
+        CHECK_OK(weft_executor_submit_target(ex, &fs[i], "square", &i, sizeof i));
+    CHECK_OK(weft_futures_wait(fs, N, weft_test_long(), WEFT_ALL_COMPLETED));
+    for (i = 0; i < N; i++) {
+        CHECK_EQ_INT(result_of(fs[i])->value, i * i);
+        weft_future_release(fs[i]);
+    }
+    /* A worker that dies fails only its call. */
+    i = 5;
+    CHECK_OK(weft_executor_submit_target(ex, &f, "fragile", &i, sizeof i));
+    CHECK_STATUS(weft_future_result(f, weft_test_long(), &result), WEFT_ECHILD);
+    weft_future_release(f);
+    CHECK_OK(weft_executor_submit_target(ex, &f, "whoami", NULL, 0));
+    CHECK_NE_INT(result_of(f)->value, (int)(weft_getpid() & 0x7fffffff));
+    weft_future_release(f);
+    /* Function pointers cannot cross to another process. */
+    CHECK_STATUS(weft_executor_submit(ex, &f, identity, arg), WEFT_EINVAL);
+    CHECK(strstr(weft_last_error_message(), "executor_submit_target") != NULL);
+    CHECK_STATUS(weft_executor_map(ex, identity, &arg, &result, 1, 1.0),
+                 WEFT_EINVAL);
+    CHECK_STATUS(weft_executor_submit_target(ex, &f, "no_such_target", NULL, 0), WEFT_ENOENT);
+    CHECK_STATUS(weft_executor_submit_target(NULL, &f, "square", NULL, 0), WEFT_EINVAL);
+    CHECK_OK(weft_executor_create(&threads, 1, NULL));
+    CHECK_STATUS(weft_executor_submit_target(threads, &f, "square", NULL, 0), WEFT_EINVAL);
+    CHECK(f == NULL);
+    weft_executor_destroy(threads);
+    /* shutdown then destroy, with a call still pending: it runs first. */
+    i = 7;
+    CHECK_OK(weft_executor_submit_target(ex, &f, "square", &i, sizeof i));
+    weft_executor_shutdown(ex, false, false);
+    CHECK_STATUS(weft_executor_submit_target(ex, &fs[0], "square", &i, sizeof i),
+                 WEFT_ESHUTDOWN);
+    weft_executor_destroy(ex);
+    CHECK_EQ_INT(result_of(f)->value, 49);
+    weft_future_release(f);
 }

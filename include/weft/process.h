@@ -48,6 +48,7 @@
 #define WEFT_PROCESS_H
 
 #include "base.h"
+#include "executor.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -239,7 +240,18 @@ typedef struct weft_pool weft_pool;
 typedef struct weft_pool_opts {
     int processes;            /**< workers; 0: weft_cpu_count() */
     weft_start_method method; /**< how workers start; default spawn */
-    void *reserved[4]; /**< zero: room for later fields (weft/base.h) */
+    /** NULL, or a registered target run once in each worker before its
+     *  first task (Pool(initializer=)), with no argument. It returns 0
+     *  when the worker is ready; any other value fails the task that
+     *  worker was given, with that value when it is a code of the
+     *  program's own (<= `WEFT_EUSER`), else with `WEFT_ECHILD`, and the
+     *  worker is replaced, so every task fails while the initializer does
+     *  (Python's pool would start workers over and over instead). */
+    const char *initializer;
+    /** Tasks a worker runs before it is replaced by a new one
+     *  (maxtasksperchild); 0: no limit. */
+    size_t max_tasks_per_child;
+    void *reserved[2]; /**< zero: room for later fields (weft/base.h) */
 } weft_pool_opts;
 
 /** One input of weft_pool_map(). */
@@ -283,7 +295,8 @@ WEFT_API int weft_pool_create(weft_pool **out, const weft_pool_opts *opts);
  * Run `target` on each of `count` inputs in the workers and store each
  * outcome in `results[i]` (Pool.map). A worker that ends in the middle of
  * an input makes that input's status `WEFT_ECHILD` and is replaced; the
- * other inputs still run. Maps from several threads take turns.
+ * other inputs still run. Maps from several threads, and submitted calls
+ * (weft_pool_submit()), share the workers, in the order submitted.
  * \param pool the pool.
  * \param target the name a target was registered under.
  * \param items the `count` inputs.
@@ -303,6 +316,77 @@ WEFT_API int weft_pool_create(weft_pool **out, const weft_pool_opts *opts);
  */
 WEFT_API int weft_pool_map(weft_pool *pool, const char *target, const weft_buffer *items,
                            size_t count, weft_pool_result *results);
+
+/**
+ * Run `target` on one input in a worker, without waiting
+ * (Pool.apply_async). The future's result (weft_future_result()) is a
+ * `weft_pool_result *` whose `status` is `WEFT_OK`, holding the target's
+ * return value and reply bytes; it and its `data` belong to the future and
+ * stay valid until weft_future_release() (do not free `data`). When the
+ * input fails (its worker ended while running it: `WEFT_ECHILD`, or the
+ * pool was terminated; `WEFT_ENOENT` in the worker; a failing
+ * initializer), weft_future_result() and weft_future_status() return that
+ * status instead (Future.exception()), and only that input fails.
+ * Calls and maps take turns in the order submitted; weft_futures_wait()
+ * and weft_futures_next() (imap_unordered) work on these futures too, and
+ * weft_future_cancel() cancels one that has not started.
+ * \param pool the pool.
+ * \param out receives the future; release it with weft_future_release().
+ * \param target the name a target was registered under.
+ * \param arg the input (copied); NULL is fine when `len` is 0.
+ * \param len how many bytes.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL `pool`, `out` or `target`,
+ *          or NULL `arg` with `len` > 0; `WEFT_ENOENT` for an unregistered
+ *          target; `WEFT_ESHUTDOWN` after weft_pool_close() or
+ *          weft_pool_terminate(); `WEFT_ENOMEM`. `*out` is NULL on failure.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks on the workers. A done callback of
+ * such a future runs on one of the pool's threads: it must not wait for
+ * the same pool (a map, a join), which could need that thread.
+ */
+WEFT_API int weft_pool_submit(weft_pool *pool, weft_future **out, const char *target,
+                              const void *arg, size_t len);
+
+/**
+ * Make an executor whose calls run in `max_workers` worker processes
+ * (ProcessPoolExecutor): a weft_pool behind the weft/executor.h calls.
+ * Submit with weft_executor_submit_target(); weft_executor_submit() and
+ * weft_executor_map() take function pointers, which another process cannot
+ * call, and refuse with `WEFT_EINVAL`. weft_executor_shutdown() and the
+ * futures work as for threads; the worker processes end at
+ * weft_executor_destroy(), after the calls, and at an orderly exit.
+ * \param out receives the executor; give it back with
+ *        weft_executor_destroy().
+ * \param max_workers worker processes; 0: weft_cpu_count().
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL `out` or `max_workers` over
+ *          INT_MAX; the statuses of weft_pool_create() (a worker that did
+ *          not start: nothing is left running).
+ * \par Thread safety:
+ * Safe from any thread. Blocks while the workers start.
+ */
+WEFT_API int weft_executor_create_processes(weft_executor **out, size_t max_workers);
+
+/**
+ * Run `target` on one input in a worker process of an executor of
+ * weft_executor_create_processes() (ProcessPoolExecutor.submit). The
+ * future is as weft_pool_submit()'s: its result is a `weft_pool_result *`
+ * valid until weft_future_release(); a worker that dies fails only that
+ * call, with `WEFT_ECHILD` (Python would break the whole executor).
+ * \param executor an executor of processes.
+ * \param out receives the future; release it with weft_future_release().
+ * \param target the name a target was registered under.
+ * \param arg the input (copied); NULL is fine when `len` is 0.
+ * \param len how many bytes.
+ * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL `executor`, `out` or
+ *          `target`, NULL `arg` with `len` > 0, or an executor of threads;
+ *          `WEFT_ENOENT` for an unregistered target; `WEFT_ESHUTDOWN` after
+ *          weft_executor_shutdown(); `WEFT_ENOMEM`. `*out` is NULL on
+ *          failure.
+ * \par Thread safety:
+ * Safe from any thread. Never blocks on the workers.
+ */
+WEFT_API int weft_executor_submit_target(weft_executor *executor, weft_future **out,
+                                         const char *target, const void *arg, size_t len);
 
 /**
  * In a target run by a pool worker: make `data` (copied) the bytes of this
@@ -343,7 +427,7 @@ WEFT_API int weft_pool_terminate(weft_pool *pool);
 /**
  * Wait for every worker to end (join()), after weft_pool_close() or
  * weft_pool_terminate(): after close, each worker is told to stop once the
- * maps still running are done.
+ * maps and submitted calls still queued or running are done.
  * \param pool the pool.
  * \returns `WEFT_OK`; `WEFT_EINVAL` for NULL or a pool still open (Python
  *          raises ValueError).
