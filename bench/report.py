@@ -45,6 +45,7 @@ its own command line). Standard library only; Python 3.8 or later.
 """
 
 import argparse
+import copy
 import datetime
 import math
 import os
@@ -396,7 +397,9 @@ def collect(runs):
                 regimes.append(NO_REGIME)
             homes = [families.setdefault((row.family, NO_REGIME), Family(row.family, NO_REGIME))]
         for fam in homes:
-            fam.rows.append(row)
+            # A copy in each: link() sets a row's weft row, which is the
+            # regime's own.
+            fam.rows.append(copy.copy(row))
     for fam in families.values():
         fam.link()
     names = {name for name, _ in families}

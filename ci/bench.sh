@@ -4,7 +4,7 @@
 # in build-bench/ (removed first), run every bench in full in each regime
 # below and bench/python_ref.py once (when python3 is installed), keep their
 # raw output in build-bench/bench-output/, and write bench/RESULTS.md and
-# bench/results.svg from it with bench/report.py (about 45 minutes on two
+# bench/results.svg from it with bench/report.py (about 20 minutes on two
 # cores).
 #
 # The regimes (each bench measures and prints its own first, see

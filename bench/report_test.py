@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Checks of bench/report.py on bench/report_sample.txt (CTest
+bench.report.figures): each figure the report derives must be the one its
+inputs give. Standard library only.
+
+    python3 bench/report_test.py OUT_DIR
+"""
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def headline_cells(text, family, regime):
+    """The cells of the headline row of `family` in `regime`."""
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 9 and cells[0] == family and cells[1] == regime:
+            return cells
+    sys.exit("report_test: no headline row for %s in %s" % (family, regime))
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: report_test.py OUT_DIR")
+    out = sys.argv[1]
+    subprocess.run([sys.executable, os.path.join(HERE, "report.py"), "--out-dir", out,
+                    os.path.join(HERE, "report_sample.txt")], check=True)
+    with open(os.path.join(out, "RESULTS.md"), encoding="utf-8") as f:
+        text = f.read()
+    failures = []
+    # Python's row (80 ns) is set beside each regime's own weft row: 20 ns
+    # pinned and quiet, 21 ns unpinned under external load.
+    for regime, want in (("pinned, quiet", "4.00×"), ("unpinned, external-load", "3.81×")):
+        got = headline_cells(text, "lock.uncontended", regime)[8]
+        if not got.startswith(want):
+            failures.append("lock.uncontended, %s: vs Python %r, expected %s" % (regime, got, want))
+    for failure in failures:
+        print("report_test: " + failure)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
