@@ -167,14 +167,14 @@ _Static_assert(sizeof(weft_popen_opts) == sizeof(popen_opts_before_pass),
 /* What a start with handles to pass holds: their handoffs, the pipe that
  * carries them, and the files the child inherits, the pipe's read end
  * first, then the handles' (`as`: their names in the child). */
-typedef struct passing {
+typedef struct popen_passing {
     weft__ipc_pass handles;
     weft_sys_file read_end, write_end;
     weft_sys_file *files, *as;
     size_t nfiles;
-} passing;
+} popen_passing;
 
-static void passing_free(passing *ps)
+static void passing_free(popen_passing *ps)
 {
     if (ps->read_end != WEFT__NO_FILE)
         weft_sys_close(ps->read_end);
@@ -190,11 +190,11 @@ static void passing_free(passing *ps)
 
 /* Look at every handle, so that a bad one fails the start before anything
  * is made, and get the pipe ready; nothing to do without handles. */
-static int passing_prepare(passing *ps, const void *const *pass, size_t npass)
+static int passing_prepare(popen_passing *ps, const void *const *pass, size_t npass)
 {
     int rc;
 
-    *ps = (passing){.read_end = WEFT__NO_FILE, .write_end = WEFT__NO_FILE};
+    *ps = (popen_passing){.read_end = WEFT__NO_FILE, .write_end = WEFT__NO_FILE};
     if (npass > PASS_MAX)
         return weft__fail(WEFT_EINVAL, "npass %zu: a child is given at most %d handles", npass,
                           PASS_MAX);
@@ -221,7 +221,7 @@ static int passing_prepare(passing *ps, const void *const *pass, size_t npass)
  * (PASS_MAX), so the write never waits for the child; the parent's read
  * end, open until then, keeps it from failing should the child have ended
  * already. */
-static int passing_send(passing *ps)
+static int passing_send(popen_passing *ps)
 {
     int rc = WEFT_OK;
 
@@ -248,7 +248,7 @@ int weft_popen_start(weft_popen **out, const char *const argv[], const weft_pope
     weft_sys_file parent[3] = {WEFT__NO_FILE, WEFT__NO_FILE, WEFT__NO_FILE};
     bool owned[3] = {false, false, false};
     weft_sys_child sys;
-    passing ps;
+    popen_passing ps;
     weft_popen *p;
     int i, rc = WEFT_OK;
 
