@@ -38,10 +38,19 @@
  *     (PTHREAD_PROCESS_SHARED) and "pthread robust pshared mutex" (also
  *     PTHREAD_MUTEX_ROBUST: weft's like for like), both in an anonymous
  *     shared mapping.
- *   - weft_pqueue against a hand-written queue and Python's
- *     multiprocessing.Queue: see PQUEUE below (to come with weft_pqueue).
- *   Python's multiprocessing.Pipe is measured by bench/python_ref.py, in
- *   the same families, so bench/report.py sets the two side by side.
+ *   - Process queues, a parent and one fork child, as the connections:
+ *       round trip: the parent puts an 8-byte message into one
+ *         weft_pqueue, the child gets it and puts it into a second, the
+ *         parent gets it; microseconds per round trip (pqueue.roundtrip.8);
+ *       throughput: the parent puts 64-byte messages, the child gets each
+ *         (thousands of messages/s, pqueue.throughput.64).
+ *     Both queues unbounded, passed to the child in `pass`; CPU time as
+ *     for the connections. Competitors: weft_pqueue, and the raw
+ *     socketpair for reference (one reader, one writer: no queue). The
+ *     issue's target (>= 20x) is against Python's multiprocessing.Queue.
+ *   Python's multiprocessing.Pipe and multiprocessing.Queue are measured by
+ *   bench/python_ref.py, in the same families, so bench/report.py sets
+ *   them side by side.
  *
  * How
  *   Each repetition of a family is --slices turns; in each turn every
@@ -95,6 +104,7 @@
 #define MAX_REPS BENCH_MAX_REPS
 #define MAX_SLICES 100
 #define TARGET "bench_ipc_serve"
+#define TARGET_PQUEUE "bench_ipc_pqueue"
 
 typedef struct settings {
     int reps;
@@ -270,6 +280,36 @@ static const void *raw_recv(void *ctx, size_t *len)
 
 static const transport raw_transport = {"raw", raw_send, raw_recv};
 
+/* weft_pqueue: a queue each way (a queue has no ends: a process gets what
+ * another put); the last message received, to free. */
+typedef struct pqueue_end {
+    weft_pqueue *in, *out;
+    void *last;
+} pqueue_end;
+
+static void pqueue_send(void *ctx, const void *msg, size_t len)
+{
+    int rc = weft_pqueue_put(((pqueue_end *)ctx)->out, msg, len, WEFT_FOREVER);
+
+    if (rc != WEFT_OK)
+        die("weft_pqueue_put: %s", weft_strerror(rc));
+}
+
+static const void *pqueue_recv(void *ctx, size_t *len)
+{
+    pqueue_end *e = ctx;
+    int rc;
+
+    weft_free(e->last);
+    e->last = NULL;
+    rc = weft_pqueue_get(e->in, &e->last, len, WEFT_FOREVER);
+    if (rc != WEFT_OK)
+        die("weft_pqueue_get: %s", weft_strerror(rc));
+    return e->last;
+}
+
+static const transport pqueue_transport = {"weft_pqueue", pqueue_send, pqueue_recv};
+
 /* ---- The child ----------------------------------------------------------------------
  * It echoes the first message (so the parent knows it runs), then echoes
  * every message (ECHO) or only reads it (SINK), until an empty message:
@@ -317,21 +357,62 @@ static int weft_child(const void *arg, size_t len)
     return 0;
 }
 
+/* The pqueue child: it gets from the first queue passed, puts into the
+ * second. */
+static int pqueue_child(const void *arg, size_t len)
+{
+    pqueue_end e = {weft_process_passed(0), weft_process_passed(1), NULL};
+    child_args a;
+
+    if (!e.in || !e.out || len != sizeof a)
+        die("pqueue child: no queues passed, or a bad argument");
+    memcpy(&a, arg, sizeof a);
+    serve(&pqueue_transport, &e, a);
+    weft_free(e.last);
+    weft_pqueue_close(e.in);
+    weft_pqueue_close(e.out);
+    return 0;
+}
+
 /* ---- A connection run -----------------------------------------------------------------
  * One competitor's child, started and ended around the timed part. */
 
-enum { C_WEFT, C_SOCKETPAIR, C_PIPE, NCONN };
-static const char *const conn_names[NCONN] = {"weft", "raw socketpair", "raw pipe (ref)"};
+/* The transports a family's competitors use: the connections', then the
+ * process queue's. */
+enum { C_WEFT, C_SOCKETPAIR, C_PIPE, NCONN, C_PQUEUE = NCONN, NKIND };
+static const char *const kind_names[NKIND] = {"weft", "raw socketpair", "raw pipe (ref)",
+                                              "weft_pqueue"};
+static const char *const *const conn_names = kind_names;
+static const int conn_kinds[NCONN] = {C_WEFT, C_SOCKETPAIR, C_PIPE};
+/* The pqueue families: weft_pqueue, and a socketpair for reference (what a
+ * message between the two processes costs at the least; no queue). */
+enum { NPQ = 2 };
+static const char *const pq_names[NPQ] = {"weft", "raw socketpair (ref)"};
+static const int pq_kinds[NPQ] = {C_PQUEUE, C_SOCKETPAIR};
 
 typedef struct peer {
     int kind;
     const transport *t;
     void *ctx;
     weft_end weft;
+    pqueue_end pq;
     raw_end raw;
     weft_process *proc;
     pid_t pid;
 } peer;
+
+/* A weft fork child running `target`, given the n handles of `pass`. */
+static weft_process *start_weft_child(const char *target, const void *const *pass, size_t n,
+                                      child_args a)
+{
+    weft_process_opts opts = {.method = WEFT_START_FORK, .pass = pass, .npass = n};
+    weft_process *proc;
+    int rc = weft_process_start(&proc, target, &a, sizeof a, &opts);
+
+    if (rc != WEFT_OK)
+        die("weft_process_start: %s", weft_strerror(rc));
+    return proc;
+}
 
 static void peer_start(peer *p, int kind, int mode)
 {
@@ -342,19 +423,29 @@ static void peer_start(peer *p, int kind, int mode)
     if (kind == C_WEFT) {
         weft_conn *mine, *theirs;
         const void *pass[1];
-        weft_process_opts opts = {.method = WEFT_START_FORK, .pass = pass, .npass = 1};
         int rc = weft_pipe(&mine, &theirs, true);
 
         if (rc != WEFT_OK)
             die("weft_pipe: %s", weft_strerror(rc));
         pass[0] = theirs;
-        rc = weft_process_start(&p->proc, TARGET, &a, sizeof a, &opts);
-        if (rc != WEFT_OK)
-            die("weft_process_start: %s", weft_strerror(rc));
+        p->proc = start_weft_child(TARGET, pass, 1, a);
         weft_conn_close(theirs); /* the child has its own: its end alone */
         p->weft.conn = mine;
         p->t = &weft_transport;
         p->ctx = &p->weft;
+    } else if (kind == C_PQUEUE) {
+        const void *pass[2];
+        int rc = weft_pqueue_create(&p->pq.out, 0);
+
+        if (rc == WEFT_OK)
+            rc = weft_pqueue_create(&p->pq.in, 0);
+        if (rc != WEFT_OK)
+            die("weft_pqueue_create: %s", weft_strerror(rc));
+        pass[0] = p->pq.out; /* the child gets what the parent puts */
+        pass[1] = p->pq.in;
+        p->proc = start_weft_child(TARGET_PQUEUE, pass, 2, a);
+        p->t = &pqueue_transport;
+        p->ctx = &p->pq;
     } else {
         int to_child[2], to_parent[2];
         raw_end child_end = {0};
@@ -394,7 +485,7 @@ static void peer_start(peer *p, int kind, int mode)
         p->t->send(p->ctx, "hello", 5);
         (void)p->t->recv(p->ctx, &len);
         if (len != 5)
-            die("%s: the child's greeting came back with %zu bytes", conn_names[kind], len);
+            die("%s: the child's greeting came back with %zu bytes", kind_names[kind], len);
     }
 }
 
@@ -408,23 +499,26 @@ static int64_t peer_stop(peer *p)
     p->t->send(p->ctx, "", 0);
     m = p->t->recv(p->ctx, &len);
     if (len != sizeof child_cpu)
-        die("%s: the child's last answer has %zu bytes", conn_names[p->kind], len);
+        die("%s: the child's last answer has %zu bytes", kind_names[p->kind], len);
     memcpy(&child_cpu, m, sizeof child_cpu);
     return child_cpu;
 }
 
 static void peer_end(peer *p)
 {
-    if (p->kind == C_WEFT) {
+    if (p->proc) {
         int code = -1, rc = weft_process_join(p->proc, WEFT_FOREVER);
 
         if (rc == WEFT_OK)
             rc = weft_process_exitcode(p->proc, &code);
         if (rc != WEFT_OK || code != 0)
-            die("weft child: %s, exit code %d", weft_strerror(rc), code);
+            die("%s child: %s, exit code %d", kind_names[p->kind], weft_strerror(rc), code);
         weft_process_release(p->proc);
         weft_free(p->weft.last);
         weft_conn_close(p->weft.conn);
+        weft_free(p->pq.last);
+        weft_pqueue_close(p->pq.in);
+        weft_pqueue_close(p->pq.out);
     } else {
         int status = 0;
 
@@ -433,7 +527,7 @@ static void peer_end(peer *p)
             close(p->raw.wfd);
         if (waitpid(p->pid, &status, 0) != p->pid || !WIFEXITED(status) ||
             WEXITSTATUS(status) != 0)
-            die("%s child: did not end with code 0 (status 0x%x)", conn_names[p->kind],
+            die("%s child: did not end with code 0 (status 0x%x)", kind_names[p->kind],
                 (unsigned)status);
         free(p->raw.buf);
     }
@@ -461,7 +555,7 @@ static sample run_roundtrip(int kind, size_t size, long long n)
         p.t->send(p.ctx, out, size);
         const char *back = p.t->recv(p.ctx, &len);
         if (len != size || back[0] != (char)i)
-            die("%s: round trip %lld came back wrong", conn_names[kind], i);
+            die("%s: round trip %lld came back wrong", kind_names[kind], i);
     }
     cpu = peer_stop(&p) + cpu_ns(RUSAGE_SELF) - c0;
     wall = weft_monotonic_ns() - t0;
@@ -624,13 +718,6 @@ static sample run_contended(int k, long long n)
                     (double)(sh->cpu_ns[0] + sh->cpu_ns[1]) / (double)(2 * n)};
 }
 
-/* ---- PQUEUE: weft_pqueue (issue 16 item 3) ---------------------------------------------
- * To come with weft_pqueue: its families (pqueue.1p1c, pqueue.4p4c: items/s
- * through one queue between processes, producers and consumers each a fork
- * child) against a hand-written queue in shared memory and Python's
- * multiprocessing.Queue (python_ref.py), target >= 20x Python. Add them as
- * a FAMILIES entry below, with the run function beside run_contended. */
-
 /* ---- Families ---------------------------------------------------------------------- */
 
 typedef struct family {
@@ -643,18 +730,19 @@ typedef struct family {
     int base; /* the baseline competitor */
     sample (*run)(const struct family *f, int comp, const settings *s);
     size_t size;
+    const int *kinds; /* message families: each competitor's transport */
 } family;
 
 static sample fam_roundtrip(const family *f, int comp, const settings *s)
 {
-    return run_roundtrip(comp, f->size, f->size > 4096 ? s->trips / 4 : s->trips);
+    return run_roundtrip(f->kinds[comp], f->size, f->size > 4096 ? s->trips / 4 : s->trips);
 }
 
 static sample fam_throughput(const family *f, int comp, const settings *s)
 {
     bool small = f->size < 4096;
 
-    return run_throughput(comp, f->size, small ? s->msgs : s->mib, small);
+    return run_throughput(f->kinds[comp], f->size, small ? s->msgs : s->mib, small);
 }
 
 static sample fam_uncontended(const family *f, int comp, const settings *s)
@@ -671,19 +759,23 @@ static sample fam_contended(const family *f, int comp, const settings *s)
 
 static const family families[] = {
     {"conn.roundtrip.8", "round trip of an 8-byte message", "us", "CPU us", false, NCONN,
-     conn_names, C_SOCKETPAIR, fam_roundtrip, 8},
+     conn_names, C_SOCKETPAIR, fam_roundtrip, 8, conn_kinds},
     {"conn.roundtrip.4k", "round trip of a 4 KiB message", "us", "CPU us", false, NCONN,
-     conn_names, C_SOCKETPAIR, fam_roundtrip, 4096},
+     conn_names, C_SOCKETPAIR, fam_roundtrip, 4096, conn_kinds},
     {"conn.roundtrip.64k", "round trip of a 64 KiB message", "us", "CPU us", false, NCONN,
-     conn_names, C_SOCKETPAIR, fam_roundtrip, 65536},
+     conn_names, C_SOCKETPAIR, fam_roundtrip, 65536, conn_kinds},
     {"conn.throughput.1m", "one way, 1 MiB messages", "MiB/s", "CPU ns/msg", true, NCONN,
-     conn_names, C_SOCKETPAIR, fam_throughput, 1 << 20},
+     conn_names, C_SOCKETPAIR, fam_throughput, 1 << 20, conn_kinds},
     {"conn.throughput.64", "one way, 64-byte messages", "kmsg/s", "CPU ns/msg", true, NCONN,
-     conn_names, C_SOCKETPAIR, fam_throughput, 64},
+     conn_names, C_SOCKETPAIR, fam_throughput, 64, conn_kinds},
     {"plock.uncontended", "acquire + increment + release, one process", "ns/op", NULL, false,
-     NLOCK, lock_names, L_PSHARED, fam_uncontended, 0},
+     NLOCK, lock_names, L_PSHARED, fam_uncontended, 0, NULL},
     {"plock.contended.2proc", "2 processes hammer one lock", "ns/op", "CPU ns/op", false, NLOCK,
-     lock_names, L_PSHARED, fam_contended, 0},
+     lock_names, L_PSHARED, fam_contended, 0, NULL},
+    {"pqueue.roundtrip.8", "an 8-byte message put, got and put back through two queues", "us",
+     "CPU us", false, NPQ, pq_names, 1, fam_roundtrip, 8, pq_kinds},
+    {"pqueue.throughput.64", "64-byte messages put by one process, got by the other", "kmsg/s",
+     "CPU ns/msg", true, NPQ, pq_names, 1, fam_throughput, 64, pq_kinds},
 };
 enum { NFAM = sizeof families / sizeof families[0], MAXCOMP = 3 };
 
@@ -751,8 +843,9 @@ static void print_results(const bool *active, int reps)
 
 static const char usage[] =
     "usage: bench_ipc [options]\n"
-    "  weft_conn round trip and throughput against a raw socketpair and pipe, and\n"
-    "  weft_plock against process-shared pthread mutexes, between fork children.\n"
+    "  weft_conn round trip and throughput against a raw socketpair and pipe,\n"
+    "  weft_plock against process-shared pthread mutexes, and weft_pqueue round trip\n"
+    "  and throughput, between fork children.\n"
     "  --reps N        repetitions (default 5; --smoke 1; WEFT_BENCH_REPS)\n"
     "  --slices N      turns per repetition, each competitor doing 1/N of the work in\n"
     "                  each (default 5; --smoke 1; WEFT_BENCH_SLICES)\n"
@@ -793,7 +886,8 @@ int main(int argc, char **argv)
     int nactive = 0;
     int64_t started;
 
-    if (weft_process_register(TARGET, weft_child) != WEFT_OK)
+    if (weft_process_register(TARGET, weft_child) != WEFT_OK ||
+        weft_process_register(TARGET_PQUEUE, pqueue_child) != WEFT_OK)
         die("weft_process_register failed");
     weft_process_main(argc, argv);
     bench_parse_options(options, BENCH_NOPTS(options), usage, argc, argv);
@@ -811,7 +905,7 @@ int main(int argc, char **argv)
     part.ops = s.ops / s.slices + 1;
 
     printf("weft bench_ipc: weft_conn against a raw socketpair and pipe, weft_plock against "
-           "process-shared pthread mutexes\n");
+           "process-shared pthread mutexes, weft_pqueue\n");
     print_command(argc, argv, options, BENCH_NOPTS(options));
     printf("settings: %d repetition%s of %d turn%s; %lld round trips per repetition (%lld at 64 KiB); %lld MiB in "
            "1 MiB messages, %lld 64-byte messages per throughput repetition; %lld uncontended lock "
@@ -882,11 +976,13 @@ int main(int argc, char **argv)
             print_target(f, C_SOCKETPAIR, 0.9, true, s.reps);
             continue;
         }
+        if (families[f].names == pq_names)
+            continue; /* its target is against Python: below */
         for (int k = L_PSHARED; k < NLOCK; k++)
             print_target(f, k, 1.1, false, s.reps);
     }
-    printf("  against Python's multiprocessing.Pipe (target >= 10x): bench/python_ref.py, in "
-           "bench/RESULTS.md\n\n");
+    printf("  against Python's multiprocessing.Pipe (target >= 10x) and multiprocessing.Queue "
+           "(pqueue, target >= 20x): bench/python_ref.py, in bench/RESULTS.md\n\n");
     print_results(active, s.reps);
     printf("\ntotal time: %.1f s\n", (double)(weft_monotonic_ns() - started) / 1e9);
     weft_plock_close(plock);

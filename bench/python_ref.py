@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """python_ref.py: Python 3's own threading, queue, concurrent.futures,
-subprocess and multiprocessing.Pipe, measured the way the C benches measure
-weft, for reference.
+subprocess, multiprocessing.Pipe and multiprocessing.Queue, measured the way
+the C benches measure weft, for reference.
 
 weft gives C programs Python's concurrency model; this shows what the same
 operations cost in Python itself. Every measured row also prints the
@@ -45,6 +45,7 @@ THREAD = "Python threading.Thread"
 LOCAL = "Python threading.local"
 SUBPROCESS = "Python subprocess.run"
 PIPE = "Python multiprocessing.Pipe"
+MPQUEUE = "Python multiprocessing.Queue"
 
 # How much work one run does: (full, smoke).
 SIZES = {
@@ -272,12 +273,42 @@ class Sample:
         self.cpu = cpu
 
 
-# multiprocessing.Pipe, as bench_ipc measures weft_conn: a fork child (where
-# the platform has fork) echoes the first message, then echoes every message
-# (ECHO) or only reads it (SINK) until an empty one, and answers that with
-# the CPU seconds its loop took. Python's Connection frames each message
-# with a length itself (send_bytes / recv_bytes).
+# multiprocessing.Pipe and multiprocessing.Queue, as bench_ipc measures
+# weft_conn and weft_pqueue: a fork child (where the platform has fork)
+# echoes the first message, then echoes every message (ECHO) or only reads
+# it (SINK) until an empty one, and answers that with the CPU seconds its
+# loop took. Python's Connection frames each message with a length itself
+# (send_bytes / recv_bytes); a Queue pickles the bytes object, as it does
+# whatever a program puts.
 ECHO, SINK = 0, 1
+
+
+class QueueEnd:
+    """One process's side of two multiprocessing.Queues, one each way, with
+    a Connection's calls, so that the Pipe's child and loops drive it as
+    they are (as bench_ipc passes two weft_pqueues)."""
+
+    def __init__(self, inq, outq):
+        self.inq, self.outq = inq, outq
+
+    def send_bytes(self, m):
+        self.outq.put(m)
+
+    def recv_bytes(self):
+        return self.inq.get()
+
+    def close(self):
+        """Nothing: both processes keep using the queues, and a Queue's
+        feeder thread is flushed when its process ends."""
+
+
+def pipe_ends(ctx):
+    return ctx.Pipe(duplex=True)
+
+
+def queue_ends(ctx):
+    to_child, to_parent = ctx.Queue(), ctx.Queue()
+    return QueueEnd(to_parent, to_child), QueueEnd(to_child, to_parent)
 
 
 def pipe_child(conn, mode):
@@ -299,17 +330,18 @@ def pipe_context():
     return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
-def pipe_run(mode, loop):
-    """Start the child, time loop(conn) and the child's last answer: the
-    wall seconds and the CPU seconds of both processes."""
+def pipe_run(ends, mode, loop):
+    """Start the child with the other of the ends(ctx) made (a Pipe's or
+    two Queues'), time loop(conn) and the child's last answer: the wall
+    seconds and the CPU seconds of both processes."""
     ctx = pipe_context()
-    mine, theirs = ctx.Pipe(duplex=True)
+    mine, theirs = ends(ctx)
     child = ctx.Process(target=pipe_child, args=(theirs, mode))
     child.start()
     theirs.close()
     mine.send_bytes(b"hello")
     if mine.recv_bytes() != b"hello":
-        raise SystemExit("python_ref.py: the Pipe child's greeting came back wrong")
+        raise SystemExit("python_ref.py: the child's greeting came back wrong")
     t0, cpu0 = perf(), time.process_time()
     loop(mine)
     mine.send_bytes(b"")
@@ -318,13 +350,14 @@ def pipe_run(mode, loop):
     child.join()
     mine.close()
     if child.exitcode != 0:
-        raise SystemExit("python_ref.py: the Pipe child ended with code %s" % child.exitcode)
+        raise SystemExit("python_ref.py: the child ended with code %s" % child.exitcode)
     return wall, cpu
 
 
-def pipe_roundtrip(size):
-    """send_bytes of `size` bytes, the child sends them back, recv_bytes:
-    us per round trip (a quarter as many trips at 64 KiB, as bench_ipc)."""
+def pipe_roundtrip(size, ends=pipe_ends):
+    """send_bytes (put) of `size` bytes, the child sends them back,
+    recv_bytes (get): us per round trip (a quarter as many trips at 64 KiB,
+    as bench_ipc)."""
 
     def run(cfg):
         n = cfg.pipe_trips if size <= 4096 else max(cfg.pipe_trips // 4, 1)
@@ -335,17 +368,18 @@ def pipe_roundtrip(size):
             for _ in range(n):
                 send(msg)
                 if len(recv()) != size:
-                    raise SystemExit("python_ref.py: a Pipe round trip came back wrong")
+                    raise SystemExit("python_ref.py: a round trip came back wrong")
 
-        wall, cpu = pipe_run(ECHO, loop)
+        wall, cpu = pipe_run(ends, ECHO, loop)
         return Sample(wall / n * 1e6, cpu / n * 1e6)
 
     return run
 
 
-def pipe_throughput(size):
-    """send_bytes of `size`-byte messages one way, the child reads each:
-    MiB/s for 1 MiB messages, thousands of messages/s for small ones."""
+def pipe_throughput(size, ends=pipe_ends):
+    """send_bytes (put) of `size`-byte messages one way, the child reads
+    each: MiB/s for 1 MiB messages, thousands of messages/s for small
+    ones."""
 
     def run(cfg):
         small = size < 4096
@@ -357,15 +391,12 @@ def pipe_throughput(size):
             for _ in range(n):
                 send(msg)
 
-        wall, cpu = pipe_run(SINK, loop)
+        wall, cpu = pipe_run(ends, SINK, loop)
         value = n / wall / 1e3 if small else n * size / wall / 1048576.0
         return Sample(value, cpu / n * 1e9)
 
     return run
 
-
-# PQUEUE: multiprocessing.Queue against weft_pqueue (issue 16 item 3) comes
-# here with bench_ipc's pqueue families: a MEASUREMENTS row per family.
 
 # (family, competitor, unit, higher is better, function[, CPU unit]); the
 # order of the table. A row with a CPU unit returns a Sample and also
@@ -391,6 +422,9 @@ MEASUREMENTS = [
     ("conn.roundtrip.64k", PIPE, "us", False, pipe_roundtrip(65536), "CPU us"),
     ("conn.throughput.1m", PIPE, "MiB/s", True, pipe_throughput(1 << 20), "CPU ns/msg"),
     ("conn.throughput.64", PIPE, "kmsg/s", True, pipe_throughput(64), "CPU ns/msg"),
+    ("pqueue.roundtrip.8", MPQUEUE, "us", False, pipe_roundtrip(8, queue_ends), "CPU us"),
+    ("pqueue.throughput.64", MPQUEUE, "kmsg/s", True, pipe_throughput(64, queue_ends),
+     "CPU ns/msg"),
     (None, "(empty loop)", "ns", False, empty_loop),
 ]
 
@@ -439,7 +473,8 @@ def parse_args(argv):
         prog="python_ref.py",
         description="Python 3 reference for weft's benches: threading.Lock, queue.Queue, "
                     "concurrent.futures.ThreadPoolExecutor, threading.Thread, threading.local, "
-                    "subprocess.run and multiprocessing.Pipe, with the @result lines "
+                    "subprocess.run, multiprocessing.Pipe and multiprocessing.Queue, with the "
+                    "@result lines "
                     "bench/report.py reads.")
     parser.add_argument("--smoke", action="store_true",
                         help="a quick check: one repetition, short runs (a few seconds)")
@@ -473,8 +508,8 @@ def main(argv):
     command = ("WEFT_BENCH_REPS=%s " % shlex.quote(env) if env else "") + " ".join(
         shlex.quote(a) for a in [os.path.basename(sys.executable) or "python3"] + sys.argv)
     uname = platform.uname()
-    print("weft python_ref: Python 3's threading, queue, concurrent.futures, subprocess and "
-          "multiprocessing.Pipe, for reference")
+    print("weft python_ref: Python 3's threading, queue, concurrent.futures, subprocess, "
+          "multiprocessing.Pipe and multiprocessing.Queue, for reference")
     print("command:  %s" % command)
     print("settings: %d repetition%s; lock %d ops uncontended, %d ms contended with 2, 8 threads;"
           % (cfg.reps, "" if cfg.reps == 1 else "s", cfg.lock_ops, cfg.contended_ms))
@@ -485,9 +520,11 @@ def main(argv):
     print("          %d thread starts, %d local reads, %d spawns per run;"
           % (cfg.starts, cfg.local_gets, cfg.spawns))
     print("          Pipe (a %s child) %d round trips (%d at 64 KiB), %d MiB in 1 MiB messages, "
-          "%d 64-byte messages per run"
+          "%d 64-byte messages per run;"
           % (pipe_context().get_start_method(), cfg.pipe_trips, max(cfg.pipe_trips // 4, 1),
              cfg.pipe_mib, cfg.pipe_msgs))
+    print("          Queue (two, one each way, unbounded) the same %d round trips of 8 bytes and "
+          "%d 64-byte messages per run" % (cfg.pipe_trips, cfg.pipe_msgs))
     print("build:    %s %s (%s), %s, switch interval %g ms"
           % (platform.python_implementation(), platform.python_version(),
              platform.python_compiler(), gil_text(), sys.getswitchinterval() * 1e3))
@@ -535,8 +572,8 @@ def main(argv):
         print("%-22s %-28s %10s %10s %10s  %-9s %-6s  %s"
               % (family, competitor, fmt_value(median(v)), fmt_value(min(v)), fmt_value(max(v)),
                  unit, "higher" if higher else "lower", fair))
-    print("  the .cpu rows: the CPU time of both processes (parent and Pipe child) per "
-          "operation")
+    print("  the .cpu rows: the CPU time of both processes (parent and Pipe or Queue child) "
+          "per operation")
     if loop_ns is not None:
         print("  the ns/op rows include the loop: an empty `for _ in range(n)` iteration takes "
               "%.2f ns here" % loop_ns)

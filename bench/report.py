@@ -112,8 +112,12 @@ FAMILIES = [
     ("plock.contended.2proc", "2 processes hammer one lock between processes, time per "
      "operation"),
     ("plock.contended.2proc.cpu", "the same, CPU time of both processes per operation"),
-    # PQUEUE: the weft_pqueue families (issue 16 item 3) go here when
-    # bench_ipc measures them.
+    ("pqueue.roundtrip.8", "a parent puts 8 bytes into a process queue, a fork child gets "
+     "them and puts them into a second one, the parent gets them"),
+    ("pqueue.roundtrip.8.cpu", "the same, CPU time of both processes per round trip"),
+    ("pqueue.throughput.64", "a parent puts 64-byte messages into a process queue, a fork "
+     "child gets them"),
+    ("pqueue.throughput.64.cpu", "the same, CPU time of both processes per message"),
 ]
 DESCRIPTION = dict(FAMILIES)
 

@@ -29,6 +29,7 @@
  * is over first, and every streaming call after it is refused.
  */
 #include "processes.h"
+#include "ipc/ipc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,100 @@ static int child_end(weft_stdio how, int which, weft_sys_file *child, bool *owne
     return WEFT_EINVAL;
 }
 
+/* ---- Handles passed to the child ---------------------------------------------------- */
+
+/* The most handles a child is given (weft/popen.h). Their handoffs go into
+ * a pipe that the child reads when it calls weft_process_main, or never (a
+ * program that does not link weft), so the parent writes them whole
+ * without a reader: they must fit the smallest pipe buffer weft meets, one
+ * 4 KiB page (Linux's once the user's pipe memory runs low). */
+#define PASS_MAX 13
+_Static_assert(WEFT__WIRE_HANDOFFS_SIZE(PASS_MAX) <= 4096,
+               "the handoffs of PASS_MAX handles must fit one page of pipe");
+
+/* pass and npass took two of the four reserved slots: the struct keeps its
+ * size, so a program built against an older weft.h still passes a whole
+ * one (and its zero reserved slots read as no handles). */
+typedef struct popen_opts_before_pass {
+    const char *cwd;
+    const char *const *env;
+    weft_stdio in, out, err;
+    bool new_process_group;
+    void *reserved[4];
+} popen_opts_before_pass;
+_Static_assert(sizeof(weft_popen_opts) == sizeof(popen_opts_before_pass),
+               "weft_popen_opts must keep its size");
+
+/* What a start with handles to pass holds: their handoffs, the pipe that
+ * carries them, and the files the child inherits, the pipe's read end
+ * first, then the handles' (`as`: their names in the child). */
+typedef struct popen_passing {
+    weft__ipc_pass handles;
+    weft_sys_file read_end, write_end;
+    weft_sys_file *files, *as;
+    size_t nfiles;
+} popen_passing;
+
+static void passing_free(popen_passing *ps)
+{
+    if (ps->read_end != WEFT__NO_FILE)
+        weft_sys_close(ps->read_end);
+    if (ps->write_end != WEFT__NO_FILE)
+        weft_sys_close(ps->write_end);
+    weft__free(ps->files);
+    weft__free(ps->as);
+    weft__ipc_pass_free(&ps->handles);
+    ps->read_end = ps->write_end = WEFT__NO_FILE;
+    ps->files = ps->as = NULL;
+    ps->nfiles = 0;
+}
+
+/* Look at every handle, so that a bad one fails the start before anything
+ * is made, and get the pipe ready; nothing to do without handles. */
+static int passing_prepare(popen_passing *ps, const void *const *pass, size_t npass)
+{
+    int rc;
+
+    *ps = (popen_passing){.read_end = WEFT__NO_FILE, .write_end = WEFT__NO_FILE};
+    if (npass > PASS_MAX)
+        return weft__fail(WEFT_EINVAL, "npass %zu: a child is given at most %d handles", npass,
+                          PASS_MAX);
+    rc = weft__ipc_pass_export(&ps->handles, pass, npass);
+    if (rc != WEFT_OK || npass == 0)
+        return rc;
+    ps->nfiles = ps->handles.nfiles + 1;
+    ps->files = weft__calloc(ps->nfiles, sizeof *ps->files);
+    ps->as = weft__calloc(ps->nfiles, sizeof *ps->as);
+    rc = ps->files && ps->as ? weft_sys_pipe(&ps->read_end, &ps->write_end)
+                             : weft__fail(WEFT_ENOMEM, "no memory for %zu passed files",
+                                          ps->nfiles);
+    if (rc != WEFT_OK) {
+        passing_free(ps);
+        return rc;
+    }
+    ps->files[0] = ps->read_end;
+    memcpy(ps->files + 1, ps->handles.files, ps->handles.nfiles * sizeof *ps->files);
+    return WEFT_OK;
+}
+
+/* The child runs: write it the handoffs, naming the files as it finds
+ * them, and close the pipe. The pipe is empty and they fit its buffer
+ * (PASS_MAX), so the write never waits for the child; the parent's read
+ * end, open until then, keeps it from failing should the child have ended
+ * already. */
+static int passing_send(popen_passing *ps)
+{
+    int rc = WEFT_OK;
+
+    if (ps->nfiles > 0) {
+        weft__ipc_pass_rename(&ps->handles, ps->as + 1);
+        rc = weft__wire_send_handoffs(ps->write_end, ps->handles.items, ps->handles.count);
+    }
+    passing_free(ps);
+    return rc == WEFT_OK ? rc
+                         : weft__fail_wrap(rc, "the passed handles did not reach the child");
+}
+
 static bool stdio_valid(weft_stdio how, bool is_err)
 {
     return how == WEFT_STDIO_INHERIT || how == WEFT_STDIO_PIPE || how == WEFT_STDIO_NULL ||
@@ -153,6 +248,7 @@ int weft_popen_start(weft_popen **out, const char *const argv[], const weft_pope
     weft_sys_file parent[3] = {WEFT__NO_FILE, WEFT__NO_FILE, WEFT__NO_FILE};
     bool owned[3] = {false, false, false};
     weft_sys_child sys;
+    popen_passing ps;
     weft_popen *p;
     int i, rc = WEFT_OK;
 
@@ -172,11 +268,15 @@ int weft_popen_start(weft_popen **out, const char *const argv[], const weft_pope
                               how[i] == WEFT_STDIO_STDOUT ? " it may be (STDOUT is for err only)"
                                                           : "");
     }
+    rc = passing_prepare(&ps, o.pass, o.npass);
+    if (rc != WEFT_OK)
+        return weft__fail_wrap(rc, "popen_start");
     p = weft__calloc(1, sizeof *p);
     if (p)
         p->child = weft__child_new(WEFT__CHILD_POPEN);
     if (!p || !p->child) {
         weft__free(p);
+        passing_free(&ps);
         return weft__fail(WEFT_ENOMEM, "popen_start: no memory for the child's record");
     }
     p->refs = 1;
@@ -189,6 +289,10 @@ int weft_popen_start(weft_popen **out, const char *const argv[], const weft_pope
     spawn.env = o.env;
     spawn.cwd = o.cwd;
     spawn.new_process_group = o.new_process_group;
+    spawn.inherit = ps.files;
+    spawn.inherit_as = ps.as;
+    spawn.inherit_count = ps.nfiles;
+    spawn.inherit_env = WEFT__PASSED_ENV;
 
     weft__children_sweep();
     weft__child_start_lock();
@@ -209,12 +313,18 @@ int weft_popen_start(weft_popen **out, const char *const argv[], const weft_pope
     p->in = parent[0];
     p->streams[STREAM_OUT].file = parent[1];
     p->streams[STREAM_ERR].file = parent[2];
+    if (rc == WEFT_OK) {
+        weft__child_started(p->child, &sys);
+        rc = passing_send(&ps);
+        if (rc != WEFT_OK)
+            weft__child_signal(p->child, true); /* it would miss what it was promised */
+    }
     if (rc != WEFT_OK) {
+        passing_free(&ps);
         popen_free(p);
         return weft__fail_wrap(rc, "popen_start: \"%.100s\"%s%.100s%s", argv[0],
                                o.cwd ? " in cwd \"" : "", o.cwd ? o.cwd : "", o.cwd ? "\"" : "");
     }
-    weft__child_started(p->child, &sys);
     WEFT__HANDLE_BORN(p, "popen");
     *out = p;
     return WEFT_OK;

@@ -44,6 +44,11 @@ void weft__process_main_called(void);
 /* The first argument of a child of the spawn method. */
 #define WEFT__SPAWN_MARKER "--weft-process"
 
+/* The environment variable that names, to a child of weft_popen_start
+ * given handles to pass, the pipe holding their handoffs (its argv is the
+ * caller's); weft_process_main reads and removes it (bootstrap.c). */
+#define WEFT__PASSED_ENV "WEFT_PASSED"
+
 /* The internal target of a pool's worker (pool.c), in the child: read
  * tasks from its parent, write results back, until told to stop or the
  * parent is gone. Returns the exit code. */

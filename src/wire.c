@@ -150,6 +150,8 @@ typedef struct handoffs_header {
     uint64_t magic;
     uint64_t count;
 } handoffs_header;
+_Static_assert(WEFT__WIRE_HANDOFFS_SIZE(1) == sizeof(handoffs_header) + sizeof(weft__ipc_handoff),
+               "WEFT__WIRE_HANDOFFS_SIZE must count what weft__wire_send_handoffs writes");
 
 int weft__wire_send_handoffs(weft_sys_file f, const weft__ipc_handoff *items, size_t count)
 {

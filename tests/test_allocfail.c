@@ -1254,35 +1254,67 @@ WEFT_TEST(allocfail_conn_pipe_send_recv)
     sweep("conn");
 }
 
+/* square_passed as a child of weft_popen_start (this executable), which
+ * takes the end in weft_process_main. */
+WEFT_CHILD_MODE(square_passed)
+{
+    return square_passed(NULL, 0);
+}
+
+/* How process_pass_path starts its child besides the two methods. */
+enum { BY_POPEN = -1 };
+
+/* Start square_passed with `handles` given: by weft_process_start with
+ * method `how`, or by weft_popen_start (BY_POPEN). */
+static int start_square_passed(int how, const void *const *handles, weft_process **p,
+                               weft_popen **pp)
+{
+    const char *argv[] = {weft_test_self_path(), "--child", "square_passed", NULL};
+    weft_popen_opts popen_opts = {0};
+    weft_process_opts opts = {0};
+
+    if (how == BY_POPEN) {
+        popen_opts.pass = handles;
+        popen_opts.npass = 1;
+        return weft_popen_start(pp, argv, &popen_opts);
+    }
+    opts.method = (weft_start_method)how;
+    opts.pass = handles;
+    opts.npass = 1;
+    return weft_process_start(p, "square_passed", NULL, 0, &opts);
+}
+
 static long process_pass_path(long n, int how)
 {
-    weft_process_opts opts = {0};
     const void *handles[1];
     weft_conn *mine, *theirs;
     weft_process *p = NULL;
+    weft_popen *pp = NULL;
     long fds = open_fds(), k;
     int x = 9, code = -1, rc;
 
     CHECK_OK(weft_pipe(&mine, &theirs, true));
     handles[0] = theirs;
-    opts.method = (weft_start_method)how;
-    opts.pass = handles;
-    opts.npass = 1;
     arm(n);
-    rc = weft_process_start(&p, "square_passed", NULL, 0, &opts);
+    rc = start_square_passed(how, handles, &p, &pp);
     k = disarm();
     expect(rc, n, k);
     if (rc != WEFT_OK)
-        CHECK_OK(weft_process_start(&p, "square_passed", NULL, 0, &opts));
+        CHECK_OK(start_square_passed(how, handles, &p, &pp));
     weft_conn_close(theirs);
     rc = weft_conn_send(mine, &x, sizeof x, weft_test_long());
     CHECK(rc == WEFT_OK || (children_fail && rc == WEFT_EOF));
-    CHECK_OK(weft_process_join(p, weft_test_long()));
-    CHECK_OK(weft_process_exitcode(p, &code));
+    if (pp) {
+        CHECK_OK(weft_popen_wait(pp, weft_test_long(), &code));
+        weft_popen_release(pp);
+    } else {
+        CHECK_OK(weft_process_join(p, weft_test_long()));
+        CHECK_OK(weft_process_exitcode(p, &code));
+        weft_process_release(p);
+    }
     if (children_fail && code == 1)
         code = 81;
     CHECK_EQ_INT(code, 81);
-    weft_process_release(p);
     weft_conn_close(mine);
     CHECK_EQ_INT(open_fds(), fds);
     return k;
@@ -1303,6 +1335,17 @@ WEFT_TEST(allocfail_conn_pass_fork)
 {
     weft_test_skip_without_fork();
     sweep("conn_pass_fork");
+}
+
+WEFT_TEST(allocfail_conn_pass_popen)
+{
+    sweep("conn_pass_popen");
+}
+
+/* The Popen child's own allocations, in weft_process_main. */
+WEFT_TEST(allocfail_conn_pass_popen_child)
+{
+    sweep_children("conn_pass_popen");
 }
 
 /* ---- The table of paths ------------------------------------------------------------ */
@@ -1428,6 +1471,7 @@ static const path_entry paths[] = {
     {"conn", conn_path, 0},
     {"conn_pass_spawn", process_pass_path, WEFT_START_SPAWN},
     {"conn_pass_fork", process_pass_path, WEFT_START_FORK},
+    {"conn_pass_popen", process_pass_path, BY_POPEN},
     {"ipc_pqueue", pqueue_path, 0},
 };
 static const path_entry *find_path(const char *name)

@@ -986,25 +986,37 @@ WEFT_TEST(popen_stderr_to_stdout)
     weft_popen_release(p);
 }
 
+/* Windows: put "SystemRoot=<the parent's>" into *slot, since a child
+ * given an environment without it may not start; elsewhere nothing. */
+static void keep_system_root(const char **slot, char *buf, size_t cap)
+{
+#ifdef _WIN32
+    const char *root = getenv("SystemRoot");
+
+    if (root) {
+        snprintf(buf, cap, "SystemRoot=%s", root);
+        *slot = buf;
+    }
+#else
+    (void)slot;
+    (void)buf;
+    (void)cap;
+#endif
+}
+
 WEFT_TEST(popen_env)
 {
     const char *argv[8];
     char *out = NULL;
     int code = -12345;
     weft_popen_opts opts = {0};
-#ifdef _WIN32
     char sysroot[300];
-    const char *root = getenv("SystemRoot");
     const char *env[] = {"WEFT_K=a value", "WEFT_EMPTY=", NULL, NULL};
 
-    if (root) {
-        snprintf(sysroot, sizeof sysroot, "SystemRoot=%s", root);
-        env[2] = sysroot;
-    }
+    keep_system_root(&env[2], sysroot, sizeof sysroot);
+#ifdef _WIN32
     CHECK(SetEnvironmentVariableA("WEFT_PARENT_ONLY", "1"));
 #else
-    const char *env[] = {"WEFT_K=a value", "WEFT_EMPTY=", NULL};
-
     CHECK(setenv("WEFT_PARENT_ONLY", "1", 1) == 0);
 #endif
     child_argv(argv, 8, "print_env", "WEFT_K", "WEFT_EMPTY", "WEFT_PARENT_ONLY", NULL);
@@ -1393,6 +1405,29 @@ WEFT_TEST(popen_communicate_failed_for_want_of_threads_then_retried)
 
 /* ---- Descriptors and handles ------------------------------------------------------------- */
 
+#ifdef _WIN32
+/* argv = {self, "--child", "fd_count", the values of n new inheritable
+ * handles of NUL (in handles[], as text in values[]), NULL}: the child
+ * says how many of them it has. */
+static void fd_count_of_inheritable(const char **argv, HANDLE *handles, char (*values)[24], int n)
+{
+    SECURITY_ATTRIBUTES sa = {(DWORD)sizeof sa, NULL, TRUE}; /* inheritable */
+    int i;
+
+    argv[0] = weft_test_self_path();
+    argv[1] = "--child";
+    argv[2] = "fd_count";
+    for (i = 0; i < n; i++) {
+        handles[i] = CreateFileA("NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa,
+                                 OPEN_EXISTING, 0, NULL);
+        CHECK(handles[i] != INVALID_HANDLE_VALUE);
+        snprintf(values[i], sizeof values[i], "%llu", (unsigned long long)(uintptr_t)handles[i]);
+        argv[3 + i] = values[i];
+    }
+    argv[3 + n] = NULL;
+}
+#endif
+
 WEFT_TEST(popen_no_descriptor_leaks_into_child)
 {
     enum { EXTRA = 100 };
@@ -1406,20 +1441,8 @@ WEFT_TEST(popen_no_descriptor_leaks_into_child)
 #ifdef _WIN32
     {
         HANDLE handles[EXTRA];
-        SECURITY_ATTRIBUTES sa = {(DWORD)sizeof sa, NULL, TRUE}; /* inheritable */
 
-        argv[0] = weft_test_self_path();
-        argv[1] = "--child";
-        argv[2] = "fd_count";
-        for (i = 0; i < EXTRA; i++) {
-            handles[i] = CreateFileA("NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa,
-                                     OPEN_EXISTING, 0, NULL);
-            CHECK(handles[i] != INVALID_HANDLE_VALUE);
-            snprintf(values[i], sizeof values[i], "%llu",
-                     (unsigned long long)(uintptr_t)handles[i]);
-            argv[3 + i] = values[i];
-        }
-        argv[3 + EXTRA] = NULL;
+        fd_count_of_inheritable(argv, handles, values, EXTRA);
         CHECK_OK(weft_run(argv, &opts, weft_test_long(), &code, &out, NULL, NULL, NULL));
         for (i = 0; i < EXTRA; i++)
             CloseHandle(handles[i]);
@@ -2427,4 +2450,235 @@ WEFT_TEST(popen_send_signal_console_event)
 #else
     weft_test_skip("Windows only: POSIX signals a new process group's child like any other");
 #endif
+}
+
+/* ---- Handing objects of weft/ipc.h to the child (opts.pass) ----------------------------- */
+
+/* Whether this process's environment has `name` (on Windows the process's
+ * own block, which the C runtime's getenv does not follow). */
+static bool env_has(const char *name)
+{
+#ifdef _WIN32
+    return GetEnvironmentVariableA(name, NULL, 0) != 0;
+#else
+    return getenv(name) != NULL;
+#endif
+}
+
+/* Given a connection, a block of shared memory and a process queue, in
+ * that order (and nothing more): read a message from the connection, write
+ * 43 at the start of the block, put the message into the queue, answer
+ * "done". The variable that named them to weft_process_main has left the
+ * environment, so that no child this one starts takes it for its own. */
+WEFT_CHILD_MODE(use_passed)
+{
+    weft_conn *conn = weft_process_passed(0);
+    weft_shm *shm = weft_process_passed(1);
+    weft_pqueue *q = weft_process_passed(2);
+    void *msg = NULL;
+    size_t len = 0;
+
+    if (!conn || !shm || !q || weft_process_passed(3) != NULL)
+        return 3;
+    if (env_has("WEFT_PASSED"))
+        return 4;
+    if (weft_conn_recv(conn, &msg, &len, weft_test_long()) != WEFT_OK)
+        return 5;
+    ((unsigned char *)weft_shm_ptr(shm))[0] = 43;
+    if (weft_pqueue_put(q, msg, len, weft_test_long()) != WEFT_OK)
+        return 6;
+    weft_free(msg);
+    if (weft_conn_send(conn, "done", 4, weft_test_long()) != WEFT_OK)
+        return 7;
+    weft_conn_close(conn);
+    weft_shm_close(shm);
+    weft_pqueue_close(q);
+    return 0;
+}
+
+/* Receive one message within weft_test_long() and check it; should the
+ * child have ended instead (EOF), its exit code says why. */
+static void expect_message(weft_popen *p, weft_conn *c, const char *want)
+{
+    void *msg = NULL;
+    size_t len = 0;
+    int rc = weft_conn_recv(c, &msg, &len, weft_test_long());
+
+    if (rc != WEFT_OK)
+        check_exit(p, 0);
+    CHECK_OK(rc);
+    CHECK_EQ_UINT(len, strlen(want));
+    CHECK(memcmp(msg, want, len) == 0);
+    weft_free(msg);
+}
+
+/* use_passed, started with `env` (NULL: the parent's). */
+static void pass_and_use(const char *const *env)
+{
+    const char *argv[8];
+    const void *handles[3];
+    weft_popen_opts opts = {0};
+    weft_conn *mine, *theirs;
+    weft_pqueue *q;
+    weft_shm *shm;
+    weft_popen *p;
+    void *msg = NULL;
+    size_t len = 0;
+
+    CHECK_OK(weft_pipe(&mine, &theirs, true));
+    CHECK_OK(weft_shm_create(&shm, NULL, 4096));
+    CHECK_OK(weft_shm_unlink(weft_shm_name(shm))); /* the child cannot open it by name */
+    CHECK_OK(weft_pqueue_create(&q, 0));
+    handles[0] = theirs;
+    handles[1] = shm;
+    handles[2] = q;
+    opts.pass = handles;
+    opts.npass = 3;
+    opts.env = env;
+    child_argv(argv, 8, "use_passed", NULL);
+    p = start(argv, &opts);
+    /* The child has its own end: the parent's goes, or an early end of
+     * the child would not show as EOF here. */
+    weft_conn_close(theirs);
+    CHECK_OK(weft_conn_send(mine, "ping", 4, weft_test_long()));
+    expect_message(p, mine, "done");
+    CHECK_EQ_INT(((unsigned char *)weft_shm_ptr(shm))[0], 43);
+    CHECK_OK(weft_pqueue_get(q, &msg, &len, weft_test_long()));
+    CHECK_EQ_UINT(len, 4);
+    CHECK(memcmp(msg, "ping", 4) == 0);
+    weft_free(msg);
+    check_exit(p, 0);
+    weft_popen_release(p);
+    weft_conn_close(mine);
+    weft_pqueue_close(q);
+    weft_shm_close(shm);
+}
+
+WEFT_TEST(popen_pass_conn_shm_pqueue)
+{
+    pass_and_use(NULL);
+}
+
+/* A given environment gets the variable too, and keeps its own entries. */
+WEFT_TEST(popen_pass_with_given_env)
+{
+    char sysroot[300];
+    const char *env[] = {"WEFT_K=1", "WEFT_PASSED=stale", NULL, NULL};
+
+    keep_system_root(&env[2], sysroot, sizeof sysroot);
+    pass_and_use(env);
+}
+
+/* The child inherits the passed handles' files and the pipe that describes
+ * them, and nothing else the parent holds open and inheritable. POSIX: a
+ * weft child has descriptor 4, the connection (3, the pipe, it read and
+ * closed); on Linux a shell, which does not link weft, has both and
+ * WEFT_PASSED naming 3. Windows: none of the parent's inheritable handles
+ * is open in the child. */
+WEFT_TEST(popen_pass_inherits_nothing_else)
+{
+    enum { EXTRA = 100 };
+    const char *argv[EXTRA + 8];
+    const void *handles[1];
+    weft_popen_opts opts = {0};
+    weft_conn *mine, *theirs;
+    char *out = NULL;
+    int code = -12345, i;
+
+    CHECK_OK(weft_pipe(&mine, &theirs, true));
+    handles[0] = theirs;
+    opts.pass = handles;
+    opts.npass = 1;
+    opts.in = WEFT_STDIO_NULL;
+#ifdef _WIN32
+    {
+        HANDLE extra[EXTRA];
+        char values[EXTRA][24];
+
+        fd_count_of_inheritable(argv, extra, values, EXTRA);
+        CHECK_OK(weft_run(argv, &opts, weft_test_long(), &code, &out, NULL, NULL, NULL));
+        for (i = 0; i < EXTRA; i++)
+            CloseHandle(extra[i]);
+        CHECK_EQ_INT(code, 0);
+        CHECK_EQ_STR(out, "0");
+        weft_free(out);
+    }
+#else
+    {
+        static const char script[] =
+            "f=3; while [ $f -lt 256 ]; do [ -e /proc/self/fd/$f ] && printf '%s ' $f; "
+            "f=$((f + 1)); done; printf 'WEFT_PASSED=%s' \"$WEFT_PASSED\"";
+        int fds[EXTRA];
+
+        for (i = 0; i < EXTRA; i++) {
+            fds[i] = open("/dev/null", O_RDONLY); /* no O_CLOEXEC: inheritable */
+            CHECK_GE_INT(fds[i], 3);
+        }
+        child_argv(argv, EXTRA + 8, "fd_count", NULL);
+        CHECK_OK(weft_run(argv, &opts, weft_test_long(), &code, &out, NULL, NULL, NULL));
+        CHECK_EQ_INT(code, 0);
+        CHECK_EQ_STR(out, "0 1 2 4");
+        weft_free(out);
+#ifdef __linux__
+        argv[0] = "sh";
+        argv[1] = "-c";
+        argv[2] = script;
+        argv[3] = NULL;
+        CHECK_OK(weft_run(argv, &opts, weft_test_long(), &code, &out, NULL, NULL, NULL));
+        CHECK_EQ_INT(code, 0);
+        CHECK_EQ_STR(out, "3 4 WEFT_PASSED=3");
+        weft_free(out);
+#else
+        (void)script;
+#endif
+        for (i = 0; i < EXTRA; i++)
+            close(fds[i]);
+    }
+#endif
+    weft_conn_close(theirs);
+    weft_conn_close(mine);
+}
+
+/* NULL pass, an entry that is no handle, too many: WEFT_EINVAL with a
+ * message, nothing started; 13 handles (the most) go. */
+WEFT_TEST(popen_pass_bad_input_einval)
+{
+    static int not_a_handle[4];
+    const void *bad[1] = {not_a_handle};
+    const void *null_one[1] = {NULL};
+    const void *many[14];
+    const char *argv[8];
+    weft_popen_opts opts = {0};
+    weft_popen *p = NULL;
+    weft_conn *mine, *theirs;
+    int code = -12345, i;
+
+    child_argv(argv, 8, "exit_with", "0", NULL);
+    opts.npass = 1;
+    CHECK_STATUS(weft_popen_start(&p, argv, &opts), WEFT_EINVAL);
+    check_message("NULL pass with npass 1");
+    opts.pass = bad;
+    CHECK_STATUS(weft_popen_start(&p, argv, &opts), WEFT_EINVAL);
+    check_message("popen_start: pass[0]:");
+    check_message("not an open handle");
+    opts.pass = null_one;
+    CHECK_STATUS(weft_run(argv, &opts, weft_test_long(), &code, NULL, NULL, NULL, NULL),
+                 WEFT_EINVAL);
+    check_message("a NULL handle");
+    CHECK_EQ_PTR(p, NULL);
+    CHECK_EQ_INT(code, -12345); /* nothing ran */
+
+    CHECK_OK(weft_pipe(&mine, &theirs, true));
+    for (i = 0; i < 14; i++)
+        many[i] = theirs;
+    opts.pass = many;
+    opts.npass = 14;
+    CHECK_STATUS(weft_popen_start(&p, argv, &opts), WEFT_EINVAL);
+    check_message("at most 13");
+    CHECK_EQ_PTR(p, NULL);
+    opts.npass = 13;
+    CHECK_OK(weft_run(argv, &opts, weft_test_long(), &code, NULL, NULL, NULL, NULL));
+    CHECK_EQ_INT(code, 0);
+    weft_conn_close(theirs);
+    weft_conn_close(mine);
 }

@@ -595,9 +595,11 @@ WEFT_API void weft_pevent_close(weft_pevent *event);
 /* ---- Handing objects to a child ------------------------------------------- */
 
 /**
- * In a child started by weft_process_start() with `pass` in its options:
- * the i-th handle passed, the child's own (close it as any handle of this
- * header; every call gives the same one).
+ * In a child started by weft_process_start() with `pass` in its options,
+ * or by weft_popen_start() (a program linking weft, once it has called
+ * weft_process_main(); weft/popen.h): the i-th handle passed, the child's
+ * own (close it as any handle of this header; every call gives the same
+ * one).
  *
  * With the spawn method the child inherits exactly the passed handles' OS
  * files (and its standard ones), nothing else. With the fork method the

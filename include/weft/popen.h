@@ -12,17 +12,17 @@
  *   A failure to execute it is this call's status (`WEFT_ENOENT`, or
  *   `WEFT_EOS` with the errno in weft_last_os_error()), never an exit code
  *   127 of the child. The child inherits no descriptor but its stdin,
- *   stdout and stderr.
+ *   stdout and stderr (and those of `opts->pass`, below).
  * - Windows: CreateProcessW with the strings converted from UTF-8, the
  *   arguments quoted so that CommandLineToArgvW (and the C runtime's own
  *   parser) gives the child exactly `argv`, and an explicit list of the
- *   three handles the child inherits. A .bat or .cmd program runs under
- *   cmd.exe, which re-reads its command line by rules no quoting can
- *   satisfy; an argument to one with a character other than letters,
- *   digits, space and `-_.,;:/\\+=@~` (such as `"`, `%`, `&`, `^`) is
- *   refused with `WEFT_EINVAL`. The others reach the batch file intact as
- *   `%~1`, `%~2`... (`%1` keeps the quotes that an argument with a space,
- *   `,`, `;` or `=` is given).
+ *   three handles the child inherits (and those of `opts->pass`). A .bat
+ *   or .cmd program runs under cmd.exe, which re-reads its command line
+ *   by rules no quoting can satisfy; an argument to one with a character
+ *   other than letters, digits, space and `-_.,;:/\\+=@~` (such as `"`,
+ *   `%`, `&`, `^`) is refused with `WEFT_EINVAL`. The others reach the
+ *   batch file intact as `%~1`, `%~2`... (`%1` keeps the quotes that an
+ *   argument with a space, `,`, `;` or `=` is given).
  *
  * A relative program path is found from the child's `cwd` on POSIX and
  * from the parent's current directory on Windows (as Python documents for
@@ -43,6 +43,21 @@
  * there: it returns first what a read left in the handle (the partial line
  * of a readline that timed out), then the rest. After it has begun, the
  * streaming calls are refused (`WEFT_EINVAL`).
+ *
+ * Handing objects to the child (`opts->pass`): the handles of weft/ipc.h
+ * named there reach a child that is a program linking weft, which finds
+ * them with weft_process_passed() once it has called weft_process_main()
+ * (as a child of weft_process_start() does). Exactly their files (POSIX
+ * descriptors, Windows handles) are inherited, and one pipe more that
+ * describes them; the child learns which from the environment variable
+ * `WEFT_PASSED`, which weft_process_main() reads, removes from the
+ * child's environment, and checks (a child that cannot take them writes
+ * a message on stderr and exits with code 1). A child that does not link
+ * weft (a shell, any other program) simply has those descriptors or
+ * handles open, and `WEFT_PASSED` in its environment; a program it runs
+ * by exec with them still open can take them in its turn. At most 13
+ * handles, so that their description fits the smallest pipe buffer and
+ * the start never waits for the child to read it.
  *
  * weft never takes SIGCHLD from the application and never calls
  * waitpid(-1): it waits for its own children only (a pidfd on Linux, the
@@ -77,7 +92,13 @@ typedef struct weft_popen_opts {
     weft_stdio in, out, err;
     /** @} */
     bool new_process_group;         /**< setpgid(0, 0) / CREATE_NEW_PROCESS_GROUP */
-    void *reserved[4]; /**< zero: room for later fields (weft/base.h) */
+    /** Handles of weft/ipc.h (a weft_conn *, weft_shm *, weft_pqueue *...)
+     *  the child receives, in order, at most 13 (see "Handing objects to
+     *  the child" above); the parent keeps its own. NULL is fine when
+     *  `npass` is 0. */
+    const void *const *pass;
+    size_t npass; /**< how many handles `pass` holds */
+    void *reserved[2]; /**< zero: room for later fields (weft/base.h) */
 } weft_popen_opts;
 
 /** An opaque child process handle. */
@@ -99,7 +120,9 @@ typedef enum weft_stdio_stream {
  *          program does not exist; `WEFT_EINVAL` for NULL `out` or `argv`,
  *          an empty `argv`, an unknown `weft_stdio` value or
  *          `WEFT_STDIO_STDOUT` for stdin or stdout, a non-zero reserved slot
- *          in `opts`, or a string Windows cannot pass (see above);
+ *          in `opts`, a string Windows cannot pass (see above), NULL
+ *          `pass` with `npass` > 0, `npass` over 13, or an entry of `pass`
+ *          that is not an open handle of weft/ipc.h (nothing is started);
  *          `WEFT_EAGAIN` when no file descriptor is left for a pipe;
  *          `WEFT_ENOMEM`; `WEFT_EOS` with the OS error (e.g. EACCES for a
  *          file that is not executable).

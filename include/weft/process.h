@@ -99,7 +99,9 @@ WEFT_API int weft_process_register(const char *name, weft_process_fn fn);
  * The spawn start method's entry point: call it near the top of main(),
  * after registering the targets. In a child started by the spawn method it
  * runs the target (or serves as a pool worker) and ends the process with
- * weft_exit(); anywhere else it returns at once. (Python's spawn bootstrap
+ * weft_exit(); anywhere else it returns at once, having taken, in a child
+ * of weft_popen_start() given handles in `pass`, those handles
+ * (weft_process_passed(); see weft/popen.h). (Python's spawn bootstrap
  * and freeze_support().) A child whose target is not registered writes a
  * message on stderr and exits with code 1. A spawned child re-runs main()
  * up to this call: a process start there (weft_process_start(),

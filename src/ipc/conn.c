@@ -290,7 +290,7 @@ void weft_conn_close(weft_conn *conn)
 int weft__conn_export(const weft_conn *conn, weft__ipc_handoff *out)
 {
     if (conn->ways == 0)
-        return weft__fail(WEFT_EINVAL, "process_start: a connection end this forked child "
+        return weft__fail(WEFT_EINVAL, "a connection end this forked child "
                                        "was not given cannot be passed on");
     out->files[0] = conn->sys.file;
     out->nfiles = 1;

@@ -96,9 +96,10 @@ typedef struct weft__ipc_pass {
     size_t nfiles;
 } weft__ipc_pass;
 
-/* Export the n handles (weft_process_opts.pass) into *p. Returns WEFT_OK,
- * WEFT_EINVAL (NULL `handles` with n > 0, or an entry that is not an open
- * handle) or WEFT_ENOMEM, with a message; *p is empty on failure. */
+/* Export the n handles (weft_process_opts.pass, weft_popen_opts.pass)
+ * into *p. Returns WEFT_OK, WEFT_EINVAL (NULL `handles` with n > 0, or an
+ * entry that is not an open handle) or WEFT_ENOMEM, with a message naming
+ * the entry; *p is empty on failure. */
 int weft__ipc_pass_export(weft__ipc_pass *p, const void *const *handles, size_t n);
 
 /* The spawned child finds p->files[i] under in_child[i]: make the
@@ -123,6 +124,8 @@ int weft__ipc_adopt_forked(const void *const *handles, size_t n);
  * Same statuses as the call's (processes.h); WEFT_EINVAL for bytes that
  * are not handoffs. */
 int weft__wire_send_handoffs(weft_sys_file f, const weft__ipc_handoff *items, size_t count);
+/* How many bytes weft__wire_send_handoffs writes for `count` handoffs. */
+#define WEFT__WIRE_HANDOFFS_SIZE(count) (2 * sizeof(uint64_t) + (count) * sizeof(weft__ipc_handoff))
 int weft__wire_receive_handoffs(weft_sys_file f, weft__ipc_handoff **items, size_t *count);
 
 #endif /* WEFT_IPC_INTERNAL_H */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Handing handles of weft/ipc.h to a child (weft_process_opts.pass): the
- * dispatch by kind to each kind's export and import, the handoffs of one
- * start, and the child's side, weft_process_passed.
+ * Handing handles of weft/ipc.h to a child (weft_process_opts.pass,
+ * weft_popen_opts.pass): the dispatch by kind to each kind's export and
+ * import, the handoffs of one start, and the child's side,
+ * weft_process_passed.
  */
 #include "ipc.h"
 
@@ -17,7 +18,7 @@ int weft__ipc_export(const void *handle, weft__ipc_handoff *out)
     for (i = 0; i < WEFT__IPC_MAX_FILES; i++)
         out->files[i] = WEFT__NO_FILE;
     if (!handle)
-        return weft__fail(WEFT_EINVAL, "process_start: a NULL handle to pass");
+        return weft__fail(WEFT_EINVAL, "a NULL handle to pass");
     out->kind = head->kind;
     switch (head->kind) {
     case WEFT__IPC_CONN:
@@ -33,8 +34,7 @@ int weft__ipc_export(const void *handle, weft__ipc_handoff *out)
     case WEFT__IPC_PQUEUE:
         return weft__pqueue_export(handle, out);
     default:
-        return weft__fail(WEFT_EINVAL, "process_start: %p is not an open handle of weft/ipc.h",
-                          handle);
+        return weft__fail(WEFT_EINVAL, "%p is not an open handle of weft/ipc.h", handle);
     }
 }
 
@@ -78,20 +78,20 @@ int weft__ipc_pass_export(weft__ipc_pass *p, const void *const *handles, size_t 
     if (n == 0)
         return WEFT_OK;
     if (!handles)
-        return weft__fail(WEFT_EINVAL, "process_start: NULL pass with npass %zu", n);
+        return weft__fail(WEFT_EINVAL, "NULL pass with npass %zu", n);
     if (n > SIZE_MAX / sizeof *p->items / WEFT__IPC_MAX_FILES)
-        return weft__fail(WEFT_ENOMEM, "process_start: npass %zu is too many", n);
+        return weft__fail(WEFT_ENOMEM, "npass %zu is too many", n);
     p->items = weft__calloc(n, sizeof *p->items);
     p->files = weft__calloc(n * WEFT__IPC_MAX_FILES, sizeof *p->files);
     if (!p->items || !p->files) {
         weft__ipc_pass_free(p);
-        return weft__fail(WEFT_ENOMEM, "process_start: no memory for %zu passed handles", n);
+        return weft__fail(WEFT_ENOMEM, "no memory for %zu passed handles", n);
     }
     for (i = 0; i < n; i++) {
         rc = weft__ipc_export(handles[i], &p->items[i]);
         if (rc != WEFT_OK) {
             weft__ipc_pass_free(p);
-            return rc;
+            return weft__fail_wrap(rc, "pass[%zu]", i);
         }
         for (j = 0; j < p->items[i].nfiles; j++)
             p->files[p->nfiles++] = p->items[i].files[j];

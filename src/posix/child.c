@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -313,12 +314,56 @@ static int spawn_program(pid_t *pid, const char *name, const char *dirs,
     return weft__posix_status(err, "posix_spawn");
 }
 
+/* The child's environment: opts->env or this process's, with the entry
+ * that names inherit[0] (opts->inherit_env) first, in place of any so
+ * named. *list is the caller's to free with free_env when it is not NULL
+ * (when the entry was added). */
+static int child_env(const weft_sys_spawn_opts *opts, char *const **envp, char ***list)
+{
+    char *const *base = opts->env != NULL ? (char *const *)opts->env : weft__os_environ();
+    size_t n = 0, k = 1, i, name_len, cap;
+    char **l;
+
+    *envp = base;
+    *list = NULL;
+    if (opts->inherit_env == NULL || opts->inherit_count == 0)
+        return WEFT_OK;
+    while (base != NULL && base[n] != NULL)
+        n++;
+    name_len = strlen(opts->inherit_env);
+    cap = name_len + 16; /* '=', an int, the NUL */
+    l = weft__malloc((n + 2) * sizeof *l);
+    if (l != NULL && (l[0] = weft__malloc(cap)) == NULL) {
+        weft__free(l);
+        l = NULL;
+    }
+    if (l == NULL)
+        return weft__fail_text(WEFT_ENOMEM, "no memory for the child's environment");
+    snprintf(l[0], cap, "%s=%d", opts->inherit_env, FIRST_PASS + (int)opts->pass_count);
+    for (i = 0; i < n; i++)
+        if (strncmp(base[i], l[0], name_len + 1) != 0) /* "NAME=" */
+            l[k++] = base[i];
+    l[k] = NULL;
+    *envp = l;
+    *list = l;
+    return WEFT_OK;
+}
+
+static void free_env(char **list)
+{
+    if (list != NULL) {
+        weft__free(list[0]);
+        weft__free(list);
+    }
+}
+
 int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts)
 {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
     int *copy;
     char *const *envp;
+    char **env_list;
     const char **argv;
     pid_t pid;
     int status, err, i, targets;
@@ -351,8 +396,9 @@ int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts)
     }
 
     /* posix_spawn's prototypes predate const; it writes to neither array. */
-    envp = opts->env != NULL ? (char *const *)opts->env : weft__os_environ();
-    status = add_files(&actions, opts, targets, copy);
+    status = child_env(opts, &envp, &env_list);
+    if (status == WEFT_OK)
+        status = add_files(&actions, opts, targets, copy);
     if (status == WEFT_OK)
         status = set_attributes(&attr, opts->new_process_group);
     if (status == WEFT_OK)
@@ -364,6 +410,7 @@ int weft_sys_spawn(weft_sys_child *out, const weft_sys_spawn_opts *opts)
             close(copy[i]);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&actions);
+    free_env(env_list);
     weft__free(copy);
     weft__free(argv);
     if (status == WEFT_OK) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The immediate exit and the exit hook on POSIX. */
+#define _GNU_SOURCE /* unsetenv */
 #include "posix.h"
 
 #include <stdlib.h>
@@ -35,4 +36,9 @@ bool weft_sys_env_get(const char *name, char *buf, size_t cap)
         return false;
     memcpy(buf, value, len + 1);
     return true;
+}
+
+void weft_sys_env_unset(const char *name)
+{
+    (void)unsetenv(name); /* fails only for a name with '=' or an empty one */
 }

@@ -45,6 +45,11 @@ typedef struct weft_sys_spawn_opts {
     const weft_sys_file *inherit;
     weft_sys_file *inherit_as;
     size_t inherit_count;
+    /* When not NULL (and inherit_count > 0): the name of an environment
+     * variable the child finds inherit[0] by (a Popen child, whose argv is
+     * the caller's): its environment (`env`, or this process's) gets the
+     * entry "<inherit_env>=<that name>" in place of any entry so named. */
+    const char *inherit_env;
     bool new_process_group; /* setpgid(0) / CREATE_NEW_PROCESS_GROUP */
 } weft_sys_spawn_opts;
 

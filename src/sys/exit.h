@@ -37,6 +37,11 @@ void weft_sys_exit_hook_rearm(void (*hook)(void));
  * the C library's getenv is what cl.exe /W4 rejects as unsafe. */
 bool weft_sys_env_get(const char *name, char *buf, size_t cap);
 
+/* Remove the environment variable `name` (ASCII) from this process's
+ * environment, the one its children inherit. Not while another thread
+ * reads the environment (unsetenv's rule). */
+void weft_sys_env_unset(const char *name);
+
 /* True once the process is past the point where threads other than the
  * caller run (a DLL detached at process exit): an exit must then wait for
  * no thread. Always false on POSIX, where exit() runs its handlers while

@@ -283,6 +283,71 @@ static int handles(spawn *s, const weft_sys_spawn_opts *opts)
     return WEFT_OK;
 }
 
+/* A copy of this process's environment as the child's list, to which an
+ * entry is added. */
+static int copy_parent_env(spawn *s)
+{
+    wchar_t *block = GetEnvironmentStringsW(), *p;
+    size_t n = 0;
+    int status = WEFT_OK;
+
+    if (!block)
+        return weft__status_from_win32(GetLastError());
+    for (p = block; *p; p += wcslen(p) + 1)
+        n++;
+    s->env = weft__calloc(n ? n : 1, sizeof *s->env);
+    for (p = block; s->env && *p; p += wcslen(p) + 1) {
+        size_t len = wcslen(p) + 1;
+
+        if ((s->env[s->envc] = weft__malloc(len * sizeof *p)) == NULL)
+            break;
+        memcpy(s->env[s->envc++], p, len * sizeof *p);
+    }
+    if (!s->env || s->envc < n)
+        status = WEFT_ENOMEM;
+    FreeEnvironmentStringsW(block);
+    return status;
+}
+
+/* The entry "<inherit_env>=<the value of inherit[0] in the child>", in
+ * place of any so named, in the child's environment (the given one, or a
+ * copy of this process's). */
+static int add_inherit_env(spawn *s, const weft_sys_spawn_opts *opts)
+{
+    const char *name = opts->inherit_env;
+    size_t name_len = strlen(name), value_len, k = 0;
+    wchar_t value[24], *entry, **grown;
+    int status;
+
+    if (!s->env && (status = copy_parent_env(s)) != WEFT_OK)
+        return status;
+    handle_name((HANDLE)opts->inherit_as[0], value);
+    value_len = wcslen(value);
+    entry = weft__malloc((name_len + value_len + 2) * sizeof *entry);
+    if (!entry)
+        return WEFT_ENOMEM;
+    for (size_t i = 0; i < name_len; i++) /* weft's own name, ASCII */
+        entry[i] = (wchar_t)(unsigned char)name[i];
+    entry[name_len] = L'=';
+    memcpy(entry + name_len + 1, value, (value_len + 1) * sizeof *value);
+    for (size_t i = 0; i < s->envc; i++) {
+        if (compare_names(s->env[i], entry) == 0)
+            weft__free(s->env[i]);
+        else
+            s->env[k++] = s->env[i];
+    }
+    s->envc = k;
+    grown = weft__realloc(s->env, (k + 1) * sizeof *grown);
+    if (!grown) {
+        weft__free(entry);
+        return WEFT_ENOMEM;
+    }
+    s->env = grown;
+    s->env[s->envc++] = entry;
+    sort_env(s->env, s->envc);
+    return WEFT_OK;
+}
+
 /* The list of exactly the handles the child inherits: without it, a child
  * would inherit every inheritable handle of the process, such as the
  * duplicates another thread is making for its own child right now. */
@@ -359,6 +424,9 @@ static int prepare_spawn(spawn *s, const weft_sys_spawn_opts *opts)
     if ((status = handles(s, opts)) != WEFT_OK ||
         (status = weft__win32_command_line(s->program, (const wchar_t *const *)s->argv,
                                            s->argc + opts->pass_count, &s->cmdline)) != WEFT_OK)
+        return status;
+    if (opts->inherit_env && opts->inherit_count > 0 &&
+        (status = add_inherit_env(s, opts)) != WEFT_OK)
         return status;
     if (s->env && (status = make_block(s)) != WEFT_OK)
         return status;

@@ -78,23 +78,42 @@ bool weft_sys_other_threads_gone(void)
     return weft__win32_process_detaching;
 }
 
-bool weft_sys_env_get(const char *name, char *buf, size_t cap)
+/* The names are weft's own, ASCII: a widening copy is their UTF-16. False
+ * for a name too long for wname. */
+static bool wide_name(const char *name, wchar_t wname[64])
 {
-    wchar_t wname[64], wvalue[256];
-    DWORD n;
     size_t i;
-    int len;
 
-    /* The names are weft's own, ASCII: a widening copy is their UTF-16. */
     for (i = 0; name[i] != '\0'; i++) {
-        if (i + 1 >= sizeof wname / sizeof wname[0])
+        if (i + 1 >= 64)
             return false;
         wname[i] = (wchar_t)(unsigned char)name[i];
     }
     wname[i] = L'\0';
+    return true;
+}
+
+bool weft_sys_env_get(const char *name, char *buf, size_t cap)
+{
+    wchar_t wname[64], wvalue[256];
+    DWORD n;
+    int len;
+
+    if (!wide_name(name, wname))
+        return false;
     n = GetEnvironmentVariableW(wname, wvalue, (DWORD)(sizeof wvalue / sizeof wvalue[0]));
     if (n == 0 || n >= sizeof wvalue / sizeof wvalue[0] || cap > INT_MAX)
         return false;
     len = WideCharToMultiByte(CP_UTF8, 0, wvalue, -1, buf, (int)cap, NULL, NULL);
     return len > 0;
+}
+
+void weft_sys_env_unset(const char *name)
+{
+    wchar_t wname[64];
+
+    /* The process's block, which CreateProcessW passes on; the C
+     * runtime's copy (getenv) may keep the variable. */
+    if (wide_name(name, wname))
+        (void)SetEnvironmentVariableW(wname, NULL);
 }
