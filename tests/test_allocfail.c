@@ -795,8 +795,14 @@ static int square_reply(const void *arg, size_t len)
     return x;
 }
 
-/* Every run of this executable, the spawned children too: with CHILD_AT
- * set, arm the hook (after the registrations) and report at the end. */
+/* A pool's initializer that does nothing. */
+static int ready(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    return 0;
+}
+
 /* A child given an end (weft_process_opts.pass): it receives a number and
  * returns its square; 1 when it had no memory (said so). */
 static int square_passed(const void *arg, size_t len)
@@ -821,6 +827,8 @@ static int square_passed(const void *arg, size_t len)
     return x * x;
 }
 
+/* Every run of this executable, the spawned children too: with CHILD_AT
+ * set, arm the hook (after the registrations) and report at the end. */
 WEFT_TEST_SETUP
 {
     const char *at = getenv(CHILD_AT);
@@ -828,6 +836,7 @@ WEFT_TEST_SETUP
     weft_process_register("square", square);
     weft_process_register("square_reply", square_reply);
     weft_process_register("square_passed", square_passed);
+    weft_process_register("ready", ready);
     if (at) {
         children_fail = true;
         CHECK_OK(weft_atexit(report_child, NULL));
@@ -936,11 +945,50 @@ WEFT_TEST(allocfail_process_register)
 
 enum { POOL_ITEMS = 6 };
 
-/* Create a pool of two workers and map over it, armed: a failed create
- * leaves nothing running; a failed map leaves the pool usable. */
+/* Submit one call to the pool and check its result (x*x, and its digits
+ * as the reply), armed: a failed submit, or a result whose reply could not
+ * be stored, is tried again; returns how many failed. */
+static long pool_submit_path(weft_pool *pool, int x)
+{
+    weft_pool_result *r = NULL;
+    weft_future *f;
+    char text[16];
+    long fails = 0;
+    int rc;
+
+    for (;;) {
+        rc = weft_pool_submit(pool, &f, "square_reply", &x, sizeof x);
+        if (rc == WEFT_OK)
+            rc = weft_future_result(f, WEFT_FOREVER, (void **)&r);
+        else
+            CHECK(f == NULL);
+        if (rc != WEFT_ENOMEM || fails > 0)
+            break;
+        fails++;
+        weft_future_release(f);
+    }
+    if (children_fail && rc == WEFT_ECHILD) { /* its worker's allocation failed */
+        weft_future_release(f);
+        return fails;
+    }
+    CHECK_OK(rc);
+    snprintf(text, sizeof text, "%d", x * x);
+    CHECK_EQ_INT(r->value, x * x);
+    if (!children_fail || r->len > 0) {
+        CHECK_EQ_UINT(r->len, strlen(text));
+        CHECK(memcmp(r->data, text, r->len) == 0);
+    }
+    weft_future_release(f); /* frees r */
+    return fails;
+}
+
+/* Create a pool of two workers (with an initializer), map over it and
+ * submit to it, armed: a failed create leaves nothing running; a failed
+ * map or submit leaves the pool usable. */
 static long pool_path(long n, int how)
 {
-    weft_pool_opts opts = {.processes = 2, .method = (weft_start_method)how};
+    weft_pool_opts opts = {.processes = 2, .method = (weft_start_method)how,
+                           .initializer = "ready"};
     weft_pool *pool = NULL;
     int xs[POOL_ITEMS];
     weft_buffer items[POOL_ITEMS];
@@ -970,6 +1018,7 @@ static long pool_path(long n, int how)
             weft_free(results[i].data);
         rc = weft_pool_map(pool, "square_reply", items, POOL_ITEMS, results);
     }
+    fails += pool_submit_path(pool, 3);
     k = disarm();
     /* A worker whose own allocation failed ended (WEFT_ECHILD for its
      * input), or its reply was lost (the target got WEFT_ENOMEM). */
