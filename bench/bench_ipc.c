@@ -21,7 +21,11 @@
  *     back by read loops into one buffer grown as needed (no allocation per
  *     message, which weft's receive makes), for reference; "raw pipe": the
  *     same framing on two pipe(2)s, the baseline the issue's target (weft
- *     >= 0.9x its speed) is checked against: what a C programmer writes.
+ *     >= 0.9x its speed) is checked against: what a C programmer writes;
+ *     "raw pipe, SIGPIPE masked": the same with SIGPIPE blocked in the
+ *     thread around each write (pthread_sigmask, two system calls), for
+ *     reference: the least a library on pipes pays so that no SIGPIPE
+ *     reaches its caller.
  *     CPU time: the parent's getrusage(RUSAGE_SELF) over the timed loop
  *     plus the child's own over its serving loop (it sends it back at the
  *     end), per round trip or per message, in families <family>.cpu.
@@ -75,7 +79,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -204,9 +210,13 @@ static const void *weft_recv(void *ctx, size_t *len)
 static const transport weft_transport = {"weft", weft_send, weft_recv};
 
 /* raw: a length prefix by hand on two descriptors (one socket both ways,
- * or the ends of two pipes), the received bytes in one reused buffer. */
+ * or the ends of two pipes), the received bytes in one reused buffer.
+ * mask_sigpipe: each write with SIGPIPE blocked in the thread, the least
+ * a library writing to a pipe must do so that a reader's death does not
+ * kill its caller (a socket's MSG_NOSIGNAL costs nothing). */
 typedef struct raw_end {
     int rfd, wfd;
+    bool mask_sigpipe;
     char *buf;
     size_t cap;
 } raw_end;
@@ -218,7 +228,13 @@ static void raw_send(void *ctx, const void *msg, size_t len)
     struct iovec iov[2] = {{&head, sizeof head}, {(void *)msg, len}};
     struct iovec *v = iov;
     int n = 2;
+    sigset_t pipe_only, old;
 
+    if (e->mask_sigpipe) {
+        sigemptyset(&pipe_only);
+        sigaddset(&pipe_only, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    }
     while (n > 0) {
         ssize_t w = writev(e->wfd, v, n);
 
@@ -233,6 +249,8 @@ static void raw_send(void *ctx, const void *msg, size_t len)
             v->iov_len -= (size_t)w;
         }
     }
+    if (e->mask_sigpipe)
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static void raw_read_all(int fd, void *buf, size_t len)
@@ -321,8 +339,9 @@ static int weft_child(const void *arg, size_t len)
 /* ---- A connection run -----------------------------------------------------------------
  * One competitor's child, started and ended around the timed part. */
 
-enum { C_WEFT, C_SOCKETPAIR, C_PIPE, NCONN };
-static const char *const conn_names[NCONN] = {"weft", "raw socketpair (ref)", "raw pipe"};
+enum { C_WEFT, C_SOCKETPAIR, C_PIPE, C_PIPE_MASKED, NCONN };
+static const char *const conn_names[NCONN] = {"weft", "raw socketpair (ref)", "raw pipe",
+                                              "raw pipe, SIGPIPE masked (ref)"};
 
 typedef struct peer {
     int kind;
@@ -372,6 +391,7 @@ static void peer_start(peer *p, int kind, int mode)
         p->raw.wfd = to_child[1];
         child_end.rfd = to_child[0];
         child_end.wfd = to_parent[1];
+        p->raw.mask_sigpipe = child_end.mask_sigpipe = kind == C_PIPE_MASKED;
         fflush(NULL);
         p->pid = fork();
         if (p->pid < 0)
@@ -686,7 +706,7 @@ static const family families[] = {
     {"plock.contended.2proc", "2 processes hammer one lock", "ns/op", "CPU ns/op", false, NLOCK,
      lock_names, L_PSHARED, fam_contended, 0},
 };
-enum { NFAM = sizeof families / sizeof families[0], MAXCOMP = 3 };
+enum { NFAM = sizeof families / sizeof families[0], MAXCOMP = 4 };
 
 static double value[NFAM][MAXCOMP][MAX_REPS];
 static double cpu[NFAM][MAXCOMP][MAX_REPS];
