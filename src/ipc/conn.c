@@ -217,14 +217,15 @@ static int read_frame_rest(weft_conn *c, void *buf, size_t len)
 static int read_frame_header(weft_conn *c, frame_header *h, int64_t deadline)
 {
     size_t got;
-    int rc = stream_take(c, h, sizeof *h, &got, deadline);
+    /* One byte asked for: the read behind it brings what came, up to the
+     * read-ahead buffer, so the rest of the header costs no other read. */
+    int rc = stream_take(c, h, 1, &got, deadline);
 
-    if (rc == WEFT_OK && got == 0)
+    if (rc != WEFT_OK)
+        return rc;
+    if (got == 0)
         return weft__fail(WEFT_EOF, "conn_recv: the other end is closed");
-    if (rc == WEFT_OK && got < sizeof *h)
-        return weft__fail(WEFT_EOF, "conn_recv: the other end closed in the middle of a "
-                                    "message");
-    return rc;
+    return read_frame_rest(c, (char *)h + 1, sizeof *h - 1);
 }
 
 /* A message too large to hold: read its bytes and drop them, so the next
