@@ -16,6 +16,7 @@
 #else
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #endif
@@ -259,6 +260,79 @@ WEFT_TEST(conn_poll_sees_messages_and_the_end)
     weft_conn_close(b);
     CHECK_OK(weft_conn_poll(a, WEFT_FOREVER));
     weft_conn_close(a);
+}
+
+/* Two messages sent before the first receive come in one read (the read
+ * ahead): poll must still see the second, which no OS wait would. */
+WEFT_TEST(conn_poll_sees_a_message_already_read)
+{
+    weft_conn *a, *b;
+
+    pair(&a, &b, true);
+    CHECK_OK(weft_conn_send(b, "one", 3, 0));
+    CHECK_OK(weft_conn_send(b, "two", 3, 0));
+    expect(a, "one", 3);
+    CHECK_OK(weft_conn_poll(a, 0));
+    expect(a, "two", 3);
+    CHECK_STATUS(weft_conn_poll(a, 0), WEFT_ETIMEDOUT);
+    weft_conn_close(a);
+    weft_conn_close(b);
+}
+
+#ifndef _WIN32
+static volatile sig_atomic_t sigpipes;
+
+static void count_sigpipe(int sig)
+{
+    (void)sig;
+    sigpipes++;
+}
+
+/* A program with its own SIGPIPE handler: a send to a closed peer is
+ * WEFT_EOF, and the handler never hears of it (nor is one left pending). */
+static void send_to_closed_peer_raises_no_sigpipe(bool duplex)
+{
+    struct sigaction sa, old;
+    sigset_t pending;
+    weft_conn *a, *b;
+    static char big[1 << 20];
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = count_sigpipe;
+    sigemptyset(&sa.sa_mask);
+    CHECK_EQ_INT(sigaction(SIGPIPE, &sa, &old), 0);
+    sigpipes = 0;
+    pair(&a, &b, duplex);
+    weft_conn_close(a);
+    CHECK_STATUS(weft_conn_send(b, "x", 1, weft_test_long()), WEFT_EOF);
+    CHECK_STATUS(weft_conn_send(b, big, sizeof big, weft_test_long()), WEFT_EOF);
+    CHECK_EQ_INT(sigpending(&pending), 0);
+    CHECK_EQ_INT(sigismember(&pending, SIGPIPE), 0);
+    CHECK_EQ_INT((int)sigpipes, 0);
+    /* The handler is in place and SIGPIPE not blocked: one raised is seen. */
+    CHECK_EQ_INT(raise(SIGPIPE), 0);
+    CHECK_EQ_INT((int)sigpipes, 1);
+    weft_conn_close(b);
+    CHECK_EQ_INT(sigaction(SIGPIPE, &old, NULL), 0);
+}
+#endif
+
+WEFT_TEST(conn_one_way_send_to_closed_peer_raises_no_sigpipe)
+{
+#ifdef _WIN32
+    weft_test_skip("SIGPIPE is POSIX");
+#else
+    send_to_closed_peer_raises_no_sigpipe(false);
+#endif
+}
+
+WEFT_TEST(conn_duplex_send_to_closed_peer_raises_no_sigpipe)
+{
+#ifdef _WIN32
+    weft_test_skip("SIGPIPE is POSIX");
+#else
+    send_to_closed_peer_raises_no_sigpipe(true);
+#endif
 }
 
 /* Two threads send large messages on one end at once: each message must
@@ -531,6 +605,37 @@ WEFT_TEST(conn_passed_to_a_forked_child)
 {
     weft_test_skip_without_fork();
     echo_child(WEFT_START_FORK);
+}
+
+/* The end handed over has read ahead (the parent received one of three
+ * messages, and the read brought all three): the child must receive the
+ * other two, then the rest of the stream. */
+static void child_after_read_ahead(weft_start_method method)
+{
+    weft_conn *mine, *theirs;
+    weft_process *p;
+
+    pair(&mine, &theirs, true);
+    CHECK_OK(weft_conn_send(mine, "one", 3, 0));
+    CHECK_OK(weft_conn_send(mine, "two", 3, 0));
+    CHECK_OK(weft_conn_send(mine, "three", 5, 0));
+    expect(theirs, "one", 3);
+    p = start_with("echo", NULL, 0, method, theirs);
+    weft_conn_close(theirs);
+    expect(mine, "two", 3);
+    expect(mine, "three", 5);
+    converse(p, mine);
+}
+
+WEFT_TEST(conn_spawned_child_receives_what_the_parent_read_ahead)
+{
+    child_after_read_ahead(WEFT_START_SPAWN);
+}
+
+WEFT_TEST(conn_forked_child_receives_what_the_parent_read_ahead)
+{
+    weft_test_skip_without_fork();
+    child_after_read_ahead(WEFT_START_FORK);
 }
 
 /* The parent holds an inheritable file it does not pass: the spawned child

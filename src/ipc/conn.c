@@ -6,11 +6,15 @@
  * bytes. Each end has a lock for its senders and one for its receivers, so
  * that the frames of two threads never interleave; the timeout bounds the
  * wait for that lock and for the stream to start moving, never a frame
- * half sent or half read.
+ * half sent or half read. A receive reads ahead: what it needs of a
+ * frame, up to a few hundred bytes, comes in one read that asks for that
+ * many, so a small message costs one read and a run of them fewer than
+ * one each (a raw pipe read header then body costs two).
  */
 #include "ipc.h"
 
 #include <stdint.h>
+#include <string.h>
 
 enum { FRAME_MAGIC = 0x636e7777u /* "wwnc" */ };
 
@@ -22,12 +26,20 @@ typedef struct frame_header {
 
 enum { CAN_RECV = 1, CAN_SEND = 2, BOTH_WAYS = CAN_RECV | CAN_SEND };
 
+/* The most bytes read ahead: what is left over after a frame goes to a
+ * child with the end, after the ways byte of its description. */
+enum { AHEAD_MAX = WEFT__IPC_DESC_MAX - 1 };
+
 struct weft_conn {
     weft__ipc_head head; /* first: weft__ipc_export tells the kind by it */
     weft_sys_conn sys;
     uint32_t ways; /* CAN_RECV | CAN_SEND; 0: the parent's, in a forked child */
     weft_lock send_lock, recv_lock;
     bool corrupt; /* under recv_lock: bytes that were not a frame came */
+    /* Under recv_lock: ahead[ahead_off, ahead_len) was read from the
+     * stream and not yet received. */
+    size_t ahead_off, ahead_len;
+    unsigned char ahead[AHEAD_MAX];
     weft_conn *prev, *next; /* in open_conns */
 };
 
@@ -150,38 +162,70 @@ int weft_conn_send(weft_conn *conn, const void *msg, size_t len, double timeout)
     return rc;
 }
 
+/* Take up to len (> 0) bytes of the stream into buf: those read ahead
+ * first, then from the OS, a remainder smaller than the read-ahead buffer
+ * through it (the read may bring the next frames too), a larger one
+ * straight into buf. Only the first byte waits until `deadline`. *taken
+ * is len, or less at the end of the stream (WEFT_OK) or on an error. */
+static int stream_take(weft_conn *c, void *buf, size_t len, size_t *taken, int64_t deadline)
+{
+    char *p = buf;
+    int rc = WEFT_OK;
+
+    *taken = 0;
+    while (len > 0) {
+        size_t n = c->ahead_len - c->ahead_off;
+
+        if (n > 0) {
+            n = n < len ? n : len;
+            memcpy(p, c->ahead + c->ahead_off, n);
+            c->ahead_off += n;
+        } else if (len < AHEAD_MAX) {
+            rc = weft_sys_conn_read(&c->sys, c->ahead, AHEAD_MAX, &n, deadline);
+            if (rc != WEFT_OK || n == 0)
+                break;
+            c->ahead_off = 0;
+            c->ahead_len = n;
+            continue;
+        } else {
+            rc = weft_sys_conn_read(&c->sys, p, len, &n, deadline);
+            if (rc != WEFT_OK || n == 0)
+                break;
+        }
+        p += n;
+        len -= n;
+        *taken += n;
+        deadline = WEFT__NO_DEADLINE;
+    }
+    return rc;
+}
+
 /* Read exactly len bytes of a frame whose first byte has come: WEFT_OK,
  * WEFT_EOF when the sender went away in the middle, or WEFT_EOS. */
 static int read_frame_rest(weft_conn *c, void *buf, size_t len)
 {
-    char *p = buf;
     size_t got;
-    int rc;
+    int rc = stream_take(c, buf, len, &got, WEFT__NO_DEADLINE);
 
-    while (len > 0) {
-        rc = weft_sys_conn_read(&c->sys, p, len, &got, WEFT__NO_DEADLINE);
-        if (rc != WEFT_OK)
-            return rc;
-        if (got == 0)
-            return weft__fail(WEFT_EOF, "conn_recv: the other end closed in the middle of a "
-                                        "message");
-        p += got;
-        len -= got;
-    }
-    return WEFT_OK;
+    if (rc == WEFT_OK && got < len)
+        return weft__fail(WEFT_EOF, "conn_recv: the other end closed in the middle of a "
+                                    "message");
+    return rc;
 }
 
 /* Read the header: the first byte by the deadline, the rest as it comes. */
 static int read_frame_header(weft_conn *c, frame_header *h, int64_t deadline)
 {
     size_t got;
-    int rc = weft_sys_conn_read(&c->sys, h, sizeof *h, &got, deadline);
+    /* One byte asked for: the read behind it brings what came, up to the
+     * read-ahead buffer, so the rest of the header costs no other read. */
+    int rc = stream_take(c, h, 1, &got, deadline);
 
     if (rc != WEFT_OK)
         return rc;
     if (got == 0)
         return weft__fail(WEFT_EOF, "conn_recv: the other end is closed");
-    return read_frame_rest(c, (char *)h + got, sizeof *h - got);
+    return read_frame_rest(c, (char *)h + 1, sizeof *h - 1);
 }
 
 /* A message too large to hold: read its bytes and drop them, so the next
@@ -271,7 +315,9 @@ int weft_conn_poll(weft_conn *conn, double timeout)
         rc = weft__lock_until(&conn->recv_lock, deadline);
     if (rc != WEFT_OK)
         return rc;
-    rc = conn->corrupt ? WEFT_OK : weft_sys_conn_wait(&conn->sys, deadline);
+    rc = conn->corrupt || conn->ahead_off < conn->ahead_len
+             ? WEFT_OK
+             : weft_sys_conn_wait(&conn->sys, deadline);
     weft__unlock(&conn->recv_lock);
     return rc;
 }
@@ -289,13 +335,27 @@ void weft_conn_close(weft_conn *conn)
 
 int weft__conn_export(const weft_conn *conn, weft__ipc_handoff *out)
 {
+    /* The receivers' lock guards what was read ahead: taken (hence the
+     * cast of the const) only if free, since a receive may hold it as long
+     * as it waits, or a thread that is not in this forked child may. */
+    weft_lock *recv_lock = (weft_lock *)&conn->recv_lock;
+    size_t ahead = 0;
+
     if (conn->ways == 0)
         return weft__fail(WEFT_EINVAL, "a connection end this forked child "
                                        "was not given cannot be passed on");
     out->files[0] = conn->sys.file;
     out->nfiles = 1;
     out->desc[0] = (unsigned char)conn->ways;
-    out->desc_len = 1;
+    /* Bytes this end read ahead are the child's to receive first: the
+     * stream it inherits goes on after them. With a receive under way they
+     * are that receive's. */
+    if (weft__lock_until(recv_lock, 0) == WEFT_OK) {
+        ahead = conn->ahead_len - conn->ahead_off;
+        memcpy(out->desc + 1, conn->ahead + conn->ahead_off, ahead);
+        weft__unlock(recv_lock);
+    }
+    out->desc_len = 1 + ahead;
     return WEFT_OK;
 }
 
@@ -304,7 +364,8 @@ int weft__conn_import(const weft__ipc_handoff *in, void **out)
     weft_conn *c;
     int rc;
 
-    if (in->nfiles != 1 || in->desc_len != 1 || in->desc[0] == 0 || in->desc[0] > BOTH_WAYS)
+    if (in->nfiles != 1 || in->desc_len < 1 || in->desc_len > 1 + AHEAD_MAX ||
+        in->desc[0] == 0 || in->desc[0] > BOTH_WAYS)
         return weft__fail(WEFT_EINVAL, "process_passed: a connection's description is not "
                                        "one this weft knows");
     c = conn_new(in->desc[0]);
@@ -315,6 +376,8 @@ int weft__conn_import(const weft__ipc_handoff *in, void **out)
         conn_free(c);
         return rc;
     }
+    c->ahead_len = in->desc_len - 1;
+    memcpy(c->ahead, in->desc + 1, c->ahead_len);
     *out = c;
     return WEFT_OK;
 }

@@ -30,7 +30,8 @@ typedef struct weft__ipc_head {
 } weft__ipc_head;
 
 /* The most OS files one object hands to a child, and the most bytes that
- * describe it. */
+ * describe it (a connection's read-ahead buffer is sized by it: what it
+ * holds goes to the child in the description). */
 #define WEFT__IPC_MAX_FILES 4
 #define WEFT__IPC_DESC_MAX 256
 
