@@ -5,7 +5,7 @@
  * arguments and turns timeouts into deadlines.
  *
  * One object type for the four kinds: what each kind holds is the
- * backend's (POSIX: a robust process-shared mutex and a condition in a
+ * backend's (POSIX: a robust process-shared mutex, or atomic words, in a
  * nameless shared mapping; Windows: a mutex, semaphore or event object),
  * and what a child is handed is one file (the mapping, the object's
  * handle).
