@@ -297,12 +297,13 @@ static bool held_remove(const pthread_mutex_t *m)
 
 /* ---- Locks ------------------------------------------------------------------------ */
 
-/* Every outcome of a first try but a plain 0: a held lock waited for by
- * the deadline, a dead holder, the errors. Out of line, so that the fast
- * path saves no registers. */
-static WEFT__NOINLINE int plock_acquire_rest(pthread_mutex_t *m, int err, int64_t deadline)
+/* Every outcome of a first try (pthread_mutex_trylock's `err`) but 0: a
+ * held lock waited for by the deadline, a dead holder, the errors. Out of
+ * line: while the lock is contended, every instruction between taking it
+ * and returning to the caller lengthens the other process's wait. */
+static WEFT__NOINLINE int plock_acquire_slow(pthread_mutex_t *m, int err, int64_t deadline)
 {
-    if (err == ETIMEDOUT)
+    if (err == EBUSY)
         err = mutex_lock_after_try(m, deadline);
     if (err == 0) {
         held_add(m);
@@ -331,13 +332,13 @@ static WEFT__NOINLINE int plock_acquire_rest(pthread_mutex_t *m, int err, int64_
 int weft_sys_plock_acquire(weft_sys_psync *p, int64_t deadline)
 {
     pthread_mutex_t *m = &p->s->mutex;
-    int err = mutex_try_once(m);
-
     /* A free lock, or one whose holder is dead already, is taken by this
      * first try, with no clock read: glibc's trylock of a robust mutex is
      * also shorter than its lock. */
+    int err = pthread_mutex_trylock(m);
+
     if (err != 0)
-        return plock_acquire_rest(m, err, deadline);
+        return plock_acquire_slow(m, err, deadline);
     held_add(m);
     return WEFT_OK;
 }
