@@ -220,81 +220,6 @@ static int mutex_lock_after_try(pthread_mutex_t *m, int64_t deadline)
     return mutex_lock_by(m, deadline);
 }
 
-/* ---- Under ThreadSanitizer -------------------------------------------------------- */
-
-#if defined(__SANITIZE_THREAD__)
-#define PLOCK_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define PLOCK_TSAN 1
-#endif
-#endif
-
-#if defined(PLOCK_TSAN)
-/* ThreadSanitizer reports a pthread_mutex_unlock by a thread that does not
- * hold the mutex as a bug before the C library answers it with EPERM, so
- * under it each thread keeps the mutexes it holds, with their levels, and a
- * release of any other stops here. It tells mutexes apart by address, as
- * ThreadSanitizer does (two handles of one lock in one process are two
- * locks to both). Locks acquired while the table was full are counted, and
- * their releases left to the C library. */
-enum { HELD_MAX = 32 };
-static WEFT__THREAD_LOCAL struct {
-    const pthread_mutex_t *mutex;
-    uint32_t levels;
-} plock_held[HELD_MAX];
-static WEFT__THREAD_LOCAL uint32_t plock_held_untracked;
-
-static void held_add(const pthread_mutex_t *m)
-{
-    int i, free_slot = -1;
-
-    for (i = 0; i < HELD_MAX; i++) {
-        if (plock_held[i].mutex == m) {
-            plock_held[i].levels++;
-            return;
-        }
-        if (!plock_held[i].mutex && free_slot < 0)
-            free_slot = i;
-    }
-    if (free_slot < 0) {
-        plock_held_untracked++;
-        return;
-    }
-    plock_held[free_slot].mutex = m;
-    plock_held[free_slot].levels = 1;
-}
-
-/* Whether the calling thread's release of `m` may reach the mutex. */
-static bool held_remove(const pthread_mutex_t *m)
-{
-    int i;
-
-    for (i = 0; i < HELD_MAX; i++) {
-        if (plock_held[i].mutex == m) {
-            if (--plock_held[i].levels == 0)
-                plock_held[i].mutex = NULL;
-            return true;
-        }
-    }
-    if (plock_held_untracked == 0)
-        return false;
-    plock_held_untracked--;
-    return true;
-}
-#else
-static void held_add(const pthread_mutex_t *m)
-{
-    (void)m;
-}
-
-static bool held_remove(const pthread_mutex_t *m)
-{
-    (void)m;
-    return true;
-}
-#endif
-
 /* ---- Locks ------------------------------------------------------------------------ */
 
 /* Every outcome of a first try (pthread_mutex_trylock's `err`) but 0: a
@@ -305,16 +230,13 @@ static WEFT__NOINLINE int plock_acquire_slow(pthread_mutex_t *m, int err, int64_
 {
     if (err == EBUSY)
         err = mutex_lock_after_try(m, deadline);
-    if (err == 0) {
-        held_add(m);
+    if (err == 0)
         return WEFT_OK;
-    }
     switch (err) {
     case EOWNERDEAD:
 #if defined(WEFT_POSIX_ROBUST)
         pthread_mutex_consistent(m); /* ours, and usable again */
 #endif
-        held_add(m);
         return WEFT_EOWNERDEAD;
     case EDEADLK:
         return WEFT_EPERM;
@@ -339,7 +261,6 @@ int weft_sys_plock_acquire(weft_sys_psync *p, int64_t deadline)
 
     if (err != 0)
         return plock_acquire_slow(m, err, deadline);
-    held_add(m);
     return WEFT_OK;
 }
 
@@ -347,7 +268,7 @@ int weft_sys_plock_release(weft_sys_psync *p)
 {
     pthread_mutex_t *m = &p->s->mutex;
     /* EPERM is the one way an unlock of these mutexes fails. */
-    if (!held_remove(m) || pthread_mutex_unlock(m) != 0)
+    if (pthread_mutex_unlock(m) != 0)
         return weft__fail(WEFT_EPERM, "plock_release: the calling thread does not hold the plock");
     return WEFT_OK;
 }
