@@ -39,7 +39,7 @@
  *         and the children's CPU time per operation (.cpu). The counter
  *         is checked.
  *     Competitors: weft_plock (a robust process-shared pthread mutex
- *     inside; it also records its holder), "pthread pshared mutex"
+ *     inside, of type ERRORCHECK for a Lock), "pthread pshared mutex"
  *     (PTHREAD_PROCESS_SHARED) and "pthread robust pshared mutex" (also
  *     PTHREAD_MUTEX_ROBUST: weft's like for like), both in an anonymous
  *     shared mapping.

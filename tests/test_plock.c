@@ -63,16 +63,35 @@ static int count_target(const void *arg, size_t len)
     return count_under_lock();
 }
 
-/* Take the lock, say so, then wait to be killed. */
+static int g_hold_levels = 1; /* what hold_and_wait takes */
+
+/* Take g_hold_levels levels of the lock, say so, then wait to be killed. */
 static int hold_and_wait(const void *arg, size_t len)
 {
+    int i;
+
     (void)arg;
     (void)len;
-    if (weft_plock_acquire(g_lock, 0) != WEFT_OK)
-        return 2;
+    for (i = 0; i < g_hold_levels; i++) {
+        if (weft_plock_acquire(g_lock, 0) != WEFT_OK)
+            return 2;
+    }
     weft_pevent_set(g_event);
     weft_psem_acquire(g_sem_a, WEFT_FOREVER); /* nobody releases it */
     return 3;
+}
+
+/* The parent holds g_lock: this child, whose thread is a copy of the
+ * holder, neither releases it nor takes a level of it. */
+static int touch_parents_lock(const void *arg, size_t len)
+{
+    (void)arg;
+    (void)len;
+    if (weft_plock_release(g_lock) != WEFT_EPERM)
+        return 2;
+    if (weft_plock_acquire(g_lock, 0) != WEFT_ETIMEDOUT)
+        return 3;
+    return 0;
 }
 
 static int sem_relay(const void *arg, size_t len)
@@ -110,6 +129,7 @@ WEFT_TEST_SETUP
     weft_process_register("wait_forever", wait_forever);
     weft_process_register("count_target", count_target);
     weft_process_register("hold_and_wait", hold_and_wait);
+    weft_process_register("touch_parents_lock", touch_parents_lock);
     weft_process_register("sem_relay", sem_relay);
     weft_process_register("set_event_when_told", set_event_when_told);
 }
@@ -289,6 +309,55 @@ WEFT_TEST(plock_fork_child_killed_holding_it_is_eownerdead)
     weft_psem_close(g_sem_a);
     weft_pevent_close(g_event);
     weft_plock_close(g_lock);
+}
+
+/* A recursive plock whose holder died holding two levels: the next
+ * acquirer holds one, and one release frees it. */
+WEFT_TEST(plock_fork_child_killed_holding_two_levels_leaves_one)
+{
+    weft_process *p;
+
+    weft_test_skip_without_fork();
+    skip_where_death_is_not_told();
+    CHECK_OK(weft_plock_create(&g_lock, true));
+    CHECK_OK(weft_pevent_create(&g_event));
+    CHECK_OK(weft_psem_create(&g_sem_a, 0, false));
+    g_hold_levels = 2;
+    p = fork_child("hold_and_wait");
+    CHECK_OK(weft_pevent_wait(g_event, weft_test_long()));
+    CHECK_OK(weft_process_kill(p));
+    CHECK_OK(weft_process_join(p, weft_test_long()));
+    weft_process_release(p);
+    CHECK_STATUS(weft_plock_acquire(g_lock, weft_test_long()), WEFT_EOWNERDEAD);
+    CHECK_OK(weft_plock_release(g_lock));
+    CHECK_STATUS(weft_plock_release(g_lock), WEFT_EPERM);
+    CHECK_OK((int)(intptr_t)weft_test_join(weft_test_start(acquire_and_end, g_lock)));
+    weft_psem_close(g_sem_a);
+    weft_pevent_close(g_event);
+    weft_plock_close(g_lock);
+}
+
+/* A fork child started while the parent's thread holds the plock is
+ * another holder-to-be: its copy of that thread does not hold it. */
+static void fork_child_does_not_hold(bool recursive)
+{
+    weft_test_skip_without_fork();
+    CHECK_OK(weft_plock_create(&g_lock, recursive));
+    CHECK_OK(weft_plock_acquire(g_lock, 0));
+    CHECK_EQ_INT(weft_test_join_process(fork_child("touch_parents_lock")), 0);
+    CHECK_OK(weft_plock_release(g_lock));
+    CHECK_STATUS(weft_plock_release(g_lock), WEFT_EPERM);
+    weft_plock_close(g_lock);
+}
+
+WEFT_TEST(plock_fork_child_does_not_hold_the_parents_lock)
+{
+    fork_child_does_not_hold(false);
+}
+
+WEFT_TEST(plock_fork_child_does_not_hold_the_parents_rlock)
+{
+    fork_child_does_not_hold(true);
 }
 
 /* ---- Semaphores ------------------------------------------------------------------ */
@@ -561,3 +630,31 @@ WEFT_TEST(plock_export_then_import_is_the_same_object)
 #endif
 }
 
+/* Two handles of one recursive lock in one thread: a level taken through
+ * either counts, and the lock is free once each is given back. */
+WEFT_TEST(plock_two_handles_of_one_rlock_count_levels_together)
+{
+#if !defined(WEFT_TEST_HANDOFF)
+    weft_test_skip("weft's internal functions are out of reach of a shared build's tests");
+#else
+    weft__ipc_handoff h;
+    weft_plock *lock;
+    void *lock2 = NULL;
+
+    CHECK_OK(weft_plock_create(&lock, true));
+    CHECK_OK(weft__plock_export(lock, &h));
+    weft_test_handoff_copy_files(&h);
+    CHECK_OK(weft__plock_import(&h, &lock2));
+    CHECK_OK(weft_plock_acquire(lock2, 0));
+    CHECK_OK(weft_plock_acquire(lock, 0));
+    CHECK_STATUS((int)(intptr_t)weft_test_join(weft_test_start(try_lock_once, lock)),
+                 WEFT_ETIMEDOUT);
+    CHECK_OK(weft_plock_release(lock));
+    CHECK_STATUS((int)(intptr_t)weft_test_join(weft_test_start(try_lock_once, lock)),
+                 WEFT_ETIMEDOUT);
+    CHECK_OK(weft_plock_release(lock2));
+    CHECK_OK((int)(intptr_t)weft_test_join(weft_test_start(try_lock_once, lock)));
+    weft_plock_close(lock2);
+    weft_plock_close(lock);
+#endif
+}

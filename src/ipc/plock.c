@@ -68,6 +68,19 @@ static void close_psync(psync *p, const char *call)
     weft__free(p);
 }
 
+/* The prologue of a timed call `call` on a handle of `kind`: WEFT_EINVAL
+ * for a NULL or dead handle or a bad timeout (with a message), else the
+ * deadline. */
+static int psync_begin_wait(const char *call, const void *handle, const char *kind, double timeout,
+                            int64_t *deadline)
+{
+    int rc = weft__begin_wait_in(call, handle, timeout, deadline);
+
+    if (rc == WEFT_OK && WEFT__HANDLE_DEAD_IN(call, handle, kind))
+        rc = WEFT_EINVAL;
+    return rc;
+}
+
 /* ---- Locks ------------------------------------------------------------------------ */
 
 int weft_plock_create(weft_plock **out, bool recursive)
@@ -83,16 +96,10 @@ int weft_plock_create(weft_plock **out, bool recursive)
     return rc;
 }
 
-int weft_plock_acquire(weft_plock *lock, double timeout)
+/* Every outcome of the backend's acquire but WEFT_OK, out of line so that
+ * an acquire of a free lock costs as little as the backend's. */
+static WEFT__NOINLINE int plock_acquire_outcome(int rc, int64_t deadline)
 {
-    int64_t deadline = 0;
-    int rc = weft__begin_wait(lock, timeout, &deadline);
-
-    if (rc != WEFT_OK)
-        return rc;
-    if (WEFT__HANDLE_DEAD(lock, "plock"))
-        return WEFT_EINVAL;
-    rc = weft_sys_plock_acquire(lock->p.sys, deadline);
     if (rc == WEFT_EPERM) {
         /* Its holder acquires a Lock again: it waits for itself, as
          * threading.Lock does, on a word nobody changes. */
@@ -106,6 +113,17 @@ int weft_plock_acquire(weft_plock *lock, double timeout)
         return weft__fail_text(rc, "plock_acquire: acquired, but its previous holder died "
                                    "holding it: what it guards may be half-changed");
     return weft__timed_out(rc, "plock_acquire: timed out: the lock is held");
+}
+
+int weft_plock_acquire(weft_plock *lock, double timeout)
+{
+    int64_t deadline = 0;
+    int rc = psync_begin_wait(__func__, lock, "plock", timeout, &deadline);
+
+    if (rc != WEFT_OK)
+        return rc;
+    rc = weft_sys_plock_acquire(lock->p.sys, deadline);
+    return rc == WEFT_OK ? rc : plock_acquire_outcome(rc, deadline);
 }
 
 int weft_plock_release(weft_plock *lock)
@@ -142,12 +160,10 @@ int weft_psem_create(weft_psem **out, uint32_t value, bool bounded)
 int weft_psem_acquire(weft_psem *sem, double timeout)
 {
     int64_t deadline = 0;
-    int rc = weft__begin_wait(sem, timeout, &deadline);
+    int rc = psync_begin_wait(__func__, sem, "psem", timeout, &deadline);
 
     if (rc != WEFT_OK)
         return rc;
-    if (WEFT__HANDLE_DEAD(sem, "psem"))
-        return WEFT_EINVAL;
     return weft__timed_out(weft_sys_psem_acquire(sem->p.sys, deadline),
                            "psem_acquire: timed out: the semaphore's value is 0");
 }
@@ -206,12 +222,10 @@ bool weft_pevent_is_set(weft_pevent *event)
 int weft_pevent_wait(weft_pevent *event, double timeout)
 {
     int64_t deadline = 0;
-    int rc = weft__begin_wait(event, timeout, &deadline);
+    int rc = psync_begin_wait(__func__, event, "pevent", timeout, &deadline);
 
     if (rc != WEFT_OK)
         return rc;
-    if (WEFT__HANDLE_DEAD(event, "pevent"))
-        return WEFT_EINVAL;
     return weft__timed_out(weft_sys_pevent_wait(event->p.sys, deadline),
                            "pevent_wait: timed out: the event is not set");
 }

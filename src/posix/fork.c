@@ -64,7 +64,6 @@ static void on_fork_child(void)
     weft__posix_wait_after_fork();
     weft__posix_thread_after_fork();
     weft__posix_signals_after_fork();
-    weft__posix_plock_after_fork();
     if (h)
         h->child();
 }

@@ -6,10 +6,13 @@
  * A lock is a process-shared pthread mutex, robust where the system has
  * robust mutexes (Linux, FreeBSD): when its holder dies, the C library's
  * robust list hands the next acquirer EOWNERDEAD, which a hand-made futex
- * word could only match by re-implementing that list. Beside it the block
- * records the holder (pid and thread id) and its levels, so that a release
- * by another thread and a second acquire by the holder are told without
- * asking the mutex. macOS has no robust mutexes: there a dead holder's lock
+ * word could only match by re-implementing that list. The mutex also
+ * carries everything else a lock promises, so nothing beside it is written
+ * on the way in or out: PTHREAD_MUTEX_ERRORCHECK (a Lock) refuses a second
+ * acquire by its holder with EDEADLK, PTHREAD_MUTEX_RECURSIVE (an RLock)
+ * counts its holder's levels, and both refuse an unlock by any other thread
+ * with EPERM, a thread of a fork child included (POSIX requires both for
+ * these types). macOS has no robust mutexes: there a dead holder's lock
  * stays held, as the public header says.
  *
  * A semaphore or an event is words changed by atomic operations and waited
@@ -27,7 +30,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 /* Robust mutexes: their holder's death is reported to the next acquirer. */
 #if defined(__linux__) || defined(__FreeBSD__) || defined(PTHREAD_MUTEX_ROBUST)
@@ -40,11 +42,6 @@ typedef struct psync_block {
     pthread_mutex_t mutex; /* a lock */
     uint32_t magic;
     uint32_t kind;
-    uint32_t levels;               /* a lock: its holder's levels */
-    /* a lock: its holder, or 0; 8-aligned also under -m32, where a
-     * uint64_t is 4-aligned and its atomic loads would not be atomic */
-    _Alignas(8) uint64_t owner_pid;
-    uint64_t owner_tid;
     uint32_t value, bound, bounded; /* a semaphore */
     uint32_t state;                 /* an event: bit 0 the flag, bits 1-31 count the sets */
     uint32_t waiters;               /* a semaphore or event: waiters, dead ones included */
@@ -68,6 +65,9 @@ static int psync_block_init(psync_block *s, weft_sys_psync_kind kind)
     if (err != 0)
         return weft__posix_status(err, "pthread_mutexattr_init");
     err = pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+    if (err == 0)
+        err = pthread_mutexattr_settype(&ma, kind == WEFT_SYS_PRLOCK ? PTHREAD_MUTEX_RECURSIVE
+                                                                     : PTHREAD_MUTEX_ERRORCHECK);
 #if defined(WEFT_POSIX_ROBUST)
     if (err == 0)
         err = pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
@@ -81,14 +81,8 @@ static int psync_block_init(psync_block *s, weft_sys_psync_kind kind)
     return WEFT_OK;
 }
 
-/* A handle, once the fork handlers are there: a fork child must learn that
- * it is a new process (plock_self_thread). */
 static int psync_new_handle(weft_sys_psync **out)
 {
-    int rc = weft__posix_fork_handlers();
-
-    if (rc != WEFT_OK)
-        return weft__fail(rc, "plock: cannot register the fork handlers");
     *out = weft__malloc(sizeof **out);
     if (!*out)
         return weft__fail(WEFT_ENOMEM, "plock: no memory for a handle");
@@ -162,7 +156,10 @@ void weft_sys_psync_close(weft_sys_psync *p)
 
 /* ---- Locking the mutex ----------------------------------------------------------- */
 
-/* One try: 0, ETIMEDOUT (held), EOWNERDEAD (ours: its holder died). */
+/* One try: 0 (locked), ETIMEDOUT (held; by the caller too where the C
+ * library's trylock says EBUSY then), EOWNERDEAD (locked: its holder died),
+ * EDEADLK (a Lock the caller holds), EAGAIN (an RLock's levels at the C
+ * library's limit), or the error. */
 static int mutex_try_once(pthread_mutex_t *m)
 {
     int err = pthread_mutex_trylock(m);
@@ -212,117 +209,67 @@ static int mutex_lock_by(pthread_mutex_t *m, int64_t deadline)
 }
 #endif
 
-/* Lock `m` by the deadline: 0 (locked), EOWNERDEAD (locked, the holder
- * died), or the error. A free lock, or one whose holder is dead already,
- * is taken by the first try, with no clock read. */
-static int mutex_lock_until(pthread_mutex_t *m, int64_t deadline)
+/* Lock `m` by the deadline, after a first try found it held: as
+ * mutex_try_once. */
+static int mutex_lock_after_try(pthread_mutex_t *m, int64_t deadline)
 {
-    int err = mutex_try_once(m);
-
-    if (err != ETIMEDOUT || deadline == 0)
-        return err;
+    if (deadline == 0)
+        return ETIMEDOUT;
     if (deadline == WEFT__NO_DEADLINE)
         return pthread_mutex_lock(m);
     return mutex_lock_by(m, deadline);
 }
 
-#if defined(WEFT_POSIX_ROBUST)
-/* Take over a mutex whose holder died: it is ours and usable again. */
-static int mutex_recover(pthread_mutex_t *m, int err)
-{
-    if (err == EOWNERDEAD)
-        pthread_mutex_consistent(m);
-    return err;
-}
-#else
-static int mutex_recover(pthread_mutex_t *m, int err)
-{
-    (void)m;
-    return err;
-}
-#endif
-
 /* ---- Locks ------------------------------------------------------------------------ */
 
-/* The calling thread, told apart from every other live thread of every
- * process by its pid and native thread id. Both are system calls, so each
- * thread asks once and keeps them, until a fork makes its process (and, on
- * Linux, its thread id) new: `plock_forks` counts the forks this process came
- * through. (A holder that died leaves its ids in the block until the next
- * acquirer takes over; a new thread given both ids in that window would be
- * taken for the holder, a reuse no system makes that soon.) */
-static uint32_t plock_forks;
-static WEFT__THREAD_LOCAL struct {
-    uint32_t forks; /* plock_forks + 1 when pid and tid are known */
-    uint64_t pid, tid;
-} plock_self;
-
-void weft__posix_plock_after_fork(void)
+/* Every outcome of a first try (pthread_mutex_trylock's `err`) but 0: a
+ * held lock waited for by the deadline, a dead holder, the errors. Out of
+ * line: while the lock is contended, every instruction between taking it
+ * and returning to the caller lengthens the other process's wait. */
+static WEFT__NOINLINE int plock_acquire_slow(pthread_mutex_t *m, int err, int64_t deadline)
 {
-    plock_forks++; /* only the forking thread runs in the child */
-}
-
-static uint64_t plock_self_thread(uint64_t *pid)
-{
-    uint32_t now = weft__load_relaxed(&plock_forks) + 1;
-
-    if (plock_self.forks != now) {
-        plock_self.pid = (uint64_t)getpid();
-        plock_self.tid = weft_sys_thread_native_id();
-        plock_self.forks = now;
+    if (err == EBUSY)
+        err = mutex_lock_after_try(m, deadline);
+    if (err == 0)
+        return WEFT_OK;
+    switch (err) {
+    case EOWNERDEAD:
+#if defined(WEFT_POSIX_ROBUST)
+        pthread_mutex_consistent(m); /* ours, and usable again */
+#endif
+        return WEFT_EOWNERDEAD;
+    case EDEADLK:
+        return WEFT_EPERM;
+    case EAGAIN:
+        return weft__fail(WEFT_EOVERFLOW, "plock_acquire: the caller holds as many levels as the "
+                                          "system counts");
+    case ETIMEDOUT:
+        return WEFT_ETIMEDOUT;
+    default:
+        weft__posix_status(err, "pthread_mutex_lock");
+        return weft__fail(WEFT_EOS, "plock_acquire: pthread_mutex_lock failed (os error %d)", err);
     }
-    *pid = plock_self.pid;
-    return plock_self.tid;
-}
-
-static bool plock_held_by(const psync_block *s, uint64_t pid, uint64_t tid)
-{
-    return weft__load64(&s->owner_tid) == tid && weft__load64(&s->owner_pid) == pid;
 }
 
 int weft_sys_plock_acquire(weft_sys_psync *p, int64_t deadline)
 {
-    psync_block *s = p->s;
-    uint64_t pid, tid = plock_self_thread(&pid);
-    int err;
+    pthread_mutex_t *m = &p->s->mutex;
+    /* A free lock, or one whose holder is dead already, is taken by this
+     * first try, with no clock read: glibc's trylock of a robust mutex is
+     * also shorter than its lock. */
+    int err = pthread_mutex_trylock(m);
 
-    /* The holder's own look at the owner needs no lock: only the holder
-     * writes it, and no other thread can make it equal the caller. Keeping
-     * the levels here, not in a recursive mutex, also keeps every unlock a
-     * call by the thread that locked. */
-    if (plock_held_by(s, pid, tid)) {
-        if (s->kind == WEFT_SYS_PLOCK)
-            return WEFT_EPERM;
-        if (s->levels == UINT32_MAX)
-            return weft__fail(WEFT_EOVERFLOW, "plock_acquire: the caller holds 2^32-1 levels");
-        s->levels++;
-        return WEFT_OK;
-    }
-    err = mutex_recover(&s->mutex, mutex_lock_until(&s->mutex, deadline));
-    if (err == 0 || err == EOWNERDEAD) {
-        weft__store64(&s->owner_pid, pid);
-        weft__store64(&s->owner_tid, tid);
-        s->levels = 1;
-        return err == 0 ? WEFT_OK : WEFT_EOWNERDEAD;
-    }
-    if (err == ETIMEDOUT)
-        return WEFT_ETIMEDOUT;
-    weft__posix_status(err, "pthread_mutex_lock");
-    return weft__fail(WEFT_EOS, "plock_acquire: pthread_mutex_lock failed (os error %d)", err);
+    if (err != 0)
+        return plock_acquire_slow(m, err, deadline);
+    return WEFT_OK;
 }
 
 int weft_sys_plock_release(weft_sys_psync *p)
 {
-    psync_block *s = p->s;
-    uint64_t pid, tid = plock_self_thread(&pid);
-
-    if (!plock_held_by(s, pid, tid))
+    pthread_mutex_t *m = &p->s->mutex;
+    /* EPERM is the one way an unlock of these mutexes fails. */
+    if (pthread_mutex_unlock(m) != 0)
         return weft__fail(WEFT_EPERM, "plock_release: the calling thread does not hold the plock");
-    if (--s->levels == 0) {
-        weft__store64(&s->owner_tid, 0);
-        weft__store64(&s->owner_pid, 0);
-        pthread_mutex_unlock(&s->mutex);
-    }
     return WEFT_OK;
 }
 

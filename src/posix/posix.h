@@ -47,7 +47,6 @@ int weft__posix_fork_handlers(void);
 void weft__posix_wait_after_fork(void);    /* wait_*.c: the parking lot's buckets */
 void weft__posix_thread_after_fork(void);  /* thread.c: the main thread's id */
 void weft__posix_signals_after_fork(void); /* signals.c: dispositions, the pipe */
-void weft__posix_plock_after_fork(void);   /* plock.c: the calling thread's ids */
 
 /* Held across fork() so the child finds the shutdown signals' state whole. */
 void weft__posix_signals_before_fork(void);

@@ -5,7 +5,7 @@
  * arguments and turns timeouts into deadlines.
  *
  * One object type for the four kinds: what each kind holds is the
- * backend's (POSIX: a robust process-shared mutex and a condition in a
+ * backend's (POSIX: a robust process-shared mutex, or atomic words, in a
  * nameless shared mapping; Windows: a mutex, semaphore or event object),
  * and what a child is handed is one file (the mapping, the object's
  * handle).
@@ -47,9 +47,10 @@ void weft_sys_psync_close(weft_sys_psync *p);
 
 /* A lock (PLOCK, PRLOCK), owned by the thread that acquired it: acquire by
  * the deadline. WEFT_OK; WEFT_EOWNERDEAD (acquired: the holder died holding
- * it, where the OS can tell); WEFT_ETIMEDOUT; WEFT_EPERM, at once and
- * without a message, when the calling thread holds a PLOCK already (common
- * code then waits out the deadline, as threading.Lock waits for itself);
+ * it, where the OS can tell); WEFT_ETIMEDOUT; WEFT_EPERM, without a
+ * message, when the calling thread holds a PLOCK already (common code then
+ * waits out the deadline, as threading.Lock waits for itself; a backend
+ * that cannot tell may wait it out itself and return WEFT_ETIMEDOUT);
  * WEFT_EOVERFLOW (a PRLOCK's levels at the system's limit). Release:
  * WEFT_OK, or WEFT_EPERM (with a message) when the calling thread does not
  * hold it. */
