@@ -85,7 +85,7 @@ struct weft_queue {
      * which has a line of its own so those reads leave the rest alone. */
     weft_lock put_lock;
     size_t head_seen; /* head as last read here; never ahead of head */
-    size_t getters_asleep; /* getters waiting on not_empty, under put_lock */
+    uint32_t getters_asleep; /* getters asleep on not_empty: sleep_until() */
     spin_hint put_spin;
     chunk *tail_chunk;
     size_t tail_slot;
@@ -95,7 +95,7 @@ struct weft_queue {
     /* The get end, written under the lock get_lock_of() names; the same. */
     weft_lock get_lock; /* FIFO only */
     size_t tail_seen;      /* tail as last read here; never behind head */
-    size_t putters_asleep; /* putters waiting on not_full, under that lock */
+    uint32_t putters_asleep; /* putters asleep on not_full: sleep_until() */
     spin_hint get_spin;    /* under the lock get_lock_of() names */
     spin_hint run_pause;   /* FIFO: whether pauses before short runs paid */
     chunk *head_chunk;
@@ -407,15 +407,18 @@ static bool putter_may_go(const weft_queue *q)
 }
 
 /*
- * With `own` (the waiter's end's lock) held: sleep on `cond` until
- * may_go(q), under `other`, the lock of the end whose change is awaited
- * (the same lock for LIFO and PRIORITY queues), counted in *asleep while
- * asleep, so that the other end's call that makes the change sees the
- * count and notifies. Returns holding `own` again: WEFT_OK once may_go(q)
- * held (the caller looks again under its own lock), WEFT_ETIMEDOUT if the
- * deadline passed first.
+ * With `own` (the waiter's end's lock) held: unless may_go(q), sleep on
+ * `cond` once, counted in *asleep, which is read under `other`, the lock
+ * of the end whose change is awaited (the same lock for LIFO and PRIORITY
+ * queues): the count goes up and may_go(q) is asked under it, so the
+ * other end's call that makes the change either comes first and is seen,
+ * or sees the count and notifies. The count goes down without that lock
+ * (a notify that reads it too high finds nobody to wake), so a woken
+ * sleeper goes back to its own end without taking the other's lock again.
+ * Returns holding `own` again: WEFT_ETIMEDOUT if the deadline passed,
+ * else WEFT_OK (woken, or may_go(q) held); the caller looks again.
  */
-static int sleep_until(weft_queue *q, weft_lock *own, weft_lock *other, size_t *asleep,
+static int sleep_until(weft_queue *q, weft_lock *own, weft_lock *other, uint32_t *asleep,
                        weft_cond *cond, bool (*may_go)(const weft_queue *q), int64_t deadline)
 {
     int rc = WEFT_OK;
@@ -424,25 +427,21 @@ static int sleep_until(weft_queue *q, weft_lock *own, weft_lock *other, size_t *
         weft__unlock(own);
         weft__lock(other);
     }
-    (*asleep)++;
-    while (!may_go(q)) {
-        if (weft__cond_wait_until(cond, other, deadline) == WEFT_ETIMEDOUT && !may_go(q)) {
-            rc = WEFT_ETIMEDOUT;
-            break;
-        }
-    }
-    (*asleep)--;
-    if (other != own) {
+    if (may_go(q)) {
         weft__unlock(other);
-        weft__lock(own);
+    } else {
+        (void)weft__fetch_add(asleep, 1);
+        rc = weft__cond_wait_leaving(cond, other, deadline);
+        (void)weft__fetch_sub(asleep, 1);
     }
+    weft__lock(own);
     return rc;
 }
 
 int weft_queue_put(weft_queue *q, void *item, double timeout)
 {
     int64_t deadline;
-    bool spun = false, wake = false;
+    bool spun = false, timed_out = false, wake = false;
     int rc;
 
     rc = weft__begin_wait(q, timeout, &deadline);
@@ -460,7 +459,7 @@ int weft_queue_put(weft_queue *q, void *item, double timeout)
             rc = is_fifo(q) ? chunk_put(q, item) : array_put(q, item);
             if (rc == WEFT_OK) {
                 weft__store_size_release(&q->tail, q->tail + 1);
-                wake = q->getters_asleep != 0;
+                wake = weft__load_relaxed(&q->getters_asleep) != 0;
             } else {
                 weft__fail(rc, "queue_put: no memory for room for one more item (%zu held)",
                            q->tail - q->head);
@@ -472,11 +471,12 @@ int weft_queue_put(weft_queue *q, void *item, double timeout)
             spin_if_it_pays(q, &q->put_spin, &q->put_lock, room_in_sight, has_room);
             continue;
         }
-        if (deadline == 0 || sleep_until(q, &q->put_lock, get_lock_of(q), &q->putters_asleep,
-                                         &q->not_full, putter_may_go, deadline) != WEFT_OK) {
+        if (deadline == 0 || timed_out) {
             rc = weft__fail_text(WEFT_EFULL, "queue_put: the queue is full");
             break;
         }
+        timed_out = sleep_until(q, &q->put_lock, get_lock_of(q), &q->putters_asleep,
+                                &q->not_full, putter_may_go, deadline) == WEFT_ETIMEDOUT;
     }
     weft__unlock(&q->put_lock);
     if (wake)
@@ -488,7 +488,7 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
 {
     weft_lock *lock;
     int64_t deadline;
-    bool spun = false, may_pause, wake = false;
+    bool spun = false, timed_out = false, may_pause, wake = false;
     int rc;
 
     rc = weft__begin_wait(q && item ? q : NULL, timeout, &deadline);
@@ -513,7 +513,7 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
         if (has_item(q)) {
             *item = is_fifo(q) ? chunk_take(q) : array_take(q);
             weft__store_size_release(&q->head, q->head + 1);
-            wake = q->putters_asleep != 0;
+            wake = weft__load_relaxed(&q->putters_asleep) != 0;
             break;
         }
         if (!is_open(q)) {
@@ -526,11 +526,12 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
             spin_if_it_pays(q, &q->get_spin, lock, item_in_sight, has_item);
             continue;
         }
-        if (deadline == 0 || sleep_until(q, lock, &q->put_lock, &q->getters_asleep,
-                                         &q->not_empty, getter_may_go, deadline) != WEFT_OK) {
+        if (deadline == 0 || timed_out) {
             rc = weft__fail_text(WEFT_EEMPTY, "queue_get: the queue is empty");
             break;
         }
+        timed_out = sleep_until(q, lock, &q->put_lock, &q->getters_asleep, &q->not_empty,
+                                getter_may_go, deadline) == WEFT_ETIMEDOUT;
     }
     weft__unlock(lock);
     if (wake)

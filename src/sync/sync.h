@@ -203,6 +203,10 @@ void weft__lock_reset(weft_lock *lock);
 /* weft_cond_wait by a deadline, without argument checks: `lock` is held. */
 int weft__cond_wait_until(weft_cond *cond, weft_lock *lock, int64_t deadline);
 
+/* The same, but return without taking `lock` again: for a waiter that
+ * goes on under another lock (a queue's sleeper, under its own end's). */
+int weft__cond_wait_leaving(weft_cond *cond, weft_lock *lock, int64_t deadline);
+
 /* The same for state that notifiers change without holding `lock`: they
  * store the change with a sequentially consistent store, then notify. The
  * waiter links itself in, then asks ready(arg) once more (with `lock`
