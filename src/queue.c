@@ -20,14 +20,19 @@
  * one array under the put lock, which their gets take too.
  *
  * Sleeping (a getter on an empty queue, a putter on a full one, a joiner)
- * is a wait on a weft_cond. The other end changes the queue without the
- * sleeper's lock, so the wait is weft__cond_wait_unless: the sleeper links
- * itself in and then looks at the queue once more; the other end publishes
- * its change and then looks for waiters, and one of the two sees the
- * other. Getters and putters first look a few more times without their
- * lock: an item put (or taken) a moment later then costs no system call on
- * either side. Each end remembers whether those looks paid lately, and
- * stops looking for a while when they did not (spin_hint).
+ * is a wait on a weft_cond. A getter sleeps under the put end's lock, and
+ * a putter under the get end's: it counts itself there (`getters_asleep`,
+ * `putters_asleep`), looks at the queue once more, and waits; the other
+ * end publishes its counter and reads that count under the same lock, and
+ * notifies (after its unlock) only when it is not 0. The lock orders the
+ * two, so a put or a get is two atomic instructions (its lock's acquire
+ * and release) and its counter a plain release store: a store-then-check
+ * handshake without a lock needed a sequentially consistent store of the
+ * counter, a third, on every item, where only a sleep pays for this one.
+ * Getters and putters first look a few more times without their lock: an
+ * item put (or taken) a moment later then costs no system call on either
+ * side. Each end remembers whether those looks paid lately, and stops
+ * looking for a while when they did not (spin_hint).
  *
  * Across CPUs the cost of an item is the cache lines it moves, and a
  * getter that keeps up with a putter would move two for every item; one
@@ -54,10 +59,11 @@ typedef struct item_entry {
     uint64_t seq;
 } item_entry;
 
-/* How an end's last spins before a sleep went: each waiter that spun and
- * found nothing doubles the number of waiters after it that go to sleep
- * without spinning (up to 2^SPIN_MISSES_MAX - 1); one that found what it
- * waited for makes them spin again. Where the other end runs beside the
+/* How an end's last spins before a sleep (or a getter's pauses before a
+ * short run) went: each waiter that spun and found nothing doubles the
+ * number of waiters after it that go to sleep without spinning (up to
+ * 2^SPIN_MISSES_MAX - 1); one that found what it waited for makes them
+ * spin again. Where the other end runs beside the
  * waiter, a spin finds the change within a microsecond and saves two
  * system calls; where it does not run (other processes hold the CPUs, or
  * more threads than CPUs) the spin only burns the time it needs: profiled
@@ -79,6 +85,7 @@ struct weft_queue {
      * which has a line of its own so those reads leave the rest alone. */
     weft_lock put_lock;
     size_t head_seen; /* head as last read here; never ahead of head */
+    uint32_t getters_asleep; /* getters asleep on not_empty: sleep_until() */
     spin_hint put_spin;
     chunk *tail_chunk;
     size_t tail_slot;
@@ -87,8 +94,10 @@ struct weft_queue {
     CACHE_LINE_GAP(gap_tail);
     /* The get end, written under the lock get_lock_of() names; the same. */
     weft_lock get_lock; /* FIFO only */
-    size_t tail_seen;   /* tail as last read here; never behind head */
-    spin_hint get_spin; /* under the lock get_lock_of() names */
+    size_t tail_seen;      /* tail as last read here; never behind head */
+    uint32_t putters_asleep; /* putters asleep on not_full: sleep_until() */
+    spin_hint get_spin;    /* under the lock get_lock_of() names */
+    spin_hint run_pause;   /* FIFO: whether pauses before short runs paid */
     chunk *head_chunk;
     size_t head_slot;
     CACHE_LINE_GAP(gap_get);
@@ -276,11 +285,6 @@ static bool has_room(weft_queue *q)
     return q->tail - q->head_seen < q->maxsize;
 }
 
-static bool may_put(void *q)
-{
-    return has_room(q) || !is_open(q);
-}
-
 /* With the get lock: whether an item is there to take. */
 static bool has_item(weft_queue *q)
 {
@@ -288,11 +292,6 @@ static bool has_item(weft_queue *q)
         return true;
     q->tail_seen = weft__load_size(&q->tail);
     return q->head != q->tail_seen;
-}
-
-static bool may_get(void *q)
-{
-    return has_item(q) || !is_open(q);
 }
 
 /* The item slots in a cache line. */
@@ -321,6 +320,18 @@ static bool short_run(weft_queue *q)
     return q->tail_seen != q->head && q->tail_seen - q->head < LINE_SLOTS;
 }
 
+/* With the get lock, after such a pause: whether it paid, the producer
+ * having filled the line meanwhile. It does not where the producer puts
+ * one item at a time (a request and its reply), or is not running (other
+ * processes hold its CPU, or it shares the getter's): then each pause only
+ * burnt its 1-3 us, measured 0.8-3.7 us per item for a put and a get by
+ * turns in one thread, so the pauses learn as the spins do (`run_pause`). */
+static bool run_filled(weft_queue *q)
+{
+    q->tail_seen = weft__load_size(&q->tail);
+    return q->tail_seen - q->head >= LINE_SLOTS;
+}
+
 /* Without a lock (weft__spin_until): whether an item seems to be there. */
 static bool item_in_sight(const void *queue)
 {
@@ -345,22 +356,19 @@ static bool room_in_sight(const void *queue)
     return weft__load_size(&q->tail) - head + (want ? want : 1) <= q->maxsize;
 }
 
-/* With the end's lock: spin for in_sight(q) (without that lock), unless
- * the hint says spins have not paid lately; then learn from how it went.
- * A spin paid if, back under the lock, the waiter can go on (can_go(q)):
- * a putter's spin waits for more room than one slot, and is worth it as
- * long as it spares the sleep. */
-static void spin_if_it_pays(weft_queue *q, spin_hint *hint, weft_lock *lock,
-                            bool (*in_sight)(const void *queue), bool (*can_go)(weft_queue *q))
+/* Whether the hint lets this waiter spin (or pause) now. */
+static bool hint_allows(spin_hint *hint)
 {
-    if (hint->skip > 0) {
-        hint->skip--;
-        return;
-    }
-    weft__unlock(lock);
-    (void)weft__spin_until(in_sight, q);
-    weft__lock(lock);
-    if (can_go(q)) {
+    if (hint->skip == 0)
+        return true;
+    hint->skip--;
+    return false;
+}
+
+/* Learn from a spin (or pause) that hint_allows() let happen. */
+static void hint_learn(spin_hint *hint, bool paid)
+{
+    if (paid) {
         hint->misses = 0;
     } else {
         if (hint->misses < SPIN_MISSES_MAX)
@@ -369,10 +377,71 @@ static void spin_if_it_pays(weft_queue *q, spin_hint *hint, weft_lock *lock,
     }
 }
 
+/* With the end's lock: spin for in_sight(q) (without that lock), unless
+ * the hint says spins have not paid lately; then learn from how it went.
+ * A spin paid if, back under the lock, the waiter can go on (can_go(q)):
+ * a putter's spin waits for more room than one slot, and is worth it as
+ * long as it spares the sleep. */
+static void spin_if_it_pays(weft_queue *q, spin_hint *hint, weft_lock *lock,
+                            bool (*in_sight)(const void *queue), bool (*can_go)(weft_queue *q))
+{
+    if (!hint_allows(hint))
+        return;
+    weft__unlock(lock);
+    (void)weft__spin_until(in_sight, q);
+    weft__lock(lock);
+    hint_learn(hint, can_go(q));
+}
+
+/* A sleeping getter's question, under the put end's lock (where tail
+ * stands still): whether it may stop sleeping. */
+static bool getter_may_go(const weft_queue *q)
+{
+    return q->tail != weft__load_size(&q->head) || !is_open(q);
+}
+
+/* A sleeping putter's, under the get end's lock (head stands still). */
+static bool putter_may_go(const weft_queue *q)
+{
+    return weft__load_size(&q->tail) - q->head < q->maxsize || !is_open(q);
+}
+
+/*
+ * With `own` (the waiter's end's lock) held: unless may_go(q), sleep on
+ * `cond` once, counted in *asleep, which is read under `other`, the lock
+ * of the end whose change is awaited (the same lock for LIFO and PRIORITY
+ * queues): the count goes up and may_go(q) is asked under it, so the
+ * other end's call that makes the change either comes first and is seen,
+ * or sees the count and notifies. The count goes down without that lock
+ * (a notify that reads it too high finds nobody to wake), so a woken
+ * sleeper goes back to its own end without taking the other's lock again.
+ * Returns holding `own` again: WEFT_ETIMEDOUT if the deadline passed,
+ * else WEFT_OK (woken, or may_go(q) held); the caller looks again.
+ */
+static int sleep_until(weft_queue *q, weft_lock *own, weft_lock *other, uint32_t *asleep,
+                       weft_cond *cond, bool (*may_go)(const weft_queue *q), int64_t deadline)
+{
+    int rc = WEFT_OK;
+
+    if (other != own) {
+        weft__unlock(own);
+        weft__lock(other);
+    }
+    if (may_go(q)) {
+        weft__unlock(other);
+    } else {
+        (void)weft__fetch_add(asleep, 1);
+        rc = weft__cond_wait_leaving(cond, other, deadline);
+        (void)weft__fetch_sub(asleep, 1);
+    }
+    weft__lock(own);
+    return rc;
+}
+
 int weft_queue_put(weft_queue *q, void *item, double timeout)
 {
     int64_t deadline;
-    bool spun = false;
+    bool spun = false, timed_out = false, wake = false;
     int rc;
 
     rc = weft__begin_wait(q, timeout, &deadline);
@@ -388,11 +457,13 @@ int weft_queue_put(weft_queue *q, void *item, double timeout)
         }
         if (has_room(q)) {
             rc = is_fifo(q) ? chunk_put(q, item) : array_put(q, item);
-            if (rc == WEFT_OK)
-                weft__store_size(&q->tail, q->tail + 1);
-            else
+            if (rc == WEFT_OK) {
+                weft__store_size_release(&q->tail, q->tail + 1);
+                wake = weft__load_relaxed(&q->getters_asleep) != 0;
+            } else {
                 weft__fail(rc, "queue_put: no memory for room for one more item (%zu held)",
                            q->tail - q->head);
+            }
             break;
         }
         if (deadline != 0 && !spun) {
@@ -400,16 +471,15 @@ int weft_queue_put(weft_queue *q, void *item, double timeout)
             spin_if_it_pays(q, &q->put_spin, &q->put_lock, room_in_sight, has_room);
             continue;
         }
-        if (deadline == 0 ||
-            (weft__cond_wait_unless(&q->not_full, &q->put_lock, may_put, q, deadline) ==
-                 WEFT_ETIMEDOUT &&
-             !may_put(q))) {
+        if (deadline == 0 || timed_out) {
             rc = weft__fail_text(WEFT_EFULL, "queue_put: the queue is full");
             break;
         }
+        timed_out = sleep_until(q, &q->put_lock, get_lock_of(q), &q->putters_asleep,
+                                &q->not_full, putter_may_go, deadline) == WEFT_ETIMEDOUT;
     }
     weft__unlock(&q->put_lock);
-    if (rc == WEFT_OK)
+    if (wake)
         weft_cond_notify(&q->not_empty, 1);
     return rc;
 }
@@ -418,7 +488,7 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
 {
     weft_lock *lock;
     int64_t deadline;
-    bool spun = false, may_pause;
+    bool spun = false, timed_out = false, may_pause, wake = false;
     int rc;
 
     rc = weft__begin_wait(q && item ? q : NULL, timeout, &deadline);
@@ -432,16 +502,18 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
     may_pause = is_fifo(q) && deadline != 0 && weft__spinning_pays();
     weft__lock(lock);
     for (;;) {
-        if (may_pause && short_run(q)) {
+        if (may_pause && short_run(q) && hint_allows(&q->run_pause)) {
             may_pause = false;
             weft__unlock(lock);
             weft__backoff(RUN_PAUSE_ROUND);
             weft__lock(lock);
+            hint_learn(&q->run_pause, run_filled(q));
             continue;
         }
         if (has_item(q)) {
             *item = is_fifo(q) ? chunk_take(q) : array_take(q);
-            weft__store_size(&q->head, q->head + 1);
+            weft__store_size_release(&q->head, q->head + 1);
+            wake = weft__load_relaxed(&q->putters_asleep) != 0;
             break;
         }
         if (!is_open(q)) {
@@ -454,16 +526,15 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
             spin_if_it_pays(q, &q->get_spin, lock, item_in_sight, has_item);
             continue;
         }
-        if (deadline == 0 ||
-            (weft__cond_wait_unless(&q->not_empty, lock, may_get, q, deadline) ==
-                 WEFT_ETIMEDOUT &&
-             !may_get(q))) {
+        if (deadline == 0 || timed_out) {
             rc = weft__fail_text(WEFT_EEMPTY, "queue_get: the queue is empty");
             break;
         }
+        timed_out = sleep_until(q, lock, &q->put_lock, &q->getters_asleep, &q->not_empty,
+                                getter_may_go, deadline) == WEFT_ETIMEDOUT;
     }
     weft__unlock(lock);
-    if (rc == WEFT_OK && q->maxsize != 0)
+    if (wake)
         weft_cond_notify(&q->not_full, 1);
     return rc;
 }

@@ -1230,6 +1230,7 @@ typedef struct stress {
     weft_queue *q;
     int pairs;         /* producers, and consumers */
     long per_producer; /* items each producer puts */
+    double timeout;    /* of each put and get, tried again when it ran out; 0: none */
     unsigned char *seen;   /* per item: how many times it was got */
     weft_barrier start;
 } stress;
@@ -1249,6 +1250,11 @@ typedef struct consumer {
 } consumer;
 
 /* Item k of producer p: p * per_producer + k + 1 (never 0). */
+static double stress_timeout(const stress *s)
+{
+    return s->timeout > 0 ? s->timeout : WEFT_FOREVER;
+}
+
 static void *stress_producer(void *arg)
 {
     producer *p = arg;
@@ -1258,7 +1264,11 @@ static void *stress_producer(void *arg)
     weft_barrier_wait(&s->start, WEFT_FOREVER);
     for (k = 0; k < s->per_producer; k++) {
         long id = p->index * s->per_producer + k + 1;
-        int rc = weft_queue_put(s->q, (void *)(uintptr_t)id, WEFT_FOREVER);
+        int rc;
+
+        do
+            rc = weft_queue_put(s->q, (void *)(uintptr_t)id, stress_timeout(s));
+        while (rc == WEFT_EFULL && s->timeout > 0);
 
         if (rc != WEFT_OK)
             weft_test_fail(__FILE__, __LINE__, "put: %s", weft_strerror(rc));
@@ -1276,7 +1286,11 @@ static void *stress_consumer(void *arg)
     for (;;) {
         void *item = NULL;
         long id, p, k;
-        int rc = weft_queue_get(s->q, &item, WEFT_FOREVER);
+        int rc;
+
+        do
+            rc = weft_queue_get(s->q, &item, stress_timeout(s));
+        while (rc == WEFT_EEMPTY && s->timeout > 0);
 
         if (rc != WEFT_OK) {
             c->status = rc;
@@ -1312,7 +1326,8 @@ static int compare_ids(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void run_stress(weft_queue_kind kind, size_t bound, int pairs, long per_producer)
+static void run_stress_timed(weft_queue_kind kind, size_t bound, int pairs, long per_producer,
+                             double timeout)
 {
     weft_thread *producers[STRESS_PAIRS], *consumers[STRESS_PAIRS];
     producer ps[STRESS_PAIRS];
@@ -1326,6 +1341,7 @@ static void run_stress(weft_queue_kind kind, size_t bound, int pairs, long per_p
     s.q = make_queue(kind, bound, kind == WEFT_QUEUE_PRIORITY ? compare_ids : NULL);
     s.pairs = pairs;
     s.per_producer = per_producer;
+    s.timeout = timeout;
     total = pairs * per_producer;
     s.seen = calloc((size_t)total, 1);
     CHECK(s.seen != NULL);
@@ -1375,6 +1391,11 @@ static void run_stress(weft_queue_kind kind, size_t bound, int pairs, long per_p
     }
     weft_queue_destroy(s.q);
     free(s.seen);
+}
+
+static void run_stress(weft_queue_kind kind, size_t bound, int pairs, long per_producer)
+{
+    run_stress_timed(kind, bound, pairs, per_producer, 0);
 }
 
 WEFT_TEST_TIMEOUT(queue_stress_fifo, 120)
@@ -1434,4 +1455,19 @@ WEFT_TEST_TIMEOUT(queue_stress_fifo_1p1c_bounds, 120)
 WEFT_TEST_TIMEOUT(queue_stress_fifo_bound_1_sleepers_both_sides, 120)
 {
     run_stress(WEFT_QUEUE_FIFO, 1, 2, weft_test_iterations(20000));
+}
+
+/* The same with a LIFO queue, whose getters and putters sleep under the
+ * one lock both ends share. */
+WEFT_TEST_TIMEOUT(queue_stress_lifo_bound_1_sleepers_both_sides, 120)
+{
+    run_stress(WEFT_QUEUE_LIFO, 1, 2, weft_test_iterations(20000));
+}
+
+/* Sleepers on both sides whose waits run out (a millisecond) and are
+ * tried again, among others being woken: a sleeper that leaves on its
+ * timeout must leave nothing behind that keeps a later one asleep. */
+WEFT_TEST_TIMEOUT(queue_stress_fifo_bound_1_timed_sleepers, 120)
+{
+    run_stress_timed(WEFT_QUEUE_FIFO, 1, 2, weft_test_iterations(5000), 0.001);
 }

@@ -102,10 +102,19 @@ static int wait_linked(weft_cond *cond, waiter *w, weft_lock *lock, int64_t dead
 
 int weft__cond_wait_until(weft_cond *cond, weft_lock *lock, int64_t deadline)
 {
+    int rc = weft__cond_wait_leaving(cond, lock, deadline);
+
+    weft__lock(lock);
+    return rc;
+}
+
+int weft__cond_wait_leaving(weft_cond *cond, weft_lock *lock, int64_t deadline)
+{
     waiter w;
 
     enqueue(cond, &w);
-    return wait_linked(cond, &w, lock, deadline);
+    weft__unlock(lock);
+    return park(cond, &w, deadline);
 }
 
 int weft__cond_wait_unless(weft_cond *cond, weft_lock *lock, bool (*ready)(void *arg),

@@ -42,7 +42,7 @@
 
 #include "../sys/thread.h"
 
-enum { UNLOCKED = 0, LOCKED = 1, CONTENDED = 2 };
+enum { UNLOCKED = WEFT__UNLOCKED, LOCKED = WEFT__LOCKED, CONTENDED = WEFT__CONTENDED };
 
 static int lock_slow(weft_lock *lock, int64_t deadline)
 {
@@ -81,15 +81,9 @@ int weft__lock_until(weft_lock *lock, int64_t deadline)
     return lock_slow(lock, deadline);
 }
 
-void weft__lock(weft_lock *lock)
+void weft__lock_contended(weft_lock *lock)
 {
-    (void)weft__lock_until(lock, WEFT__NO_DEADLINE);
-}
-
-void weft__unlock(weft_lock *lock)
-{
-    if (weft__swap_release(&lock->state, UNLOCKED) == CONTENDED)
-        weft_sys_wake_one(&lock->state);
+    (void)lock_slow(lock, WEFT__NO_DEADLINE);
 }
 
 void weft__lock_at_fork(weft_lock *lock, weft__fork_step step)
