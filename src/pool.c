@@ -290,13 +290,13 @@ static void worker_give(weft_pool *pool, worker *w)
  * WEFT_ESHUTDOWN with a message naming `call`. */
 static int pool_open(weft_pool *pool, const char *call)
 {
-    bool closed, ended;
+    bool open, ended;
 
     weft__lock(&pool->lock);
-    closed = pool->closed;
+    open = !pool->closed;
     ended = pool->terminated;
     weft__unlock(&pool->lock);
-    if (!closed)
+    if (open)
         return WEFT_OK;
     return weft__fail(WEFT_ESHUTDOWN, "%s: the pool is %s", call, ended ? "terminated" : "closed");
 }
@@ -392,7 +392,7 @@ typedef struct pool_call {
     unsigned char arg[]; /* the input */
 } pool_call;
 
-static void *run_call(void *arg)
+static void *pool_call_run(void *arg)
 {
     pool_call *c = arg;
     worker *w = worker_take(c->pool);
@@ -438,7 +438,7 @@ static int pool_submit(weft_pool *pool, weft_future **out, const char *target, c
     c->target = (char *)c->arg + len;
     memcpy(c->target, target, name);
     one = c;
-    rc = weft__executor_submit(pool->ex, run_call, &one, 1, out, call_dispose);
+    rc = weft__executor_submit(pool->ex, pool_call_run, &one, 1, out, call_dispose);
     if (rc != WEFT_OK) {
         weft__free(c);
         return weft__fail_wrap(rc, "%s", call);

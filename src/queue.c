@@ -85,7 +85,7 @@ struct weft_queue {
      * which has a line of its own so those reads leave the rest alone. */
     weft_lock put_lock;
     size_t head_seen; /* head as last read here; never ahead of head */
-    uint32_t getters_asleep; /* getters asleep on not_empty: sleep_until() */
+    uint32_t getters_asleep; /* getters asleep on not_empty: queue_sleep_until() */
     spin_hint put_spin;
     chunk *tail_chunk;
     size_t tail_slot;
@@ -95,7 +95,7 @@ struct weft_queue {
     /* The get end, written under the lock get_lock_of() names; the same. */
     weft_lock get_lock; /* FIFO only */
     size_t tail_seen;      /* tail as last read here; never behind head */
-    uint32_t putters_asleep; /* putters asleep on not_full: sleep_until() */
+    uint32_t putters_asleep; /* putters asleep on not_full: queue_sleep_until() */
     spin_hint get_spin;    /* under the lock get_lock_of() names */
     spin_hint run_pause;   /* FIFO: whether pauses before short runs paid */
     chunk *head_chunk;
@@ -418,7 +418,7 @@ static bool putter_may_go(const weft_queue *q)
  * Returns holding `own` again: WEFT_ETIMEDOUT if the deadline passed,
  * else WEFT_OK (woken, or may_go(q) held); the caller looks again.
  */
-static int sleep_until(weft_queue *q, weft_lock *own, weft_lock *other, uint32_t *asleep,
+static int queue_sleep_until(weft_queue *q, weft_lock *own, weft_lock *other, uint32_t *asleep,
                        weft_cond *cond, bool (*may_go)(const weft_queue *q), int64_t deadline)
 {
     int rc = WEFT_OK;
@@ -475,7 +475,7 @@ int weft_queue_put(weft_queue *q, void *item, double timeout)
             rc = weft__fail_text(WEFT_EFULL, "queue_put: the queue is full");
             break;
         }
-        timed_out = sleep_until(q, &q->put_lock, get_lock_of(q), &q->putters_asleep,
+        timed_out = queue_sleep_until(q, &q->put_lock, get_lock_of(q), &q->putters_asleep,
                                 &q->not_full, putter_may_go, deadline) == WEFT_ETIMEDOUT;
     }
     weft__unlock(&q->put_lock);
@@ -530,7 +530,7 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
             rc = weft__fail_text(WEFT_EEMPTY, "queue_get: the queue is empty");
             break;
         }
-        timed_out = sleep_until(q, lock, &q->put_lock, &q->getters_asleep, &q->not_empty,
+        timed_out = queue_sleep_until(q, lock, &q->put_lock, &q->getters_asleep, &q->not_empty,
                                 getter_may_go, deadline) == WEFT_ETIMEDOUT;
     }
     weft__unlock(lock);
