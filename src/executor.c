@@ -991,17 +991,22 @@ static bool token_take(weft_executor *ex)
 
 /* Counted idle, with nothing to do (`seen`: wake_seq before the count):
  * sleep until a wake-up leaves a token or shutdown. True when it took a
- * token (it searches); false at shutdown, no longer counted. */
+ * token (it searches); false at shutdown, no longer counted. It looks for
+ * a token before each wait, the first too: a wake-up aimed at an idle
+ * worker that then left the count (idle_leave takes an IDLE count first)
+ * may have found nobody asleep, and its token, left to a worker that
+ * counted itself after it, would otherwise stay untaken while every
+ * worker sleeps (and hold off every later wake-up: wake_idle). */
 static bool worker_sleep(weft_executor *ex, uint32_t seen)
 {
     for (;;) {
-        (void)weft_sys_wait(&ex->wake_seq, seen, WEFT__NO_DEADLINE);
-        seen = weft__load(&ex->wake_seq);
         if (token_take(ex))
             return true;
         if (weft__load(&ex->shutdown))
             return idle_leave(ex);
-        /* spurious, or another idle worker took the token: sleep on */
+        (void)weft_sys_wait(&ex->wake_seq, seen, WEFT__NO_DEADLINE);
+        seen = weft__load(&ex->wake_seq);
+        /* a wake-up, spurious or not: look again */
     }
 }
 

@@ -1701,6 +1701,43 @@ WEFT_TEST(executor_bursts_leave_no_call_behind)
     weft_executor_destroy(ex);
 }
 
+/* Round trips (submit one call, wait for it) from two threads through two
+ * workers: the workers park and are woken all the time, in every order,
+ * and no call is left waiting while both sleep. A wake-up aimed at a
+ * worker that had just left the idle count used to leave its token to
+ * nobody, and every later submit saw a wake-up "under way" and woke no one
+ * (the fork test below caught it first). */
+static void *round_trips(void *arg)
+{
+    weft_executor *ex = arg;
+    long i, n = weft_test_iterations(20000);
+
+    for (i = 0; i < n; i++) {
+        weft_future *f = NULL;
+        void *r = NULL;
+
+        CHECK_OK(weft_executor_submit(ex, &f, plus_one, (void *)(intptr_t)i));
+        CHECK_OK(weft_future_result(f, weft_test_long(), &r));
+        CHECK_EQ_INT((intptr_t)r, i + 1);
+        weft_future_release(f);
+    }
+    return NULL;
+}
+
+WEFT_TEST(executor_round_trips_never_stall)
+{
+    weft_executor *ex = NULL;
+    weft_thread *t[2];
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 2, NULL));
+    for (i = 0; i < 2; i++)
+        t[i] = weft_test_start(round_trips, ex);
+    for (i = 0; i < 2; i++)
+        weft_test_join(t[i]);
+    weft_executor_destroy(ex);
+}
+
 /* Futures live in the executor's queue blocks: many of them, spanning
  * several blocks, outlive the executor and are released in an order of
  * their own; nothing leaks or is used after it is freed (ASan). */
