@@ -40,13 +40,17 @@
  *   taken from `spare`, once per 31 calls, and nothing else is allocated,
  *   for a call with a future either;
  * - `sleep` counts the idle workers (asleep on `wake_seq`, or about to
- *   be) that no wake-up has yet been aimed at; a submit reads it after its
- *   put and wakes one only when it is not 0, moving its count into a
- *   token in the same word, which the woken worker takes (so the count
- *   stays exact whichever worker wakes). A worker that finds the queue
- *   empty counts itself idle and looks at the queue once more before it
- *   sleeps: either it sees the put or the submitter sees the count (both
- *   sides sequentially consistent). No lock on either side;
+ *   be), the wake-ups aimed at them and not yet taken (tokens), and the
+ *   worker searching for work (spinning, or woken and looking). A submit
+ *   reads it after its put and wakes one idle worker only when no worker
+ *   searches and no wake-up is under way, so a stream of calls wakes one
+ *   worker at a time, not one per call (and a batch makes one decision);
+ *   the searcher that takes a call and sees more waiting wakes the next,
+ *   before it runs its own (which may block). A worker that finds the
+ *   queue empty counts itself idle and looks at the queue once more before
+ *   it sleeps, and the searcher stops searching in the same step: either
+ *   it sees the put or the submitter sees the count (both sides
+ *   sequentially consistent). No lock on either side;
  * - shutdown closes the queue (CLOSED in put_index), so a later put fails,
  *   and `gate`, which counts the batches (weft_executor_submit_n, n > 1)
  *   under way (2 each) and holds SHUT_BIT once shutdown started; it waits
@@ -166,7 +170,7 @@ struct weft_executor {
      * every call is what a call costs (issue 15). */
     char gap1[WEFT__CACHE_LINE];
     /* Read by every submit, written when a worker parks or starts. */
-    uint32_t sleep;        /* IDLE(n): idle workers no wake-up is aimed at, | TOKENS(n) */
+    uint32_t sleep;        /* IDLE(n) | TOKENS(n) | SEARCH(n): see below */
     uint32_t wake_seq;     /* idle workers sleep on it; bumped to wake them */
     uint32_t started;      /* workers started (nthreads, readable without the lock) */
     uint32_t shutdown;     /* set under lock once no submit can come any more */
@@ -180,7 +184,6 @@ struct weft_executor {
     /* Written by workers on every call. */
     size_t take_index;     /* the next position to take, | HAS_NEXT */
     qblock *take_block;    /* its block */
-    uint32_t spinner;      /* 1 while a worker out of work spins before it sleeps */
     char gap3[WEFT__CACHE_LINE];
     /* Written now and then. */
     qblock *spare;         /* a freed block, for the next one needed */
@@ -198,13 +201,20 @@ struct weft_executor {
 
 #define SHUT_BIT 1u
 
-/* The two counts of `sleep`, one word so that a wake-up moves a count from
- * one to the other at once: the idle workers no wake-up is aimed at (low
- * half), and the wake-ups aimed at idle workers and not yet taken (high
- * half). Workers are fungible: any idle worker may take any token. */
+/* The counts of `sleep`, one word so that a worker's change from one to
+ * another is one atomic step: the idle workers (asleep on wake_seq, or
+ * about to be) no wake-up is aimed at; the wake-ups aimed at idle workers
+ * and not yet taken (workers are fungible: any idle worker may take any
+ * token); the workers awake and searching for a call (the one that spins
+ * for a put, or a woken one until it takes a call or sleeps again). A
+ * token or a searcher is only made while there is neither (wake_idle,
+ * search_begin), or from the other (token_take), so AWAKE_OF is 0 or 1. */
 #define IDLE_ONE 1u
 #define TOKEN_ONE 0x10000u
+#define SEARCH_ONE 0x1000000u
 #define IDLE_OF(w) ((w) & 0xffffu)
+#define TOKENS_OF(w) (((w) >> 16) & 0xffu)
+#define AWAKE_OF(w) ((w) >> 16) /* tokens and searchers */
 #define MAX_WORKERS 0x7fffu /* what IDLE_OF can count */
 
 /* A worker's own state. */
@@ -900,113 +910,163 @@ static void task_failed(ex_worker *w)
     task_end(w, f);
 }
 
+/* How many rounds of weft__backoff (1, 2, 4 ... 32 pauses) the searching
+ * worker looks for a put before it sleeps: a submitter that streams calls
+ * puts the next one within that (a round trip's next submit too), and a
+ * longer spin only takes the CPU from the submitter when they share one
+ * (measured with bench_queue's executor-as-used family, --no-pin). Where
+ * the spins stop paying (the submitter on the worker's own CPU, or
+ * descheduled by other load) the worker's spin score (src/sync/spin.c)
+ * sends it to sleep at once. */
+#define WORKER_SPIN_ROUNDS 6
+
 typedef struct put_look {
     weft_executor *ex;
     size_t seen;
 } put_look;
 
-/* How many rounds of weft__backoff (1, 2, 4 ... 32 pauses) the spinning
- * worker looks for a put before it sleeps: a submitter that streams calls
- * puts the next one within that (a round trip's next submit too), and a
- * longer spin only takes the CPU from the submitter when they share one
- * (measured with bench_queue's executor-as-used family, --no-pin). */
-#define WORKER_SPIN_ROUNDS 6
-
-static bool put_moved(const put_look *look)
+static bool put_moved(const void *arg)
 {
+    const put_look *look = arg;
+
     return weft__load_size(&look->ex->put_index) != look->seen;
 }
 
-/* Spin a little for a put: true when one came. */
-static bool spin_for_put(const put_look *look)
+/* Wake an idle worker for calls just put, unless a worker is awake and
+ * searching, or one is being woken, already (it takes the call, and if it
+ * leaves more waiting, wakes the next: call_found), or none is idle. No
+ * lock; a system call only when it wakes one. The caller's put, or take,
+ * comes before in the sequentially consistent order. */
+static void wake_idle(weft_executor *ex)
 {
-    unsigned round;
+    uint32_t w = weft__load_sc(&ex->sleep);
 
-    if (!weft__spinning_pays())
-        return false;
-    for (round = 0; round < WORKER_SPIN_ROUNDS; round++) {
-        weft__backoff(round);
-        if (put_moved(look))
+    do {
+        if (AWAKE_OF(w) != 0 || IDLE_OF(w) == 0)
+            return;
+    } while (!weft__cas(&ex->sleep, &w, w - IDLE_ONE + TOKEN_ONE));
+    weft__fetch_add(&ex->wake_seq, 1);
+    weft_sys_wake_one(&ex->wake_seq);
+}
+
+/* A worker out of work becomes the searcher, when no other worker is
+ * searching or being woken: true when it did. */
+static bool search_begin(weft_executor *ex)
+{
+    uint32_t w = weft__load(&ex->sleep);
+
+    while (AWAKE_OF(w) == 0) {
+        if (weft__cas(&ex->sleep, &w, w + SEARCH_ONE))
             return true;
     }
     return false;
 }
 
+/* A worker that took a call after looking for one (searching, or back
+ * from idle because calls waited) is about to run it, which may take any
+ * time: it stops searching, and if calls still wait (submits that saw it
+ * searching, or saw a wake-up under way, woke nobody), wakes an idle
+ * worker for them. */
+static void call_found(weft_executor *ex, bool searching)
+{
+    if (searching)
+        weft__fetch_sub(&ex->sleep, SEARCH_ONE);
+    if (work_waits(ex))
+        wake_idle(ex);
+}
+
 /* A worker counted idle leaves the count: its own, or the token a
- * wake-up made of it (one of the two is there: a wake-up only moves
- * counts from one half of `sleep` to the other). */
-static void idle_leave(weft_executor *ex)
+ * wake-up made of it (one of the two is there: a wake-up only moves a
+ * count from IDLE to TOKEN), and with the token it becomes the searcher.
+ * True when it took a token. */
+static bool idle_leave(weft_executor *ex)
 {
     uint32_t w = weft__load(&ex->sleep);
 
-    while (!weft__cas(&ex->sleep, &w, w - (IDLE_OF(w) ? IDLE_ONE : TOKEN_ONE)))
+    while (!weft__cas(&ex->sleep, &w, IDLE_OF(w) ? w - IDLE_ONE : w - TOKEN_ONE + SEARCH_ONE))
         ;
+    return IDLE_OF(w) == 0;
 }
 
-/* A worker counted idle takes a token if there is one: true when it did
- * (a wake-up was aimed at an idle worker and took the count back). */
+/* A worker counted idle takes a token if there is one, and searches: true
+ * when it did (a wake-up was aimed at an idle worker). */
 static bool token_take(weft_executor *ex)
 {
     uint32_t w = weft__load(&ex->sleep);
 
-    while (w >= TOKEN_ONE) {
-        if (weft__cas(&ex->sleep, &w, w - TOKEN_ONE))
+    while (TOKENS_OF(w) != 0) {
+        if (weft__cas(&ex->sleep, &w, w - TOKEN_ONE + SEARCH_ONE))
             return true;
     }
     return false;
 }
 
 /* Counted idle, with nothing to do (`seen`: wake_seq before the count):
- * sleep until a wake-up leaves a token, or shutdown. */
-static void worker_sleep(weft_executor *ex, uint32_t seen)
+ * sleep until a wake-up leaves a token or shutdown. True when it took a
+ * token (it searches); false at shutdown, no longer counted. It looks for
+ * a token before each wait, the first too: a wake-up aimed at an idle
+ * worker that then left the count (idle_leave takes an IDLE count first)
+ * may have found nobody asleep, and its token, left to a worker that
+ * counted itself after it, would otherwise stay untaken while every
+ * worker sleeps (and hold off every later wake-up: wake_idle). */
+static bool worker_sleep(weft_executor *ex, uint32_t seen)
 {
     for (;;) {
+        if (token_take(ex))
+            return true;
+        if (weft__load(&ex->shutdown))
+            return idle_leave(ex);
         (void)weft_sys_wait(&ex->wake_seq, seen, WEFT__NO_DEADLINE);
         seen = weft__load(&ex->wake_seq);
-        if (token_take(ex))
-            return;
-        if (weft__load(&ex->shutdown)) {
-            idle_leave(ex);
-            return;
-        }
-        /* spurious, or another idle worker took the token: sleep on */
+        /* a wake-up, spurious or not: look again */
     }
 }
 
 /* Run calls until the executor is shut down and nothing waits. A worker
- * that finds nothing spins a little on put_index first when no other
- * worker does (one is enough to catch a call that comes within
+ * runs calls one after another while there are any; out of them, it
+ * searches (spins a little for a put) when no other worker searches or is
+ * being woken (one is enough to catch a call that comes within
  * microseconds, and the others would only take the CPU from it), then
- * counts itself idle, looks once more, and sleeps. */
+ * counts itself idle, looks once more, and sleeps. Submits wake an idle
+ * worker only when none searches or is being woken, so a stream of calls
+ * wakes one worker, not one per call; a worker woken, or the searcher,
+ * that finds more calls waiting than it takes wakes the next. */
 static void worker_loop(ex_worker *w)
 {
     weft_executor *ex = w->ex;
-    uint32_t free_spin, seen;
+    bool searching = false; /* counted in SEARCH */
+    bool looked = false;    /* left idle because calls waited */
+    uint32_t seen;
     queued_call c;
 
     for (;;) {
         if (queue_take(ex, &c)) {
+            if (searching || looked)
+                call_found(ex, searching);
+            searching = looked = false;
             run_call(w, &c);
             continue;
         }
-        free_spin = 0;
-        if (!weft__load(&ex->shutdown) && weft__cas(&ex->spinner, &free_spin, 1)) {
+        if (!searching)
+            searching = search_begin(ex);
+        if (searching && !weft__load(&ex->shutdown)) {
             put_look look = {ex, weft__load_size(&ex->put_index)};
-            bool moved = spin_for_put(&look);
-
-            weft__swap(&ex->spinner, 0); /* before it counts itself idle (wake_workers) */
-            if (moved)
+            if (weft__spin_rounds_until(WORKER_SPIN_ROUNDS, put_moved, &look))
                 continue;
         }
         seen = weft__load(&ex->wake_seq);
-        weft__fetch_add(&ex->sleep, IDLE_ONE); /* then look once more */
+        /* Idle, and no longer searching, in one step; then look once more
+         * (either this sees a put, or its submitter sees the count). */
+        weft__fetch_add(&ex->sleep, IDLE_ONE - (searching ? SEARCH_ONE : 0));
         if (work_waits(ex)) {
-            idle_leave(ex);
+            searching = idle_leave(ex);
+            looked = true;
         } else if (weft__load(&ex->shutdown)) {
-            idle_leave(ex);
+            if (idle_leave(ex))
+                weft__fetch_sub(&ex->sleep, SEARCH_ONE);
             break; /* shut down, and no submit can come any more */
         } else {
-            worker_sleep(ex, seen);
+            searching = worker_sleep(ex, seen);
         }
     }
 }
@@ -1187,30 +1247,6 @@ static int adjust_workers(weft_executor *ex)
     return rc;
 }
 
-/* The one wake-up decision for n calls just put: wake as many idle
- * workers as there are calls, or none (no lock, no system call) when no
- * worker is idle. */
-static void wake_workers(weft_executor *ex, size_t n)
-{
-    uint32_t w = weft__load_sc(&ex->sleep), k;
-
-    /* A spinning worker takes one call, or, once it stops spinning, sees
-     * it when it looks after counting itself idle (after the put, in the
-     * sequentially consistent order, since it was still spinning when the
-     * put was done). */
-    if (weft__load_sc(&ex->spinner) != 0 && --n == 0)
-        return;
-
-    do {
-        k = IDLE_OF(w) < n ? IDLE_OF(w) : (uint32_t)n;
-        if (k == 0)
-            return;
-    } while (!weft__cas(&ex->sleep, &w, w - k * IDLE_ONE + k * TOKEN_ONE));
-    weft__fetch_add(&ex->wake_seq, 1);
-    while (k-- > 0)
-        weft_sys_wake_one(&ex->wake_seq);
-}
-
 /* Give back the blocks of a chain. */
 static void blocks_put(weft_executor *ex, qblock *b)
 {
@@ -1267,7 +1303,7 @@ static int submit_calls(weft_executor *ex, void *(*fn)(void *arg), void *const a
     blocks_put(ex, spares);
     if (rc != WEFT_OK) /* before any put (an admitted batch's puts never fail) */
         return rc;
-    wake_workers(ex, n);
+    wake_idle(ex); /* one decision for the n calls */
     return WEFT_OK;
 }
 

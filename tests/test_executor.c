@@ -1587,6 +1587,157 @@ WEFT_TEST(executor_shutdown_while_submitters_put)
     weft_executor_destroy(ex);
 }
 
+/* A call that waits for the one submitted right after it, which must run
+ * on the other, idle, worker however quickly it follows: Python's idle
+ * worker takes any call that waits. Each pair is submitted just as the
+ * workers of the last one run out of work, when one of them spins for the
+ * next put; it used to take the first call and leave the second waiting
+ * behind it (the submits skipped the wake-up because a worker spun). */
+typedef struct call_pair {
+    weft_event second_ran;
+} call_pair;
+
+static void *wait_for_second(void *arg)
+{
+    call_pair *p = arg;
+
+    return (void *)(intptr_t)weft_event_wait(&p->second_ran, weft_test_long());
+}
+
+static void *set_second_ran(void *arg)
+{
+    call_pair *p = arg;
+
+    weft_event_set(&p->second_ran);
+    return NULL;
+}
+
+WEFT_TEST(executor_call_behind_a_blocked_one_runs_on_an_idle_worker)
+{
+    weft_executor *ex = NULL;
+    long i, n = weft_test_iterations(3000);
+
+    CHECK_OK(weft_executor_create(&ex, 2, NULL));
+    for (i = 0; i < n; i++) {
+        call_pair p = {WEFT_EVENT_INIT};
+        weft_future *first, *second;
+        void *r = NULL;
+
+        CHECK_OK(weft_executor_submit(ex, &first, wait_for_second, &p));
+        CHECK_OK(weft_executor_submit(ex, &second, set_second_ran, &p));
+        CHECK_OK(weft_future_result(first, weft_test_long(), &r));
+        CHECK_EQ_INT((intptr_t)r, WEFT_OK); /* not timed out waiting for the second */
+        CHECK_OK(weft_future_result(second, weft_test_long(), NULL));
+        weft_future_release(first);
+        weft_future_release(second);
+    }
+    weft_executor_destroy(ex);
+}
+
+/* Calls that all wait for each other need every worker: a burst of them,
+ * one submit each, wakes the idle workers one after another (each one
+ * woken that finds more calls waiting wakes the next). */
+static void *wait_all_parties(void *arg)
+{
+    return (void *)(intptr_t)weft_barrier_wait(arg, weft_test_long());
+}
+
+WEFT_TEST(executor_burst_of_waiting_calls_wakes_every_worker)
+{
+    enum { WORKERS = 6 };
+    weft_barrier all = WEFT_BARRIER_INIT(WORKERS);
+    weft_executor *ex = NULL;
+    weft_future *fs[WORKERS];
+    long round, rounds = weft_test_iterations(300);
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, WORKERS, NULL));
+    for (round = 0; round < rounds; round++) {
+        for (i = 0; i < WORKERS; i++)
+            CHECK_OK(weft_executor_submit(ex, &fs[i], wait_all_parties, &all));
+        for (i = 0; i < WORKERS; i++) {
+            void *r = NULL;
+            CHECK_OK(weft_future_result(fs[i], weft_test_long(), &r));
+            CHECK((intptr_t)r >= 0); /* every call met the others at the barrier */
+            weft_future_release(fs[i]);
+        }
+    }
+    weft_executor_destroy(ex);
+}
+
+/* Bursts of calls through more workers than CPUs, each burst submitted
+ * as the last one's calls end (workers searching, parking, being woken):
+ * no call is left in the queue while every worker sleeps. */
+static weft_test_counter burst_ran = WEFT_TEST_COUNTER_INIT;
+
+static void *count_burst(void *arg)
+{
+    (void)arg;
+    weft_test_counter_add(&burst_ran, 1);
+    return NULL;
+}
+
+WEFT_TEST(executor_bursts_leave_no_call_behind)
+{
+    weft_executor *ex = NULL;
+    long round, rounds = weft_test_iterations(2000), done = 0;
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 8, NULL));
+    for (round = 0; round < rounds; round++) {
+        int n = 1 + (int)(round % 40);
+        for (i = 0; i < n; i++) {
+            weft_future *f;
+            if (i % 2) {
+                CHECK_OK(weft_executor_submit(ex, NULL, count_burst, NULL));
+            } else {
+                CHECK_OK(weft_executor_submit(ex, &f, count_burst, NULL));
+                weft_future_release(f);
+            }
+        }
+        done += n;
+        weft_test_counter_wait(&burst_ran, done);
+    }
+    weft_executor_destroy(ex);
+}
+
+/* Round trips (submit one call, wait for it) from two threads through two
+ * workers: the workers park and are woken all the time, in every order,
+ * and no call is left waiting while both sleep. A wake-up aimed at a
+ * worker that had just left the idle count used to leave its token to
+ * nobody, and every later submit saw a wake-up "under way" and woke no one
+ * (the fork test below caught it first). */
+static void *round_trips(void *arg)
+{
+    weft_executor *ex = arg;
+    long i, n = weft_test_iterations(20000);
+
+    for (i = 0; i < n; i++) {
+        weft_future *f = NULL;
+        void *r = NULL;
+
+        CHECK_OK(weft_executor_submit(ex, &f, plus_one, (void *)(intptr_t)i));
+        CHECK_OK(weft_future_result(f, weft_test_long(), &r));
+        CHECK_EQ_INT((intptr_t)r, i + 1);
+        weft_future_release(f);
+    }
+    return NULL;
+}
+
+WEFT_TEST(executor_round_trips_never_stall)
+{
+    weft_executor *ex = NULL;
+    weft_thread *t[2];
+    int i;
+
+    CHECK_OK(weft_executor_create(&ex, 2, NULL));
+    for (i = 0; i < 2; i++)
+        t[i] = weft_test_start(round_trips, ex);
+    for (i = 0; i < 2; i++)
+        weft_test_join(t[i]);
+    weft_executor_destroy(ex);
+}
+
 /* Futures live in the executor's queue blocks: many of them, spanning
  * several blocks, outlive the executor and are released in an order of
  * their own; nothing leaks or is used after it is freed (ASan). */

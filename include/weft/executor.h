@@ -108,8 +108,8 @@ WEFT_API int weft_executor_create(weft_executor **out, size_t max_workers,
  *          is NULL (unless `out` is NULL) and nothing runs.
  * \par Thread safety:
  * Safe from any thread. Never blocks (it may start a worker). Takes no
- * lock and makes no system call when no worker is parked and no worker is
- * to start.
+ * lock, and makes no system call when no worker is parked, a worker is
+ * already looking for work or being woken, and no worker is to start.
  * \sa weft_executor_submit_n()
  */
 WEFT_API int weft_executor_submit(weft_executor *executor, weft_future **out,
@@ -117,8 +117,10 @@ WEFT_API int weft_executor_submit(weft_executor *executor, weft_future **out,
 
 /**
  * Schedule `fn(args[i])` for every i in `[0, n)`, in that order, with one
- * wake-up decision for them all (as many parked workers are woken as there
- * are calls, at most). All or nothing: on failure no call is queued.
+ * wake-up decision for them all (one parked worker is woken, unless one is
+ * already looking for work; each worker woken that finds more calls
+ * waiting wakes the next, so no call waits while a worker is parked). All
+ * or nothing: on failure no call is queued.
  * \param executor the executor.
  * \param fn the call, run once per argument.
  * \param args the `n` arguments; may be NULL when `n` is 0.

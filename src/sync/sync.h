@@ -123,17 +123,18 @@ void weft__spin_end(weft__spin_kind kind, bool found);
  * partner is still waking. */
 void weft__spin_partner_spins(weft__spin_kind kind);
 
-/* Before parking, look WEFT__SPIN_ROUNDS times, with growing pauses, for
- * what a waiter waits for (a notification: WEFT__SPIN_WAKE): true as soon
- * as ready(arg) holds; false after the last look, or at once where or while
- * spinning does not pay. */
-static inline bool weft__spin_until(bool (*ready)(const void *arg), const void *arg)
+/* Before parking, look `rounds` times (at most WEFT__SPIN_ROUNDS), with
+ * growing pauses, for what a waiter waits for (a notification:
+ * WEFT__SPIN_WAKE): true as soon as ready(arg) holds; false after the last
+ * look, or at once where or while spinning does not pay. */
+static inline bool weft__spin_rounds_until(unsigned rounds, bool (*ready)(const void *arg),
+                                           const void *arg)
 {
     unsigned round;
 
     if (!weft__spin_begin(WEFT__SPIN_WAKE))
         return false;
-    for (round = 0; round < WEFT__SPIN_ROUNDS; round++) {
+    for (round = 0; round < rounds; round++) {
         weft__backoff(round);
         if (ready(arg)) {
             weft__spin_end(WEFT__SPIN_WAKE, true);
@@ -142,6 +143,12 @@ static inline bool weft__spin_until(bool (*ready)(const void *arg), const void *
     }
     weft__spin_end(WEFT__SPIN_WAKE, false);
     return false;
+}
+
+/* The same, the full WEFT__SPIN_ROUNDS. */
+static inline bool weft__spin_until(bool (*ready)(const void *arg), const void *arg)
+{
+    return weft__spin_rounds_until(WEFT__SPIN_ROUNDS, ready, arg);
 }
 
 /* The commonest thing to look for: a word that no longer holds `from`. */
