@@ -2620,7 +2620,7 @@ WEFT_TEST(popen_pass_inherits_nothing_else)
         CHECK_EQ_STR(out, "0 1 2 4");
         weft_free(out);
 #ifdef __linux__
-        argv[0] = "sh";
+        argv[0] = "/bin/sh";
         argv[1] = "-c";
         argv[2] = script;
         argv[3] = NULL;
