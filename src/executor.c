@@ -248,8 +248,13 @@ static bool state_done(uint32_t s)
  * holds a reference to f. */
 static void completed(weft_future *f, uint32_t old, bool handle)
 {
-    if (handle)
-        weft_event_set(&f->done);
+    /* A result nobody was parked for is taken by a thread that spins or
+     * runs: it may submit again within microseconds, so this thread (a
+     * worker) should look for that submit before it sleeps. Without it
+     * the submitter and the worker of a round trip settle into parking in
+     * turn, each missing the other (executor.roundtrip). */
+    if (handle && !weft__event_set(&f->done))
+        weft__spin_partner_spins(WEFT__SPIN_WAKE);
     if (handle && weft__load_sc(&wait_users) != 0) {
         weft__lock(&wait_lock);
         weft__seq_wake_all(&wait_seq, &wait_parked);
@@ -942,8 +947,14 @@ static void wake_idle(weft_executor *ex)
     uint32_t w = weft__load_sc(&ex->sleep);
 
     do {
-        if (AWAKE_OF(w) != 0 || IDLE_OF(w) == 0)
+        if (AWAKE_OF(w) != 0 || IDLE_OF(w) == 0) {
+            /* A searching worker takes the call at once, and may finish
+             * it within microseconds: a wait for its result by this
+             * thread should look before it parks (see completed). */
+            if (w >= SEARCH_ONE)
+                weft__spin_partner_spins(WEFT__SPIN_WAKE);
             return;
+        }
     } while (!weft__cas(&ex->sleep, &w, w - IDLE_ONE + TOKEN_ONE));
     weft__fetch_add(&ex->wake_seq, 1);
     weft_sys_wake_one(&ex->wake_seq);

@@ -14,19 +14,24 @@
 
 #define FLAG 1u
 
-void weft_event_set(weft_event *event)
+bool weft__event_set(weft_event *event)
 {
-    uint32_t s;
+    uint32_t s = weft__load_relaxed(&event->state);
 
-    if (!event)
-        return;
-    s = weft__load_relaxed(&event->state);
     do {
         if (s & FLAG)
-            return;
+            return false;
     } while (!weft__cas(&event->state, &s, (s + 2) | FLAG));
-    if (weft__load_sc(&event->waiters) != 0)
-        weft_sys_wake_all(&event->state);
+    if (weft__load_sc(&event->waiters) == 0)
+        return false;
+    weft_sys_wake_all(&event->state);
+    return true;
+}
+
+void weft_event_set(weft_event *event)
+{
+    if (event)
+        (void)weft__event_set(event);
 }
 
 void weft_event_clear(weft_event *event)

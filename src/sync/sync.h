@@ -226,6 +226,10 @@ int weft__cond_wait_unless(weft_cond *cond, weft_lock *lock, bool (*ready)(void 
 /* weft_event_wait by a deadline, without argument checks. */
 int weft__event_wait_until(weft_event *event, int64_t deadline);
 
+/* weft_event_set, for a non-NULL event: true when it woke a parked waiter,
+ * false when none was parked (none waits, or the waiters still spin). */
+bool weft__event_set(weft_event *event);
+
 /* ---- The seq channel ------------------------------------------------------------ */
 
 /*
