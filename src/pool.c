@@ -516,10 +516,9 @@ static int pool_opts_check(const weft_pool_opts *o)
     rc = WEFT__RESERVED_CHECK("pool_create", o);
     if (rc != WEFT_OK)
         return rc;
-    if (o->method != WEFT_START_DEFAULT && o->method != WEFT_START_FORK &&
-        o->method != WEFT_START_SPAWN)
-        return weft__fail(WEFT_EINVAL, "pool_create: method %d is not a weft_start_method",
-                          (int)o->method);
+    rc = weft__start_method_check("pool_create", o->method);
+    if (rc != WEFT_OK)
+        return rc;
     if (o->initializer && !weft__target_find(o->initializer))
         return weft__fail(WEFT_ENOENT, "pool_create: no initializer \"%.100s\" is registered",
                           o->initializer);

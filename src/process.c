@@ -380,6 +380,13 @@ typedef struct process_opts_before_pass {
 _Static_assert(sizeof(weft_process_opts) == sizeof(process_opts_before_pass),
                "weft_process_opts must keep its size");
 
+int weft__start_method_check(const char *call, weft_start_method method)
+{
+    if (method == WEFT_START_DEFAULT || method == WEFT_START_FORK || method == WEFT_START_SPAWN)
+        return WEFT_OK;
+    return weft__fail(WEFT_EINVAL, "%s: method %d is not a weft_start_method", call, (int)method);
+}
+
 int weft_process_start(weft_process **out, const char *target, const void *arg, size_t len,
                        const weft_process_opts *opts)
 {
@@ -392,10 +399,9 @@ int weft_process_start(weft_process **out, const char *target, const void *arg, 
         return weft__fail(WEFT_EINVAL, "process_start: %s", !out ? "out is NULL"
                                                           : !target ? "target is NULL"
                                                                     : "arg is NULL, len > 0");
-    if (o.method != WEFT_START_DEFAULT && o.method != WEFT_START_FORK &&
-        o.method != WEFT_START_SPAWN)
-        return weft__fail(WEFT_EINVAL, "process_start: method %d is not a weft_start_method",
-                          (int)o.method);
+    rc = weft__start_method_check("process_start", o.method);
+    if (rc != WEFT_OK)
+        return rc;
     rc = WEFT__RESERVED_CHECK("process_start", &o);
     if (rc != WEFT_OK)
         return rc;

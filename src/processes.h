@@ -37,6 +37,10 @@ typedef struct weft__start {
  * WEFT_OK or the failure (nothing left behind). */
 int weft__process_start(weft__child **out, const weft__start *how);
 
+/* WEFT_OK when `method` is a weft_start_method, else WEFT_EINVAL with a
+ * message naming `call` (process_start, pool_create). */
+int weft__start_method_check(const char *call, weft_start_method method);
+
 /* weft_process_main was called (bootstrap.c tells process.c, whose start
  * refuses to start a child in a spawned child before that). */
 void weft__process_main_called(void);
