@@ -915,16 +915,6 @@ static void task_failed(ex_worker *w)
     task_end(w, f);
 }
 
-/* How many rounds of weft__backoff (1, 2, 4 ... 32 pauses) the searching
- * worker looks for a put before it sleeps: a submitter that streams calls
- * puts the next one within that (a round trip's next submit too), and a
- * longer spin only takes the CPU from the submitter when they share one
- * (measured with bench_queue's executor-as-used family, --no-pin). Where
- * the spins stop paying (the submitter on the worker's own CPU, or
- * descheduled by other load) the worker's spin score (src/sync/spin.c)
- * sends it to sleep at once. */
-#define WORKER_SPIN_ROUNDS 6
-
 typedef struct put_look {
     weft_executor *ex;
     size_t seen;
@@ -1061,8 +1051,13 @@ static void worker_loop(ex_worker *w)
         if (!searching)
             searching = search_begin(ex);
         if (searching && !weft__load(&ex->shutdown)) {
+            /* The whole schedule of a wait (WEFT__SPIN_ROUNDS): a round
+             * trip's next submit comes within it; with 6 rounds (63 pauses)
+             * the worker slept in 20-50% of round trips, which then took
+             * 3-6 us against 0.5-2 (bench_queue's executor.roundtrip).
+             * Where spins stop paying, the spin score sends it to sleep. */
             put_look look = {ex, weft__load_size(&ex->put_index)};
-            if (weft__spin_rounds_until(WORKER_SPIN_ROUNDS, put_moved, &look))
+            if (weft__spin_until(put_moved, &look))
                 continue;
         }
         seen = weft__load(&ex->wake_seq);
