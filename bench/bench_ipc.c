@@ -15,7 +15,9 @@
  *         ends when the child has acknowledged the last.
  *     Competitors: weft_pipe + weft_conn_send/recv (duplex; the child
  *     started by weft_process_start with WEFT_START_FORK and the child's
- *     end handed over in `pass`); "raw socketpair": an AF_UNIX stream
+ *     end handed over in `pass`); "weft, one-way pipes": the same on two
+ *     one-way weft_pipes, one each way (duplex false: what the two raw
+ *     pipes below are the like of); "raw socketpair": an AF_UNIX stream
  *     socketpair (what weft uses on POSIX), a fork() child, and a framing
  *     written by hand: an 8-byte length and the bytes in one writev, read
  *     back by read loops into one buffer grown as needed (no allocation per
@@ -190,15 +192,16 @@ typedef struct transport {
     const void *(*recv)(void *ctx, size_t *len);
 } transport;
 
-/* weft: one end of a weft_pipe; the last message received, to free. */
+/* weft: the end received from and the end sent to (one duplex end, or
+ * the ends of two one-way pipes); the last message received, to free. */
 typedef struct weft_end {
-    weft_conn *conn;
+    weft_conn *in, *out;
     void *last;
 } weft_end;
 
 static void weft_send(void *ctx, const void *msg, size_t len)
 {
-    int rc = weft_conn_send(((weft_end *)ctx)->conn, msg, len, WEFT_FOREVER);
+    int rc = weft_conn_send(((weft_end *)ctx)->out, msg, len, WEFT_FOREVER);
 
     if (rc != WEFT_OK)
         die("weft_conn_send: %s", weft_strerror(rc));
@@ -211,13 +214,20 @@ static const void *weft_recv(void *ctx, size_t *len)
 
     weft_free(e->last);
     e->last = NULL;
-    rc = weft_conn_recv(e->conn, &e->last, len, WEFT_FOREVER);
+    rc = weft_conn_recv(e->in, &e->last, len, WEFT_FOREVER);
     if (rc != WEFT_OK)
         die("weft_conn_recv: %s", weft_strerror(rc));
     return e->last;
 }
 
 static const transport weft_transport = {"weft", weft_send, weft_recv};
+
+static void weft_end_close(weft_end *e)
+{
+    if (e->out != e->in)
+        weft_conn_close(e->out);
+    weft_conn_close(e->in);
+}
 
 /* raw: a length prefix by hand on two descriptors (one socket both ways,
  * or the ends of two pipes), the received bytes in one reused buffer.
@@ -364,15 +374,18 @@ static void serve(const transport *t, void *ctx, child_args a)
 
 static int weft_child(const void *arg, size_t len)
 {
-    weft_end e = {weft_process_passed(0), NULL};
+    /* One duplex end, or the end to receive from and the one to send to. */
+    weft_end e = {weft_process_passed(0), weft_process_passed(1), NULL};
     child_args a;
 
-    if (!e.conn || len != sizeof a)
+    if (!e.in || len != sizeof a)
         die("weft child: no connection passed, or a bad argument");
+    if (!e.out)
+        e.out = e.in;
     memcpy(&a, arg, sizeof a);
     serve(&weft_transport, &e, a);
     weft_free(e.last);
-    weft_conn_close(e.conn);
+    weft_end_close(&e);
     return 0;
 }
 
@@ -398,11 +411,12 @@ static int pqueue_child(const void *arg, size_t len)
 
 /* The transports a family's competitors use: the connections', then the
  * process queue's. */
-enum { C_WEFT, C_SOCKETPAIR, C_PIPE, C_PIPE_MASKED, NCONN, C_PQUEUE = NCONN, NKIND };
-static const char *const kind_names[NKIND] = {"weft", "raw socketpair (ref)", "raw pipe",
-                                              "raw pipe, SIGPIPE masked (ref)", "weft_pqueue"};
+enum { C_WEFT, C_WEFT_ONEWAY, C_SOCKETPAIR, C_PIPE, C_PIPE_MASKED, NCONN, C_PQUEUE = NCONN, NKIND };
+static const char *const kind_names[NKIND] = {"weft", "weft, one-way pipes", "raw socketpair (ref)",
+                                              "raw pipe", "raw pipe, SIGPIPE masked (ref)",
+                                              "weft_pqueue"};
 static const char *const *const conn_names = kind_names;
-static const int conn_kinds[NCONN] = {C_WEFT, C_SOCKETPAIR, C_PIPE, C_PIPE_MASKED};
+static const int conn_kinds[NCONN] = {C_WEFT, C_WEFT_ONEWAY, C_SOCKETPAIR, C_PIPE, C_PIPE_MASKED};
 /* The pqueue families: weft_pqueue, and a socketpair for reference (what a
  * message between the two processes costs at the least; no queue). */
 enum { NPQ = 2 };
@@ -439,17 +453,23 @@ static void peer_start(peer *p, int kind, int mode)
 
     memset(p, 0, sizeof *p);
     p->kind = kind;
-    if (kind == C_WEFT) {
-        weft_conn *mine, *theirs;
-        const void *pass[1];
-        int rc = weft_pipe(&mine, &theirs, true);
+    if (kind == C_WEFT || kind == C_WEFT_ONEWAY) {
+        /* The child's ends: [0] it receives from, [1] it sends to. */
+        weft_end theirs = {0};
+        const void *pass[2];
+        int rc = kind == C_WEFT ? weft_pipe(&p->weft.in, &theirs.in, true)
+                                : weft_pipe(&theirs.in, &p->weft.out, false);
 
+        if (rc == WEFT_OK && kind == C_WEFT_ONEWAY)
+            rc = weft_pipe(&p->weft.in, &theirs.out, false);
         if (rc != WEFT_OK)
             die("weft_pipe: %s", weft_strerror(rc));
-        pass[0] = theirs;
-        p->proc = start_weft_child(TARGET, pass, 1, a);
-        weft_conn_close(theirs); /* the child has its own: its end alone */
-        p->weft.conn = mine;
+        if (kind == C_WEFT)
+            p->weft.out = p->weft.in, theirs.out = theirs.in;
+        pass[0] = theirs.in;
+        pass[1] = theirs.out;
+        p->proc = start_weft_child(TARGET, pass, kind == C_WEFT ? 1 : 2, a);
+        weft_end_close(&theirs); /* the child has its own: its ends alone */
         p->t = &weft_transport;
         p->ctx = &p->weft;
     } else if (kind == C_PQUEUE) {
@@ -535,7 +555,8 @@ static void peer_end(peer *p)
             die("%s child: %s, exit code %d", kind_names[p->kind], weft_strerror(rc), code);
         weft_process_release(p->proc);
         weft_free(p->weft.last);
-        weft_conn_close(p->weft.conn);
+        if (p->weft.in)
+            weft_end_close(&p->weft);
         weft_free(p->pq.last);
         weft_pqueue_close(p->pq.in);
         weft_pqueue_close(p->pq.out);
@@ -797,7 +818,7 @@ static const family families[] = {
     {"pqueue.throughput.64", "64-byte messages put by one process, got by the other", "kmsg/s",
      "CPU ns/msg", true, NPQ, pq_names, 1, fam_throughput, 64, pq_kinds},
 };
-enum { NFAM = sizeof families / sizeof families[0], MAXCOMP = 4 };
+enum { NFAM = sizeof families / sizeof families[0], MAXCOMP = NCONN };
 
 static double value[NFAM][MAXCOMP][MAX_REPS];
 static double cpu[NFAM][MAXCOMP][MAX_REPS];
@@ -823,23 +844,24 @@ static void print_family(int f, int reps)
 
 /* The issue's bar for family f: weft's speed against the baseline (>= bar
  * when speed_bar, else weft's time <= bar x the baseline's). */
-static void print_target(int f, int against, double bar, bool speed_bar, int reps)
+static void print_target(int f, int weft, int against, double bar, bool speed_bar, int reps)
 {
     const family *fam = &families[f];
-    double paired = paired_median(value[f][C_WEFT], value[f][against], reps);
-    double ratio = median_ratio(value[f][C_WEFT], value[f][against], reps);
+    double paired = paired_median(value[f][weft], value[f][against], reps);
+    double ratio = median_ratio(value[f][weft], value[f][against], reps);
     /* A speed: higher values are faster, else the inverse of the time ratio. */
     double speed = fam->higher ? paired : 1.0 / paired, mspeed = fam->higher ? ratio : 1.0 / ratio;
     bool met = speed_bar ? speed >= bar && mspeed >= bar
                          : 1.0 / speed <= bar && 1.0 / mspeed <= bar;
 
     if (speed_bar)
-        printf("  %-22s weft speed vs %-28s %.2fx paired, %.2fx of medians (target >= %.2fx): "
-               "%s\n", fam->name, fam->names[against], speed, mspeed, bar, met ? "met" : "MISSED");
+        printf("  %-22s %-19s speed vs %-14s %.2fx paired, %.2fx of medians (target >= "
+               "%.2fx): %s\n", fam->name, fam->names[weft], fam->names[against], speed, mspeed,
+               bar, met ? "met" : "MISSED");
     else
-        printf("  %-22s weft time vs %-29s %.2fx paired, %.2fx of medians (target <= %.2fx): "
-               "%s\n", fam->name, fam->names[against], 1.0 / speed, 1.0 / mspeed, bar,
-               met ? "met" : "MISSED");
+        printf("  %-22s %s time vs %-29s %.2fx paired, %.2fx of medians (target <= %.2fx): "
+               "%s\n", fam->name, fam->names[weft], fam->names[against], 1.0 / speed,
+               1.0 / mspeed, bar, met ? "met" : "MISSED");
 }
 
 static void print_results(const bool *active, int reps)
@@ -993,13 +1015,14 @@ int main(int argc, char **argv)
         if (!active[f])
             continue;
         if (families[f].names == conn_names) {
-            print_target(f, C_PIPE, 0.9, true, s.reps);
+            print_target(f, C_WEFT, C_PIPE, 0.9, true, s.reps);
+            print_target(f, C_WEFT_ONEWAY, C_PIPE, 0.9, true, s.reps);
             continue;
         }
         if (families[f].names == pq_names)
             continue; /* its target is against Python: below */
         for (int k = L_PSHARED; k < NLOCK; k++)
-            print_target(f, k, 1.1, false, s.reps);
+            print_target(f, L_WEFT, k, 1.1, false, s.reps);
     }
     printf("  against Python's multiprocessing.Pipe (target >= 10x) and multiprocessing.Queue "
            "(pqueue, target >= 20x): bench/python_ref.py, in bench/RESULTS.md\n\n");

@@ -130,16 +130,14 @@ static int conn_wait_for(int fd, short events, int64_t deadline)
     }
 }
 
-int weft_sys_conn_read(weft_sys_conn *c, void *buf, size_t len, size_t *got, int64_t deadline)
+/* recv() with `flags`: MSG_DONTWAIT (for this call alone: the description
+ * stays blocking for every holder) makes a read that would wait WEFT_EAGAIN. */
+static int conn_recv(weft_sys_conn *c, void *buf, size_t len, size_t *got, int flags)
 {
-    /* Without a deadline the blocking recv itself waits. */
-    int rc = deadline == WEFT__NO_DEADLINE ? WEFT_OK : conn_wait_for((int)c->file, POLLIN, deadline);
     ssize_t n;
 
-    if (rc != WEFT_OK)
-        return rc;
     do
-        n = recv((int)c->file, buf, len > SSIZE_MAX ? SSIZE_MAX : len, 0);
+        n = recv((int)c->file, buf, len > SSIZE_MAX ? SSIZE_MAX : len, flags);
     while (n < 0 && errno == EINTR);
     if (n < 0) {
         /* The peer closed with bytes of ours unread: it is gone all the same. */
@@ -147,10 +145,25 @@ int weft_sys_conn_read(weft_sys_conn *c, void *buf, size_t len, size_t *got, int
             *got = 0;
             return WEFT_OK;
         }
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return WEFT_EAGAIN;
         return weft__posix_status(errno, "recv");
     }
     *got = (size_t)n;
     return WEFT_OK;
+}
+
+int weft_sys_conn_read(weft_sys_conn *c, void *buf, size_t len, size_t *got, int64_t deadline)
+{
+    /* Without a deadline the blocking recv itself waits. */
+    int rc = deadline == WEFT__NO_DEADLINE ? WEFT_OK : conn_wait_for((int)c->file, POLLIN, deadline);
+
+    return rc == WEFT_OK ? conn_recv(c, buf, len, got, 0) : rc;
+}
+
+int weft_sys_conn_try_read(weft_sys_conn *c, void *buf, size_t len, size_t *got)
+{
+    return conn_recv(c, buf, len, got, MSG_DONTWAIT);
 }
 
 int weft_sys_conn_write(weft_sys_conn *c, const void *head, size_t head_len, const void *body,

@@ -59,7 +59,10 @@ bool weft__spin_begin(weft__spin_kind kind)
     spin_learned *l = &learned[kind];
     unsigned gap;
 
-    if (!weft__spinning_pays())
+    /* A read waits for another process, which may run on another CPU
+     * whatever this process's affinity says (pinned to one, it still
+     * gains): there the score alone judges. */
+    if (kind != WEFT__SPIN_READ && !weft__spinning_pays())
         return false;
     if (l->lost < SCORE_MAX)
         return true;

@@ -106,6 +106,8 @@ static inline bool weft__spinning_pays(void)
 typedef enum weft__spin_kind {
     WEFT__SPIN_LOCK,  /* for a lock's holder to release it */
     WEFT__SPIN_WAKE,  /* for a notify, a set, an item */
+    WEFT__SPIN_READ,  /* for bytes another process writes (ipc/conn.c); also
+                       * where this process has one CPU: the writer may have another */
     WEFT__SPIN_KINDS
 } weft__spin_kind;
 

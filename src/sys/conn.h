@@ -39,6 +39,11 @@ int weft_sys_conn_open(weft_sys_conn *out, weft_sys_file file);
  * by the deadline; WEFT_EOS. */
 int weft_sys_conn_read(weft_sys_conn *c, void *buf, size_t len, size_t *got, int64_t deadline);
 
+/* Read up to len (> 0) bytes that are there now, never waiting, so cheap
+ * enough to ask in a spin: as weft_sys_conn_read, but WEFT_EAGAIN when a
+ * read would wait. */
+int weft_sys_conn_try_read(weft_sys_conn *c, void *buf, size_t len, size_t *got);
+
 /* Write the head_len bytes at head, then the body_len at body, waiting
  * until `deadline` for the first byte to go: once one has gone, all of
  * them go, however long that takes. Returns WEFT_OK; WEFT_ETIMEDOUT when

@@ -234,6 +234,22 @@ int weft_sys_conn_read(weft_sys_conn *c, void *buf, size_t len, size_t *got, int
     return rc;
 }
 
+int weft_sys_conn_try_read(weft_sys_conn *c, void *buf, size_t len, size_t *got)
+{
+    DWORD avail = 0;
+
+    /* Asked first, so that no overlapped read has to be started and
+     * cancelled when nothing is there; with bytes there (or the writer
+     * gone) the read returns at once. */
+    if (!PeekNamedPipe((HANDLE)c->file, NULL, 0, NULL, &avail, NULL)) {
+        if (GetLastError() != ERROR_BROKEN_PIPE)
+            return weft__os_error((int)GetLastError());
+    } else if (avail == 0) {
+        return WEFT_EAGAIN;
+    }
+    return weft_sys_conn_read(c, buf, len, got, WEFT__NO_DEADLINE);
+}
+
 /* Write all len bytes; until one has gone, only up to *deadline, which
  * becomes WEFT__NO_DEADLINE once one has. */
 static int conn_write_all(weft_sys_conn *c, const char *p, size_t len, int64_t *deadline)
