@@ -468,6 +468,52 @@ def gil_text():
     return "GIL enabled" if is_enabled() else "free-threaded, GIL disabled"
 
 
+# Other processes that keep fewer CPUs than this busy leave the machine
+# quiet (bench_regime.h's BENCH_REGIME_QUIET_CPUS).
+QUIET_CPUS = 0.3
+
+
+def cpu_ticks():
+    """/proc/stat's "cpu" line: (busy, total) ticks, or None off Linux."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    total = sum(v[:8])
+    return total - v[3] - v[4], total
+
+
+def others_busy(seconds):
+    """The CPUs other processes kept busy while this one slept for
+    `seconds` (as bench_regime.h measures it), or None where /proc/stat is
+    missing."""
+    first, own = cpu_ticks(), time.process_time()
+    time.sleep(seconds)
+    last, own = cpu_ticks(), time.process_time() - own
+    if first is None or last is None or last[1] <= first[1]:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    busy = (last[0] - first[0]) - own * ticks
+    return max(busy, 0.0) / (last[1] - first[1]) * (os.cpu_count() or 1)
+
+
+def regime_line(label, smoke, reps):
+    """The @regime line (see bench_regime.h) of this run: Python leaves its
+    threads to the scheduler, and measures only the load of others; the
+    label is --regime's, else "quiet" or "busy" from that load."""
+    busy = others_busy(0.02 if smoke else 0.25)
+    loaded = "na" if busy is None else "quiet" if busy < QUIET_CPUS else "busy"
+    try:
+        loadavg = "%.2f" % os.getloadavg()[0]
+    except OSError:
+        loadavg = "na"
+    return "@regime\tlabel=%s\tplacement=unpinned\tcpus=%d\tothers_busy_cpus=%s\tloadavg=%s" \
+           "\tload=%s\truns=%d" % (label or ("busy" if loaded == "busy" else "quiet"),
+                                    cpus_usable(), "na" if busy is None else "%.2f" % busy,
+                                    loadavg, loaded, reps)
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="python_ref.py",
@@ -484,6 +530,12 @@ def parse_args(argv):
     parser.add_argument("--only", metavar="PREFIX", action="append", default=[],
                         help="only the families that start with PREFIX (repeatable), "
                              "e.g. --only queue.bounded")
+    parser.add_argument("--regime", metavar="NAME",
+                        default=os.environ.get("WEFT_BENCH_REGIME", ""),
+                        help="the label of this run's regime (ci/bench.sh: quiet, "
+                             "external-load; default: quiet or busy, from the load measured "
+                             "first; env WEFT_BENCH_REGIME): report.py sets Python's rows "
+                             "beside weft's of the regimes with this label")
     args = parser.parse_args(argv)
     which = 1 if args.smoke else 0
     for key, pair in SIZES.items():
@@ -532,6 +584,7 @@ def main(argv):
     print("machine:  %d CPUs usable; %s %s %s" % (cpus_usable(), uname.system, uname.release,
                                                  uname.machine))
     print("order:    each repetition runs every measurement once, the first one rotating")
+    print(regime_line(cfg.regime, cfg.smoke, cfg.reps))
     sys.stdout.flush()
 
     values = [[] for _ in chosen]

@@ -33,9 +33,11 @@ DIR (default: the directory of this script, bench/):
 
 A family measured in several regimes is several families here, one per
 regime ("pinned, quiet", "unpinned, external-load", ...): a figure is never
-shown without its regime. A run that printed no @regime line (python_ref.py,
-an old output) has the regime "regime not measured"; its reference rows
-(Python's) are shown in every regime of their family.
+shown without its regime. A run that printed no @regime line (an old
+output) has the regime "regime not measured". Reference rows (Python's)
+are shown beside weft's of every regime with their run's label (quiet,
+external-load...), whatever the placement; those of a run without a
+regime in every regime of their family.
 
 Rows whose competitor starts with "Python " (python_ref.py) are references:
 they appear in the tables, marked so, but never count as the best
@@ -380,26 +382,32 @@ class Family:
 def collect(runs):
     """The families, one per family name and regime, in report order (the
     families in FAMILIES order, then the others by name; within a family,
-    the regimes in the order they were first seen). The reference rows of
-    runs without a regime go into every regime of their family."""
+    the regimes in the order they were first seen). Reference rows are set
+    beside weft's of the regimes whose load they were measured under: those
+    of a run with a regime go into every regime of their family with the
+    same label (whatever the placement: python_ref.py does not pin), those
+    of a run without one into every regime of their family."""
     families = {}
     regimes = []
-    unplaced = []
+    unplaced = []  # (row, label): label None for a run without a regime
     for run in runs:
         regime = run.regime_name()
         for row in run.results:
-            if regime == NO_REGIME and is_reference(row.competitor):
-                unplaced.append(row)
+            if is_reference(row.competitor):
+                unplaced.append((row, run.regime.get("label") if run.regime else None))
                 continue
             if regime not in regimes:
                 regimes.append(regime)
             families.setdefault((row.family, regime), Family(row.family, regime)).rows.append(row)
-    for row in unplaced:
-        homes = [f for (name, _), f in families.items() if name == row.family]
+    labels = {run.regime_name(): run.regime.get("label") for run in runs if run.regime}
+    for row, label in unplaced:
+        homes = [f for (name, regime), f in families.items()
+                 if name == row.family and (label is None or labels.get(regime) == label)]
         if not homes:
-            if NO_REGIME not in regimes:
-                regimes.append(NO_REGIME)
-            homes = [families.setdefault((row.family, NO_REGIME), Family(row.family, NO_REGIME))]
+            regime = row.run.regime_name()
+            if regime not in regimes:
+                regimes.append(regime)
+            homes = [families.setdefault((row.family, regime), Family(row.family, regime))]
         for fam in homes:
             # A copy in each: link() sets a row's weft row, which is the
             # regime's own.
@@ -526,8 +534,9 @@ def write_markdown(path, runs, families, args, root, now):
     add("")
     add("Every competitor of a family runs in the same process as weft, interleaved with it "
         "and repeated; a row gives the median over the repetitions and their range. "
-        "Python's rows (bench/python_ref.py, run separately) are a reference: they are "
-        "shown, marked *(reference)*, but never count as the best competitor.")
+        "Python's rows (bench/python_ref.py, run separately, unpinned, under each load "
+        "regime's load) are a reference: they are shown, marked *(reference)*, beside "
+        "weft's of the regimes with the same load, but never count as the best competitor.")
     add("")
 
     write_regimes(add, runs, families)

@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: MIT
 # ci/bench.sh [--smoke]: build the benchmarks (Release, -DWEFT_BUILD_BENCH=ON)
 # in build-bench/ (removed first), run every bench in full in each regime
-# below and bench/python_ref.py once (when python3 is installed), keep their
-# raw output in build-bench/bench-output/, and write bench/RESULTS.md and
-# bench/results.svg from it with bench/report.py (about 20 minutes on two
-# cores).
+# below and bench/python_ref.py quiet and under external load (when python3
+# is installed), keep their raw output in build-bench/bench-output/, and
+# write bench/RESULTS.md and bench/results.svg from it with bench/report.py
+# (about 20 minutes on two cores).
 #
 # The regimes (each bench measures and prints its own first, see
 # bench/bench_regime.h; report.py labels every figure with it):
@@ -134,9 +134,16 @@ if ! command -v python3 >/dev/null 2>&1; then
   ci_log "bench: python3 not found: no Python reference and no report (raw output in $out/)"
   exit 0
 fi
-ci_log "bench: python_ref.py${smoke:+ $smoke}"
-python3 bench/python_ref.py ${smoke:+"$smoke"} | tee "$out/python_ref.txt"
-outputs+=("$out/python_ref.txt")
+# Python's reference in each load the benches' pairs compare under
+# (report.py sets its rows beside weft's of the regimes with that label);
+# oversubscribed is the benches' own threads, which Python's runs lack.
+for load in quiet external-load; do
+  ci_log "bench: python_ref.py, $load${smoke:+ $smoke}"
+  [[ $load == external-load ]] && start_load
+  python3 bench/python_ref.py --regime "$load" ${smoke:+"$smoke"} | tee "$out/python_ref.$load.txt"
+  stop_load
+  outputs+=("$out/python_ref.$load.txt")
+done
 
 ci_log "bench: report into $report_dir/"
 python3 bench/report.py --out-dir "$report_dir" \
