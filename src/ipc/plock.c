@@ -144,14 +144,11 @@ int weft_plock_acquire(weft_plock *lock, double timeout)
 
 int weft_plock_release(weft_plock *lock)
 {
-    int code;
-
     if (!lock)
         return weft__fail(WEFT_EINVAL, "plock_release: the handle is NULL");
     if (WEFT__HANDLE_DEAD(lock, "plock"))
         return WEFT_EINVAL;
-    code = weft_sys_plock_release_try(lock->p.at);
-    return code == 0 ? WEFT_OK : weft_sys_plock_release_after(lock->p.sys, code);
+    return weft_sys_plock_release_at(lock->p.at);
 }
 
 void weft_plock_close(weft_plock *lock)

@@ -266,19 +266,14 @@ int weft_sys_plock_acquire(weft_sys_psync *p, int64_t deadline)
     return code == 0 ? WEFT_OK : weft_sys_plock_acquire_after(p, code, deadline);
 }
 
-int weft_sys_plock_release_after(weft_sys_psync *p, int code)
+int weft_sys_plock_release_refused(void)
 {
-    /* EPERM is the one way an unlock of these mutexes fails. */
-    (void)p;
-    (void)code;
     return weft__fail(WEFT_EPERM, "plock_release: the calling thread does not hold the plock");
 }
 
 int weft_sys_plock_release(weft_sys_psync *p)
 {
-    int code = weft_sys_plock_release_try(&p->s->mutex);
-
-    return code == 0 ? WEFT_OK : weft_sys_plock_release_after(p, code);
+    return weft_sys_plock_release_at(&p->s->mutex);
 }
 
 /* ---- Semaphores ------------------------------------------------------------------ */

@@ -137,18 +137,11 @@ weft_sys_plock_at *weft_sys_plock_at_of(weft_sys_psync *p)
     return p;
 }
 
-/* The first steps tried nothing (sys/plock.h): the whole acquire and
- * release are here. */
+/* The first try tried nothing (sys/plock.h): the whole acquire is here. */
 int weft_sys_plock_acquire_after(weft_sys_psync *p, int code, int64_t deadline)
 {
     (void)code;
     return weft_sys_plock_acquire(p, deadline);
-}
-
-int weft_sys_plock_release_after(weft_sys_psync *p, int code)
-{
-    (void)code;
-    return weft_sys_plock_release(p);
 }
 
 /* ---- Semaphores ------------------------------------------------------------------ */
