@@ -94,6 +94,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdalign.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -634,11 +635,16 @@ static const char *const lock_names[] = {"weft", "pthread pshared mutex",
                                          "pthread robust pshared mutex"};
 
 /* In an anonymous shared mapping: the competitors' locks and what the two
- * lockers share. */
+ * lockers share. Each lock and the counter have a cache line of their own:
+ * weft's lock lives in its own mapping, and a competitor whose lock word
+ * shared a line with the counter would move one line per contended
+ * operation where weft moves two. */
 typedef struct shared {
-    pthread_mutex_t mutex[3]; /* [L_WEFT] unused: weft's lives in its own mapping */
-    uint64_t counter;
-    _Atomic int ready;
+    struct {
+        alignas(64) pthread_mutex_t m;
+    } mutex[3]; /* [L_WEFT] unused: weft's lives in its own mapping */
+    alignas(64) uint64_t counter;
+    alignas(64) _Atomic int ready;
     _Atomic int go;
     int64_t go_ns;
     int64_t end_ns[2];
@@ -665,7 +671,7 @@ static void shared_init(void)
             check(pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST),
                   "pthread_mutexattr_setrobust");
 #endif
-        check(pthread_mutex_init(&sh->mutex[k], &ma), "pthread_mutex_init");
+        check(pthread_mutex_init(&sh->mutex[k].m, &ma), "pthread_mutex_init");
         check(pthread_mutexattr_destroy(&ma), "pthread_mutexattr_destroy");
     }
     rc = weft_plock_create(&plock, false);
@@ -688,10 +694,10 @@ static void lock_loop(int k, long long n)
         return;
     }
     for (long long i = 0; i < n; i++) {
-        if (pthread_mutex_lock(&sh->mutex[k]) != 0)
+        if (pthread_mutex_lock(&sh->mutex[k].m) != 0)
             die("pthread_mutex_lock failed");
         sh->counter++;
-        if (pthread_mutex_unlock(&sh->mutex[k]) != 0)
+        if (pthread_mutex_unlock(&sh->mutex[k].m) != 0)
             die("pthread_mutex_unlock failed");
     }
 }

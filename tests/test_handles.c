@@ -127,6 +127,9 @@ WEFT_TEST(handles_ipc_after_close)
     CHECK_OK(weft_plock_create(&lock, false));
     weft_plock_close(lock);
     check_refused(weft_plock_acquire(lock, 0), "plock_acquire", "not a live plock");
+    check_refused(weft_plock_acquire(lock, WEFT_FOREVER), "plock_acquire", "not a live plock");
+    check_refused(weft_plock_acquire(lock, 0.5), "plock_acquire", "not a live plock");
+    check_refused(weft_plock_release(lock), "plock_release", "not a live plock");
 }
 
 static int exit_zero_target(const void *arg, size_t len)

@@ -227,18 +227,23 @@ static void *acquire_and_end(void *arg)
 }
 
 /* A thread that ends holding a plock counts as dead: the next acquirer
- * learns it, holds the lock, and the lock works on. */
+ * learns it, holds the lock, and the lock works on; whatever its timeout
+ * (each takes its own way into the system: WEFT_FOREVER, 0, a time). */
 WEFT_TEST(plock_thread_ended_holding_it_is_eownerdead)
 {
+    const double timeouts[] = {WEFT_FOREVER, 0, weft_test_long()};
     weft_plock *lock;
 
     skip_where_death_is_not_told();
     CHECK_OK(weft_plock_create(&lock, false));
-    CHECK_OK((int)(intptr_t)weft_test_join(weft_test_start(acquire_and_end, lock)));
-    CHECK_STATUS(weft_plock_acquire(lock, weft_test_long()), WEFT_EOWNERDEAD);
-    CHECK_OK(weft_plock_release(lock));
-    CHECK_OK(weft_plock_acquire(lock, 0));
-    CHECK_OK(weft_plock_release(lock));
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+        CHECK_OK((int)(intptr_t)weft_test_join(weft_test_start(acquire_and_end, lock)));
+        CHECK_STATUS(weft_plock_acquire(lock, timeouts[i]), WEFT_EOWNERDEAD);
+        CHECK(message_names("plock_acquire"));
+        CHECK_OK(weft_plock_release(lock));
+        CHECK_OK(weft_plock_acquire(lock, 0));
+        CHECK_OK(weft_plock_release(lock));
+    }
     weft_plock_close(lock);
 }
 
@@ -250,12 +255,19 @@ WEFT_TEST(plock_bad_input_is_a_status_with_a_message)
     CHECK(message_names("plock_create"));
     CHECK_STATUS(weft_plock_acquire(NULL, 0), WEFT_EINVAL);
     CHECK(message_names("plock_acquire"));
+    CHECK_STATUS(weft_plock_acquire(NULL, WEFT_FOREVER), WEFT_EINVAL);
+    CHECK(message_names("plock_acquire"));
+    CHECK_STATUS(weft_plock_acquire(NULL, 0.5), WEFT_EINVAL);
+    CHECK(message_names("plock_acquire"));
     CHECK_STATUS(weft_plock_release(NULL), WEFT_EINVAL);
+    CHECK(message_names("plock_release"));
     weft_plock_close(NULL);
     CHECK_OK(weft_plock_create(&lock, false));
     CHECK_STATUS(weft_plock_acquire(lock, -2.0), WEFT_EINVAL);
     CHECK(message_names("timeout"));
+    CHECK(message_names("plock_acquire"));
     CHECK_STATUS(weft_plock_acquire(lock, NAN), WEFT_EINVAL);
+    CHECK(message_names("plock_acquire"));
     CHECK_OK(weft_plock_acquire(lock, 0)); /* still usable */
     CHECK_OK(weft_plock_release(lock));
     weft_plock_close(lock);

@@ -14,6 +14,7 @@
 typedef struct psync {
     weft__ipc_head head;
     weft_sys_psync *sys;
+    weft_sys_plock_at *at; /* a lock's: where its first steps find it */
     weft_sys_psync_kind sys_kind;
 } psync;
 
@@ -54,6 +55,8 @@ static int psync_make(psync **out, size_t size, weft__ipc_kind kind, weft_sys_ps
     }
     p->head.kind = kind;
     p->sys_kind = sys_kind;
+    if (kind == WEFT__IPC_PLOCK)
+        p->at = weft_sys_plock_at_of(p->sys);
     WEFT__HANDLE_BORN(p, kind_name(kind));
     *out = p;
     return WEFT_OK;
@@ -96,10 +99,17 @@ int weft_plock_create(weft_plock **out, bool recursive)
     return rc;
 }
 
-/* Every outcome of the backend's acquire but WEFT_OK, out of line so that
- * an acquire of a free lock costs as little as the backend's. */
-static WEFT__NOINLINE int plock_acquire_outcome(int rc, int64_t deadline)
+/* The rest of an acquire whose first try did not take the lock (`code`,
+ * which the backend reads): the deadline, the wait, every outcome. Out of
+ * line, so that an acquire of a free lock costs as little as the
+ * backend's. */
+static WEFT__NOINLINE int plock_acquire_after(weft_plock *lock, int code, double timeout)
 {
+    int64_t deadline = 0;
+    int rc;
+
+    (void)weft__deadline_in("weft_plock_acquire", timeout, &deadline); /* the timeout is valid */
+    rc = weft_sys_plock_acquire_after(lock->p.sys, code, deadline);
     if (rc == WEFT_EPERM) {
         /* Its holder acquires a Lock again: it waits for itself, as
          * threading.Lock does, on a word nobody changes. */
@@ -117,13 +127,19 @@ static WEFT__NOINLINE int plock_acquire_outcome(int rc, int64_t deadline)
 
 int weft_plock_acquire(weft_plock *lock, double timeout)
 {
-    int64_t deadline = 0;
-    int rc = psync_begin_wait(__func__, lock, "plock", timeout, &deadline);
+    int64_t unused;
+    int code;
 
-    if (rc != WEFT_OK)
-        return rc;
-    rc = weft_sys_plock_acquire(lock->p.sys, deadline);
-    return rc == WEFT_OK ? rc : plock_acquire_outcome(rc, deadline);
+    /* The first try comes before any deadline is worked out (a free lock
+     * is taken with no clock read, whatever the timeout) and is made here,
+     * inline: no call beside the system's (issue 16). A bad timeout is
+     * refused before it, with the lock left alone. */
+    if (!lock || !weft__timeout_valid(timeout))
+        return psync_begin_wait(__func__, lock, "plock", timeout, &unused);
+    if (WEFT__HANDLE_DEAD(lock, "plock"))
+        return WEFT_EINVAL;
+    code = weft_sys_plock_try(lock->p.at);
+    return code == 0 ? WEFT_OK : plock_acquire_after(lock, code, timeout);
 }
 
 int weft_plock_release(weft_plock *lock)
@@ -132,7 +148,7 @@ int weft_plock_release(weft_plock *lock)
         return weft__fail(WEFT_EINVAL, "plock_release: the handle is NULL");
     if (WEFT__HANDLE_DEAD(lock, "plock"))
         return WEFT_EINVAL;
-    return weft_sys_plock_release(lock->p.sys);
+    return weft_sys_plock_release_at(lock->p.at);
 }
 
 void weft_plock_close(weft_plock *lock)

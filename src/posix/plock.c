@@ -222,14 +222,22 @@ static int mutex_lock_after_try(pthread_mutex_t *m, int64_t deadline)
 
 /* ---- Locks ------------------------------------------------------------------------ */
 
-/* Every outcome of a first try (pthread_mutex_trylock's `err`) but 0: a
- * held lock waited for by the deadline, a dead holder, the errors. Out of
- * line: while the lock is contended, every instruction between taking it
- * and returning to the caller lengthens the other process's wait. */
-static WEFT__NOINLINE int plock_acquire_slow(pthread_mutex_t *m, int err, int64_t deadline)
+weft_sys_plock_at *weft_sys_plock_at_of(weft_sys_psync *p)
 {
-    if (err == EBUSY)
-        err = mutex_lock_after_try(m, deadline);
+    return &p->s->mutex;
+}
+
+/* Every outcome of a first try (weft_sys_plock_try's `code`: the error of
+ * pthread_mutex_trylock) but 0: a held lock waited
+ * for by the deadline, a dead holder, the errors. Out of line (the public
+ * call's first try is inline, sys/plock.h): while the lock is contended,
+ * every instruction between taking it and returning to the caller
+ * lengthens the other process's wait. */
+WEFT__NOINLINE int weft_sys_plock_acquire_after(weft_sys_psync *p, int code, int64_t deadline)
+{
+    pthread_mutex_t *m = &p->s->mutex;
+    int err = code == EBUSY ? mutex_lock_after_try(m, deadline) : code;
+
     if (err == 0)
         return WEFT_OK;
     switch (err) {
@@ -253,24 +261,19 @@ static WEFT__NOINLINE int plock_acquire_slow(pthread_mutex_t *m, int err, int64_
 
 int weft_sys_plock_acquire(weft_sys_psync *p, int64_t deadline)
 {
-    pthread_mutex_t *m = &p->s->mutex;
-    /* A free lock, or one whose holder is dead already, is taken by this
-     * first try, with no clock read: glibc's trylock of a robust mutex is
-     * also shorter than its lock. */
-    int err = pthread_mutex_trylock(m);
+    int code = weft_sys_plock_try(&p->s->mutex);
 
-    if (err != 0)
-        return plock_acquire_slow(m, err, deadline);
-    return WEFT_OK;
+    return code == 0 ? WEFT_OK : weft_sys_plock_acquire_after(p, code, deadline);
+}
+
+int weft_sys_plock_release_refused(void)
+{
+    return weft__fail(WEFT_EPERM, "plock_release: the calling thread does not hold the plock");
 }
 
 int weft_sys_plock_release(weft_sys_psync *p)
 {
-    pthread_mutex_t *m = &p->s->mutex;
-    /* EPERM is the one way an unlock of these mutexes fails. */
-    if (pthread_mutex_unlock(m) != 0)
-        return weft__fail(WEFT_EPERM, "plock_release: the calling thread does not hold the plock");
-    return WEFT_OK;
+    return weft_sys_plock_release_at(&p->s->mutex);
 }
 
 /* ---- Semaphores ------------------------------------------------------------------ */
