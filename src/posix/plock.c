@@ -228,11 +228,11 @@ weft_sys_plock_at *weft_sys_plock_at_of(weft_sys_psync *p)
 }
 
 /* Every outcome of a first try (weft_sys_plock_try's `code`: the error of
- * pthread_mutex_trylock) but 0: a held lock waited
- * for by the deadline, a dead holder, the errors. Out of line (the public
- * call's first try is inline, sys/plock.h): while the lock is contended,
- * every instruction between taking it and returning to the caller
- * lengthens the other process's wait. */
+ * pthread_mutex_trylock) but 0: a held lock waited for by the deadline, a
+ * dead holder, the errors. Out of line (the public call's first try is
+ * inline, sys/plock.h): while the lock is contended, every instruction
+ * between taking it and returning to the caller lengthens the other
+ * process's wait. */
 WEFT__NOINLINE int weft_sys_plock_acquire_after(weft_sys_psync *p, int code, int64_t deadline)
 {
     pthread_mutex_t *m = &p->s->mutex;
