@@ -172,22 +172,28 @@ enum { READ_SPIN_NS = 10000 };
 
 /* Read up to len (> 0) bytes from the OS as weft_sys_conn_read does,
  * asking without waiting for up to READ_SPIN_NS (not past the deadline)
- * before it waits. */
+ * before it waits. Bytes there at the first ask say nothing of the spin:
+ * only those that came while it asked again count for the score, so that
+ * where the writer cannot run meanwhile (both processes on one CPU) the
+ * score runs out. */
 static int conn_read(weft_conn *c, void *buf, size_t len, size_t *got, int64_t deadline)
 {
+    int rc = weft_sys_conn_try_read(&c->sys, buf, len, got);
+
+    if (rc != WEFT_EAGAIN)
+        return rc;
     if (weft__spin_begin(WEFT__SPIN_READ)) {
         int64_t until = weft_sys_monotonic_ns() + READ_SPIN_NS;
 
         if (deadline != WEFT__NO_DEADLINE && deadline < until)
             until = deadline;
-        do {
-            int rc = weft_sys_conn_try_read(&c->sys, buf, len, got);
-
+        while (weft_sys_monotonic_ns() < until) {
+            rc = weft_sys_conn_try_read(&c->sys, buf, len, got);
             if (rc != WEFT_EAGAIN) {
                 weft__spin_end(WEFT__SPIN_READ, true);
                 return rc;
             }
-        } while (weft_sys_monotonic_ns() < until);
+        }
         weft__spin_end(WEFT__SPIN_READ, false);
     }
     return weft_sys_conn_read(&c->sys, buf, len, got, deadline);
