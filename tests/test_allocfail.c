@@ -775,6 +775,46 @@ WEFT_TEST(allocfail_executor_submit_map_callbacks)
     sweep("executor_path");
 }
 
+/* Counts its calls (a test counter). */
+static void *count_stream_call(void *arg)
+{
+    weft_test_counter_add(arg, 1);
+    return NULL;
+}
+
+/* A stream of calls whose futures are released at once, in batches that
+ * span several queue blocks: once the first batch has run, the blocks come
+ * back to the executor's cache, whichever thread lets a block go last (a
+ * worker, or the submitter's release), and the later batches allocate
+ * nothing. (Freed to malloc, a block per 31 calls cost a page fault each
+ * in bench_queue's executor-as-used family.) A few allocations are let
+ * through: the last blocks of a batch may come back just after its last
+ * call ran, and a worker may start late. */
+WEFT_TEST(allocfail_executor_stream_reuses_blocks)
+{
+    enum { BATCH = 31 * 6, BATCHES = 20 };
+    weft_test_counter calls = WEFT_TEST_COUNTER_INIT;
+    weft_executor *ex = NULL;
+    long allocated;
+    int b, i;
+
+    CHECK_OK(weft_executor_create(&ex, 2, NULL));
+    for (b = 0; b <= BATCHES; b++) {
+        if (b == 1)
+            weft_fault_alloc_fail_at(0); /* count from here, fail nothing */
+        for (i = 0; i < BATCH; i++) {
+            weft_future *f = NULL;
+            CHECK_OK(weft_executor_submit(ex, &f, count_stream_call, &calls));
+            weft_future_release(f);
+        }
+        weft_test_counter_wait(&calls, (long)(b + 1) * BATCH);
+    }
+    allocated = weft_fault_alloc_count();
+    weft_executor_destroy(ex);
+    printf("allocfail: %ld allocations in %d batches of %d calls\n", allocated, BATCHES, BATCH);
+    CHECK_LE_INT(allocated, BATCHES / 2);
+}
+
 /* ---- Processes -------------------------------------------------------------------- */
 
 static int square(const void *arg, size_t len)
