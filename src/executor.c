@@ -28,17 +28,22 @@
  * Reference counts. A future has one reference for the caller's handle and
  * one for the executor, held from submit until a worker has run (or
  * skipped) it or shutdown(cancel_futures) has cancelled it. A future does
- * not point back to its executor, so the two lifetimes are independent:
- * the future is a slot of the executor's queue (below), whose block lives
- * until its last slot is done with, which may be after the executor.
+ * not point back to its executor, and its handle does not keep the
+ * executor alive: the future is a slot of the executor's queue (below),
+ * whose block lives until its last slot is done with, which may be after
+ * the executor's destroy. The block does point back to the executor: its
+ * memory (not the executor) lives on, in `holds`, until the last block is
+ * given back, so the last reference of a future, wherever it goes, gives
+ * the block back to the executor's cache (`spares`).
  *
  * The cheap path (issue 18). A submit takes no lock and makes no system
  * call while no worker is parked:
  * - the queue is lock-free and unbounded (see struct qblock): a put is one
  *   compare-and-swap of put_index and a few stores into a slot, a take one
- *   compare-and-swap of take_index; a block of 31 calls is allocated, or
- *   taken from `spare`, once per 31 calls, and nothing else is allocated,
- *   for a call with a future either;
+ *   compare-and-swap of take_index; a block of 31 calls is taken from
+ *   the executor's cache of blocks (`spares`), or allocated when it is
+ *   empty, once per 31 calls, and nothing else is allocated, for a call
+ *   with a future either;
  * - `sleep` counts the idle workers (asleep on `wake_seq`, or about to
  *   be), the wake-ups aimed at them and not yet taken (tokens), and the
  *   worker searching for work (spinning, or woken and looking). A submit
@@ -116,11 +121,19 @@ typedef struct callback {
  * with). The block is freed when every slot has both: the take of the last
  * slot looks at each slot in turn, and marks the first one not yet done
  * with DESTROY; whoever then finishes that slot goes on from the next one
- * (block_scan), so the last one out frees the block. A freed block is kept
- * in `spare` for the next one needed.
+ * (block_scan), so the last one out gives the block back: to the
+ * executor's cache, or to the allocator when the cache is full. A block
+ * through malloc per 31 calls cost a page fault each on glibc (its arena
+ * trims and grows again as the queue's blocks come and go), and each
+ * slower submit let the workers catch up, park and be woken again, a few
+ * microseconds per wake-up (bench_queue's executor-as-used family: 6-11
+ * Mcalls/s instead of 30 in some runs).
  */
 enum { BLOCK_SLOTS = 31, LAP = BLOCK_SLOTS + 1, SHIFT = 1, HAS_NEXT = 1, CLOSED = 1 };
 enum { READ = 1, RELEASED = 2, SLOT_DONE = READ | RELEASED, DESTROY = 4 };
+/* Blocks an executor keeps for reuse (4 KiB each): the queue of a stream
+ * of calls that its workers keep up with spans a few. */
+enum { SPARE_BLOCKS = 16 };
 
 struct qblock;
 
@@ -158,6 +171,7 @@ typedef union padded_slot {
 typedef struct qblock {
     padded_slot slots[BLOCK_SLOTS];
     struct qblock *next;
+    weft_executor *ex;     /* whose cache it goes back to; holds ex's memory */
 } qblock;
 
 struct weft_executor {
@@ -185,9 +199,13 @@ struct weft_executor {
     size_t take_index;     /* the next position to take, | HAS_NEXT */
     qblock *take_block;    /* its block */
     char gap3[WEFT__CACHE_LINE];
+    /* Written once per block of calls. */
+    qblock *spares[SPARE_BLOCKS]; /* blocks given back, for the next ones needed (or NULL) */
+    uint32_t holds;        /* what keeps this memory: 1 until the executor's end, 1 per
+                            * block out of `spares` */
+    char gap4[WEFT__CACHE_LINE];
     /* Written now and then. */
-    qblock *spare;         /* a freed block, for the next one needed */
-    uint32_t refs;
+    uint32_t refs;         /* the handle's and the workers': the end at 0 */
     weft_lock lock;        /* guards starting workers: what follows */
     size_t nthreads;       /* workers started */
     size_t cap;
@@ -235,7 +253,7 @@ static weft_lock wait_lock;  /* guards wait_seq changes */
 static uint32_t wait_seq, wait_parked;
 static uint64_t finish_clock; /* the last finishing stamp handed out */
 
-static void future_unref(weft_executor *ex, weft_future *f);
+static void future_unref(weft_future *f);
 
 static bool state_done(uint32_t s)
 {
@@ -408,7 +426,7 @@ void weft_future_release(weft_future *future)
 {
     if (future && !WEFT__HANDLE_DEAD(future, "future")) {
         WEFT__HANDLE_GONE(future); /* given back, whatever the slot does next */
-        future_unref(NULL, future);
+        future_unref(future);
     }
 }
 
@@ -579,8 +597,8 @@ void weft__executors_at_fork(weft__fork_step step)
         forget_parents_executors();
 }
 
-static void block_scan(weft_executor *ex, qblock *b, unsigned from);
-static void slot_finish(weft_executor *ex, weft_future *sl, uint32_t bits);
+static void block_scan(qblock *b, unsigned from);
+static void slot_finish(weft_future *sl, uint32_t bits);
 
 /* The executor's end: the blocks from take_block on hold no call (the
  * executor was shut down and its workers have ended), but may hold
@@ -595,11 +613,26 @@ static void blocks_end(qblock *b)
         for (i = 0; i < BLOCK_SLOTS; i++) {
             weft_future *sl = &b->slots[i].slot;
             if (!weft__load(&sl->written))
-                slot_finish(NULL, sl, SLOT_DONE);
+                slot_finish(sl, SLOT_DONE);
         }
-        block_scan(NULL, b, 0);
+        block_scan(b, 0);
         b = next;
     }
+}
+
+/* Drop a hold on ex's memory; the last one frees it, with the blocks in
+ * its cache (a block given back after the end may be there too). */
+static void executor_let_go(weft_executor *ex)
+{
+    unsigned i;
+
+    if (weft__fetch_sub(&ex->holds, 1) != 1)
+        return;
+    for (i = 0; i < SPARE_BLOCKS; i++)
+        weft__free(ex->spares[i]);
+    weft__free(ex->threads);
+    weft__free(ex->prefix);
+    weft__free(ex);
 }
 
 static void executor_unref(weft_executor *ex)
@@ -611,10 +644,7 @@ static void executor_unref(weft_executor *ex)
     for (i = 0; i < ex->nthreads; i++)
         weft_thread_release(ex->threads[i]);
     blocks_end(ex->take_block);
-    weft__free(ex->spare);
-    weft__free(ex->threads);
-    weft__free(ex->prefix);
-    weft__free(ex);
+    executor_let_go(ex);
 }
 
 static void registry_remove_locked(weft_executor *ex)
@@ -628,12 +658,17 @@ static void registry_remove_locked(weft_executor *ex)
 
 /* ---- The queue of calls --------------------------------------------------------------- */
 
-/* An empty block: the spare one, else a new one; NULL when out of memory. */
+/* An empty block: one from the cache, else a new one; NULL when out of
+ * memory. No lock: each cache entry is taken or filled by a swap. */
 static qblock *block_new(weft_executor *ex)
 {
-    qblock *b = weft__swap_ptr((void **)&ex->spare, NULL);
+    qblock *b = NULL;
     unsigned i;
 
+    for (i = 0; !b && i < SPARE_BLOCKS; i++) {
+        if (weft__load_ptr((void **)&ex->spares[i]))
+            b = weft__swap_ptr((void **)&ex->spares[i], NULL);
+    }
     if (!b)
         b = weft__malloc(sizeof *b);
     if (!b)
@@ -643,15 +678,26 @@ static qblock *block_new(weft_executor *ex)
         b->slots[i].slot.block = b;
     }
     b->next = NULL;
+    b->ex = ex;
+    weft__fetch_add(&ex->holds, 1);
     return b;
 }
 
-/* A block nobody looks at any more: keep it as the executor's spare, free
- * the one that was (ex NULL: the last future of an executor's block, which
- * may be gone, or the executor's end: free it). */
-static void block_put(weft_executor *ex, qblock *b)
+/* A block nobody looks at any more (the executor may have ended): back in
+ * its executor's cache, or freed when the cache is full. A swap into an
+ * entry seen empty may take out a block another thread put there
+ * meanwhile: that one is placed on. */
+static void block_put(qblock *b)
 {
-    weft__free(ex ? weft__swap_ptr((void **)&ex->spare, b) : b);
+    weft_executor *ex = b->ex;
+    unsigned i;
+
+    for (i = 0; b && i < SPARE_BLOCKS; i++) {
+        if (!weft__load_ptr((void **)&ex->spares[i]))
+            b = weft__swap_ptr((void **)&ex->spares[i], b);
+    }
+    weft__free(b);
+    executor_let_go(ex);
 }
 
 /* Wait a moment for another thread that is a few instructions from a
@@ -668,7 +714,7 @@ static void snooze(unsigned *round)
  * mark the first one not done yet with DESTROY, for whoever finishes it to
  * go on from there (slot_finish); free the block when all are done. Each
  * bit of a slot's qstate is set once, by one thread, so an add sets it. */
-static void block_scan(weft_executor *ex, qblock *b, unsigned from)
+static void block_scan(qblock *b, unsigned from)
 {
     unsigned i;
 
@@ -678,18 +724,18 @@ static void block_scan(weft_executor *ex, qblock *b, unsigned from)
             (weft__fetch_add(&sl->qstate, DESTROY) & SLOT_DONE) != SLOT_DONE)
             return;
     }
-    block_put(ex, b);
+    block_put(b);
 }
 
 /* Give a slot READ and/or RELEASED; the one that makes it done while the
  * block's scan waits on it goes on with the scan. */
-static void slot_finish(weft_executor *ex, weft_future *sl, uint32_t bits)
+static void slot_finish(weft_future *sl, uint32_t bits)
 {
     uint32_t old = weft__fetch_add(&sl->qstate, bits);
 
     if ((old & DESTROY) && ((old + bits) & SLOT_DONE) == SLOT_DONE) {
         qblock *b = sl->block;
-        block_scan(ex, b, (unsigned)(((char *)sl - (char *)b->slots) / sizeof(padded_slot)) + 1);
+        block_scan(b, (unsigned)(((char *)sl - (char *)b->slots) / sizeof(padded_slot)) + 1);
     }
 }
 
@@ -816,9 +862,9 @@ static bool queue_take(weft_executor *ex, queued_call *out)
         out->arg = sl->arg;
         out->future = sl->has_future ? sl : NULL;
         /* A future's slot stays until its last reference goes. */
-        slot_finish(ex, sl, out->future ? READ : SLOT_DONE);
+        slot_finish(sl, out->future ? READ : SLOT_DONE);
         if (offset + 1 == BLOCK_SLOTS)
-            block_scan(ex, b, 0);
+            block_scan(b, 0);
         return true;
     }
 }
@@ -847,14 +893,14 @@ static bool work_waits(weft_executor *ex)
     return weft__load_size(&ex->take_index) >> SHIFT != weft__load_size(&ex->put_index) >> SHIFT;
 }
 
-/* Drop a reference to the future f (ex: the executor's, from a worker or
- * shutdown; NULL: the handle's). The last one gives its slot back. */
-static void future_unref(weft_executor *ex, weft_future *f)
+/* Drop a reference to the future f (the executor's, from a worker or
+ * shutdown, or the handle's). The last one gives its slot back. */
+static void future_unref(weft_future *f)
 {
     if (weft__fetch_sub(&f->refs, 1) == 1) {
         if (f->dispose)
             f->dispose(f->arg, f->result);
-        slot_finish(ex, f, RELEASED);
+        slot_finish(f, RELEASED);
     }
 }
 
@@ -876,7 +922,7 @@ static void task_end(ex_worker *w, weft_future *f)
         weft__store_relaxed(&f->state, F_FINISHED);
         completed(f, old, false);
     }
-    future_unref(w->ex, f);
+    future_unref(f);
 }
 
 /* Run one call taken from the queue. */
@@ -888,7 +934,7 @@ static void run_call(ex_worker *w, const queued_call *c)
         uint32_t s = weft__load(&f->state);
         do {
             if ((s & STATE_MASK) != F_PENDING) { /* cancelled meanwhile */
-                future_unref(w->ex, f);
+                future_unref(f);
                 return;
             }
             /* A released handle cannot cancel it any more. */
@@ -1146,8 +1192,10 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
         return weft__fail_null(__func__);
     *out = NULL;
     ex = weft__calloc(1, sizeof *ex);
-    if (ex)
+    if (ex) {
+        ex->holds = 1; /* the end's */
         ex->put_block = ex->take_block = block_new(ex);
+    }
     if (!ex || !ex->put_block) {
         weft__free(ex);
         return weft__fail(WEFT_ENOMEM, "executor_create: no memory for the executor");
@@ -1254,11 +1302,11 @@ static int adjust_workers(weft_executor *ex)
 }
 
 /* Give back the blocks of a chain. */
-static void blocks_put(weft_executor *ex, qblock *b)
+static void blocks_put(qblock *b)
 {
     while (b) {
         qblock *next = b->next;
-        block_put(ex, b);
+        block_put(b);
         b = next;
     }
 }
@@ -1279,7 +1327,7 @@ static int submit_calls(weft_executor *ex, void *(*fn)(void *arg), void *const a
     for (i = 0; n > 1 && i <= n / BLOCK_SLOTS; i++) {
         qblock *b = block_new(ex);
         if (!b) {
-            blocks_put(ex, spares);
+            blocks_put(spares);
             return weft__fail(WEFT_ENOMEM, "executor_submit: no memory for %zu calls", n);
         }
         b->next = spares;
@@ -1306,7 +1354,7 @@ static int submit_calls(weft_executor *ex, void *(*fn)(void *arg), void *const a
     }
     if (n > 1)
         weft__fetch_sub(&ex->gate, 2);
-    blocks_put(ex, spares);
+    blocks_put(spares);
     if (rc != WEFT_OK) /* before any put (an admitted batch's puts never fail) */
         return rc;
     wake_idle(ex); /* one decision for the n calls */
@@ -1364,7 +1412,7 @@ static void cancel_waiting(weft_executor *ex)
     while (queue_take(ex, &c)) {
         if (c.future) {
             future_cancel(c.future);
-            future_unref(ex, c.future);
+            future_unref(c.future);
         }
     }
 }

@@ -775,6 +775,46 @@ WEFT_TEST(allocfail_executor_submit_map_callbacks)
     sweep("executor_path");
 }
 
+/* Counts its calls (a test counter). */
+static void *count_stream_call(void *arg)
+{
+    weft_test_counter_add(arg, 1);
+    return NULL;
+}
+
+/* A stream of calls in batches that span several queue blocks, whose
+ * futures are kept until the batch has run and then released: the
+ * submitter's release is the last use of each block, which used to free
+ * the block to the allocator (a future does not know its executor), so
+ * every batch allocated its blocks again (on glibc, a page fault each:
+ * bench_queue's executor-as-used family). Now the blocks come back to the
+ * executor's cache and the later batches allocate nothing. A few
+ * allocations are let through (a worker that starts late). */
+WEFT_TEST(allocfail_executor_stream_reuses_blocks)
+{
+    enum { BATCH = 31 * 6, BATCHES = 20 };
+    weft_test_counter calls = WEFT_TEST_COUNTER_INIT;
+    weft_future *fs[BATCH];
+    weft_executor *ex = NULL;
+    long allocated;
+    int b, i;
+
+    CHECK_OK(weft_executor_create(&ex, 2, NULL));
+    for (b = 0; b <= BATCHES; b++) {
+        if (b == 1)
+            weft_fault_alloc_fail_at(0); /* count from here, fail nothing */
+        for (i = 0; i < BATCH; i++)
+            CHECK_OK(weft_executor_submit(ex, &fs[i], count_stream_call, &calls));
+        weft_test_counter_wait(&calls, (long)(b + 1) * BATCH);
+        for (i = 0; i < BATCH; i++)
+            weft_future_release(fs[i]);
+    }
+    allocated = weft_fault_alloc_count();
+    weft_executor_destroy(ex);
+    printf("allocfail: %ld allocations in %d batches of %d calls\n", allocated, BATCHES, BATCH);
+    CHECK_LE_INT(allocated, BATCHES / 2);
+}
+
 /* ---- Processes -------------------------------------------------------------------- */
 
 static int square(const void *arg, size_t len)
