@@ -66,7 +66,9 @@
  *     and condition), which waits for that alone; million calls per second
  *     from the first submit to that signal (and the finish step named
  *     below). The submitter runs in a thread of its own, pinned to the
- *     first usable CPU unless --no-pin. Competitors:
+ *     first usable CPU unless --no-pin; every pool starts its workers from
+ *     it, and a thread starts with its creator's CPUs, so pinned, the
+ *     whole pool shares that one CPU with the submitter. Competitors:
  *       weft forget       weft_executor_submit(ex, NULL, ...): no future;
  *       weft released     a future, released right after its submit;
  *       weft kept         every future kept, released after the last call
@@ -909,8 +911,10 @@ static double exec_measure(const exec_competitor *c, bool roundtrip, uint64_t n)
  * runs three ways: its future kept until the end (released after the
  * wait, in the timing), released at once after the submit, and no future
  * at all (fire-and-forget). The submitter runs in a thread of its own,
- * pinned to the first usable CPU unless --no-pin; the pools' workers are
- * left to the scheduler (GLib's and libuv's cannot be pinned). */
+ * pinned to the first usable CPU unless --no-pin; the pools' workers,
+ * started from it, inherit that one CPU (weft's and GLib's start theirs
+ * at the first submit; libuv's pool is the process's, started by the
+ * first uv_queue_work). */
 
 #define USE_MAX_WORKERS 64
 
