@@ -69,6 +69,10 @@ static inline int weft__timed_out(int rc, const char *text)
  * waiter every 8 pauses (weft__spin_until). */
 #define WEFT__SPIN_ROUNDS 8
 
+/* A notification's waiter looks at least once per weft__backoff round of
+ * this number: every 1 << 3 = 8 pauses. */
+#define WEFT__SPIN_LOOK_ROUND 3u
+
 /* The pauses before look number `round`. */
 static inline void weft__backoff(unsigned round)
 {
@@ -144,8 +148,8 @@ static inline bool weft__spin_until(bool (*ready)(const void *arg), const void *
     for (round = 0; round < WEFT__SPIN_ROUNDS; round++) {
         unsigned look;
 
-        for (look = 0; look < (1u << round); look += 8) {
-            weft__backoff(round < 3 ? round : 3);
+        for (look = 0; look < (1u << round); look += 1u << WEFT__SPIN_LOOK_ROUND) {
+            weft__backoff(round < WEFT__SPIN_LOOK_ROUND ? round : WEFT__SPIN_LOOK_ROUND);
             if (ready(arg)) {
                 weft__spin_end(WEFT__SPIN_WAKE, true);
                 return true;
