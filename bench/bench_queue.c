@@ -59,13 +59,17 @@
  *                         libuv's pool threads live as long as the
  *                         process; the others start theirs per run, before
  *                         the clock starts.
- *   - Executor as used (issue 18): --tasks empty tasks through pools of
- *     --workers (2) workers, each as its users call it, without a handle
- *     per task where the pool has none: every task adds one to a shared
- *     atomic done counter and the last one signals the submitter (a mutex
- *     and condition), which waits for that alone; million calls per second
- *     from the first submit to that signal (and the finish step named
- *     below). The submitter runs in a thread of its own, pinned to the
+ *   - Executor as used (issue 18): --rounds (10) rounds of --tasks empty
+ *     tasks through pools of --workers (2) workers, each as its users call
+ *     it, without a handle per task where the pool has none: every task
+ *     adds one to a shared atomic done counter and the last one of a round
+ *     signals the submitter (a mutex and condition), which waits for that
+ *     alone; million calls per second from the first submit to the last
+ *     round's signal (and the finish step named below, each round). A run
+ *     of one round of 100,000 calls took 2-10 ms: beside two busy
+ *     processes, shorter than a time slice of the scheduler, so whether
+ *     the submitter lost its CPU during a run decided it (one competitor
+ *     ranged 1.1-43 Mcalls/s in one bench run). The submitter runs in a thread of its own, pinned to the
  *     first usable CPU unless --no-pin; every pool starts its workers from
  *     it, and a thread starts with its creator's CPUs, so pinned, the
  *     whole pool shares that one CPU with the submitter. Competitors:
@@ -103,7 +107,7 @@
  *
  * Usage: bench_queue [--smoke] [--reps N] [--items N] [--maxsize N]
  *                    [--pairs A,B,..] [--tasks N] [--trips N] [--no-pin]
- *                    [--verbose] [--only A,B,..] [--workers N]
+ *                    [--verbose] [--only A,B,..] [--workers N] [--rounds N]
  *                    [--families queue,executor,asused] [--regime NAME]
  * Environment: WEFT_BENCH_REPS, WEFT_BENCH_ITEMS, WEFT_BENCH_TASKS,
  *              WEFT_BENCH_TRIPS (the command line wins).
@@ -1201,11 +1205,13 @@ typedef struct use_run {
     const use_competitor *c;
     int workers;
     uint64_t n;
+    int rounds;
     double rate; /* Mcalls/s */
 } use_run;
 
-/* In the submitting thread: start and warm the pool, then time n calls
- * until the last one is done (and the competitor's finish step). */
+/* In the submitting thread: start and warm the pool, then time `rounds`
+ * rounds of n calls, each until its last call is done (and the
+ * competitor's finish step). */
 static void *use_measure_thread(void *arg)
 {
     use_run *r = arg;
@@ -1219,22 +1225,24 @@ static void *use_measure_thread(void *arg)
     use_wait();
     if (c->finish)
         c->finish(pool);
-    use_expect((unsigned long)r->n);
     t0 = weft_monotonic_ns();
-    for (uint64_t i = 0; i < r->n; i++)
-        c->submit(pool, i);
-    use_wait();
-    if (c->finish)
-        c->finish(pool);
+    for (int round = 0; round < r->rounds; round++) {
+        use_expect((unsigned long)r->n);
+        for (uint64_t i = 0; i < r->n; i++)
+            c->submit(pool, i);
+        use_wait();
+        if (c->finish)
+            c->finish(pool);
+    }
     t1 = weft_monotonic_ns();
     c->destroy(pool);
-    r->rate = (double)r->n / (double)(t1 - t0) * 1e3;
+    r->rate = (double)r->n * (double)r->rounds / (double)(t1 - t0) * 1e3;
     return NULL;
 }
 
-static run_result run_use(const use_competitor *c, int workers, uint64_t n)
+static run_result run_use(const use_competitor *c, int workers, uint64_t n, int rounds)
 {
-    use_run r = {c, workers, n, 0};
+    use_run r = {c, workers, n, rounds, 0};
     rusage_sample u0 = usage_sample();
     run_result res;
     pthread_t t;
@@ -1242,7 +1250,7 @@ static run_result run_use(const use_competitor *c, int workers, uint64_t n)
     bench_start_thread(&t, 0, use_measure_thread, &r);
     check(pthread_join(t, NULL), "pthread_join");
     res.value = r.rate;
-    usage_since(&res, u0, n);
+    usage_since(&res, u0, n * (uint64_t)rounds);
     return res;
 }
 
@@ -1257,6 +1265,7 @@ typedef struct settings {
     long long tasks;
     long long trips;
     int workers; /* the executor-as-used family's pools */
+    int rounds;  /* and the rounds of --tasks calls of its runs */
     bool pin;
     bool verbose;
     const char *only;   /* NULL, or comma-separated parts of competitor names */
@@ -1282,7 +1291,10 @@ static const char usage[] =
     "  --trips N       submit->result round trips per run (default 50000)\n"
     "  --workers N     workers of each pool in the executor-as-used family (default 2;\n"
     "                  libuv keeps 2: its pool size is read once per process)\n"
-    "  --smoke         a quick check: 1 repetition, 20000 items, 5000 tasks, 1000 trips\n"
+    "  --rounds N      rounds of --tasks calls in each run of the executor-as-used\n"
+    "                  family (default 10)\n"
+    "  --smoke         a quick check: 1 repetition, 20000 items, 5000 tasks, 1000 trips,\n"
+    "                  1 round\n"
     "  --no-pin        leave the queue threads to the scheduler (Linux pins producer i\n"
     "                  to the 2i-th usable CPU, consumer i to the (2i+1)-th, round robin)\n"
     "  --verbose       print every run as it ends, on stderr\n"
@@ -1554,7 +1566,7 @@ int main(int argc, char **argv)
 {
     settings s = {.reps = 7, .items = 2000000, .maxsize = 1024, .pairs = {1, 2, 4},
                   .npair_counts = 3, .tasks = 100000, .trips = 50000, .workers = POOL_WORKERS,
-                  .pin = HAVE_AFFINITY,
+                  .rounds = 10, .pin = HAVE_AFFINITY,
                   .verbose = false, .only = NULL, .groups = NULL};
     const bench_option options[] = {
         BENCH_OPT_INT("--reps", "WEFT_BENCH_REPS", &s.reps, 1, MAX_REPS, 1),
@@ -1565,6 +1577,7 @@ int main(int argc, char **argv)
         BENCH_OPT_LLONG("--tasks", "WEFT_BENCH_TASKS", &s.tasks, 1, 100000000, 5000),
         BENCH_OPT_LLONG("--trips", "WEFT_BENCH_TRIPS", &s.trips, 1, 1000000000000LL, 1000),
         BENCH_OPT_INT("--workers", NULL, &s.workers, 1, USE_MAX_WORKERS, 0),
+        BENCH_OPT_INT("--rounds", NULL, &s.rounds, 1, 1000, 1),
         BENCH_OPT_FLAG("--no-pin", &s.pin, false),
         BENCH_OPT_FLAG("--verbose", &s.verbose, true),
         BENCH_OPT_TEXT("--only", NULL, &s.only),
@@ -1623,8 +1636,8 @@ int main(int argc, char **argv)
     for (int t = 0; t < s.npair_counts; t++)
         printf("%s %dP/%dC", t ? "," : "", s.pairs[t], s.pairs[t]);
     printf(";\n          executor (%d workers): %lld tasks per throughput run, %lld round "
-           "trips per run;\n          executor as used: %d workers, %lld tasks per run\n",
-           POOL_WORKERS, s.tasks, s.trips, s.workers, s.tasks);
+           "trips per run;\n          executor as used: %d workers, %d round%s of %lld tasks per run\n",
+           POOL_WORKERS, s.tasks, s.trips, s.workers, s.rounds, s.rounds == 1 ? "" : "s", s.tasks);
     if (s.only || s.groups)
         printf("          only: %s; families: %s\n", s.only ? s.only : "every competitor",
                s.groups ? s.groups : "queue, executor");
@@ -1651,7 +1664,7 @@ int main(int argc, char **argv)
                                (uint64_t)(mode ? s.trips : s.tasks) / 16 + 1);
     for (int c = 0; c < NUCOMP; c++)
         if (use_active[c])
-            (void)run_use(&use_competitors[c], s.workers, (uint64_t)s.tasks / 16 + 1);
+            (void)run_use(&use_competitors[c], s.workers, (uint64_t)s.tasks / 16 + 1, 1);
 
     for (int r = 0; r < s.reps; r++) {
         for (int i = 0; i < nqruns; i++) {
@@ -1696,7 +1709,7 @@ int main(int argc, char **argv)
 
             if (!use_active[c])
                 continue;
-            res = run_use(&use_competitors[c], s.workers, (uint64_t)s.tasks);
+            res = run_use(&use_competitors[c], s.workers, (uint64_t)s.tasks, s.rounds);
             use_value[c][r] = res.value;
             use_csw[c][r] = res.csw;
             use_cpu[c][r] = res.cpu;
@@ -1730,13 +1743,13 @@ int main(int argc, char **argv)
         if (f->queue)
             continue;
         if (strcmp(f->id, "executor.asused") == 0)
-            printf("\nExecutor as used, %lld empty tasks that count themselves done on a shared "
-                   "atomic, %d workers: Mcalls/s (higher is better)\n"
+            printf("\nExecutor as used, %d x %lld empty tasks that count themselves done on a "
+                   "shared atomic, %d workers: Mcalls/s (higher is better)\n"
                    "  weft forget: no future; weft released: future released after the submit; "
                    "weft kept: every\n  future released after the last call; the others make no "
                    "handle per task\n"
                    "  ratio = median / median of the minimal pool; above 1.00 faster than it\n",
-                   s.tasks, s.workers);
+                   s.rounds, s.tasks, s.workers);
         else if (f->higher)
             printf("\nExecutor throughput, %lld empty tasks submitted, then every result "
                    "waited for: Mcalls/s (higher is better)\n"
