@@ -137,23 +137,35 @@ enum { SPARE_BLOCKS = 16 };
 
 struct qblock;
 
-/* A slot, and the future of its call when it has one. */
+/* A slot, and the future of its call when it has one: two cache lines
+ * (blocks are aligned to a line), the call's, which its put writes and its
+ * take reads, and the future's. A submitter that releases its future right
+ * after the submit changes `refs` while a spinning worker may already be
+ * taking the call: in one line, each such call moved the line to the
+ * worker and back and made the submitter wait for it (bench_queue's
+ * executor-as-used family, "weft released"). */
 struct weft_future {
-    void *(*fn)(void *arg);
-    void *arg;
-    struct qblock *block;  /* the block the slot is in */
-    uint32_t written;      /* 1 once the put has stored the queued_call */
-    uint32_t qstate;       /* READ | RELEASED | DESTROY */
+    union {
+        struct {
+            void *(*fn)(void *arg);
+            void *arg;
+            struct qblock *block; /* the block the slot is in */
+            /* NULL, or what the last reference's going calls with arg and
+             * result, whatever became of the call (the process pool's,
+             * weft__executor_submit). */
+            void (*dispose)(void *arg, void *result);
+            uint32_t written;     /* 1 once the put has stored the queued_call */
+            uint32_t qstate;      /* READ | RELEASED | DESTROY */
+            bool has_future;
+        };
+        char call_line[WEFT__CACHE_LINE];
+    };
     /* The future's part, when has_future. */
-    bool has_future;
     uint32_t refs;         /* the handle's, the executor's */
     uint32_t state;        /* F_PENDING... | HAS_CALLBACKS; see above */
     int status;            /* WEFT_OK, or weft_task_fail's status */
     WEFT_ALIGN8 uint64_t finished_at; /* the finishing order (weft_futures_next), 0 if not asked */
     void *result;
-    /* NULL, or what the last reference's going calls with arg and result,
-     * whatever became of the call (the process pool's, weft__executor_submit). */
-    void (*dispose)(void *arg, void *result);
     weft_event done;       /* set once the state is done */
     weft_lock lock;        /* guards the callback list */
     callback *cb_head, *cb_tail;
@@ -172,6 +184,7 @@ typedef struct qblock {
     padded_slot slots[BLOCK_SLOTS];
     struct qblock *next;
     weft_executor *ex;     /* whose cache it goes back to; holds ex's memory */
+    void *allocated;       /* the allocation it is in, at a cache line within it */
 } qblock;
 
 struct weft_executor {
@@ -600,6 +613,13 @@ void weft__executors_at_fork(weft__fork_step step)
 static void block_scan(qblock *b, unsigned from);
 static void slot_finish(weft_future *sl, uint32_t bits);
 
+/* Free b (NULL: nothing): its memory is the allocation it sits in. */
+static void block_free(qblock *b)
+{
+    if (b)
+        weft__free(b->allocated);
+}
+
 /* The executor's end: the blocks from take_block on hold no call (the
  * executor was shut down and its workers have ended), but may hold
  * futures the program has not released: mark the slots never used as
@@ -629,7 +649,7 @@ static void executor_let_go(weft_executor *ex)
     if (weft__fetch_sub(&ex->holds, 1) != 1)
         return;
     for (i = 0; i < SPARE_BLOCKS; i++)
-        weft__free(ex->spares[i]);
+        block_free(ex->spares[i]);
     weft__free(ex->threads);
     weft__free(ex->prefix);
     weft__free(ex);
@@ -669,10 +689,13 @@ static qblock *block_new(weft_executor *ex)
         if (weft__load_ptr((void **)&ex->spares[i]))
             b = weft__swap_ptr((void **)&ex->spares[i], NULL);
     }
-    if (!b)
-        b = weft__malloc(sizeof *b);
-    if (!b)
-        return NULL;
+    if (!b) {
+        char *allocated = weft__malloc(sizeof *b + WEFT__CACHE_LINE);
+        if (!allocated)
+            return NULL;
+        b = (qblock *)(allocated + (WEFT__CACHE_LINE - (uintptr_t)allocated % WEFT__CACHE_LINE));
+        b->allocated = allocated;
+    }
     for (i = 0; i < BLOCK_SLOTS; i++) { /* the rest is written before it is read */
         b->slots[i].slot.written = b->slots[i].slot.qstate = 0;
         b->slots[i].slot.block = b;
@@ -696,7 +719,7 @@ static void block_put(qblock *b)
         if (!weft__load_ptr((void **)&ex->spares[i]))
             b = weft__swap_ptr((void **)&ex->spares[i], b);
     }
-    weft__free(b);
+    block_free(b);
     executor_let_go(ex);
 }
 
@@ -1234,7 +1257,7 @@ int weft_executor_create(weft_executor **out, size_t max_workers, const char *na
     weft__unlock(&executor_registry_lock);
     if (rc != WEFT_OK) {
         weft__free(ex->prefix);
-        weft__free(ex->put_block);
+        block_free(ex->put_block);
         weft__free(ex);
         return rc == WEFT_ENOMEM ? rc : weft__fail_wrap(rc, "executor_create");
     }
