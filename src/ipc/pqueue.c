@@ -174,8 +174,12 @@ static void wake_all(weft_pqueue *q, bool getters)
  * and a commit, and the mutex parks at once: between two processes that
  * put and get on two CPUs, most of those parks found the lock free again
  * by the time the system looked (a FUTEX_WAIT returning EAGAIN, then a
- * FUTEX_WAKE: two system calls), about one per message under external
- * load. Returns the last try's code: 0 when it took the lock. */
+ * FUTEX_WAKE: two system calls). One process putting 64-byte messages to
+ * another, each pinned to a CPU beside a busy loop: 0.5 futex calls per
+ * message before, 0.07 with the spin, 1.6-1.9 -> 3.1-3.8 million a
+ * second. Its own kind of spin, since a process pinned to one CPU still
+ * gains (the holder runs on another). Returns the last try's code: 0 when
+ * it took the lock. */
 static int pq_lock_spin(weft_pqueue *q, int code)
 {
     unsigned round;
