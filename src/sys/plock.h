@@ -70,6 +70,9 @@ int weft_sys_plock_release(weft_sys_psync *p);
  *     backend's own (not a status: mapping it inline would lengthen the
  *     call) that only weft_sys_plock_acquire_after reads, which ends the
  *     acquire by the deadline with weft_sys_plock_acquire's outcomes.
+ *   weft_sys_plock_held: whether a code of weft_sys_plock_try says only
+ *     that the lock is held, so that another try soon may take it (a
+ *     spin); false where the try tries nothing.
  *   weft_sys_plock_release_at: as weft_sys_plock_release. */
 #if defined(_WIN32)
 /* A mutex object is taken and given back by system calls, whose cost no
@@ -82,11 +85,18 @@ static inline int weft_sys_plock_try(weft_sys_plock_at *at)
     return 1;
 }
 
+static inline bool weft_sys_plock_held(int code)
+{
+    (void)code;
+    return false;
+}
+
 static inline int weft_sys_plock_release_at(weft_sys_plock_at *at)
 {
     return weft_sys_plock_release(at);
 }
 #else
+#include <errno.h>
 #include <pthread.h>
 
 typedef pthread_mutex_t weft_sys_plock_at;
@@ -99,6 +109,11 @@ typedef pthread_mutex_t weft_sys_plock_at;
 static inline int weft_sys_plock_try(weft_sys_plock_at *at)
 {
     return pthread_mutex_trylock(at);
+}
+
+static inline bool weft_sys_plock_held(int code)
+{
+    return code == EBUSY;
 }
 
 /* WEFT_EPERM with its message: an unlock refused. Out of line, and with
