@@ -53,9 +53,10 @@
  *   near the top which were skipped.
  *
  * How
- *   Each repetition runs every competitor of every measurement once, the
- *   starting competitor rotating from one repetition to the next, so that
- *   drift (frequency scaling, a noisy neighbour) falls on all of them
+ *   Each repetition runs every competitor of every measurement once, in an
+ *   order shuffled anew each repetition (bench_order), so that drift
+ *   (frequency scaling, a noisy neighbour) and what one run leaves the next
+ *   (where the scheduler put the load's busy processes) fall on all of them
  *   alike. Reported are the median, minimum and maximum over the
  *   repetitions, and the ratio of the medians to the pthread row of the
  *   same family; the "paired" range is the spread of the per-repetition
@@ -1326,7 +1327,8 @@ static void print_header(int argc, char **argv, const settings *s, const bench_o
 #if !defined(WEFT_BENCH_FUTEX_REF)
     printf("          futex (bare): Linux only\n");
 #endif
-    printf("order:    each repetition runs every competitor once, the first one rotating\n");
+    printf("order:    each repetition runs every competitor once, in an order shuffled anew "
+           "each repetition\n");
     printf("competitors:\n");
     for (int c = 0; c < NCOMP; c++)
         if (active[c])
@@ -1356,6 +1358,7 @@ int main(int argc, char **argv)
     measure measures[MAX_MEASURES];
     int nlock = 0, ncond = 0, ncontended, nmeasures;
     int lock_order[NCOMP], cond_order[NCOMP];
+    int order[NCOMP * MAX_THREAD_COUNTS];
     int64_t started;
     bool progress;
 
@@ -1394,16 +1397,18 @@ int main(int argc, char **argv)
                             s.pingpong_pairs);
 
     for (int r = 0; r < s.reps; r++) {
+        bench_order(order, nlock, r);
         for (int i = 0; i < nlock; i++) {
-            int c = lock_order[(r + i) % nlock];
+            int c = lock_order[order[i]];
             uncontended_ns[c][r] = run_uncontended(&competitors[c], (uint64_t)s.ops);
             single_ns[c][r] = run_uncontended_single(c);
             if (s.verbose)
                 fprintf(stderr, "rep %2d  uncontended      %-6s %-30s %8.2f ns/op\n", r + 1,
                         competitors[c].family, competitors[c].name, uncontended_ns[c][r]);
         }
+        bench_order(order, ncontended, r);
         for (int i = 0; i < ncontended; i++) {
-            int k = (r + i) % ncontended;
+            int k = order[i];
             int t = k / nlock, c = lock_order[k % nlock];
             contended_result res = run_contended(&competitors[c], s.threads[t], s.duration_ms);
             contended_mops[t][c][r] = res.mops;
@@ -1416,8 +1421,9 @@ int main(int argc, char **argv)
                         competitors[c].family, competitors[c].name, res.mops, res.fairness,
                         res.csw);
         }
+        bench_order(order, ncond, r);
         for (int i = 0; i < ncond; i++) {
-            int c = cond_order[(r + i) % ncond];
+            int c = cond_order[order[i]];
             pingpong_result res =
                 run_pingpongs(&competitors[c], (uint64_t)s.rounds, s.pingpong_pairs);
             pingpong_us[c][r] = res.us;

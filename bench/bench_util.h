@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,34 @@ static inline bool bench_selected(const char *name, const char *list, bool exact
         p += n + (p[n] == ',');
     }
     return false;
+}
+
+/* The order in which repetition `rep` runs `n` timed runs: a permutation of
+ * 0..n-1, shuffled anew each repetition from a seed that is the repetition's
+ * number (so a rerun repeats it). A rotation would put every run after the
+ * same neighbour in every repetition, and what the run before leaves (the
+ * CPUs the scheduler gave the load's busy processes, threads woken onto a
+ * CPU) then falls on one competitor for good: under external load, weft's
+ * 2-thread lock row always came after the last competitor's 8-thread run
+ * and the bare futex lock's after pthread's 2-thread run: weft read
+ * 0.41-0.59x the futex lock there, 0.90-0.94x in a shuffled order. */
+static inline void bench_order(int *order, int n, int rep)
+{
+    uint64_t x = 0x9e3779b97f4a7c15u * (uint64_t)(rep + 1);
+
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    for (int i = n - 1; i > 0; i--) {
+        int j, t;
+
+        x ^= x << 13; /* xorshift64 */
+        x ^= x >> 7;
+        x ^= x << 17;
+        j = (int)(x % (uint64_t)(i + 1));
+        t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
 }
 
 /* ---- Tables ---------------------------------------------------------------- */

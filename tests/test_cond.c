@@ -325,6 +325,32 @@ WEFT_TEST(cond_wait_notified_before_timeout)
     CHECK(t.locked_after);
 }
 
+WEFT_TEST(cond_wait_notified_then_lock_held_past_timeout)
+{
+    /* Notified while the notifier holds the lock (and so, where the
+     * platform can, handed over to sleep on the lock: cond.c), the waiter
+     * waits for the lock past its own deadline, and reports the notify. */
+    shared s = SHARED_INIT;
+    timed_wait t = {NULL, 0, 99, 0, false};
+    weft_thread *thread;
+    double until;
+
+    t.s = &s;
+    t.timeout = 0.05 * weft_test_time_scale();
+    thread = weft_test_start(wait_with_timeout, &t);
+    lock(&s);
+    await_value(&s, &s.ready, 1); /* queued: it gave the lock up waiting */
+    weft_cond_notify(&s.cond, 1);
+    until = weft_monotonic() + 2 * t.timeout;
+    while (weft_monotonic() < until)
+        continue; /* hold the lock past the waiter's deadline */
+    unlock(&s);
+    weft_test_join(thread);
+    CHECK_OK(t.status);
+    CHECK(t.elapsed >= 2 * t.timeout);
+    CHECK(t.locked_after);
+}
+
 WEFT_TEST(cond_wait_lock_not_held_eperm)
 {
     shared s = SHARED_INIT;

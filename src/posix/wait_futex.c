@@ -55,6 +55,17 @@ void weft_sys_wake_all(const uint32_t *addr)
     futex_wake(addr, INT_MAX, FUTEX_PRIVATE_FLAG);
 }
 
+const bool weft_sys_requeue_moves = true;
+
+void weft_sys_requeue_one(const uint32_t *from, uint32_t expected, const uint32_t *to)
+{
+    /* Wake none, move at most one (passed in the timeout argument's
+     * place); EAGAIN when *from no longer holds expected: the sleeper has
+     * gone or is about to see the change. */
+    syscall(SYS_futex, from, FUTEX_CMP_REQUEUE | FUTEX_PRIVATE_FLAG, 0, (void *)(uintptr_t)1, to,
+            expected);
+}
+
 int weft__posix_wait_shared(const uint32_t *addr, uint32_t expected, int64_t deadline_ns)
 {
     return futex_wait(addr, expected, deadline_ns, 0);

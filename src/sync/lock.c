@@ -44,6 +44,19 @@
 
 enum { UNLOCKED = WEFT__UNLOCKED, LOCKED = WEFT__LOCKED, CONTENDED = WEFT__CONTENDED };
 
+/* Take the lock as a thread that parks on it does: 2 marks the threads
+ * that may sleep on the word, so a thread woken from it must leave 2 there
+ * whether it takes the lock or sleeps again, or the release that wakes
+ * the next one would be skipped. */
+static int lock_parking(weft_lock *lock, int64_t deadline)
+{
+    while (weft__swap(&lock->state, CONTENDED) != UNLOCKED) {
+        if (weft_sys_wait(&lock->state, CONTENDED, deadline) == WEFT_ETIMEDOUT)
+            return WEFT_ETIMEDOUT;
+    }
+    return WEFT_OK;
+}
+
 static int lock_slow(weft_lock *lock, int64_t deadline)
 {
     uint32_t s;
@@ -65,11 +78,19 @@ static int lock_slow(weft_lock *lock, int64_t deadline)
         if (round == WEFT__SPIN_ROUNDS)
             weft__spin_end(WEFT__SPIN_LOCK, false);
     }
-    while (weft__swap(&lock->state, CONTENDED) != UNLOCKED) {
-        if (weft_sys_wait(&lock->state, CONTENDED, deadline) == WEFT_ETIMEDOUT)
-            return WEFT_ETIMEDOUT;
-    }
-    return WEFT_OK;
+    return lock_parking(lock, deadline);
+}
+
+void weft__lock_handed(weft_lock *lock)
+{
+    (void)lock_parking(lock, WEFT__NO_DEADLINE);
+}
+
+bool weft__lock_mark_contended(weft_lock *lock)
+{
+    uint32_t s = LOCKED;
+
+    return weft__cas(&lock->state, &s, CONTENDED) || s == CONTENDED;
 }
 
 int weft__lock_until(weft_lock *lock, int64_t deadline)

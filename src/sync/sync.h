@@ -187,6 +187,16 @@ enum { WEFT__UNLOCKED = 0, WEFT__LOCKED = 1, WEFT__CONTENDED = 2 };
 /* The rest of weft__lock (lock.c): the lock was not free. */
 void weft__lock_contended(weft_lock *lock);
 
+/* Mark a held lock as one threads may sleep on, so its release wakes one:
+ * false (and nothing done) when it is free. For a condition handing a
+ * waiter over to the lock (weft_sys_requeue_one). */
+bool weft__lock_mark_contended(weft_lock *lock);
+
+/* Acquire a lock as a thread handed over to it, which may have slept on
+ * its word: never with the plain 0 -> 1 of weft__lock, which would hide
+ * from the release the other threads still sleeping there. */
+void weft__lock_handed(weft_lock *lock);
+
 /* Acquire / release a weft_lock the caller knows is valid and (for release)
  * held. Inline: uncontended, each is one atomic instruction, and a queue's
  * put or get is little more than one of each (a call apiece measured a

@@ -29,4 +29,18 @@ void weft_sys_wake_one(const uint32_t *addr);
 /* Wake every thread sleeping in weft_sys_wait on addr; as above. */
 void weft_sys_wake_all(const uint32_t *addr);
 
+/* Move one thread sleeping in weft_sys_wait on `from` to sleep on `to`
+ * instead, without waking it, if *from holds `expected`: a condition's
+ * notify hands its parked waiter over to the held lock it will take next.
+ * It then wakes as a thread parked on `to` does (weft_sys_wake_one(to),
+ * its deadline, or spuriously) and must look at *from again. Where the
+ * platform cannot move a sleeper (weft_sys_requeue_moves false), it wakes
+ * it instead. Unlike the wakes, `from` must still be live memory: a dead
+ * address reused by another sleeper would move that one. */
+void weft_sys_requeue_one(const uint32_t *from, uint32_t expected, const uint32_t *to);
+
+/* Whether weft_sys_requeue_one moves a sleeper (Linux futexes) rather
+ * than waking it. */
+extern const bool weft_sys_requeue_moves;
+
 #endif /* WEFT_SYS_WAIT_H */

@@ -65,3 +65,13 @@ void weft_sys_wake_all(const uint32_t *addr)
 {
     WakeByAddressAll((PVOID)addr);
 }
+
+/* WaitOnAddress has no way to move a sleeper to another address. */
+const bool weft_sys_requeue_moves = false;
+
+void weft_sys_requeue_one(const uint32_t *from, uint32_t expected, const uint32_t *to)
+{
+    (void)expected;
+    (void)to;
+    WakeByAddressSingle((PVOID)from);
+}
