@@ -89,8 +89,8 @@
  *
  * How
  *   As bench_lock: each repetition runs every competitor of every shape
- *   once, the first one rotating from one repetition to the next, so that
- *   drift falls on all alike; reported are the median, minimum and maximum
+ *   once, in an order shuffled anew each repetition (bench_order), so that
+ *   drift and what one run leaves the next fall on all alike; reported are the median, minimum and maximum
  *   over the repetitions, the ratio of the medians to the plain competitor
  *   and the spread of the per-repetition ("paired") ratios; the summary
  *   gives weft's paired ratio to every competitor of every family and
@@ -1584,6 +1584,8 @@ int main(int argc, char **argv)
         BENCH_OPT_TEXT("--families", NULL, &s.groups),
     };
     int nshapes, nqruns;
+    /* bench_order's permutations, of each family's runs in turn */
+    int order[2 * MAX_PAIR_COUNTS * NQCOMP + 2 * NECOMP + NUCOMP];
     int64_t started;
     bool progress;
     char name[32];
@@ -1646,7 +1648,8 @@ int main(int argc, char **argv)
            s.pin ? "pinned round robin, producer i to CPU 2i, consumer i to CPU 2i+1"
                  : "not pinned (left to the scheduler)");
     bench_regime(s.pin);
-    printf("order:    each repetition runs every competitor once, the first one rotating\n");
+    printf("order:    each repetition runs every competitor once, in an order shuffled anew "
+           "each repetition\n");
     fflush(stdout);
 
     started = weft_monotonic_ns();
@@ -1667,8 +1670,9 @@ int main(int argc, char **argv)
             (void)run_use(&use_competitors[c], s.workers, (uint64_t)s.tasks / 16 + 1, 1);
 
     for (int r = 0; r < s.reps; r++) {
+        bench_order(order, nqruns, r);
         for (int i = 0; i < nqruns; i++) {
-            int k = (r + i) % nqruns;
+            int k = order[i];
             int shape = k / NQCOMP, c = k % NQCOMP;
             run_result res;
 
@@ -1686,8 +1690,9 @@ int main(int argc, char **argv)
                         r + 1, name, queue_competitors[c].name, res.value, res.csw, res.cpu);
             }
         }
+        bench_order(order, 2 * NECOMP, r);
         for (int i = 0; i < 2 * NECOMP; i++) {
-            int k = (r + i) % (2 * NECOMP);
+            int k = order[i];
             int mode = k / NECOMP, c = k % NECOMP;
             run_result res;
 
@@ -1703,8 +1708,9 @@ int main(int argc, char **argv)
                         exec_competitors[c].name, res.value, mode ? "us/trip" : "Mcalls/s",
                         res.csw, res.cpu);
         }
+        bench_order(order, NUCOMP, r);
         for (int i = 0; i < NUCOMP; i++) {
-            int c = (r + i) % NUCOMP;
+            int c = order[i];
             run_result res;
 
             if (!use_active[c])
