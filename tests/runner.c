@@ -74,6 +74,14 @@ bool weft_test_under_wine(void)
 #endif
 }
 
+bool weft_test_wine_start_flaked(int rc, int tries)
+{
+    if (rc != WEFT_EOS || weft_last_os_error() != 1359 || tries >= 5 || !weft_test_under_wine())
+        return false;
+    weft_sleep(0.05);
+    return true;
+}
+
 int weft_test_int_arg(const void *arg, size_t len)
 {
     int x = 0;

@@ -123,28 +123,19 @@ static void wait_for_marker(const char *marker)
     }
 }
 
-/* Start argv with opts (checked). */
-/* weft_popen_start, except that under Wine a CreateProcessW that fails with
- * ERROR_INTERNAL_ERROR (1359) is tried again: Wine 8 does that now and
- * then when several processes start at once (seen in about one run in
- * three of the argv round trip with -j2); Windows documents no such
- * failure, so the library does not retry. */
+/* weft_popen_start, tried again where Wine fails a start now and then
+ * (weft_test_wine_start_flaked). */
 static int popen_start(weft_popen **p, const char *const *argv, const weft_popen_opts *opts)
 {
     int rc = weft_popen_start(p, argv, opts);
-#ifdef _WIN32
-    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
-    bool wine = ntdll && GetProcAddress(ntdll, "wine_get_version") != NULL;
     int tries;
 
-    for (tries = 0; wine && tries < 5 && rc == WEFT_EOS && weft_last_os_error() == 1359; tries++) {
-        weft_sleep(0.05);
+    for (tries = 1; weft_test_wine_start_flaked(rc, tries); tries++)
         rc = weft_popen_start(p, argv, opts);
-    }
-#endif
     return rc;
 }
 
+/* Start argv with opts (checked). */
 static weft_popen *start(const char *const *argv, const weft_popen_opts *opts)
 {
     weft_popen *p = NULL;

@@ -233,8 +233,12 @@ static weft_process *start(const char *target, const void *arg, size_t len,
 {
     weft_process_opts opts = {.method = method, .daemon = daemon};
     weft_process *p = NULL;
+    int rc = weft_process_start(&p, target, arg, len, &opts);
+    int tries;
 
-    CHECK_OK(weft_process_start(&p, target, arg, len, &opts));
+    for (tries = 1; weft_test_wine_start_flaked(rc, tries); tries++)
+        rc = weft_process_start(&p, target, arg, len, &opts);
+    CHECK_OK(rc);
     CHECK(p != NULL);
     return p;
 }
