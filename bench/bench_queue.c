@@ -66,11 +66,12 @@
  *     signals the submitter (a mutex and condition), which waits for that
  *     alone; million calls per second from the first submit to the last
  *     round's signal (and the finish step named below, each round). A run
- *     of one round of 100,000 calls took 2-10 ms: beside two busy
- *     processes, shorter than a time slice of the scheduler, so whether
- *     the submitter lost its CPU during a run decided it (one competitor
- *     ranged 1.1-43 Mcalls/s in one bench run). The submitter runs in a thread of its own, pinned to the
- *     first usable CPU unless --no-pin; every pool starts its workers from
+ *     of one round of 100,000 calls took 2-16 ms for weft and the minimal
+ *     pool: beside two busy processes, about a time slice of the
+ *     scheduler, so whether the submitter lost its CPU during a run
+ *     decided it (unpinned, cache-line round trip 674 ns: the minimal pool
+ *     ranged 1.1-43 Mcalls/s in one bench run). The submitter runs in a
+ *     thread of its own, pinned to the first usable CPU unless --no-pin; every pool starts its workers from
  *     it, and a thread starts with its creator's CPUs, so pinned, the
  *     whole pool shares that one CPU with the submitter. Competitors:
  *       weft forget       weft_executor_submit(ex, NULL, ...): no future;

@@ -303,10 +303,11 @@ static inline bool bench_selected(const char *name, const char *list, bool exact
  * number (so a rerun repeats it). A rotation would put every run after the
  * same neighbour in every repetition, and what the run before leaves (the
  * CPUs the scheduler gave the load's busy processes, threads woken onto a
- * CPU) then falls on one competitor for good: under external load, weft's
- * 2-thread lock row always came after the last competitor's 8-thread run
- * and the bare futex lock's after pthread's 2-thread run: weft read
- * 0.41-0.59x the futex lock there, 0.90-0.94x in a shuffled order. */
+ * CPU) then falls on one competitor for good: unpinned under external
+ * load (cache-line round trip 59-5290 ns), weft's 2-thread lock row always
+ * came after the last competitor's 8-thread run and the bare futex lock's
+ * after pthread's 2-thread run: weft read 0.41-0.59x the futex lock there,
+ * 0.90-0.94x in a shuffled order. */
 static inline void bench_order(int *order, int n, int rep)
 {
     uint64_t x = 0x9e3779b97f4a7c15u * (uint64_t)(rep + 1);

@@ -16,11 +16,12 @@
  * lock: moved to sleep on the lock's word (weft_sys_requeue_one, where the
  * platform can), so the release wakes it into a free lock. Woken at once,
  * it would find the notifier still holding the lock and park a second
- * time: in a ping-pong beside two busy processes (bench_lock, unpinned)
- * half of the woken waiters did, and the round trip took 1.0x pthread's
- * time; handed over, 0.6x. The notifier keeps the guard until the move is
- * done, and a waiter handed over takes the guard once before it leaves, so
- * the move never touches a waiter's vanished memory.
+ * time: in a ping-pong beside two busy processes (bench_lock, unpinned,
+ * cache-line round trip 83-4450 ns) half of the woken waiters did, and the
+ * round trip took 1.0x pthread's time; handed over, 0.6x. The notifier
+ * keeps the guard until the move is done, and a waiter handed over takes
+ * the guard once before it leaves, so the move never touches a waiter's
+ * vanished memory.
  */
 #include "sync.h"
 
