@@ -101,6 +101,15 @@ static inline int weft_sys_plock_release_at(weft_sys_plock_at *at)
 
 typedef pthread_mutex_t weft_sys_plock_at;
 
+/* The two calls of a free lock's acquire and release go straight through
+ * the GOT, not through the PLT's extra jump: on x86-64 that took
+ * weft_plock from NEW_FIGURES (bench_ipc plock.uncontended). GCC's
+ * attribute; clang has none and keeps the PLT. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__PIC__) && defined(__x86_64__)
+extern __typeof__(pthread_mutex_trylock) pthread_mutex_trylock __attribute__((noplt));
+extern __typeof__(pthread_mutex_unlock) pthread_mutex_unlock __attribute__((noplt));
+#endif
+
 /* A trylock, whatever the timeout: glibc's trylock of a robust
  * error-checking mutex is shorter than its lock (7.7 against 8.2 ns,
  * Debian glibc 2.36), and waiting forever, a lock after a failed trylock
