@@ -168,32 +168,6 @@ static void wake_all(weft_pqueue *q, bool getters)
     pq_commit(q, &s);
 }
 
-/* After a first try found the queue's lock held (`code`): try again
- * through WEFT__SPIN_ROUNDS rounds of growing pauses, as a weft_lock's
- * contender does, before the caller parks. A holder keeps it for one copy
- * and a commit, and the mutex parks at once: between two processes that
- * put and get on two CPUs, most of those parks found the lock free again
- * by the time the system looked (a FUTEX_WAIT returning EAGAIN, then a
- * FUTEX_WAKE: two system calls). One process putting 64-byte messages to
- * another, each pinned to a CPU beside a busy loop (cache-line round trip
- * 277-4458 ns): 0.5 futex calls per message before, 0.07 with the spin,
- * 1.6-1.9 -> 3.1-3.8 million a second. Its own kind of spin, since a process pinned to one CPU still
- * gains (the holder runs on another). Returns the last try's code: 0 when
- * it took the lock. */
-static int pq_lock_spin(weft_sys_plock_at *at, int code)
-{
-    unsigned round;
-
-    if (!weft_sys_plock_held(code) || !weft__spin_begin(WEFT__SPIN_PLOCK))
-        return code;
-    for (round = 0; round < WEFT__SPIN_ROUNDS && weft_sys_plock_held(code); round++) {
-        weft__backoff(round);
-        code = weft_sys_plock_try(at);
-    }
-    weft__spin_end(WEFT__SPIN_PLOCK, !weft_sys_plock_held(code));
-    return code;
-}
-
 /* Acquire the queue's lock (timeout_status and call: what a timeout returns,
  * and its message's call name). A healthy holder keeps it for one copy of at
  * most PQ_INLINE bytes, so a timed call waits for it PQ_LOCK_GRACE past its
@@ -213,7 +187,7 @@ static int pq_lock(weft_pqueue *q, int64_t deadline, int timeout_status, const c
                             ? WEFT__NO_DEADLINE
                             : (deadline > 0 ? deadline : weft_sys_monotonic_ns()) + PQ_LOCK_GRACE;
 
-        rc = weft_sys_plock_acquire_after(q->lock, pq_lock_spin(at, code), until);
+        rc = weft_sys_plock_acquire_after(q->lock, weft__plock_spin(at, code), until);
     }
 
     if (rc == WEFT_EOWNERDEAD) {

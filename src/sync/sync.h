@@ -112,7 +112,7 @@ typedef enum weft__spin_kind {
     WEFT__SPIN_WAKE,  /* for a notify, a set, an item */
     WEFT__SPIN_READ,  /* for bytes another process writes (ipc/conn.c); also
                        * where this process has one CPU: the writer may have another */
-    WEFT__SPIN_PLOCK, /* for a lock between processes (ipc/pqueue.c); as READ,
+    WEFT__SPIN_PLOCK, /* for a lock between processes (ipc/plock.c); as READ,
                        * also where this process has one CPU */
     WEFT__SPIN_KINDS
 } weft__spin_kind;
