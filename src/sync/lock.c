@@ -143,7 +143,7 @@ static inline bool try_lock(weft_lock *lock)
 {
     uint32_t s = UNLOCKED;
 
-    if (!weft_sys_single_threaded())
+    if (WEFT__LIKELY(!weft_sys_single_threaded()))
         return weft__cas_acquire(&lock->state, &s, LOCKED);
     if (weft__load_relaxed(&lock->state) != UNLOCKED)
         return false;
@@ -154,9 +154,20 @@ static inline bool try_lock(weft_lock *lock)
 int weft_lock_acquire(weft_lock *lock, double timeout)
 {
     /* A free lock and a valid timeout need nothing more than try_lock. */
-    if (lock && weft__timeout_valid(timeout) && try_lock(lock))
+    if (WEFT__LIKELY(lock && weft__timeout_valid(timeout) && try_lock(lock)))
         return WEFT_OK;
     return acquire_slow(lock, timeout);
+}
+
+/* What a release that found the lock other than plainly locked does: a
+ * free lock is the caller's error, a contended one has a thread to wake.
+ * Apart, so the common release tests one value and needs no frame. */
+static WEFT__NOINLINE int release_rare(weft_lock *lock, uint32_t old)
+{
+    if (old == UNLOCKED)
+        return weft__fail(WEFT_EPERM, "lock_release: the lock is not locked");
+    weft_sys_wake_one(&lock->state);
+    return WEFT_OK;
 }
 
 int weft_lock_release(weft_lock *lock)
@@ -174,10 +185,8 @@ int weft_lock_release(weft_lock *lock)
     } else {
         old = weft__swap_release(&lock->state, UNLOCKED);
     }
-    if (old == UNLOCKED)
-        return weft__fail(WEFT_EPERM, "lock_release: the lock is not locked");
-    if (old == CONTENDED)
-        weft_sys_wake_one(&lock->state);
+    if (old != LOCKED)
+        return release_rare(lock, old);
     return WEFT_OK;
 }
 
