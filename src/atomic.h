@@ -61,9 +61,8 @@
 #define WEFT__NOINLINE
 #endif
 
-/* The branch that the fast path takes, for the compiler to lay it out
- * straight: with no taken jump, an uncontended lock measured 1.03x the bare
- * futex lock's time instead of 1.05x (bench_lock, pinned, quiet). */
+/* The branch that the fast path takes, for the compiler to lay that path
+ * out straight, with no taken jump (the lock's acquire). */
 #if defined(__GNUC__) || defined(__clang__)
 #define WEFT__LIKELY(x) __builtin_expect(!!(x), 1)
 #else
