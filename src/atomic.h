@@ -303,10 +303,16 @@ static inline void weft__cpu_relax(void) { _mm_pause(); }
  * clang, whose flags tell the three apart: the portable fetch_sub makes an
  * `xadd` there, which bench_lock found as slow as a swap (`xchg`), 5-7%
  * of the bare futex lock's uncontended acquire+release on AMD EPYC. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define WEFT__TSAN_CLANG 1
+#endif
+#endif
 static inline int weft__decrement_sign(uint32_t *p)
 {
+    /* Not under ThreadSanitizer, which sees no atomic in an asm. */
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__)) && \
-    defined(__GCC_ASM_FLAG_OUTPUTS__)
+    defined(__GCC_ASM_FLAG_OUTPUTS__) && !defined(__SANITIZE_THREAD__) && !defined(WEFT__TSAN_CLANG)
     bool zero, borrow;
 
     __asm__ __volatile__("lock subl $1, %0" : "+m"(*p), "=@ccz"(zero), "=@ccc"(borrow) : : "memory");
