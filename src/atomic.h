@@ -301,8 +301,9 @@ static inline void weft__cpu_relax(void) { _mm_pause(); }
  * 0 if it was 1, -1 if it was 0 (it wraps to UINT32_MAX), 1 if more.
  * What the lock's release needs, in one `lock sub` on x86 with gcc and
  * clang, whose flags tell the three apart: the portable fetch_sub makes an
- * `xadd` there, which bench_lock found as slow as a swap (`xchg`), 5-7%
- * of the bare futex lock's uncontended acquire+release on AMD EPYC. */
+ * `xadd` there, which bench_lock found as slow as a swap (`xchg`): 1.07x
+ * the bare futex lock's uncontended acquire+release where `lock sub` made
+ * 1.00x (AMD EPYC VM, pinned, quiet, spin round trip 86-90 ns). */
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)
 #define WEFT__TSAN_CLANG 1

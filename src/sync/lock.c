@@ -187,10 +187,11 @@ int weft_lock_release(weft_lock *lock)
     /* A decrement, not a swap of 0: one atomic step all the same, telling
      * a free lock and a contended one from a held one, but a `lock sub`
      * where the swap is an `xchg`, which alone made the uncontended
-     * acquire+release 1.06x the bare futex lock's time (AMD EPYC VMs of
-     * bench/; the same release as a swap brought the bare lock to weft's
-     * time). With one thread, nobody comes between the load and the
-     * store. */
+     * acquire+release 1.06x the bare futex lock's time, 1.00x with it
+     * (bench_lock on the AMD EPYC VMs of bench/, pinned and unpinned,
+     * quiet and under load, spin round trip 82-90 ns; made a swap, the
+     * bare lock's release came to weft's time). With one thread, nobody
+     * comes between the load and the store. */
     if (weft_sys_single_threaded()) {
         uint32_t old = weft__load_relaxed(&lock->state);
 
