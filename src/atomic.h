@@ -61,6 +61,14 @@
 #define WEFT__NOINLINE
 #endif
 
+/* The branch that the fast path takes, for the compiler to lay that path
+ * out straight, with no taken jump (the lock's acquire). */
+#if defined(__GNUC__) || defined(__clang__)
+#define WEFT__LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define WEFT__LIKELY(x) (x)
+#endif
+
 /* A printf-style function, for the compiler to check its callers' formats.
  * Not with mingw-w64, whose gcc would check them against msvcrt's printf. */
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(__MINGW32__)
@@ -288,5 +296,33 @@ static inline void weft__cpu_relax(void) { _mm_pause(); }
 #else
 #error "weft needs gcc, clang or MSVC atomics"
 #endif
+
+/* Subtract 1 from *p (sequentially consistent) and say where it stood:
+ * 0 if it was 1, -1 if it was 0 (it wraps to UINT32_MAX), 1 if more.
+ * What the lock's release needs, in one `lock sub` on x86 with gcc and
+ * clang, whose flags tell the three apart: the portable fetch_sub makes an
+ * `xadd` there, which bench_lock found as slow as a swap (`xchg`): 1.07x
+ * the bare futex lock's uncontended acquire+release where `lock sub` made
+ * 1.00x (AMD EPYC VM, pinned, quiet, spin round trip 86-90 ns). */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define WEFT__TSAN_CLANG 1
+#endif
+#endif
+static inline int weft__decrement_sign(uint32_t *p)
+{
+    /* Not under ThreadSanitizer, which sees no atomic in an asm. */
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__)) && \
+    defined(__GCC_ASM_FLAG_OUTPUTS__) && !defined(__SANITIZE_THREAD__) && !defined(WEFT__TSAN_CLANG)
+    bool zero, borrow;
+
+    __asm__ __volatile__("lock subl $1, %0" : "+m"(*p), "=@ccz"(zero), "=@ccc"(borrow) : : "memory");
+    return zero ? 0 : borrow ? -1 : 1;
+#else
+    uint32_t old = weft__fetch_sub(p, 1);
+
+    return old == 1 ? 0 : old == 0 ? -1 : 1;
+#endif
+}
 
 #endif /* WEFT_ATOMIC_H */

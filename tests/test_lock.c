@@ -317,6 +317,34 @@ WEFT_TEST(lock_release_unlocked_eperm)
     CHECK_OK(weft_lock_release(&lock));
 }
 
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
+/* Once the process has had a second thread, a release decrements the word
+ * (lock.c): that of a free lock wraps it, and the release must put 0 back
+ * and say WEFT_EPERM, the lock as usable as before. */
+WEFT_TEST(lock_release_unlocked_eperm_threaded)
+{
+    weft_lock lock = WEFT_LOCK_INIT;
+    int i;
+
+    weft_test_join(weft_test_start(nothing, NULL));
+    for (i = 0; i < 2; i++) {
+        CHECK_STATUS(weft_lock_release(&lock), WEFT_EPERM);
+        CHECK(strstr(weft_last_error_message(), "not locked") != NULL);
+        CHECK(!weft_lock_locked(&lock));
+        CHECK_OK(weft_lock_acquire(&lock, 0));
+        CHECK(weft_lock_locked(&lock));
+        CHECK_STATUS(weft_lock_acquire(&lock, 0), WEFT_ETIMEDOUT);
+        CHECK_OK(weft_lock_release(&lock));
+    }
+    CHECK_EQ_INT((intptr_t)weft_test_join(weft_test_start(release_lock, &lock)), WEFT_EPERM);
+    CHECK_OK(weft_lock_acquire(&lock, 0));
+    CHECK_OK(weft_lock_release(&lock));
+}
+
 WEFT_TEST(lock_null_einval)
 {
     CHECK_STATUS(weft_lock_acquire(NULL, WEFT_FOREVER), WEFT_EINVAL);
