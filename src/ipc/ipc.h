@@ -8,7 +8,6 @@
 
 #include "../processes.h"
 #include "../sys/conn.h"
-#include "../sys/plock.h"
 #include "../../include/weft/ipc.h"
 
 /* ---- Handing an object to a child ---------------------------------------- */
@@ -64,10 +63,6 @@ int weft__shm_export(const weft_shm *shm, weft__ipc_handoff *out);    /* ipc/shm
 int weft__shm_import(const weft__ipc_handoff *in, void **out);
 int weft__plock_export(const weft_plock *lock, weft__ipc_handoff *out); /* ipc/plock.c */
 int weft__plock_import(const weft__ipc_handoff *in, void **out);
-/* After a first try found a process lock held (`code`, of
- * weft_sys_plock_try), try again for a while before the caller parks:
- * the last try's code, 0 when it took the lock (ipc/plock.c). */
-int weft__plock_spin(weft_sys_plock_at *at, int code);
 int weft__psem_export(const weft_psem *sem, weft__ipc_handoff *out);
 int weft__psem_import(const weft__ipc_handoff *in, void **out);
 int weft__pevent_export(const weft_pevent *event, weft__ipc_handoff *out);

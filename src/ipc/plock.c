@@ -6,7 +6,7 @@
  * and its kind as the description).
  */
 #include "ipc.h"
-#include "../sys/plock.h"
+#include "plock_spin.h"
 
 #include <string.h>
 
@@ -114,20 +114,20 @@ int weft_plock_create(weft_plock **out, bool recursive)
  *     plock.contended.2proc, pinned, quiet, cache-line round trip 78-87
  *     ns; medians of 8 runs): 36.8 -> 17.6 ns and 72 -> 33 CPU ns an
  *     operation, where a robust mutex parking at once took 32-33.
- * Its own kind of spin, since a process pinned to one CPU still gains
- * (the holder runs on another). Returns the last try's code: 0 when it
- * took the lock. */
-int weft__plock_spin(weft_sys_plock_at *at, int code)
+ * Kinds of their own (`kind`: WEFT__SPIN_PLOCK or WEFT__SPIN_PQUEUE),
+ * since a process pinned to one CPU still gains (the holder runs on
+ * another). Returns the last try's code: 0 when it took the lock. */
+int weft__plock_spin(weft_sys_plock_at *at, int code, weft__spin_kind kind)
 {
     unsigned round;
 
-    if (!weft_sys_plock_held(code) || !weft__spin_begin(WEFT__SPIN_PLOCK))
+    if (!weft_sys_plock_held(code) || !weft__spin_begin(kind))
         return code;
     for (round = 0; round < WEFT__SPIN_ROUNDS && weft_sys_plock_held(code); round++) {
         weft__backoff(round);
         code = weft_sys_plock_try(at);
     }
-    weft__spin_end(WEFT__SPIN_PLOCK, !weft_sys_plock_held(code));
+    weft__spin_end(kind, !weft_sys_plock_held(code));
     return code;
 }
 
@@ -142,7 +142,7 @@ static WEFT__NOINLINE int plock_acquire_after(weft_plock *lock, int code, double
 
     (void)weft__deadline_in("weft_plock_acquire", timeout, &deadline); /* the timeout is valid */
     if (deadline != 0) /* a timeout of 0 waits for nothing, a spin included */
-        code = weft__plock_spin(lock->p.at, code);
+        code = weft__plock_spin(lock->p.at, code, WEFT__SPIN_PLOCK);
     rc = weft_sys_plock_acquire_after(lock->p.sys, code, deadline);
     if (rc == WEFT_EPERM) {
         /* Its holder acquires a Lock again: it waits for itself, as

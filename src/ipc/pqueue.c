@@ -36,7 +36,7 @@
  * second, against Python 3's multiprocessing.Queue's 0.1 million.
  */
 #include "ipc.h"
-#include "../sys/plock.h"
+#include "plock_spin.h"
 #include "../sys/shm.h"
 
 #include <string.h>
@@ -187,7 +187,7 @@ static int pq_lock(weft_pqueue *q, int64_t deadline, int timeout_status, const c
                             ? WEFT__NO_DEADLINE
                             : (deadline > 0 ? deadline : weft_sys_monotonic_ns()) + PQ_LOCK_GRACE;
 
-        rc = weft_sys_plock_acquire_after(q->lock, weft__plock_spin(at, code), until);
+        rc = weft_sys_plock_acquire_after(q->lock, weft__plock_spin(at, code, WEFT__SPIN_PQUEUE), until);
     }
 
     if (rc == WEFT_EOWNERDEAD) {

@@ -62,7 +62,8 @@ bool weft__spin_begin(weft__spin_kind kind)
     /* A read or a lock between processes waits for another process,
      * which may run on another CPU whatever this process's affinity says
      * (pinned to one, it still gains): there the score alone judges. */
-    if (kind != WEFT__SPIN_READ && kind != WEFT__SPIN_PLOCK && !weft__spinning_pays())
+    if (kind != WEFT__SPIN_READ && kind != WEFT__SPIN_PLOCK && kind != WEFT__SPIN_PQUEUE &&
+        !weft__spinning_pays())
         return false;
     if (l->lost < SCORE_MAX)
         return true;

@@ -112,8 +112,11 @@ typedef enum weft__spin_kind {
     WEFT__SPIN_WAKE,  /* for a notify, a set, an item */
     WEFT__SPIN_READ,  /* for bytes another process writes (ipc/conn.c); also
                        * where this process has one CPU: the writer may have another */
-    WEFT__SPIN_PLOCK, /* for a lock between processes (ipc/plock.c); as READ,
-                       * also where this process has one CPU */
+    WEFT__SPIN_PLOCK, /* for a weft_plock between processes (ipc/plock.c); as
+                       * READ, also where this process has one CPU */
+    WEFT__SPIN_PQUEUE, /* as PLOCK, for a weft_pqueue's own lock (ipc/pqueue.c),
+                        * whose holds are bounded: a user's plock held long
+                        * must not stop this spin */
     WEFT__SPIN_KINDS
 } weft__spin_kind;
 

@@ -107,9 +107,17 @@ typedef pthread_mutex_t weft_sys_plock_at;
  * pinned, quiet; medians of 8 runs, a robust mutex's lock + unlock 9.0),
  * of which 0.2-0.5 ns is the jump and the rest where the code lands. GCC's
  * attribute; clang has none and keeps the PLT. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__PIC__) && defined(__x86_64__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__PIC__) && defined(__x86_64__) && \
+    defined(__has_attribute)
+#if __has_attribute(noplt)
+/* The redeclarations merge with the C library's; a build that warns of
+ * them (-Wredundant-decls) is told they are meant. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wredundant-decls"
 extern __typeof__(pthread_mutex_trylock) pthread_mutex_trylock __attribute__((noplt));
 extern __typeof__(pthread_mutex_unlock) pthread_mutex_unlock __attribute__((noplt));
+#pragma GCC diagnostic pop
+#endif
 #endif
 
 /* A trylock, whatever the timeout: glibc's trylock of a robust
