@@ -283,9 +283,16 @@ static void completed(weft_future *f, uint32_t old, bool handle)
      * runs: it may submit again within microseconds, so this thread (a
      * worker) should look for that submit before it sleeps. Without it
      * the submitter and the worker of a round trip settle into parking in
-     * turn, each missing the other (executor.roundtrip). */
-    if (handle && !weft__event_set(&f->done))
-        weft__spin_partner_spins(WEFT__SPIN_WAKE);
+     * turn, each missing the other (executor.roundtrip). A result a
+     * waiter was parked for is a round trip's too: once that waiter runs
+     * it may submit again, and where both threads' spin scores ran out
+     * (beside busy processes) they otherwise park in turn for good. */
+    if (handle) {
+        if (weft__event_set(&f->done))
+            weft__spin_partner_woken(WEFT__SPIN_WAKE);
+        else
+            weft__spin_partner_spins(WEFT__SPIN_WAKE);
+    }
     if (handle && weft__load_sc(&wait_users) != 0) {
         weft__lock(&wait_lock);
         weft__seq_wake_all(&wait_seq, &wait_parked);
@@ -1015,6 +1022,11 @@ static void wake_idle(weft_executor *ex)
             return;
         }
     } while (!weft__cas(&ex->sleep, &w, w - IDLE_ONE + TOKEN_ONE));
+    /* The submitter's wait for the result probes (see completed); a
+     * worker that wakes another for the calls it leaves keeps running its
+     * own. */
+    if (!current_worker || current_worker->ex != ex)
+        weft__spin_partner_woken(WEFT__SPIN_WAKE);
     weft__fetch_add(&ex->wake_seq, 1);
     weft_sys_wake_one(&ex->wake_seq);
 }

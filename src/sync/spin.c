@@ -82,6 +82,14 @@ void weft__spin_partner_spins(weft__spin_kind kind)
         l->lost = SCORE_MAX - SCORE_PROBE_FOUND;
 }
 
+void weft__spin_partner_woken(weft__spin_kind kind)
+{
+    spin_learned *l = &learned[kind];
+
+    if (l->lost >= SCORE_MAX)
+        l->waits = (uint16_t)((l->gap ? l->gap : PROBE_GAP_MIN) - 1);
+}
+
 void weft__spin_end(weft__spin_kind kind, bool found)
 {
     spin_learned *l = &learned[kind];

@@ -135,6 +135,14 @@ void weft__spin_end(weft__spin_kind kind, bool found);
  * partner is still waking. */
 void weft__spin_partner_spins(weft__spin_kind kind);
 
+/* The calling thread woke a waiter that had parked, and waits for its
+ * answer next (a round trip): its next wait for `kind` spins even if its
+ * score ran out, as a probe. Two threads whose scores ran out otherwise
+ * park in turn, each finding the other parked, so neither ever meets the
+ * other spinning (weft__spin_partner_spins), and their own probes, one in
+ * `gap` waits, come too seldom to end it. */
+void weft__spin_partner_woken(weft__spin_kind kind);
+
 /* Before parking, spin WEFT__SPIN_ROUNDS rounds of weft__backoff's growing
  * pauses for what a waiter waits for (a notification: WEFT__SPIN_WAKE):
  * true as soon as ready(arg) holds; false after the last round, or at once
