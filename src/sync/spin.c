@@ -31,7 +31,12 @@ enum {
     SCORE_MISSED = 3,
     SCORE_PROBE_FOUND = 8, /* a probe that paid: spin again for a while */
     PROBE_GAP_MIN = 8,
-    PROBE_GAP_MAX = 256
+    PROBE_GAP_MAX = 256,
+    /* Rounds added to a wait right after waking a parked partner: its
+     * wake-up took 10-20 us in half the cases beside two busy processes
+     * (bench_queue's executor.roundtrip), the schedule of
+     * WEFT__SPIN_ROUNDS about 6 us there, 2 more about 25. */
+    WOKEN_ROUNDS = 2
 };
 
 uint32_t weft__spinning;
@@ -40,6 +45,7 @@ typedef struct spin_learned {
     uint16_t lost;  /* of SCORE_MAX: the score is SCORE_MAX - lost */
     uint16_t waits; /* waits without a spin since the score ran out */
     uint16_t gap;   /* waits between two probes; 0 stands for PROBE_GAP_MIN */
+    uint16_t woke;  /* 1 after weft__spin_partner_woken, until the next spin */
 } spin_learned;
 
 /* Per thread, with no constructor: zero is the state of a thread that has
@@ -86,8 +92,18 @@ void weft__spin_partner_woken(weft__spin_kind kind)
 {
     spin_learned *l = &learned[kind];
 
+    l->woke = 1;
     if (l->lost >= SCORE_MAX)
         l->waits = (uint16_t)((l->gap ? l->gap : PROBE_GAP_MIN) - 1);
+}
+
+unsigned weft__spin_begin_wake(void)
+{
+    spin_learned *l = &learned[WEFT__SPIN_WAKE];
+    unsigned extra = l->woke ? WOKEN_ROUNDS : 0;
+
+    l->woke = 0;
+    return weft__spin_begin(WEFT__SPIN_WAKE) ? WEFT__SPIN_ROUNDS + extra : 0;
 }
 
 void weft__spin_end(weft__spin_kind kind, bool found)

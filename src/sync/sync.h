@@ -135,17 +135,27 @@ void weft__spin_end(weft__spin_kind kind, bool found);
  * partner is still waking. */
 void weft__spin_partner_spins(weft__spin_kind kind);
 
-/* The calling thread woke a waiter that had parked, and waits for its
+/* How many rounds a wait for a notification spins now (weft__spin_until):
+ * 0 where weft__spin_begin says no, WEFT__SPIN_ROUNDS, or more right after
+ * weft__spin_partner_woken. */
+unsigned weft__spin_begin_wake(void);
+
+/* The calling thread woke a waiter that had parked, and may wait for its
  * answer next (a round trip): its next wait for `kind` spins even if its
- * score ran out, as a probe. Two threads whose scores ran out otherwise
- * park in turn, each finding the other parked, so neither ever meets the
- * other spinning (weft__spin_partner_spins), and their own probes, one in
- * `gap` waits, come too seldom to end it. */
+ * score ran out (as a probe), and longer, since the answer comes only
+ * after the partner's wake-up. Without it, where wake-ups take longer
+ * than a spin (across CPUs that also run busy processes), two threads'
+ * spins miss until their scores run out; then they park in turn, each
+ * finding the other parked, so neither meets the other spinning
+ * (weft__spin_partner_spins), and their probes, one in `gap` waits and
+ * as short as the spins that missed, seldom end it (bench_queue's
+ * executor.roundtrip: 3-21 us a trip, 0.1-0.7 context switches, against
+ * 0.5-2 us). */
 void weft__spin_partner_woken(weft__spin_kind kind);
 
 /* Before parking, spin WEFT__SPIN_ROUNDS rounds of weft__backoff's growing
- * pauses for what a waiter waits for (a notification: WEFT__SPIN_WAKE):
- * true as soon as ready(arg) holds; false after the last round, or at once
+ * pauses (weft__spin_begin_wake's rounds) for what a waiter waits for (a
+ * notification: WEFT__SPIN_WAKE): true as soon as ready(arg) holds; false after the last round, or at once
  * where or while spinning does not pay.
  * Unlike a lock's spin, which must leave the holder its cache line, this
  * looks after every 8 pauses within a round: the last rounds pause 64 and
@@ -154,11 +164,11 @@ void weft__spin_partner_woken(weft__spin_kind kind);
  * unpinned: 3.7 against 2.5-2.8 us). */
 static inline bool weft__spin_until(bool (*ready)(const void *arg), const void *arg)
 {
-    unsigned round;
+    unsigned round, rounds = weft__spin_begin_wake();
 
-    if (!weft__spin_begin(WEFT__SPIN_WAKE))
+    if (rounds == 0)
         return false;
-    for (round = 0; round < WEFT__SPIN_ROUNDS; round++) {
+    for (round = 0; round < rounds; round++) {
         unsigned look;
 
         for (look = 0; look < (1u << round); look += 1u << WEFT__SPIN_LOOK_ROUND) {
