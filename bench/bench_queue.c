@@ -71,9 +71,10 @@
  *     scheduler, so whether the submitter lost its CPU during a run
  *     decided it (unpinned, cache-line round trip 674 ns: the minimal pool
  *     ranged 1.1-43 Mcalls/s in one bench run). The submitter runs in a
- *     thread of its own, pinned to the first usable CPU unless --no-pin; every pool starts its workers from
- *     it, and a thread starts with its creator's CPUs, so pinned, the
- *     whole pool shares that one CPU with the submitter. Competitors:
+ *     thread of its own, pinned to the first usable CPU unless --no-pin;
+ *     every pool starts its workers from it, and a thread starts with its
+ *     creator's CPUs, so pinned, the whole pool shares that one CPU with
+ *     the submitter. Competitors:
  *       weft forget       weft_executor_submit(ex, NULL, ...): no future;
  *       weft released     a future, released right after its submit;
  *       weft kept         every future kept, released after the last call
@@ -91,11 +92,12 @@
  * How
  *   As bench_lock: each repetition runs every competitor of every shape
  *   once, in an order shuffled anew each repetition (bench_order), so that
- *   drift and what one run leaves the next fall on all alike; reported are the median, minimum and maximum
- *   over the repetitions, the ratio of the medians to the plain competitor
- *   and the spread of the per-repetition ("paired") ratios; the summary
- *   gives weft's paired ratio to every competitor of every family and
- *   checks the targets of issues 6, 15 and 18. The queue threads are plain pthreads;
+ *   drift and what one run leaves the next fall on all alike; reported are
+ *   the median, minimum and maximum over the repetitions, the ratio of the
+ *   medians to the plain competitor and the spread of the per-repetition
+ *   ("paired") ratios; the summary gives weft's paired ratio to every
+ *   competitor of every family and checks the targets of issues 6, 15 and
+ *   18. The queue threads are plain pthreads;
  *   on Linux producer i is pinned to usable CPU 2i and consumer i to CPU
  *   2i+1 (round robin; --no-pin turns this off), so that a 1P/1C pair
  *   really runs on two CPUs. csw/kitem is the process's context switches

@@ -32,6 +32,17 @@
 #define WEFT__THREAD_LOCAL _Thread_local
 #endif
 
+/* Built for ThreadSanitizer: gcc says so with a macro, clang with a
+ * feature test. TSan does not model fences or see atomics inside an asm,
+ * so a few operations below take another form there. */
+#if defined(__SANITIZE_THREAD__)
+#define WEFT__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define WEFT__TSAN 1
+#endif
+#endif
+
 /* The cache line size weft pads and aligns to, so that words written by
  * different threads do not share a line: 64 bytes on the x86-64 and ARM64
  * machines weft runs on (Apple's M-series have 128-byte lines, where 64
@@ -139,7 +150,7 @@ static inline void *weft__load_ptr_sc(void *const *p) { return __atomic_load_n(p
 /* A full fence: the stores before it are visible to every thread before
  * any load after it is made (the "store, then check" half of a handshake
  * whose store is not itself sequentially consistent). */
-#if defined(__SANITIZE_THREAD__)
+#if defined(WEFT__TSAN)
 /* gcc refuses a fence under -fsanitize=thread (-Wtsan: ThreadSanitizer does
  * not model fences). A sequentially consistent read-modify-write of a word
  * on the stack is one TSan understands, and the same full barrier on the
@@ -304,16 +315,10 @@ static inline void weft__cpu_relax(void) { _mm_pause(); }
  * `xadd` there, which bench_lock found as slow as a swap (`xchg`): 1.07x
  * the bare futex lock's uncontended acquire+release where `lock sub` made
  * 1.00x (AMD EPYC VM, pinned, quiet, spin round trip 86-90 ns). */
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define WEFT__TSAN_CLANG 1
-#endif
-#endif
 static inline int weft__decrement_sign(uint32_t *p)
 {
-    /* Not under ThreadSanitizer, which sees no atomic in an asm. */
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__)) && \
-    defined(__GCC_ASM_FLAG_OUTPUTS__) && !defined(__SANITIZE_THREAD__) && !defined(WEFT__TSAN_CLANG)
+    defined(__GCC_ASM_FLAG_OUTPUTS__) && !defined(WEFT__TSAN)
     bool zero, borrow;
 
     __asm__ __volatile__("lock subl $1, %0" : "+m"(*p), "=@ccz"(zero), "=@ccc"(borrow) : : "memory");

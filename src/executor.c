@@ -289,7 +289,7 @@ static void completed(weft_future *f, uint32_t old, bool handle)
      * (beside busy processes) they otherwise park in turn for good. */
     if (handle) {
         if (weft__event_set(&f->done))
-            weft__spin_partner_woken(WEFT__SPIN_WAKE);
+            weft__spin_partner_woken();
         else
             weft__spin_partner_spins(WEFT__SPIN_WAKE);
     }
@@ -1026,7 +1026,7 @@ static void wake_idle(weft_executor *ex)
      * worker that wakes another for the calls it leaves keeps running its
      * own. */
     if (!current_worker || current_worker->ex != ex)
-        weft__spin_partner_woken(WEFT__SPIN_WAKE);
+        weft__spin_partner_woken();
     weft__fetch_add(&ex->wake_seq, 1);
     weft_sys_wake_one(&ex->wake_seq);
 }

@@ -187,7 +187,8 @@ static int pq_lock(weft_pqueue *q, int64_t deadline, int timeout_status, const c
                             ? WEFT__NO_DEADLINE
                             : (deadline > 0 ? deadline : weft_sys_monotonic_ns()) + PQ_LOCK_GRACE;
 
-        rc = weft_sys_plock_acquire_after(q->lock, weft__plock_spin(at, code, WEFT__SPIN_PQUEUE), until);
+        code = weft__plock_spin(at, code, WEFT__SPIN_PQUEUE);
+        rc = weft_sys_plock_acquire_after(q->lock, code, until);
     }
 
     if (rc == WEFT_EOWNERDEAD) {

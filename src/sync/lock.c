@@ -196,13 +196,10 @@ int weft_lock_release(weft_lock *lock)
         uint32_t old = weft__load_relaxed(&lock->state);
 
         weft__store_relaxed(&lock->state, UNLOCKED);
-        sign = old == LOCKED ? 0 : old == UNLOCKED ? -1 : 1;
-    } else {
-        sign = weft__decrement_sign(&lock->state);
+        return old == LOCKED ? WEFT_OK : release_rare(lock, old);
     }
-    if (sign != 0)
-        return release_rare(lock, sign < 0 ? UNLOCKED : CONTENDED);
-    return WEFT_OK;
+    sign = weft__decrement_sign(&lock->state);
+    return sign == 0 ? WEFT_OK : release_rare(lock, sign < 0 ? UNLOCKED : CONTENDED);
 }
 
 bool weft_lock_locked(const weft_lock *lock)

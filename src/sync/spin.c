@@ -34,8 +34,9 @@ enum {
     PROBE_GAP_MAX = 256,
     /* Rounds added to a wait right after waking a parked partner: its
      * wake-up took 10-20 us in half the cases beside two busy processes
-     * (bench_queue's executor.roundtrip), the schedule of
-     * WEFT__SPIN_ROUNDS about 6 us there, 2 more about 25. */
+     * (bench_queue's executor.roundtrip, cache-line round trip 79-763
+     * ns), the schedule of WEFT__SPIN_ROUNDS about 6 us there, 2 more
+     * about 25. */
     WOKEN_ROUNDS = 2
 };
 
@@ -88,9 +89,9 @@ void weft__spin_partner_spins(weft__spin_kind kind)
         l->lost = SCORE_MAX - SCORE_PROBE_FOUND;
 }
 
-void weft__spin_partner_woken(weft__spin_kind kind)
+void weft__spin_partner_woken(void)
 {
-    spin_learned *l = &learned[kind];
+    spin_learned *l = &learned[WEFT__SPIN_WAKE];
 
     l->woke = 1;
     if (l->lost >= SCORE_MAX)

@@ -141,22 +141,23 @@ void weft__spin_partner_spins(weft__spin_kind kind);
 unsigned weft__spin_begin_wake(void);
 
 /* The calling thread woke a waiter that had parked, and may wait for its
- * answer next (a round trip): its next wait for `kind` spins even if its
- * score ran out (as a probe), and longer, since the answer comes only
- * after the partner's wake-up. Without it, where wake-ups take longer
- * than a spin (across CPUs that also run busy processes), two threads'
- * spins miss until their scores run out; then they park in turn, each
- * finding the other parked, so neither meets the other spinning
- * (weft__spin_partner_spins), and their probes, one in `gap` waits and
- * as short as the spins that missed, seldom end it (bench_queue's
- * executor.roundtrip: 3-21 us a trip, 0.1-0.7 context switches, against
- * 0.5-2 us). */
-void weft__spin_partner_woken(weft__spin_kind kind);
+ * answer next (a round trip): its next wait for a notification
+ * (WEFT__SPIN_WAKE, weft__spin_until) spins even if its score ran out (as
+ * a probe), and longer, since the answer comes only after the partner's
+ * wake-up. Without it, where wake-ups take longer than a spin (across CPUs
+ * that also run busy processes), two threads' spins miss until their
+ * scores run out; then they park in turn, each finding the other parked,
+ * so neither meets the other spinning (weft__spin_partner_spins), and
+ * their probes, one in `gap` waits and as short as the spins that missed,
+ * seldom end it (bench_queue's executor.roundtrip beside two busy
+ * processes, cache-line round trip 79-763 ns: 3-21 us a trip, 0.1-0.7
+ * context switches, against 0.5-2 us). */
+void weft__spin_partner_woken(void);
 
-/* Before parking, spin WEFT__SPIN_ROUNDS rounds of weft__backoff's growing
- * pauses (weft__spin_begin_wake's rounds) for what a waiter waits for (a
- * notification: WEFT__SPIN_WAKE): true as soon as ready(arg) holds; false after the last round, or at once
- * where or while spinning does not pay.
+/* Before parking, spin weft__spin_begin_wake's rounds of weft__backoff's
+ * growing pauses for what a waiter waits for (a notification:
+ * WEFT__SPIN_WAKE): true as soon as ready(arg) holds; false after the last
+ * round, or at once where or while spinning does not pay.
  * Unlike a lock's spin, which must leave the holder its cache line, this
  * looks after every 8 pauses within a round: the last rounds pause 64 and
  * 128 times (several microseconds on the VMs of bench/), and a change that
