@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* weft_executor and weft_future: concurrent.futures.ThreadPoolExecutor. */
-#ifndef _WIN32
+#ifdef __linux__
+#define _GNU_SOURCE /* sched_setaffinity, sched_getcpu (executor_round_trips_on_one_cpu) */
+#elif !defined(_WIN32)
 #define _POSIX_C_SOURCE 200809L /* setenv */
 #endif
 #include "runner.h"
@@ -8,6 +10,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __linux__
+#include <sched.h>
+#endif
 
 /* ---- Pieces the cases share ------------------------------------------------------ */
 
@@ -1736,6 +1741,73 @@ WEFT_TEST(executor_round_trips_never_stall)
     for (i = 0; i < 2; i++)
         weft_test_join(t[i]);
     weft_executor_destroy(ex);
+}
+
+#ifdef __linux__
+/* Returns the CPU it ran on, plus one. */
+static void *cpu_of_call(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)(sched_getcpu() + 1);
+}
+
+/* A submitter pinned to one CPU (not the main thread: the process keeps
+ * its CPUs, so spinning still pays as far as weft can tell) whose
+ * executor's workers inherit its mask: every round trip is between two
+ * threads on one CPU, where neither side spins for the other (each learns
+ * the other's CPU from the last call: weft__spin_partner_cpu) and both
+ * park at once. Round trips, a batch and fire-and-forget calls all
+ * complete, and every call ran on that CPU. */
+static void *one_cpu_round_trips(void *arg)
+{
+    int cpu = *(int *)arg;
+    cpu_set_t one;
+    weft_executor *ex = NULL;
+    weft_future *fs[8];
+    void *args[8] = {0};
+    void *r = NULL;
+    long i, n = weft_test_iterations(5000);
+
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    CHECK_EQ_INT(sched_setaffinity(0, sizeof one, &one), 0);
+    CHECK_OK(weft_executor_create(&ex, 2, NULL));
+    for (i = 0; i < n; i++) {
+        weft_future *f = NULL;
+
+        CHECK_OK(weft_executor_submit(ex, &f, cpu_of_call, NULL));
+        CHECK_OK(weft_future_result(f, weft_test_long(), &r));
+        CHECK_EQ_INT((intptr_t)r, cpu + 1);
+        weft_future_release(f);
+        if (i % 64 == 0)
+            CHECK_OK(weft_executor_submit(ex, NULL, cpu_of_call, NULL));
+    }
+    CHECK_OK(weft_executor_submit_n(ex, cpu_of_call, args, 8, fs));
+    for (i = 0; i < 8; i++) {
+        CHECK_OK(weft_future_result(fs[i], weft_test_long(), &r));
+        CHECK_EQ_INT((intptr_t)r, cpu + 1);
+        weft_future_release(fs[i]);
+    }
+    weft_executor_destroy(ex);
+    return NULL;
+}
+#endif
+
+WEFT_TEST(executor_round_trips_on_one_cpu)
+{
+#ifdef __linux__
+    cpu_set_t mask;
+    int cpu;
+
+    CHECK_EQ_INT(sched_getaffinity(0, sizeof mask, &mask), 0);
+    if (CPU_COUNT(&mask) < 2)
+        weft_test_skip("the process runs on one CPU: there is nothing to share");
+    for (cpu = 0; !CPU_ISSET(cpu, &mask); cpu++)
+        ;
+    weft_test_join(weft_test_start(one_cpu_round_trips, &cpu));
+#else
+    weft_test_skip("pins a thread to one CPU through Linux's sched_setaffinity");
+#endif
 }
 
 /* Futures live in the executor's queue blocks: many of them, spanning

@@ -57,6 +57,11 @@ char **weft__os_environ(void)
     return environ;
 }
 
+int weft_sys_current_cpu(void)
+{
+    return -1; /* no cheap way to ask */
+}
+
 int weft__os_affinity_cpus(bool whole_process)
 {
     (void)whole_process;

@@ -36,6 +36,13 @@ char **weft__os_environ(void)
     return environ;
 }
 
+int weft_sys_current_cpu(void)
+{
+    /* glibc 2.35 and later read it from the thread's rseq area; the vDSO
+     * before. */
+    return sched_getcpu();
+}
+
 int weft__os_affinity_cpus(bool whole_process)
 {
     cpu_set_t set;

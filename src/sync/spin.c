@@ -47,6 +47,7 @@ typedef struct spin_learned {
     uint16_t waits; /* waits without a spin since the score ran out */
     uint16_t gap;   /* waits between two probes; 0 stands for PROBE_GAP_MIN */
     uint16_t woke;  /* 1 after weft__spin_partner_woken, until the next spin */
+    uint16_t beside; /* 1 after weft__spin_partner_cpu found the partner on this CPU */
 } spin_learned;
 
 /* Per thread, with no constructor: zero is the state of a thread that has
@@ -85,6 +86,7 @@ void weft__spin_partner_spins(weft__spin_kind kind)
 {
     spin_learned *l = &learned[kind];
 
+    l->beside = 0; /* it runs, so not on this thread's CPU */
     if (l->lost > SCORE_MAX - SCORE_PROBE_FOUND)
         l->lost = SCORE_MAX - SCORE_PROBE_FOUND;
 }
@@ -98,12 +100,21 @@ void weft__spin_partner_woken(void)
         l->waits = (uint16_t)((l->gap ? l->gap : PROBE_GAP_MIN) - 1);
 }
 
+void weft__spin_partner_cpu(int cpu)
+{
+    learned[WEFT__SPIN_WAKE].beside = cpu >= 0 && cpu == weft_sys_current_cpu();
+}
+
 unsigned weft__spin_begin_wake(void)
 {
     spin_learned *l = &learned[WEFT__SPIN_WAKE];
     unsigned extra = l->woke ? WOKEN_ROUNDS : 0;
 
     l->woke = 0;
+    if (l->beside) { /* neither a spin nor a probe: the partner cannot run meanwhile */
+        l->beside = 0;
+        return 0;
+    }
     return weft__spin_begin(WEFT__SPIN_WAKE) ? WEFT__SPIN_ROUNDS + extra : 0;
 }
 

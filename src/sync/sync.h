@@ -135,8 +135,25 @@ void weft__spin_end(weft__spin_kind kind, bool found);
  * partner is still waking. */
 void weft__spin_partner_spins(weft__spin_kind kind);
 
+/* The thread the caller waits for next (its partner in a round trip) was
+ * last seen on `cpu` (weft_sys_current_cpu's; -1 where unknown). When that
+ * is the caller's own CPU, its next wait for a notification
+ * (WEFT__SPIN_WAKE) parks at once, without the probes of
+ * weft__spin_partner_woken: a partner on the spinner's CPU runs only once
+ * the spinner parks or the scheduler preempts it, so the spin burns the
+ * time the partner needs. Beside two busy processes Linux may put both of
+ * them on one CPU and a submitter with its executor's workers on the
+ * other, and keep it so for a whole run (no CPU idle, the loads even);
+ * there each end of a round trip spun out its rounds after waking the
+ * other, a trip taking two spins and two context switches (bench_queue's
+ * executor.roundtrip: 4-47 us a trip in such runs, 6-9 parking at once;
+ * a bare futex ping-pong on one CPU takes 4.3). A later
+ * weft__spin_partner_spins (the partner is running) clears it. */
+void weft__spin_partner_cpu(int cpu);
+
 /* How many rounds a wait for a notification spins now (weft__spin_until):
- * 0 where weft__spin_begin says no, WEFT__SPIN_ROUNDS, or more right after
+ * 0 where weft__spin_begin says no or right after weft__spin_partner_cpu
+ * found the partner on this CPU, WEFT__SPIN_ROUNDS, or more right after
  * weft__spin_partner_woken. */
 unsigned weft__spin_begin_wake(void);
 

@@ -128,6 +128,14 @@ int weft_sys_cpu_count(void)
     return n > 0 ? n : 1;
 }
 
+int weft_sys_current_cpu(void)
+{
+    PROCESSOR_NUMBER n;
+
+    GetCurrentProcessorNumberEx(&n);
+    return (int)n.Group * 64 + n.Number; /* at most 64 CPUs a group */
+}
+
 /* The affinity is the process's on Windows already. */
 bool weft_sys_several_cpus(void)
 {
