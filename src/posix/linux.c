@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* What differs on Linux (and Android): thread ids and names, the running
- * executable, the CPUs of the affinity mask (posix.h, "What differs"). */
-#define _GNU_SOURCE /* pthread_setname_np, sched_getaffinity, CPU_COUNT */
+ * executable, the CPUs of the affinity mask, the CPU a thread runs on
+ * (posix.h, "What differs"). */
+#define _GNU_SOURCE /* pthread_setname_np, sched_getaffinity, CPU_COUNT, sched_getcpu */
 #include "posix.h"
 
 #include <errno.h>

@@ -67,7 +67,7 @@ void weft__posix_wake_shared(const uint32_t *addr, bool all);
  * posix/bsd.c (FreeBSD, DragonFly, NetBSD, OpenBSD) is built;
  * cmake/posix.cmake picks it by the system's name. Each defines, for its
  * system, weft_sys_thread_native_id, weft_sys_executable_path,
- * weft_sys_first_argument_is, and these: */
+ * weft_sys_first_argument_is, weft_sys_current_cpu, and these: */
 
 /* The main thread's id, given `recorded`, the id posix/thread.c recorded
  * (see weft__posix_record_main_thread): Linux knows better (the pid). */
