@@ -64,6 +64,11 @@ static int lock_slow(weft_lock *lock, int64_t deadline)
 
     if (deadline == 0)
         return WEFT_ETIMEDOUT;
+    if (weft__spin_yield_cpu()) {
+        s = UNLOCKED;
+        if (weft__cas_acquire(&lock->state, &s, LOCKED))
+            return WEFT_OK;
+    }
     if (weft__spin_begin(WEFT__SPIN_LOCK)) {
         for (round = 0; round < WEFT__SPIN_ROUNDS; round++) {
             weft__backoff(round);

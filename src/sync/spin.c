@@ -25,6 +25,8 @@
  */
 #include "sync.h"
 
+#include "../sys/thread.h"
+
 enum {
     SCORE_MAX = 32,
     SCORE_FOUND = 1,
@@ -37,7 +39,14 @@ enum {
      * (bench_queue's executor.roundtrip, cache-line round trip 79-763
      * ns), the schedule of WEFT__SPIN_ROUNDS about 6 us there, 2 more
      * about 25. */
-    WOKEN_ROUNDS = 2
+    WOKEN_ROUNDS = 2,
+    /* A yield that took longer than this gave the CPU to another thread or
+     * process (a yield that finds nobody ready returns in about 1 us on
+     * the VMs of bench/; another task's turn lasts milliseconds). */
+    YIELD_RAN_NS = 20000,
+    /* Contended acquires between two yields of a thread whose last yield
+     * found its CPU free: at most one system call in 64 slow paths. */
+    YIELD_PROBE_GAP = 64
 };
 
 uint32_t weft__spinning;
@@ -52,6 +61,13 @@ typedef struct spin_learned {
 /* Per thread, with no constructor: zero is the state of a thread that has
  * not spun yet (a full score, the shortest gap), hence `lost`. */
 static WEFT__THREAD_LOCAL WEFT__TLS_INITIAL_EXEC spin_learned learned[WEFT__SPIN_KINDS];
+
+/* Per thread, as `learned`: whether the last yield ran another task
+ * (`wanted`), and the contended acquires since it. */
+static WEFT__THREAD_LOCAL WEFT__TLS_INITIAL_EXEC struct {
+    uint16_t wanted;
+    uint16_t acquires;
+} cpu;
 
 bool weft__spinning_pays_slow(void)
 {
@@ -79,6 +95,21 @@ bool weft__spin_begin(weft__spin_kind kind)
         return false;
     l->waits = 0;
     return true;
+}
+
+bool weft__spin_yield_cpu(void)
+{
+    int64_t start;
+
+    if (!weft__spinning_pays())
+        return false;
+    if (!cpu.wanted && ++cpu.acquires < YIELD_PROBE_GAP)
+        return false;
+    cpu.acquires = 0;
+    start = weft_sys_monotonic_ns();
+    weft_sys_thread_yield();
+    cpu.wanted = weft_sys_monotonic_ns() - start > YIELD_RAN_NS;
+    return cpu.wanted;
 }
 
 void weft__spin_partner_spins(weft__spin_kind kind)

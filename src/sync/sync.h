@@ -127,6 +127,16 @@ bool weft__spin_begin(weft__spin_kind kind);
  * not (the thread then parks). */
 void weft__spin_end(weft__spin_kind kind, bool found);
 
+/* Before a lock's spin: where other threads or processes want this
+ * thread's CPU, give it to them once, and say so (true: the caller tries
+ * the lock again, then spins or parks as usual). Whether they want it is
+ * learned from the yields themselves: one that lasted longer than a
+ * system call ran another task. A thread whose last yield ran nothing
+ * yields again, as a probe, only every 64th call; one whose yield ran
+ * another task yields on each call until a yield comes back at once.
+ * False at once where the process has one CPU. lock.c says why. */
+bool weft__spin_yield_cpu(void);
+
 /* The calling thread notified a waiter that was still spinning: its
  * partner is running and answers within a spin, so the caller's own next
  * wait for `kind` spins even if its score ran out. Without this, two
