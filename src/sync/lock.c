@@ -26,6 +26,27 @@
  * recent spins for locks have not been paying (spin.c: the holder was not
  * running, under load from other processes or more threads than CPUs).
  *
+ * Before spinning, a contender whose CPU other tasks want gives it to them
+ * once (weft__spin_yield_cpu). Beside two busy processes on 2 CPUs, two
+ * threads hammering one lock ran in step: whenever the holder lost its CPU
+ * the other's spin missed and it parked, the holder's release woke it at
+ * once and both ran together again, so they shared their CPUs' turns and
+ * spent them passing the lock's cache line to each other (sched_switch
+ * traces: 41% of the time both on a CPU, 11% one alone, 47% neither;
+ * 0.6-0.7x the bare futex lock's throughput, whose contender parks at once
+ * and so lets the other run alone). A contender that yields
+ * runs in the other's off-turn instead, alone with the line (traced: 2%
+ * both, 61% one alone); there the lock reached 150-170 Mops/s
+ * (bench_lock, lock.contended.2, pinned, external load, 1.1-1.8x the
+ * bare futex lock), yielding a few hundred times a second. With nothing
+ * else ready the yield returns at once, so the quiet runs keep their
+ * spin; with more threads than CPUs it hands the CPU to a sibling, which
+ * cost nothing measurable (quiet lock.contended.8 at or above its
+ * figure, fairness lower but above pthread's). A thread that waits for
+ * notifications does not yield: its partner needs it back at once (a
+ * condition ping-pong beside the busy processes went from 2-5 to 16-22
+ * us a round trip when it did).
+ *
  * In a process with one thread (weft_sys_single_threaded) the public
  * acquire and release read and write the word with plain loads and stores
  * instead of the atomic read-modify-writes, as glibc's own mutex does

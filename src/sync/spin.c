@@ -63,7 +63,8 @@ typedef struct spin_learned {
 static WEFT__THREAD_LOCAL WEFT__TLS_INITIAL_EXEC spin_learned learned[WEFT__SPIN_KINDS];
 
 /* Per thread, as `learned`: whether the last yield ran another task
- * (`wanted`), and the contended acquires since it. */
+ * (`wanted`), and the contended acquires since it or since the last wait
+ * for a notification. */
 static WEFT__THREAD_LOCAL WEFT__TLS_INITIAL_EXEC struct {
     uint16_t wanted;
     uint16_t acquires;
@@ -135,6 +136,10 @@ unsigned weft__spin_begin_wake(void)
     unsigned extra = l->woke ? WOKEN_ROUNDS : 0;
 
     l->woke = 0;
+    /* A thread that waits for notifications has a partner that needs it
+     * back soon: its lock waits do not yield (weft__spin_yield_cpu). */
+    cpu.wanted = 0;
+    cpu.acquires = 0;
     return weft__spin_begin(WEFT__SPIN_WAKE) ? WEFT__SPIN_ROUNDS + extra : 0;
 }
 
