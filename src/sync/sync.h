@@ -132,10 +132,11 @@ void weft__spin_end(weft__spin_kind kind, bool found);
  * the lock again, then spins or parks as usual). Whether they want it is
  * learned from the yields themselves: one that lasted longer than a
  * system call ran another task. A thread whose last yield ran nothing
- * yields again, as a probe, only at its 64th call since, and so does one
- * that waited for a notification meanwhile (weft__spin_until: a partner
- * in a round trip needs it back, not a time slice later); one whose yield
- * ran another task yields on each call until a yield comes back at once.
+ * yields again, as a probe, only after 64 calls, doubled after each such
+ * probe up to 1024, and so does one that waited for a notification
+ * meanwhile (weft__spin_until: a partner in a round trip needs it back,
+ * not a time slice later); one whose yield ran another task yields on
+ * each call until a yield comes back at once.
  * False at once where the process has one CPU. lock.c says why. */
 bool weft__spin_yield_cpu(void);
 
