@@ -36,8 +36,8 @@
  * 0.6-0.7x the bare futex lock's throughput, whose contender parks at once
  * and so lets the other run alone). A contender that yields
  * runs in the other's off-turn instead, alone with the line (traced: 2%
- * both, 61% one alone); there the lock reached 150-170 Mops/s
- * (bench_lock, lock.contended.2, pinned, external load, 1.1-1.8x the
+ * both, 61% one alone); there the lock reached 145-170 Mops/s
+ * (bench_lock, lock.contended.2, pinned, external load, 1.1-1.9x the
  * bare futex lock), yielding a few hundred times a second. With nothing
  * else ready the yield returns at once, so the quiet runs keep their
  * spin; with more threads than CPUs it hands the CPU to a sibling, which
