@@ -26,8 +26,9 @@
  * recent spins for locks have not been paying (spin.c: the holder was not
  * running, under load from other processes or more threads than CPUs).
  *
- * Before spinning, a contender whose CPU other tasks want gives it to them
- * once (weft__spin_yield_cpu). Beside two busy processes on 2 CPUs, two
+ * Before spinning, a contender whose CPU other tasks want, and whose
+ * contended acquires come densely, gives its CPU to them once
+ * (weft__spin_yield_cpu). Beside two busy processes on 2 CPUs, two
  * threads hammering one lock ran in step: whenever the holder lost its CPU
  * the other's spin missed and it parked, the holder's release woke it at
  * once and both ran together again, so they shared their CPUs' turns and
@@ -46,6 +47,22 @@
  * notifications does not yield: its partner needs it back at once (a
  * condition ping-pong beside the busy processes went from 2-5 to 16-22
  * us a round trip when it did).
+ *
+ * Only dense contended acquires yield (less than 10 us apart): on Linux's
+ * EEVDF a yield beside a busy process pushes the yielder back a time
+ * slice, so a thread that meets a held lock now and then, whose spin
+ * would take it within a microsecond, would wait milliseconds. Measured
+ * beside two busy processes (pinned, cache-line round trip 90-730 ns as
+ * bench_lock's @regime line put it): a thread taking a lock every 50 us
+ * that another holds 1 us in 6 yielded 40-45 times in 3 s when every
+ * contended acquire of a thread whose CPU was wanted yielded, and had 40-56
+ * waits over 1 ms (p99.9 4 ms in 4 runs of 4); counting only dense ones,
+ * 1-3 yields, 24-28 waits over 1 ms (p99.9 47 and 331 us), as without the
+ * yield (18-42, p99.9 4 ms in 2 runs of 4), while lock.contended.2 kept
+ * its 150-160 Mops/s (without the yield 85-110). Parking at once instead
+ * of yielding, as the bare futex lock does, was worse still: the wake-up
+ * beside a busy process waits for a time slice too (55-84 waits over 1
+ * ms, p99.9 2.5-4 ms).
  *
  * In a process with one thread (weft_sys_single_threaded) the public
  * acquire and release read and write the word with plain loads and stores

@@ -50,7 +50,13 @@ enum {
      * 64 it cost quiet lock.contended.2 about 2%) and one that finds load
      * again yields within about a millisecond of lock traffic. */
     YIELD_GAP_MIN = 64,
-    YIELD_GAP_MAX = 1024
+    YIELD_GAP_MAX = 1024,
+    /* A thread whose CPU is wanted yields only at a contended acquire that
+     * follows its last one (or its last yield) by less than this: a thread
+     * that spends its time fighting for the lock gains from running alone
+     * with it; one that meets a held lock now and then would wait a time
+     * slice for a lock its spin takes within a microsecond (lock.c). */
+    YIELD_DENSE_NS = 10000
 };
 
 uint32_t weft__spinning;
@@ -67,12 +73,14 @@ typedef struct spin_learned {
 static WEFT__THREAD_LOCAL WEFT__TLS_INITIAL_EXEC spin_learned learned[WEFT__SPIN_KINDS];
 
 /* Per thread, as `learned`: whether the last yield ran another task
- * (`wanted`), and the contended acquires since it or since the last wait
- * for a notification. */
+ * (`wanted`), the contended acquires since it or since the last wait for a
+ * notification, and when the last contended acquire of a thread whose CPU
+ * is wanted (or its last yield) was (`last`, monotonic ns). */
 static WEFT__THREAD_LOCAL WEFT__TLS_INITIAL_EXEC struct {
     uint16_t wanted;
     uint16_t acquires;
     uint16_t gap; /* 0 stands for YIELD_GAP_MIN */
+    int64_t last;
 } cpu;
 
 bool weft__spinning_pays_slow(void)
@@ -111,12 +119,22 @@ bool weft__spin_yield_cpu(void)
     if (!weft__spinning_pays())
         return false;
     gap = cpu.gap ? cpu.gap : YIELD_GAP_MIN;
-    if (!cpu.wanted && ++cpu.acquires < gap)
-        return false;
+    if (cpu.wanted) {
+        /* The clock is read only here: a quiet thread pays nothing. */
+        start = weft_sys_monotonic_ns();
+        if (start - cpu.last >= YIELD_DENSE_NS) {
+            cpu.last = start;
+            return false;
+        }
+    } else {
+        if (++cpu.acquires < gap)
+            return false;
+        start = weft_sys_monotonic_ns();
+    }
     cpu.acquires = 0;
-    start = weft_sys_monotonic_ns();
     weft_sys_thread_yield();
-    cpu.wanted = weft_sys_monotonic_ns() - start > YIELD_RAN_NS;
+    cpu.last = weft_sys_monotonic_ns();
+    cpu.wanted = cpu.last - start > YIELD_RAN_NS;
     if (cpu.wanted)
         cpu.gap = 0;
     else if (gap < YIELD_GAP_MAX)
