@@ -52,16 +52,16 @@
  * EEVDF a yield beside a busy process pushes the yielder back a time
  * slice, so a thread that meets a held lock now and then, whose spin
  * would take it within a microsecond, would wait milliseconds. Measured
- * beside two busy processes (pinned, cache-line round trip 90-730 ns as
+ * beside two busy processes (pinned, cache-line round trip 86-768 ns as
  * bench_lock's @regime line put it): a thread taking a lock every 50 us
- * that another holds 1 us in 6 yielded 40-45 times in 3 s when every
- * contended acquire of a thread whose CPU was wanted yielded, and had 40-56
- * waits over 1 ms (p99.9 4 ms in 4 runs of 4); counting only dense ones,
- * 1-3 yields, 24-28 waits over 1 ms (p99.9 47 and 331 us), as without the
- * yield (18-42, p99.9 4 ms in 2 runs of 4), while lock.contended.2 kept
- * its 150-160 Mops/s (without the yield 85-110). Parking at once instead
+ * that another holds 1 us in 6 yielded 26-44 times in 3 s when every
+ * contended acquire of a thread whose CPU was wanted yielded, and had
+ * 40-56 waits over 1 ms (p99.9 4 ms in 5 runs of 5); counting only dense
+ * ones, 1-3 yields, 22-28 waits over 1 ms (p99.9 47-331 us), as without
+ * the yield (18-42, p99.9 4 ms in 2 runs of 5), while lock.contended.2
+ * kept 140-160 Mops/s (without the yield 85-115). Parking at once instead
  * of yielding, as the bare futex lock does, was worse still: the wake-up
- * beside a busy process waits for a time slice too (55-84 waits over 1
+ * beside a busy process waits for a time slice too (34-84 waits over 1
  * ms, p99.9 2.5-4 ms).
  *
  * In a process with one thread (weft_sys_single_threaded) the public
