@@ -25,6 +25,8 @@
  */
 #include "sync.h"
 
+#include "../sys/thread.h"
+
 enum {
     SCORE_MAX = 32,
     SCORE_FOUND = 1,
@@ -37,7 +39,24 @@ enum {
      * (bench_queue's executor.roundtrip, cache-line round trip 79-763
      * ns), the schedule of WEFT__SPIN_ROUNDS about 6 us there, 2 more
      * about 25. */
-    WOKEN_ROUNDS = 2
+    WOKEN_ROUNDS = 2,
+    /* A yield that took longer than this gave the CPU to another thread or
+     * process (a yield that finds nobody ready returns in about 1 us on
+     * the VMs of bench/; another task's turn lasts milliseconds). */
+    YIELD_RAN_NS = 20000,
+    /* Contended acquires between two yields of a thread whose last yield
+     * found its CPU free: 64, doubled after each such yield up to 1024, so
+     * a quiet thread makes one system call in about 1024 slow paths (in
+     * 64 it cost quiet lock.contended.2 about 2%) and one that finds load
+     * again yields within about a millisecond of lock traffic. */
+    YIELD_GAP_MIN = 64,
+    YIELD_GAP_MAX = 1024,
+    /* A thread whose CPU is wanted yields only at a contended acquire that
+     * follows its last one (or its last yield) by less than this: a thread
+     * that spends its time fighting for the lock gains from running alone
+     * with it; one that meets a held lock now and then would wait a time
+     * slice for a lock its spin takes within a microsecond (lock.c). */
+    YIELD_DENSE_NS = 10000
 };
 
 uint32_t weft__spinning;
@@ -53,6 +72,17 @@ typedef struct spin_learned {
 /* Per thread, with no constructor: zero is the state of a thread that has
  * not spun yet (a full score, the shortest gap), hence `lost`. */
 static WEFT__THREAD_LOCAL WEFT__TLS_INITIAL_EXEC spin_learned learned[WEFT__SPIN_KINDS];
+
+/* Per thread, as `learned`: whether the last yield ran another task
+ * (`wanted`), the contended acquires since it or since the last wait for a
+ * notification, and when the last contended acquire of a thread whose CPU
+ * is wanted (or its last yield) was (`last`, monotonic ns). */
+static WEFT__THREAD_LOCAL WEFT__TLS_INITIAL_EXEC struct {
+    uint16_t wanted;
+    uint16_t acquires;
+    uint16_t gap; /* 0 stands for YIELD_GAP_MIN */
+    int64_t last;
+} cpu;
 
 bool weft__spinning_pays_slow(void)
 {
@@ -80,6 +110,37 @@ bool weft__spin_begin(weft__spin_kind kind)
         return false;
     l->waits = 0;
     return true;
+}
+
+bool weft__spin_yield_cpu(void)
+{
+    int64_t start;
+    unsigned gap;
+
+    if (!weft__spinning_pays())
+        return false;
+    gap = cpu.gap ? cpu.gap : YIELD_GAP_MIN;
+    if (cpu.wanted) {
+        /* The clock is read only here: a quiet thread pays nothing. */
+        start = weft_sys_monotonic_ns();
+        if (start - cpu.last >= YIELD_DENSE_NS) {
+            cpu.last = start;
+            return false;
+        }
+    } else {
+        if (++cpu.acquires < gap)
+            return false;
+        start = weft_sys_monotonic_ns();
+    }
+    cpu.acquires = 0;
+    weft_sys_thread_yield();
+    cpu.last = weft_sys_monotonic_ns();
+    cpu.wanted = cpu.last - start > YIELD_RAN_NS;
+    if (cpu.wanted)
+        cpu.gap = 0;
+    else if (gap < YIELD_GAP_MAX)
+        cpu.gap = (uint16_t)(gap * 2);
+    return cpu.wanted;
 }
 
 void weft__spin_partner_spins(weft__spin_kind kind)
@@ -111,6 +172,10 @@ unsigned weft__spin_begin_wake(void)
     unsigned extra = l->woke ? WOKEN_ROUNDS : 0;
 
     l->woke = 0;
+    /* A thread that waits for notifications has a partner that needs it
+     * back soon: its lock waits do not yield (weft__spin_yield_cpu). */
+    cpu.wanted = 0;
+    cpu.acquires = 0;
     if (l->beside) { /* neither a spin nor a probe: the partner cannot run meanwhile */
         l->beside = 0;
         return 0;

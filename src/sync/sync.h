@@ -127,6 +127,24 @@ bool weft__spin_begin(weft__spin_kind kind);
  * not (the thread then parks). */
 void weft__spin_end(weft__spin_kind kind, bool found);
 
+/* Before a lock's spin: where other threads or processes want this
+ * thread's CPU and the thread's contended acquires come densely (the last
+ * one, or the last yield, less than 10 us before), give the CPU to them
+ * once, and say so (true: the caller tries the lock again, then spins or
+ * parks as usual). Whether they want it is learned from the yields
+ * themselves: one that lasted longer than a system call ran another task.
+ * A thread whose last yield ran nothing yields again, as a probe, only
+ * after 64 calls, doubled after each such probe up to 1024, and so does
+ * one that waited for a notification meanwhile (weft__spin_until: a
+ * partner in a round trip needs it back, not a time slice later); one
+ * whose yield ran another task yields at each dense call until a yield
+ * comes back at once, and at a sparse one not at all: a yield beside a
+ * busy process costs a time slice (milliseconds), which a thread that
+ * only meets a held lock now and then would pay for a lock its spin takes
+ * at once. False at once where the process has one CPU. lock.c says why.
+ */
+bool weft__spin_yield_cpu(void);
+
 /* The calling thread notified a waiter that was still spinning: its
  * partner is running and answers within a spin, so the caller's own next
  * wait for `kind` spins even if its score ran out. Without this, two
