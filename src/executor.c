@@ -952,7 +952,7 @@ static void future_unref(weft_future *f)
  * Returns the CPU of a thread that waited for its result, or -1. */
 static int task_end(ex_worker *w, weft_future *f)
 {
-    int waiter = -1;
+    int waiter_cpu = -1;
 
     w->in_task = false;
     w->task = NULL;
@@ -962,7 +962,7 @@ static int task_end(ex_worker *w, weft_future *f)
         stamp(f);
         f->done_cpu = weft_sys_current_cpu(); /* seen by whoever sees the swap */
         completed(f, weft__swap(&f->state, F_FINISHED), true);
-        waiter = (int)weft__load_relaxed(&f->waiter_cpu) - 1;
+        waiter_cpu = (int)weft__load_relaxed(&f->waiter_cpu) - 1;
     } else { /* the handle was released: nobody else may touch f */
         uint32_t old = weft__load_relaxed(&f->state);
 
@@ -970,7 +970,7 @@ static int task_end(ex_worker *w, weft_future *f)
         completed(f, old, false);
     }
     future_unref(f);
-    return waiter;
+    return waiter_cpu;
 }
 
 /* Run one call taken from the queue: as task_end. */

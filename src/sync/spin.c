@@ -82,7 +82,7 @@ static WEFT__THREAD_LOCAL WEFT__TLS_INITIAL_EXEC struct {
     uint16_t acquires;
     uint16_t gap; /* 0 stands for YIELD_GAP_MIN */
     int64_t last;
-} cpu;
+} yielding;
 
 bool weft__spinning_pays_slow(void)
 {
@@ -119,28 +119,28 @@ bool weft__spin_yield_cpu(void)
 
     if (!weft__spinning_pays())
         return false;
-    gap = cpu.gap ? cpu.gap : YIELD_GAP_MIN;
-    if (cpu.wanted) {
+    gap = yielding.gap ? yielding.gap : YIELD_GAP_MIN;
+    if (yielding.wanted) {
         /* The clock is read only here: a quiet thread pays nothing. */
         start = weft_sys_monotonic_ns();
-        if (start - cpu.last >= YIELD_DENSE_NS) {
-            cpu.last = start;
+        if (start - yielding.last >= YIELD_DENSE_NS) {
+            yielding.last = start;
             return false;
         }
     } else {
-        if (++cpu.acquires < gap)
+        if (++yielding.acquires < gap)
             return false;
         start = weft_sys_monotonic_ns();
     }
-    cpu.acquires = 0;
+    yielding.acquires = 0;
     weft_sys_thread_yield();
-    cpu.last = weft_sys_monotonic_ns();
-    cpu.wanted = cpu.last - start > YIELD_RAN_NS;
-    if (cpu.wanted)
-        cpu.gap = 0;
+    yielding.last = weft_sys_monotonic_ns();
+    yielding.wanted = yielding.last - start > YIELD_RAN_NS;
+    if (yielding.wanted)
+        yielding.gap = 0;
     else if (gap < YIELD_GAP_MAX)
-        cpu.gap = (uint16_t)(gap * 2);
-    return cpu.wanted;
+        yielding.gap = (uint16_t)(gap * 2);
+    return yielding.wanted;
 }
 
 void weft__spin_partner_spins(weft__spin_kind kind)
@@ -174,8 +174,8 @@ unsigned weft__spin_begin_wake(void)
     l->woke = 0;
     /* A thread that waits for notifications has a partner that needs it
      * back soon: its lock waits do not yield (weft__spin_yield_cpu). */
-    cpu.wanted = 0;
-    cpu.acquires = 0;
+    yielding.wanted = 0;
+    yielding.acquires = 0;
     if (l->beside) { /* neither a spin nor a probe: the partner cannot run meanwhile */
         l->beside = 0;
         return 0;
