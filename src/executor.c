@@ -51,7 +51,11 @@
  *   searches and no wake-up is under way, so a stream of calls wakes one
  *   worker at a time, not one per call (and a batch makes one decision);
  *   the searcher that takes a call and sees more waiting wakes the next,
- *   before it runs its own (which may block). A worker that finds the
+ *   before it runs its own (which may block), or starts one when every
+ *   worker runs a call and none is starting (a new worker looks at the
+ *   queue as a woken one does): the calls may wait for each other, and
+ *   the idle worker that submits counted on (adjust_workers) may have
+ *   taken another's call. A worker that finds the
  *   queue empty counts itself idle and looks at the queue once more before
  *   it sleeps, and the searcher stops searching in the same step: either
  *   it sees the put or the submitter sees the count (both sides
@@ -202,6 +206,7 @@ struct weft_executor {
     uint32_t sleep;        /* IDLE(n) | TOKENS(n) | SEARCH(n): see below */
     uint32_t wake_seq;     /* idle workers sleep on it; bumped to wake them */
     uint32_t started;      /* workers started (nthreads, readable without the lock) */
+    uint32_t starting;     /* workers started that have not looked at the queue yet */
     uint32_t shutdown;     /* set under lock once no submit can come any more */
     size_t max_workers;
     /* NULL, or the process pool whose calls it drives (set once, at
@@ -960,9 +965,13 @@ static int task_end(ex_worker *w, weft_future *f)
         return -1;
     if (weft__load(&f->refs) > 1) {
         stamp(f);
-        f->done_cpu = weft_sys_current_cpu(); /* seen by whoever sees the swap */
-        completed(f, weft__swap(&f->state, F_FINISHED), true);
+        /* Only a round trip's waiter uses the CPUs (weft__spin_partner_cpu),
+         * so a call whose future is kept asks for none; a waiter that
+         * comes after this look spins, as without them. */
         waiter_cpu = (int)weft__load_relaxed(&f->waiter_cpu) - 1;
+        if (waiter_cpu >= 0)
+            f->done_cpu = weft_sys_current_cpu(); /* seen by whoever sees the swap */
+        completed(f, weft__swap(&f->state, F_FINISHED), true);
     } else { /* the handle was released: nobody else may touch f */
         uint32_t old = weft__load_relaxed(&f->state);
 
@@ -1021,11 +1030,18 @@ static bool put_moved(const void *arg)
     return weft__load_size(&look->ex->put_index) != look->seen;
 }
 
+static void worker_add(weft_executor *ex);
+
 /* Wake an idle worker for calls just put, unless a worker is awake and
  * searching, or one is being woken, already (it takes the call, and if it
- * leaves more waiting, wakes the next: call_found), or none is idle. No
- * lock; a system call only when it wakes one. The caller's put, or take,
- * comes before in the sequentially consistent order. */
+ * leaves more waiting, wakes the next: call_found). With no worker idle,
+ * awake or starting, start one (below max_workers): every worker runs a
+ * call, and the calls put may wait for each other. Submits that counted
+ * on one idle worker (adjust_workers), or on one searcher, leave their
+ * calls to the worker that takes the first of them, and it is the only
+ * one left to see the others. No lock; a system call only when it wakes
+ * or starts one. The caller's put, or take, comes before in the
+ * sequentially consistent order. */
 static void wake_idle(weft_executor *ex)
 {
     uint32_t w = weft__load_sc(&ex->sleep);
@@ -1037,6 +1053,9 @@ static void wake_idle(weft_executor *ex)
              * thread should look before it parks (see completed). */
             if (w >= SEARCH_ONE)
                 weft__spin_partner_spins(WEFT__SPIN_WAKE);
+            else if (w == 0 && weft__load(&ex->started) < ex->max_workers &&
+                     weft__load_sc(&ex->starting) == 0)
+                worker_add(ex);
             return;
         }
     } while (!weft__cas(&ex->sleep, &w, w - IDLE_ONE + TOKEN_ONE));
@@ -1135,7 +1154,7 @@ static void worker_loop(ex_worker *w)
 {
     weft_executor *ex = w->ex;
     bool searching = false; /* counted in SEARCH */
-    bool looked = false;    /* left idle because calls waited */
+    bool looked = true;     /* left idle because calls waited, or new (see worker_main) */
     uint32_t seen;
     queued_call c;
 
@@ -1200,6 +1219,9 @@ static void *worker_main(void *arg)
     memset(&w, 0, sizeof w);
     w.ex = arg;
     current_worker = &w;
+    /* Submits that saw this worker starting left their calls to it: it
+     * looks at the queue after it leaves the count (see wake_idle). */
+    weft__fetch_sub(&w.ex->starting, 1);
     worker_run(&w);
     current_worker = NULL;
     executor_unref(w.ex);
@@ -1331,9 +1353,11 @@ static int start_worker_locked(weft_executor *ex)
     opts.name = name;
     opts.daemon = true;
     weft__fetch_add(&ex->refs, 1); /* the worker's */
+    weft__fetch_add(&ex->starting, 1);
     rc = weft_thread_start(&ex->threads[ex->nthreads], worker_main, ex, &opts);
     weft__free(name);
     if (rc != WEFT_OK) {
+        weft__fetch_sub(&ex->starting, 1);
         weft__fetch_sub(&ex->refs, 1); /* the handle's keeps it above 0 */
         return rc;
     }
@@ -1360,6 +1384,18 @@ static int adjust_workers(weft_executor *ex)
     }
     weft__unlock(&ex->lock);
     return rc;
+}
+
+/* wake_idle's start, for calls every worker left waiting: none when one
+ * started meanwhile (it looks at the queue after). A worker runs; if none
+ * can start, it gets to the calls when its call ends. */
+static void worker_add(weft_executor *ex)
+{
+    weft__lock(&ex->lock);
+    if (weft__load(&ex->starting) == 0 && ex->nthreads < ex->max_workers &&
+        !(weft__load_size(&ex->put_index) & CLOSED))
+        (void)start_worker_locked(ex);
+    weft__unlock(&ex->lock);
 }
 
 /* Give back the blocks of a chain. */

@@ -1647,27 +1647,54 @@ static void *wait_all_parties(void *arg)
     return (void *)(intptr_t)weft_barrier_wait(arg, weft_test_long());
 }
 
-WEFT_TEST(executor_burst_of_waiting_calls_wakes_every_worker)
+enum { BURST_MAX = 16 };
+
+/* Submit `parties` calls that wait for each other to ex, one submit each,
+ * and check that every one met the others. */
+static void burst_of_waiting_calls(weft_executor *ex, int parties)
 {
-    enum { WORKERS = 6 };
-    weft_barrier all = WEFT_BARRIER_INIT(WORKERS);
-    weft_executor *ex = NULL;
-    weft_future *fs[WORKERS];
-    long round, rounds = weft_test_iterations(300);
+    weft_barrier all;
+    weft_future *fs[BURST_MAX];
     int i;
 
-    CHECK_OK(weft_executor_create(&ex, WORKERS, NULL));
-    for (round = 0; round < rounds; round++) {
-        for (i = 0; i < WORKERS; i++)
-            CHECK_OK(weft_executor_submit(ex, &fs[i], wait_all_parties, &all));
-        for (i = 0; i < WORKERS; i++) {
-            void *r = NULL;
-            CHECK_OK(weft_future_result(fs[i], weft_test_long(), &r));
-            CHECK((intptr_t)r >= 0); /* every call met the others at the barrier */
-            weft_future_release(fs[i]);
-        }
+    weft_barrier_init(&all, (uint32_t)parties);
+    for (i = 0; i < parties; i++)
+        CHECK_OK(weft_executor_submit(ex, &fs[i], wait_all_parties, &all));
+    for (i = 0; i < parties; i++) {
+        void *r = NULL;
+        CHECK_OK(weft_future_result(fs[i], weft_test_long(), &r));
+        CHECK((intptr_t)r >= 0); /* every call met the others at the barrier */
+        weft_future_release(fs[i]);
     }
+}
+
+WEFT_TEST(executor_burst_of_waiting_calls_wakes_every_worker)
+{
+    weft_executor *ex = NULL;
+    long round, rounds = weft_test_iterations(300);
+
+    CHECK_OK(weft_executor_create(&ex, 6, NULL));
+    for (round = 0; round < rounds; round++)
+        burst_of_waiting_calls(ex, 6);
     weft_executor_destroy(ex);
+}
+
+/* The same burst into a new executor each time, so that every burst
+ * meets workers still starting. Submits that counted on one idle worker
+ * (it was about to take an earlier call), or on one searcher, left the
+ * last call with no worker to take it until a call ended: here never, as
+ * the calls wait for each other (under ThreadSanitizer, which slows the
+ * workers' start, 8 of 40 runs failed before the fix). */
+WEFT_TEST(executor_burst_into_new_executor_starts_a_worker_per_waiting_call)
+{
+    long round, rounds = weft_test_iterations(200);
+
+    for (round = 0; round < rounds; round++) {
+        weft_executor *ex = NULL;
+        CHECK_OK(weft_executor_create(&ex, BURST_MAX, NULL));
+        burst_of_waiting_calls(ex, BURST_MAX);
+        weft_executor_destroy(ex);
+    }
 }
 
 /* Bursts of calls through more workers than CPUs, each burst submitted
