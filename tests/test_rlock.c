@@ -187,6 +187,10 @@ static void *acquire_rlock_forever(void *arg)
     return NULL;
 }
 
+/* The case's process has one thread until the waiter starts: where the C
+ * library says so, the two first acquires take the plain path of a
+ * single-threaded process (lock.c), and the last release must still wake
+ * the waiter parked on the word. */
 WEFT_TEST(rlock_contended_waits_for_last_level)
 {
     weft_rlock r = WEFT_RLOCK_INIT;

@@ -73,12 +73,11 @@
  * after a thread started stays consistent. A signal handler that takes
  * and releases the lock between the load and the store leaves it as it
  * found it (locks are not async-signal-safe either way). Only the public
- * calls: weft's own locks (a condition's guard, the runtime's) are taken
+ * calls, the RLock's too (weft__lock_try_public, weft_lock_release):
+ * weft's own locks (a condition's guard, the runtime's) are taken
  * by threaded code nearly always, and keep the one path.
  */
 #include "sync.h"
-
-#include "../sys/thread.h"
 
 enum { UNLOCKED = WEFT__UNLOCKED, LOCKED = WEFT__LOCKED, CONTENDED = WEFT__CONTENDED };
 
@@ -181,23 +180,10 @@ static WEFT__NOINLINE int acquire_slow(weft_lock *lock, double timeout)
     return rc;
 }
 
-/* Take a free lock at once: true when it was free. */
-static inline bool try_lock(weft_lock *lock)
-{
-    uint32_t s = UNLOCKED;
-
-    if (WEFT__LIKELY(!weft_sys_single_threaded()))
-        return weft__cas_acquire(&lock->state, &s, LOCKED);
-    if (weft__load_relaxed(&lock->state) != UNLOCKED)
-        return false;
-    weft__store_relaxed(&lock->state, LOCKED);
-    return true;
-}
-
 int weft_lock_acquire(weft_lock *lock, double timeout)
 {
-    /* A free lock and a valid timeout need nothing more than try_lock. */
-    if (WEFT__LIKELY(lock && weft__timeout_valid(timeout) && try_lock(lock)))
+    /* A free lock and a valid timeout need nothing more than this. */
+    if (WEFT__LIKELY(lock && weft__timeout_valid(timeout) && weft__lock_try_public(lock)))
         return WEFT_OK;
     return acquire_slow(lock, timeout);
 }

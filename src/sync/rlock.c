@@ -34,7 +34,6 @@ static int rlock_acquire_slow(weft_rlock *rlock, double timeout)
 int weft_rlock_acquire(weft_rlock *rlock, double timeout)
 {
     uint64_t me = weft__self_ident_cache;
-    uint32_t s = 0;
 
     /* The common cases inline: a thread that has an ident takes a free
      * rlock, or one more level of its own. */
@@ -43,7 +42,7 @@ int weft_rlock_acquire(weft_rlock *rlock, double timeout)
             rlock->count++;
             return WEFT_OK;
         }
-        if (weft__cas_acquire(&rlock->lock.state, &s, 1)) {
+        if (weft__lock_try_public(&rlock->lock)) {
             weft__store64(&rlock->owner, me);
             rlock->count = 1;
             return WEFT_OK;
@@ -60,7 +59,7 @@ int weft_rlock_release(weft_rlock *rlock)
         return weft__fail(WEFT_EPERM, "rlock_release: the calling thread does not own the rlock");
     if (--rlock->count == 0) {
         weft__store64(&rlock->owner, 0);
-        weft__unlock(&rlock->lock);
+        (void)weft_lock_release(&rlock->lock); /* held: WEFT_OK */
     }
     return WEFT_OK;
 }

@@ -10,6 +10,7 @@
 #define WEFT_SYNC_LAYER_H
 
 #include "../internal.h"
+#include "../sys/thread.h"
 #include "../sys/time.h"
 #include "../sys/wait.h"
 
@@ -270,6 +271,21 @@ static inline void weft__unlock(weft_lock *lock)
 {
     if (weft__swap_release(&lock->state, WEFT__UNLOCKED) == WEFT__CONTENDED)
         weft_sys_wake_one(&lock->state);
+}
+
+/* Take a free lock at once for a public acquire (weft_lock's, weft_rlock's):
+ * true when it was free. With one thread, a plain load and store (see
+ * lock.c); the matching release is weft_lock_release. */
+static inline bool weft__lock_try_public(weft_lock *lock)
+{
+    uint32_t s = WEFT__UNLOCKED;
+
+    if (WEFT__LIKELY(!weft_sys_single_threaded()))
+        return weft__cas_acquire(&lock->state, &s, WEFT__LOCKED);
+    if (weft__load_relaxed(&lock->state) != WEFT__UNLOCKED)
+        return false;
+    weft__store_relaxed(&lock->state, WEFT__LOCKED);
+    return true;
 }
 
 /* A module's global lock across fork(): held before it, so the child finds
