@@ -36,8 +36,8 @@
  *
  * Across CPUs the cost of an item is the cache lines it moves, and a
  * getter that keeps up with a putter would move two for every item; one
- * that sees only a short run pauses once to let the putter fill the line
- * (short_run).
+ * that has taken every item it saw pauses once to let the putter fill a
+ * line before it looks again (caught_up).
  */
 #include "runtime.h"
 
@@ -302,30 +302,32 @@ static bool has_item(weft_queue *q)
 #define RUN_PAUSE_ROUND 5
 
 /*
- * With the get lock, once the items seen are all taken: read tail again
- * and say whether it shows a short run, some items but fewer than a line
- * holds. A getter that catches up with a producer still putting would
- * take each item as it lands; every put then finds the slot's line and
- * tail's line in the getter's cache and waits for them to come back, so a
- * line round trip between CPUs (70-450 ns) sets the pace. A getter that
- * sees a short run pauses once (without its lock) before it takes it: the
- * producer fills the line meanwhile, and the lines move once per run
- * rather than once per item.
+ * With the get lock: whether the items seen are all taken, so that the
+ * next look is at tail. A getter that catches up with a producer still
+ * putting would take each item as it lands; every put then finds the
+ * slot's line and tail's line in the getter's cache and waits for them to
+ * come back, so a line round trip between CPUs (70-1300 ns) sets the pace.
+ * A getter that has caught up pauses once (without its lock) before it
+ * reads tail: the producer fills a line meanwhile, and the lines move once
+ * per run rather than once per item. It does not read tail first to see
+ * whether a run has started: that read, one more per run, cost the
+ * producer one more wait for tail's line: pausing at once took the
+ * unbounded 1P/1C and 2P/2C queues from 1.40-1.72x the plain ring to
+ * 2.24-3.14x beside two busy processes (bench_queue, pinned, cache-line
+ * round trip 850-1270 ns).
  */
-static bool short_run(weft_queue *q)
+static bool caught_up(const weft_queue *q)
 {
-    if (q->head != q->tail_seen)
-        return false;
-    q->tail_seen = weft__load_size(&q->tail);
-    return q->tail_seen != q->head && q->tail_seen - q->head < LINE_SLOTS;
+    return q->head == q->tail_seen;
 }
 
 /* With the get lock, after such a pause: whether it paid, the producer
- * having filled the line meanwhile. It does not where the producer puts
- * one item at a time (a request and its reply), or is not running (other
- * processes hold its CPU, or it shares the getter's): then each pause only
- * burnt its 1-3 us, measured 0.8-3.7 us per item for a put and a get by
- * turns in one thread, so the pauses learn as the spins do (`run_pause`). */
+ * having filled a line meanwhile. It does not where the queue was empty
+ * and stays so, where the producer puts one item at a time (a request and
+ * its reply), or where it is not running (other processes hold its CPU,
+ * or it shares the getter's): then each pause only burnt its 1-3 us,
+ * measured 0.8-3.7 us per item for a put and a get by turns in one
+ * thread, so the pauses learn as the spins do (`run_pause`). */
 static bool run_filled(weft_queue *q)
 {
     q->tail_seen = weft__load_size(&q->tail);
@@ -502,7 +504,7 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
     may_pause = is_fifo(q) && deadline != 0 && weft__spinning_pays();
     weft__lock(lock);
     for (;;) {
-        if (may_pause && short_run(q) && hint_allows(&q->run_pause)) {
+        if (may_pause && caught_up(q) && hint_allows(&q->run_pause)) {
             may_pause = false;
             weft__unlock(lock);
             weft__backoff(RUN_PAUSE_ROUND);
