@@ -59,8 +59,8 @@ typedef struct item_entry {
     uint64_t seq;
 } item_entry;
 
-/* How an end's last spins before a sleep (or a getter's pauses before a
- * short run) went: each waiter that spun and found nothing doubles the
+/* How an end's last spins before a sleep (or a getter's pauses once it
+ * has caught up) went: each waiter that spun and found nothing doubles the
  * number of waiters after it that go to sleep without spinning (up to
  * 2^SPIN_MISSES_MAX - 1); one that found what it waited for makes them
  * spin again. Where the other end runs beside the
@@ -97,7 +97,7 @@ struct weft_queue {
     size_t tail_seen;      /* tail as last read here; never behind head */
     uint32_t putters_asleep; /* putters asleep on not_full: queue_sleep_until() */
     spin_hint get_spin;    /* under the lock get_lock_of() names */
-    spin_hint run_pause;   /* FIFO: whether pauses before short runs paid */
+    spin_hint run_pause;   /* FIFO: whether pauses once caught up paid */
     chunk *head_chunk;
     size_t head_slot;
     CACHE_LINE_GAP(gap_get);

@@ -1426,8 +1426,8 @@ WEFT_TEST_TIMEOUT(queue_stress_priority, 120)
 }
 
 /* One producer and one consumer: the getter keeps catching up with the
- * putter, and finds short runs (fewer items than a cache line holds) that
- * it leaves the putter to fill before it takes them. Every item once, in
+ * putter, and pauses to leave the putter a line to fill before it looks
+ * again, finding a run, a short one or none. Every item once, in
  * order, with no bound and with bounds below, at and above a line's worth
  * of items and a chunk's. */
 WEFT_TEST_TIMEOUT(queue_stress_fifo_1p1c_unbounded, 120)
