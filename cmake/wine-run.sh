@@ -24,13 +24,9 @@ export WINEDEBUG
 out=$(mktemp "${TMPDIR:-/tmp}/wine-run.XXXXXX") || exit 1
 "${WINE:-wine}" "$@" >"$out" 2>&1
 status=$?
-if [ "$status" -ne 0 ] && [ ! -s "$out" ]; then
-  echo "wine-run: $1 ended with status $status and printed nothing: a Wine start-up failure; starting it again" >&2
-  rm -f "$out"
-  exec "${WINE:-wine}" "$@"
-fi
-if [ "$status" -eq 137 ] && ! grep -qv 'Killed$' "$out"; then
-  echo "wine-run: $1 was killed by SIGKILL and printed nothing: Wine's exit racing a thread's end; starting it again" >&2
+# Nothing printed, or nothing but the shell's "Killed": either failure above.
+if [ "$status" -ne 0 ] && ! grep -qv 'Killed$' "$out"; then
+  echo "wine-run: $1 ended with status $status and printed nothing of its own: a Wine start-up failure, or Wine killing a process at exit; starting it again" >&2
   rm -f "$out"
   exec "${WINE:-wine}" "$@"
 fi
