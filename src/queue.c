@@ -10,13 +10,16 @@
  *
  * A FIFO queue has a lock for each end, so a producer and a consumer on
  * different CPUs do not pass one lock's cache line back and forth for every
- * item. Its items live in a list of fixed-size chunks: a put writes the
- * next slot of the last chunk and then publishes tail; a get reads the slot
- * at head once it has seen tail pass head. Each end keeps the other end's
- * counter as last read (`tail_seen`, `head_seen`) and reads it again only
- * when that copy says the queue is empty, or full. A consumer that leaves a
- * chunk keeps it as the spare the producer takes next, so a queue in steady
- * use does not allocate. LIFO and PRIORITY queues keep a stack or a heap in
+ * item. Its items live in a list of fixed-size chunks whose slots read NULL
+ * until a put fills them: a put counts the item in tail, then publishes it
+ * in the next slot of the last chunk; a get finds items by reading the
+ * slots after head, never tail, so tail's line stays with the producer and
+ * the only line a getter takes from it is the one being filled. The get
+ * end keeps how far it found slots filled (`tail_seen`), the put end head
+ * as last read (`head_seen`); each looks again only when that copy says
+ * the queue is empty, or full. A consumer that leaves a chunk keeps it as
+ * the spare the producer empties and takes next, so a queue in steady use
+ * does not allocate. LIFO and PRIORITY queues keep a stack or a heap in
  * one array under the put lock, which their gets take too.
  *
  * Sleeping (a getter on an empty queue, a putter on a full one, a joiner)
@@ -35,13 +38,14 @@
  * looking for a while when they did not (spin_hint).
  *
  * Across CPUs the cost of an item is the cache lines it moves, and a
- * getter that keeps up with a putter would move two for every item; one
- * that has taken every item it saw pauses once to let the putter fill a
- * line before it looks again (caught_up).
+ * getter that keeps up with a putter would move the line being filled for
+ * every item; one that has taken every item it saw pauses once to let the
+ * putter fill that line before it looks again (caught_up).
  */
 #include "runtime.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 enum { QUEUE_OPEN = 0, QUEUE_SHUT_DOWN = 1, QUEUE_SHUT_DOWN_NOW = 2 };
 
@@ -49,9 +53,13 @@ enum { QUEUE_OPEN = 0, QUEUE_SHUT_DOWN = 1, QUEUE_SHUT_DOWN_NOW = 2 };
 #define CHUNK_SLOTS 127
 
 typedef struct chunk {
-    struct chunk *next; /* set by the producer before it publishes a slot here */
-    void *slots[CHUNK_SLOTS];
+    void *next; /* the next chunk, published before the producer fills a slot there */
+    void *slots[CHUNK_SLOTS]; /* NULL until an item is put there (NULL_ITEM for NULL) */
 } chunk;
+
+/* What a slot holds for a NULL item, whose slot must not look empty. */
+static char null_item;
+#define NULL_ITEM ((void *)&null_item)
 
 /* A stack or heap entry; seq orders equal items of a PRIORITY queue. */
 typedef struct item_entry {
@@ -94,7 +102,7 @@ struct weft_queue {
     CACHE_LINE_GAP(gap_tail);
     /* The get end, written under the lock get_lock_of() names; the same. */
     weft_lock get_lock; /* FIFO only */
-    size_t tail_seen;      /* tail as last read here; never behind head */
+    size_t tail_seen;      /* FIFO: items seen in slots; else tail as last read */
     uint32_t putters_asleep; /* putters asleep on not_full: queue_sleep_until() */
     spin_hint get_spin;    /* under the lock get_lock_of() names */
     spin_hint run_pause;   /* FIFO: whether pauses once caught up paid */
@@ -175,38 +183,68 @@ static bool is_open(const weft_queue *q)
 
 /* ---- The FIFO's chunks --------------------------------------------------------- */
 
+/* With the put lock: count the item in tail, then publish it in the next
+ * slot, in a new chunk if the last is full (the spare, emptied, or a new
+ * one). In that order, so a getter that took the item, having seen its
+ * slot, never finds tail behind head (its task_done, a qsize). */
 static int chunk_put(weft_queue *q, void *item)
 {
+    void **place;
+
     if (q->tail_slot == CHUNK_SLOTS) {
         chunk *c = weft__swap_ptr(&q->spare, NULL);
 
-        if (!c && !(c = weft__malloc(sizeof *c)))
+        if (c)
+            memset(c, 0, sizeof *c);
+        else if (!(c = weft__calloc(1, sizeof *c)))
             return WEFT_ENOMEM;
-        c->next = NULL;
-        q->tail_chunk->next = c;
+        weft__store_ptr(&q->tail_chunk->next, c);
         q->tail_chunk = c;
         q->tail_slot = 0;
     }
-    q->tail_chunk->slots[q->tail_slot++] = item;
+    place = &q->tail_chunk->slots[q->tail_slot++];
+    weft__store_size_release(&q->tail, q->tail + 1);
+    weft__store_ptr(place, item ? item : NULL_ITEM);
     return WEFT_OK;
 }
 
-/* Move the get end to the next chunk; the producer is done with this one,
- * since it has published a slot in the next. */
-static void chunk_leave(weft_queue *q)
+/* Move the get end to the next chunk, if the producer has begun it (then it
+ * is done with this one): false if it has not. */
+static bool chunk_leave(weft_queue *q)
 {
-    chunk *used = q->head_chunk;
+    chunk *used = q->head_chunk, *next = weft__load_ptr(&used->next);
 
-    q->head_chunk = used->next;
+    if (!next)
+        return false;
+    q->head_chunk = next;
     q->head_slot = 0;
     weft__free(weft__swap_ptr(&q->spare, used));
+    return true;
 }
 
+/* With the get lock, all items seen taken: count the filled slots from
+ * head into tail_seen, up to the first empty one or the chunk's end (puts
+ * fill them in order), first moving to the next chunk if head is at the
+ * end of its own and the producer has begun the next. */
+static void chunk_look(weft_queue *q)
+{
+    void **first, **at, **end;
+
+    if (q->head_slot == CHUNK_SLOTS && !chunk_leave(q))
+        return;
+    first = &q->head_chunk->slots[q->head_slot];
+    end = q->head_chunk->slots + CHUNK_SLOTS;
+    for (at = first; at < end && weft__load_ptr(at); at++)
+        ;
+    q->tail_seen = q->head + (size_t)(at - first);
+}
+
+/* An item chunk_look() counted. */
 static void *chunk_take(weft_queue *q)
 {
-    if (q->head_slot == CHUNK_SLOTS)
-        chunk_leave(q);
-    return q->head_chunk->slots[q->head_slot++];
+    void *item = weft__load_ptr(&q->head_chunk->slots[q->head_slot++]);
+
+    return item == NULL_ITEM ? NULL : item;
 }
 
 /* ---- The stack and the heap (LIFO, PRIORITY) ---------------------------------- */
@@ -252,6 +290,7 @@ static int array_put(weft_queue *q, void *item)
             swap_entries(&q->array[i], &q->array[parent]);
         }
     }
+    weft__store_size_release(&q->tail, q->tail + 1);
     return WEFT_OK;
 }
 
@@ -290,7 +329,10 @@ static bool has_item(weft_queue *q)
 {
     if (q->head != q->tail_seen)
         return true;
-    q->tail_seen = weft__load_size(&q->tail);
+    if (is_fifo(q))
+        chunk_look(q);
+    else
+        q->tail_seen = weft__load_size(&q->tail);
     return q->head != q->tail_seen;
 }
 
@@ -303,35 +345,42 @@ static bool has_item(weft_queue *q)
 
 /*
  * With the get lock: whether the items seen are all taken, so that the
- * next look is at tail. A getter that catches up with a producer still
- * putting would take each item as it lands; every put then finds the
- * slot's line and tail's line in the getter's cache and waits for them to
- * come back, so a line round trip between CPUs (70-1300 ns) sets the pace.
- * A getter that has caught up pauses once (without its lock) before it
- * reads tail: the producer fills a line meanwhile, and the lines move once
- * per run rather than once per item. It does not read tail first to see
- * whether a run has started: that read, one more per run, cost the
- * producer one more wait for tail's line: pausing at once took the
- * unbounded 1P/1C and 2P/2C queues from 1.40-1.72x the plain ring to
- * 2.24-3.14x beside two busy processes (bench_queue, pinned, cache-line
- * round trip 850-1270 ns).
+ * next look is at the slots after them. A getter that catches up with a
+ * producer still putting would take each item as it lands; every put then
+ * finds the slot's line in the getter's cache and waits for it to come
+ * back, so a line round trip between CPUs (70-1300 ns) sets the pace. A
+ * getter that has caught up pauses once (without its lock) before it
+ * looks: the producer fills the line meanwhile, and the line moves once
+ * per run rather than once per item. It does not look first to see
+ * whether a run has started: that look, one more per run, cost the
+ * producer one more wait for the line: pausing at once took the unbounded
+ * 1P/1C and 2P/2C queues from 1.40-1.72x the plain ring to 2.24-3.14x
+ * beside two busy processes (bench_queue, pinned, cache-line round trip
+ * 850-1270 ns), when the getter still read tail; reading the slots instead
+ * then took unbounded 1P/1C there from 1.21-2.19x to 2.00-3.41x, and
+ * quiet from 2.71-4.83x to 4.14-7.36x.
  */
 static bool caught_up(const weft_queue *q)
 {
-    return q->head == q->tail_seen;
+    /* At a chunk's end the look stopped there, not at an empty slot. */
+    return q->head == q->tail_seen && q->head_slot != CHUNK_SLOTS;
 }
 
 /* With the get lock, after such a pause: whether it paid, the producer
- * having filled a line meanwhile. It does not where the queue was empty
- * and stays so, where the producer puts one item at a time (a request and
- * its reply), or where it is not running (other processes hold its CPU,
- * or it shares the getter's): then each pause only burnt its 1-3 us,
- * measured 0.8-3.7 us per item for a put and a get by turns in one
- * thread, so the pauses learn as the spins do (`run_pause`). */
+ * having put a line's worth of items (or filled its chunk) meanwhile. It
+ * does not where the queue was empty and stays so, where the producer
+ * puts one item at a time (a request and its reply), or where it is not
+ * running (other processes hold its CPU, or it shares the getter's): then
+ * each pause only burnt its 1-3 us, measured 0.8-3.7 us per item for a
+ * put and a get by turns in one thread, so the pauses learn as the spins
+ * do (`run_pause`). */
 static bool run_filled(weft_queue *q)
 {
-    q->tail_seen = weft__load_size(&q->tail);
-    return q->tail_seen - q->head >= LINE_SLOTS;
+    size_t run;
+
+    chunk_look(q);
+    run = q->tail_seen - q->head;
+    return run >= LINE_SLOTS || (run != 0 && q->head_slot + run == CHUNK_SLOTS);
 }
 
 /* Without a lock (weft__spin_until): whether an item seems to be there. */
@@ -460,7 +509,6 @@ int weft_queue_put(weft_queue *q, void *item, double timeout)
         if (has_room(q)) {
             rc = is_fifo(q) ? chunk_put(q, item) : array_put(q, item);
             if (rc == WEFT_OK) {
-                weft__store_size_release(&q->tail, q->tail + 1);
                 wake = weft__load_relaxed(&q->getters_asleep) != 0;
             } else {
                 weft__fail(rc, "queue_put: no memory for room for one more item (%zu held)",

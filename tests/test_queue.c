@@ -1221,6 +1221,28 @@ WEFT_TEST(queue_null_item)
     weft_queue_destroy(q);
 }
 
+/* A FIFO's getter finds items by their slots, which read NULL until a put
+ * fills them: NULL items among others, in runs that end at every point of
+ * chunks that are emptied and reused, come out as put, and nothing comes
+ * out of the slots an earlier run filled. */
+WEFT_TEST(queue_null_items_across_reused_chunks)
+{
+    weft_queue *q = make_queue(WEFT_QUEUE_FIFO, 0, NULL);
+    void *got = ITEM(1);
+    int run, i, n;
+
+    for (run = 0; run < 200; run++) {
+        n = 1 + run * 37 % 300;
+        for (i = 0; i < n; i++)
+            CHECK_OK(weft_queue_put(q, i % 3 == run % 3 ? NULL : ITEM(i), 0));
+        CHECK_EQ_UINT(weft_queue_size(q), (size_t)n);
+        for (i = 0; i < n; i++)
+            get_expect(q, i % 3 == run % 3 ? NULL : ITEM(i));
+        CHECK_STATUS(weft_queue_get(q, &got, 0), WEFT_EEMPTY);
+    }
+    weft_queue_destroy(q);
+}
+
 /* ---- Stress ----------------------------------------------------------------- */
 
 /* Up to STRESS_PAIRS producers and as many consumers. */
