@@ -352,8 +352,8 @@ static bool has_item(weft_queue *q)
  * getter that has caught up pauses once (without its lock) before it
  * looks: the producer fills the line meanwhile, and the line moves once
  * per run rather than once per item. It does not look first to see
- * whether a run has started: that look, one more per run, cost the
- * producer one more wait for the line: pausing at once took the unbounded
+ * whether a run has started, since that look, one more per run, cost the
+ * producer one more wait for the line. Pausing at once took the unbounded
  * 1P/1C and 2P/2C queues from 1.40-1.72x the plain ring to 2.24-3.14x
  * beside two busy processes (bench_queue, pinned, cache-line round trip
  * 850-1270 ns), when the getter still read tail; reading the slots instead
