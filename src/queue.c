@@ -357,8 +357,9 @@ static bool has_item(weft_queue *q)
  * 1P/1C and 2P/2C queues from 1.40-1.72x the plain ring to 2.24-3.14x
  * beside two busy processes (bench_queue, pinned, cache-line round trip
  * 850-1270 ns), when the getter still read tail; reading the slots instead
- * then took unbounded 1P/1C there from 1.21-2.19x to 2.00-3.41x, and
- * quiet from 2.71-4.83x to 4.14-7.36x.
+ * then took unbounded 1P/1C beside them, pinned or not, from 1.21-2.19x to
+ * 2.00-3.41x, and quiet from 2.71-4.83x to 4.14-7.36x (round trip 399-1658
+ * ns).
  */
 static bool caught_up(const weft_queue *q)
 {
