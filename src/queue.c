@@ -89,8 +89,9 @@ typedef struct spin_hint {
 #define CACHE_LINE_GAP(name) char name[WEFT__CACHE_LINE]
 
 struct weft_queue {
-    /* The put end, written under put_lock. The get end reads only `tail`,
-     * which has a line of its own so those reads leave the rest alone. */
+    /* The put end, written under put_lock. Of it a FIFO's getter reads
+     * `tail` only when it spins or sleeps for an item (else it reads the
+     * slots), on a line of its own so that leaves the rest alone. */
     weft_lock put_lock;
     size_t head_seen; /* head as last read here; never ahead of head */
     uint32_t getters_asleep; /* getters asleep on not_empty: queue_sleep_until() */
@@ -98,7 +99,7 @@ struct weft_queue {
     chunk *tail_chunk;
     size_t tail_slot;
     CACHE_LINE_GAP(gap_put);
-    size_t tail; /* items put so far, published once the item is in place */
+    size_t tail; /* items put so far; a FIFO counts one before its slot is filled */
     CACHE_LINE_GAP(gap_tail);
     /* The get end, written under the lock get_lock_of() names; the same. */
     weft_lock get_lock; /* FIFO only */
