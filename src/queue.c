@@ -240,10 +240,12 @@ static void chunk_look(weft_queue *q)
     q->tail_seen = q->head + (size_t)(at - first);
 }
 
-/* An item chunk_look() counted. */
+/* An item chunk_look() counted: a plain read, since chunk_look's acquire
+ * load already saw the slot filled, and nothing writes it again until the
+ * chunk is left (on aarch64 an ldr where an ldar would wait for more). */
 static void *chunk_take(weft_queue *q)
 {
-    void *item = weft__load_ptr(&q->head_chunk->slots[q->head_slot++]);
+    void *item = q->head_chunk->slots[q->head_slot++];
 
     return item == NULL_ITEM ? NULL : item;
 }
