@@ -640,34 +640,56 @@ static int fifo_put(weft_queue *q, void *item, int64_t deadline)
  * 1P/1C beside them, pinned or not, from 1.21-2.19x to 2.00-3.41x, and
  * quiet from 2.71-4.83x to 4.14-7.36x (round trip 399-1658 ns).
  */
-static bool caught_up(const weft_queue *q)
+static bool caught_up(const weft_queue *q, size_t head)
 {
-    return weft__load_size(&q->filled_to) <= weft__load_size(&q->head);
+    return weft__load_size(&q->filled_to) <= head;
 }
 
-/* After such a pause: whether it paid, the producer having put a line's
- * worth of items (or filled its chunk) meanwhile; counts the filled slots
- * from head into filled_to, up to the first empty one or the chunk's end
- * (then one past it, so the next chunk's first get does not pause). It
- * does not pay where the queue was empty and stays so, where the producer
- * puts one item at a time (a request and its reply), or where it is not
- * running (other processes hold its CPU, or it shares the getter's): then
- * each pause only burnt its 1-3 us, measured 0.8-3.7 us per item for a
- * put and a get by turns in one thread, so the pauses learn as the spins
- * do (`run_pause`). Only a hint: a chunk read here may have moved on. */
-static bool run_filled(weft_queue *q)
+/* Count the filled slots from `head` into filled_to, up to the first
+ * empty one or the chunk's end: the run a getter that caught up finds
+ * after its pause, and at a chunk's start (head a multiple of CHUNK_SLOTS:
+ * chunks begin at such numbers) the run there, which a getter looks for
+ * without a pause, as one that kept up with a chunk's worth of items is
+ * likely to find a run in the next (a bounded queue kept full would
+ * otherwise pause once a chunk). Returns the run's length, and
+ * in *to_end whether it reached the chunk's end. Only a hint: a chunk read
+ * here may have moved on (its pointer read before a get moved head_chunk
+ * on), and then the count is wrong or 0. */
+static size_t run_count(weft_queue *q, size_t head, bool *to_end)
 {
-    size_t head = weft__load_size(&q->head), base, at, run;
     chunk *c = weft__load_ptr(&q->head_chunk);
+    size_t base = weft__load_size(&c->base), at;
 
-    base = weft__load_size(&c->base);
+    *to_end = false;
+    if (head >= base && head - base == CHUNK_SLOTS) {
+        /* The get that took the chunk's last item has not moved on yet. */
+        c = weft__load_ptr(&c->next);
+        if (!c)
+            return 0;
+        base = weft__load_size(&c->base);
+    }
     if (head < base || head - base >= CHUNK_SLOTS)
-        return true;
+        return 0;
     for (at = head - base; at < CHUNK_SLOTS && weft__load_ptr(&c->slots[at]); at++)
         ;
-    run = at - (head - base);
-    weft__store_size_release(&q->filled_to, head + run + (at == CHUNK_SLOTS));
-    return run >= LINE_SLOTS || (run != 0 && at == CHUNK_SLOTS);
+    *to_end = at == CHUNK_SLOTS;
+    weft__store_size_release(&q->filled_to, base + at);
+    return at - (head - base);
+}
+
+/* After a pause: whether it paid, the producer having put a line's worth
+ * of items (or filled its chunk) meanwhile. It does not where the queue
+ * was empty and stays so, where the producer puts one item at a time (a
+ * request and its reply), or where it is not running (other processes
+ * hold its CPU, or it shares the getter's): then each pause only burnt its
+ * 1-3 us, measured 0.8-3.7 us per item for a put and a get by turns in one
+ * thread, so the pauses learn as the spins do (`run_pause`). */
+static bool run_filled(weft_queue *q, size_t head)
+{
+    bool to_end;
+    size_t run = run_count(q, head, &to_end);
+
+    return run >= LINE_SLOTS || (run != 0 && to_end);
 }
 
 static int fifo_get(weft_queue *q, void **item, int64_t deadline)
@@ -681,10 +703,18 @@ static int fifo_get(weft_queue *q, void **item, int64_t deadline)
         bool in_flight;
 
         if (may_pause) {
+            size_t head = weft__load_size(&q->head);
+
             may_pause = false;
-            if (caught_up(q) && hint_allows(&q->run_pause)) {
-                weft__backoff(RUN_PAUSE_ROUND);
-                hint_learn(&q->run_pause, run_filled(q));
+            if (caught_up(q, head)) {
+                bool to_end;
+
+                if (head % CHUNK_SLOTS == 0) {
+                    (void)run_count(q, head, &to_end);
+                } else if (hint_allows(&q->run_pause)) {
+                    weft__backoff(RUN_PAUSE_ROUND);
+                    hint_learn(&q->run_pause, run_filled(q, head));
+                }
             }
         }
         if (fifo_try_get(q, item)) {
