@@ -33,7 +33,12 @@
  * base, a slot) before its compare-and-swap fails, so a chunk's memory
  * lives as long as the queue: chunks go to the pool, never back to the
  * allocator, until weft_queue_destroy. A queue keeps the memory of the most
- * items it ever held at once (8 bytes an item).
+ * items it ever held at once (8 bytes an item). For the same reason a
+ * chunk may leave and come back while a thread holds its pointer: the
+ * install and the move check that the chunk is really at its end.
+ * Against ends with a lock each (a lock's acquire and release per end),
+ * a put and a get in one thread went from 29-32 to 18-19 ns (batches of
+ * 1000, 2 CPUs).
  *
  * Sleeping (a getter on an empty queue, a putter on a full one, a joiner)
  * is a wait on a weft_cond with weft__cond_wait_unless, under a lock that
