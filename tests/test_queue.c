@@ -1493,3 +1493,169 @@ WEFT_TEST_TIMEOUT(queue_stress_fifo_bound_1_timed_sleepers, 120)
 {
     run_stress_timed(WEFT_QUEUE_FIFO, 1, 2, weft_test_iterations(5000), 0.001);
 }
+
+/* ---- Shutdown in the middle of a stream ------------------------------------------ */
+
+/* Producers put without end and consumers take, all across chunk ends,
+ * until a shutdown stops them: a FIFO's ends claim items without a lock,
+ * so an immediate shutdown lands among puts between their claim and their
+ * store, gets between their look and their claim, and chunks leaving the
+ * get end for reuse. */
+enum { MIDSTREAM_ITEMS = 1 << 20, MIDSTREAM_BEFORE = 20000 };
+
+typedef struct midstream {
+    weft_queue *q;
+    int pairs;
+    weft_lock lock;  /* guards got and seen */
+    long got;        /* items taken, all consumers */
+    unsigned char *seen;
+    weft_event enough; /* set once MIDSTREAM_BEFORE items were taken */
+    weft_barrier start;
+} midstream;
+
+typedef struct midstream_producer {
+    midstream *m;
+    long index;
+    long put; /* items put, the first `put` of this producer's ids */
+    int status;
+} midstream_producer;
+
+typedef struct midstream_consumer {
+    midstream *m;
+    long last_of[STRESS_PAIRS];
+    int status;
+} midstream_consumer;
+
+static void *midstream_put(void *arg)
+{
+    midstream_producer *p = arg;
+    int rc = WEFT_OK;
+
+    weft_barrier_wait(&p->m->start, WEFT_FOREVER);
+    while (p->put < MIDSTREAM_ITEMS) {
+        /* Items of producer i are i * MIDSTREAM_ITEMS + k + 1; NULL-free. */
+        rc = weft_queue_put(p->m->q, (void *)(uintptr_t)(p->index * MIDSTREAM_ITEMS + p->put + 1),
+                            WEFT_FOREVER);
+        if (rc != WEFT_OK)
+            break;
+        p->put++;
+    }
+    p->status = rc;
+    return NULL;
+}
+
+static void *midstream_get(void *arg)
+{
+    midstream_consumer *c = arg;
+    midstream *m = c->m;
+
+    weft_barrier_wait(&m->start, WEFT_FOREVER);
+    for (;;) {
+        void *item = NULL;
+        long id, p, k;
+        int rc = weft_queue_get(m->q, &item, WEFT_FOREVER);
+
+        if (rc != WEFT_OK) {
+            c->status = rc;
+            break;
+        }
+        id = (long)(uintptr_t)item - 1;
+        p = id / MIDSTREAM_ITEMS;
+        k = id % MIDSTREAM_ITEMS;
+        if (id < 0 || p >= m->pairs)
+            weft_test_fail(__FILE__, __LINE__, "got a foreign item %ld", id + 1);
+        if (k <= c->last_of[p])
+            weft_test_fail(__FILE__, __LINE__, "producer %ld: item %ld after item %ld", p, k,
+                           c->last_of[p]);
+        c->last_of[p] = k;
+        weft_lock_acquire(&m->lock, WEFT_FOREVER);
+        m->seen[id]++;
+        if (++m->got == MIDSTREAM_BEFORE)
+            weft_event_set(&m->enough);
+        weft_lock_release(&m->lock);
+        CHECK_OK(weft_queue_task_done(m->q));
+    }
+    return NULL;
+}
+
+static void run_midstream(size_t bound, int pairs, bool immediate)
+{
+    weft_thread *producers[STRESS_PAIRS], *consumers[STRESS_PAIRS];
+    midstream_producer ps[STRESS_PAIRS];
+    midstream_consumer cs[STRESS_PAIRS];
+    midstream m;
+    long put = 0, p, k;
+    int i;
+
+    memset(&m, 0, sizeof m);
+    memset(ps, 0, sizeof ps);
+    memset(cs, 0, sizeof cs);
+    m.q = make_queue(WEFT_QUEUE_FIFO, bound, NULL);
+    m.pairs = pairs;
+    m.seen = calloc((size_t)pairs * MIDSTREAM_ITEMS, 1);
+    CHECK(m.seen != NULL);
+    weft_barrier_init(&m.start, (uint32_t)(2 * pairs));
+    for (i = 0; i < pairs; i++) {
+        ps[i].m = &m;
+        ps[i].index = i;
+        cs[i].m = &m;
+        for (p = 0; p < STRESS_PAIRS; p++)
+            cs[i].last_of[p] = -1;
+    }
+    weft_test_start_each(consumers, pairs, midstream_get, cs, sizeof cs[0]);
+    weft_test_start_each(producers, pairs, midstream_put, ps, sizeof ps[0]);
+    CHECK_OK(weft_event_wait(&m.enough, WEFT_FOREVER));
+    weft_queue_shutdown(m.q, immediate);
+    weft_test_join_all(producers, pairs);
+    weft_test_join_all(consumers, pairs);
+
+    for (i = 0; i < pairs; i++) {
+        CHECK(ps[i].status == WEFT_ESHUTDOWN || ps[i].put == MIDSTREAM_ITEMS);
+        CHECK_STATUS(cs[i].status, WEFT_ESHUTDOWN);
+        put += ps[i].put;
+    }
+    /* Each item taken once, and only items whose put succeeded; after a
+     * plain shutdown, every one of them. */
+    for (p = 0; p < pairs; p++) {
+        for (k = 0; k < MIDSTREAM_ITEMS; k++) {
+            unsigned char n = m.seen[p * MIDSTREAM_ITEMS + k];
+
+            if (n > 1 || (n == 1 && k >= ps[p].put) || (!immediate && k < ps[p].put && n != 1))
+                weft_test_fail(__FILE__, __LINE__, "producer %ld item %ld taken %d times (%ld put)",
+                               p, k, n, ps[p].put);
+        }
+    }
+    CHECK(immediate || m.got == put);
+    /* Dropped items count as done: nothing is left to join. */
+    CHECK_EQ_UINT(weft_queue_size(m.q), 0);
+    CHECK_OK(weft_queue_join(m.q, 0));
+    CHECK_STATUS(weft_queue_task_done(m.q), WEFT_EINVAL);
+    CHECK_STATUS(weft_queue_put(m.q, ITEM(1), 0), WEFT_ESHUTDOWN);
+    weft_queue_destroy(m.q);
+    free(m.seen);
+}
+
+WEFT_TEST_TIMEOUT(queue_midstream_shutdown_immediate_unbounded, 120)
+{
+    run_midstream(0, STRESS_PAIRS, true);
+}
+
+WEFT_TEST_TIMEOUT(queue_midstream_shutdown_immediate_bound_300, 120)
+{
+    run_midstream(300, STRESS_PAIRS, true);
+}
+
+WEFT_TEST_TIMEOUT(queue_midstream_shutdown_plain_unbounded, 120)
+{
+    run_midstream(0, STRESS_PAIRS, false);
+}
+
+WEFT_TEST_TIMEOUT(queue_midstream_shutdown_plain_bound_300, 120)
+{
+    run_midstream(300, STRESS_PAIRS, false);
+}
+
+WEFT_TEST_TIMEOUT(queue_midstream_shutdown_immediate_1p1c, 120)
+{
+    run_midstream(0, 1, true);
+}
