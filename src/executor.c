@@ -745,16 +745,6 @@ static void block_put(qblock *b)
     executor_let_go(ex);
 }
 
-/* Wait a moment for another thread that is a few instructions from a
- * store the caller needs (and may have been preempted there). */
-static void snooze(unsigned *round)
-{
-    if (*round < WEFT__SPIN_ROUNDS)
-        weft__backoff((*round)++);
-    else
-        weft_sys_thread_yield();
-}
-
 /* Every slot of b before `from` is done: look at the others in turn, and
  * mark the first one not done yet with DESTROY, for whoever finishes it to
  * go on from there (slot_finish); free the block when all are done. Each
@@ -800,7 +790,7 @@ static int queue_put(weft_executor *ex, void *(*fn)(void *), void *arg, weft_fut
         size_t offset = (put >> SHIFT) % LAP;
 
         if (offset == BLOCK_SLOTS) { /* another put is linking the next block */
-            snooze(&round);
+            weft__snooze(&round);
             put = weft__load_size(&ex->put_index);
             b = weft__load_ptr((void **)&ex->put_block);
             continue;
@@ -871,7 +861,7 @@ static bool queue_take(weft_executor *ex, queued_call *out)
         weft_future *sl;
 
         if (offset == BLOCK_SLOTS) { /* another take is moving to the next block */
-            snooze(&round);
+            weft__snooze(&round);
             take = weft__load_size(&ex->take_index);
             b = weft__load_ptr((void **)&ex->take_block);
             continue;
@@ -894,7 +884,7 @@ static bool queue_take(weft_executor *ex, queued_call *out)
 
             round = 0;
             while (!(nb = weft__load_ptr((void **)&b->next)))
-                snooze(&round);
+                weft__snooze(&round);
             moved = (next_take & ~(size_t)HAS_NEXT) + (1u << SHIFT);
             if (weft__load_ptr((void **)&nb->next))
                 moved |= HAS_NEXT;
@@ -904,7 +894,7 @@ static bool queue_take(weft_executor *ex, queued_call *out)
         sl = &b->slots[offset].slot;
         round = 0;
         while (!weft__load(&sl->written)) /* its put is a store away */
-            snooze(&round);
+            weft__snooze(&round);
         out->fn = sl->fn;
         out->arg = sl->arg;
         out->future = sl->has_future ? sl : NULL;
@@ -925,7 +915,7 @@ static void queue_close(weft_executor *ex)
 
     while (!(put & CLOSED)) {
         if ((put >> SHIFT) % LAP == BLOCK_SLOTS) {
-            snooze(&round);
+            weft__snooze(&round);
             put = weft__load_size(&ex->put_index);
         } else {
             (void)weft__cas_size(&ex->put_index, &put, put | CLOSED);

@@ -49,12 +49,14 @@
  * itself sequentially consistent, so the sleeper's look sees it, or the
  * put's load of getters_asleep after it sees the sleeper and notifies (a
  * get and putters_asleep the same). An item claimed but not yet in its
- * slot (its putter between its two steps) makes a waiting getter yield
- * until it lands, not sleep. Getters and putters first look a few more
- * times before they sleep: an item put (or taken) a moment later then
- * costs no system call on either side. Each end remembers whether those
- * looks paid lately, and stops looking for a while when they did not
- * (the spin hints).
+ * slot (its putter between its two steps) is in the queue: a getter
+ * waits for it to land (pausing, then yielding), whatever its timeout,
+ * and never sleeps on it nor reports the queue empty, since items put
+ * after it may have landed (queue_get_nowait_finds_a_landed_item).
+ * Getters and putters first look a few more times before they sleep: an
+ * item put (or taken) a moment later then costs no system call on either
+ * side. Each end remembers whether those looks paid lately, and stops
+ * looking for a while when they did not (the spin hints).
  *
  * Across CPUs the cost of an item is the cache lines it moves, and a
  * getter that keeps up with a putter would move the line being filled for
@@ -363,8 +365,15 @@ static bool fifo_try_get(weft_queue *q, void **item)
             continue;
         }
         got = weft__load_ptr(&c->slots[at]);
-        if (!got)
+        if (!got) {
+            /* Empty only if head has not moved: c may be a chunk that
+             * other gets emptied and left, and an install took back and
+             * emptied, after this get read head. While head stays, c is
+             * head's chunk and cannot leave. */
+            if (weft__load_size(&q->head) != head)
+                continue;
             return false;
+        }
         if (weft__cas_size(&q->head, &head, head + 1)) {
             *item = got == NULL_ITEM ? NULL : got;
             return true;
@@ -573,16 +582,6 @@ static void shutdown_passed(weft_queue *q)
     weft__unlock(&q->put_lock);
 }
 
-/* A waiter whose item (or room) is claimed but not yet there: its putter
- * is between its claim and its store, and only a preemption keeps it
- * there long. Yield rather than sleep, which nothing would end. True when
- * the deadline has passed. */
-static bool fifo_await_landing(int64_t deadline)
-{
-    weft_sys_thread_yield();
-    return deadline != WEFT__NO_DEADLINE && weft_sys_monotonic_ns() >= deadline;
-}
-
 static int fifo_put(weft_queue *q, void *item, int64_t deadline)
 {
     bool spun = false, timed_out = false;
@@ -704,9 +703,9 @@ static int fifo_get(weft_queue *q, void **item, int64_t deadline)
      * for, and a pause would only delay it. */
     bool may_pause = deadline != 0 && weft__spinning_pays();
 
-    for (;;) {
-        bool in_flight;
+    unsigned round = 0;
 
+    for (;;) {
         if (may_pause) {
             size_t head = weft__load_size(&q->head);
 
@@ -728,8 +727,16 @@ static int fifo_get(weft_queue *q, void **item, int64_t deadline)
                 weft_cond_notify(&q->not_full, 1);
             return WEFT_OK;
         }
-        in_flight = fifo_in_flight(q);
-        if (!in_flight && !is_open(q)) {
+        if (fifo_in_flight(q)) {
+            /* A put claimed the item at head and is a store away from
+             * putting it there: the queue holds it, and may hold items put
+             * after it, so no get gives up now, whatever its timeout (a
+             * get_nowait too). Only a preemption keeps the put there long;
+             * a sleep would have nothing to end it. */
+            weft__snooze(&round);
+            continue;
+        }
+        if (!is_open(q)) {
             shutdown_passed(q);
             return weft__fail_text(WEFT_ESHUTDOWN, "queue_get: the queue is shut down and empty");
         }
@@ -740,11 +747,8 @@ static int fifo_get(weft_queue *q, void **item, int64_t deadline)
         }
         if (deadline == 0 || timed_out)
             return weft__fail_text(WEFT_EEMPTY, "queue_get: the queue is empty");
-        if (in_flight)
-            timed_out = fifo_await_landing(deadline);
-        else
-            timed_out = fifo_sleep(q, &q->put_lock, &q->getters_asleep, &q->not_empty,
-                                   fifo_getter_may_go, deadline) == WEFT_ETIMEDOUT;
+        timed_out = fifo_sleep(q, &q->put_lock, &q->getters_asleep, &q->not_empty,
+                               fifo_getter_may_go, deadline) == WEFT_ETIMEDOUT;
     }
 }
 

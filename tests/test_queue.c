@@ -1659,3 +1659,64 @@ WEFT_TEST_TIMEOUT(queue_midstream_shutdown_immediate_1p1c, 120)
 {
     run_midstream(0, 1, true);
 }
+
+/* ---- A get that cannot miss ----------------------------------------------------- */
+
+/* Producers release a token after each put returns, and consumers take one
+ * before each get: a get then always has a landed item that no other get
+ * has claimed, and get_nowait must find one, though other gets empty and
+ * leave chunks (which puts take back and empty) under it. */
+enum { NEVER_EMPTY_ITEMS = 200000 };
+
+typedef struct never_empty {
+    weft_queue *q;
+    weft_sem landed;
+    long per_thread;
+    weft_barrier start;
+} never_empty;
+
+static void *never_empty_put(void *arg)
+{
+    never_empty *n = arg;
+    long i;
+
+    weft_barrier_wait(&n->start, WEFT_FOREVER);
+    for (i = 0; i < n->per_thread; i++) {
+        CHECK_OK(weft_queue_put(n->q, ITEM(1), WEFT_FOREVER));
+        CHECK_OK(weft_sem_release(&n->landed, 1));
+    }
+    return NULL;
+}
+
+static void *never_empty_get(void *arg)
+{
+    never_empty *n = arg;
+    long i;
+
+    weft_barrier_wait(&n->start, WEFT_FOREVER);
+    for (i = 0; i < n->per_thread; i++) {
+        void *item = NULL;
+
+        CHECK_OK(weft_sem_acquire(&n->landed, WEFT_FOREVER));
+        CHECK_OK(weft_queue_get(n->q, &item, 0));
+        CHECK(item == ITEM(1));
+    }
+    return NULL;
+}
+
+WEFT_TEST_TIMEOUT(queue_get_nowait_finds_a_landed_item, 120)
+{
+    weft_thread *threads[2 * STRESS_PAIRS];
+    never_empty n;
+
+    memset(&n, 0, sizeof n);
+    n.q = make_queue(WEFT_QUEUE_FIFO, 0, NULL);
+    n.per_thread = weft_test_iterations(NEVER_EMPTY_ITEMS) / STRESS_PAIRS;
+    weft_sem_init(&n.landed, 0, false);
+    weft_barrier_init(&n.start, 2 * STRESS_PAIRS);
+    weft_test_start_all(threads, STRESS_PAIRS, never_empty_get, &n);
+    weft_test_start_all(threads + STRESS_PAIRS, STRESS_PAIRS, never_empty_put, &n);
+    weft_test_join_all(threads, 2 * STRESS_PAIRS);
+    CHECK_EQ_UINT(weft_queue_size(n.q), 0);
+    weft_queue_destroy(n.q);
+}

@@ -83,6 +83,17 @@ static inline void weft__backoff(unsigned round)
         weft__cpu_relax();
 }
 
+/* Wait a moment for another thread that is a few instructions from a
+ * store the caller needs (and may have been preempted there): the pauses
+ * of round *round, then, once the rounds are spent, a yield each call. */
+static inline void weft__snooze(unsigned *round)
+{
+    if (*round < WEFT__SPIN_ROUNDS)
+        weft__backoff((*round)++);
+    else
+        weft_sys_thread_yield();
+}
+
 /* Whether spinning can pay at all: false when the process runs on one CPU,
  * where the thread waited for cannot run while we spin. Asked once (spin.c)
  * and kept in weft__spinning: 0 not known yet, 1 no, 2 yes. */
