@@ -573,6 +573,37 @@ static int fifo_sleep(weft_queue *q, weft_lock *lock, uint32_t *asleep, weft_con
     return rc;
 }
 
+/* How a FIFO end waits for room (a put) or an item (a get): its spin
+ * hint and what its spin looks for, the lock, count and condition it
+ * sleeps with, and how far this call's wait has come. */
+typedef struct fifo_waiting {
+    uint32_t *hint;
+    bool (*in_sight)(const void *queue);
+    bool (*can_go)(weft_queue *q);
+    weft_lock *lock;
+    uint32_t *asleep;
+    weft_cond *cond;
+    bool (*may_go)(void *queue);
+    bool spun, timed_out;
+} fifo_waiting;
+
+/* The end found no room (no item): spin once if that pays, else sleep
+ * once. True when the caller looks again; false when it gives up (a
+ * timeout of 0, or the deadline passed in the last sleep). */
+static bool fifo_wait_step(weft_queue *q, fifo_waiting *w, int64_t deadline)
+{
+    if (deadline != 0 && !w->spun) {
+        w->spun = true;
+        spin_if_it_pays(q, w->hint, NULL, w->in_sight, w->can_go);
+        return true;
+    }
+    if (deadline == 0 || w->timed_out)
+        return false;
+    w->timed_out = fifo_sleep(q, w->lock, w->asleep, w->cond, w->may_go, deadline) ==
+                   WEFT_ETIMEDOUT;
+    return true;
+}
+
 /* A FIFO's put or get found the queue shut down: wait for the shutdown
  * call to let go of the queue (it holds put_lock to its end), so the
  * caller may free it once this call returns. */
@@ -584,7 +615,8 @@ static void shutdown_passed(weft_queue *q)
 
 static int fifo_put(weft_queue *q, void *item, int64_t deadline)
 {
-    bool spun = false, timed_out = false;
+    fifo_waiting w = {&q->put_spin,       room_in_sight, fifo_has_room, &q->get_lock,
+                      &q->putters_asleep, &q->not_full,  fifo_putter_may_go, false, false};
     chunk *full = NULL;
 
     for (;;) {
@@ -608,15 +640,8 @@ static int fifo_put(weft_queue *q, void *item, int64_t deadline)
         default: /* CLAIM_FULL */
             break;
         }
-        if (deadline != 0 && !spun) {
-            spun = true;
-            spin_if_it_pays(q, &q->put_spin, NULL, room_in_sight, fifo_has_room);
-            continue;
-        }
-        if (deadline == 0 || timed_out)
+        if (!fifo_wait_step(q, &w, deadline))
             return weft__fail_text(WEFT_EFULL, "queue_put: the queue is full");
-        timed_out = fifo_sleep(q, &q->get_lock, &q->putters_asleep, &q->not_full,
-                               fifo_putter_may_go, deadline) == WEFT_ETIMEDOUT;
     }
 }
 
@@ -698,11 +723,11 @@ static bool run_filled(weft_queue *q, size_t head)
 
 static int fifo_get(weft_queue *q, void **item, int64_t deadline)
 {
-    bool spun = false, timed_out = false;
+    fifo_waiting w = {&q->get_spin,       item_in_sight, fifo_has_item, &q->put_lock,
+                      &q->getters_asleep, &q->not_empty, fifo_getter_may_go, false, false};
     /* Not for a getter that waited: the item it finds is the one it waited
      * for, and a pause would only delay it. */
     bool may_pause = deadline != 0 && weft__spinning_pays();
-
     unsigned round = 0;
 
     for (;;) {
@@ -740,15 +765,8 @@ static int fifo_get(weft_queue *q, void **item, int64_t deadline)
             shutdown_passed(q);
             return weft__fail_text(WEFT_ESHUTDOWN, "queue_get: the queue is shut down and empty");
         }
-        if (deadline != 0 && !spun) {
-            spun = true;
-            spin_if_it_pays(q, &q->get_spin, NULL, item_in_sight, fifo_has_item);
-            continue;
-        }
-        if (deadline == 0 || timed_out)
+        if (!fifo_wait_step(q, &w, deadline))
             return weft__fail_text(WEFT_EEMPTY, "queue_get: the queue is empty");
-        timed_out = fifo_sleep(q, &q->put_lock, &q->getters_asleep, &q->not_empty,
-                               fifo_getter_may_go, deadline) == WEFT_ETIMEDOUT;
     }
 }
 

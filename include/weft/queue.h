@@ -10,6 +10,14 @@
  * weft_queue_task_done() for it; weft_queue_join() waits for that count to
  * reach zero. A queue is an opaque handle from weft_queue_create(), given
  * back with weft_queue_destroy().
+ *
+ * A FIFO queue's puts and gets take no lock: each claims its item with one
+ * atomic compare-and-swap. Its memory comes in chunks of 126 items (1 KiB
+ * on a 64-bit target), and a chunk a slow thread may still be reading is
+ * never given back to the allocator while the queue lives: emptied chunks
+ * are kept for reuse, so a FIFO keeps the memory of the most items it ever
+ * held at once (about 8 bytes an item) until weft_queue_destroy(). LIFO and
+ * PRIORITY queues keep one array under a lock, grown as needed.
  */
 #ifndef WEFT_QUEUE_H
 #define WEFT_QUEUE_H
@@ -80,7 +88,11 @@ WEFT_API int weft_queue_put(weft_queue *queue, void *item, double timeout);
  *          empty (after a plain shutdown the items left are still handed
  *          out first); `WEFT_EINVAL` for NULL or a bad timeout.
  * \par Thread safety:
- * Safe from any thread. Blocks up to `timeout`.
+ * Safe from any thread. Blocks up to `timeout`; a FIFO's get whose next
+ * item a put has claimed but not yet stored waits for that put to store
+ * it, whatever the timeout (0 too): the item is in the queue already,
+ * and items put after it may be too. That wait lasts a few instructions,
+ * unless the scheduler stopped the putting thread between its two steps.
  */
 WEFT_API int weft_queue_get(weft_queue *queue, void **item, double timeout);
 
@@ -112,8 +124,8 @@ WEFT_API int weft_queue_join(weft_queue *queue, double timeout);
  * \param queue the queue.
  * \returns a snapshot: a state the queue was in during the call; 0 for NULL.
  * \par Thread safety:
- * Safe from any thread. Waits only for the queue's put lock,
- * which a put holds for a moment.
+ * Safe from any thread. Never blocks for a FIFO; a LIFO or PRIORITY
+ * queue's waits only for its lock, which a put or get holds for a moment.
  */
 WEFT_API size_t weft_queue_size(const weft_queue *queue);
 /**
@@ -121,8 +133,8 @@ WEFT_API size_t weft_queue_size(const weft_queue *queue);
  * \param queue the queue.
  * \returns a snapshot: a state the queue was in during the call; true for NULL.
  * \par Thread safety:
- * Safe from any thread. Waits only for the queue's put lock,
- * which a put holds for a moment.
+ * Safe from any thread. Never blocks for a FIFO; a LIFO or PRIORITY
+ * queue's waits only for its lock, which a put or get holds for a moment.
  */
 WEFT_API bool weft_queue_empty(const weft_queue *queue);
 /**
@@ -130,8 +142,8 @@ WEFT_API bool weft_queue_empty(const weft_queue *queue);
  * \param queue the queue.
  * \returns a snapshot: a state the queue was in during the call; false for NULL and for unbounded queues.
  * \par Thread safety:
- * Safe from any thread. Waits only for the queue's put lock,
- * which a put holds for a moment.
+ * Safe from any thread. Never blocks for a FIFO; a LIFO or PRIORITY
+ * queue's waits only for its lock, which a put or get holds for a moment.
  */
 WEFT_API bool weft_queue_full(const weft_queue *queue);
 
