@@ -131,6 +131,10 @@ static inline uint32_t weft__fetch_and(uint32_t *p, uint32_t v) { return __atomi
 static inline uint64_t weft__load64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline void weft__store64(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline uint64_t weft__fetch_add64(uint64_t *p, uint64_t v) { return __atomic_fetch_add(p, v, WEFT__SC); }
+static inline bool weft__cas64(uint64_t *p, uint64_t *expected, uint64_t desired)
+{
+    return __atomic_compare_exchange_n(p, expected, desired, false, WEFT__SC, WEFT__SC);
+}
 
 /* Sequentially consistent size_t accesses: counters one side writes and the
  * other reads, in a store-then-check handshake (see queue.c). */
@@ -236,6 +240,15 @@ static inline void weft__store64(uint64_t *p, uint64_t v)
     __iso_volatile_store64((volatile __int64 *)p, (__int64)v);
 }
 static inline uint64_t weft__fetch_add64(uint64_t *p, uint64_t v) { return (uint64_t)_InterlockedExchangeAdd64((volatile __int64 *)p, (__int64)v); }
+static inline bool weft__cas64(uint64_t *p, uint64_t *expected, uint64_t desired)
+{
+    uint64_t seen = (uint64_t)_InterlockedCompareExchange64((volatile __int64 *)p, (__int64)desired, (__int64)*expected);
+
+    if (seen == *expected)
+        return true;
+    *expected = seen;
+    return false;
+}
 
 /* size_t is 64 bits on 64-bit Windows, 32 on 32-bit: the intrinsics of
  * that width. */

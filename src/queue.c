@@ -74,21 +74,28 @@
 
 enum { QUEUE_OPEN = 0, QUEUE_SHUT_DOWN = 1, QUEUE_SHUT_DOWN_NOW = 2 };
 
+/* An item's number: tail, head, done, a chunk's base and what is read of
+ * them are 64 bits on every target. With TAIL_CLOSED in tail, a 32-bit
+ * count would wrap after 2^31 puts (about a minute at the rates
+ * bench_queue measures), and the ends compare numbers as plain integers
+ * (a chunk's base with head, say). */
+typedef uint64_t item_no;
+
 /* Item slots per chunk: a chunk is 1 KiB on a 64-bit target. */
 #define CHUNK_SLOTS 126
 
 typedef struct chunk {
-    size_t base; /* the number of the item in slots[0]; set again when reused */
+    WEFT_ALIGN8 item_no base; /* the number of the item in slots[0]; set again when reused */
     void *next;  /* the next chunk, published before a put claims a slot there;
                   * in the pool, the next pooled chunk */
     void *slots[CHUNK_SLOTS]; /* NULL until an item is put there (NULL_ITEM for NULL) */
 } chunk;
 
 /* tail counts items in steps of TAIL_ONE; TAIL_CLOSED set: no more puts. */
-#define TAIL_CLOSED ((size_t)1)
-#define TAIL_ONE ((size_t)2)
+#define TAIL_CLOSED ((item_no)1)
+#define TAIL_ONE ((item_no)2)
 
-static size_t count_of(size_t tail)
+static item_no count_of(item_no tail)
 {
     return tail / TAIL_ONE;
 }
@@ -128,23 +135,23 @@ struct weft_queue {
     /* The put end. A FIFO's put reads this line and writes tail; the lock
      * is for chunk installs, sleeping getters and join. */
     weft_lock put_lock;
-    size_t head_seen; /* head as last read here; never ahead of head */
+    WEFT_ALIGN8 item_no head_seen; /* head as last read here; never ahead of head */
     uint32_t getters_asleep; /* getters asleep on not_empty */
     uint32_t put_spin;       /* a spin hint */
     void *tail_chunk;        /* FIFO: the chunk of item number tail (a chunk *) */
     CACHE_LINE_GAP(gap_put);
-    size_t tail; /* items put so far, times TAIL_ONE, | TAIL_CLOSED */
+    WEFT_ALIGN8 item_no tail; /* items put so far, times TAIL_ONE, | TAIL_CLOSED */
     CACHE_LINE_GAP(gap_tail);
     /* The get end; the same. */
     weft_lock get_lock;      /* FIFO only: moving head_chunk on, sleeping putters */
-    size_t tail_seen;        /* LIFO, PRIORITY: tail / TAIL_ONE as last read */
-    size_t filled_to;        /* FIFO: slots up to this number were seen filled */
+    WEFT_ALIGN8 item_no tail_seen;        /* LIFO, PRIORITY: tail / TAIL_ONE as last read */
+    WEFT_ALIGN8 item_no filled_to;        /* FIFO: slots up to this number were seen filled */
     uint32_t putters_asleep; /* putters asleep on not_full */
     uint32_t get_spin;       /* a spin hint */
     uint32_t run_pause;      /* FIFO: a spin hint, whether pauses once caught up paid */
     void *head_chunk;        /* FIFO: the chunk of item number head (a chunk *) */
     CACHE_LINE_GAP(gap_get);
-    size_t head; /* items taken (or dropped) so far */
+    WEFT_ALIGN8 item_no head; /* items taken (or dropped) so far */
     CACHE_LINE_GAP(gap_head);
     /* Read by both ends, written when a thread sleeps or at shutdown. */
     weft_cond not_empty;
@@ -160,7 +167,7 @@ struct weft_queue {
     size_t cap;
     uint64_t next_seq; /* PRIORITY: the order of puts */
     CACHE_LINE_GAP(gap_shared);
-    size_t done; /* task_done calls so far, plus dropped items */
+    WEFT_ALIGN8 item_no done; /* task_done calls so far, plus dropped items */
 };
 
 static bool is_fifo(const weft_queue *q)
@@ -254,11 +261,11 @@ static int chunk_install(weft_queue *q, chunk *full)
 
     weft__lock(&q->put_lock);
     if (weft__load_ptr(&q->tail_chunk) == full &&
-        count_of(weft__load_size(&q->tail)) == weft__load_size(&full->base) + CHUNK_SLOTS) {
+        count_of(weft__load64(&q->tail)) == weft__load64(&full->base) + CHUNK_SLOTS) {
         chunk *c = pool_take(q);
 
         if (c) {
-            weft__store_size_release(&c->base, weft__load_size(&full->base) + CHUNK_SLOTS);
+            weft__store64(&c->base, weft__load64(&full->base) + CHUNK_SLOTS);
             weft__store_ptr(&full->next, c);
             weft__store_ptr(&q->tail_chunk, c);
         } else {
@@ -284,7 +291,7 @@ static bool chunk_leave(weft_queue *q, chunk *used)
     if (weft__load_sc(&q->state) == QUEUE_SHUT_DOWN_NOW) {
         moved = false;
     } else if (weft__load_ptr(&q->head_chunk) == used &&
-               weft__load_size(&q->head) == weft__load_size(&used->base) + CHUNK_SLOTS) {
+               weft__load64(&q->head) == weft__load64(&used->base) + CHUNK_SLOTS) {
         chunk *next = weft__load_ptr(&used->next);
 
         if (next) {
@@ -304,14 +311,14 @@ enum { CLAIM_OK, CLAIM_SHUT, CLAIM_FULL, CLAIM_NO_CHUNK };
 /* Whether item number n may be put in a bounded queue, by head_seen, or
  * by head read again. A head past n means n is old (tail has moved on),
  * and the claim will fail anyway. */
-static bool fifo_room_for(weft_queue *q, size_t n)
+static bool fifo_room_for(weft_queue *q, item_no n)
 {
-    size_t seen = weft__load_size(&q->head_seen);
+    item_no seen = weft__load64(&q->head_seen);
 
     if (seen > n || n - seen < q->maxsize)
         return true;
-    seen = weft__load_size(&q->head);
-    weft__store_size_release(&q->head_seen, seen);
+    seen = weft__load64(&q->head);
+    weft__store64(&q->head_seen, seen);
     return seen > n || n - seen < q->maxsize;
 }
 
@@ -320,7 +327,7 @@ static bool fifo_room_for(weft_queue *q, size_t n)
 static int fifo_try_put(weft_queue *q, void *item, chunk **full)
 {
     for (;;) {
-        size_t tail = weft__load_size(&q->tail), n = count_of(tail), base, at;
+        item_no tail = weft__load64(&q->tail), n = count_of(tail), base, at;
         chunk *c;
 
         if (tail & TAIL_CLOSED)
@@ -328,7 +335,7 @@ static int fifo_try_put(weft_queue *q, void *item, chunk **full)
         if (q->maxsize != 0 && !fifo_room_for(q, n))
             return CLAIM_FULL;
         c = weft__load_ptr(&q->tail_chunk);
-        base = weft__load_size(&c->base);
+        base = weft__load64(&c->base);
         if (n < base)
             continue; /* tail moved on (and tail_chunk) after it was read */
         at = n - base;
@@ -338,7 +345,7 @@ static int fifo_try_put(weft_queue *q, void *item, chunk **full)
         }
         if (at > CHUNK_SLOTS)
             continue;
-        if (weft__cas_size(&q->tail, &tail, tail + TAIL_ONE)) {
+        if (weft__cas64(&q->tail, &tail, tail + TAIL_ONE)) {
             weft__store_ptr(&c->slots[at], item ? item : NULL_ITEM);
             return CLAIM_OK;
         }
@@ -351,11 +358,11 @@ static int fifo_try_put(weft_queue *q, void *item, chunk **full)
 static bool fifo_try_get(weft_queue *q, void **item)
 {
     for (;;) {
-        size_t head = weft__load_size(&q->head), base, at;
+        item_no head = weft__load64(&q->head), base, at;
         chunk *c = weft__load_ptr(&q->head_chunk);
         void *got;
 
-        base = weft__load_size(&c->base);
+        base = weft__load64(&c->base);
         if (head < base)
             continue; /* head moved on (and head_chunk) after it was read */
         at = head - base;
@@ -370,11 +377,11 @@ static bool fifo_try_get(weft_queue *q, void **item)
              * other gets emptied and left, and an install took back and
              * emptied, after this get read head. While head stays, c is
              * head's chunk and cannot leave. */
-            if (weft__load_size(&q->head) != head)
+            if (weft__load64(&q->head) != head)
                 continue;
             return false;
         }
-        if (weft__cas_size(&q->head, &head, head + 1)) {
+        if (weft__cas64(&q->head, &head, head + 1)) {
             *item = got == NULL_ITEM ? NULL : got;
             return true;
         }
@@ -385,9 +392,9 @@ static bool fifo_try_get(weft_queue *q, void **item)
  * (or the queue moved on since the caller looked). */
 static bool fifo_in_flight(const weft_queue *q)
 {
-    size_t head = weft__load_size(&q->head);
+    item_no head = weft__load64(&q->head);
 
-    return count_of(weft__load_size(&q->tail)) != head;
+    return count_of(weft__load64(&q->tail)) != head;
 }
 
 /* ---- The stack and the heap (LIFO, PRIORITY) ---------------------------------- */
@@ -410,7 +417,7 @@ static void swap_entries(item_entry *a, item_entry *b)
 
 static int array_put(weft_queue *q, void *item)
 {
-    size_t count = count_of(q->tail) - q->head, i, parent;
+    size_t count = (size_t)(count_of(q->tail) - q->head), i, parent;
 
     if (count == q->cap) {
         size_t cap = q->cap ? q->cap * 2 : 16;
@@ -433,13 +440,13 @@ static int array_put(weft_queue *q, void *item)
             swap_entries(&q->array[i], &q->array[parent]);
         }
     }
-    weft__store_size_release(&q->tail, q->tail + TAIL_ONE);
+    weft__store64(&q->tail, q->tail + TAIL_ONE);
     return WEFT_OK;
 }
 
 static void *array_take(weft_queue *q)
 {
-    size_t count = count_of(q->tail) - q->head - 1, i, child;
+    size_t count = (size_t)(count_of(q->tail) - q->head - 1), i, child;
     void *item;
 
     if (q->kind == WEFT_QUEUE_LIFO)
@@ -505,9 +512,9 @@ static void spin_if_it_pays(weft_queue *q, uint32_t *hint, weft_lock *lock,
 static bool item_in_sight(const void *queue)
 {
     const weft_queue *q = queue;
-    size_t head = weft__load_size(&q->head);
+    item_no head = weft__load64(&q->head);
 
-    return count_of(weft__load_size(&q->tail)) != head;
+    return count_of(weft__load64(&q->tail)) != head;
 }
 
 /* A putter that finds the queue full waits (while it spins) for this much
@@ -520,10 +527,10 @@ static bool item_in_sight(const void *queue)
 static bool room_in_sight(const void *queue)
 {
     const weft_queue *q = queue;
-    size_t head = weft__load_size(&q->head);
+    item_no head = weft__load64(&q->head);
     size_t want = q->maxsize / 4 < ROOM_BATCH ? q->maxsize / 4 : ROOM_BATCH;
 
-    return count_of(weft__load_size(&q->tail)) - head + (want ? want : 1) <= q->maxsize;
+    return count_of(weft__load64(&q->tail)) - head + (want ? want : 1) <= q->maxsize;
 }
 
 /* ---- The FIFO's put and get ----------------------------------------------------- */
@@ -531,9 +538,9 @@ static bool room_in_sight(const void *queue)
 /* A FIFO's can_go for spin_if_it_pays. */
 static bool fifo_has_room(weft_queue *q)
 {
-    size_t head = weft__load_size(&q->head);
+    item_no head = weft__load64(&q->head);
 
-    return count_of(weft__load_size(&q->tail)) - head < q->maxsize;
+    return count_of(weft__load64(&q->tail)) - head < q->maxsize;
 }
 
 static bool fifo_has_item(weft_queue *q)
@@ -634,8 +641,8 @@ static int fifo_put(weft_queue *q, void *item, int64_t deadline)
             if (chunk_install(q, full) != WEFT_OK)
                 return weft__fail(WEFT_ENOMEM,
                                   "queue_put: no memory for room for one more item (%zu held)",
-                                  count_of(weft__load_size(&q->tail)) -
-                                      weft__load_size(&q->head));
+                                  (size_t)(count_of(weft__load64(&q->tail)) -
+                                           weft__load64(&q->head)));
             continue;
         default: /* CLAIM_FULL */
             break;
@@ -669,9 +676,9 @@ static int fifo_put(weft_queue *q, void *item, int64_t deadline)
  * 1P/1C beside them, pinned or not, from 1.21-2.19x to 2.00-3.41x, and
  * quiet from 2.71-4.83x to 4.14-7.36x (round trip 399-1658 ns).
  */
-static bool caught_up(const weft_queue *q, size_t head)
+static bool caught_up(const weft_queue *q, item_no head)
 {
-    return weft__load_size(&q->filled_to) <= head;
+    return weft__load64(&q->filled_to) <= head;
 }
 
 /* Count the filled slots from `head` into filled_to, up to the first
@@ -684,10 +691,10 @@ static bool caught_up(const weft_queue *q, size_t head)
  * in *to_end whether it reached the chunk's end. Only a hint: a chunk read
  * here may have moved on (its pointer read before a get moved head_chunk
  * on), and then the count is wrong or 0. */
-static size_t run_count(weft_queue *q, size_t head, bool *to_end)
+static size_t run_count(weft_queue *q, item_no head, bool *to_end)
 {
     chunk *c = weft__load_ptr(&q->head_chunk);
-    size_t base = weft__load_size(&c->base), at;
+    item_no base = weft__load64(&c->base), at;
 
     *to_end = false;
     if (head >= base && head - base == CHUNK_SLOTS) {
@@ -695,15 +702,15 @@ static size_t run_count(weft_queue *q, size_t head, bool *to_end)
         c = weft__load_ptr(&c->next);
         if (!c)
             return 0;
-        base = weft__load_size(&c->base);
+        base = weft__load64(&c->base);
     }
     if (head < base || head - base >= CHUNK_SLOTS)
         return 0;
     for (at = head - base; at < CHUNK_SLOTS && weft__load_ptr(&c->slots[at]); at++)
         ;
     *to_end = at == CHUNK_SLOTS;
-    weft__store_size_release(&q->filled_to, base + at);
-    return at - (head - base);
+    weft__store64(&q->filled_to, base + at);
+    return (size_t)(at - (head - base));
 }
 
 /* After a pause: whether it paid, the producer having put a line's worth
@@ -713,7 +720,7 @@ static size_t run_count(weft_queue *q, size_t head, bool *to_end)
  * hold its CPU, or it shares the getter's): then each pause only burnt its
  * 1-3 us, measured 0.8-3.7 us per item for a put and a get by turns in one
  * thread, so the pauses learn as the spins do (`run_pause`). */
-static bool run_filled(weft_queue *q, size_t head)
+static bool run_filled(weft_queue *q, item_no head)
 {
     bool to_end;
     size_t run = run_count(q, head, &to_end);
@@ -732,7 +739,7 @@ static int fifo_get(weft_queue *q, void **item, int64_t deadline)
 
     for (;;) {
         if (may_pause) {
-            size_t head = weft__load_size(&q->head);
+            item_no head = weft__load64(&q->head);
 
             may_pause = false;
             if (caught_up(q, head)) {
@@ -777,7 +784,7 @@ static bool has_room(weft_queue *q)
 {
     if (q->maxsize == 0 || count_of(q->tail) - q->head_seen < q->maxsize)
         return true;
-    q->head_seen = weft__load_size(&q->head);
+    q->head_seen = weft__load64(&q->head);
     return count_of(q->tail) - q->head_seen < q->maxsize;
 }
 
@@ -786,19 +793,19 @@ static bool has_item(weft_queue *q)
 {
     if (q->head != q->tail_seen)
         return true;
-    q->tail_seen = count_of(weft__load_size(&q->tail));
+    q->tail_seen = count_of(weft__load64(&q->tail));
     return q->head != q->tail_seen;
 }
 
 /* A sleeping getter's question, under the lock: whether it may stop. */
 static bool getter_may_go(const weft_queue *q)
 {
-    return count_of(q->tail) != weft__load_size(&q->head) || !is_open(q);
+    return count_of(q->tail) != weft__load64(&q->head) || !is_open(q);
 }
 
 static bool putter_may_go(const weft_queue *q)
 {
-    return count_of(weft__load_size(&q->tail)) - q->head < q->maxsize || !is_open(q);
+    return count_of(weft__load64(&q->tail)) - q->head < q->maxsize || !is_open(q);
 }
 
 /*
@@ -839,7 +846,7 @@ static int array_queue_put(weft_queue *q, void *item, int64_t deadline)
                 wake = weft__load_relaxed(&q->getters_asleep) != 0;
             } else {
                 weft__fail(rc, "queue_put: no memory for room for one more item (%zu held)",
-                           count_of(q->tail) - q->head);
+                           (size_t)(count_of(q->tail) - q->head));
             }
             break;
         }
@@ -870,7 +877,7 @@ static int array_queue_get(weft_queue *q, void **item, int64_t deadline)
     for (;;) {
         if (has_item(q)) {
             *item = array_take(q);
-            weft__store_size_release(&q->head, q->head + 1);
+            weft__store64(&q->head, q->head + 1);
             wake = weft__load_relaxed(&q->putters_asleep) != 0;
             rc = WEFT_OK;
             break;
@@ -930,9 +937,9 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
 static bool all_done(void *queue)
 {
     weft_queue *q = queue;
-    size_t done = weft__load_size(&q->done);
+    item_no done = weft__load64(&q->done);
 
-    return done == count_of(weft__load_size(&q->tail));
+    return done == count_of(weft__load64(&q->tail));
 }
 
 /*
@@ -947,29 +954,29 @@ static bool all_done(void *queue)
 int weft_queue_task_done(weft_queue *q)
 {
     bool locked = false;
-    size_t done, tail;
+    item_no done, tail;
     int rc = WEFT_OK;
 
     if (!q)
         return weft__fail_null(__func__);
     if (WEFT__HANDLE_DEAD(q, "queue"))
         return WEFT_EINVAL;
-    done = weft__load_size(&q->done);
+    done = weft__load64(&q->done);
     for (;;) {
-        tail = count_of(weft__load_size(&q->tail));
+        tail = count_of(weft__load64(&q->tail));
         if (done == tail) {
-            rc = weft__fail(WEFT_EINVAL, "queue_task_done: called more times (%zu) than items "
+            rc = weft__fail(WEFT_EINVAL, "queue_task_done: called more times (%llu) than items "
                                          "were put",
-                            done + 1);
+                            (unsigned long long)done + 1);
             break;
         }
         if (done + 1 == tail && !locked) {
             weft__lock(&q->put_lock);
             locked = true;
-            done = weft__load_size(&q->done);
+            done = weft__load64(&q->done);
             continue;
         }
-        if (weft__cas_size(&q->done, &done, done + 1)) {
+        if (weft__cas64(&q->done, &done, done + 1)) {
             if (done + 1 == tail)
                 weft_cond_notify_all(&q->all_done);
             break;
@@ -1013,26 +1020,26 @@ int weft_queue_join(weft_queue *q, double timeout)
 size_t weft_queue_size(const weft_queue *queue)
 {
     weft_queue *q = (weft_queue *)queue;
-    size_t head, n;
+    item_no head, n;
 
     if (!q || WEFT__HANDLE_DEAD(q, "queue"))
         return 0;
     if (is_fifo(q)) {
-        head = weft__load_size(&q->head);
+        head = weft__load64(&q->head);
         for (;;) {
-            size_t again;
+            item_no again;
 
-            n = count_of(weft__load_size(&q->tail)) - head;
-            again = weft__load_size(&q->head);
+            n = count_of(weft__load64(&q->tail)) - head;
+            again = weft__load64(&q->head);
             if (again == head)
-                return n;
+                return (size_t)n;
             head = again;
         }
     }
     weft__lock(&q->put_lock);
-    n = count_of(q->tail) - weft__load_size(&q->head);
+    n = count_of(q->tail) - weft__load64(&q->head);
     weft__unlock(&q->put_lock);
-    return n;
+    return (size_t)n;
 }
 
 bool weft_queue_empty(const weft_queue *q)
@@ -1059,11 +1066,11 @@ static void free_chunks(chunk *c)
 
 /* Count `dropped` items as done (never below zero unfinished, as in
  * Python, whose task_done may run ahead of gets). */
-static void count_dropped(weft_queue *q, size_t count, size_t dropped)
+static void count_dropped(weft_queue *q, item_no count, item_no dropped)
 {
-    size_t done = weft__load_size(&q->done);
+    item_no done = weft__load64(&q->done);
 
-    while (!weft__cas_size(&q->done, &done, count - done > dropped ? done + dropped : count))
+    while (!weft__cas64(&q->done, &done, count - done > dropped ? done + dropped : count))
         ;
 }
 
@@ -1074,25 +1081,25 @@ static void count_dropped(weft_queue *q, size_t count, size_t dropped)
  * as they are (chunk_leave no longer moves head_chunk) until destroy. */
 static void drop_items(weft_queue *q)
 {
-    size_t count = count_of(weft__load_size(&q->tail)), head = weft__load_size(&q->head);
+    item_no count = count_of(weft__load64(&q->tail)), head = weft__load64(&q->head);
 
     if (is_fifo(q)) {
-        while (!weft__cas_size(&q->head, &head, count))
+        while (!weft__cas64(&q->head, &head, count))
             ;
         count_dropped(q, count, count - head);
         return;
     }
     count_dropped(q, count, count - q->head);
     q->tail_seen = count;
-    weft__store_size(&q->head, count);
+    weft__store64(&q->head, count);
 }
 
 /* Set TAIL_CLOSED: a FIFO's puts claim nothing more. */
 static void close_tail(weft_queue *q)
 {
-    size_t tail = weft__load_size(&q->tail);
+    item_no tail = weft__load64(&q->tail);
 
-    while (!(tail & TAIL_CLOSED) && !weft__cas_size(&q->tail, &tail, tail | TAIL_CLOSED))
+    while (!(tail & TAIL_CLOSED) && !weft__cas64(&q->tail, &tail, tail | TAIL_CLOSED))
         ;
 }
 
