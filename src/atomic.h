@@ -136,10 +136,10 @@ static inline bool weft__cas64(uint64_t *p, uint64_t *expected, uint64_t desired
     return __atomic_compare_exchange_n(p, expected, desired, false, WEFT__SC, WEFT__SC);
 }
 
-/* Sequentially consistent size_t accesses: counters one side writes and the
- * other reads, in a store-then-check handshake (see queue.c). */
+/* size_t accesses, the loads and compare-and-swaps sequentially
+ * consistent: the executor's queue positions, which a submit publishes
+ * and then checks the workers' sleep word against (see executor.c). */
 static inline size_t weft__load_size(const size_t *p) { return __atomic_load_n(p, WEFT__SC); }
-static inline void weft__store_size(size_t *p, size_t v) { __atomic_store_n(p, v, WEFT__SC); }
 static inline void weft__store_size_release(size_t *p, size_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline bool weft__cas_size(size_t *p, size_t *expected, size_t desired)
 {
@@ -255,12 +255,10 @@ static inline bool weft__cas64(uint64_t *p, uint64_t *expected, uint64_t desired
 #if defined(_WIN64)
 #define WEFT__SIZE_T __int64
 #define WEFT__SIZE_LOAD __iso_volatile_load64
-#define WEFT__SIZE_EXCHANGE _InterlockedExchange64
 #define WEFT__SIZE_CAS _InterlockedCompareExchange64
 #else
 #define WEFT__SIZE_T long
 #define WEFT__SIZE_LOAD(p) __iso_volatile_load32((const volatile __int32 *)(p))
-#define WEFT__SIZE_EXCHANGE _InterlockedExchange
 #define WEFT__SIZE_CAS _InterlockedCompareExchange
 #endif
 
@@ -270,7 +268,6 @@ static inline size_t weft__load_size(const size_t *p)
     WEFT__BARRIER();
     return v;
 }
-static inline void weft__store_size(size_t *p, size_t v) { WEFT__SIZE_EXCHANGE((volatile WEFT__SIZE_T *)p, (WEFT__SIZE_T)v); }
 static inline void weft__store_size_release(size_t *p, size_t v)
 {
     WEFT__BARRIER();

@@ -53,6 +53,9 @@
  * waits for it to land (pausing, then yielding), whatever its timeout,
  * and never sleeps on it nor reports the queue empty, since items put
  * after it may have landed (queue_get_nowait_finds_a_landed_item).
+ * A bounded queue's putter that finds no room looks at a copy of head
+ * that gets publish once per batch of items (head_pub), and reads head
+ * itself only after that look (and a spin on it) found none.
  * Getters and putters first look a few more times before they sleep: an
  * item put (or taken) a moment later then costs no system call on either
  * side. Each end remembers whether those looks paid lately, and stops
@@ -127,6 +130,13 @@ typedef struct item_entry {
 #define HINT_SKIP 0xffu
 #define HINT_MISSES_SHIFT 8
 
+/* A putter that finds the queue full waits (while it spins) for this much
+ * room, or a quarter of maxsize if that is less, rather than for one slot:
+ * the consumer then takes a run of items while the producer stays off the
+ * get end's cache line, and the producer fills the run without reading
+ * head again. One slot at a time measured half the throughput. */
+#define ROOM_BATCH 64
+
 /* Padding that keeps the fields before it and after it on different cache
  * lines, whatever the alignment of the queue. */
 #define CACHE_LINE_GAP(name) char name[WEFT__CACHE_LINE]
@@ -139,6 +149,13 @@ struct weft_queue {
     uint32_t getters_asleep; /* getters asleep on not_empty */
     uint32_t put_spin;       /* a spin hint */
     void *tail_chunk;        /* FIFO: the chunk of item number tail (a chunk *) */
+    /* A bounded FIFO: head as a get last published it, every pub_batch
+     * items (a store that may land after a later one: only a hint, never
+     * ahead of head). A putter that finds no room by head_seen reads
+     * this, and spins on it, rather than head, whose line every get
+     * writes: each read of head cost the consumer a line transfer. Here,
+     * a get moves the put line once per batch. */
+    WEFT_ALIGN8 item_no head_pub;
     CACHE_LINE_GAP(gap_put);
     WEFT_ALIGN8 item_no tail; /* items put so far, times TAIL_ONE, | TAIL_CLOSED */
     CACHE_LINE_GAP(gap_tail);
@@ -160,6 +177,7 @@ struct weft_queue {
     uint32_t state;
     weft_queue_kind kind;
     size_t maxsize;
+    size_t pub_batch; /* bounded FIFO: the gets between head_pub's updates */
     int (*compare)(const void *a, const void *b);
     weft_lock pool_lock; /* FIFO: guards pool */
     chunk *pool;         /* FIFO: chunks to reuse, linked by next */
@@ -200,6 +218,9 @@ int weft_queue_create(weft_queue **out, const weft_queue_opts *opts)
         return weft__fail(WEFT_ENOMEM, "queue_create: no memory for the queue");
     q->kind = opts->kind;
     q->maxsize = opts->maxsize;
+    q->pub_batch = opts->maxsize / 4 < ROOM_BATCH ? opts->maxsize / 4 : ROOM_BATCH;
+    if (q->pub_batch == 0)
+        q->pub_batch = 1;
     q->compare = opts->compare;
     if (is_fifo(q)) {
         q->tail_chunk = q->head_chunk = weft__calloc(1, sizeof(chunk));
@@ -309,22 +330,23 @@ static bool chunk_leave(weft_queue *q, chunk *used)
 enum { CLAIM_OK, CLAIM_SHUT, CLAIM_FULL, CLAIM_NO_CHUNK };
 
 /* Whether item number n may be put in a bounded queue, by head_seen, or
- * by head read again. A head past n means n is old (tail has moved on),
- * and the claim will fail anyway. */
-static bool fifo_room_for(weft_queue *q, item_no n)
+ * by head_pub read again (exact: head). A head past n means n is old
+ * (tail has moved on), and the claim will fail anyway. */
+static bool fifo_room_for(weft_queue *q, item_no n, bool exact)
 {
-    item_no seen = weft__load64(&q->head_seen);
+    item_no seen = weft__load64(&q->head_seen), now;
 
     if (seen > n || n - seen < q->maxsize)
         return true;
-    seen = weft__load64(&q->head);
-    weft__store64(&q->head_seen, seen);
-    return seen > n || n - seen < q->maxsize;
+    now = weft__load64(exact ? &q->head : &q->head_pub);
+    if (now > seen)
+        weft__store64(&q->head_seen, now);
+    return now > n || n - now < q->maxsize;
 }
 
 /* Claim the next number with one compare-and-swap on tail and fill its
  * slot. CLAIM_NO_CHUNK: the last chunk, *full, has no slot left. */
-static int fifo_try_put(weft_queue *q, void *item, chunk **full)
+static int fifo_try_put(weft_queue *q, void *item, chunk **full, bool exact)
 {
     for (;;) {
         item_no tail = weft__load64(&q->tail), n = count_of(tail), base, at;
@@ -332,7 +354,7 @@ static int fifo_try_put(weft_queue *q, void *item, chunk **full)
 
         if (tail & TAIL_CLOSED)
             return CLAIM_SHUT;
-        if (q->maxsize != 0 && !fifo_room_for(q, n))
+        if (q->maxsize != 0 && !fifo_room_for(q, n, exact))
             return CLAIM_FULL;
         c = weft__load_ptr(&q->tail_chunk);
         base = weft__load64(&c->base);
@@ -382,6 +404,8 @@ static bool fifo_try_get(weft_queue *q, void **item)
             return false;
         }
         if (weft__cas64(&q->head, &head, head + 1)) {
+            if (q->maxsize != 0 && (head + 1) % q->pub_batch == 0)
+                weft__store64(&q->head_pub, head + 1);
             *item = got == NULL_ITEM ? NULL : got;
             return true;
         }
@@ -517,13 +541,6 @@ static bool item_in_sight(const void *queue)
     return count_of(weft__load64(&q->tail)) != head;
 }
 
-/* A putter that finds the queue full waits (while it spins) for this much
- * room, or a quarter of maxsize if that is less, rather than for one slot:
- * the consumer then takes a run of items while the producer stays off the
- * get end's cache line, and the producer fills the run without reading
- * head again. One slot at a time measured half the throughput. */
-#define ROOM_BATCH 64
-
 static bool room_in_sight(const void *queue)
 {
     const weft_queue *q = queue;
@@ -534,6 +551,15 @@ static bool room_in_sight(const void *queue)
 }
 
 /* ---- The FIFO's put and get ----------------------------------------------------- */
+
+/* room_in_sight by head_pub, for pub_batch slots of room. */
+static bool fifo_room_in_sight(const void *queue)
+{
+    const weft_queue *q = queue;
+    item_no head = weft__load64(&q->head_pub);
+
+    return count_of(weft__load64(&q->tail)) - head + q->pub_batch <= q->maxsize;
+}
 
 /* A FIFO's can_go for spin_if_it_pays. */
 static bool fifo_has_room(weft_queue *q)
@@ -622,12 +648,14 @@ static void shutdown_passed(weft_queue *q)
 
 static int fifo_put(weft_queue *q, void *item, int64_t deadline)
 {
-    fifo_waiting w = {&q->put_spin,       room_in_sight, fifo_has_room, &q->get_lock,
-                      &q->putters_asleep, &q->not_full,  fifo_putter_may_go, false, false};
+    fifo_waiting w = {&q->put_spin,       fifo_room_in_sight, fifo_has_room, &q->get_lock,
+                      &q->putters_asleep, &q->not_full,       fifo_putter_may_go, false, false};
     chunk *full = NULL;
 
     for (;;) {
-        switch (fifo_try_put(q, item, &full)) {
+        /* The first look for room is by head_pub; once the spin (by
+         * head_pub too) is behind it, or where there is none, by head. */
+        switch (fifo_try_put(q, item, &full, w.spun || deadline == 0)) {
         case CLAIM_OK:
             /* After the claim, a sequentially consistent read-modify-write:
              * fifo_sleep says why this finds every sleeping getter. */
