@@ -607,8 +607,9 @@ static int fifo_sleep(weft_queue *q, weft_lock *lock, uint32_t *asleep, weft_con
 }
 
 /* How a FIFO end waits for room (a put) or an item (a get): its spin
- * hint and what its spin looks for, the lock, count and condition it
- * sleeps with, and how far this call's wait has come. */
+ * hint and what its spin looks for, and the lock, count and condition it
+ * sleeps with. Built only where a call waits: filled in on every call, it
+ * cost a put and a get in one thread 2-3 ns (17 against 20). */
 typedef struct fifo_waiting {
     uint32_t *hint;
     bool (*in_sight)(const void *queue);
@@ -617,23 +618,24 @@ typedef struct fifo_waiting {
     uint32_t *asleep;
     weft_cond *cond;
     bool (*may_go)(void *queue);
-    bool spun, timed_out;
 } fifo_waiting;
 
-/* The end found no room (no item): spin once if that pays, else sleep
- * once. True when the caller looks again; false when it gives up (a
- * timeout of 0, or the deadline passed in the last sleep). */
-static bool fifo_wait_step(weft_queue *q, fifo_waiting *w, int64_t deadline)
+/* The end found no room (no item): spin once if that pays (*spun: this
+ * call did), else sleep once. True when the caller looks again; false
+ * when it gives up (a timeout of 0, or *timed_out: the deadline passed in
+ * the last sleep). */
+static bool fifo_wait_step(weft_queue *q, const fifo_waiting *w, bool *spun, bool *timed_out,
+                           int64_t deadline)
 {
-    if (deadline != 0 && !w->spun) {
-        w->spun = true;
+    if (deadline != 0 && !*spun) {
+        *spun = true;
         spin_if_it_pays(q, w->hint, NULL, w->in_sight, w->can_go);
         return true;
     }
-    if (deadline == 0 || w->timed_out)
+    if (deadline == 0 || *timed_out)
         return false;
-    w->timed_out = fifo_sleep(q, w->lock, w->asleep, w->cond, w->may_go, deadline) ==
-                   WEFT_ETIMEDOUT;
+    *timed_out = fifo_sleep(q, w->lock, w->asleep, w->cond, w->may_go, deadline) ==
+                 WEFT_ETIMEDOUT;
     return true;
 }
 
@@ -648,14 +650,13 @@ static void shutdown_passed(weft_queue *q)
 
 static int fifo_put(weft_queue *q, void *item, int64_t deadline)
 {
-    fifo_waiting w = {&q->put_spin,       fifo_room_in_sight, fifo_has_room, &q->get_lock,
-                      &q->putters_asleep, &q->not_full,       fifo_putter_may_go, false, false};
+    bool spun = false, timed_out = false;
     chunk *full = NULL;
 
     for (;;) {
         /* The first look for room is by head_pub; once the spin (by
          * head_pub too) is behind it, or where there is none, by head. */
-        switch (fifo_try_put(q, item, &full, w.spun || deadline == 0)) {
+        switch (fifo_try_put(q, item, &full, spun || deadline == 0)) {
         case CLAIM_OK:
             /* After the claim, a sequentially consistent read-modify-write:
              * fifo_sleep says why this finds every sleeping getter. */
@@ -675,7 +676,11 @@ static int fifo_put(weft_queue *q, void *item, int64_t deadline)
         default: /* CLAIM_FULL */
             break;
         }
-        if (!fifo_wait_step(q, &w, deadline))
+        if (!fifo_wait_step(q,
+                            &(const fifo_waiting){&q->put_spin, fifo_room_in_sight, fifo_has_room,
+                                                  &q->get_lock, &q->putters_asleep, &q->not_full,
+                                                  fifo_putter_may_go},
+                            &spun, &timed_out, deadline))
             return weft__fail_text(WEFT_EFULL, "queue_put: the queue is full");
     }
 }
@@ -758,8 +763,7 @@ static bool run_filled(weft_queue *q, item_no head)
 
 static int fifo_get(weft_queue *q, void **item, int64_t deadline)
 {
-    fifo_waiting w = {&q->get_spin,       item_in_sight, fifo_has_item, &q->put_lock,
-                      &q->getters_asleep, &q->not_empty, fifo_getter_may_go, false, false};
+    bool spun = false, timed_out = false;
     /* Not for a getter that waited: the item it finds is the one it waited
      * for, and a pause would only delay it. */
     bool may_pause = deadline != 0 && weft__spinning_pays();
@@ -800,7 +804,11 @@ static int fifo_get(weft_queue *q, void **item, int64_t deadline)
             shutdown_passed(q);
             return weft__fail_text(WEFT_ESHUTDOWN, "queue_get: the queue is shut down and empty");
         }
-        if (!fifo_wait_step(q, &w, deadline))
+        if (!fifo_wait_step(q,
+                            &(const fifo_waiting){&q->get_spin, item_in_sight, fifo_has_item,
+                                                  &q->put_lock, &q->getters_asleep,
+                                                  &q->not_empty, fifo_getter_may_go},
+                            &spun, &timed_out, deadline))
             return weft__fail_text(WEFT_EEMPTY, "queue_get: the queue is empty");
     }
 }
