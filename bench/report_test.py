@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Checks of bench/report.py on bench/report_sample.txt (CTest
 bench.report.figures): each figure the report derives must be the one its
-inputs give. Standard library only.
+inputs give, and each loss is listed with its cause. Standard library only.
 
     python3 bench/report_test.py OUT_DIR
 """
@@ -39,6 +39,20 @@ def main():
         got = headline_cells(text, "lock.uncontended", regime)[8]
         if not got.startswith(want):
             failures.append("lock.uncontended, %s: vs Python %r, expected %s" % (regime, got, want))
+    # "Where weft loses": every family slower somewhere, with its regime,
+    # speed and competitor, and its cause or the lack of one; none that is
+    # faster everywhere.
+    losses = text.split("### Where weft loses, and why", 1)[-1].split("\n## ", 1)[0]
+    loss_lines = {line.split("**")[1]: line for line in losses.splitlines()
+                  if line.startswith("- **")}
+    for family, want in (
+            ("lock.uncontended", "(pinned, quiet: 0.90× futex (bare)): weft's acquire"),
+            ("sample.unexplained", "**no cause on record**")):
+        if want not in loss_lines.get(family, ""):
+            failures.append("where weft loses, %s: %r, expected %r"
+                            % (family, loss_lines.get(family), want))
+    if "queue.bounded.1p1c" in loss_lines:
+        failures.append("where weft loses lists queue.bounded.1p1c, where weft is faster")
     for failure in failures:
         print("report_test: " + failure)
     sys.exit(1 if failures else 0)
