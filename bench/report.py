@@ -168,9 +168,11 @@ LOSS_REASONS = {
         "measured apart).",
     "plock.contended.2proc":
         "against the plain process-shared pthread mutex, as for plock.uncontended. "
-        "Against the robust one, not yet explained: weft's contender retries through "
-        "growing pauses before it parks, while its spin score says spins pay "
-        "(weft__plock_spin in src/ipc/plock.c), where glibc's mutexes park at once.",
+        "Against the robust one: weft's contender retries through growing pauses before "
+        "it parks, while its spin score says spins pay (weft__plock_spin in "
+        "src/ipc/plock.c), where glibc's mutexes park at once. Each retry takes the "
+        "lock's cache line from the holder, so weft's time follows the spin round "
+        "trip of the regime, and it loses where a line moves slowly.",
 }
 
 # The libraries the benches compare weft with, as pkg-config knows them.
