@@ -172,12 +172,13 @@ int weft_test_run_self(const char *mode, int *exit_code, char *out, size_t out_c
     status = system(command);
 #ifdef _WIN32
     /* Wine only: cmd.exe now and then fails to start a program (9009, "not
-     * recognised") while many processes start at once. This executable
-     * exists, so that is Wine's start-up failing: run it once more, and say
-     * so. */
-    if (status == 9009 && weft_test_under_wine()) {
-        fprintf(stderr, "runner: under Wine, cmd.exe could not start child mode %s (9009): "
-                        "once more\n", mode);
+     * recognised") while many processes start at once, or fails to start
+     * itself (system() returns -1: once in the 1791 msvc-wine runs of a CI
+     * run). This executable exists, so that is Wine's start-up failing:
+     * run it once more, and say so. */
+    if ((status == 9009 || status == -1) && weft_test_under_wine()) {
+        fprintf(stderr, "runner: under Wine, cmd.exe could not start child mode %s (%d): "
+                        "once more\n", mode, status);
         status = system(command);
     }
     *exit_code = status; /* cmd.exe's exit code: the program's */
